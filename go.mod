@@ -1,0 +1,3 @@
+module lookout
+
+go 1.26.8

@@ -1,0 +1,99 @@
+// Package store is the storage contract shared by ingest (which writes) and the query APIs
+// (which read). Backends live in subpackages; storetest holds the conformance suite every
+// backend must pass.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"lookout/internal/telemetry"
+)
+
+// ErrNotFound is returned (wrapped) when a looked-up item does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrUnsupported is returned (wrapped) for a query a backend cannot answer exactly. Backends
+// refuse rather than approximate; Capabilities says in advance what they refuse.
+var ErrUnsupported = errors.ErrUnsupported
+
+// SpanWriter persists spans.
+//
+// WriteSpans MUST return nil only once every span in the batch is durable: it survives a
+// kill -9 of the process and a restart. It is atomic: on error, nothing of the batch may be
+// visible. It is idempotent on (TraceID, SpanID): a span already stored, whether from an
+// earlier batch or earlier in the same one, is skipped, so retried deliveries count once.
+// Spans must have passed telemetry.Span.Validate. The store does not retain the slice.
+// WriteSpans is safe for concurrent use, though callers get the best throughput from one
+// writer sending large batches.
+type SpanWriter interface {
+	WriteSpans(ctx context.Context, spans []telemetry.Span) error
+}
+
+// TraceReader answers trace queries. All methods are safe for concurrent use with each other
+// and with writes; a read sees every batch whose WriteSpans returned before the read began.
+type TraceReader interface {
+	// Trace returns every span of a trace, ordered by start time, or ErrNotFound. It needs no
+	// time range.
+	Trace(ctx context.Context, id telemetry.TraceID) ([]telemetry.Span, error)
+	// FindTraceIDs returns the ids of traces with at least one span matching every condition
+	// of q, newest first (by the latest matching span's start), at most q.Limit of them.
+	FindTraceIDs(ctx context.Context, q TraceQuery) ([]telemetry.TraceID, error)
+	// Services lists the names of services that sent spans, sorted.
+	Services(ctx context.Context) ([]string, error)
+	// Operations lists the distinct span names and kinds of a service, sorted by name.
+	Operations(ctx context.Context, service string) ([]Operation, error)
+	// Dependencies counts calls between services (a parent span in one service, its child in
+	// another) among spans that started in [start, end).
+	Dependencies(ctx context.Context, start, end time.Time) ([]Dependency, error)
+}
+
+// Retainer enforces retention.
+type Retainer interface {
+	// DeleteBefore removes telemetry that started before cutoff and reports how many spans
+	// went. Space is reclaimed by the backend in its own time.
+	DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error)
+}
+
+// Store is a complete backend.
+type Store interface {
+	SpanWriter
+	TraceReader
+	Retainer
+	// Close flushes and releases everything; acknowledged data stays durable.
+	Close() error
+}
+
+// TraceQuery selects traces by the properties of one of their spans.
+type TraceQuery struct {
+	Service   string // exact; empty means any
+	Operation string // span name, exact; empty means any
+	// Attributes must all match the same span, by the text form of the value
+	// (telemetry.Value.AsString). A key matches span attributes first, then resource
+	// attributes. The pseudo-keys "error" ("true" for spans with error status),
+	// "span.kind" and "otel.status_code" match the span's own fields.
+	Attributes  map[string]string
+	MinDuration time.Duration // zero means no bound
+	MaxDuration time.Duration // zero means no bound
+	Start, End  time.Time     // span start within [Start, End]; zero means unbounded
+	Limit       int           // at most this many traces; 0 means DefaultLimit
+}
+
+// DefaultLimit and MaxLimit bound FindTraceIDs.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 1500
+)
+
+// Operation is a distinct span name within a service.
+type Operation struct {
+	Name     string
+	SpanKind telemetry.SpanKind
+}
+
+// Dependency is an edge of the service graph.
+type Dependency struct {
+	Parent, Child string
+	CallCount     int64
+}
