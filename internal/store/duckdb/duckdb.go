@@ -1,0 +1,135 @@
+// Package duckdb is lookout's embedded store: one DuckDB database file under the data
+// directory. It is the only package that imports the DuckDB driver.
+//
+// Writes are serialised through one connection: each batch is appended to a temporary staging
+// table and moved into the spans table in one transaction, skipping spans already stored.
+// DuckDB syncs its write-ahead log on every commit, so a returned WriteSpans is durable.
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	duckdbdriver "github.com/duckdb/duckdb-go/v2"
+
+	"lookout/internal/store"
+)
+
+//go:embed sql/*.sql
+var sqlFiles embed.FS
+
+// query returns the statements of an embedded .sql file, split on ";" at line ends.
+func query(name string) []string {
+	b, err := sqlFiles.ReadFile("sql/" + name + ".sql")
+	if err != nil {
+		panic(err) // embedded at build time: a missing file is a programming error
+	}
+	var stmts []string
+	for _, s := range strings.SplitAfter(string(b), ";\n") {
+		if strings.TrimSpace(stripComments(s)) != "" {
+			stmts = append(stmts, s)
+		}
+	}
+	return stmts
+}
+
+func stripComments(s string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+// Config configures the store.
+type Config struct {
+	// Dir holds the database file. Empty means an in-memory database (tests only: nothing is
+	// durable).
+	Dir string
+	// MemoryLimit caps DuckDB's buffer memory, e.g. "256MB".
+	MemoryLimit string
+	// Threads is how many threads DuckDB may use for one query; 0 means one per core.
+	Threads int
+	Logger  *slog.Logger
+}
+
+// DefaultConfig returns the configuration lookout serves with.
+func DefaultConfig(dir string) Config {
+	return Config{Dir: dir, MemoryLimit: "256MB", Logger: slog.Default()}
+}
+
+// Store is the DuckDB backend. It satisfies store.Store.
+type Store struct {
+	db     *sql.DB
+	log    *slog.Logger
+	writer *writer
+
+	resMu     sync.Mutex
+	resources map[uint64]*resourceEntry // read cache, by id
+}
+
+// Open opens or creates the database in cfg.Dir.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	path := ""
+	if cfg.Dir != "" {
+		if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		path = filepath.Join(cfg.Dir, "lookout.duckdb")
+	}
+	var settings []string
+	if cfg.MemoryLimit != "" {
+		settings = append(settings, "memory_limit="+cfg.MemoryLimit)
+	}
+	if cfg.Threads > 0 {
+		settings = append(settings, fmt.Sprintf("threads=%d", cfg.Threads))
+	}
+	dsn := path
+	if len(settings) > 0 {
+		dsn += "?" + strings.Join(settings, "&")
+	}
+	connector, err := duckdbdriver.NewConnector(dsn, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
+	}
+	db := sql.OpenDB(connector)
+	for _, stmt := range query("schema") {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("create schema: %w", err)
+		}
+	}
+	s := &Store{db: db, log: cfg.Logger, resources: map[uint64]*resourceEntry{}}
+	if s.writer, err = newWriter(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close checkpoints the database and closes it.
+func (s *Store) Close() error {
+	werr := s.writer.close()
+	if _, err := s.db.Exec("CHECKPOINT"); err != nil {
+		s.log.Warn("checkpoint on close failed", "err", err)
+	}
+	if err := s.db.Close(); err != nil {
+		return err
+	}
+	return werr
+}
+
+// Interface guard.
+var _ store.Store = (*Store)(nil)

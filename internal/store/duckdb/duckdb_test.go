@@ -1,0 +1,30 @@
+package duckdb
+
+import (
+	"context"
+	"testing"
+
+	"lookout/internal/store"
+	"lookout/internal/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	dirs := map[store.Store]string{}
+	openDir := func(t *testing.T, dir string) store.Store {
+		s, err := Open(context.Background(), Config{Dir: dir, MemoryLimit: "128MB", Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirs[s] = dir
+		return s
+	}
+	storetest.Run(t, storetest.Backend{
+		Open: func(t *testing.T) store.Store { return openDir(t, t.TempDir()) },
+		Reopen: func(t *testing.T, s store.Store) store.Store {
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return openDir(t, dirs[s])
+		},
+	})
+}

@@ -1,0 +1,316 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"lookout/internal/store"
+	"lookout/internal/telemetry"
+)
+
+type resourceEntry struct {
+	resource *telemetry.Resource
+}
+
+// Trace implements store.TraceReader.
+func (s *Store) Trace(ctx context.Context, id telemetry.TraceID) ([]telemetry.Span, error) {
+	var lo, hi sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, query("trace_range")[0], int64(id.Low()), int64(id.High())).Scan(&lo, &hi); err != nil {
+		return nil, fmt.Errorf("trace range: %w", err)
+	}
+	if !lo.Valid {
+		return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
+	}
+	rows, err := s.db.QueryContext(ctx, query("trace_spans")[0], lo.Int64, hi.Int64, int64(id.Low()), int64(id.High()))
+	if err != nil {
+		return nil, fmt.Errorf("trace spans: %w", err)
+	}
+	defer rows.Close()
+	var spans []telemetry.Span
+	for rows.Next() {
+		sp, err := s.scanSpan(ctx, rows)
+		if err != nil {
+			return nil, err
+		}
+		spans = append(spans, sp)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(spans) == 0 { // indexed, then deleted by retention
+		return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
+	}
+	return spans, nil
+}
+
+func (s *Store) scanSpan(ctx context.Context, rows *sql.Rows) (telemetry.Span, error) {
+	var (
+		sp                                         telemetry.Span
+		traceHi, traceLo, spanID, parentID, resID  int64
+		duration                                   int64
+		kind, status                               uint8
+		statusMsg, traceState, scopeName, scopeVer sql.NullString
+		dataset, keyID, extraText                  sql.NullString
+		attrKeys, attrKinds, attrValues            []any
+	)
+	err := rows.Scan(&traceHi, &traceLo, &spanID, &parentID, &sp.StartUnixNano, &duration, &sp.Name,
+		&kind, &status, &statusMsg, &traceState, &sp.Flags, &sp.InProgress, &sp.SampleRate, &resID,
+		&scopeName, &scopeVer, &sp.Ingest.Protocol, &dataset, &keyID, &attrKeys, &attrKinds, &attrValues, &extraText)
+	if err != nil {
+		return sp, fmt.Errorf("scan span: %w", err)
+	}
+	sp.TraceID = telemetry.TraceIDFromParts(uint64(traceHi), uint64(traceLo))
+	sp.SpanID = telemetry.SpanIDFromUint64(uint64(spanID))
+	sp.ParentSpanID = telemetry.SpanIDFromUint64(uint64(parentID))
+	sp.EndUnixNano = sp.StartUnixNano + duration
+	sp.Kind = telemetry.SpanKind(kind)
+	sp.Status = telemetry.Status{Code: telemetry.StatusCode(status), Message: statusMsg.String}
+	sp.TraceState = traceState.String
+	sp.Ingest.Dataset, sp.Ingest.KeyID = dataset.String, keyID.String
+	sp.Attributes = decodeAttrs(attrKeys, attrKinds, attrValues)
+	if scopeName.Valid {
+		sp.Scope = &telemetry.Scope{Name: scopeName.String, Version: scopeVer.String}
+	}
+	if extraText.Valid {
+		if err := decodeExtra(&sp, extraText.String); err != nil {
+			return sp, fmt.Errorf("span %s: extra fields: %w", sp.SpanID, err)
+		}
+	}
+	if sp.Resource, err = s.resource(ctx, uint64(resID)); err != nil {
+		return sp, err
+	}
+	return sp, nil
+}
+
+// resource returns a stored resource, cached: resources never change once written.
+func (s *Store) resource(ctx context.Context, id uint64) (*telemetry.Resource, error) {
+	s.resMu.Lock()
+	e, ok := s.resources[id]
+	s.resMu.Unlock()
+	if ok {
+		return e.resource, nil
+	}
+	var (
+		dropped             uint32
+		keys, kinds, values []any
+	)
+	err := s.db.QueryRowContext(ctx, query("resource")[0], int64(id)).Scan(&dropped, &keys, &kinds, &values)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &telemetry.Resource{}, nil // written by a batch whose resource row was lost: keep the span
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resource: %w", err)
+	}
+	r := &telemetry.Resource{Attributes: decodeAttrs(keys, kinds, values), DroppedAttributesCount: dropped}
+	s.resMu.Lock()
+	if len(s.resources) > 100_000 {
+		clear(s.resources)
+	}
+	s.resources[id] = &resourceEntry{resource: r}
+	s.resMu.Unlock()
+	return r, nil
+}
+
+// FindTraceIDs implements store.TraceReader.
+func (s *Store) FindTraceIDs(ctx context.Context, q store.TraceQuery) ([]telemetry.TraceID, error) {
+	sqlText, args := findTracesSQL(q)
+	rows, err := s.db.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find traces: %w", err)
+	}
+	defer rows.Close()
+	var ids []telemetry.TraceID
+	for rows.Next() {
+		var hi, lo, last int64
+		if err := rows.Scan(&hi, &lo, &last); err != nil {
+			return nil, err
+		}
+		ids = append(ids, telemetry.TraceIDFromParts(uint64(hi), uint64(lo)))
+	}
+	return ids, rows.Err()
+}
+
+// findTracesSQL builds the search query. Every value the user gave is a bound parameter;
+// only fixed SQL text is concatenated.
+func findTracesSQL(q store.TraceQuery) (string, []any) {
+	var (
+		where   []string
+		args    []any
+		joinRes bool
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if !q.Start.IsZero() {
+		where = append(where, "s.start_ns >= "+arg(q.Start.UnixNano()))
+	}
+	if !q.End.IsZero() {
+		where = append(where, "s.start_ns <= "+arg(q.End.UnixNano()))
+	}
+	if q.Service != "" {
+		where = append(where, "s.service = "+arg(q.Service))
+	}
+	if q.Operation != "" {
+		where = append(where, "s.name = "+arg(q.Operation))
+	}
+	if q.MinDuration > 0 {
+		where = append(where, "s.duration_ns >= "+arg(int64(q.MinDuration)))
+	}
+	if q.MaxDuration > 0 {
+		where = append(where, "s.duration_ns <= "+arg(int64(q.MaxDuration)))
+	}
+	for _, key := range sortedKeys(q.Attributes) {
+		value := q.Attributes[key]
+		spanAttr := fmt.Sprintf("s.attr_values[list_position(s.attr_keys, %s)]", arg(key))
+		switch key {
+		case "error":
+			where = append(where, fmt.Sprintf("((s.status_code = 2) = (%s = 'true') OR %s = %s)", arg(value), spanAttr, arg(value)))
+		case "span.kind":
+			where = append(where, fmt.Sprintf("(%s OR %s = %s)", kindCondition(value, arg), spanAttr, arg(value)))
+		case "otel.status_code":
+			where = append(where, fmt.Sprintf("(s.status_code = %s OR %s = %s)", arg(statusCode(value)), spanAttr, arg(value)))
+		default:
+			joinRes = true
+			resAttr := fmt.Sprintf("r.attr_values[list_position(r.attr_keys, %s)]", arg(key))
+			where = append(where, fmt.Sprintf("coalesce(%s, %s) = %s", spanAttr, resAttr, arg(value)))
+		}
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	limit = min(limit, store.MaxLimit)
+	var b strings.Builder
+	b.WriteString("SELECT s.trace_hi, s.trace_lo, max(s.start_ns) AS last FROM spans s")
+	if joinRes {
+		b.WriteString(" JOIN resources r ON r.id = s.resource_id")
+	}
+	if len(where) > 0 {
+		b.WriteString(" WHERE " + strings.Join(where, " AND "))
+	}
+	b.WriteString(" GROUP BY s.trace_hi, s.trace_lo ORDER BY last DESC, s.trace_hi, s.trace_lo LIMIT " + arg(limit))
+	return b.String(), args
+}
+
+func kindCondition(value string, arg func(any) string) string {
+	for k := telemetry.SpanKindUnspecified; k <= telemetry.SpanKindConsumer; k++ {
+		if strings.EqualFold(k.String(), value) {
+			return "s.kind = " + arg(uint8(k))
+		}
+	}
+	return "false"
+}
+
+func statusCode(value string) int {
+	switch strings.ToUpper(value) {
+	case "OK":
+		return int(telemetry.StatusOK)
+	case "ERROR":
+		return int(telemetry.StatusError)
+	case "UNSET":
+		return int(telemetry.StatusUnset)
+	}
+	return -1
+}
+
+// Services implements store.TraceReader.
+func (s *Store) Services(ctx context.Context) ([]string, error) {
+	return queryStrings(ctx, s.db, "SELECT DISTINCT service FROM operations ORDER BY service")
+}
+
+// Operations implements store.TraceReader.
+func (s *Store) Operations(ctx context.Context, service string) ([]store.Operation, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT name, kind FROM operations WHERE service = $1 ORDER BY name, kind", service)
+	if err != nil {
+		return nil, fmt.Errorf("operations: %w", err)
+	}
+	defer rows.Close()
+	var ops []store.Operation
+	for rows.Next() {
+		var op store.Operation
+		if err := rows.Scan(&op.Name, &op.SpanKind); err != nil {
+			return nil, err
+		}
+		ops = append(ops, op)
+	}
+	return ops, rows.Err()
+}
+
+// Dependencies implements store.TraceReader.
+func (s *Store) Dependencies(ctx context.Context, start, end time.Time) ([]store.Dependency, error) {
+	rows, err := s.db.QueryContext(ctx, query("dependencies")[0], start.UnixNano(), end.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("dependencies: %w", err)
+	}
+	defer rows.Close()
+	var deps []store.Dependency
+	for rows.Next() {
+		var d store.Dependency
+		if err := rows.Scan(&d.Parent, &d.Child, &d.CallCount); err != nil {
+			return nil, err
+		}
+		deps = append(deps, d)
+	}
+	return deps, rows.Err()
+}
+
+// DeleteBefore implements store.Retainer.
+func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+	w := s.writer
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var deleted int64
+	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return 0, err
+	}
+	for i, stmt := range query("delete_before") {
+		var args []any
+		if strings.Contains(stmt, "$1") {
+			args = []any{cutoff.UnixNano()}
+		}
+		res, err := w.conn.ExecContext(ctx, stmt, args...)
+		if err != nil {
+			w.conn.ExecContext(context.Background(), "ROLLBACK")
+			return 0, fmt.Errorf("retention: %w", err)
+		}
+		if i == 0 {
+			deleted, _ = res.RowsAffected()
+		}
+	}
+	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return 0, err
+	}
+	return deleted, w.loadOperations(ctx)
+}
+
+func queryStrings(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

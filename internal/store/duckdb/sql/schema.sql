@@ -1,0 +1,58 @@
+-- lookout's embedded schema. One row a span; rarely used fields (events, links, dropped
+-- counts, scope attributes) travel in the JSON column "extra" so the hot columns stay narrow.
+-- Attributes are three parallel lists (key, kind, text), so any attribute can be searched by
+-- its text and every value comes back with its exact type.
+
+CREATE TABLE IF NOT EXISTS spans (
+    trace_hi       BIGINT   NOT NULL,
+    trace_lo       BIGINT   NOT NULL,
+    span_id        BIGINT   NOT NULL,
+    parent_id      BIGINT   NOT NULL,  -- 0 for a root span; ids are stored as the signed form of their bits
+    start_ns       BIGINT   NOT NULL,  -- unix nanoseconds; rows arrive roughly in this order, so zone maps prune on it
+    duration_ns    BIGINT   NOT NULL,
+    service        VARCHAR  NOT NULL,
+    name           VARCHAR  NOT NULL,
+    kind           UTINYINT NOT NULL,
+    status_code    UTINYINT NOT NULL,
+    status_message VARCHAR,
+    trace_state    VARCHAR,
+    flags          UINTEGER NOT NULL,
+    in_progress    BOOLEAN  NOT NULL,
+    sample_rate    UINTEGER NOT NULL,
+    resource_id    BIGINT   NOT NULL,  -- resources.id
+    scope_name     VARCHAR,
+    scope_version  VARCHAR,
+    protocol       VARCHAR  NOT NULL,
+    dataset        VARCHAR,
+    key_id         VARCHAR,
+    attr_keys      VARCHAR[]  NOT NULL,
+    attr_kinds     UTINYINT[] NOT NULL,
+    attr_values    VARCHAR[]  NOT NULL,
+    extra          VARCHAR              -- JSON, NULL when empty
+);
+
+-- Resources are stored once, by a hash of their content.
+CREATE TABLE IF NOT EXISTS resources (
+    id          BIGINT  NOT NULL,
+    service     VARCHAR NOT NULL,
+    dropped     UINTEGER NOT NULL,
+    attr_keys   VARCHAR[]  NOT NULL,
+    attr_kinds  UTINYINT[] NOT NULL,
+    attr_values VARCHAR[]  NOT NULL
+);
+
+-- The time span of each trace within each written batch: trace by id reads it first and then
+-- scans only the spans table's row groups of that time range.
+CREATE TABLE IF NOT EXISTS trace_index (
+    trace_hi BIGINT  NOT NULL,
+    trace_lo BIGINT  NOT NULL,
+    start_ns BIGINT  NOT NULL,
+    end_ns   BIGINT  NOT NULL
+);
+
+-- The catalogue of service operations, kept at ingest.
+CREATE TABLE IF NOT EXISTS operations (
+    service VARCHAR  NOT NULL,
+    name    VARCHAR  NOT NULL,
+    kind    UTINYINT NOT NULL
+);

@@ -1,0 +1,399 @@
+// Package storetest is the conformance suite every store backend runs:
+//
+//	func TestConformance(t *testing.T) { storetest.Run(t, storetest.Backend{Open: ...}) }
+//
+// Expected values are written out in the fixtures here, never read back from a store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"lookout/internal/store"
+	"lookout/internal/telemetry"
+)
+
+// Backend tells the suite how to get a store.
+type Backend struct {
+	// Open returns a new, empty store. The suite closes it.
+	Open func(t *testing.T) store.Store
+	// Reopen, if set, closes s and opens the same data again, to test durability.
+	Reopen func(t *testing.T, s store.Store) store.Store
+}
+
+// Run runs every conformance test.
+func Run(t *testing.T, b Backend) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, Backend)
+	}{
+		{"RoundTrip", testRoundTrip},
+		{"NotFound", testNotFound},
+		{"Idempotent", testIdempotent},
+		{"FindTraceIDs", testFindTraceIDs},
+		{"Catalogue", testCatalogue},
+		{"Dependencies", testDependencies},
+		{"DeleteBefore", testDeleteBefore},
+		{"Concurrent", testConcurrent},
+		{"Durable", testDurable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
+	}
+}
+
+func open(t *testing.T, b Backend) store.Store {
+	t.Helper()
+	s := b.Open(t)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func write(t *testing.T, s store.Store, spans []telemetry.Span) {
+	t.Helper()
+	if err := s.WriteSpans(context.Background(), spans); err != nil {
+		t.Fatalf("WriteSpans: %v", err)
+	}
+}
+
+// base is a fixed instant well inside any retention window the suite uses.
+var base = time.Now().Truncate(time.Second).Add(-10 * time.Minute)
+
+func at(offset time.Duration) int64 { return base.Add(offset).UnixNano() }
+
+func traceID(n byte) telemetry.TraceID {
+	return telemetry.TraceID{0xa0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, n}
+}
+
+func spanID(n byte) telemetry.SpanID { return telemetry.SpanID{0xb0, 0, 0, 0, 0, 0, 0, n} }
+
+func resource(service string, extra ...telemetry.KeyValue) *telemetry.Resource {
+	return &telemetry.Resource{Attributes: append(telemetry.Attributes{
+		{Key: "service.name", Value: telemetry.StringValue(service)},
+	}, extra...)}
+}
+
+// richTrace has two services, every attribute kind, an event, a link, a scope with
+// attributes, dropped counts, an error and ingest details.
+func richTrace() []telemetry.Span {
+	frontend := resource("frontend",
+		telemetry.KeyValue{Key: "host.name", Value: telemetry.StringValue("web-1")},
+		telemetry.KeyValue{Key: "process.pid", Value: telemetry.IntValue(4242)})
+	frontend.DroppedAttributesCount = 2
+	backend := resource("backend", telemetry.KeyValue{Key: "deployment.environment", Value: telemetry.StringValue("prod")})
+	scope := &telemetry.Scope{Name: "net/http", Version: "1.2.3",
+		Attributes: telemetry.Attributes{{Key: "scope.attr", Value: telemetry.BoolValue(true)}}, DroppedAttributesCount: 1}
+	return []telemetry.Span{
+		{
+			TraceID: traceID(1), SpanID: spanID(1), TraceState: "vendor=abc", Flags: 1,
+			Name: "GET /api/users", Kind: telemetry.SpanKindServer,
+			StartUnixNano: at(0), EndUnixNano: at(250 * time.Millisecond),
+			Attributes: telemetry.Attributes{
+				{Key: "http.method", Value: telemetry.StringValue("GET")},
+				{Key: "http.status_code", Value: telemetry.IntValue(200)},
+				{Key: "ratio", Value: telemetry.DoubleValue(0.25)},
+				{Key: "cache.hit", Value: telemetry.BoolValue(false)},
+				{Key: "blob", Value: telemetry.BytesValue([]byte{0, 1, 2, 255})},
+				{Key: "tags", Value: telemetry.ArrayValue(telemetry.StringValue("a"), telemetry.IntValue(7))},
+				{Key: "nested", Value: telemetry.MapValue(telemetry.KeyValue{Key: "inner", Value: telemetry.DoubleValue(1.5)})},
+				{Key: "empty", Value: telemetry.Value{}},
+				{Key: "html", Value: telemetry.StringValue(`<img src=x onerror=alert(1)> ' " ; --`)},
+			},
+			DroppedAttributesCount: 3,
+			Events: []telemetry.Event{{TimeUnixNano: at(10 * time.Millisecond), Name: "cache miss",
+				Attributes: telemetry.Attributes{{Key: "key", Value: telemetry.StringValue("user:1")}}, DroppedAttributesCount: 1}},
+			DroppedEventsCount: 4,
+			Links: []telemetry.Link{{TraceID: traceID(9), SpanID: spanID(9), TraceState: "x=y", Flags: 1,
+				Attributes: telemetry.Attributes{{Key: "link.kind", Value: telemetry.StringValue("batch")}}, DroppedAttributesCount: 2}},
+			DroppedLinksCount: 5,
+			Status:            telemetry.Status{Code: telemetry.StatusOK},
+			Resource:          frontend, Scope: scope,
+			Ingest: telemetry.IngestInfo{Protocol: "otlp", Dataset: "my-dataset", KeyID: "abc123"},
+		},
+		{
+			TraceID: traceID(1), SpanID: spanID(2), ParentSpanID: spanID(1),
+			Name: "SELECT users", Kind: telemetry.SpanKindClient,
+			StartUnixNano: at(20 * time.Millisecond), EndUnixNano: at(120 * time.Millisecond),
+			Attributes: telemetry.Attributes{{Key: "db.system", Value: telemetry.StringValue("postgresql")}},
+			Resource:   frontend, Scope: scope,
+			Ingest: telemetry.IngestInfo{Protocol: "otlp"},
+		},
+		{
+			TraceID: traceID(1), SpanID: spanID(3), ParentSpanID: spanID(1),
+			Name: "load profile", Kind: telemetry.SpanKindServer,
+			StartUnixNano: at(130 * time.Millisecond), EndUnixNano: at(240 * time.Millisecond),
+			Status:     telemetry.Status{Code: telemetry.StatusError, Message: "profile not found"},
+			Resource:   backend,
+			InProgress: true, SampleRate: 10,
+			Ingest: telemetry.IngestInfo{Protocol: "xray"},
+		},
+	}
+}
+
+func testRoundTrip(t *testing.T, b Backend) {
+	s := open(t, b)
+	want := richTrace()
+	write(t, s, want)
+	got, err := s.Trace(context.Background(), traceID(1))
+	if err != nil {
+		t.Fatalf("Trace: %v", err)
+	}
+	compareSpans(t, got, want)
+}
+
+// compareSpans compares field by field, so that a failure names the field.
+func compareSpans(t *testing.T, got, want []telemetry.Span) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d spans, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := reflect.ValueOf(got[i]), reflect.ValueOf(want[i])
+		for f := 0; f < w.NumField(); f++ {
+			name := w.Type().Field(f).Name
+			if !reflect.DeepEqual(g.Field(f).Interface(), w.Field(f).Interface()) {
+				t.Errorf("span %d (%s) field %s:\n got %#v\nwant %#v", i, want[i].Name, name, g.Field(f).Interface(), w.Field(f).Interface())
+			}
+		}
+	}
+}
+
+func testNotFound(t *testing.T, b Backend) {
+	s := open(t, b)
+	write(t, s, richTrace())
+	_, err := s.Trace(context.Background(), traceID(77))
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Trace of unknown id: err = %v, want ErrNotFound", err)
+	}
+}
+
+func testIdempotent(t *testing.T, b Backend) {
+	s := open(t, b)
+	spans := richTrace()
+	write(t, s, spans)
+	write(t, s, spans)                                         // a retried batch
+	write(t, s, append(slices.Clone(spans[:2]), spans[:2]...)) // repeats inside one batch
+	got, err := s.Trace(context.Background(), traceID(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("after retries got %d spans, want 3", len(got))
+	}
+	deps, err := s.Dependencies(context.Background(), base.Add(-time.Hour), base.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(deps) != 1 || deps[0].CallCount != 1 {
+		t.Fatalf("dependencies after retries = %+v, want one call frontend->backend", deps)
+	}
+}
+
+// searchFixture is 30 traces: trace i has a root in service "svc-(i%3)" named "op-(i%2)",
+// lasting (i+1)*10ms, starting i seconds after base, with attribute "n"=i and resource
+// attribute "zone"="z-(i%5)"; every 4th root has error status. Each has one child in "db".
+func searchFixture() []telemetry.Span {
+	var spans []telemetry.Span
+	dbRes := resource("db")
+	for i := 0; i < 30; i++ {
+		res := resource(fmt.Sprintf("svc-%d", i%3), telemetry.KeyValue{Key: "zone", Value: telemetry.StringValue(fmt.Sprintf("z-%d", i%5))})
+		start := at(time.Duration(i) * time.Second)
+		root := telemetry.Span{
+			TraceID: traceID(byte(100 + i)), SpanID: spanID(1), Name: fmt.Sprintf("op-%d", i%2),
+			Kind: telemetry.SpanKindServer, StartUnixNano: start, EndUnixNano: start + int64(time.Duration(i+1)*10*time.Millisecond),
+			Attributes: telemetry.Attributes{{Key: "n", Value: telemetry.IntValue(int64(i))}},
+			Resource:   res, Ingest: telemetry.IngestInfo{Protocol: "otlp"},
+		}
+		if i%4 == 0 {
+			root.Status = telemetry.Status{Code: telemetry.StatusError}
+		}
+		child := telemetry.Span{
+			TraceID: root.TraceID, SpanID: spanID(2), ParentSpanID: spanID(1), Name: "query",
+			Kind: telemetry.SpanKindClient, StartUnixNano: start + 1000, EndUnixNano: start + 2000,
+			Resource: dbRes, Ingest: telemetry.IngestInfo{Protocol: "otlp"},
+		}
+		spans = append(spans, root, child)
+	}
+	return spans
+}
+
+// expectIDs returns the fixture traces i (newest first) for which keep(i) holds.
+func expectIDs(keep func(i int) bool, limit int) []telemetry.TraceID {
+	var ids []telemetry.TraceID
+	for i := 29; i >= 0 && len(ids) < limit; i-- {
+		if keep(i) {
+			ids = append(ids, traceID(byte(100+i)))
+		}
+	}
+	return ids
+}
+
+func testFindTraceIDs(t *testing.T, b Backend) {
+	s := open(t, b)
+	write(t, s, searchFixture())
+	all := func(int) bool { return true }
+	cases := []struct {
+		name string
+		q    store.TraceQuery
+		want []telemetry.TraceID
+	}{
+		{"everything, default limit", store.TraceQuery{}, expectIDs(all, store.DefaultLimit)},
+		{"limit", store.TraceQuery{Limit: 5}, expectIDs(all, 5)},
+		{"service", store.TraceQuery{Service: "svc-1", Limit: 100}, expectIDs(func(i int) bool { return i%3 == 1 }, 100)},
+		{"service and operation", store.TraceQuery{Service: "svc-0", Operation: "op-1", Limit: 100}, expectIDs(func(i int) bool { return i%3 == 0 && i%2 == 1 }, 100)},
+		{"span attribute", store.TraceQuery{Attributes: map[string]string{"n": "7"}}, expectIDs(func(i int) bool { return i == 7 }, 100)},
+		{"resource attribute", store.TraceQuery{Attributes: map[string]string{"zone": "z-2"}, Limit: 100}, expectIDs(func(i int) bool { return i%5 == 2 }, 100)},
+		{"attributes on one span", store.TraceQuery{Attributes: map[string]string{"zone": "z-2", "n": "12"}}, expectIDs(func(i int) bool { return i == 12 }, 100)},
+		{"attribute of another span does not combine", store.TraceQuery{Service: "db", Attributes: map[string]string{"n": "12"}}, nil},
+		{"error", store.TraceQuery{Attributes: map[string]string{"error": "true"}, Limit: 100}, expectIDs(func(i int) bool { return i%4 == 0 }, 100)},
+		{"span kind", store.TraceQuery{Service: "svc-2", Attributes: map[string]string{"span.kind": "server"}, Limit: 100}, expectIDs(func(i int) bool { return i%3 == 2 }, 100)},
+		{"min duration", store.TraceQuery{MinDuration: 200 * time.Millisecond, Limit: 100}, expectIDs(func(i int) bool { return (i+1)*10 >= 200 }, 100)},
+		{"max duration", store.TraceQuery{Service: "svc-0", MaxDuration: 100 * time.Millisecond, Limit: 100}, expectIDs(func(i int) bool { return i%3 == 0 && (i+1)*10 <= 100 }, 100)},
+		{"time range", store.TraceQuery{Start: base.Add(10 * time.Second), End: base.Add(14 * time.Second), Limit: 100}, expectIDs(func(i int) bool { return i >= 10 && i <= 14 }, 100)},
+		{"unknown service", store.TraceQuery{Service: "nope"}, nil},
+		{"quote in value", store.TraceQuery{Service: "svc-1' OR '1'='1"}, nil},
+		{"quote in key", store.TraceQuery{Attributes: map[string]string{"n') OR true --": "1"}}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.FindTraceIDs(context.Background(), tc.q)
+			if err != nil {
+				t.Fatalf("FindTraceIDs: %v", err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("got %v\nwant %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func testCatalogue(t *testing.T, b Backend) {
+	s := open(t, b)
+	write(t, s, searchFixture())
+	write(t, s, searchFixture()[:4])
+	services, err := s.Services(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"db", "svc-0", "svc-1", "svc-2"}; !slices.Equal(services, want) {
+		t.Fatalf("Services = %v, want %v", services, want)
+	}
+	ops, err := s.Operations(context.Background(), "svc-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Operation{{Name: "op-0", SpanKind: telemetry.SpanKindServer}, {Name: "op-1", SpanKind: telemetry.SpanKindServer}}
+	if !slices.Equal(ops, want) {
+		t.Fatalf("Operations = %v, want %v", ops, want)
+	}
+}
+
+func testDependencies(t *testing.T, b Backend) {
+	s := open(t, b)
+	write(t, s, searchFixture())
+	deps, err := s.Dependencies(context.Background(), base.Add(-time.Minute), base.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Dependency{{Parent: "svc-0", Child: "db", CallCount: 10}, {Parent: "svc-1", Child: "db", CallCount: 10}, {Parent: "svc-2", Child: "db", CallCount: 10}}
+	if !slices.Equal(deps, want) {
+		t.Fatalf("Dependencies = %v, want %v", deps, want)
+	}
+	deps, err = s.Dependencies(context.Background(), base.Add(20*time.Second), base.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// traces 20..29: svc-0 has 21,24,27; svc-1 has 22,25,28; svc-2 has 20,23,26,29
+	want = []store.Dependency{{Parent: "svc-0", Child: "db", CallCount: 3}, {Parent: "svc-1", Child: "db", CallCount: 3}, {Parent: "svc-2", Child: "db", CallCount: 4}}
+	if !slices.Equal(deps, want) {
+		t.Fatalf("Dependencies in window = %v, want %v", deps, want)
+	}
+}
+
+func testDeleteBefore(t *testing.T, b Backend) {
+	s := open(t, b)
+	write(t, s, searchFixture())
+	n, err := s.DeleteBefore(context.Background(), base.Add(15*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 30 { // traces 0..14, two spans each
+		t.Fatalf("DeleteBefore removed %d spans, want 30", n)
+	}
+	if _, err := s.Trace(context.Background(), traceID(100+3)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("expired trace: err = %v, want ErrNotFound", err)
+	}
+	if got, err := s.Trace(context.Background(), traceID(100+15)); err != nil || len(got) != 2 {
+		t.Fatalf("kept trace: %d spans, err %v", len(got), err)
+	}
+	ids, err := s.FindTraceIDs(context.Background(), store.TraceQuery{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := expectIDs(func(i int) bool { return i >= 15 }, 100); !slices.Equal(ids, want) {
+		t.Fatalf("after retention got %v, want %v", ids, want)
+	}
+}
+
+func testConcurrent(t *testing.T, b Backend) {
+	s := open(t, b)
+	const writers, batches = 4, 5
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*batches*2)
+	for w := 0; w < writers; w++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < batches; i++ {
+				spans := searchFixture()[:2]
+				for j := range spans {
+					spans[j].TraceID = traceID(byte(w*batches + i))
+				}
+				errs <- s.WriteSpans(context.Background(), spans)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := 0; i < batches; i++ {
+				_, err := s.FindTraceIDs(context.Background(), store.TraceQuery{Service: "svc-0"})
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids, err := s.FindTraceIDs(context.Background(), store.TraceQuery{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != writers*batches {
+		t.Fatalf("found %d traces after concurrent writes, want %d", len(ids), writers*batches)
+	}
+}
+
+func testDurable(t *testing.T, b Backend) {
+	if b.Reopen == nil {
+		t.Skip("backend cannot be reopened")
+	}
+	s := b.Open(t)
+	want := richTrace()
+	write(t, s, want)
+	s = b.Reopen(t, s)
+	defer s.Close()
+	got, err := s.Trace(context.Background(), traceID(1))
+	if err != nil {
+		t.Fatalf("Trace after reopen: %v", err)
+	}
+	compareSpans(t, got, want)
+}
