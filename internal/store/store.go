@@ -70,7 +70,7 @@ type TraceQuery struct {
 	Service   string // exact; empty means any
 	Operation string // span name, exact; empty means any
 	// Attributes must all match the same span, by the text form of the value
-	// (telemetry.Value.AsString). A key matches span attributes first, then resource
+	// (telemetry.Value.AsString; arrays and maps do not match). A key matches span attributes first, then resource
 	// attributes. The pseudo-keys "error" ("true" for spans with error status),
 	// "span.kind" and "otel.status_code" match the span's own fields.
 	Attributes  map[string]string

@@ -81,9 +81,29 @@ func (v Value) Equal(o Value) bool {
 	return true
 }
 
-// AsString renders the value as the text users search and group by: strings as they are,
-// numbers in their shortest exact form, bytes in base64, arrays and maps as JSON.
+// AsString renders the value as the text users read, search and group by: strings as they
+// are, numbers in their shortest exact form, bytes in base64, arrays and maps as plain JSON.
 func (v Value) AsString() string {
+	switch v.kind {
+	case KindArray, KindMap:
+		b, _ := json.Marshal(v.plain())
+		return string(b)
+	}
+	return v.scalarText()
+}
+
+// Encode is AsString made lossless: arrays and maps keep the kind of every element, so that
+// ParseValue(v.Kind(), v.Encode()) gives v back. Stores keep values in this form.
+func (v Value) Encode() string {
+	switch v.kind {
+	case KindArray, KindMap:
+		b, _ := json.Marshal(v.tagged())
+		return string(b)
+	}
+	return v.scalarText()
+}
+
+func (v Value) scalarText() string {
 	switch v.kind {
 	case KindString:
 		return v.str
@@ -95,14 +115,43 @@ func (v Value) AsString() string {
 		return strconv.FormatFloat(v.Double(), 'g', -1, 64)
 	case KindBytes:
 		return base64.StdEncoding.EncodeToString([]byte(v.str))
-	case KindArray, KindMap:
-		b, _ := json.Marshal(v.jsonable())
-		return string(b)
 	}
 	return ""
 }
 
-// ParseValue is the inverse of AsString for a known kind. It lets stores keep every value as
+// plain is the value as ordinary JSON.
+func (v Value) plain() any {
+	switch v.kind {
+	case KindString:
+		return v.str
+	case KindBool:
+		return v.Bool()
+	case KindInt:
+		return v.Int()
+	case KindDouble:
+		if f := v.Double(); !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return f
+		}
+		return v.scalarText()
+	case KindArray:
+		out := make([]any, len(v.array))
+		for i, e := range v.array {
+			out[i] = e.plain()
+		}
+		return out
+	case KindMap:
+		out := make(map[string]any, len(v.kvs))
+		for _, kv := range v.kvs {
+			out[kv.Key] = kv.Value.plain()
+		}
+		return out
+	case KindBytes:
+		return v.scalarText()
+	}
+	return nil
+}
+
+// ParseValue is the inverse of Encode for a known kind. It lets stores keep every value as
 // text plus its kind and still give back exactly what was sent.
 func ParseValue(kind ValueKind, s string) (Value, error) {
 	switch kind {
@@ -136,8 +185,8 @@ func ParseValue(kind ValueKind, s string) (Value, error) {
 	return Value{}, errBadID
 }
 
-// jsonable gives arrays and maps a JSON form that keeps every kind, for AsString.
-func (v Value) jsonable() any {
+// tagged is the JSON form Encode writes: {"a":[...]}, {"m":[{"k":..,"v":..}]} or {"<tag>":"text"}.
+func (v Value) tagged() any {
 	switch v.kind {
 	case KindArray:
 		out := make([]any, len(v.array))
@@ -151,18 +200,10 @@ func (v Value) jsonable() any {
 			out[i] = map[string]any{"k": kv.Key, "v": kv.Value.tagged()}
 		}
 		return map[string]any{"m": out}
-	}
-	return v.tagged()
-}
-
-func (v Value) tagged() any {
-	switch v.kind {
-	case KindArray, KindMap:
-		return v.jsonable()
 	case KindEmpty:
 		return map[string]any{}
 	}
-	return map[string]any{kindTags[v.kind]: v.AsString()}
+	return map[string]any{kindTags[v.kind]: v.scalarText()}
 }
 
 // kindTags name scalar kinds in the JSON form of arrays and maps; jsonValue reads them back.

@@ -23,7 +23,7 @@ func encodeAttrs(attrs telemetry.Attributes) attrColumns {
 	for i, kv := range attrs {
 		c.keys[i] = kv.Key
 		c.kinds[i] = uint8(kv.Value.Kind())
-		c.values[i] = kv.Value.AsString()
+		c.values[i] = kv.Value.Encode()
 	}
 	return c
 }
@@ -59,7 +59,7 @@ func toJSONAttrs(attrs telemetry.Attributes) []jsonAttr {
 	}
 	out := make([]jsonAttr, len(attrs))
 	for i, kv := range attrs {
-		out[i] = jsonAttr{K: kv.Key, T: uint8(kv.Value.Kind()), V: kv.Value.AsString()}
+		out[i] = jsonAttr{K: kv.Key, T: uint8(kv.Value.Kind()), V: kv.Value.Encode()}
 	}
 	return out
 }
@@ -169,7 +169,7 @@ func resourceID(r *telemetry.Resource) uint64 {
 		h.Write([]byte(kv.Key))
 		h.Write(sep)
 		h.Write([]byte{byte(kv.Value.Kind())})
-		h.Write([]byte(kv.Value.AsString()))
+		h.Write([]byte(kv.Value.Encode()))
 		h.Write(sep)
 	}
 	h.Write([]byte{byte(r.DroppedAttributesCount), byte(r.DroppedAttributesCount >> 8), byte(r.DroppedAttributesCount >> 16), byte(r.DroppedAttributesCount >> 24)})
