@@ -1,0 +1,150 @@
+// Command lookout is one self-hosted binary for traces, errors and logs: it accepts what the
+// OpenTelemetry, Honeycomb, X-Ray, Rollbar and CloudWatch Logs clients send and shows it in
+// one UI.
+//
+//	lookout serve     run the server
+//	lookout demo      run the server and feed it traces from simulated services
+//	lookout version   print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"lookout/internal/demo"
+	"lookout/internal/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "lookout:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: lookout <command> [flags]
+
+commands:
+  serve     run lookout
+  demo      run lookout and feed it traces from simulated services
+  version   print the version
+
+Run "lookout serve -h" for the flags. Every flag can also be set with an environment
+variable LOOKOUT_<FLAG>, e.g. LOOKOUT_DATA=/var/lib/lookout.
+`
+
+func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "lookout", version)
+		return nil
+	case "serve":
+		return serve(ctx, args[1:], stdout, getenv, false)
+	case "demo":
+		return serve(ctx, args[1:], stdout, getenv, true)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stdout, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string, withDemo bool) error {
+	cfg, logLevel, err := parseFlags(args, stdout, getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	srv, err := server.Start(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	a := srv.Addrs()
+	fmt.Fprintf(stdout, "lookout %s\n", version)
+	fmt.Fprintf(stdout, "  data       %s\n", cfg.DataDir)
+	fmt.Fprintf(stdout, "  OTLP/HTTP  http://%s  (OTEL_EXPORTER_OTLP_ENDPOINT=http://%s)\n", a.HTTP, a.HTTP)
+	fmt.Fprintf(stdout, "  OTLP/gRPC  %s\n", a.GRPC)
+	fmt.Fprintf(stdout, "  UI         http://%s\n", a.UI)
+	if withDemo {
+		fmt.Fprintf(stdout, "demo: simulated services are sending traces; open http://%s to see them\n", a.UI)
+		demoCtx, stopDemo := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- demo.Run(demoCtx, "http://"+a.HTTP, log.With("subsystem", "demo")) }()
+		defer func() {
+			stopDemo()
+			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+				log.Warn("demo stopped", "err", err)
+			}
+		}()
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped", "took", time.Since(start))
+	return nil
+}
+
+// parseFlags reads flags, each defaulting to its LOOKOUT_<FLAG> environment variable and
+// then to the built-in default.
+func parseFlags(args []string, out io.Writer, getenv func(string) string) (server.Config, slog.Level, error) {
+	cfg := server.DefaultConfig()
+	fs := flag.NewFlagSet("lookout serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "directory for the embedded store")
+	fs.StringVar(&cfg.HTTPAddr, "http", cfg.HTTPAddr, "address for OTLP/HTTP and the vendor HTTP APIs")
+	fs.StringVar(&cfg.GRPCAddr, "grpc", cfg.GRPCAddr, "address for OTLP/gRPC")
+	fs.StringVar(&cfg.UIAddr, "ui", cfg.UIAddr, "address for the web UI and the query APIs")
+	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "delete telemetry older than this (0 keeps everything)")
+	fs.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", cfg.MaxRequestBytes, "largest ingest request accepted, after decompression")
+	fs.StringVar(&cfg.MemoryLimit, "memory-limit", cfg.MemoryLimit, "memory the embedded store may use for its buffers")
+	fs.IntVar(&cfg.Pipeline.MaxPendingSpans, "max-pending-spans", cfg.Pipeline.MaxPendingSpans, "spans that may wait for the store before senders are asked to retry")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "LOOKOUT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" {
+			if err := f.Value.Set(v); err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s=%q: %w", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return cfg, 0, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, 0, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, 0, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return cfg, 0, fmt.Errorf("--log-level: %w", err)
+	}
+	return cfg, lvl, nil
+}

@@ -1,0 +1,119 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// TestBrowser seeds lookout with traces sent by the OpenTelemetry SDK and runs the UI's
+// Playwright script (internal/ui/e2e) against it in headless Chromium.
+func TestBrowser(t *testing.T) {
+	e2eDir, _ := filepath.Abs("../ui/e2e")
+	_, errChromium := os.Stat("/usr/bin/chromium")
+	_, errModules := os.Stat(filepath.Join(e2eDir, "node_modules", "playwright-core"))
+	if errChromium != nil || errModules != nil {
+		msg := "browser test needs /usr/bin/chromium and npm ci in internal/ui/e2e (scripts/test installs both)"
+		if os.Getenv("LOOKOUT_REQUIRE_BROWSER") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	srv := start(t)
+	ctx := context.Background()
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(srv.Addrs().HTTP), otlptracehttp.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithBatcher(exp, sdktrace.WithMaxExportBatchSize(2000), sdktrace.WithMaxQueueSize(20000)),
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "shop-frontend"))))
+	defer tp.Shutdown(ctx)
+	backend := sdktrace.NewTracerProvider(
+		sdktrace.WithBatcher(exp, sdktrace.WithMaxExportBatchSize(2000), sdktrace.WithMaxQueueSize(20000)),
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "shop-backend"))))
+	defer backend.Shutdown(ctx)
+	fe, be := tp.Tracer("e2e"), backend.Tracer("e2e")
+	start := time.Now().Add(-5 * time.Minute)
+	at := func(ms int) trace.SpanStartEventOption {
+		return trace.WithTimestamp(start.Add(time.Duration(ms) * time.Millisecond))
+	}
+	end := func(ms int) trace.SpanEndOption {
+		return trace.WithTimestamp(start.Add(time.Duration(ms) * time.Millisecond))
+	}
+
+	// Small: root -> (checkout -> (charge, reserve, audit), render); 6 spans over two services.
+	rctx, root := fe.Start(ctx, "GET /checkout", trace.WithSpanKind(trace.SpanKindServer), at(0))
+	cctx, checkout := be.Start(rctx, "checkout", at(5))
+	_, charge := be.Start(cctx, "charge card", at(10))
+	charge.SetStatus(codes.Error, "card declined")
+	charge.End(end(40))
+	_, reserve := be.Start(cctx, "reserve stock", at(42))
+	reserve.End(end(60))
+	_, audit := be.Start(cctx, "audit", at(61))
+	audit.End(end(63))
+	checkout.End(end(70))
+	_, render := fe.Start(rctx, "render", at(71))
+	render.End(end(90))
+	root.End(end(95))
+
+	// Big: 10,000 spans, a root with 100 children of 99 grandchildren each.
+	bctx, big := fe.Start(ctx, "nightly batch", at(1000))
+	for i := 0; i < 100; i++ {
+		ictx, item := be.Start(bctx, "process chunk "+strconv.Itoa(i), at(1000+i*10))
+		for j := 0; j < 99; j++ {
+			_, step := be.Start(ictx, "row "+strconv.Itoa(j), at(1000+i*10+j/10))
+			step.End(end(1000 + i*10 + j/10 + 1))
+		}
+		item.End(end(1000 + i*10 + 10))
+	}
+	big.End(end(2100))
+
+	// XSS: markup in a key and a value must show as text.
+	_, xss := fe.Start(ctx, "<b>bold</b> operation", at(3000), trace.WithAttributes(
+		attribute.String("xss.value", `<img src=x onerror=alert(1)>`),
+		attribute.String(`<img src=x onerror=alert(2)>`, "key with markup")))
+	xss.End(end(3010))
+
+	if err := tp.ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := backend.ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	shots := os.Getenv("LOOKOUT_SCREENSHOT_DIR")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	cmd := exec.Command("node", "--test", "ui.test.mjs")
+	cmd.Dir = e2eDir
+	cmd.Env = append(os.Environ(),
+		"LOOKOUT_UI_URL=http://"+srv.Addrs().UI,
+		"LOOKOUT_SCREENSHOT_DIR="+shots,
+		"LOOKOUT_SERVICE=shop-frontend",
+		"LOOKOUT_SMALL_TRACE_ID="+root.SpanContext().TraceID().String(),
+		"LOOKOUT_SMALL_TRACE_SPANS=6",
+		"LOOKOUT_BIG_TRACE_ID="+big.SpanContext().TraceID().String(),
+		"LOOKOUT_BIG_TRACE_SPANS=10001",
+		"LOOKOUT_XSS_TRACE_ID="+xss.SpanContext().TraceID().String(),
+	)
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser test output:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser test failed: %v", err)
+	}
+	fmt.Fprintf(os.Stderr, "screenshots in %s\n", shots)
+}

@@ -1,0 +1,108 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"lookout/internal/server"
+)
+
+// start boots a real lookout on free loopback ports with its data in a temporary directory.
+func start(t *testing.T, mutate ...func(*server.Config)) *server.Server {
+	t.Helper()
+	cfg := server.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.HTTPAddr, cfg.GRPCAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.MemoryLimit = "128MB"
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := server.Start(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return srv
+}
+
+// getJSON fetches a query API path into v and returns the status.
+func getJSON(t *testing.T, srv *server.Server, path string, v any) int {
+	t.Helper()
+	resp, err := http.Get(fmt.Sprintf("http://%s%s", srv.Addrs().UI, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("GET %s: %v in %s", path, err, body)
+	}
+	return resp.StatusCode
+}
+
+// Jaeger's JSON, declared here independently of the api package.
+type jaegerResponse struct {
+	Data   []jaegerTrace `json:"data"`
+	Errors []struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+	} `json:"errors"`
+}
+
+type jaegerTrace struct {
+	TraceID   string                   `json:"traceID"`
+	Spans     []jaegerSpan             `json:"spans"`
+	Processes map[string]jaegerProcess `json:"processes"`
+}
+
+type jaegerSpan struct {
+	TraceID       string `json:"traceID"`
+	SpanID        string `json:"spanID"`
+	OperationName string `json:"operationName"`
+	References    []struct {
+		RefType string `json:"refType"`
+		TraceID string `json:"traceID"`
+		SpanID  string `json:"spanID"`
+	} `json:"references"`
+	StartTime int64      `json:"startTime"`
+	Duration  int64      `json:"duration"`
+	Tags      []jaegerKV `json:"tags"`
+	Logs      []struct {
+		Timestamp int64      `json:"timestamp"`
+		Fields    []jaegerKV `json:"fields"`
+	} `json:"logs"`
+	ProcessID string `json:"processID"`
+}
+
+type jaegerKV struct {
+	Key   string `json:"key"`
+	Type  string `json:"type"`
+	Value any    `json:"value"`
+}
+
+type jaegerProcess struct {
+	ServiceName string     `json:"serviceName"`
+	Tags        []jaegerKV `json:"tags"`
+}
+
+func tag(kvs []jaegerKV, key string) (jaegerKV, bool) {
+	for _, kv := range kvs {
+		if kv.Key == key {
+			return kv, true
+		}
+	}
+	return jaegerKV{}, false
+}
