@@ -1,0 +1,61 @@
+// Client for the same-origin JSON API. Every response is {"data": ...}; an
+// error is {"data": null, "errors": [{"code", "msg"}]} with a 4xx/5xx status,
+// and ApiError carries the server's msg so the UI can show it.
+
+export class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+  }
+}
+
+/** getJSON fetches path (with optional URLSearchParams) and returns the response's data. */
+export async function getJSON(path, params, signal) {
+  const qs = params && String(params);
+  const url = qs ? `${path}?${qs}` : path;
+  let res;
+  try {
+    res = await fetch(url, { headers: { Accept: 'application/json' }, signal, credentials: 'same-origin' });
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new ApiError(`Cannot reach the lookout server (${err.message})`, 0);
+  }
+  let body = null;
+  const text = await res.text();
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!res.ok || (body && Array.isArray(body.errors) && body.errors.length && body.data == null)) {
+    const msgs = body && Array.isArray(body.errors)
+      ? body.errors.map((e) => (e && e.msg ? String(e.msg) : '')).filter(Boolean)
+      : [];
+    const msg = msgs.length ? msgs.join('; ') : `${res.status} ${res.statusText || 'error'}`.trim();
+    throw new ApiError(msg, res.status);
+  }
+  if (body === null || typeof body !== 'object') {
+    throw new ApiError(`Unexpected response from ${path}`, res.status);
+  }
+  return body.data;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  services: (signal) => getJSON('/api/services', null, signal).then(asStrings),
+  operations: (service, signal) => getJSON(`/api/services/${enc(service)}/operations`, null, signal).then(asStrings),
+  traceSummaries: (params, signal) => getJSON('/api/v1/trace-summaries', params, signal).then((d) => (Array.isArray(d) ? d : [])),
+  trace: async (traceID, signal) => {
+    const data = await getJSON(`/api/traces/${enc(traceID)}`, null, signal);
+    const t = Array.isArray(data) ? data[0] : null;
+    if (!t || !Array.isArray(t.spans) || t.spans.length === 0) throw new ApiError(`Trace ${traceID} not found`, 404);
+    return t;
+  },
+};
+
+function asStrings(d) {
+  if (!Array.isArray(d)) return [];
+  return d.filter((x) => typeof x === 'string').sort((a, b) => a.localeCompare(b));
+}

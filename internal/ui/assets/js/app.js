@@ -1,0 +1,86 @@
+// Entry point: wires the shell (router, banner, top bar, shortcuts) to the pages.
+//
+// A page is an object with mount(el, route), optional update(route) that
+// returns true when it handled a new route in place, optional focusSearch()
+// and optional onKey(e), and unmount().
+import { h, clear, isTyping } from './dom.js';
+import { onRoute, startRouter, navigate, showError, clearError, toggleHelp, emptyState } from './shell.js';
+import { SearchPage } from './search.js';
+import { TracePage } from './trace.js';
+
+const main = document.getElementById('main');
+let page = null;
+let pageKind = '';
+
+function resolve(path) {
+  if (path === '/' || path === '/search' || path === '/search/') return { kind: 'search' };
+  const m = /^\/trace\/([^/]+)\/?$/.exec(path);
+  if (m) {
+    let id;
+    try { id = decodeURIComponent(m[1]); } catch { id = m[1]; }
+    return { kind: 'trace', id };
+  }
+  return { kind: 'notfound' };
+}
+
+onRoute((route) => {
+  const r = resolve(route.path);
+  route.id = r.id;
+  document.querySelectorAll('.topnav a').forEach((a) => {
+    a.classList.toggle('active', a.dataset.section === r.kind);
+  });
+  if (page && pageKind === r.kind && page.update && page.update(route)) return;
+  if (page) page.unmount();
+  page = null;
+  clear(main);
+  pageKind = r.kind;
+  if (r.kind === 'search') page = new SearchPage();
+  else if (r.kind === 'trace') page = new TracePage();
+  else {
+    document.title = 'Not found · lookout';
+    main.appendChild(emptyState('Page not found', h('span', null, 'There is nothing at this address. ', h('a', { href: '/', 'data-nav': true }, 'Search traces'), '.'), 'page-empty'));
+    return;
+  }
+  page.mount(main, route);
+});
+
+// Top bar: jump to a trace by ID.
+document.getElementById('goto').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const input = document.getElementById('goto-id');
+  const id = input.value.trim();
+  if (!id) return;
+  if (!/^[0-9A-Za-z-]{1,64}$/.test(id)) {
+    showError('A trace ID is hexadecimal (or an X-Ray ID like 1-5f84c7a1-…); that is not one.');
+    return;
+  }
+  input.value = '';
+  input.blur();
+  navigate(`/trace/${encodeURIComponent(id)}`);
+});
+
+document.getElementById('banner-close').addEventListener('click', clearError);
+document.getElementById('help-btn').addEventListener('click', toggleHelp);
+
+document.addEventListener('keydown', (e) => {
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key === 'Escape' && isTyping(e)) {
+    if (e.target.type === 'search' && e.target.value) return; // the field clears itself first
+    e.target.blur();
+    return;
+  }
+  if (isTyping(e)) return;
+  if (e.key === '?') {
+    e.preventDefault();
+    toggleHelp();
+    return;
+  }
+  if (e.key === '/' && page && page.focusSearch) {
+    e.preventDefault();
+    page.focusSearch();
+    return;
+  }
+  if (page && page.onKey) page.onKey(e);
+});
+
+startRouter();
