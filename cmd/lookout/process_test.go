@@ -257,8 +257,12 @@ func TestOverloadAnswers503AndStaysBounded(t *testing.T) {
 		t.Errorf("peak RSS %d MiB, want under 600 MiB", peak>>20)
 	}
 	for _, seq := range []uint64{1, senders * requests / 2, senders * requests} {
-		if got := spanCount(t, p.ui, traceHex(seq)); got != spansPerRequest {
-			t.Errorf("trace %d has %d spans, want %d", seq, got, spansPerRequest)
+		deadline := time.Now().Add(30 * time.Second)
+		for spanCount(t, p.ui, traceHex(seq)) != spansPerRequest {
+			if time.Now().After(deadline) {
+				t.Fatalf("trace %d never reached %d spans", seq, spansPerRequest)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	}
 }

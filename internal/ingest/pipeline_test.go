@@ -12,120 +12,164 @@ import (
 	"lookout/internal/telemetry"
 )
 
-// gatedWriter records batches and blocks each write until released.
-type gatedWriter struct {
-	mu      sync.Mutex
-	batches []int
-	gate    chan struct{}
-	err     error
+// memStore records loaded spans by id; it can be held shut, and made to fail.
+type memStore struct {
+	mu          sync.Mutex
+	spans       map[telemetry.SpanID]bool
+	writes      int
+	checkpoints int
+	gate        chan struct{} // when set, writes wait for it to close
+	failures    int           // the next writes that fail
 }
 
-func (w *gatedWriter) WriteSpans(_ context.Context, spans []telemetry.Span) error {
-	if w.gate != nil {
-		<-w.gate
+func newMemStore() *memStore { return &memStore{spans: map[telemetry.SpanID]bool{}} }
+
+func (m *memStore) WriteSpans(_ context.Context, spans []telemetry.Span) error {
+	m.mu.Lock()
+	gate := m.gate
+	m.mu.Unlock()
+	if gate != nil {
+		<-gate
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.batches = append(w.batches, len(spans))
-	return w.err
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failures > 0 {
+		m.failures--
+		return errors.New("disk full")
+	}
+	m.writes++
+	for _, s := range spans {
+		m.spans[s.SpanID] = true
+	}
+	return nil
 }
 
-func spans(n int) []telemetry.Span { return make([]telemetry.Span, n) }
+func (m *memStore) Checkpoint(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.checkpoints++
+	return nil
+}
+
+func (m *memStore) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.spans)
+}
+
+// batch returns n valid spans with ids starting at first.
+func batch(first, n int) []telemetry.Span {
+	res := &telemetry.Resource{Attributes: telemetry.Attributes{{Key: "service.name", Value: telemetry.StringValue("svc")}}}
+	spans := make([]telemetry.Span, n)
+	for i := range spans {
+		id := uint64(first + i + 1)
+		spans[i] = telemetry.Span{TraceID: telemetry.TraceIDFromParts(1, id), SpanID: telemetry.SpanIDFromUint64(id),
+			Name: "op", StartUnixNano: int64(id), EndUnixNano: int64(id) + 10, Resource: res}
+	}
+	return spans
+}
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func TestPipelineGroupsConcurrentRequests(t *testing.T) {
-	w := &gatedWriter{gate: make(chan struct{})}
-	p := NewPipeline(w, PipelineConfig{MaxPendingSpans: 1000, MaxBatchSpans: 1000, RetryAfter: time.Second}, quiet)
-	defer p.Close()
+func testConfig() PipelineConfig {
+	return PipelineConfig{MaxPendingSpans: 100, MaxBatchSpans: 1000, RetryAfter: 3 * time.Second, CheckpointEvery: time.Hour}
+}
+
+func open(t *testing.T, dir string, st Store) *Pipeline {
+	t.Helper()
+	p, err := OpenPipeline(context.Background(), dir, st, testConfig(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPipelineLoadsWhatItAcknowledges(t *testing.T) {
+	st := newMemStore()
+	p := open(t, t.TempDir(), st)
 	var wg sync.WaitGroup
-	// The first request occupies the writer; the next ten queue up behind it.
-	wg.Add(1)
-	go func() { defer wg.Done(); p.WriteSpans(context.Background(), spans(5)) }()
-	waitFor(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return len(p.queue) == 0 && p.spans == 5 })
-	for i := 0; i < 10; i++ {
+	for i := 0; i < 8; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := p.WriteSpans(context.Background(), spans(10)); err != nil {
+			if err := p.WriteSpans(context.Background(), batch(i*10, 10)); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
-	waitFor(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return len(p.queue) == 10 })
-	close(w.gate)
 	wg.Wait()
-	if want := []int{5, 100}; len(w.batches) != 2 || w.batches[0] != want[0] || w.batches[1] != want[1] {
-		t.Fatalf("store saw batches %v, want %v", w.batches, want)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestPipelineRefusesBeyondPending(t *testing.T) {
-	w := &gatedWriter{gate: make(chan struct{})}
-	p := NewPipeline(w, PipelineConfig{MaxPendingSpans: 100, MaxBatchSpans: 100, RetryAfter: 3 * time.Second}, quiet)
-	done := make(chan error)
-	go func() { done <- p.WriteSpans(context.Background(), spans(80)) }()
-	waitFor(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return p.spans == 80 })
-	err := p.WriteSpans(context.Background(), spans(30))
-	if after, ok := IsOverloaded(err); !ok || after != 3*time.Second {
-		t.Fatalf("over the bound: err = %v, want OverloadedError with 3s", err)
+	if st.count() != 80 {
+		t.Fatalf("store holds %d spans after Close, want 80", st.count())
 	}
-	go func() { done <- p.WriteSpans(context.Background(), spans(20)) }() // fits exactly
-	waitFor(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return p.spans == 100 })
-	close(w.gate)
-	for i := 0; i < 2; i++ {
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
+	if st.checkpoints < 2 { // one after recovery, one on close
+		t.Fatalf("%d checkpoints, want at least 2", st.checkpoints)
 	}
-	p.Close()
-	if err := p.WriteSpans(context.Background(), spans(1)); !errors.Is(err, ErrClosed) {
+	if err := p.WriteSpans(context.Background(), batch(0, 1)); !errors.Is(err, ErrClosed) {
 		t.Fatalf("after Close: err = %v, want ErrClosed", err)
 	}
 }
 
-func TestPipelineReportsStoreErrors(t *testing.T) {
-	w := &gatedWriter{err: errors.New("disk full")}
-	p := NewPipeline(w, DefaultPipelineConfig(), quiet)
-	defer p.Close()
-	if err := p.WriteSpans(context.Background(), spans(3)); err == nil || err.Error() != "disk full" {
-		t.Fatalf("err = %v, want the store's error", err)
+func TestPipelineRefusesBeyondPending(t *testing.T) {
+	st := newMemStore()
+	st.gate = make(chan struct{})
+	p := open(t, t.TempDir(), st)
+	if err := p.WriteSpans(context.Background(), batch(0, 80)); err != nil {
+		t.Fatal(err)
+	}
+	err := p.WriteSpans(context.Background(), batch(80, 30))
+	if after, ok := IsOverloaded(err); !ok || after != 3*time.Second {
+		t.Fatalf("over the bound: err = %v, want OverloadedError with 3s", err)
+	}
+	if err := p.WriteSpans(context.Background(), batch(80, 20)); err != nil { // fits exactly
+		t.Fatal(err)
+	}
+	close(st.gate)
+	p.Close()
+	if st.count() != 100 {
+		t.Fatalf("store holds %d spans, want 100", st.count())
 	}
 }
 
-func TestPipelineCloseWritesAccepted(t *testing.T) {
-	w := &gatedWriter{gate: make(chan struct{})}
-	p := NewPipeline(w, DefaultPipelineConfig(), quiet)
-	done := make(chan error)
-	for i := 0; i < 3; i++ {
-		go func() { done <- p.WriteSpans(context.Background(), spans(1)) }()
+func TestPipelineRetriesFailedLoads(t *testing.T) {
+	st := newMemStore()
+	st.failures = 2
+	p := open(t, t.TempDir(), st)
+	if err := p.WriteSpans(context.Background(), batch(0, 5)); err != nil {
+		t.Fatalf("acknowledgement does not wait for the store: %v", err)
 	}
-	waitFor(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return p.spans == 3 })
-	closed := make(chan struct{})
-	go func() { p.Close(); close(closed) }()
-	close(w.gate)
-	<-closed
+	p.Close()
+	if st.count() != 5 {
+		t.Fatalf("store holds %d spans after two failed loads, want 5", st.count())
+	}
+}
+
+// TestPipelineReplaysAfterCrash acknowledges spans the store never gets (its writes hang, as
+// if the process died), then opens the same directory again: the spans must arrive.
+func TestPipelineReplaysAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	hung := newMemStore()
+	hung.gate = make(chan struct{}) // never opened: the first run dies before loading
+	p1 := open(t, dir, hung)
 	for i := 0; i < 3; i++ {
-		if err := <-done; err != nil {
+		if err := p1.WriteSpans(context.Background(), batch(i*10, 10)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	total := 0
-	for _, n := range w.batches {
-		total += n
+	st := newMemStore()
+	p2 := open(t, dir, st)
+	if st.count() != 30 {
+		t.Fatalf("replay loaded %d spans, want 30", st.count())
 	}
-	if total != 3 {
-		t.Fatalf("wrote %d spans before closing, want 3", total)
-	}
-}
+	p2.Close()
 
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 5s")
-		}
-		time.Sleep(time.Millisecond)
+	// The replay was checkpointed: a third run has nothing to replay.
+	again := newMemStore()
+	p3 := open(t, dir, again)
+	defer p3.Close()
+	if again.count() != 0 {
+		t.Fatalf("a checkpointed log replayed %d spans", again.count())
 	}
 }

@@ -94,6 +94,10 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	waitForTrace(t, srv, root.SpanContext().TraceID().String(), 6)
+	waitForTrace(t, srv, big.SpanContext().TraceID().String(), 10001)
+	waitForTrace(t, srv, xss.SpanContext().TraceID().String(), 1)
+
 	shots := os.Getenv("LOOKOUT_SCREENSHOT_DIR")
 	if shots == "" {
 		shots = t.TempDir()

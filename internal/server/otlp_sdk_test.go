@@ -84,13 +84,9 @@ func checkSDKRoundTrip(t *testing.T, srv *server.Server, transport string, newEx
 	traceID := root.SpanContext().TraceID().String()
 	rootID, childID := root.SpanContext().SpanID().String(), child.SpanContext().SpanID().String()
 
-	var got jaegerResponse
-	if status := getJSON(t, srv, "/api/traces/"+traceID, &got); status != 200 || len(got.Data) != 1 {
-		t.Fatalf("GET trace: status %d, %d traces, errors %v", status, len(got.Data), got.Errors)
-	}
-	tr := got.Data[0]
-	if tr.TraceID != traceID || len(tr.Spans) != 2 {
-		t.Fatalf("trace %s with %d spans, want %s with 2", tr.TraceID, len(tr.Spans), traceID)
+	tr := waitForTrace(t, srv, traceID, 2)
+	if tr.TraceID != traceID {
+		t.Fatalf("got trace %s, want %s", tr.TraceID, traceID)
 	}
 	spans := map[string]jaegerSpan{}
 	for _, s := range tr.Spans {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -76,7 +77,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: st}
-	s.pipeline = ingest.NewPipeline(st, cfg.Pipeline, log.With("subsystem", "ingest"))
+	s.pipeline, err = ingest.OpenPipeline(ctx, filepath.Join(cfg.DataDir, "ingest-log"), st, cfg.Pipeline, log.With("subsystem", "ingest"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 
 	listeners := make([]net.Listener, 0, 3)
 	fail := func(err error) (*Server, error) {
@@ -183,8 +188,8 @@ func (s *Server) enforceRetention(ctx context.Context) {
 	}
 }
 
-// Shutdown stops accepting requests, lets in-flight ones finish (their spans become durable
-// before they are acknowledged), and closes the store.
+// Shutdown stops accepting requests, lets in-flight ones finish, loads every acknowledged
+// span into the store, and closes it.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopRetention()
 	var errs []error
@@ -196,7 +201,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		s.grpcSrv.Stop()
 	}
-	s.pipeline.Close()
+	errs = append(errs, s.pipeline.Close())
 	s.wg.Wait()
 	errs = append(errs, s.store.Close())
 	return errors.Join(errs...)

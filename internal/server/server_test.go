@@ -106,3 +106,21 @@ func tag(kvs []jaegerKV, key string) (jaegerKV, bool) {
 	}
 	return jaegerKV{}, false
 }
+
+// waitForTrace polls until the trace has n spans: an acknowledged span is durable at once
+// and visible to queries as soon as the loader has moved it into the store.
+func waitForTrace(t *testing.T, srv *server.Server, traceID string, n int) jaegerTrace {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var got jaegerResponse
+		status := getJSON(t, srv, "/api/traces/"+traceID, &got)
+		if status == http.StatusOK && len(got.Data) == 1 && len(got.Data[0].Spans) == n {
+			return got.Data[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("trace %s: status %d, %d traces, errors %v; want %d spans", traceID, status, len(got.Data), got.Errors, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

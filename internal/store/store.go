@@ -56,11 +56,20 @@ type Retainer interface {
 	DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
+// Checkpointer lets ingest trim its write-ahead log.
+type Checkpointer interface {
+	// Checkpoint returns once everything written so far would survive the loss of the
+	// backend's own recovery log (the ingest log is trimmed after it). Backends whose writes
+	// are final when acknowledged return nil at once.
+	Checkpoint(ctx context.Context) error
+}
+
 // Store is a complete backend.
 type Store interface {
 	SpanWriter
 	TraceReader
 	Retainer
+	Checkpointer
 	// Close flushes and releases everything; acknowledged data stays durable.
 	Close() error
 }

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	duckdbdriver "github.com/duckdb/duckdb-go/v2"
 
@@ -101,6 +102,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		dsn += "?" + strings.Join(settings, "&")
 	}
 	connector, err := duckdbdriver.NewConnector(dsn, nil)
+	if err != nil && path != "" {
+		// DuckDB cannot always replay its own log after a crash. lookout's ingest log holds
+		// everything since the last checkpoint, so set DuckDB's log aside and open without it.
+		if _, statErr := os.Stat(path + ".wal"); statErr == nil {
+			aside := fmt.Sprintf("%s.wal.corrupt-%d", path, time.Now().Unix())
+			cfg.Logger.Error("the store's log cannot be replayed; setting it aside, the ingest log will restore its data", "err", err, "moved_to", aside)
+			if renameErr := os.Rename(path+".wal", aside); renameErr == nil {
+				connector, err = duckdbdriver.NewConnector(dsn, nil)
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
@@ -117,6 +129,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Checkpoint implements store.Checkpointer: it writes DuckDB's log into the database file.
+func (s *Store) Checkpoint(ctx context.Context) error {
+	s.writer.mu.Lock()
+	defer s.writer.mu.Unlock()
+	_, err := s.writer.conn.ExecContext(ctx, "FORCE CHECKPOINT")
+	return err
 }
 
 // Close checkpoints the database and closes it.

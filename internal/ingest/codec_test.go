@@ -1,0 +1,82 @@
+package ingest
+
+import (
+	"math"
+	"reflect"
+	"testing"
+
+	"lookout/internal/telemetry"
+)
+
+func codecFixture() []telemetry.Span {
+	res := &telemetry.Resource{Attributes: telemetry.Attributes{{Key: "service.name", Value: telemetry.StringValue("api")}}, DroppedAttributesCount: 2}
+	other := &telemetry.Resource{Attributes: telemetry.Attributes{{Key: "service.name", Value: telemetry.StringValue("db")}}}
+	scope := &telemetry.Scope{Name: "lib", Version: "1.0", Attributes: telemetry.Attributes{{Key: "s", Value: telemetry.BoolValue(true)}}, DroppedAttributesCount: 1}
+	return []telemetry.Span{{
+		TraceID: telemetry.TraceID{1, 2, 3}, SpanID: telemetry.SpanID{4}, ParentSpanID: telemetry.SpanID{5},
+		TraceState: "a=b", Flags: 257, Name: "GET /", Kind: telemetry.SpanKindServer,
+		StartUnixNano: 1_700_000_000_123_456_789, EndUnixNano: 1_700_000_000_223_456_789, InProgress: true,
+		Attributes: telemetry.Attributes{
+			{Key: "s", Value: telemetry.StringValue("x")}, {Key: "b", Value: telemetry.BoolValue(true)},
+			{Key: "i", Value: telemetry.IntValue(math.MinInt64)}, {Key: "d", Value: telemetry.DoubleValue(-0.5)},
+			{Key: "by", Value: telemetry.BytesValue([]byte{0, 255})}, {Key: "e", Value: telemetry.Value{}},
+			{Key: "a", Value: telemetry.ArrayValue(telemetry.IntValue(1), telemetry.MapValue(telemetry.KeyValue{Key: "k", Value: telemetry.StringValue("v")}))},
+		},
+		DroppedAttributesCount: 1,
+		Events:                 []telemetry.Event{{TimeUnixNano: 5, Name: "ev", Attributes: telemetry.Attributes{{Key: "x", Value: telemetry.IntValue(1)}}, DroppedAttributesCount: 3}},
+		DroppedEventsCount:     2,
+		Links:                  []telemetry.Link{{TraceID: telemetry.TraceID{9}, SpanID: telemetry.SpanID{8}, TraceState: "t", Flags: 1, Attributes: telemetry.Attributes{{Key: "l", Value: telemetry.StringValue("y")}}, DroppedAttributesCount: 4}},
+		DroppedLinksCount:      3,
+		Status:                 telemetry.Status{Code: telemetry.StatusError, Message: "boom"},
+		Resource:               res, Scope: scope, SampleRate: 20,
+		Ingest: telemetry.IngestInfo{Protocol: "otlp", Dataset: "ds", KeyID: "k1"},
+	}, {
+		TraceID: telemetry.TraceID{1, 2, 3}, SpanID: telemetry.SpanID{6}, Name: "q", StartUnixNano: 10, EndUnixNano: 5,
+		Resource: other, Ingest: telemetry.IngestInfo{Protocol: "otlp"},
+	}, {
+		TraceID: telemetry.TraceID{7}, SpanID: telemetry.SpanID{7}, Name: "again", StartUnixNano: 1, EndUnixNano: 2,
+		Resource: res, Scope: scope,
+	}}
+}
+
+func TestCodecRoundTrip(t *testing.T) {
+	want := codecFixture()
+	got, err := decodeSpans(encodeSpans(want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("round trip differs:\n got %+v\nwant %+v", got, want)
+	}
+	if got[0].Resource != got[2].Resource {
+		t.Error("spans of one resource should share it after decoding")
+	}
+}
+
+func TestCodecRejectsDamage(t *testing.T) {
+	rec := encodeSpans(codecFixture())
+	raw, _ := zstdDecoder.DecodeAll(rec[1:], nil)
+	for cut := 0; cut < len(raw); cut += 7 {
+		if _, err := decodeSpans(zstdEncoder.EncodeAll(raw[:cut], []byte{codecVersion})); err == nil {
+			t.Fatalf("a record cut at %d of %d bytes decoded without error", cut, len(raw))
+		}
+	}
+	if _, err := decodeSpans([]byte{99}); err == nil {
+		t.Fatal("unknown version decoded")
+	}
+}
+
+func FuzzDecodeSpans(f *testing.F) {
+	f.Add(encodeSpans(codecFixture()))
+	f.Add([]byte{codecVersion})
+	f.Fuzz(func(t *testing.T, record []byte) {
+		spans, err := decodeSpans(record)
+		if err != nil {
+			return
+		}
+		again, err := decodeSpans(encodeSpans(spans))
+		if err != nil || len(again) != len(spans) {
+			t.Fatalf("re-encoding a decoded record failed: %v", err)
+		}
+	})
+}
