@@ -282,3 +282,61 @@ func peakRSS(t *testing.T, pid int) int64 {
 	t.Fatal("no VmHWM in /proc status")
 	return 0
 }
+
+// TestSIGTERMExitsCleanly checks a graceful stop: exit status 0, and what was acknowledged
+// is there after a restart.
+func TestSIGTERMExitsCleanly(t *testing.T) {
+	data := t.TempDir()
+	p := launch(t, data)
+	resp, err := post(http.DefaultClient, p.http, request(1, 50))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("post: %v %v", resp, err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("lookout exited with %v after SIGTERM; stderr:\n%s", err, p.stderr)
+	}
+	restarted := launch(t, data)
+	if got := spanCount(t, restarted.ui, traceHex(1)); got != 50 {
+		t.Fatalf("after a graceful stop the trace has %d spans, want 50", got)
+	}
+}
+
+// TestDemoPopulatesUI runs lookout demo and waits for its simulated services to appear.
+func TestDemoPopulatesUI(t *testing.T) {
+	cmd := exec.Command(binary, "demo", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--ui", "127.0.0.1:0")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	ui := ""
+	for ui == "" && sc.Scan() {
+		if m := addrLine.FindStringSubmatch(sc.Text()); m != nil && m[1] == "UI" {
+			ui = m[2]
+		}
+	}
+	go io.Copy(io.Discard, out)
+	want := []string{"auth", "cruddur-api", "frontend", "notifications"}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var got struct{ Data []string }
+		if resp, err := http.Get("http://" + ui + "/api/services"); err == nil {
+			json.NewDecoder(resp.Body).Decode(&got)
+			resp.Body.Close()
+		}
+		if strings.Join(got.Data, ",") == strings.Join(want, ",") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo services = %v, want %v", got.Data, want)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
