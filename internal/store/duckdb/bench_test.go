@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"lookout/internal/telemetry"
@@ -55,12 +57,13 @@ func benchSpans(rnd *rand.Rand, n int, startNano int64) []telemetry.Span {
 }
 
 func BenchmarkWriteSpans(b *testing.B) {
-	s, err := Open(context.Background(), DefaultConfig(b.TempDir()))
+	dir := b.TempDir()
+	s, err := Open(context.Background(), DefaultConfig(dir))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	const batch = 4000
+	const batch = 25000
 	rnd := rand.New(rand.NewPCG(1, 2))
 	batches := make([][]telemetry.Span, 16)
 	for i := range batches {
@@ -80,4 +83,11 @@ func BenchmarkWriteSpans(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "spans/s")
+	b.StopTimer()
+	if err := s.Checkpoint(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	if info, err := os.Stat(filepath.Join(dir, "lookout.duckdb")); err == nil {
+		b.ReportMetric(float64(info.Size())/float64(b.N*batch), "disk-B/span")
+	}
 }

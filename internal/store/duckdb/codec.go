@@ -160,9 +160,9 @@ func decodeExtra(s *telemetry.Span, text string) error {
 	return nil
 }
 
-// resourceID hashes a resource's content, so equal resources from different batches share
-// one row.
-func resourceID(r *telemetry.Resource) uint64 {
+// resourceHash identifies a resource's content, so equal resources from different batches
+// share one row.
+func resourceHash(r *telemetry.Resource) uint64 {
 	h := fnv.New64a()
 	var sep = []byte{0}
 	for _, kv := range r.Attributes {

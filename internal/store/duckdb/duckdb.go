@@ -75,7 +75,7 @@ type Store struct {
 	writer *writer
 
 	resMu     sync.Mutex
-	resources map[uint64]*resourceEntry // read cache, by id
+	resources map[int64]*resourceEntry // read cache, by id
 }
 
 // Open opens or creates the database in cfg.Dir.
@@ -123,7 +123,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("create schema: %w", err)
 		}
 	}
-	s := &Store{db: db, log: cfg.Logger, resources: map[uint64]*resourceEntry{}}
+	s := &Store{db: db, log: cfg.Logger, resources: map[int64]*resourceEntry{}}
 	if s.writer, err = newWriter(ctx, db); err != nil {
 		db.Close()
 		return nil, err

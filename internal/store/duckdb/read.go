@@ -81,14 +81,14 @@ func (s *Store) scanSpan(ctx context.Context, rows *sql.Rows) (telemetry.Span, e
 			return sp, fmt.Errorf("span %s: extra fields: %w", sp.SpanID, err)
 		}
 	}
-	if sp.Resource, err = s.resource(ctx, uint64(resID)); err != nil {
+	if sp.Resource, err = s.resource(ctx, resID); err != nil {
 		return sp, err
 	}
 	return sp, nil
 }
 
 // resource returns a stored resource, cached: resources never change once written.
-func (s *Store) resource(ctx context.Context, id uint64) (*telemetry.Resource, error) {
+func (s *Store) resource(ctx context.Context, id int64) (*telemetry.Resource, error) {
 	s.resMu.Lock()
 	e, ok := s.resources[id]
 	s.resMu.Unlock()
@@ -99,7 +99,7 @@ func (s *Store) resource(ctx context.Context, id uint64) (*telemetry.Resource, e
 		dropped             uint32
 		keys, kinds, values []any
 	)
-	err := s.db.QueryRowContext(ctx, query("resource")[0], int64(id)).Scan(&dropped, &keys, &kinds, &values)
+	err := s.db.QueryRowContext(ctx, query("resource")[0], id).Scan(&dropped, &keys, &kinds, &values)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &telemetry.Resource{}, nil // written by a batch whose resource row was lost: keep the span
 	}

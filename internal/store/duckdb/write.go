@@ -18,7 +18,8 @@ import (
 type writer struct {
 	mu         sync.Mutex
 	conn       *sql.Conn
-	resources  map[uint64]bool
+	resources  map[uint64]int64 // content hash -> id
+	nextResID  int64
 	operations map[operationKey]bool
 }
 
@@ -32,7 +33,7 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{conn: conn, resources: map[uint64]bool{}, operations: map[operationKey]bool{}}
+	w := &writer{conn: conn, resources: map[uint64]int64{}, operations: map[operationKey]bool{}, nextResID: 1}
 	for _, stmt := range query("staging") {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			conn.Close()
@@ -47,17 +48,18 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 }
 
 func (w *writer) loadCatalogue(ctx context.Context) error {
-	rows, err := w.conn.QueryContext(ctx, "SELECT id FROM resources")
+	rows, err := w.conn.QueryContext(ctx, "SELECT hash, id FROM resources")
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var hash, id int64
+		if err := rows.Scan(&hash, &id); err != nil {
 			rows.Close()
 			return err
 		}
-		w.resources[uint64(id)] = true
+		w.resources[uint64(hash)] = id
+		w.nextResID = max(w.nextResID, id+1)
 	}
 	rows.Close()
 	return w.loadOperations(ctx)
@@ -101,8 +103,9 @@ func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 	}, spans); err != nil {
 		return err
 	}
-	for id := range newRes {
-		w.resources[id] = true
+	for hash, r := range newRes {
+		w.resources[hash] = r.id
+		w.nextResID = max(w.nextResID, r.id+1)
 	}
 	for _, k := range newOps {
 		w.operations[k] = true
@@ -110,21 +113,33 @@ func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 	return nil
 }
 
-// newCatalogueEntries returns the id of each resource of spans, and the resources and
-// operations not yet stored.
-func (w *writer) newCatalogueEntries(spans []telemetry.Span) (map[*telemetry.Resource]uint64, map[uint64]*telemetry.Resource, []operationKey) {
-	resIDs := map[*telemetry.Resource]uint64{}
-	newRes := map[uint64]*telemetry.Resource{}
+// newResource is a resource to store, with the id it is given.
+type newResource struct {
+	id       int64
+	resource *telemetry.Resource
+}
+
+// newCatalogueEntries returns the id of each resource of spans, and the resources (by content
+// hash) and operations not yet stored.
+func (w *writer) newCatalogueEntries(spans []telemetry.Span) (map[*telemetry.Resource]int64, map[uint64]newResource, []operationKey) {
+	resIDs := map[*telemetry.Resource]int64{}
+	newRes := map[uint64]newResource{}
 	var newOps []operationKey
 	seenOps := map[operationKey]bool{}
 	for i := range spans {
 		sp := &spans[i]
 		if _, seen := resIDs[sp.Resource]; !seen {
-			id := resourceID(sp.Resource)
-			resIDs[sp.Resource] = id
-			if !w.resources[id] {
-				newRes[id] = sp.Resource
+			hash := resourceHash(sp.Resource)
+			id, stored := w.resources[hash]
+			if !stored {
+				nr, ok := newRes[hash]
+				if !ok {
+					nr = newResource{id: w.nextResID + int64(len(newRes)), resource: sp.Resource}
+					newRes[hash] = nr
+				}
+				id = nr.id
 			}
+			resIDs[sp.Resource] = id
 		}
 		k := operationKey{service: sp.Service(), name: sp.Name, kind: sp.Kind}
 		if !w.operations[k] && !seenOps[k] {
@@ -171,7 +186,7 @@ func (w *writer) inTx(ctx context.Context, stage func(driver.Conn) error, spans 
 }
 
 // stage appends spans to the staging table and new catalogue entries to their tables.
-func (w *writer) stage(conn driver.Conn, spans []telemetry.Span, resIDs map[*telemetry.Resource]uint64, newRes map[uint64]*telemetry.Resource, newOps []operationKey) error {
+func (w *writer) stage(conn driver.Conn, spans []telemetry.Span, resIDs map[*telemetry.Resource]int64, newRes map[uint64]newResource, newOps []operationKey) error {
 	app, err := duckdbdriver.NewAppender(conn, "temp", "main", "staging_spans")
 	if err != nil {
 		return err
@@ -189,9 +204,10 @@ func (w *writer) stage(conn driver.Conn, spans []telemetry.Span, resIDs map[*tel
 		if app, err = duckdbdriver.NewAppenderFromConn(conn, "main", "resources"); err != nil {
 			return err
 		}
-		for id, r := range newRes {
+		for hash, nr := range newRes {
+			r := nr.resource
 			a := encodeAttrs(r.Attributes)
-			if err := app.AppendRow(int64(id), r.ServiceName(), r.DroppedAttributesCount, a.keys, a.kinds, a.values); err != nil {
+			if err := app.AppendRow(nr.id, int64(hash), r.ServiceName(), r.DroppedAttributesCount, a.keys, a.kinds, a.values); err != nil {
 				app.Close()
 				return err
 			}
@@ -215,7 +231,7 @@ func (w *writer) stage(conn driver.Conn, spans []telemetry.Span, resIDs map[*tel
 	return nil
 }
 
-func appendSpan(app *duckdbdriver.Appender, s *telemetry.Span, resourceID uint64) error {
+func appendSpan(app *duckdbdriver.Appender, s *telemetry.Span, resourceID int64) error {
 	a := encodeAttrs(s.Attributes)
 	var scopeName, scopeVersion any
 	if s.Scope != nil {
@@ -225,7 +241,7 @@ func appendSpan(app *duckdbdriver.Appender, s *telemetry.Span, resourceID uint64
 		int64(s.TraceID.High()), int64(s.TraceID.Low()), int64(s.SpanID.Uint64()), int64(s.ParentSpanID.Uint64()),
 		s.StartUnixNano, int64(s.Duration()),
 		s.Service(), s.Name, uint8(s.Kind), uint8(s.Status.Code), nullIfEmpty(s.Status.Message),
-		nullIfEmpty(s.TraceState), s.Flags, s.InProgress, s.SampleRate, int64(resourceID),
+		nullIfEmpty(s.TraceState), s.Flags, s.InProgress, s.SampleRate, resourceID,
 		scopeName, scopeVersion, s.Ingest.Protocol, nullIfEmpty(s.Ingest.Dataset), nullIfEmpty(s.Ingest.KeyID),
 		a.keys, a.kinds, a.values, encodeExtra(s),
 	)

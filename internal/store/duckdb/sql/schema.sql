@@ -31,9 +31,11 @@ CREATE TABLE IF NOT EXISTS spans (
     extra          VARCHAR              -- JSON, NULL when empty
 );
 
--- Resources are stored once, by a hash of their content.
+-- Resources are stored once: "hash" identifies their content, "id" is a small sequential
+-- number so that spans.resource_id compresses to a few bits.
 CREATE TABLE IF NOT EXISTS resources (
     id          BIGINT  NOT NULL,
+    hash        BIGINT  NOT NULL,
     service     VARCHAR NOT NULL,
     dropped     UINTEGER NOT NULL,
     attr_keys   VARCHAR[]  NOT NULL,
