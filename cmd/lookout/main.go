@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -74,6 +75,11 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit makes the Go heap collect harder before the process grows, beside
+		// the store's own buffer limit.
+		debug.SetMemoryLimit(256 << 20)
+	}
 	srv, err := server.Start(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -41,7 +41,7 @@ type PipelineConfig struct {
 
 // DefaultPipelineConfig suits the embedded store on a small machine.
 func DefaultPipelineConfig() PipelineConfig {
-	return PipelineConfig{MaxPendingSpans: 100_000, MaxBatchSpans: 25_000, RetryAfter: time.Second, CheckpointEvery: 30 * time.Second}
+	return PipelineConfig{MaxPendingSpans: 60_000, MaxBatchSpans: 20_000, RetryAfter: time.Second, CheckpointEvery: 30 * time.Second}
 }
 
 // Pipeline is the Sink receivers write to. A request is acknowledged once its spans are in

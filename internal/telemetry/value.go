@@ -33,9 +33,13 @@ func (k ValueKind) String() string {
 // Value is a typed attribute value. The zero Value is empty. Build values with the
 // constructors; read them with the accessor matching Kind.
 type Value struct {
-	kind  ValueKind
-	num   uint64 // bool, int and double bits
-	str   string // string, and bytes held as a string
+	kind   ValueKind
+	num    uint64  // bool, int and double bits
+	str    string  // string, and bytes held as a string
+	nested *nested // arrays and maps, kept behind a pointer so that scalars stay small
+}
+
+type nested struct {
 	array []Value
 	kvs   []KeyValue
 }
@@ -51,8 +55,8 @@ func BoolValue(b bool) Value {
 func IntValue(i int64) Value         { return Value{kind: KindInt, num: uint64(i)} }
 func DoubleValue(f float64) Value    { return Value{kind: KindDouble, num: math.Float64bits(f)} }
 func BytesValue(b []byte) Value      { return Value{kind: KindBytes, str: string(b)} }
-func ArrayValue(vs ...Value) Value   { return Value{kind: KindArray, array: vs} }
-func MapValue(kvs ...KeyValue) Value { return Value{kind: KindMap, kvs: kvs} }
+func ArrayValue(vs ...Value) Value   { return Value{kind: KindArray, nested: &nested{array: vs}} }
+func MapValue(kvs ...KeyValue) Value { return Value{kind: KindMap, nested: &nested{kvs: kvs}} }
 
 func (v Value) Kind() ValueKind { return v.kind }
 func (v Value) Str() string     { return v.str }
@@ -60,21 +64,36 @@ func (v Value) Bool() bool      { return v.num != 0 }
 func (v Value) Int() int64      { return int64(v.num) }
 func (v Value) Double() float64 { return math.Float64frombits(v.num) }
 func (v Value) Bytes() []byte   { return []byte(v.str) }
-func (v Value) Array() []Value  { return v.array }
-func (v Value) Map() []KeyValue { return v.kvs }
+
+// Array returns the elements of an array value.
+func (v Value) Array() []Value {
+	if v.nested == nil {
+		return nil
+	}
+	return v.nested.array
+}
+
+// Map returns the entries of a map value.
+func (v Value) Map() []KeyValue {
+	if v.nested == nil {
+		return nil
+	}
+	return v.nested.kvs
+}
 
 // Equal reports whether two values have the same kind and content.
 func (v Value) Equal(o Value) bool {
-	if v.kind != o.kind || v.num != o.num || v.str != o.str || len(v.array) != len(o.array) || len(v.kvs) != len(o.kvs) {
+	va, oa, vm, om := v.Array(), o.Array(), v.Map(), o.Map()
+	if v.kind != o.kind || v.num != o.num || v.str != o.str || len(va) != len(oa) || len(vm) != len(om) {
 		return false
 	}
-	for i := range v.array {
-		if !v.array[i].Equal(o.array[i]) {
+	for i := range va {
+		if !va[i].Equal(oa[i]) {
 			return false
 		}
 	}
-	for i := range v.kvs {
-		if v.kvs[i].Key != o.kvs[i].Key || !v.kvs[i].Value.Equal(o.kvs[i].Value) {
+	for i := range vm {
+		if vm[i].Key != om[i].Key || !vm[i].Value.Equal(om[i].Value) {
 			return false
 		}
 	}
@@ -134,14 +153,14 @@ func (v Value) plain() any {
 		}
 		return v.scalarText()
 	case KindArray:
-		out := make([]any, len(v.array))
-		for i, e := range v.array {
+		out := make([]any, len(v.Array()))
+		for i, e := range v.Array() {
 			out[i] = e.plain()
 		}
 		return out
 	case KindMap:
-		out := make(map[string]any, len(v.kvs))
-		for _, kv := range v.kvs {
+		out := make(map[string]any, len(v.Map()))
+		for _, kv := range v.Map() {
 			out[kv.Key] = kv.Value.plain()
 		}
 		return out
@@ -189,14 +208,14 @@ func ParseValue(kind ValueKind, s string) (Value, error) {
 func (v Value) tagged() any {
 	switch v.kind {
 	case KindArray:
-		out := make([]any, len(v.array))
-		for i, e := range v.array {
+		out := make([]any, len(v.Array()))
+		for i, e := range v.Array() {
 			out[i] = e.tagged()
 		}
 		return map[string]any{"a": out}
 	case KindMap:
-		out := make([]any, len(v.kvs))
-		for i, kv := range v.kvs {
+		out := make([]any, len(v.Map()))
+		for i, kv := range v.Map() {
 			out[i] = map[string]any{"k": kv.Key, "v": kv.Value.tagged()}
 		}
 		return map[string]any{"m": out}
