@@ -90,7 +90,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		path = filepath.Join(cfg.Dir, "lookout.duckdb")
 	}
-	var settings []string
+	// Batches of tens of thousands of rows would pass DuckDB's default 16 MiB log threshold
+	// at almost every commit, making each commit a checkpoint; let the log grow larger and
+	// checkpoint on lookout's schedule instead. Queries always say ORDER BY, so inserts need
+	// not keep their order.
+	settings := []string{"checkpoint_threshold=256MB", "preserve_insertion_order=false"}
 	if cfg.MemoryLimit != "" {
 		settings = append(settings, "memory_limit="+cfg.MemoryLimit)
 	}

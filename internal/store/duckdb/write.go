@@ -89,6 +89,10 @@ func (w *writer) close() error {
 }
 
 // WriteSpans implements store.SpanWriter.
+//
+// Spans of traces the store has never seen cannot be stored already, so they are appended
+// straight to the spans table. Spans of known traces go through the staging table and are
+// moved across without those already stored.
 func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 	if len(spans) == 0 {
 		return nil
@@ -97,14 +101,13 @@ func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 
+	spans = uniqueSpans(spans)
 	resIDs, newRes, newOps := w.newCatalogueEntries(spans)
-	if err := w.inTx(ctx, func(conn driver.Conn) error {
-		return w.stage(conn, spans, resIDs, newRes, newOps)
-	}, spans); err != nil {
+	if err := w.write(ctx, spans, resIDs, newRes, newOps); err != nil {
 		return err
 	}
-	for hash, r := range newRes {
-		w.resources[hash] = r.id
+	for _, r := range newRes {
+		w.resources[r.hash] = r.id
 		w.nextResID = max(w.nextResID, r.id+1)
 	}
 	for _, k := range newOps {
@@ -113,17 +116,46 @@ func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 	return nil
 }
 
+// uniqueSpans drops repeats of a (trace id, span id) within one batch; the first stays.
+func uniqueSpans(spans []telemetry.Span) []telemetry.Span {
+	type key struct {
+		trace telemetry.TraceID
+		span  telemetry.SpanID
+	}
+	seen := make(map[key]struct{}, len(spans))
+	var out []telemetry.Span // nil until the first repeat
+	for i := range spans {
+		k := key{spans[i].TraceID, spans[i].SpanID}
+		if _, dup := seen[k]; dup {
+			if out == nil {
+				out = append(make([]telemetry.Span, 0, len(spans)), spans[:i]...)
+			}
+			continue
+		}
+		seen[k] = struct{}{}
+		if out != nil {
+			out = append(out, spans[i])
+		}
+	}
+	if out == nil {
+		return spans
+	}
+	return out
+}
+
 // newResource is a resource to store, with the id it is given.
 type newResource struct {
 	id       int64
+	hash     uint64
 	resource *telemetry.Resource
 }
 
 // newCatalogueEntries returns the id of each resource of spans, and the resources (by content
 // hash) and operations not yet stored.
-func (w *writer) newCatalogueEntries(spans []telemetry.Span) (map[*telemetry.Resource]int64, map[uint64]newResource, []operationKey) {
+func (w *writer) newCatalogueEntries(spans []telemetry.Span) (map[*telemetry.Resource]int64, []newResource, []operationKey) {
 	resIDs := map[*telemetry.Resource]int64{}
-	newRes := map[uint64]newResource{}
+	var newRes []newResource
+	newByHash := map[uint64]int64{}
 	var newOps []operationKey
 	seenOps := map[operationKey]bool{}
 	for i := range spans {
@@ -132,12 +164,11 @@ func (w *writer) newCatalogueEntries(spans []telemetry.Span) (map[*telemetry.Res
 			hash := resourceHash(sp.Resource)
 			id, stored := w.resources[hash]
 			if !stored {
-				nr, ok := newRes[hash]
-				if !ok {
-					nr = newResource{id: w.nextResID + int64(len(newRes)), resource: sp.Resource}
-					newRes[hash] = nr
+				if id, stored = newByHash[hash]; !stored {
+					id = w.nextResID + int64(len(newRes))
+					newByHash[hash] = id
+					newRes = append(newRes, newResource{id: id, hash: hash, resource: sp.Resource})
 				}
-				id = nr.id
 			}
 			resIDs[sp.Resource] = id
 		}
@@ -150,8 +181,37 @@ func (w *writer) newCatalogueEntries(spans []telemetry.Span) (map[*telemetry.Res
 	return resIDs, newRes, newOps
 }
 
-// inTx runs stage and the statements that publish the staged batch in one transaction.
-func (w *writer) inTx(ctx context.Context, stage func(driver.Conn) error, spans []telemetry.Span) (err error) {
+// tracedRange is the time a trace's spans cover within one batch.
+type tracedRange struct {
+	id         telemetry.TraceID
+	start, end int64
+}
+
+// traceRanges returns the time range of each trace of a batch.
+func traceRanges(spans []telemetry.Span) []tracedRange {
+	index := map[telemetry.TraceID]int{}
+	var ranges []tracedRange
+	for i := range spans {
+		sp := &spans[i]
+		end := sp.StartUnixNano + int64(sp.Duration())
+		j, ok := index[sp.TraceID]
+		if !ok {
+			index[sp.TraceID] = len(ranges)
+			ranges = append(ranges, tracedRange{sp.TraceID, sp.StartUnixNano, end})
+			continue
+		}
+		ranges[j].start, ranges[j].end = min(ranges[j].start, sp.StartUnixNano), max(ranges[j].end, end)
+	}
+	return ranges
+}
+
+// write stores a batch of unique spans and its catalogue entries in one transaction.
+func (w *writer) write(ctx context.Context, spans []telemetry.Span, resIDs map[*telemetry.Resource]int64, newRes []newResource, newOps []operationKey) (err error) {
+	ranges := traceRanges(spans)
+	raw := func(fn func(conn driver.Conn) error) error {
+		return w.conn.Raw(func(dc any) error { return fn(dc.(driver.Conn)) })
+	}
+
 	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -162,21 +222,48 @@ func (w *writer) inTx(ctx context.Context, stage func(driver.Conn) error, spans 
 			}
 		}
 	}()
-	if err := w.conn.Raw(func(dc any) error { return stage(dc.(driver.Conn)) }); err != nil {
-		return fmt.Errorf("stage spans: %w", err)
+	if err := raw(func(conn driver.Conn) error { return appendTraceIDs(conn, ranges) }); err != nil {
+		return fmt.Errorf("stage trace ids: %w", err)
 	}
-	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	known, err := w.knownTraces(ctx)
+	if err != nil {
+		return err
+	}
+	var fresh, again []telemetry.Span
 	for i := range spans {
-		lo, hi = min(lo, spans[i].StartUnixNano), max(hi, spans[i].StartUnixNano)
-	}
-	for _, stmt := range query("insert_new_spans") {
-		if _, err := w.conn.ExecContext(ctx, stmt, lo, hi); err != nil {
-			return fmt.Errorf("insert spans: %w", err)
+		if known[spans[i].TraceID] {
+			again = append(again, spans[i])
+		} else {
+			fresh = append(fresh, spans[i])
 		}
 	}
-	for _, stmt := range append(query("index_traces"), "DELETE FROM staging_spans") {
-		if _, err := w.conn.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("index traces: %w", err)
+	err = raw(func(conn driver.Conn) error {
+		appendSpans := func(table, catalog string, spans []telemetry.Span) error {
+			return appendRows(conn, catalog, table, len(spans), func(app *duckdbdriver.Appender, i int) error {
+				return appendSpan(app, &spans[i], resIDs[spans[i].Resource])
+			})
+		}
+		if err := appendSpans("spans", "", fresh); err != nil {
+			return err
+		}
+		if err := appendSpans("staging_spans", "temp", again); err != nil {
+			return err
+		}
+		return appendCatalogue(conn, ranges, newRes, newOps)
+	})
+	if err != nil {
+		return fmt.Errorf("append spans: %w", err)
+	}
+	if len(again) > 0 {
+		lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+		for i := range again {
+			lo, hi = min(lo, again[i].StartUnixNano), max(hi, again[i].StartUnixNano)
+		}
+		if _, err := w.conn.ExecContext(ctx, query("insert_new_spans")[0], lo, hi); err != nil {
+			return fmt.Errorf("insert spans of known traces: %w", err)
+		}
+		if _, err := w.conn.ExecContext(ctx, "DELETE FROM staging_spans"); err != nil {
+			return err
 		}
 	}
 	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
@@ -185,50 +272,75 @@ func (w *writer) inTx(ctx context.Context, stage func(driver.Conn) error, spans 
 	return nil
 }
 
-// stage appends spans to the staging table and new catalogue entries to their tables.
-func (w *writer) stage(conn driver.Conn, spans []telemetry.Span, resIDs map[*telemetry.Resource]int64, newRes map[uint64]newResource, newOps []operationKey) error {
-	app, err := duckdbdriver.NewAppender(conn, "temp", "main", "staging_spans")
+// appendTraceIDs fills the batch_traces temporary table with the batch's trace ids.
+func appendTraceIDs(conn driver.Conn, ranges []tracedRange) error {
+	return appendRows(conn, "temp", "batch_traces", len(ranges), func(app *duckdbdriver.Appender, i int) error {
+		return app.AppendRow(int64(ranges[i].id.High()), int64(ranges[i].id.Low()))
+	})
+}
+
+// appendRows appends n rows to a table, row(i) appending the i-th. An empty catalog means
+// the database's own.
+func appendRows(conn driver.Conn, catalog, table string, n int, row func(app *duckdbdriver.Appender, i int) error) error {
+	if n == 0 {
+		return nil
+	}
+	app, err := duckdbdriver.NewAppender(conn, catalog, "main", table)
 	if err != nil {
 		return err
 	}
-	for i := range spans {
-		if err := appendSpan(app, &spans[i], resIDs[spans[i].Resource]); err != nil {
+	for i := 0; i < n; i++ {
+		if err := row(app, i); err != nil {
 			app.Close()
 			return err
 		}
 	}
-	if err := app.Close(); err != nil {
+	return app.Close()
+}
+
+// knownTraces returns which of the batch's traces (in batch_traces) the store holds spans of.
+func (w *writer) knownTraces(ctx context.Context) (map[telemetry.TraceID]bool, error) {
+	rows, err := w.conn.QueryContext(ctx, query("known_traces")[0])
+	if err != nil {
+		return nil, fmt.Errorf("known traces: %w", err)
+	}
+	known := map[telemetry.TraceID]bool{}
+	for rows.Next() {
+		var hi, lo int64
+		if err := rows.Scan(&hi, &lo); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		known[telemetry.TraceIDFromParts(uint64(hi), uint64(lo))] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	_, err = w.conn.ExecContext(ctx, "DELETE FROM batch_traces")
+	return known, err
+}
+
+// appendCatalogue appends the batch's trace ranges and its new resources and operations.
+func appendCatalogue(conn driver.Conn, ranges []tracedRange, newRes []newResource, newOps []operationKey) error {
+	err := appendRows(conn, "", "trace_index", len(ranges), func(app *duckdbdriver.Appender, i int) error {
+		r := ranges[i]
+		return app.AppendRow(int64(r.id.High()), int64(r.id.Low()), r.start, r.end)
+	})
+	if err != nil {
 		return err
 	}
-	if len(newRes) > 0 {
-		if app, err = duckdbdriver.NewAppenderFromConn(conn, "main", "resources"); err != nil {
-			return err
-		}
-		for hash, nr := range newRes {
-			r := nr.resource
-			a := encodeAttrs(r.Attributes)
-			if err := app.AppendRow(nr.id, int64(hash), r.ServiceName(), r.DroppedAttributesCount, a.keys, a.kinds, a.values); err != nil {
-				app.Close()
-				return err
-			}
-		}
-		if err := app.Close(); err != nil {
-			return err
-		}
+	err = appendRows(conn, "", "resources", len(newRes), func(app *duckdbdriver.Appender, i int) error {
+		r := newRes[i].resource
+		a := encodeAttrs(r.Attributes)
+		return app.AppendRow(newRes[i].id, int64(newRes[i].hash), r.ServiceName(), r.DroppedAttributesCount, a.keys, a.kinds, a.values)
+	})
+	if err != nil {
+		return err
 	}
-	if len(newOps) > 0 {
-		if app, err = duckdbdriver.NewAppenderFromConn(conn, "main", "operations"); err != nil {
-			return err
-		}
-		for _, k := range newOps {
-			if err := app.AppendRow(k.service, k.name, uint8(k.kind)); err != nil {
-				app.Close()
-				return err
-			}
-		}
-		return app.Close()
-	}
-	return nil
+	return appendRows(conn, "", "operations", len(newOps), func(app *duckdbdriver.Appender, i int) error {
+		return app.AppendRow(newOps[i].service, newOps[i].name, uint8(newOps[i].kind))
+	})
 }
 
 func appendSpan(app *duckdbdriver.Appender, s *telemetry.Span, resourceID int64) error {

@@ -186,11 +186,17 @@ func testIdempotent(t *testing.T, b Backend) {
 	if len(got) != 3 {
 		t.Fatalf("after retries got %d spans, want 3", len(got))
 	}
+	// A trace the store has never seen, with a span repeated inside its first batch.
+	fresh := searchFixture()[:2]
+	write(t, s, append(fresh, fresh[1]))
+	if got, err := s.Trace(context.Background(), fresh[0].TraceID); err != nil || len(got) != 2 {
+		t.Fatalf("new trace with a repeated span: %d spans, err %v; want 2", len(got), err)
+	}
 	deps, err := s.Dependencies(context.Background(), base.Add(-time.Hour), base.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(deps) != 1 || deps[0].CallCount != 1 {
+	if len(deps) != 2 || deps[1].CallCount != 1 {
 		t.Fatalf("dependencies after retries = %+v, want one call frontend->backend", deps)
 	}
 }

@@ -1,11 +1,8 @@
--- Move the staged batch into spans, skipping spans already stored and repeats within the
--- batch. A retry repeats its spans' start times, so only stored spans within the batch's
+-- Move the staged spans (of traces already stored) into spans, skipping those already
+-- stored. A retry repeats its spans' start times, so only stored spans within the staged
 -- start range ($1, $2) can match; zone maps skip the rest of the table.
 INSERT INTO spans
-SELECT s.* FROM (
-    SELECT * FROM staging_spans
-    QUALIFY row_number() OVER (PARTITION BY trace_hi, trace_lo, span_id) = 1
-) s
+SELECT s.* FROM staging_spans s
 WHERE NOT EXISTS (
     SELECT 1 FROM spans p
     WHERE p.start_ns BETWEEN $1 AND $2
