@@ -229,24 +229,21 @@ func (w *writer) write(ctx context.Context, spans []telemetry.Span, resIDs map[*
 	if err != nil {
 		return err
 	}
-	var fresh, again []telemetry.Span
+	// Only spans of known traces can be stored already: the range of their start times
+	// bounds the search for them (lo > hi when there are none).
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 	for i := range spans {
 		if known[spans[i].TraceID] {
-			again = append(again, spans[i])
-		} else {
-			fresh = append(fresh, spans[i])
+			lo, hi = min(lo, spans[i].StartUnixNano), max(hi, spans[i].StartUnixNano)
 		}
 	}
 	err = raw(func(conn driver.Conn) error {
-		appendSpans := func(table, catalog string, spans []telemetry.Span) error {
-			return appendRows(conn, catalog, table, len(spans), func(app *duckdbdriver.Appender, i int) error {
-				return appendSpan(app, &spans[i], resIDs[spans[i].Resource])
-			})
-		}
-		if err := appendSpans("spans", "", fresh); err != nil {
-			return err
-		}
-		if err := appendSpans("staging_spans", "temp", again); err != nil {
+		var doc []byte
+		err := appendRows(conn, "temp", "staging_rows", len(spans), func(app *duckdbdriver.Appender, i int) error {
+			doc = appendSpanRow(doc[:0], &spans[i], resIDs[spans[i].Resource])
+			return app.AppendRow(string(doc))
+		})
+		if err != nil {
 			return err
 		}
 		return appendCatalogue(conn, ranges, newRes, newOps)
@@ -254,17 +251,11 @@ func (w *writer) write(ctx context.Context, spans []telemetry.Span, resIDs map[*
 	if err != nil {
 		return fmt.Errorf("append spans: %w", err)
 	}
-	if len(again) > 0 {
-		lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-		for i := range again {
-			lo, hi = min(lo, again[i].StartUnixNano), max(hi, again[i].StartUnixNano)
-		}
-		if _, err := w.conn.ExecContext(ctx, query("insert_new_spans")[0], lo, hi); err != nil {
-			return fmt.Errorf("insert spans of known traces: %w", err)
-		}
-		if _, err := w.conn.ExecContext(ctx, "DELETE FROM staging_spans"); err != nil {
-			return err
-		}
+	if _, err := w.conn.ExecContext(ctx, query("insert_spans")[0], lo, hi); err != nil {
+		return fmt.Errorf("insert spans: %w", err)
+	}
+	if _, err := w.conn.ExecContext(ctx, "DELETE FROM staging_rows"); err != nil {
+		return err
 	}
 	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -341,27 +332,4 @@ func appendCatalogue(conn driver.Conn, ranges []tracedRange, newRes []newResourc
 	return appendRows(conn, "", "operations", len(newOps), func(app *duckdbdriver.Appender, i int) error {
 		return app.AppendRow(newOps[i].service, newOps[i].name, uint8(newOps[i].kind))
 	})
-}
-
-func appendSpan(app *duckdbdriver.Appender, s *telemetry.Span, resourceID int64) error {
-	a := encodeAttrs(s.Attributes)
-	var scopeName, scopeVersion any
-	if s.Scope != nil {
-		scopeName, scopeVersion = s.Scope.Name, s.Scope.Version
-	}
-	return app.AppendRow(
-		int64(s.TraceID.High()), int64(s.TraceID.Low()), int64(s.SpanID.Uint64()), int64(s.ParentSpanID.Uint64()),
-		s.StartUnixNano, int64(s.Duration()),
-		s.Service(), s.Name, uint8(s.Kind), uint8(s.Status.Code), nullIfEmpty(s.Status.Message),
-		nullIfEmpty(s.TraceState), s.Flags, s.InProgress, s.SampleRate, resourceID,
-		scopeName, scopeVersion, s.Ingest.Protocol, nullIfEmpty(s.Ingest.Dataset), nullIfEmpty(s.Ingest.KeyID),
-		a.keys, a.kinds, a.values, encodeExtra(s),
-	)
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

@@ -1,5 +1,4 @@
--- Spans of traces already stored are appended here first, then moved into spans without the
--- spans already stored.
-CREATE TEMP TABLE IF NOT EXISTS staging_spans AS SELECT * FROM spans LIMIT 0;
+-- The batch being written: one JSON document a span (see rows.go).
+CREATE TEMP TABLE IF NOT EXISTS staging_rows (doc VARCHAR NOT NULL);
 -- The trace ids of the batch being written.
 CREATE TEMP TABLE IF NOT EXISTS batch_traces (trace_hi BIGINT NOT NULL, trace_lo BIGINT NOT NULL);

@@ -1,0 +1,136 @@
+package duckdb
+
+import (
+	"strconv"
+	"unicode/utf8"
+
+	"lookout/internal/telemetry"
+)
+
+// Spans reach DuckDB as one JSON document a row, appended to a one-column staging table and
+// turned into typed columns by DuckDB's own JSON reader (sql/insert_spans.sql). Appending a
+// row of 25 columns and three lists through the Go appender costs a call into C for every
+// value; one string a row costs one, and the parsing runs vectorised inside DuckDB.
+
+// appendSpanRow appends the JSON document of a span, whose keys are the spans table's columns.
+func appendSpanRow(b []byte, s *telemetry.Span, resourceID int64) []byte {
+	b = append(b, `{"trace_hi":`...)
+	b = strconv.AppendInt(b, int64(s.TraceID.High()), 10)
+	b = append(b, `,"trace_lo":`...)
+	b = strconv.AppendInt(b, int64(s.TraceID.Low()), 10)
+	b = append(b, `,"span_id":`...)
+	b = strconv.AppendInt(b, int64(s.SpanID.Uint64()), 10)
+	b = append(b, `,"parent_id":`...)
+	b = strconv.AppendInt(b, int64(s.ParentSpanID.Uint64()), 10)
+	b = append(b, `,"start_ns":`...)
+	b = strconv.AppendInt(b, s.StartUnixNano, 10)
+	b = append(b, `,"duration_ns":`...)
+	b = strconv.AppendInt(b, int64(s.Duration()), 10)
+	b = append(b, `,"service":`...)
+	b = appendJSONString(b, s.Service())
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, s.Name)
+	b = append(b, `,"kind":`...)
+	b = strconv.AppendUint(b, uint64(s.Kind), 10)
+	b = append(b, `,"status_code":`...)
+	b = strconv.AppendUint(b, uint64(s.Status.Code), 10)
+	b = appendOptional(b, `,"status_message":`, s.Status.Message)
+	b = appendOptional(b, `,"trace_state":`, s.TraceState)
+	b = append(b, `,"flags":`...)
+	b = strconv.AppendUint(b, uint64(s.Flags), 10)
+	b = append(b, `,"in_progress":`...)
+	b = strconv.AppendBool(b, s.InProgress)
+	b = append(b, `,"sample_rate":`...)
+	b = strconv.AppendUint(b, uint64(s.SampleRate), 10)
+	b = append(b, `,"resource_id":`...)
+	b = strconv.AppendInt(b, resourceID, 10)
+	if s.Scope != nil {
+		b = append(b, `,"scope_name":`...)
+		b = appendJSONString(b, s.Scope.Name)
+		b = append(b, `,"scope_version":`...)
+		b = appendJSONString(b, s.Scope.Version)
+	}
+	b = append(b, `,"protocol":`...)
+	b = appendJSONString(b, s.Ingest.Protocol)
+	b = appendOptional(b, `,"dataset":`, s.Ingest.Dataset)
+	b = appendOptional(b, `,"key_id":`, s.Ingest.KeyID)
+	b = append(b, `,"attr_keys":[`...)
+	for i, kv := range s.Attributes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, kv.Key)
+	}
+	b = append(b, `],"attr_kinds":[`...)
+	for i, kv := range s.Attributes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, uint64(kv.Value.Kind()), 10)
+	}
+	b = append(b, `],"attr_values":[`...)
+	for i, kv := range s.Attributes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, kv.Value.Encode())
+	}
+	b = append(b, ']')
+	if extra, ok := encodeExtra(s).(string); ok {
+		b = append(b, `,"extra":`...)
+		b = appendJSONString(b, extra)
+	}
+	return append(b, '}')
+}
+
+func appendOptional(b []byte, key, value string) []byte {
+	if value == "" {
+		return b
+	}
+	return appendJSONString(append(b, key...), value)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as DuckDB
+// stores only valid UTF-8.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, s[start:i]...)
+				b = append(b, `\ufffd`...)
+				i++
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		if c >= 0x20 && c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
