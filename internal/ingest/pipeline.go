@@ -33,6 +33,10 @@ type PipelineConfig struct {
 	MaxPendingSpans int
 	// MaxBatchSpans is the most spans loaded into the store in one write.
 	MaxBatchSpans int
+	// MaxWait is how long a request may wait for room before its sender is told to retry.
+	// Waiting briefly keeps senders from all backing off at once, which would leave the
+	// store idle; at most MaxPendingSpans more spans may wait, so memory stays bounded.
+	MaxWait time.Duration
 	// RetryAfter is what overloaded senders are told to wait.
 	RetryAfter time.Duration
 	// CheckpointEvery is how often the store is checkpointed and the log trimmed.
@@ -41,7 +45,7 @@ type PipelineConfig struct {
 
 // DefaultPipelineConfig suits the embedded store on a small machine.
 func DefaultPipelineConfig() PipelineConfig {
-	return PipelineConfig{MaxPendingSpans: 60_000, MaxBatchSpans: 20_000, RetryAfter: time.Second, CheckpointEvery: 30 * time.Second}
+	return PipelineConfig{MaxPendingSpans: 60_000, MaxBatchSpans: 20_000, MaxWait: 2 * time.Second, RetryAfter: time.Second, CheckpointEvery: 30 * time.Second}
 }
 
 // Pipeline is the Sink receivers write to. A request is acknowledged once its spans are in
@@ -58,7 +62,9 @@ type Pipeline struct {
 
 	mu         sync.Mutex
 	queue      []pending
-	spans      int // spans accepted and not yet loaded
+	spans      int           // spans accepted and not yet loaded
+	waiting    int           // spans of requests waiting for room
+	room       chan struct{} // closed, and replaced, whenever the loader frees room
 	loaded     map[wal.Position]bool
 	loadedUpTo wal.Position  // every record before it is in the store
 	wake       chan struct{} // the queue gained work, or the pipeline is closing
@@ -82,7 +88,7 @@ func OpenPipeline(ctx context.Context, dir string, st Store, cfg PipelineConfig,
 		return nil, fmt.Errorf("open ingest log: %w", err)
 	}
 	p := &Pipeline{cfg: cfg, store: st, wal: w, dir: dir, log: log, loaded: map[wal.Position]bool{},
-		wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+		wake: make(chan struct{}, 1), stopped: make(chan struct{}), room: make(chan struct{})}
 	if err := p.recover(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -184,23 +190,15 @@ func (p *Pipeline) WriteSpans(ctx context.Context, spans []telemetry.Span) error
 	if len(spans) == 0 {
 		return nil
 	}
-	p.mu.Lock()
-	switch {
-	case p.closed:
-		p.mu.Unlock()
-		return ErrClosed
-	case p.spans > 0 && p.spans+len(spans) > p.cfg.MaxPendingSpans:
-		// An idle pipeline takes any one request, however large (receivers bound its size).
-		p.mu.Unlock()
-		return &OverloadedError{RetryAfter: p.cfg.RetryAfter}
+	if err := p.admit(ctx, len(spans)); err != nil {
+		return err
 	}
-	p.spans += len(spans)
-	p.mu.Unlock()
 
 	pos, err := p.wal.Append(encodeSpans(spans))
 	p.mu.Lock()
 	if err != nil {
 		p.spans -= len(spans)
+		p.freeRoom()
 		if pos != 0 {
 			p.markLoaded(pos) // nothing to load for a record that was not acknowledged
 		}
@@ -214,6 +212,52 @@ func (p *Pipeline) WriteSpans(ctx context.Context, spans []telemetry.Span) error
 	default:
 	}
 	return nil
+}
+
+// admit reserves room for n spans, waiting up to MaxWait for the loader to free some.
+func (p *Pipeline) admit(ctx context.Context, n int) error {
+	var deadline <-chan time.Time
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		switch {
+		case p.closed:
+			return ErrClosed
+		case p.spans == 0 || p.spans+n <= p.cfg.MaxPendingSpans:
+			// An idle pipeline takes any one request, however large (receivers bound its size).
+			p.spans += n
+			return nil
+		case p.waiting+n > p.cfg.MaxPendingSpans:
+			return &OverloadedError{RetryAfter: p.cfg.RetryAfter}
+		}
+		if deadline == nil {
+			timer := time.NewTimer(p.cfg.MaxWait)
+			defer timer.Stop()
+			deadline = timer.C
+		}
+		room := p.room
+		p.waiting += n
+		p.mu.Unlock()
+		var err error
+		select {
+		case <-room:
+		case <-deadline:
+			err = &OverloadedError{RetryAfter: p.cfg.RetryAfter}
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		p.mu.Lock()
+		p.waiting -= n
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// freeRoom wakes requests waiting for room. Callers hold p.mu.
+func (p *Pipeline) freeRoom() {
+	close(p.room)
+	p.room = make(chan struct{})
 }
 
 // markLoaded records that the record at pos needs no more loading. Callers hold p.mu.
@@ -306,6 +350,7 @@ func (p *Pipeline) load(batch []pending) {
 	for _, b := range batch {
 		p.markLoaded(b.pos)
 	}
+	p.freeRoom()
 	p.mu.Unlock()
 }
 
@@ -313,6 +358,7 @@ func (p *Pipeline) load(batch []pending) {
 func (p *Pipeline) Close() error {
 	p.mu.Lock()
 	p.closed = true
+	p.freeRoom()
 	p.mu.Unlock()
 	select {
 	case p.wake <- struct{}{}:

@@ -173,3 +173,45 @@ func TestPipelineReplaysAfterCrash(t *testing.T) {
 		t.Fatalf("a checkpointed log replayed %d spans", again.count())
 	}
 }
+
+// TestPipelineWaitsBrieflyForRoom checks that a request over the bound waits for the loader
+// instead of being refused at once, and that the waiting room itself is bounded.
+func TestPipelineWaitsBrieflyForRoom(t *testing.T) {
+	st := newMemStore()
+	st.gate = make(chan struct{})
+	cfg := testConfig()
+	cfg.MaxWait = time.Minute
+	p, err := OpenPipeline(context.Background(), t.TempDir(), st, cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WriteSpans(context.Background(), batch(0, 90)); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error)
+	go func() { waited <- p.WriteSpans(context.Background(), batch(90, 60)) }()
+	waitUntil(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return p.waiting == 60 })
+	// The waiting room holds MaxPendingSpans at most: a further 50 spans are refused at once.
+	if _, ok := IsOverloaded(p.WriteSpans(context.Background(), batch(150, 50))); !ok {
+		t.Fatal("a request beyond the waiting room was not refused")
+	}
+	close(st.gate) // the loader stores the first 90 spans and frees their room
+	if err := <-waited; err != nil {
+		t.Fatalf("the waiting request failed: %v", err)
+	}
+	p.Close()
+	if st.count() != 150 {
+		t.Fatalf("store holds %d spans, want 150", st.count())
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 5s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -72,7 +72,9 @@ type Addrs struct {
 
 // Start opens the store and starts serving. It returns once every listener is bound.
 func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
-	st, err := duckdb.Open(ctx, duckdb.Config{Dir: cfg.DataDir, MemoryLimit: cfg.MemoryLimit, Logger: log.With("subsystem", "store")})
+	storeCfg := duckdb.DefaultConfig(cfg.DataDir)
+	storeCfg.MemoryLimit, storeCfg.Logger = cfg.MemoryLimit, log.With("subsystem", "store")
+	st, err := duckdb.Open(ctx, storeCfg)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -60,19 +61,23 @@ type Config struct {
 	MemoryLimit string
 	// Threads is how many threads DuckDB may use for one query; 0 means one per core.
 	Threads int
+	// Writers is how many connections write in parallel, each taking the spans of a share
+	// of the traces.
+	Writers int
 	Logger  *slog.Logger
 }
 
 // DefaultConfig returns the configuration lookout serves with.
 func DefaultConfig(dir string) Config {
-	return Config{Dir: dir, MemoryLimit: "256MB", Logger: slog.Default()}
+	return Config{Dir: dir, MemoryLimit: "256MB", Writers: 2, Logger: slog.Default()}
 }
 
 // Store is the DuckDB backend. It satisfies store.Store.
 type Store struct {
-	db     *sql.DB
-	log    *slog.Logger
-	writer *writer
+	db      *sql.DB
+	log     *slog.Logger
+	writers []*writer
+	cat     *catalogue
 
 	resMu     sync.Mutex
 	resources map[int64]*resourceEntry // read cache, by id
@@ -128,24 +133,36 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	}
 	s := &Store{db: db, log: cfg.Logger, resources: map[int64]*resourceEntry{}}
-	if s.writer, err = newWriter(ctx, db); err != nil {
+	if s.cat, err = loadCatalogue(ctx, db); err != nil {
 		db.Close()
 		return nil, err
+	}
+	for range max(cfg.Writers, 1) {
+		w, err := newWriter(ctx, db)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.writers = append(s.writers, w)
 	}
 	return s, nil
 }
 
 // Checkpoint implements store.Checkpointer: it writes DuckDB's log into the database file.
 func (s *Store) Checkpoint(ctx context.Context) error {
-	s.writer.mu.Lock()
-	defer s.writer.mu.Unlock()
-	_, err := s.writer.conn.ExecContext(ctx, "FORCE CHECKPOINT")
+	defer s.lockWriters()()
+	_, err := s.writers[0].conn.ExecContext(ctx, "FORCE CHECKPOINT")
 	return err
 }
 
 // Close checkpoints the database and closes it.
 func (s *Store) Close() error {
-	werr := s.writer.close()
+	unlock := s.lockWriters()
+	var werr error
+	for _, w := range s.writers {
+		werr = errors.Join(werr, w.conn.Close())
+	}
+	unlock()
 	if _, err := s.db.Exec("CHECKPOINT"); err != nil {
 		s.log.Warn("checkpoint on close failed", "err", err)
 	}

@@ -11,7 +11,7 @@ import (
 func TestConformance(t *testing.T) {
 	dirs := map[store.Store]string{}
 	openDir := func(t *testing.T, dir string) store.Store {
-		s, err := Open(context.Background(), Config{Dir: dir, MemoryLimit: "128MB", Threads: 2})
+		s, err := Open(context.Background(), Config{Dir: dir, MemoryLimit: "128MB", Threads: 2, Writers: 2})
 		if err != nil {
 			t.Fatal(err)
 		}

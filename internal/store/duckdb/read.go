@@ -139,9 +139,8 @@ func (s *Store) FindTraceIDs(ctx context.Context, q store.TraceQuery) ([]telemet
 // only fixed SQL text is concatenated.
 func findTracesSQL(q store.TraceQuery) (string, []any) {
 	var (
-		where   []string
-		args    []any
-		joinRes bool
+		where []string
+		args  []any
 	)
 	arg := func(v any) string {
 		args = append(args, v)
@@ -167,18 +166,21 @@ func findTracesSQL(q store.TraceQuery) (string, []any) {
 	}
 	for _, key := range sortedKeys(q.Attributes) {
 		value := q.Attributes[key]
-		spanAttr := fmt.Sprintf("s.attr_values[list_position(s.attr_keys, %s)]", arg(key))
+		spanAttr := func() string { return fmt.Sprintf("s.attr_values[list_position(s.attr_keys, %s)]", arg(key)) }
 		switch key {
 		case "error":
-			where = append(where, fmt.Sprintf("((s.status_code = 2) = (%s = 'true') OR %s = %s)", arg(value), spanAttr, arg(value)))
+			where = append(where, fmt.Sprintf("((s.status_code = 2) = (%s = 'true') OR %s = %s)", arg(value), spanAttr(), arg(value)))
 		case "span.kind":
-			where = append(where, fmt.Sprintf("(%s OR %s = %s)", kindCondition(value, arg), spanAttr, arg(value)))
+			where = append(where, fmt.Sprintf("(%s OR %s = %s)", kindCondition(value, arg), spanAttr(), arg(value)))
 		case "otel.status_code":
-			where = append(where, fmt.Sprintf("(s.status_code = %s OR %s = %s)", arg(statusCode(value)), spanAttr, arg(value)))
+			where = append(where, fmt.Sprintf("(s.status_code = %s OR %s = %s)", arg(statusCode(value)), spanAttr(), arg(value)))
 		default:
-			joinRes = true
-			resAttr := fmt.Sprintf("r.attr_values[list_position(r.attr_keys, %s)]", arg(key))
-			where = append(where, fmt.Sprintf("coalesce(%s, %s) = %s", spanAttr, resAttr, arg(value)))
+			// The span's own attribute decides; without one, its resource's. Resources are few,
+			// so the matching ones are found first rather than joined to every span.
+			k, v := arg(key), arg(value)
+			where = append(where, fmt.Sprintf(
+				"(CASE WHEN list_position(s.attr_keys, %[1]s) IS NOT NULL THEN s.attr_values[list_position(s.attr_keys, %[1]s)] = %[2]s"+
+					" ELSE s.resource_id IN (SELECT r.id FROM resources r WHERE r.attr_values[list_position(r.attr_keys, %[1]s)] = %[2]s) END)", k, v))
 		}
 	}
 	limit := q.Limit
@@ -188,9 +190,6 @@ func findTracesSQL(q store.TraceQuery) (string, []any) {
 	limit = min(limit, store.MaxLimit)
 	var b strings.Builder
 	b.WriteString("SELECT s.trace_hi, s.trace_lo, max(s.start_ns) AS last FROM spans s")
-	if joinRes {
-		b.WriteString(" JOIN resources r ON r.id = s.resource_id")
-	}
 	if len(where) > 0 {
 		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
@@ -262,9 +261,8 @@ func (s *Store) Dependencies(ctx context.Context, start, end time.Time) ([]store
 
 // DeleteBefore implements store.Retainer.
 func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error) {
-	w := s.writer
-	w.mu.Lock()
-	defer w.mu.Unlock()
+	defer s.lockWriters()()
+	w := s.writers[0]
 	var deleted int64
 	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return 0, err
@@ -286,7 +284,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return 0, err
 	}
-	return deleted, w.loadOperations(ctx)
+	return deleted, s.cat.loadOperations(ctx, s.db)
 }
 
 func queryStrings(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -13,11 +14,18 @@ import (
 	"lookout/internal/telemetry"
 )
 
-// writer owns the one connection all writes go through, and what it remembers of the
-// catalogue so that known resources and operations are not written again.
+// writer is one of the store's write connections, with its own staging tables. Spans are
+// spread over the writers by trace id, so the spans of one trace always meet the same writer
+// and its check for spans already stored.
 type writer struct {
+	mu   sync.Mutex
+	conn *sql.Conn
+}
+
+// catalogue is what the writers remember of the resources and operations already stored, so
+// that they are not written again.
+type catalogue struct {
 	mu         sync.Mutex
-	conn       *sql.Conn
 	resources  map[uint64]int64 // content hash -> id
 	nextResID  int64
 	operations map[operationKey]bool
@@ -33,41 +41,39 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{conn: conn, resources: map[uint64]int64{}, operations: map[operationKey]bool{}, nextResID: 1}
 	for _, stmt := range query("staging") {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("create staging table: %w", err)
 		}
 	}
-	if err := w.loadCatalogue(ctx); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return w, nil
+	return &writer{conn: conn}, nil
 }
 
-func (w *writer) loadCatalogue(ctx context.Context) error {
-	rows, err := w.conn.QueryContext(ctx, "SELECT hash, id FROM resources")
+func loadCatalogue(ctx context.Context, db *sql.DB) (*catalogue, error) {
+	c := &catalogue{resources: map[uint64]int64{}, operations: map[operationKey]bool{}, nextResID: 1}
+	rows, err := db.QueryContext(ctx, "SELECT hash, id FROM resources")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for rows.Next() {
 		var hash, id int64
 		if err := rows.Scan(&hash, &id); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
-		w.resources[uint64(hash)] = id
-		w.nextResID = max(w.nextResID, id+1)
+		c.resources[uint64(hash)] = id
+		c.nextResID = max(c.nextResID, id+1)
 	}
 	rows.Close()
-	return w.loadOperations(ctx)
+	return c, c.loadOperations(ctx, db)
 }
 
-func (w *writer) loadOperations(ctx context.Context) error {
-	clear(w.operations)
-	rows, err := w.conn.QueryContext(ctx, "SELECT service, name, kind FROM operations")
+func (c *catalogue) loadOperations(ctx context.Context, db *sql.DB) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.operations)
+	rows, err := db.QueryContext(ctx, "SELECT service, name, kind FROM operations")
 	if err != nil {
 		return err
 	}
@@ -77,42 +83,64 @@ func (w *writer) loadOperations(ctx context.Context) error {
 		if err := rows.Scan(&k.service, &k.name, &k.kind); err != nil {
 			return err
 		}
-		w.operations[k] = true
+		c.operations[k] = true
 	}
 	return rows.Err()
 }
 
-func (w *writer) close() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.conn.Close()
+// lockWriters locks every writer, for work that needs the store to itself; the returned
+// function unlocks them.
+func (s *Store) lockWriters() func() {
+	for _, w := range s.writers {
+		w.mu.Lock()
+	}
+	return func() {
+		for _, w := range s.writers {
+			w.mu.Unlock()
+		}
+	}
 }
 
 // WriteSpans implements store.SpanWriter.
 //
-// Spans of traces the store has never seen cannot be stored already, so they are appended
-// straight to the spans table. Spans of known traces go through the staging table and are
-// moved across without those already stored.
+// The batch is split by trace id over the writers, which write their parts in parallel, each
+// in one transaction. Spans of traces the store has never seen cannot be stored already, so
+// they go straight in; spans of known traces are checked against what is stored.
 func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 	if len(spans) == 0 {
 		return nil
 	}
-	w := s.writer
-	w.mu.Lock()
-	defer w.mu.Unlock()
-
 	spans = uniqueSpans(spans)
-	resIDs, newRes, newOps := w.newCatalogueEntries(spans)
-	if err := w.write(ctx, spans, resIDs, newRes, newOps); err != nil {
+	resIDs, newRes, newOps := s.cat.newEntries(spans)
+	parts := make([][]telemetry.Span, len(s.writers))
+	for i := range spans {
+		p := spans[i].TraceID.Low() % uint64(len(parts))
+		parts[p] = append(parts[p], spans[i])
+	}
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		if len(part) == 0 && i != 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := s.writers[i]
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			if i == 0 { // the first writer also records the new catalogue entries
+				errs[i] = w.write(ctx, part, resIDs, newRes, newOps)
+			} else {
+				errs[i] = w.write(ctx, part, resIDs, nil, nil)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	for _, r := range newRes {
-		w.resources[r.hash] = r.id
-		w.nextResID = max(w.nextResID, r.id+1)
-	}
-	for _, k := range newOps {
-		w.operations[k] = true
-	}
+	s.cat.stored(newRes, newOps)
 	return nil
 }
 
@@ -150,9 +178,11 @@ type newResource struct {
 	resource *telemetry.Resource
 }
 
-// newCatalogueEntries returns the id of each resource of spans, and the resources (by content
-// hash) and operations not yet stored.
-func (w *writer) newCatalogueEntries(spans []telemetry.Span) (map[*telemetry.Resource]int64, []newResource, []operationKey) {
+// newEntries returns the id of each resource of spans, and the resources and operations not
+// yet stored. New resources get ids at once, so that concurrent batches never share one.
+func (c *catalogue) newEntries(spans []telemetry.Span) (map[*telemetry.Resource]int64, []newResource, []operationKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	resIDs := map[*telemetry.Resource]int64{}
 	var newRes []newResource
 	newByHash := map[uint64]int64{}
@@ -162,10 +192,11 @@ func (w *writer) newCatalogueEntries(spans []telemetry.Span) (map[*telemetry.Res
 		sp := &spans[i]
 		if _, seen := resIDs[sp.Resource]; !seen {
 			hash := resourceHash(sp.Resource)
-			id, stored := w.resources[hash]
+			id, stored := c.resources[hash]
 			if !stored {
 				if id, stored = newByHash[hash]; !stored {
-					id = w.nextResID + int64(len(newRes))
+					id = c.nextResID
+					c.nextResID++
 					newByHash[hash] = id
 					newRes = append(newRes, newResource{id: id, hash: hash, resource: sp.Resource})
 				}
@@ -173,12 +204,24 @@ func (w *writer) newCatalogueEntries(spans []telemetry.Span) (map[*telemetry.Res
 			resIDs[sp.Resource] = id
 		}
 		k := operationKey{service: sp.Service(), name: sp.Name, kind: sp.Kind}
-		if !w.operations[k] && !seenOps[k] {
+		if !c.operations[k] && !seenOps[k] {
 			seenOps[k] = true
 			newOps = append(newOps, k)
 		}
 	}
 	return resIDs, newRes, newOps
+}
+
+// stored records catalogue entries once their batch is committed.
+func (c *catalogue) stored(newRes []newResource, newOps []operationKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range newRes {
+		c.resources[r.hash] = r.id
+	}
+	for _, k := range newOps {
+		c.operations[k] = true
+	}
 }
 
 // tracedRange is the time a trace's spans cover within one batch.
