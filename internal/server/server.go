@@ -45,7 +45,7 @@ func DefaultConfig() Config {
 		UIAddr:          "127.0.0.1:8080",
 		Retention:       7 * 24 * time.Hour,
 		MaxRequestBytes: 64 << 20,
-		MemoryLimit:     "256MB",
+		MemoryLimit:     "128MB",
 		Pipeline:        ingest.DefaultPipelineConfig(),
 	}
 }

@@ -69,7 +69,7 @@ type Config struct {
 
 // DefaultConfig returns the configuration lookout serves with.
 func DefaultConfig(dir string) Config {
-	return Config{Dir: dir, MemoryLimit: "256MB", Writers: 2, Logger: slog.Default()}
+	return Config{Dir: dir, MemoryLimit: "128MB", Writers: 2, Logger: slog.Default()}
 }
 
 // Store is the DuckDB backend. It satisfies store.Store.
