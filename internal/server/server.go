@@ -31,7 +31,8 @@ type Config struct {
 	GRPCAddr        string // OTLP/gRPC
 	UIAddr          string // web UI and query APIs
 	Retention       time.Duration
-	MaxRequestBytes int64 // decompressed
+	RetentionEvery  time.Duration // how often expired data is deleted
+	MaxRequestBytes int64         // decompressed
 	MemoryLimit     string
 	Pipeline        ingest.PipelineConfig
 }
@@ -44,6 +45,7 @@ func DefaultConfig() Config {
 		GRPCAddr:        "127.0.0.1:4317",
 		UIAddr:          "127.0.0.1:8080",
 		Retention:       7 * 24 * time.Hour,
+		RetentionEvery:  10 * time.Minute,
 		MaxRequestBytes: 64 << 20,
 		MemoryLimit:     "128MB",
 		Pipeline:        ingest.DefaultPipelineConfig(),
@@ -166,12 +168,12 @@ func (s *Server) Addrs() Addrs { return s.addrs }
 // Store returns the server's store, for tools that run beside it (the demo, tests).
 func (s *Server) Store() store.Store { return s.store }
 
-// enforceRetention deletes expired data at start and then every ten minutes.
+// enforceRetention deletes expired data at start and then every RetentionEvery.
 func (s *Server) enforceRetention(ctx context.Context) {
 	if s.cfg.Retention <= 0 {
 		return
 	}
-	tick := time.NewTicker(10 * time.Minute)
+	tick := time.NewTicker(s.cfg.RetentionEvery)
 	defer tick.Stop()
 	for {
 		cutoff := time.Now().Add(-s.cfg.Retention)
