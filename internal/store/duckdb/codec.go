@@ -160,6 +160,18 @@ func decodeExtra(s *telemetry.Span, text string) error {
 	return nil
 }
 
+// keysetHash identifies the keys and value kinds of an attribute list.
+func keysetHash(attrs telemetry.Attributes) uint64 {
+	h := fnv.New64a()
+	for _, kv := range attrs {
+		h.Write([]byte(kv.Key))
+		h.Write([]byte{0, byte(kv.Value.Kind())})
+	}
+	// Set apart from resource hashes, which share the id space's lookup.
+	h.Write([]byte("keyset"))
+	return h.Sum64()
+}
+
 // resourceHash identifies a resource's content, so equal resources from different batches
 // share one row.
 func resourceHash(r *telemetry.Resource) uint64 {

@@ -79,8 +79,9 @@ type Store struct {
 	writers []*writer
 	cat     *catalogue
 
-	resMu     sync.Mutex
-	resources map[int64]*resourceEntry // read cache, by id
+	cacheMu   sync.Mutex               // guards the read caches
+	resources map[int64]*resourceEntry // by id
+	keysets   map[int64]*keysetEntry   // by id
 }
 
 // Open opens or creates the database in cfg.Dir.
@@ -132,7 +133,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("create schema: %w", err)
 		}
 	}
-	s := &Store{db: db, log: cfg.Logger, resources: map[int64]*resourceEntry{}}
+	s := &Store{db: db, log: cfg.Logger, resources: map[int64]*resourceEntry{}, keysets: map[int64]*keysetEntry{}}
 	if s.cat, err = loadCatalogue(ctx, db); err != nil {
 		db.Close()
 		return nil, err

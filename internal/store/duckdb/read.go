@@ -52,15 +52,16 @@ func (s *Store) scanSpan(ctx context.Context, rows *sql.Rows) (telemetry.Span, e
 	var (
 		sp                                         telemetry.Span
 		traceHi, traceLo, spanID, parentID, resID  int64
+		keysetID                                   int64
 		duration                                   int64
 		kind, status                               uint8
 		statusMsg, traceState, scopeName, scopeVer sql.NullString
 		dataset, keyID, extraText                  sql.NullString
-		attrKeys, attrKinds, attrValues            []any
+		attrValues                                 []any
 	)
 	err := rows.Scan(&traceHi, &traceLo, &spanID, &parentID, &sp.StartUnixNano, &duration, &sp.Name,
 		&kind, &status, &statusMsg, &traceState, &sp.Flags, &sp.InProgress, &sp.SampleRate, &resID,
-		&scopeName, &scopeVer, &sp.Ingest.Protocol, &dataset, &keyID, &attrKeys, &attrKinds, &attrValues, &extraText)
+		&scopeName, &scopeVer, &sp.Ingest.Protocol, &dataset, &keyID, &keysetID, &attrValues, &extraText)
 	if err != nil {
 		return sp, fmt.Errorf("scan span: %w", err)
 	}
@@ -72,7 +73,14 @@ func (s *Store) scanSpan(ctx context.Context, rows *sql.Rows) (telemetry.Span, e
 	sp.Status = telemetry.Status{Code: telemetry.StatusCode(status), Message: statusMsg.String}
 	sp.TraceState = traceState.String
 	sp.Ingest.Dataset, sp.Ingest.KeyID = dataset.String, keyID.String
-	sp.Attributes = decodeAttrs(attrKeys, attrKinds, attrValues)
+	ks, err := s.keyset(ctx, keysetID)
+	if err != nil {
+		return sp, err
+	}
+	if len(ks.keys) != len(attrValues) {
+		return sp, fmt.Errorf("span %s: %d attribute values for key set %d of %d keys", sp.SpanID, len(attrValues), keysetID, len(ks.keys))
+	}
+	sp.Attributes = decodeAttrs(ks.keys, ks.kinds, attrValues)
 	if scopeName.Valid {
 		sp.Scope = &telemetry.Scope{Name: scopeName.String, Version: scopeVer.String}
 	}
@@ -89,9 +97,9 @@ func (s *Store) scanSpan(ctx context.Context, rows *sql.Rows) (telemetry.Span, e
 
 // resource returns a stored resource, cached: resources never change once written.
 func (s *Store) resource(ctx context.Context, id int64) (*telemetry.Resource, error) {
-	s.resMu.Lock()
+	s.cacheMu.Lock()
 	e, ok := s.resources[id]
-	s.resMu.Unlock()
+	s.cacheMu.Unlock()
 	if ok {
 		return e.resource, nil
 	}
@@ -107,13 +115,39 @@ func (s *Store) resource(ctx context.Context, id int64) (*telemetry.Resource, er
 		return nil, fmt.Errorf("resource: %w", err)
 	}
 	r := &telemetry.Resource{Attributes: decodeAttrs(keys, kinds, values), DroppedAttributesCount: dropped}
-	s.resMu.Lock()
+	s.cacheMu.Lock()
 	if len(s.resources) > 100_000 {
 		clear(s.resources)
 	}
 	s.resources[id] = &resourceEntry{resource: r}
-	s.resMu.Unlock()
+	s.cacheMu.Unlock()
 	return r, nil
+}
+
+// keysetEntry is a stored key set, as decodeAttrs takes it.
+type keysetEntry struct {
+	keys, kinds []any
+}
+
+// keyset returns a stored key set, cached: key sets never change once written.
+func (s *Store) keyset(ctx context.Context, id int64) (*keysetEntry, error) {
+	s.cacheMu.Lock()
+	ks, ok := s.keysets[id]
+	s.cacheMu.Unlock()
+	if ok {
+		return ks, nil
+	}
+	ks = &keysetEntry{}
+	if err := s.db.QueryRowContext(ctx, query("keyset")[0], id).Scan(&ks.keys, &ks.kinds); err != nil {
+		return nil, fmt.Errorf("key set %d: %w", id, err)
+	}
+	s.cacheMu.Lock()
+	if len(s.keysets) > 100_000 {
+		clear(s.keysets)
+	}
+	s.keysets[id] = ks
+	s.cacheMu.Unlock()
+	return ks, nil
 }
 
 // FindTraceIDs implements store.TraceReader.
@@ -164,23 +198,27 @@ func findTracesSQL(q store.TraceQuery) (string, []any) {
 	if q.MaxDuration > 0 {
 		where = append(where, "s.duration_ns <= "+arg(int64(q.MaxDuration)))
 	}
-	for _, key := range sortedKeys(q.Attributes) {
+	var joins []string
+	for n, key := range sortedKeys(q.Attributes) {
 		value := q.Attributes[key]
-		spanAttr := func() string { return fmt.Sprintf("s.attr_values[list_position(s.attr_keys, %s)]", arg(key)) }
+		// Where the key stands in each span's key set: a join with the (small) key set table.
+		ks := fmt.Sprintf("k%d", n)
+		joins = append(joins, fmt.Sprintf(" JOIN (SELECT id, list_position(keys, %s) AS pos FROM keysets) %s ON %s.id = s.keyset_id", arg(key), ks, ks))
+		spanAttr := fmt.Sprintf("s.attr_values[%s.pos]", ks)
 		switch key {
 		case "error":
-			where = append(where, fmt.Sprintf("((s.status_code = 2) = (%s = 'true') OR %s = %s)", arg(value), spanAttr(), arg(value)))
+			where = append(where, fmt.Sprintf("((s.status_code = 2) = (%s = 'true') OR %s = %s)", arg(value), spanAttr, arg(value)))
 		case "span.kind":
-			where = append(where, fmt.Sprintf("(%s OR %s = %s)", kindCondition(value, arg), spanAttr(), arg(value)))
+			where = append(where, fmt.Sprintf("(%s OR %s = %s)", kindCondition(value, arg), spanAttr, arg(value)))
 		case "otel.status_code":
-			where = append(where, fmt.Sprintf("(s.status_code = %s OR %s = %s)", arg(statusCode(value)), spanAttr(), arg(value)))
+			where = append(where, fmt.Sprintf("(s.status_code = %s OR %s = %s)", arg(statusCode(value)), spanAttr, arg(value)))
 		default:
 			// The span's own attribute decides; without one, its resource's. Resources are few,
 			// so the matching ones are found first rather than joined to every span.
 			k, v := arg(key), arg(value)
 			where = append(where, fmt.Sprintf(
-				"(CASE WHEN list_position(s.attr_keys, %[1]s) IS NOT NULL THEN s.attr_values[list_position(s.attr_keys, %[1]s)] = %[2]s"+
-					" ELSE s.resource_id IN (SELECT r.id FROM resources r WHERE r.attr_values[list_position(r.attr_keys, %[1]s)] = %[2]s) END)", k, v))
+				"(CASE WHEN %[1]s.pos IS NOT NULL THEN %[2]s = %[4]s"+
+					" ELSE s.resource_id IN (SELECT r.id FROM resources r WHERE r.attr_values[list_position(r.attr_keys, %[3]s)] = %[4]s) END)", ks, spanAttr, k, v))
 		}
 	}
 	limit := q.Limit
@@ -190,6 +228,9 @@ func findTracesSQL(q store.TraceQuery) (string, []any) {
 	limit = min(limit, store.MaxLimit)
 	var b strings.Builder
 	b.WriteString("SELECT s.trace_hi, s.trace_lo, max(s.start_ns) AS last FROM spans s")
+	for _, j := range joins {
+		b.WriteString(j)
+	}
 	if len(where) > 0 {
 		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}

@@ -13,7 +13,7 @@ import (
 // value; one string a row costs one, and the parsing runs vectorised inside DuckDB.
 
 // appendSpanRow appends the JSON document of a span, whose keys are the spans table's columns.
-func appendSpanRow(b []byte, s *telemetry.Span, resourceID int64) []byte {
+func appendSpanRow(b []byte, s *telemetry.Span, resourceID, keysetID int64) []byte {
 	b = append(b, `{"trace_hi":`...)
 	b = strconv.AppendInt(b, int64(s.TraceID.High()), 10)
 	b = append(b, `,"trace_lo":`...)
@@ -54,21 +54,9 @@ func appendSpanRow(b []byte, s *telemetry.Span, resourceID int64) []byte {
 	b = appendJSONString(b, s.Ingest.Protocol)
 	b = appendOptional(b, `,"dataset":`, s.Ingest.Dataset)
 	b = appendOptional(b, `,"key_id":`, s.Ingest.KeyID)
-	b = append(b, `,"attr_keys":[`...)
-	for i, kv := range s.Attributes {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, kv.Key)
-	}
-	b = append(b, `],"attr_kinds":[`...)
-	for i, kv := range s.Attributes {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendUint(b, uint64(kv.Value.Kind()), 10)
-	}
-	b = append(b, `],"attr_values":[`...)
+	b = append(b, `,"keyset_id":`...)
+	b = strconv.AppendInt(b, keysetID, 10)
+	b = append(b, `,"attr_values":[`...)
 	for i, kv := range s.Attributes {
 		if i > 0 {
 			b = append(b, ',')

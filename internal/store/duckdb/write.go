@@ -27,7 +27,8 @@ type writer struct {
 type catalogue struct {
 	mu         sync.Mutex
 	resources  map[uint64]int64 // content hash -> id
-	nextResID  int64
+	keysets    map[uint64]int64 // content hash -> id
+	nextID     int64            // for new resources and key sets
 	operations map[operationKey]bool
 }
 
@@ -51,21 +52,23 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 }
 
 func loadCatalogue(ctx context.Context, db *sql.DB) (*catalogue, error) {
-	c := &catalogue{resources: map[uint64]int64{}, operations: map[operationKey]bool{}, nextResID: 1}
-	rows, err := db.QueryContext(ctx, "SELECT hash, id FROM resources")
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var hash, id int64
-		if err := rows.Scan(&hash, &id); err != nil {
-			rows.Close()
+	c := &catalogue{resources: map[uint64]int64{}, keysets: map[uint64]int64{}, operations: map[operationKey]bool{}, nextID: 1}
+	for table, ids := range map[string]map[uint64]int64{"resources": c.resources, "keysets": c.keysets} {
+		rows, err := db.QueryContext(ctx, "SELECT hash, id FROM "+table)
+		if err != nil {
 			return nil, err
 		}
-		c.resources[uint64(hash)] = id
-		c.nextResID = max(c.nextResID, id+1)
+		for rows.Next() {
+			var hash, id int64
+			if err := rows.Scan(&hash, &id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ids[uint64(hash)] = id
+			c.nextID = max(c.nextID, id+1)
+		}
+		rows.Close()
 	}
-	rows.Close()
 	return c, c.loadOperations(ctx, db)
 }
 
@@ -111,16 +114,17 @@ func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 		return nil
 	}
 	spans = uniqueSpans(spans)
-	resIDs, newRes, newOps := s.cat.newEntries(spans)
-	parts := make([][]telemetry.Span, len(s.writers))
+	e := s.cat.newEntries(spans)
+	parts := make([]part, len(s.writers))
 	for i := range spans {
-		p := spans[i].TraceID.Low() % uint64(len(parts))
-		parts[p] = append(parts[p], spans[i])
+		p := &parts[spans[i].TraceID.Low()%uint64(len(parts))]
+		p.spans = append(p.spans, spans[i])
+		p.keysets = append(p.keysets, e.keysets[i])
 	}
 	errs := make([]error, len(parts))
 	var wg sync.WaitGroup
-	for i, part := range parts {
-		if len(part) == 0 && i != 0 {
+	for i := range parts {
+		if len(parts[i].spans) == 0 && i != 0 {
 			continue
 		}
 		wg.Add(1)
@@ -129,18 +133,15 @@ func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 			w := s.writers[i]
 			w.mu.Lock()
 			defer w.mu.Unlock()
-			if i == 0 { // the first writer also records the new catalogue entries
-				errs[i] = w.write(ctx, part, resIDs, newRes, newOps)
-			} else {
-				errs[i] = w.write(ctx, part, resIDs, nil, nil)
-			}
+			// The first writer also records the batch's new catalogue entries.
+			errs[i] = w.write(ctx, parts[i], e, i == 0)
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	s.cat.stored(newRes, newOps)
+	s.cat.stored(e)
 	return nil
 }
 
@@ -171,6 +172,22 @@ func uniqueSpans(spans []telemetry.Span) []telemetry.Span {
 	return out
 }
 
+// part is the share of a batch one writer stores: spans and the key set id of each.
+type part struct {
+	spans   []telemetry.Span
+	keysets []int64
+}
+
+// entries are what a batch refers to in the catalogue: the id of each resource and each
+// span's key set, and the resources, key sets and operations not stored yet.
+type entries struct {
+	resources    map[*telemetry.Resource]int64
+	keysets      []int64 // by span
+	newResources []newResource
+	newKeysets   []newKeyset
+	newOps       []operationKey
+}
+
 // newResource is a resource to store, with the id it is given.
 type newResource struct {
 	id       int64
@@ -178,48 +195,71 @@ type newResource struct {
 	resource *telemetry.Resource
 }
 
-// newEntries returns the id of each resource of spans, and the resources and operations not
-// yet stored. New resources get ids at once, so that concurrent batches never share one.
-func (c *catalogue) newEntries(spans []telemetry.Span) (map[*telemetry.Resource]int64, []newResource, []operationKey) {
+// newKeyset is a key set to store: the keys and value kinds of a span's attributes.
+type newKeyset struct {
+	id    int64
+	hash  uint64
+	keys  []string
+	kinds []uint8
+}
+
+// newEntries looks up the catalogue entries of spans. New resources and key sets get ids at
+// once, so that concurrent batches never share one.
+func (c *catalogue) newEntries(spans []telemetry.Span) *entries {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	resIDs := map[*telemetry.Resource]int64{}
-	var newRes []newResource
-	newByHash := map[uint64]int64{}
-	var newOps []operationKey
+	e := &entries{resources: map[*telemetry.Resource]int64{}, keysets: make([]int64, len(spans))}
+	newIDs := map[uint64]int64{} // by hash, for resources and key sets alike (hashes differ)
+	lookup := func(known map[uint64]int64, hash uint64, add func(id int64)) int64 {
+		if id, ok := known[hash]; ok {
+			return id
+		}
+		if id, ok := newIDs[hash]; ok {
+			return id
+		}
+		id := c.nextID
+		c.nextID++
+		newIDs[hash] = id
+		add(id)
+		return id
+	}
 	seenOps := map[operationKey]bool{}
 	for i := range spans {
 		sp := &spans[i]
-		if _, seen := resIDs[sp.Resource]; !seen {
+		if _, seen := e.resources[sp.Resource]; !seen {
 			hash := resourceHash(sp.Resource)
-			id, stored := c.resources[hash]
-			if !stored {
-				if id, stored = newByHash[hash]; !stored {
-					id = c.nextResID
-					c.nextResID++
-					newByHash[hash] = id
-					newRes = append(newRes, newResource{id: id, hash: hash, resource: sp.Resource})
-				}
-			}
-			resIDs[sp.Resource] = id
+			e.resources[sp.Resource] = lookup(c.resources, hash, func(id int64) {
+				e.newResources = append(e.newResources, newResource{id: id, hash: hash, resource: sp.Resource})
+			})
 		}
+		hash := keysetHash(sp.Attributes)
+		e.keysets[i] = lookup(c.keysets, hash, func(id int64) {
+			ks := newKeyset{id: id, hash: hash, keys: make([]string, len(sp.Attributes)), kinds: make([]uint8, len(sp.Attributes))}
+			for j, kv := range sp.Attributes {
+				ks.keys[j], ks.kinds[j] = kv.Key, uint8(kv.Value.Kind())
+			}
+			e.newKeysets = append(e.newKeysets, ks)
+		})
 		k := operationKey{service: sp.Service(), name: sp.Name, kind: sp.Kind}
 		if !c.operations[k] && !seenOps[k] {
 			seenOps[k] = true
-			newOps = append(newOps, k)
+			e.newOps = append(e.newOps, k)
 		}
 	}
-	return resIDs, newRes, newOps
+	return e
 }
 
-// stored records catalogue entries once their batch is committed.
-func (c *catalogue) stored(newRes []newResource, newOps []operationKey) {
+// stored records a batch's new catalogue entries once the batch is committed.
+func (c *catalogue) stored(e *entries) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, r := range newRes {
+	for _, r := range e.newResources {
 		c.resources[r.hash] = r.id
 	}
-	for _, k := range newOps {
+	for _, ks := range e.newKeysets {
+		c.keysets[ks.hash] = ks.id
+	}
+	for _, k := range e.newOps {
 		c.operations[k] = true
 	}
 }
@@ -249,7 +289,8 @@ func traceRanges(spans []telemetry.Span) []tracedRange {
 }
 
 // write stores a batch of unique spans and its catalogue entries in one transaction.
-func (w *writer) write(ctx context.Context, spans []telemetry.Span, resIDs map[*telemetry.Resource]int64, newRes []newResource, newOps []operationKey) (err error) {
+func (w *writer) write(ctx context.Context, p part, e *entries, withCatalogue bool) (err error) {
+	spans := p.spans
 	ranges := traceRanges(spans)
 	raw := func(fn func(conn driver.Conn) error) error {
 		return w.conn.Raw(func(dc any) error { return fn(dc.(driver.Conn)) })
@@ -283,13 +324,22 @@ func (w *writer) write(ctx context.Context, spans []telemetry.Span, resIDs map[*
 	err = raw(func(conn driver.Conn) error {
 		var doc []byte
 		err := appendRows(conn, "temp", "staging_rows", len(spans), func(app *duckdbdriver.Appender, i int) error {
-			doc = appendSpanRow(doc[:0], &spans[i], resIDs[spans[i].Resource])
+			doc = appendSpanRow(doc[:0], &spans[i], e.resources[spans[i].Resource], p.keysets[i])
 			return app.AppendRow(string(doc))
 		})
 		if err != nil {
 			return err
 		}
-		return appendCatalogue(conn, ranges, newRes, newOps)
+		if err := appendRows(conn, "", "trace_index", len(ranges), func(app *duckdbdriver.Appender, i int) error {
+			r := ranges[i]
+			return app.AppendRow(int64(r.id.High()), int64(r.id.Low()), r.start, r.end)
+		}); err != nil {
+			return err
+		}
+		if withCatalogue {
+			return appendCatalogue(conn, e)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("append spans: %w", err)
@@ -355,24 +405,24 @@ func (w *writer) knownTraces(ctx context.Context) (map[telemetry.TraceID]bool, e
 	return known, err
 }
 
-// appendCatalogue appends the batch's trace ranges and its new resources and operations.
-func appendCatalogue(conn driver.Conn, ranges []tracedRange, newRes []newResource, newOps []operationKey) error {
-	err := appendRows(conn, "", "trace_index", len(ranges), func(app *duckdbdriver.Appender, i int) error {
-		r := ranges[i]
-		return app.AppendRow(int64(r.id.High()), int64(r.id.Low()), r.start, r.end)
+// appendCatalogue appends a batch's new resources, key sets and operations.
+func appendCatalogue(conn driver.Conn, e *entries) error {
+	err := appendRows(conn, "", "resources", len(e.newResources), func(app *duckdbdriver.Appender, i int) error {
+		nr := e.newResources[i]
+		a := encodeAttrs(nr.resource.Attributes)
+		return app.AppendRow(nr.id, int64(nr.hash), nr.resource.ServiceName(), nr.resource.DroppedAttributesCount, a.keys, a.kinds, a.values)
 	})
 	if err != nil {
 		return err
 	}
-	err = appendRows(conn, "", "resources", len(newRes), func(app *duckdbdriver.Appender, i int) error {
-		r := newRes[i].resource
-		a := encodeAttrs(r.Attributes)
-		return app.AppendRow(newRes[i].id, int64(newRes[i].hash), r.ServiceName(), r.DroppedAttributesCount, a.keys, a.kinds, a.values)
+	err = appendRows(conn, "", "keysets", len(e.newKeysets), func(app *duckdbdriver.Appender, i int) error {
+		ks := e.newKeysets[i]
+		return app.AppendRow(ks.id, int64(ks.hash), ks.keys, ks.kinds)
 	})
 	if err != nil {
 		return err
 	}
-	return appendRows(conn, "", "operations", len(newOps), func(app *duckdbdriver.Appender, i int) error {
-		return app.AppendRow(newOps[i].service, newOps[i].name, uint8(newOps[i].kind))
+	return appendRows(conn, "", "operations", len(e.newOps), func(app *duckdbdriver.Appender, i int) error {
+		return app.AppendRow(e.newOps[i].service, e.newOps[i].name, uint8(e.newOps[i].kind))
 	})
 }

@@ -11,7 +11,7 @@ SELECT b.* FROM (
         "trace_state": "VARCHAR", "flags": "UINTEGER", "in_progress": "BOOLEAN",
         "sample_rate": "UINTEGER", "resource_id": "BIGINT", "scope_name": "VARCHAR",
         "scope_version": "VARCHAR", "protocol": "VARCHAR", "dataset": "VARCHAR", "key_id": "VARCHAR",
-        "attr_keys": "VARCHAR[]", "attr_kinds": "UTINYINT[]", "attr_values": "VARCHAR[]", "extra": "VARCHAR"
+        "keyset_id": "BIGINT", "attr_values": "VARCHAR[]", "extra": "VARCHAR"
     }'))
     FROM staging_rows
 ) b

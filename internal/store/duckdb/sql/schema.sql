@@ -1,7 +1,8 @@
 -- lookout's embedded schema. One row a span; rarely used fields (events, links, dropped
 -- counts, scope attributes) travel in the JSON column "extra" so the hot columns stay narrow.
--- Attributes are three parallel lists (key, kind, text), so any attribute can be searched by
--- its text and every value comes back with its exact type.
+-- A span's attributes are a list of values in their text form plus the id of its key set: the
+-- list of keys and value kinds, which most spans of an operation share and which is stored
+-- once. Any attribute can be searched by its text and every value comes back with its type.
 
 CREATE TABLE IF NOT EXISTS spans (
     trace_hi       BIGINT   NOT NULL,
@@ -25,10 +26,17 @@ CREATE TABLE IF NOT EXISTS spans (
     protocol       VARCHAR  NOT NULL,
     dataset        VARCHAR,
     key_id         VARCHAR,
-    attr_keys      VARCHAR[]  NOT NULL,
-    attr_kinds     UTINYINT[] NOT NULL,
-    attr_values    VARCHAR[]  NOT NULL,
+    keyset_id      BIGINT     NOT NULL,  -- keysets.id
+    attr_values    VARCHAR[]  NOT NULL,  -- in the order of the key set's keys
     extra          VARCHAR              -- JSON, NULL when empty
+);
+
+-- The distinct attribute key sets of spans, stored once, like resources.
+CREATE TABLE IF NOT EXISTS keysets (
+    id    BIGINT     NOT NULL,
+    hash  BIGINT     NOT NULL,
+    keys  VARCHAR[]  NOT NULL,
+    kinds UTINYINT[] NOT NULL
 );
 
 -- Resources are stored once: "hash" identifies their content, "id" is a small sequential
