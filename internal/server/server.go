@@ -165,9 +165,6 @@ func (s *Server) serve(name string, fn func() error) {
 // Addrs returns where the server listens.
 func (s *Server) Addrs() Addrs { return s.addrs }
 
-// Store returns the server's store, for tools that run beside it (the demo, tests).
-func (s *Server) Store() store.Store { return s.store }
-
 // enforceRetention deletes expired data at start and then every RetentionEvery.
 func (s *Server) enforceRetention(ctx context.Context) {
 	if s.cfg.Retention <= 0 {

@@ -15,15 +15,16 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // ErrUnsupported is returned (wrapped) for a query a backend cannot answer exactly. Backends
-// refuse rather than approximate; Capabilities says in advance what they refuse.
+// refuse rather than approximate.
 var ErrUnsupported = errors.ErrUnsupported
 
 // SpanWriter persists spans.
 //
 // WriteSpans MUST return nil only once every span in the batch is durable: it survives a
-// kill -9 of the process and a restart. It is atomic: on error, nothing of the batch may be
-// visible. It is idempotent on (TraceID, SpanID): a span already stored, whether from an
-// earlier batch or earlier in the same one, is skipped, so retried deliveries count once.
+// kill -9 of the process and a restart. On error, part of the batch may have been stored;
+// writing the batch again is always safe, because WriteSpans is idempotent on (TraceID,
+// SpanID): a span already stored, whether from an earlier batch or earlier in the same one,
+// is skipped, so retried deliveries count once.
 // Spans must have passed telemetry.Span.Validate. The store does not retain the slice.
 // WriteSpans is safe for concurrent use, though callers get the best throughput from one
 // writer sending large batches.

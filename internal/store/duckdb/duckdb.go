@@ -22,6 +22,7 @@ import (
 	duckdbdriver "github.com/duckdb/duckdb-go/v2"
 
 	"lookout/internal/store"
+	"lookout/internal/telemetry"
 )
 
 //go:embed sql/*.sql
@@ -79,9 +80,9 @@ type Store struct {
 	writers []*writer
 	cat     *catalogue
 
-	cacheMu   sync.Mutex               // guards the read caches
-	resources map[int64]*resourceEntry // by id
-	keysets   map[int64]*keysetEntry   // by id
+	cacheMu   sync.Mutex                    // guards the read caches
+	resources map[int64]*telemetry.Resource // by id
+	keysets   map[int64]*keysetEntry        // by id
 }
 
 // Open opens or creates the database in cfg.Dir.
@@ -133,7 +134,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("create schema: %w", err)
 		}
 	}
-	s := &Store{db: db, log: cfg.Logger, resources: map[int64]*resourceEntry{}, keysets: map[int64]*keysetEntry{}}
+	s := &Store{db: db, log: cfg.Logger, resources: map[int64]*telemetry.Resource{}, keysets: map[int64]*keysetEntry{}}
 	if s.cat, err = loadCatalogue(ctx, db); err != nil {
 		db.Close()
 		return nil, err

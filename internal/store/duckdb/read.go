@@ -13,10 +13,6 @@ import (
 	"lookout/internal/telemetry"
 )
 
-type resourceEntry struct {
-	resource *telemetry.Resource
-}
-
 // Trace implements store.TraceReader.
 func (s *Store) Trace(ctx context.Context, id telemetry.TraceID) ([]telemetry.Span, error) {
 	var lo, hi sql.NullInt64
@@ -98,10 +94,10 @@ func (s *Store) scanSpan(ctx context.Context, rows *sql.Rows) (telemetry.Span, e
 // resource returns a stored resource, cached: resources never change once written.
 func (s *Store) resource(ctx context.Context, id int64) (*telemetry.Resource, error) {
 	s.cacheMu.Lock()
-	e, ok := s.resources[id]
+	r, ok := s.resources[id]
 	s.cacheMu.Unlock()
 	if ok {
-		return e.resource, nil
+		return r, nil
 	}
 	var (
 		dropped             uint32
@@ -114,12 +110,12 @@ func (s *Store) resource(ctx context.Context, id int64) (*telemetry.Resource, er
 	if err != nil {
 		return nil, fmt.Errorf("resource: %w", err)
 	}
-	r := &telemetry.Resource{Attributes: decodeAttrs(keys, kinds, values), DroppedAttributesCount: dropped}
+	r = &telemetry.Resource{Attributes: decodeAttrs(keys, kinds, values), DroppedAttributesCount: dropped}
 	s.cacheMu.Lock()
 	if len(s.resources) > 100_000 {
 		clear(s.resources)
 	}
-	s.resources[id] = &resourceEntry{resource: r}
+	s.resources[id] = r
 	s.cacheMu.Unlock()
 	return r, nil
 }
