@@ -115,6 +115,18 @@ func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 	}
 	spans = uniqueSpans(spans)
 	e := s.cat.newEntries(spans)
+	// New resources, key sets and operations are committed before any span that refers to
+	// them, so that a failure part-way never leaves a stored span without its key set.
+	if e.hasNew() {
+		w := s.writers[0]
+		w.mu.Lock()
+		err := w.writeCatalogue(ctx, e)
+		w.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("store catalogue: %w", err)
+		}
+		s.cat.stored(e)
+	}
 	parts := make([]part, len(s.writers))
 	for i := range spans {
 		p := &parts[spans[i].TraceID.Low()%uint64(len(parts))]
@@ -124,7 +136,7 @@ func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 	errs := make([]error, len(parts))
 	var wg sync.WaitGroup
 	for i := range parts {
-		if len(parts[i].spans) == 0 && i != 0 {
+		if len(parts[i].spans) == 0 {
 			continue
 		}
 		wg.Add(1)
@@ -133,16 +145,11 @@ func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 			w := s.writers[i]
 			w.mu.Lock()
 			defer w.mu.Unlock()
-			// The first writer also records the batch's new catalogue entries.
-			errs[i] = w.write(ctx, parts[i], e, i == 0)
+			errs[i] = w.write(ctx, parts[i], e)
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	s.cat.stored(e)
-	return nil
+	return errors.Join(errs...)
 }
 
 // uniqueSpans drops repeats of a (trace id, span id) within one batch; the first stays.
@@ -249,7 +256,11 @@ func (c *catalogue) newEntries(spans []telemetry.Span) *entries {
 	return e
 }
 
-// stored records a batch's new catalogue entries once the batch is committed.
+func (e *entries) hasNew() bool {
+	return len(e.newResources) > 0 || len(e.newKeysets) > 0 || len(e.newOps) > 0
+}
+
+// stored records a batch's new catalogue entries once they are committed.
 func (c *catalogue) stored(e *entries) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -288,8 +299,23 @@ func traceRanges(spans []telemetry.Span) []tracedRange {
 	return ranges
 }
 
-// write stores a batch of unique spans and its catalogue entries in one transaction.
-func (w *writer) write(ctx context.Context, p part, e *entries, withCatalogue bool) (err error) {
+// writeCatalogue stores a batch's new catalogue entries in one transaction.
+func (w *writer) writeCatalogue(ctx context.Context, e *entries) error {
+	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	err := w.conn.Raw(func(dc any) error { return appendCatalogue(dc.(driver.Conn), e) })
+	if err == nil {
+		_, err = w.conn.ExecContext(ctx, "COMMIT")
+	}
+	if err != nil {
+		w.conn.ExecContext(context.Background(), "ROLLBACK")
+	}
+	return err
+}
+
+// write stores a share of a batch of unique spans in one transaction.
+func (w *writer) write(ctx context.Context, p part, e *entries) (err error) {
 	spans := p.spans
 	ranges := traceRanges(spans)
 	raw := func(fn func(conn driver.Conn) error) error {
@@ -330,16 +356,10 @@ func (w *writer) write(ctx context.Context, p part, e *entries, withCatalogue bo
 		if err != nil {
 			return err
 		}
-		if err := appendRows(conn, "", "trace_index", len(ranges), func(app *duckdbdriver.Appender, i int) error {
+		return appendRows(conn, "", "trace_index", len(ranges), func(app *duckdbdriver.Appender, i int) error {
 			r := ranges[i]
 			return app.AppendRow(int64(r.id.High()), int64(r.id.Low()), r.start, r.end)
-		}); err != nil {
-			return err
-		}
-		if withCatalogue {
-			return appendCatalogue(conn, e)
-		}
-		return nil
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("append spans: %w", err)
