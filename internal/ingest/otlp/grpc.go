@@ -136,8 +136,8 @@ func (s *grpcService) sinkError(ctx context.Context, err error) error {
 		s.log.Debug("otlp: gRPC request ended before spans were written", "err", err)
 		return status.FromContextError(ctx.Err()).Err()
 	}
-	s.log.Error("otlp: writing spans failed", "err", err)
-	return status.Error(codes.Internal, "internal error: the spans could not be stored")
+	s.log.Error("otlp: writing spans failed", "err", err) // retryable: see httpHandler
+	return status.Error(codes.Unavailable, "the spans could not be stored; retry later")
 }
 
 func firstValue(md metadata.MD, key string) string {

@@ -299,9 +299,11 @@ func (h *httpHandler) sinkError(ctx context.Context, err error) *httpError {
 		return &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable,
 			msg: "the request was canceled before its spans were stored"}
 	}
+	// Nothing was acknowledged, and the failure (a full or failing disk) may pass: answer
+	// with a retryable status, as the OpenTelemetry Collector does, so senders keep the data.
 	h.log.Error("otlp: writing spans failed", "err", err)
-	return &httpError{status: http.StatusInternalServerError, code: codes.Internal,
-		msg: "internal error: the spans could not be stored"}
+	return &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable,
+		msg: "the spans could not be stored; retry later", retryAfter: retryAfterSeconds(sinkFailureRetry)}
 }
 
 // fail writes e as a google.rpc.Status in the request's encoding, as OTLP/HTTP requires.
@@ -377,6 +379,9 @@ func overloadedMessage(d time.Duration) string {
 
 // retryAfterSeconds rounds a retry delay up to whole seconds, at least 1, as Retry-After
 // takes whole seconds and 0 would invite an immediate retry storm.
+// sinkFailureRetry is what senders are told to wait after the spans could not be stored.
+const sinkFailureRetry = 5 * time.Second
+
 func retryAfterSeconds(d time.Duration) int {
 	s := int((d + time.Second - 1) / time.Second)
 	return max(s, 1)
