@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	duckdbdriver "github.com/duckdb/duckdb-go/v2"
@@ -80,9 +79,8 @@ type Store struct {
 	writers []*writer
 	cat     *catalogue
 
-	cacheMu   sync.Mutex                    // guards the read caches
-	resources map[int64]*telemetry.Resource // by id
-	keysets   map[int64]*keysetEntry        // by id
+	resources idCache[*telemetry.Resource] // read caches, by id
+	keysets   idCache[*keysetEntry]
 }
 
 // Open opens or creates the database in cfg.Dir.
@@ -134,7 +132,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("create schema: %w", err)
 		}
 	}
-	s := &Store{db: db, log: cfg.Logger, resources: map[int64]*telemetry.Resource{}, keysets: map[int64]*keysetEntry{}}
+	s := &Store{db: db, log: cfg.Logger}
 	if s.cat, err = loadCatalogue(ctx, db); err != nil {
 		db.Close()
 		return nil, err

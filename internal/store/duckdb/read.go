@@ -3,10 +3,10 @@ package duckdb
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"lookout/internal/store"
@@ -91,33 +91,47 @@ func (s *Store) scanSpan(ctx context.Context, rows *sql.Rows) (telemetry.Span, e
 	return sp, nil
 }
 
-// resource returns a stored resource, cached: resources never change once written.
-func (s *Store) resource(ctx context.Context, id int64) (*telemetry.Resource, error) {
-	s.cacheMu.Lock()
-	r, ok := s.resources[id]
-	s.cacheMu.Unlock()
+// idCache holds catalogue rows (resources, key sets) read by id: they never change once
+// written, so a cached row is never stale.
+type idCache[V any] struct {
+	mu sync.Mutex
+	m  map[int64]V
+}
+
+// get returns the row with id, loading it on a miss. The cache is emptied when it grows
+// past 100,000 rows, to bound its memory.
+func (c *idCache[V]) get(id int64, load func() (V, error)) (V, error) {
+	c.mu.Lock()
+	v, ok := c.m[id]
+	c.mu.Unlock()
 	if ok {
-		return r, nil
+		return v, nil
 	}
-	var (
-		dropped             uint32
-		keys, kinds, values []any
-	)
-	err := s.db.QueryRowContext(ctx, query("resource")[0], id).Scan(&dropped, &keys, &kinds, &values)
-	if errors.Is(err, sql.ErrNoRows) {
-		return &telemetry.Resource{}, nil // written by a batch whose resource row was lost: keep the span
-	}
+	v, err := load()
 	if err != nil {
-		return nil, fmt.Errorf("resource: %w", err)
+		return v, err
 	}
-	r = &telemetry.Resource{Attributes: decodeAttrs(keys, kinds, values), DroppedAttributesCount: dropped}
-	s.cacheMu.Lock()
-	if len(s.resources) > 100_000 {
-		clear(s.resources)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) > 100_000 {
+		c.m = map[int64]V{}
 	}
-	s.resources[id] = r
-	s.cacheMu.Unlock()
-	return r, nil
+	c.m[id] = v
+	c.mu.Unlock()
+	return v, nil
+}
+
+// resource returns a stored resource.
+func (s *Store) resource(ctx context.Context, id int64) (*telemetry.Resource, error) {
+	return s.resources.get(id, func() (*telemetry.Resource, error) {
+		var (
+			dropped             uint32
+			keys, kinds, values []any
+		)
+		if err := s.db.QueryRowContext(ctx, query("resource")[0], id).Scan(&dropped, &keys, &kinds, &values); err != nil {
+			return nil, fmt.Errorf("resource %d: %w", id, err)
+		}
+		return &telemetry.Resource{Attributes: decodeAttrs(keys, kinds, values), DroppedAttributesCount: dropped}, nil
+	})
 }
 
 // keysetEntry is a stored key set, as decodeAttrs takes it.
@@ -125,25 +139,15 @@ type keysetEntry struct {
 	keys, kinds []any
 }
 
-// keyset returns a stored key set, cached: key sets never change once written.
+// keyset returns a stored key set.
 func (s *Store) keyset(ctx context.Context, id int64) (*keysetEntry, error) {
-	s.cacheMu.Lock()
-	ks, ok := s.keysets[id]
-	s.cacheMu.Unlock()
-	if ok {
+	return s.keysets.get(id, func() (*keysetEntry, error) {
+		ks := &keysetEntry{}
+		if err := s.db.QueryRowContext(ctx, query("keyset")[0], id).Scan(&ks.keys, &ks.kinds); err != nil {
+			return nil, fmt.Errorf("key set %d: %w", id, err)
+		}
 		return ks, nil
-	}
-	ks = &keysetEntry{}
-	if err := s.db.QueryRowContext(ctx, query("keyset")[0], id).Scan(&ks.keys, &ks.kinds); err != nil {
-		return nil, fmt.Errorf("key set %d: %w", id, err)
-	}
-	s.cacheMu.Lock()
-	if len(s.keysets) > 100_000 {
-		clear(s.keysets)
-	}
-	s.keysets[id] = ks
-	s.cacheMu.Unlock()
-	return ks, nil
+	})
 }
 
 // FindTraceIDs implements store.TraceReader.
