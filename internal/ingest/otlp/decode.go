@@ -75,7 +75,12 @@ func decodeTraces(body []byte, enc Encoding, info telemetry.IngestInfo) (Result,
 		return Result{}, err
 	}
 	info.Protocol = Protocol
-	return convertTraces(td, info), nil
+	res := convertTraces(td, info)
+	if info.Dataset == "" {
+		routeDatasets(res.Spans)
+	}
+	applySampleRates(res.Spans)
+	return res, nil
 }
 
 func unmarshalTraces(body []byte, enc Encoding) (ptrace.Traces, error) {

@@ -65,7 +65,7 @@ func goldenSpans() []telemetry.Span {
 	}
 	manual := &telemetry.Scope{Name: "manual"}
 	anon := &telemetry.Scope{}
-	otlp := telemetry.IngestInfo{Protocol: "otlp"}
+	// Without a classic Honeycomb key, spans are filed by service, as Honeycomb does.
 
 	return []telemetry.Span{
 		{
@@ -112,7 +112,7 @@ func goldenSpans() []telemetry.Span {
 			Status:            telemetry.Status{Code: telemetry.StatusError, Message: "upstream timeout"},
 			Resource:          checkout,
 			Scope:             httpScope,
-			Ingest:            otlp,
+			Ingest:            telemetry.IngestInfo{Protocol: "otlp", Dataset: "checkout"},
 		},
 		{
 			TraceID:       tid("5b8efff798038103d269b633813fc60c"),
@@ -125,7 +125,7 @@ func goldenSpans() []telemetry.Span {
 			Status:        telemetry.Status{Code: telemetry.StatusOK},
 			Resource:      checkout,
 			Scope:         httpScope,
-			Ingest:        otlp,
+			Ingest:        telemetry.IngestInfo{Protocol: "otlp", Dataset: "checkout"},
 		},
 		{
 			TraceID:       tid("5b8efff798038103d269b633813fc60c"),
@@ -137,7 +137,7 @@ func goldenSpans() []telemetry.Span {
 			EndUnixNano:   1700000000040000000,
 			Resource:      checkout,
 			Scope:         manual,
-			Ingest:        otlp,
+			Ingest:        telemetry.IngestInfo{Protocol: "otlp", Dataset: "checkout"},
 		},
 		{
 			TraceID:       tid("4bf92f3577b34da6a3ce929d0e0e4736"),
@@ -148,7 +148,7 @@ func goldenSpans() []telemetry.Span {
 			EndUnixNano:   1700000001000500000,
 			Resource:      payments,
 			Scope:         anon,
-			Ingest:        otlp,
+			Ingest:        telemetry.IngestInfo{Protocol: "otlp", Dataset: "payments"},
 		},
 		{
 			TraceID:       tid("4bf92f3577b34da6a3ce929d0e0e4736"),
@@ -160,7 +160,7 @@ func goldenSpans() []telemetry.Span {
 			EndUnixNano:   1700000002000000000,
 			Resource:      payments,
 			Scope:         anon,
-			Ingest:        otlp,
+			Ingest:        telemetry.IngestInfo{Protocol: "otlp", Dataset: "payments"},
 		},
 		{
 			TraceID:       tid("4bf92f3577b34da6a3ce929d0e0e4736"),
@@ -170,7 +170,7 @@ func goldenSpans() []telemetry.Span {
 			StartUnixNano: 1700000003000000000,
 			Resource:      payments,
 			Scope:         anon,
-			Ingest:        otlp,
+			Ingest:        telemetry.IngestInfo{Protocol: "otlp", Dataset: "payments"},
 		},
 	}
 }

@@ -64,7 +64,7 @@ func TestGRPCExport(t *testing.T) {
 	sink := &recordingSink{}
 	conn := startGRPC(t, sink, Config{})
 	ctx := metadata.AppendToOutgoingContext(testContext(t),
-		"x-honeycomb-team", "secret-key", "x-honeycomb-dataset", " prod-traces ")
+		"x-honeycomb-team", "0123456789abcdef0123456789abcdef", "x-honeycomb-dataset", " prod-traces ")
 
 	resp, err := ptraceotlp.NewGRPCClient(conn).Export(ctx, exportRequest(t, "traces.json"), grpc.UseCompressor(gzip.Name))
 	if err != nil {
@@ -75,7 +75,7 @@ func TestGRPCExport(t *testing.T) {
 	}
 	want := goldenSpans()
 	for i := range want {
-		want[i].Ingest = telemetry.IngestInfo{Protocol: "otlp", Dataset: "prod-traces", KeyID: "85dbe15d75ef"}
+		want[i].Ingest = telemetry.IngestInfo{Protocol: "otlp", Dataset: "prod-traces", KeyID: "3eb1bd439947"} // a classic key
 	}
 	compareSpans(t, sink.spans(), want)
 }
@@ -125,8 +125,8 @@ func TestGRPCPartialSuccess(t *testing.T) {
 		t.Errorf("sink got %v, want [valid first valid last]", got)
 	}
 	for _, s := range sink.spans() {
-		if s.Ingest != (telemetry.IngestInfo{Protocol: "otlp"}) {
-			t.Errorf("Ingest = %+v without Honeycomb headers", s.Ingest)
+		if s.Ingest != (telemetry.IngestInfo{Protocol: "otlp", Dataset: "checkout"}) {
+			t.Errorf("Ingest = %+v without Honeycomb headers, want the service's dataset", s.Ingest)
 		}
 	}
 }

@@ -389,11 +389,15 @@ func retryAfterSeconds(d time.Duration) int {
 
 // senderInfo records the Honeycomb headers of a request. The key is reduced to a short
 // sha256 prefix: enough to tell keys apart in routing and audits, useless to anyone who
-// reads it.
+// reads it. The dataset header counts only with a classic key, as in Honeycomb; other spans
+// are filed by service (routeDatasets).
 func senderInfo(key, dataset string) telemetry.IngestInfo {
-	info := telemetry.IngestInfo{Protocol: Protocol, Dataset: strings.TrimSpace(dataset)}
+	info := telemetry.IngestInfo{Protocol: Protocol}
 	if key = strings.TrimSpace(key); key != "" {
 		info.KeyID = KeyID(key)
+		if isClassicKey(key) {
+			info.Dataset = strings.TrimSpace(dataset)
+		}
 	}
 	return info
 }

@@ -192,7 +192,7 @@ func TestHTTPHoneycombHeaders(t *testing.T) {
 		ct:   "application/json",
 		body: readTestdata(t, "partial.json"),
 		header: map[string]string{
-			"X-Honeycomb-Team":    " secret-key ",
+			"X-Honeycomb-Team":    " 0123456789abcdef0123456789abcdef ", // a classic key
 			"X-Honeycomb-Dataset": "  prod-traces\t",
 		},
 	})
@@ -203,20 +203,30 @@ func TestHTTPHoneycombHeaders(t *testing.T) {
 	if len(spans) != 2 {
 		t.Fatalf("sink got %d spans, want 2", len(spans))
 	}
-	// 85dbe15d75ef is the start of sha256("secret-key").
-	want := telemetry.IngestInfo{Protocol: "otlp", Dataset: "prod-traces", KeyID: "85dbe15d75ef"}
+	// 3eb1bd439947 is the start of sha256 of the key (printf KEY | sha256sum).
+	want := telemetry.IngestInfo{Protocol: "otlp", Dataset: "prod-traces", KeyID: "3eb1bd439947"}
 	for i, s := range spans {
 		if s.Ingest != want {
 			t.Errorf("span %d Ingest = %+v, want %+v", i, s.Ingest, want)
 		}
 	}
 
-	// Without the headers, only the protocol is known.
-	sink2 := &recordingSink{}
-	serve(t, NewHTTPHandler(sink2, testLogger(t), Config{}), request{ct: "application/json", body: readTestdata(t, "partial.json")})
-	for i, s := range sink2.spans() {
-		if s.Ingest != (telemetry.IngestInfo{Protocol: "otlp"}) {
-			t.Errorf("span %d Ingest = %+v, want only the protocol", i, s.Ingest)
+	// An environment key, or none: the dataset header does not count and spans are filed
+	// under their service's name.
+	for _, header := range []map[string]string{
+		{"X-Honeycomb-Team": "secret-key", "X-Honeycomb-Dataset": "prod-traces"},
+		nil,
+	} {
+		sink2 := &recordingSink{}
+		serve(t, NewHTTPHandler(sink2, testLogger(t), Config{}), request{ct: "application/json", body: readTestdata(t, "partial.json"), header: header})
+		want := telemetry.IngestInfo{Protocol: "otlp", Dataset: "checkout"}
+		if header != nil {
+			want.KeyID = "85dbe15d75ef" // printf secret-key | sha256sum
+		}
+		for i, s := range sink2.spans() {
+			if s.Ingest != want {
+				t.Errorf("headers %v: span %d Ingest = %+v, want %+v", header, i, s.Ingest, want)
+			}
 		}
 	}
 }
