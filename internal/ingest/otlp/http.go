@@ -7,18 +7,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
@@ -26,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"lookout/internal/ingest"
+	"lookout/internal/ingest/httpbody"
 	"lookout/internal/telemetry"
 )
 
@@ -63,30 +60,14 @@ func NewHTTPHandler(sink ingest.Sink, logger *slog.Logger, cfg Config) http.Hand
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &httpHandler{sink: sink, log: logger, max: cfg.maxRequestBytes()}
-	h.zstd.New = func() any {
-		// Concurrency 1 decodes synchronously, so a pooled decoder owns no goroutines and
-		// can be dropped by the pool without Close. When streaming, the memory limit caps
-		// the window a frame may ask for (default 512 MiB): at the request limit, but never
-		// below the 8 MiB every zstd decoder is expected to support. The output itself is
-		// capped by readBody.
-		d, err := zstd.NewReader(nil,
-			zstd.WithDecoderConcurrency(1),
-			zstd.WithDecoderMaxMemory(uint64(max(h.max, 8<<20))),
-		)
-		if err != nil {
-			return err // only for invalid options; reported by the request that hits it
-		}
-		return d
-	}
+	h := &httpHandler{sink: sink, log: logger, body: httpbody.NewReader(cfg.maxRequestBytes())}
 	return h
 }
 
 type httpHandler struct {
 	sink ingest.Sink
 	log  *slog.Logger
-	max  int64
-	zstd sync.Pool // *zstd.Decoder
+	body *httpbody.Reader
 }
 
 // httpError is a failed request: its HTTP status, the equivalent gRPC code for the
@@ -141,7 +122,7 @@ func (h *httpHandler) decode(w http.ResponseWriter, r *http.Request, enc Encodin
 	if herr != nil {
 		return Result{}, herr
 	}
-	defer putBuffer(buf)
+	defer httpbody.Release(buf)
 	info := senderInfo(r.Header.Get(HeaderHoneycombTeam), r.Header.Get(HeaderHoneycombDataset))
 	res, err := decodeTraces(buf.Bytes(), enc, info)
 	if err != nil {
@@ -150,123 +131,23 @@ func (h *httpHandler) decode(w http.ResponseWriter, r *http.Request, enc Encodin
 	return res, nil
 }
 
-// readBody returns the decompressed body, reading at most the size limit from the
-// decompressor and a little more than it from the wire.
+// readBody returns the decompressed body, within the size limit.
 func (h *httpHandler) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, *httpError) {
-	coding, herr := contentCoding(r.Header)
-	if herr != nil {
-		w.Header().Set("Accept-Encoding", "gzip, zstd")
-		return nil, herr
+	buf, err := h.body.Read(w, r)
+	if err == nil {
+		return buf, nil
 	}
-	tooLarge := &httpError{status: http.StatusRequestEntityTooLarge, code: codes.ResourceExhausted,
-		msg: fmt.Sprintf("request body exceeds the limit of %d bytes after decompression", h.max)}
-
-	// Bound the wire body too, or a stream of empty gzip members would keep a handler reading
-	// forever. Compression can add a little framing to incompressible data, hence the slack.
-	wireLimit := h.max
-	if coding != "" {
-		wireLimit += h.max/64 + 4096
-	}
-	if r.ContentLength > wireLimit {
-		return nil, tooLarge
-	}
-	wire := http.MaxBytesReader(w, r.Body, wireLimit)
-
-	var src io.Reader = wire
-	switch coding {
-	case "gzip":
-		zr, _ := gzipPool.Get().(*gzip.Reader)
-		if zr == nil {
-			zr = new(gzip.Reader)
-		}
-		defer gzipPool.Put(zr)
-		if err := zr.Reset(wire); err != nil {
-			return nil, bodyError(err, tooLarge, "gzip")
-		}
-		src = zr
-	case "zstd":
-		zd, err := h.zstdDecoder()
-		if err != nil {
-			h.log.Error("otlp: cannot create zstd decoder", "err", err)
-			return nil, &httpError{status: http.StatusInternalServerError, code: codes.Internal,
-				msg: "internal error"}
-		}
-		defer h.zstd.Put(zd)
-		defer zd.Reset(nil) // drop the reference to this request's body
-		if err := zd.Reset(wire); err != nil {
-			return nil, bodyError(err, tooLarge, "zstd")
-		}
-		src = zd
-	}
-
-	buf := getBuffer()
-	if coding == "" && r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead) // room to see EOF without growing
-	}
-	if _, err := buf.ReadFrom(io.LimitReader(src, h.max+1)); err != nil {
-		putBuffer(buf)
-		return nil, bodyError(err, tooLarge, coding)
-	}
-	if int64(buf.Len()) > h.max {
-		putBuffer(buf)
-		return nil, tooLarge
-	}
-	return buf, nil
-}
-
-func (h *httpHandler) zstdDecoder() (*zstd.Decoder, error) {
-	switch v := h.zstd.Get().(type) {
-	case *zstd.Decoder:
-		return v, nil
-	case error:
-		return nil, v
-	}
-	return nil, errors.New("zstd pool returned nothing")
-}
-
-// bodyError classifies a failure to read the body: too large on the wire, or malformed.
-func bodyError(err error, tooLarge *httpError, coding string) *httpError {
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return tooLarge
-	}
-	what := "request body"
-	if coding != "" {
-		what = coding + " request body"
-	}
-	return &httpError{status: http.StatusBadRequest, code: codes.InvalidArgument,
-		msg: "cannot read " + what + ": " + err.Error()}
-}
-
-// contentCoding returns the request's single content coding: "" (none), "gzip" or "zstd".
-//
-// Anything else is 415 Unsupported Media Type, with Accept-Encoding naming what we take:
-// RFC 9110 section 15.5.16 prescribes exactly that for an unsupported content coding, and the
-// OTLP specification allows 400 or 415 for it; 415 tells the sender it is the coding, not the
-// data, that is wrong. Neither is retryable.
-func contentCoding(hdr http.Header) (string, *httpError) {
-	var coding string
-	for _, v := range hdr.Values("Content-Encoding") {
-		for c := range strings.SplitSeq(v, ",") {
-			c = strings.ToLower(strings.TrimSpace(c))
-			switch c {
-			case "", "identity":
-				continue
-			case "x-gzip":
-				c = "gzip"
-			}
-			if coding != "" {
-				return "", &httpError{status: http.StatusUnsupportedMediaType, code: codes.InvalidArgument,
-					msg: "more than one Content-Encoding is not supported; use one of gzip or zstd"}
-			}
-			coding = c
+	herr := &httpError{status: http.StatusBadRequest, code: codes.InvalidArgument, msg: err.Error()}
+	if be, ok := errors.AsType[*httpbody.Error](err); ok {
+		herr.status = be.Status
+		switch be.Status {
+		case http.StatusRequestEntityTooLarge:
+			herr.code = codes.ResourceExhausted
+		case http.StatusInternalServerError:
+			herr.code = codes.Internal
 		}
 	}
-	switch coding {
-	case "", "gzip", "zstd":
-		return coding, nil
-	}
-	return "", &httpError{status: http.StatusUnsupportedMediaType, code: codes.InvalidArgument,
-		msg: fmt.Sprintf("unsupported Content-Encoding %q; use gzip, zstd or none", truncate(coding, 100))}
+	return nil, herr
 }
 
 // parseContentType maps a Content-Type to an encoding, ignoring parameters such as charset.
@@ -406,21 +287,4 @@ func senderInfo(key, dataset string) telemetry.IngestInfo {
 func KeyID(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:6])
-}
-
-var gzipPool sync.Pool // *gzip.Reader
-
-var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxPooledBuffer keeps the occasional huge request from pinning its buffer in the pool.
-const maxPooledBuffer = 4 << 20
-
-func getBuffer() *bytes.Buffer { return bufferPool.Get().(*bytes.Buffer) }
-
-func putBuffer(b *bytes.Buffer) {
-	if b.Cap() > maxPooledBuffer {
-		return
-	}
-	b.Reset()
-	bufferPool.Put(b)
 }
