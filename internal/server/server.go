@@ -18,6 +18,7 @@ import (
 
 	"lookout/internal/api"
 	"lookout/internal/ingest"
+	"lookout/internal/ingest/honeycomb"
 	"lookout/internal/ingest/otlp"
 	"lookout/internal/store"
 	"lookout/internal/store/duckdb"
@@ -121,6 +122,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	otlpCfg := otlp.Config{MaxRequestBytes: cfg.MaxRequestBytes}
 	ingestMux := http.NewServeMux()
 	ingestMux.Handle("/v1/traces", otlp.NewHTTPHandler(s.pipeline, log.With("subsystem", "otlp"), otlpCfg))
+	honeycomb.NewHandler(s.pipeline, log.With("subsystem", "honeycomb")).Register(ingestMux)
 	s.httpSrv = newHTTPServer(ingestMux, log)
 
 	s.grpcSrv = grpc.NewServer(otlp.GRPCServerOptions(otlpCfg)...)

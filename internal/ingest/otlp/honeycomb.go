@@ -2,7 +2,6 @@ package otlp
 
 import (
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -15,25 +14,6 @@ import (
 
 // Dataset names Honeycomb uses for spans whose service has no usable name.
 const unknownServiceDataset = "unknown_service"
-
-var classicIngestKey = regexp.MustCompile(`^hc[a-z]ic_[0-9a-z]{58}$`)
-
-// isClassicKey reports whether key is a Honeycomb classic key: 32 hex digits, or a 64-character
-// classic ingest key. Any other key is an environment key.
-func isClassicKey(key string) bool {
-	switch len(key) {
-	case 32:
-		for i := 0; i < len(key); i++ {
-			if c := key[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-				return false
-			}
-		}
-		return true
-	case 64:
-		return classicIngestKey.MatchString(key)
-	}
-	return false
-}
 
 // routeDatasets files spans as Honeycomb routes OTLP traces sent with an environment key (or,
 // in lookout, with no key at all): each resource's spans go to the dataset named by its

@@ -7,24 +7,6 @@ import (
 	"lookout/internal/telemetry"
 )
 
-func TestIsClassicKey(t *testing.T) {
-	cases := map[string]bool{
-		"0123456789abcdef0123456789abcdef":                                 true,  // 32 hex digits
-		"0123456789ABCDEF0123456789abcdef":                                 false, // upper case is not a classic key
-		"0123456789abcdef0123456789abcde":                                  false,
-		"hcaic_0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijkl": true,  // classic ingest key, 64 characters
-		"hcxik_0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijkl": false, // environment ingest key
-		"hcaic_0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijk":  false, // 63 characters
-		"secret-key": false,
-		"":           false,
-	}
-	for key, want := range cases {
-		if got := isClassicKey(key); got != want {
-			t.Errorf("isClassicKey(%q) = %v, want %v", key, got, want)
-		}
-	}
-}
-
 func TestServiceDataset(t *testing.T) {
 	res := func(attrs ...telemetry.KeyValue) *telemetry.Resource { return &telemetry.Resource{Attributes: attrs} }
 	name := func(v telemetry.Value) telemetry.KeyValue { return telemetry.KeyValue{Key: "service.name", Value: v} }

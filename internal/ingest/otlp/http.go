@@ -3,8 +3,6 @@ package otlp
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +20,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"lookout/internal/ingest"
+	"lookout/internal/ingest/honeycomb"
 	"lookout/internal/ingest/httpbody"
 	"lookout/internal/telemetry"
 )
@@ -275,16 +274,10 @@ func retryAfterSeconds(d time.Duration) int {
 func senderInfo(key, dataset string) telemetry.IngestInfo {
 	info := telemetry.IngestInfo{Protocol: Protocol}
 	if key = strings.TrimSpace(key); key != "" {
-		info.KeyID = KeyID(key)
-		if isClassicKey(key) {
+		info.KeyID = honeycomb.KeyID(key)
+		if honeycomb.IsClassicKey(key) {
 			info.Dataset = strings.TrimSpace(dataset)
 		}
 	}
 	return info
-}
-
-// KeyID is the identifier recorded for an API key: the first 12 hex digits of its sha256.
-func KeyID(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:6])
 }

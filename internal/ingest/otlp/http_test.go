@@ -524,10 +524,3 @@ func TestHTTPClientGone(t *testing.T) {
 type ctxSink struct{}
 
 func (ctxSink) WriteSpans(ctx context.Context, _ []telemetry.Span) error { return ctx.Err() }
-
-func TestKeyID(t *testing.T) {
-	// Independently computed: printf 'secret-key' | sha256sum
-	if got := KeyID("secret-key"); got != "85dbe15d75ef" {
-		t.Errorf("KeyID = %q", got)
-	}
-}
