@@ -109,6 +109,9 @@ func envelope(item any) Event {
 // unmarshal decodes JSON keeping numbers exact (json.Number), or msgpack.
 func unmarshal(body []byte, f Format, v *any) error {
 	if f == Msgpack {
+		if err := checkMsgpack(body); err != nil {
+			return err
+		}
 		return msgpack.Unmarshal(body, v)
 	}
 	d := json.NewDecoder(bytes.NewReader(body))

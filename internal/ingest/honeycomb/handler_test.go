@@ -300,3 +300,26 @@ func FuzzDecodeBatch(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckMsgpack(t *testing.T) {
+	valid, _ := msgpack.Marshal([]map[string]any{{"data": map[string]any{"a": 1, "b": []any{"x", 2.5, nil, true}}, "time": time.Now(), "samplerate": 3}})
+	if err := checkMsgpack(valid); err != nil {
+		t.Fatalf("a valid batch: %v", err)
+	}
+	deep := append(bytes.Repeat([]byte{0x91}, maxMsgpackDepth+1), 0x01) // arrays of one element, nested
+	for name, body := range map[string][]byte{
+		"a map claiming 800 million entries": []byte("\xdf1\xd3\x14\x93"),
+		"a string longer than the body":      {0xd9, 0x10, 'a'},
+		"nesting too deep":                   deep,
+		"trailing bytes":                     append(append([]byte{}, valid...), 0x01),
+		"truncated":                          valid[:len(valid)-1],
+		"the unused code":                    {0xc1},
+	} {
+		if err := checkMsgpack(body); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if err := checkMsgpack(bytes.Repeat([]byte{0x91}, maxMsgpackDepth-1)); err == nil {
+		t.Error("unterminated nesting accepted")
+	}
+}
