@@ -1,12 +1,16 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
 	libhoney "github.com/honeycombio/libhoney-go"
 	"github.com/honeycombio/libhoney-go/transmission"
+
+	"lookout/internal/server"
 )
 
 // TestLibhoney sends events with libhoney-go, Honeycomb's own Go client, over JSON and over
@@ -86,5 +90,43 @@ func TestLibhoney(t *testing.T) {
 				t.Errorf("child error tag = %+v", kv)
 			}
 		})
+	}
+
+	// A Honeycomb tool discovers the dataset and its columns.
+	var datasets []struct{ Name, Slug string }
+	honeycombGet(t, srv, "/1/datasets", &datasets)
+	if len(datasets) != 1 || datasets[0].Name != "checkout-events" || datasets[0].Slug != "checkout-events" {
+		t.Fatalf("datasets = %+v", datasets)
+	}
+	var columns []struct {
+		KeyName string `json:"key_name"`
+		Type    string `json:"type"`
+	}
+	honeycombGet(t, srv, "/1/columns/checkout-events", &columns)
+	types := map[string]string{}
+	for _, c := range columns {
+		types[c.KeyName] = c.Type
+	}
+	for k, want := range map[string]string{"cart.items": "integer", "cart.total": "float", "vip": "boolean", "duration_ms": "float", "service.name": "string"} {
+		if types[k] != want {
+			t.Errorf("column %s type %q, want %q (all: %v)", k, types[k], want, types)
+		}
+	}
+}
+
+func honeycombGet(t *testing.T, srv *server.Server, path string, v any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+srv.Addrs().HTTP+path, nil)
+	req.Header.Set("X-Honeycomb-Team", "hcxik_lookout-test-key")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: status %d", path, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
 	}
 }

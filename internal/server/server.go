@@ -123,6 +123,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	ingestMux := http.NewServeMux()
 	ingestMux.Handle("/v1/traces", otlp.NewHTTPHandler(s.pipeline, log.With("subsystem", "otlp"), otlpCfg))
 	honeycomb.NewHandler(s.pipeline, log.With("subsystem", "honeycomb")).Register(ingestMux)
+	api.NewHoneycomb(st, log.With("subsystem", "honeycomb-api")).Register(ingestMux)
 	s.httpSrv = newHTTPServer(ingestMux, log)
 
 	s.grpcSrv = grpc.NewServer(otlp.GRPCServerOptions(otlpCfg)...)

@@ -50,6 +50,29 @@ type TraceReader interface {
 	Dependencies(ctx context.Context, start, end time.Time) ([]Dependency, error)
 }
 
+// DatasetReader describes Honeycomb datasets: the spans filed under each name
+// (telemetry.IngestInfo.Dataset) and the fields their events have.
+type DatasetReader interface {
+	// Datasets lists the datasets that hold spans, sorted by name.
+	Datasets(ctx context.Context) ([]Dataset, error)
+	// Columns lists the attribute keys of a dataset's spans and of their resources, sorted,
+	// each with the type its values have (the first seen where they differ). An unknown
+	// dataset has none.
+	Columns(ctx context.Context, dataset string) ([]Column, error)
+}
+
+// Dataset is a Honeycomb dataset.
+type Dataset struct {
+	Name        string
+	LastWritten time.Time // start of its latest span
+}
+
+// Column is a field of a dataset's events.
+type Column struct {
+	Name string
+	Kind telemetry.ValueKind
+}
+
 // Retainer enforces retention.
 type Retainer interface {
 	// DeleteBefore removes telemetry that started before cutoff and reports how many spans
@@ -69,6 +92,7 @@ type Checkpointer interface {
 type Store interface {
 	SpanWriter
 	TraceReader
+	DatasetReader
 	Retainer
 	Checkpointer
 	// Close flushes and releases everything; acknowledged data stays durable.

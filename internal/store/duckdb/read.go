@@ -353,3 +353,43 @@ func sortedKeys(m map[string]string) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// Datasets implements store.DatasetReader.
+func (s *Store) Datasets(ctx context.Context) ([]store.Dataset, error) {
+	rows, err := s.db.QueryContext(ctx, query("datasets")[0])
+	if err != nil {
+		return nil, fmt.Errorf("datasets: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Dataset
+	for rows.Next() {
+		var d store.Dataset
+		var last int64
+		if err := rows.Scan(&d.Name, &last); err != nil {
+			return nil, err
+		}
+		d.LastWritten = time.Unix(0, last)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Columns implements store.DatasetReader.
+func (s *Store) Columns(ctx context.Context, dataset string) ([]store.Column, error) {
+	rows, err := s.db.QueryContext(ctx, query("columns")[0], dataset)
+	if err != nil {
+		return nil, fmt.Errorf("columns: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Column
+	for rows.Next() {
+		var c store.Column
+		var kind uint8
+		if err := rows.Scan(&c.Name, &kind); err != nil {
+			return nil, err
+		}
+		c.Kind = telemetry.ValueKind(kind)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -42,6 +42,7 @@ func Run(t *testing.T, b Backend) {
 		{"DeleteBefore", testDeleteBefore},
 		{"Concurrent", testConcurrent},
 		{"Durable", testDurable},
+		{"Datasets", testDatasets},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
@@ -402,4 +403,48 @@ func testDurable(t *testing.T, b Backend) {
 		t.Fatalf("Trace after reopen: %v", err)
 	}
 	compareSpans(t, got, want)
+}
+
+func testDatasets(t *testing.T, b Backend) {
+	s := open(t, b)
+	web := resource("web", telemetry.KeyValue{Key: "host.name", Value: telemetry.StringValue("h1")})
+	worker := resource("worker", telemetry.KeyValue{Key: "queue.depth", Value: telemetry.IntValue(3)})
+	span := func(n byte, dataset string, r *telemetry.Resource, offset time.Duration, attrs ...telemetry.KeyValue) telemetry.Span {
+		return telemetry.Span{TraceID: traceID(200 + n), SpanID: spanID(n), Name: "op", StartUnixNano: at(offset), EndUnixNano: at(offset + time.Millisecond),
+			Attributes: attrs, Resource: r, Ingest: telemetry.IngestInfo{Protocol: "otlp", Dataset: dataset}}
+	}
+	write(t, s, []telemetry.Span{
+		span(1, "shop", web, time.Second, telemetry.KeyValue{Key: "http.route", Value: telemetry.StringValue("/cart")}, telemetry.KeyValue{Key: "items", Value: telemetry.IntValue(2)}),
+		span(2, "shop", worker, 3*time.Second, telemetry.KeyValue{Key: "ratio", Value: telemetry.DoubleValue(0.5)}),
+		span(3, "logs", web, 2*time.Second, telemetry.KeyValue{Key: "message", Value: telemetry.StringValue("hi")}),
+		span(4, "", web, 4*time.Second, telemetry.KeyValue{Key: "not.in.any.dataset", Value: telemetry.BoolValue(true)}),
+	})
+	datasets, err := s.Datasets(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Dataset{{Name: "logs", LastWritten: base.Add(2 * time.Second)}, {Name: "shop", LastWritten: base.Add(3 * time.Second)}}
+	if len(datasets) != len(want) {
+		t.Fatalf("Datasets = %v, want %v", datasets, want)
+	}
+	for i := range want {
+		if datasets[i].Name != want[i].Name || !datasets[i].LastWritten.Equal(want[i].LastWritten) {
+			t.Errorf("dataset %d = %+v, want %+v", i, datasets[i], want[i])
+		}
+	}
+	cols, err := s.Columns(context.Background(), "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCols := []store.Column{
+		{Name: "host.name", Kind: telemetry.KindString}, {Name: "http.route", Kind: telemetry.KindString},
+		{Name: "items", Kind: telemetry.KindInt}, {Name: "queue.depth", Kind: telemetry.KindInt},
+		{Name: "ratio", Kind: telemetry.KindDouble}, {Name: "service.name", Kind: telemetry.KindString},
+	}
+	if !slices.Equal(cols, wantCols) {
+		t.Fatalf("Columns(shop) = %v\nwant %v", cols, wantCols)
+	}
+	if cols, err := s.Columns(context.Background(), "nope"); err != nil || len(cols) != 0 {
+		t.Fatalf("Columns of an unknown dataset = %v, %v", cols, err)
+	}
 }

@@ -1,0 +1,209 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"lookout/internal/store"
+	"lookout/internal/telemetry"
+)
+
+// Honeycomb serves the parts of Honeycomb's REST API that let its tools discover what exists:
+// datasets and their columns. It is mounted on the --http port, where Honeycomb's clients send.
+// Responses and errors take Honeycomb's shapes ({"error": "..."}), not Jaeger's envelope.
+type Honeycomb struct {
+	reader store.DatasetReader
+	log    *slog.Logger
+}
+
+// NewHoneycomb returns the Honeycomb API reading from reader.
+func NewHoneycomb(reader store.DatasetReader, logger *slog.Logger) *Honeycomb {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Honeycomb{reader: reader, log: logger}
+}
+
+// Register adds the routes to mux.
+func (h *Honeycomb) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /1/datasets", h.datasets)
+	mux.HandleFunc("GET /1/datasets/{dataset}", h.dataset)
+	mux.HandleFunc("GET /1/columns/{dataset}", h.columns)
+}
+
+// hcDataset is a dataset as Honeycomb's API describes it.
+type hcDataset struct {
+	Name            string `json:"name"`
+	Slug            string `json:"slug"`
+	Description     string `json:"description"`
+	ExpandJSONDepth int    `json:"expand_json_depth"`
+	CreatedAt       string `json:"created_at"`
+	LastWrittenAt   string `json:"last_written_at"`
+}
+
+// hcColumn is a column as Honeycomb's API describes it.
+type hcColumn struct {
+	ID          string `json:"id"`
+	KeyName     string `json:"key_name"`
+	Type        string `json:"type"`
+	Description string `json:"description"`
+	Hidden      bool   `json:"hidden"`
+	LastWritten string `json:"last_written"`
+	CreatedAt   string `json:"created_at"`
+	UpdatedAt   string `json:"updated_at"`
+}
+
+// standardColumns are the fields every span has as a Honeycomb event.
+var standardColumns = []store.Column{
+	{Name: "name", Kind: telemetry.KindString},
+	{Name: "duration_ms", Kind: telemetry.KindDouble},
+	{Name: "trace.trace_id", Kind: telemetry.KindString},
+	{Name: "trace.span_id", Kind: telemetry.KindString},
+	{Name: "trace.parent_id", Kind: telemetry.KindString},
+	{Name: "span.kind", Kind: telemetry.KindString},
+	{Name: "status_code", Kind: telemetry.KindInt},
+	{Name: "status_message", Kind: telemetry.KindString},
+	{Name: "error", Kind: telemetry.KindBool},
+	{Name: "service.name", Kind: telemetry.KindString},
+}
+
+// Slug is the URL form Honeycomb gives a dataset name: lower case, every character other than
+// a letter or digit replaced by "-".
+func Slug(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
+}
+
+func (h *Honeycomb) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if strings.TrimSpace(r.Header.Get("X-Honeycomb-Team")) == "" {
+		hcError(w, http.StatusUnauthorized, "unknown API key - check your credentials")
+		return false
+	}
+	return true
+}
+
+func (h *Honeycomb) datasets(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(w, r) {
+		return
+	}
+	all, err := h.reader.Datasets(r.Context())
+	if err != nil {
+		h.internal(w, err)
+		return
+	}
+	out := make([]hcDataset, len(all))
+	for i, d := range all {
+		out[i] = toHCDataset(d)
+	}
+	hcJSON(w, out)
+}
+
+func (h *Honeycomb) dataset(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(w, r) {
+		return
+	}
+	d, ok, err := h.find(r)
+	if err != nil {
+		h.internal(w, err)
+		return
+	}
+	if !ok {
+		hcError(w, http.StatusNotFound, "dataset not found")
+		return
+	}
+	hcJSON(w, toHCDataset(d))
+}
+
+func (h *Honeycomb) columns(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(w, r) {
+		return
+	}
+	d, ok, err := h.find(r)
+	if err != nil {
+		h.internal(w, err)
+		return
+	}
+	if !ok {
+		hcError(w, http.StatusNotFound, "dataset not found")
+		return
+	}
+	stored, err := h.reader.Columns(r.Context(), d.Name)
+	if err != nil {
+		h.internal(w, err)
+		return
+	}
+	seen := map[string]bool{}
+	var out []hcColumn
+	for _, c := range append(append([]store.Column{}, standardColumns...), stored...) {
+		if seen[c.Name] {
+			continue
+		}
+		seen[c.Name] = true
+		sum := sha256.Sum256([]byte(d.Name + "\x00" + c.Name))
+		written := d.LastWritten.UTC().Format(time.RFC3339)
+		out = append(out, hcColumn{ID: hex.EncodeToString(sum[:6]), KeyName: c.Name, Type: columnType(c.Kind),
+			LastWritten: written, CreatedAt: written, UpdatedAt: written})
+	}
+	hcJSON(w, out)
+}
+
+// find resolves the {dataset} of a path by name or slug, ignoring case as Honeycomb does.
+func (h *Honeycomb) find(r *http.Request) (store.Dataset, bool, error) {
+	want := r.PathValue("dataset")
+	all, err := h.reader.Datasets(r.Context())
+	if err != nil {
+		return store.Dataset{}, false, err
+	}
+	for _, d := range all {
+		if strings.EqualFold(d.Name, want) || Slug(d.Name) == strings.ToLower(want) {
+			return d, true, nil
+		}
+	}
+	return store.Dataset{}, false, nil
+}
+
+func toHCDataset(d store.Dataset) hcDataset {
+	written := d.LastWritten.UTC().Format(time.RFC3339)
+	return hcDataset{Name: d.Name, Slug: Slug(d.Name), CreatedAt: written, LastWrittenAt: written}
+}
+
+// columnType is Honeycomb's name for the type of a column's values.
+func columnType(k telemetry.ValueKind) string {
+	switch k {
+	case telemetry.KindInt:
+		return "integer"
+	case telemetry.KindDouble:
+		return "float"
+	case telemetry.KindBool:
+		return "boolean"
+	}
+	return "string"
+}
+
+func (h *Honeycomb) internal(w http.ResponseWriter, err error) {
+	h.log.Error("honeycomb api: store failed", "err", err)
+	hcError(w, http.StatusInternalServerError, "internal error")
+}
+
+func hcError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+func hcJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
