@@ -14,7 +14,7 @@ import (
 )
 
 // start boots a real lookout on free loopback ports with its data in a temporary directory.
-func start(t *testing.T, mutate ...func(*server.Config)) *server.Server {
+func start(t testing.TB, mutate ...func(*server.Config)) *server.Server {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.DataDir = t.TempDir()
