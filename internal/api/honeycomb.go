@@ -111,32 +111,14 @@ func (h *Honeycomb) datasets(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Honeycomb) dataset(w http.ResponseWriter, r *http.Request) {
-	if !h.authorized(w, r) {
-		return
+	if d, ok := h.lookup(w, r); ok {
+		hcJSON(w, toHCDataset(d))
 	}
-	d, ok, err := h.find(r)
-	if err != nil {
-		h.internal(w, err)
-		return
-	}
-	if !ok {
-		hcError(w, http.StatusNotFound, "dataset not found")
-		return
-	}
-	hcJSON(w, toHCDataset(d))
 }
 
 func (h *Honeycomb) columns(w http.ResponseWriter, r *http.Request) {
-	if !h.authorized(w, r) {
-		return
-	}
-	d, ok, err := h.find(r)
-	if err != nil {
-		h.internal(w, err)
-		return
-	}
+	d, ok := h.lookup(w, r)
 	if !ok {
-		hcError(w, http.StatusNotFound, "dataset not found")
 		return
 	}
 	stored, err := h.reader.Columns(r.Context(), d.Name)
@@ -159,19 +141,25 @@ func (h *Honeycomb) columns(w http.ResponseWriter, r *http.Request) {
 	hcJSON(w, out)
 }
 
-// find resolves the {dataset} of a path by name or slug, ignoring case as Honeycomb does.
-func (h *Honeycomb) find(r *http.Request) (store.Dataset, bool, error) {
+// lookup checks the key and resolves the {dataset} of a path by name or slug, ignoring case
+// as Honeycomb does. When it reports false it has answered the request.
+func (h *Honeycomb) lookup(w http.ResponseWriter, r *http.Request) (store.Dataset, bool) {
+	if !h.authorized(w, r) {
+		return store.Dataset{}, false
+	}
 	want := r.PathValue("dataset")
 	all, err := h.reader.Datasets(r.Context())
 	if err != nil {
-		return store.Dataset{}, false, err
+		h.internal(w, err)
+		return store.Dataset{}, false
 	}
 	for _, d := range all {
 		if strings.EqualFold(d.Name, want) || Slug(d.Name) == strings.ToLower(want) {
-			return d, true, nil
+			return d, true
 		}
 	}
-	return store.Dataset{}, false, nil
+	hcError(w, http.StatusNotFound, "dataset not found")
+	return store.Dataset{}, false
 }
 
 func toHCDataset(d store.Dataset) hcDataset {

@@ -38,3 +38,9 @@ func IsOverloaded(err error) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// RetryAfterSeconds rounds a retry delay up to whole seconds, at least 1: Retry-After takes
+// whole seconds, and 0 would invite an immediate retry storm.
+func RetryAfterSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
+}

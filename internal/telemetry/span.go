@@ -157,14 +157,6 @@ func (s *Span) Duration() time.Duration {
 	return time.Duration(s.EndUnixNano - s.StartUnixNano)
 }
 
-// Weight returns how many spans this one stands for, for sample-aware counts.
-func (s *Span) Weight() uint32 {
-	if s.SampleRate == 0 {
-		return 1
-	}
-	return s.SampleRate
-}
-
 // Validate reports why a span cannot be stored, or nil. Receivers reject invalid spans alone
 // and keep the rest of their batch.
 func (s *Span) Validate() error {

@@ -212,7 +212,7 @@ func (h *Handler) write(ctx context.Context, spans []telemetry.Span) *apiError {
 		return nil
 	}
 	if d, ok := ingest.IsOverloaded(err); ok {
-		return &apiError{status: http.StatusServiceUnavailable, msg: "lookout is busy; retry later", retryAfter: max(1, int((d+time.Second-1)/time.Second))}
+		return &apiError{status: http.StatusServiceUnavailable, msg: "lookout is busy; retry later", retryAfter: ingest.RetryAfterSeconds(d)}
 	}
 	h.log.Error("honeycomb: writing events failed", "err", err)
 	return &apiError{status: http.StatusServiceUnavailable, msg: "the events could not be stored; retry later", retryAfter: 5}

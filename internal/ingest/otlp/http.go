@@ -172,7 +172,7 @@ func parseContentType(ct string) (Encoding, bool) {
 func (h *httpHandler) sinkError(ctx context.Context, err error) *httpError {
 	if d, ok := ingest.IsOverloaded(err); ok {
 		return &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable,
-			msg: overloadedMessage(d), retryAfter: retryAfterSeconds(d)}
+			msg: overloadedMessage(d), retryAfter: ingest.RetryAfterSeconds(d)}
 	}
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		h.log.Debug("otlp: HTTP request ended before spans were written", "err", err)
@@ -183,7 +183,7 @@ func (h *httpHandler) sinkError(ctx context.Context, err error) *httpError {
 	// with a retryable status, as the OpenTelemetry Collector does, so senders keep the data.
 	h.log.Error("otlp: writing spans failed", "err", err)
 	return &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable,
-		msg: "the spans could not be stored; retry later", retryAfter: retryAfterSeconds(sinkFailureRetry)}
+		msg: "the spans could not be stored; retry later", retryAfter: ingest.RetryAfterSeconds(sinkFailureRetry)}
 }
 
 // fail writes e as a google.rpc.Status in the request's encoding, as OTLP/HTTP requires.
@@ -254,18 +254,11 @@ func writeResponse(w http.ResponseWriter, enc Encoding, status int, body []byte)
 
 // overloadedMessage tells a throttled sender how long to wait.
 func overloadedMessage(d time.Duration) string {
-	return "lookout is overloaded; retry after " + strconv.Itoa(retryAfterSeconds(d)) + "s"
+	return "lookout is overloaded; retry after " + strconv.Itoa(ingest.RetryAfterSeconds(d)) + "s"
 }
 
-// retryAfterSeconds rounds a retry delay up to whole seconds, at least 1, as Retry-After
-// takes whole seconds and 0 would invite an immediate retry storm.
 // sinkFailureRetry is what senders are told to wait after the spans could not be stored.
 const sinkFailureRetry = 5 * time.Second
-
-func retryAfterSeconds(d time.Duration) int {
-	s := int((d + time.Second - 1) / time.Second)
-	return max(s, 1)
-}
 
 // senderInfo records the Honeycomb headers of a request. The key is reduced to a short
 // sha256 prefix: enough to tell keys apart in routing and audits, useless to anyone who
