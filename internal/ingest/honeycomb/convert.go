@@ -77,15 +77,15 @@ func (c *converter) span(ev Event) (telemetry.Span, error) {
 	service := ""
 	kept := attrs[:0]
 	for _, kv := range attrs {
-		switch s := kv.Value.AsString(); kv.Key {
+		switch kv.Key {
 		case fieldTraceID:
-			sp.TraceID = traceID(s)
+			sp.TraceID = traceID(kv.Value.AsString())
 		case fieldSpanID:
-			sp.SpanID = spanID(s)
+			sp.SpanID = spanID(kv.Value.AsString())
 		case fieldParentID:
-			sp.ParentSpanID = spanID(s)
+			sp.ParentSpanID = spanID(kv.Value.AsString())
 		case fieldName:
-			sp.Name = s
+			sp.Name = kv.Value.AsString()
 		case fieldDuration:
 			if ms, ok := number(kv.Value); ok && ms > 0 {
 				sp.EndUnixNano = sp.StartUnixNano + int64(ms*float64(time.Millisecond))
@@ -93,7 +93,7 @@ func (c *converter) span(ev Event) (telemetry.Span, error) {
 			kept = append(kept, kv)
 		case telemetry.ServiceNameKey, "service_name":
 			if service == "" || kv.Key == telemetry.ServiceNameKey {
-				service = s
+				service = kv.Value.AsString()
 			}
 		default:
 			if kv.Key == "error" && truthy(kv.Value) {
