@@ -8,6 +8,7 @@ import (
 	"errors"
 	"time"
 
+	"lookout/internal/query"
 	"lookout/internal/telemetry"
 )
 
@@ -73,6 +74,21 @@ type Column struct {
 	Kind telemetry.ValueKind
 }
 
+// QueryRunner answers Honeycomb queries over stored events: every span, and every span event
+// and link as an event of its own, with the fields of Honeycomb's OTLP mapping (standard
+// span fields, then span attributes, then resource attributes). Datasets restrict the events
+// to those filed under these names; nil means every dataset. A query a backend cannot
+// answer exactly is refused with an error wrapping ErrUnsupported.
+type QueryRunner interface {
+	// RunQuery computes a query's calculations over [q.Start, q.End), weighted by sample
+	// rates unless q.UsageMode, per group and per q.Granularity bucket.
+	RunQuery(ctx context.Context, q *query.Query, datasets []string) (*query.Result, error)
+	// BubbleUp compares the spans of sel with the query's other spans, every field.
+	BubbleUp(ctx context.Context, q *query.Query, datasets []string, sel query.Selection) (*query.BubbleUp, error)
+	// Events returns up to limit of the query's events, slowest first, each as its fields.
+	Events(ctx context.Context, q *query.Query, datasets []string, limit int) ([]map[string]any, error)
+}
+
 // Retainer enforces retention.
 type Retainer interface {
 	// DeleteBefore removes telemetry that started before cutoff and reports how many spans
@@ -93,6 +109,7 @@ type Store interface {
 	SpanWriter
 	TraceReader
 	DatasetReader
+	QueryRunner
 	Retainer
 	Checkpointer
 	// Close flushes and releases everything; acknowledged data stays durable.

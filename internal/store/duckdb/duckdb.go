@@ -27,8 +27,8 @@ import (
 //go:embed sql/*.sql
 var sqlFiles embed.FS
 
-// query returns the statements of an embedded .sql file, split on ";" at line ends.
-func query(name string) []string {
+// sqlFile returns the statements of an embedded .sql file, split on ";" at line ends.
+func sqlFile(name string) []string {
 	b, err := sqlFiles.ReadFile("sql/" + name + ".sql")
 	if err != nil {
 		panic(err) // embedded at build time: a missing file is a programming error
@@ -126,7 +126,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
 	db := sql.OpenDB(connector)
-	for _, stmt := range query("schema") {
+	for _, stmt := range sqlFile("schema") {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("create schema: %w", err)

@@ -16,13 +16,13 @@ import (
 // Trace implements store.TraceReader.
 func (s *Store) Trace(ctx context.Context, id telemetry.TraceID) ([]telemetry.Span, error) {
 	var lo, hi sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, query("trace_range")[0], int64(id.Low()), int64(id.High())).Scan(&lo, &hi); err != nil {
+	if err := s.db.QueryRowContext(ctx, sqlFile("trace_range")[0], int64(id.Low()), int64(id.High())).Scan(&lo, &hi); err != nil {
 		return nil, fmt.Errorf("trace range: %w", err)
 	}
 	if !lo.Valid {
 		return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
 	}
-	rows, err := s.db.QueryContext(ctx, query("trace_spans")[0], lo.Int64, hi.Int64, int64(id.Low()), int64(id.High()))
+	rows, err := s.db.QueryContext(ctx, sqlFile("trace_spans")[0], lo.Int64, hi.Int64, int64(id.Low()), int64(id.High()))
 	if err != nil {
 		return nil, fmt.Errorf("trace spans: %w", err)
 	}
@@ -127,7 +127,7 @@ func (s *Store) resource(ctx context.Context, id int64) (*telemetry.Resource, er
 			dropped             uint32
 			keys, kinds, values []any
 		)
-		if err := s.db.QueryRowContext(ctx, query("resource")[0], id).Scan(&dropped, &keys, &kinds, &values); err != nil {
+		if err := s.db.QueryRowContext(ctx, sqlFile("resource")[0], id).Scan(&dropped, &keys, &kinds, &values); err != nil {
 			return nil, fmt.Errorf("resource %d: %w", id, err)
 		}
 		return &telemetry.Resource{Attributes: decodeAttrs(keys, kinds, values), DroppedAttributesCount: dropped}, nil
@@ -143,7 +143,7 @@ type keysetEntry struct {
 func (s *Store) keyset(ctx context.Context, id int64) (*keysetEntry, error) {
 	return s.keysets.get(id, func() (*keysetEntry, error) {
 		ks := &keysetEntry{}
-		if err := s.db.QueryRowContext(ctx, query("keyset")[0], id).Scan(&ks.keys, &ks.kinds); err != nil {
+		if err := s.db.QueryRowContext(ctx, sqlFile("keyset")[0], id).Scan(&ks.keys, &ks.kinds); err != nil {
 			return nil, fmt.Errorf("key set %d: %w", id, err)
 		}
 		return ks, nil
@@ -284,7 +284,7 @@ func (s *Store) Operations(ctx context.Context, service string) ([]store.Operati
 
 // Dependencies implements store.TraceReader.
 func (s *Store) Dependencies(ctx context.Context, start, end time.Time) ([]store.Dependency, error) {
-	rows, err := s.db.QueryContext(ctx, query("dependencies")[0], start.UnixNano(), end.UnixNano())
+	rows, err := s.db.QueryContext(ctx, sqlFile("dependencies")[0], start.UnixNano(), end.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("dependencies: %w", err)
 	}
@@ -308,7 +308,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return 0, err
 	}
-	for i, stmt := range query("delete_before") {
+	for i, stmt := range sqlFile("delete_before") {
 		var args []any
 		if strings.Contains(stmt, "$1") {
 			args = []any{cutoff.UnixNano()}
@@ -356,7 +356,7 @@ func sortedKeys(m map[string]string) []string {
 
 // Datasets implements store.DatasetReader.
 func (s *Store) Datasets(ctx context.Context) ([]store.Dataset, error) {
-	rows, err := s.db.QueryContext(ctx, query("datasets")[0])
+	rows, err := s.db.QueryContext(ctx, sqlFile("datasets")[0])
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %w", err)
 	}
@@ -376,7 +376,7 @@ func (s *Store) Datasets(ctx context.Context) ([]store.Dataset, error) {
 
 // Columns implements store.DatasetReader.
 func (s *Store) Columns(ctx context.Context, dataset string) ([]store.Column, error) {
-	rows, err := s.db.QueryContext(ctx, query("columns")[0], dataset)
+	rows, err := s.db.QueryContext(ctx, sqlFile("columns")[0], dataset)
 	if err != nil {
 		return nil, fmt.Errorf("columns: %w", err)
 	}

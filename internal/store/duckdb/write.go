@@ -42,7 +42,7 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, stmt := range query("staging") {
+	for _, stmt := range sqlFile("staging") {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("create staging table: %w", err)
@@ -364,7 +364,7 @@ func (w *writer) write(ctx context.Context, p part, e *entries) (err error) {
 	if err != nil {
 		return fmt.Errorf("append spans: %w", err)
 	}
-	if _, err := w.conn.ExecContext(ctx, query("insert_spans")[0], lo, hi); err != nil {
+	if _, err := w.conn.ExecContext(ctx, sqlFile("insert_spans")[0], lo, hi); err != nil {
 		return fmt.Errorf("insert spans: %w", err)
 	}
 	if _, err := w.conn.ExecContext(ctx, "DELETE FROM staging_rows"); err != nil {
@@ -404,7 +404,7 @@ func appendRows(conn driver.Conn, catalog, table string, n int, row func(app *du
 
 // knownTraces returns which of the batch's traces (in batch_traces) the store holds spans of.
 func (w *writer) knownTraces(ctx context.Context) (map[telemetry.TraceID]bool, error) {
-	rows, err := w.conn.QueryContext(ctx, query("known_traces")[0])
+	rows, err := w.conn.QueryContext(ctx, sqlFile("known_traces")[0])
 	if err != nil {
 		return nil, fmt.Errorf("known traces: %w", err)
 	}

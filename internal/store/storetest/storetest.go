@@ -43,6 +43,7 @@ func Run(t *testing.T, b Backend) {
 		{"Concurrent", testConcurrent},
 		{"Durable", testDurable},
 		{"Datasets", testDatasets},
+		{"Query", testQuery},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })

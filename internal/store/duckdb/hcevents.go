@@ -1,0 +1,134 @@
+package duckdb
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"lookout/internal/query"
+)
+
+// spanColumns are the spans table's columns as scanSpan reads them.
+const spanColumns = "trace_hi, trace_lo, span_id, parent_id, start_ns, duration_ns, name, kind, status_code, status_message, trace_state, flags, in_progress, sample_rate, resource_id, scope_name, scope_version, protocol, dataset, key_id, keyset_id, attr_values, extra"
+
+// bubbleUpSample bounds how many selected and how many baseline spans BubbleUp reads: shares
+// of a uniform sample this size are within about half a percentage point of the whole.
+const bubbleUpSample = 50_000
+
+// filtered compiles the query's filters (and more) for a spans-only read.
+func filtered(q *query.Query, datasets []string, more ...query.Filter) (*compiler, string, string) {
+	c := newCompiler(q, datasets)
+	var conds []string
+	for _, f := range q.Filters {
+		conds = append(conds, c.condition(f))
+	}
+	where := combine(conds, q.Or)
+	var sel []string
+	for _, f := range more {
+		sel = append(sel, c.condition(f))
+	}
+	return c, where, combine(sel, false)
+}
+
+// Events implements store.QueryRunner: the query's spans, slowest first.
+func (s *Store) Events(ctx context.Context, q *query.Query, datasets []string, limit int) ([]map[string]any, error) {
+	c, where, _ := filtered(q, datasets)
+	var extra strings.Builder
+	for _, col := range strings.Split(spanColumns, ", ")[2:] { // the branch has the trace id
+		extra.WriteString(", s." + col)
+	}
+	text := fmt.Sprintf("%s SELECT %s FROM ev ORDER BY duration_ns DESC, trace_hi, trace_lo, span_id LIMIT %s",
+		c.spanEV(where, extra.String()), spanColumns, c.arg(limit))
+	rows, err := s.db.QueryContext(ctx, text, c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	defer rows.Close()
+	out := []map[string]any{}
+	for rows.Next() {
+		sp, err := s.scanSpan(ctx, rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, query.SpanEvent(&sp))
+	}
+	return out, rows.Err()
+}
+
+// BubbleUp implements store.QueryRunner. It compares the fields of a sample of the selected
+// spans with a sample of the baseline: categorical fields by their most different values,
+// numeric ones in 16 equal ranges.
+func (s *Store) BubbleUp(ctx context.Context, q *query.Query, datasets []string, sel query.Selection) (*query.BubbleUp, error) {
+	c, where, selCond := filtered(q, datasets, sel.Filters...)
+	if !sel.Start.IsZero() {
+		selCond += " AND ts >= " + c.arg(sel.Start.UnixNano())
+	}
+	if !sel.End.IsZero() {
+		selCond += " AND ts < " + c.arg(sel.End.UnixNano())
+	}
+	ev := c.spanEV(where, ", s.keyset_id, s.resource_id, s.attr_values, s.name, s.service, s.duration_ns, s.status_code, s.kind")
+	n := strconv.Itoa(bubbleUpSample) // the sample clause takes constants only
+	text := ev + fmt.Sprintf(`, marked AS (SELECT coalesce(%[1]s, false) AS sel, * FROM ev),
+samp AS (
+  (SELECT * FROM (SELECT * FROM marked WHERE sel) USING SAMPLE reservoir(%[2]s ROWS) REPEATABLE (7))
+  UNION ALL
+  (SELECT * FROM (SELECT * FROM marked WHERE NOT sel) USING SAMPLE reservoir(%[2]s ROWS) REPEATABLE (7))),
+kv AS (
+  SELECT e.sel, e.w, unnest(k.keys) AS key, unnest(k.kinds) AS kind, unnest(e.attr_values) AS val FROM samp e JOIN keysets k ON k.id = e.keyset_id
+  UNION ALL
+  SELECT * FROM (SELECT e.sel, e.w, unnest(r.attr_keys) AS key, unnest(r.attr_kinds) AS kind, unnest(r.attr_values) AS val FROM samp e JOIN resources r ON r.id = e.resource_id) WHERE key <> 'service.name'
+  UNION ALL SELECT sel, w, 'name', %[3]s, name FROM samp
+  UNION ALL SELECT sel, w, 'service.name', %[3]s, service FROM samp
+  UNION ALL SELECT sel, w, 'duration_ms', %[4]s, CAST(duration_ns / 1e6 AS VARCHAR) FROM samp
+  UNION ALL SELECT sel, w, 'status_code', %[5]s, CAST(status_code AS VARCHAR) FROM samp
+  UNION ALL SELECT sel, w, 'span.kind', %[3]s, %[6]s FROM samp s
+  UNION ALL SELECT sel, w, 'error', %[7]s, 'true' FROM samp WHERE status_code = 2),
+tot AS (SELECT coalesce(sum(w) FILTER (WHERE sel), 0) AS s, coalesce(sum(w) FILTER (WHERE NOT sel), 0) AS b FROM samp),
+cat AS (
+  SELECT key, false AS numeric, val, NULL::DOUBLE AS lo, NULL::DOUBLE AS hi, coalesce(sum(w) FILTER (WHERE sel), 0) AS s, coalesce(sum(w) FILTER (WHERE NOT sel), 0) AS b
+  FROM kv WHERE kind NOT IN (%[5]s, %[4]s) AND val IS NOT NULL GROUP BY key, val
+  QUALIFY row_number() OVER (PARTITION BY key ORDER BY abs(s / greatest((SELECT s FROM tot), 1) - b / greatest((SELECT b FROM tot), 1)) DESC, s + b DESC, val) <= %[8]d),
+nums AS (
+  SELECT key, x, sel, w, min(x) OVER (PARTITION BY key) AS mn, max(x) OVER (PARTITION BY key) AS mx
+  FROM (SELECT key, TRY_CAST(val AS DOUBLE) AS x, sel, w FROM kv WHERE kind IN (%[5]s, %[4]s)) WHERE x IS NOT NULL),
+num AS (
+  SELECT key, true, NULL::VARCHAR, mn + bin * (mx - mn) / 16, CASE WHEN bin = 15 OR mx = mn THEN mx ELSE mn + (bin + 1) * (mx - mn) / 16 END,
+         coalesce(sum(w) FILTER (WHERE sel), 0), coalesce(sum(w) FILTER (WHERE NOT sel), 0)
+  FROM (SELECT *, CASE WHEN mx = mn THEN 0 ELSE least(CAST(floor((x - mn) / ((mx - mn) / 16)) AS BIGINT), 15) END AS bin FROM nums)
+  GROUP BY key, mn, mx, bin)
+SELECT NULL, NULL, NULL, NULL, NULL, CAST(s AS DOUBLE), CAST(b AS DOUBLE) FROM tot
+UNION ALL SELECT NULL, NULL, 'all', NULL, NULL, CAST(coalesce(sum(w) FILTER (WHERE sel), 0) AS DOUBLE), CAST(coalesce(sum(w) FILTER (WHERE NOT sel), 0) AS DOUBLE) FROM marked
+UNION ALL SELECT key, numeric, val, lo, hi, CAST(s AS DOUBLE), CAST(b AS DOUBLE) FROM cat
+UNION ALL SELECT * FROM num`, selCond, n, kindString, kindDouble, kindInt, fmt.Sprintf(spanKindText, "s"), kindBool, query.MaxBubbleUpValues)
+	var (
+		counts                []query.ValueCount
+		sampleSel, sampleBase float64
+		selected, baseline    float64
+	)
+	err := s.scan(ctx, text, c.args, func(row []any) {
+		sc, _ := row[5].(float64)
+		bc, _ := row[6].(float64)
+		key, ok := row[0].(string)
+		if !ok {
+			if row[2] == "all" {
+				selected, baseline = sc, bc
+			} else {
+				sampleSel, sampleBase = sc, bc
+			}
+			return
+		}
+		numeric, _ := row[1].(bool)
+		v := query.ValueCount{Field: key, Numeric: numeric, Selected: sc, Baseline: bc}
+		v.Value, _ = row[2].(string)
+		v.Lower, _ = row[3].(float64)
+		v.Upper, _ = row[4].(float64)
+		counts = append(counts, v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bubbleup: %w", err)
+	}
+	out := query.Rank(counts, sampleSel, sampleBase)
+	out.Selected, out.Baseline = selected, baseline
+	return out, nil
+}
