@@ -19,14 +19,17 @@ import (
 	"reflect"
 	"time"
 
+	"lookout/internal/query"
 	"lookout/internal/store"
 )
 
 // API serves queries from a TraceReader. It is safe for concurrent use.
 type API struct {
-	reader store.TraceReader
-	logger *slog.Logger
-	now    func() time.Time // the clock; tests replace it
+	reader  store.TraceReader
+	explore HoneycombReader // nil when the store cannot run Honeycomb queries
+	saved   *savedQueries
+	logger  *slog.Logger
+	now     func() time.Time // the clock; tests replace it
 }
 
 // New returns an API reading from reader and logging internal failures to logger (slog's
@@ -38,7 +41,9 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &API{reader: reader, logger: logger, now: time.Now}
+	a := &API{reader: reader, logger: logger, now: time.Now}
+	a.explore, _ = reader.(HoneycombReader)
+	return a
 }
 
 // Register adds the API's routes to mux:
@@ -52,6 +57,9 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 //	GET /api/dependencies?endTs=&lookback=   Jaeger: service call graph
 //	GET /api/v1/trace-summaries?...          lookout: one summary per trace, parameters as /api/traces
 //
+// and, when the store runs Honeycomb queries, the query builder's endpoints (explore.go), and
+// with saved queries (SaveQueriesIn) their list (saved.go).
+//
 // They use Go 1.22 method and wildcard patterns, so mux answers other methods on these paths
 // with 405 itself. Paths under /api/ that match no route are left to whatever else mux has.
 func (a *API) Register(mux *http.ServeMux) {
@@ -64,6 +72,14 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/dependencies", a.wrap(a.dependencies))
 	// lookout's own endpoints.
 	mux.Handle("GET /api/v1/trace-summaries", a.wrap(a.traceSummaries))
+	if a.explore != nil {
+		a.registerExplore(mux)
+	}
+	if a.saved != nil {
+		mux.Handle("GET /api/v1/saved-queries", a.wrap(a.listSaved))
+		mux.Handle("POST /api/v1/saved-queries", a.wrap(a.saveQuery))
+		mux.Handle("DELETE /api/v1/saved-queries/{id}", a.wrap(a.deleteSaved))
+	}
 }
 
 // apiFunc is a handler that returns what to send instead of writing it.
@@ -152,6 +168,10 @@ func classify(err error) *apiError {
 	var ae *apiError
 	if errors.As(err, &ae) {
 		return ae
+	}
+	var qe *query.Error
+	if errors.As(err, &qe) {
+		return &apiError{kind: kindBadRequest, msg: qe.Msg}
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):

@@ -17,12 +17,20 @@ import (
 // datasets and their columns. It is mounted on the --http port, where Honeycomb's clients send.
 // Responses and errors take Honeycomb's shapes ({"error": "..."}), not Jaeger's envelope.
 type Honeycomb struct {
-	reader store.DatasetReader
-	log    *slog.Logger
+	reader  HoneycombReader
+	log     *slog.Logger
+	queries kept[hcQuery]
+	results kept[hcQueryResult]
+}
+
+// HoneycombReader is what the Honeycomb API reads: datasets and their events.
+type HoneycombReader interface {
+	store.DatasetReader
+	store.QueryRunner
 }
 
 // NewHoneycomb returns the Honeycomb API reading from reader.
-func NewHoneycomb(reader store.DatasetReader, logger *slog.Logger) *Honeycomb {
+func NewHoneycomb(reader HoneycombReader, logger *slog.Logger) *Honeycomb {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -34,6 +42,10 @@ func (h *Honeycomb) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /1/datasets", h.datasets)
 	mux.HandleFunc("GET /1/datasets/{dataset}", h.dataset)
 	mux.HandleFunc("GET /1/columns/{dataset}", h.columns)
+	mux.HandleFunc("POST /1/queries/{dataset}", h.createQuery)
+	mux.HandleFunc("GET /1/queries/{dataset}/{id}", h.getQuery)
+	mux.HandleFunc("POST /1/query_results/{dataset}", h.createQueryResult)
+	mux.HandleFunc("GET /1/query_results/{dataset}/{id}", h.getQueryResult)
 }
 
 // hcDataset is a dataset as Honeycomb's API describes it.

@@ -13,8 +13,9 @@ import (
 )
 
 type fakeDatasets struct {
-	datasets []store.Dataset
-	columns  map[string][]store.Column
+	store.QueryRunner // unused by these tests
+	datasets          []store.Dataset
+	columns           map[string][]store.Column
 }
 
 func (f fakeDatasets) Datasets(context.Context) ([]store.Dataset, error) { return f.datasets, nil }

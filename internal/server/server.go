@@ -130,7 +130,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	otlp.RegisterGRPC(s.grpcSrv, s.pipeline, log.With("subsystem", "otlp"))
 
 	uiMux := http.NewServeMux()
-	api.New(st, log.With("subsystem", "api")).Register(uiMux)
+	uiAPI := api.New(st, log.With("subsystem", "api"))
+	if err := uiAPI.SaveQueriesIn(filepath.Join(cfg.DataDir, "saved-queries.json")); err != nil {
+		return fail(err)
+	}
+	uiAPI.Register(uiMux)
 	uiMux.Handle("/", ui.Handler())
 	s.uiSrv = newHTTPServer(uiMux, log)
 

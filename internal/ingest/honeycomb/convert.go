@@ -88,7 +88,7 @@ func (c *converter) span(ev Event) (telemetry.Span, error) {
 			sp.Name = kv.Value.AsString()
 		case fieldDuration:
 			if ms, ok := number(kv.Value); ok && ms > 0 {
-				sp.EndUnixNano = sp.StartUnixNano + int64(ms*float64(time.Millisecond))
+				sp.EndUnixNano = sp.StartUnixNano + int64(math.Round(ms*float64(time.Millisecond))) // 0.1 ms is not exact in binary
 			}
 			kept = append(kept, kv)
 		case telemetry.ServiceNameKey, "service_name":

@@ -313,7 +313,7 @@ func (c *compiler) weight() string {
 	if c.q.UsageMode {
 		return "1"
 	}
-	return "s.sample_rate"
+	return "greatest(s.sample_rate, 1)" // 0 means 1
 }
 
 // spanBranch selects the query's spans with the columns ts, w, trace_hi, trace_lo, then

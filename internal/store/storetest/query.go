@@ -495,4 +495,3 @@ func expectMap[K comparable](t *testing.T, got, want map[K]float64) {
 		}
 	}
 }
-

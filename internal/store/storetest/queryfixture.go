@@ -42,7 +42,8 @@ var (
 	fxServices = []string{"backend-flask", "db", "cache"}
 )
 
-// newQueryFixture makes 400 traces in dataset "cruddur" with sample rates 1, 2, 5 and 10,
+// newQueryFixture makes 400 traces in dataset "cruddur" with sample rates 0 (meaning 1), 1,
+// 2, 5 and 10,
 // and 100 traces in dataset "uniform" whose spans all have sample rate 1.
 func newQueryFixture() *queryFixture {
 	rng := rand.New(rand.NewPCG(7, 11))
@@ -62,7 +63,7 @@ func newQueryFixture() *queryFixture {
 		return r
 	}
 	for t := range 500 {
-		dataset, rate := "cruddur", []uint32{1, 2, 5, 10}[rng.IntN(4)]
+		dataset, rate := "cruddur", []uint32{0, 1, 2, 5, 10}[rng.IntN(5)] // 0 means 1
 		if t >= 400 {
 			dataset, rate = "uniform", 1
 		}
@@ -203,7 +204,7 @@ func (fx *queryFixture) addEvents(sp *telemetry.Span, dataset string) {
 			break
 		}
 	}
-	w := float64(sp.SampleRate)
+	w := float64(max(sp.SampleRate, 1))
 	fx.events = append(fx.events, xevent{ts: sp.Start(), w: w, trace: trace, fields: f})
 	if sp.ParentSpanID.IsZero() {
 		fx.roots[trace] = f
