@@ -13,10 +13,18 @@ export class ApiError extends Error {
 /** getJSON fetches path (with optional URLSearchParams) and returns the response's data. */
 export async function getJSON(path, params, signal) {
   const qs = params && String(params);
-  const url = qs ? `${path}?${qs}` : path;
+  return request(qs ? `${path}?${qs}` : path, { signal }, path);
+}
+
+/** sendJSON sends body as JSON (POST unless method says otherwise) and returns the response's data. */
+export async function sendJSON(path, body, signal, method = 'POST') {
+  return request(path, { method, signal, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }, path);
+}
+
+async function request(url, opts, path) {
   let res;
   try {
-    res = await fetch(url, { headers: { Accept: 'application/json' }, signal, credentials: 'same-origin' });
+    res = await fetch(url, { ...opts, headers: { Accept: 'application/json', ...(opts.headers || {}) }, credentials: 'same-origin' });
   } catch (err) {
     if (err.name === 'AbortError') throw err;
     throw new ApiError(`Cannot reach the lookout server (${err.message})`, 0);
@@ -53,6 +61,15 @@ export const api = {
     if (!t || !Array.isArray(t.spans) || t.spans.length === 0) throw new ApiError(`Trace ${traceID} not found`, 404);
     return t;
   },
+  datasets: (signal) => getJSON('/api/v1/datasets', null, signal),
+  columns: (dataset, signal) => getJSON('/api/v1/columns', new URLSearchParams({ dataset }), signal),
+  values: (dataset, column, prefix, signal) => getJSON('/api/v1/values', new URLSearchParams({ dataset, column, prefix }), signal),
+  query: (dataset, query, signal) => sendJSON('/api/v1/query', { dataset, query }, signal),
+  bubbleUp: (dataset, query, selection, signal) => sendJSON('/api/v1/bubbleup', { dataset, query, selection }, signal),
+  events: (dataset, query, limit, signal) => sendJSON('/api/v1/events', { dataset, query, limit }, signal),
+  savedQueries: (signal) => getJSON('/api/v1/saved-queries', null, signal),
+  saveQuery: (name, dataset, query) => sendJSON('/api/v1/saved-queries', { name, dataset, query }),
+  deleteSavedQuery: (id) => sendJSON(`/api/v1/saved-queries/${enc(id)}`, undefined, undefined, 'DELETE'),
 };
 
 function asStrings(d) {

@@ -7,6 +7,7 @@ import { h, clear, isTyping } from './dom.js';
 import { onRoute, startRouter, navigate, showError, clearError, toggleHelp, emptyState } from './shell.js';
 import { SearchPage } from './search.js';
 import { TracePage } from './trace.js';
+import { ExplorePage } from './explore.js';
 
 const main = document.getElementById('main');
 let page = null;
@@ -14,6 +15,7 @@ let pageKind = '';
 
 function resolve(path) {
   if (path === '/' || path === '/search' || path === '/search/') return { kind: 'search' };
+  if (path === '/query' || path === '/query/') return { kind: 'query' };
   const m = /^\/trace\/([^/]+)\/?$/.exec(path);
   if (m) {
     let id;
@@ -36,6 +38,7 @@ onRoute((route) => {
   pageKind = r.kind;
   if (r.kind === 'search') page = new SearchPage();
   else if (r.kind === 'trace') page = new TracePage();
+  else if (r.kind === 'query') page = new ExplorePage();
   else {
     document.title = 'Not found · lookout';
     main.appendChild(emptyState('Page not found', h('span', null, 'There is nothing at this address. ', h('a', { href: '/', 'data-nav': true }, 'Search traces'), '.'), 'page-empty'));
