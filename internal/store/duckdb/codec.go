@@ -28,6 +28,7 @@ func encodeAttrs(attrs telemetry.Attributes) attrColumns {
 	return c
 }
 
+// decodeAttrs rebuilds attributes from parallel lists of keys, kinds and value texts.
 func decodeAttrs(keys, kinds, values []any) telemetry.Attributes {
 	if len(keys) == 0 {
 		return nil
@@ -160,12 +161,13 @@ func decodeExtra(s *telemetry.Span, text string) error {
 	return nil
 }
 
-// keysetHash identifies the keys and value kinds of an attribute list.
-func keysetHash(attrs telemetry.Attributes) uint64 {
+// keysetHash identifies the keys and value kinds of an attribute list and where their
+// values go (layout: each one's attribute column, or -1).
+func keysetHash(attrs telemetry.Attributes, layout []int16) uint64 {
 	h := fnv.New64a()
-	for _, kv := range attrs {
+	for i, kv := range attrs {
 		h.Write([]byte(kv.Key))
-		h.Write([]byte{0, byte(kv.Value.Kind())})
+		h.Write([]byte{0, byte(kv.Value.Kind()), byte(layout[i])})
 	}
 	// Set apart from resource hashes, which share the id space's lookup.
 	h.Write([]byte("keyset"))

@@ -34,7 +34,7 @@ func sqlFile(name string) []string {
 		panic(err) // embedded at build time: a missing file is a programming error
 	}
 	var stmts []string
-	for _, s := range strings.SplitAfter(string(b), ";\n") {
+	for _, s := range strings.SplitAfter(expandSQL(string(b)), ";\n") {
 		if strings.TrimSpace(stripComments(s)) != "" {
 			stmts = append(stmts, s)
 		}
@@ -131,6 +131,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			db.Close()
 			return nil, fmt.Errorf("create schema: %w", err)
 		}
+	}
+	if err := migrateAttrColumns(ctx, db); err != nil {
+		db.Close()
+		return nil, err
 	}
 	s := &Store{db: db, log: cfg.Logger}
 	if s.cat, err = loadCatalogue(ctx, db); err != nil {

@@ -78,7 +78,7 @@ func (s *Store) mustRun(b *testing.B, q *query.Query) *query.Result {
 }
 
 func (s *Store) explain(b *testing.B, q *query.Query) {
-	p := compile(q, nil)
+	p := compile(q, nil, s.attrSnapshot())
 	var sel []string
 	for _, cp := range p.calcs {
 		sel = append(sel, cp.aggregate())

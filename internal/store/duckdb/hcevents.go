@@ -10,15 +10,15 @@ import (
 )
 
 // spanColumns are the spans table's columns as scanSpan reads them.
-const spanColumns = "trace_hi, trace_lo, span_id, parent_id, start_ns, duration_ns, name, kind, status_code, status_message, trace_state, flags, in_progress, sample_rate, resource_id, scope_name, scope_version, protocol, dataset, key_id, keyset_id, attr_values, extra"
+var spanColumns = "trace_hi, trace_lo, span_id, parent_id, start_ns, duration_ns, name, kind, status_code, status_message, trace_state, flags, in_progress, sample_rate, resource_id, scope_name, scope_version, protocol, dataset, key_id, keyset_id, attr_values, extra, " + attrColumnNames
 
 // bubbleUpSample bounds how many selected and how many baseline spans BubbleUp reads: shares
 // of a uniform sample this size are within about half a percentage point of the whole.
 const bubbleUpSample = 50_000
 
 // filtered compiles the query's filters (and more) for a spans-only read.
-func filtered(q *query.Query, datasets []string, more ...query.Filter) (*compiler, string, string) {
-	c := newCompiler(q, datasets)
+func filtered(q *query.Query, datasets []string, meta attrMeta, more ...query.Filter) (*compiler, string, string) {
+	c := newCompiler(q, datasets, &meta)
 	var conds []string
 	for _, f := range q.Filters {
 		conds = append(conds, c.condition(f))
@@ -33,7 +33,7 @@ func filtered(q *query.Query, datasets []string, more ...query.Filter) (*compile
 
 // Events implements store.QueryRunner: the query's spans, slowest first.
 func (s *Store) Events(ctx context.Context, q *query.Query, datasets []string, limit int) ([]map[string]any, error) {
-	c, where, _ := filtered(q, datasets)
+	c, where, _ := filtered(q, datasets, s.attrSnapshot())
 	var extra strings.Builder
 	for _, col := range strings.Split(spanColumns, ", ")[2:] { // the branch has the trace id
 		extra.WriteString(", s." + col)
@@ -60,22 +60,29 @@ func (s *Store) Events(ctx context.Context, q *query.Query, datasets []string, l
 // spans with a sample of the baseline: categorical fields by their most different values,
 // numeric ones in 16 equal ranges.
 func (s *Store) BubbleUp(ctx context.Context, q *query.Query, datasets []string, sel query.Selection) (*query.BubbleUp, error) {
-	c, where, selCond := filtered(q, datasets, sel.Filters...)
+	meta := s.attrSnapshot()
+	c, where, selCond := filtered(q, datasets, meta, sel.Filters...)
 	if !sel.Start.IsZero() {
 		selCond += " AND ts >= " + c.arg(sel.Start.UnixNano())
 	}
 	if !sel.End.IsZero() {
 		selCond += " AND ts < " + c.arg(sel.End.UnixNano())
 	}
-	ev := c.spanEV(where, ", s.keyset_id, s.resource_id, s.attr_values, s.name, s.service, s.duration_ns, s.status_code, s.kind")
+	// Attribute columns, and the keys that have one, for the field list below.
+	var colSel, colKV strings.Builder
+	for key, a := range meta.slots {
+		fmt.Fprintf(&colSel, ", s.c%d", a.slot)
+		fmt.Fprintf(&colKV, "\n  UNION ALL SELECT sel, w, %s, %d, c%d FROM samp WHERE c%d IS NOT NULL", c.arg(key), uint8(a.kind), a.slot, a.slot)
+	}
+	ev := c.spanEV(where, ", s.keyset_id, s.resource_id, s.attr_values, s.name, s.service, s.duration_ns, s.status_code, s.kind"+colSel.String())
 	n := strconv.Itoa(bubbleUpSample) // the sample clause takes constants only
-	text := ev + fmt.Sprintf(`, marked AS (SELECT coalesce(%[1]s, false) AS sel, * FROM ev),
-samp AS (
+	text := ev + fmt.Sprintf(`, marked AS MATERIALIZED (SELECT coalesce(%[1]s, false) AS sel, * FROM ev),
+samp AS MATERIALIZED (
   (SELECT * FROM (SELECT * FROM marked WHERE sel) USING SAMPLE reservoir(%[2]s ROWS) REPEATABLE (7))
   UNION ALL
   (SELECT * FROM (SELECT * FROM marked WHERE NOT sel) USING SAMPLE reservoir(%[2]s ROWS) REPEATABLE (7))),
 kv AS (
-  SELECT e.sel, e.w, unnest(k.keys) AS key, unnest(k.kinds) AS kind, unnest(e.attr_values) AS val FROM samp e JOIN keysets k ON k.id = e.keyset_id
+  SELECT e.sel, e.w, unnest(k.list_keys) AS key, unnest(k.list_kinds) AS kind, unnest(e.attr_values) AS val FROM samp e JOIN keysets k ON k.id = e.keyset_id%[9]s
   UNION ALL
   SELECT * FROM (SELECT e.sel, e.w, unnest(r.attr_keys) AS key, unnest(r.attr_kinds) AS kind, unnest(r.attr_values) AS val FROM samp e JOIN resources r ON r.id = e.resource_id) WHERE key <> 'service.name'
   UNION ALL SELECT sel, w, 'name', %[3]s, name FROM samp
@@ -100,7 +107,7 @@ num AS (
 SELECT NULL, NULL, NULL, NULL, NULL, CAST(s AS DOUBLE), CAST(b AS DOUBLE) FROM tot
 UNION ALL SELECT NULL, NULL, 'all', NULL, NULL, CAST(coalesce(sum(w) FILTER (WHERE sel), 0) AS DOUBLE), CAST(coalesce(sum(w) FILTER (WHERE NOT sel), 0) AS DOUBLE) FROM marked
 UNION ALL SELECT key, numeric, val, lo, hi, CAST(s AS DOUBLE), CAST(b AS DOUBLE) FROM cat
-UNION ALL SELECT * FROM num`, selCond, n, kindString, kindDouble, kindInt, fmt.Sprintf(spanKindText, "s"), kindBool, query.MaxBubbleUpValues)
+UNION ALL SELECT * FROM num`, selCond, n, kindString, kindDouble, kindInt, fmt.Sprintf(spanKindText, "s"), kindBool, query.MaxBubbleUpValues, colKV.String())
 	var (
 		counts                []query.ValueCount
 		sampleSel, sampleBase float64

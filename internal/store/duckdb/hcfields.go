@@ -88,61 +88,94 @@ func spanStandard(a, name string) (fieldSQL, bool) {
 	return fieldSQL{}, false
 }
 
-// attrJoins collects the attribute keys a source reads and joins the small key-set and
-// resource tables once for all of them: per key set, where the key stands; per resource,
-// the key's value.
+// attrJoins reads attributes for one source under an alias: from attribute columns, from
+// the attr_values list (through the small key-set table) and from resources, each only where
+// the catalogue says some value may be (attrMeta). The key-set and resource tables are joined
+// once for all the keys that need them.
 type attrJoins struct {
-	c     *compiler
-	alias string
-	keys  []string
-	index map[string]int
-	spans bool // join key sets too (span rows); annotations carry their own keys
+	arg     func(any) string
+	meta    *attrMeta
+	alias   string
+	spans   bool // span rows: attribute columns and the list; else only resources
+	list    []string
+	listIdx map[string]int
+	res     []string
+	resIdx  map[string]int
 }
 
-func (j *attrJoins) slot(key string) int {
-	if j.index == nil {
-		j.index = map[string]int{}
+func slotOf(keys *[]string, index *map[string]int, key string) int {
+	if *index == nil {
+		*index = map[string]int{}
 	}
-	i, ok := j.index[key]
+	i, ok := (*index)[key]
 	if !ok {
-		i = len(j.keys)
-		j.index[key] = i
-		j.keys = append(j.keys, key)
+		i = len(*keys)
+		(*index)[key] = i
+		*keys = append(*keys, key)
 	}
 	return i
 }
 
-// resource returns the text and kind of a resource attribute.
-func (j *attrJoins) resource(key string) (text, kind string) {
-	i := j.slot(key)
-	return fmt.Sprintf("rs_%s.r%d", j.alias, i), fmt.Sprintf("rs_%s.rk%d", j.alias, i)
+func coalesceOr(exprs []string, typ string) string {
+	switch len(exprs) {
+	case 0:
+		return "CAST(NULL AS " + typ + ")"
+	case 1:
+		return exprs[0]
+	}
+	return "coalesce(" + strings.Join(exprs, ", ") + ")"
 }
 
-// spanAttr returns the text and kind of a span attribute, falling back to the resource.
-func (j *attrJoins) spanAttr(key string) fieldSQL {
-	i := j.slot(key)
-	rt, rk := j.resource(key)
-	return fieldSQL{
-		text: fmt.Sprintf("coalesce(%[1]s.attr_values[ks_%[1]s.p%[2]d], %[3]s)", j.alias, i, rt),
-		kind: fmt.Sprintf("coalesce(ks_%[1]s.k%[2]d, %[3]s)", j.alias, i, rk),
+// resource returns the text and kind of a resource attribute, if any resource has the key.
+func (j *attrJoins) resource(key string) (text, kind string, ok bool) {
+	if !j.meta.resource[key] {
+		return "", "", false
 	}
+	i := slotOf(&j.res, &j.resIdx, key)
+	return fmt.Sprintf("rs_%s.r%d", j.alias, i), fmt.Sprintf("rs_%s.rk%d", j.alias, i), true
+}
+
+// spanAttr returns the text and kind of a span attribute, falling back to the resource's.
+func (j *attrJoins) spanAttr(key string) fieldSQL {
+	var texts, kinds []string
+	if s, ok := j.meta.slots[key]; ok {
+		col := fmt.Sprintf("%s.c%d", j.alias, s.slot)
+		texts = append(texts, col)
+		kinds = append(kinds, fmt.Sprintf("CASE WHEN %s IS NOT NULL THEN %d END", col, uint8(s.kind)))
+	}
+	if j.meta.inList[key] {
+		i := slotOf(&j.list, &j.listIdx, key)
+		texts = append(texts, fmt.Sprintf("%[1]s.attr_values[ks_%[1]s.p%[2]d]", j.alias, i))
+		kinds = append(kinds, fmt.Sprintf("ks_%s.k%d", j.alias, i))
+	}
+	if rt, rk, ok := j.resource(key); ok {
+		texts = append(texts, rt)
+		kinds = append(kinds, rk)
+	}
+	return fieldSQL{text: coalesceOr(texts, "VARCHAR"), kind: coalesceOr(kinds, "UTINYINT")}
 }
 
 func (j *attrJoins) sql() string {
-	if j == nil || len(j.keys) == 0 {
+	if j == nil {
 		return ""
 	}
-	var ks, rs []string
-	for i, k := range j.keys {
-		p := j.c.arg(k)
-		ks = append(ks, fmt.Sprintf("list_position(keys, %[1]s) AS p%[2]d, kinds[list_position(keys, %[1]s)] AS k%[2]d", p, i))
-		rs = append(rs, fmt.Sprintf("attr_values[list_position(attr_keys, %[1]s)] AS r%[2]d, attr_kinds[list_position(attr_keys, %[1]s)] AS rk%[2]d", p, i))
-	}
 	var b strings.Builder
-	if j.spans {
+	if len(j.list) > 0 {
+		var ks []string
+		for i, k := range j.list {
+			p := j.arg(k)
+			ks = append(ks, fmt.Sprintf("list_position(list_keys, %[1]s) AS p%[2]d, list_kinds[list_position(list_keys, %[1]s)] AS k%[2]d", p, i))
+		}
 		fmt.Fprintf(&b, " JOIN (SELECT id, %[2]s FROM keysets) ks_%[1]s ON ks_%[1]s.id = %[1]s.keyset_id", j.alias, strings.Join(ks, ", "))
 	}
-	fmt.Fprintf(&b, " JOIN (SELECT id, %[2]s FROM resources) rs_%[1]s ON rs_%[1]s.id = %[1]s.resource_id", j.alias, strings.Join(rs, ", "))
+	if len(j.res) > 0 {
+		var rs []string
+		for i, k := range j.res {
+			p := j.arg(k)
+			rs = append(rs, fmt.Sprintf("attr_values[list_position(attr_keys, %[1]s)] AS r%[2]d, attr_kinds[list_position(attr_keys, %[1]s)] AS rk%[2]d", p, i))
+		}
+		fmt.Fprintf(&b, " JOIN (SELECT id, %[2]s FROM resources) rs_%[1]s ON rs_%[1]s.id = %[1]s.resource_id", j.alias, strings.Join(rs, ", "))
+	}
 	return b.String()
 }
 
@@ -155,7 +188,7 @@ type spanSource struct {
 
 func (src *spanSource) expr(name string) fieldSQL {
 	if src.attrs == nil {
-		src.attrs = &attrJoins{c: src.c, alias: src.alias, spans: true}
+		src.attrs = &attrJoins{arg: src.c.arg, meta: src.c.meta, alias: src.alias, spans: true}
 	}
 	if name == "error" {
 		a := src.attrs.spanAttr("error")
@@ -228,7 +261,7 @@ type annotationSource struct {
 
 func (src *annotationSource) expr(name string) fieldSQL {
 	if src.attrs == nil {
-		src.attrs = &attrJoins{c: src.c, alias: "s"}
+		src.attrs = &attrJoins{arg: src.c.arg, meta: src.c.meta, alias: "s"}
 	}
 	event := src.kind == "span_event"
 	switch name {
@@ -269,10 +302,12 @@ func (src *annotationSource) expr(name string) fieldSQL {
 	if spanOnlyFields[name] {
 		return fieldSQL{text: "CAST(NULL AS VARCHAR)", num: "CAST(NULL AS DOUBLE)", kind: "CAST(NULL AS UTINYINT)"}
 	}
-	rt, rk := src.attrs.resource(name)
-	p := src.c.arg(name)
-	own := fmt.Sprintf("list_filter(s.e.a, lambda x: x.k = %s)[1]", p)
-	return fieldSQL{text: fmt.Sprintf("coalesce(%s.v, %s)", own, rt), kind: fmt.Sprintf("coalesce(%s.t, %s)", own, rk)}
+	own := fmt.Sprintf("list_filter(s.e.a, lambda x: x.k = %s)[1]", src.c.arg(name))
+	texts, kinds := []string{own + ".v"}, []string{own + ".t"}
+	if rt, rk, ok := src.attrs.resource(name); ok {
+		texts, kinds = append(texts, rt), append(kinds, rk)
+	}
+	return fieldSQL{text: coalesceOr(texts, "VARCHAR"), kind: coalesceOr(kinds, "UTINYINT")}
 }
 
 const (

@@ -34,6 +34,7 @@ type evField struct {
 
 type compiler struct {
 	q        *query.Query
+	meta     *attrMeta
 	datasets []string
 	args     []any
 	fields   map[string]*evField
@@ -43,8 +44,8 @@ type compiler struct {
 	nextRel  int
 }
 
-func newCompiler(q *query.Query, datasets []string) *compiler {
-	return &compiler{q: q, datasets: datasets, fields: map[string]*evField{}}
+func newCompiler(q *query.Query, datasets []string, meta *attrMeta) *compiler {
+	return &compiler{q: q, meta: meta, datasets: datasets, fields: map[string]*evField{}}
 }
 
 func (c *compiler) arg(v any) string {
@@ -206,7 +207,7 @@ func combine(conds []string, or bool) string {
 // any of its spans) into a CTE of the traces that have one; the ev row gets a boolean column.
 func (c *compiler) relationalCondition(fl query.Filter) string {
 	prefix, name := query.Relation(fl.Column)
-	inner := newCompiler(c.q, c.datasets)
+	inner := newCompiler(c.q, c.datasets, c.meta)
 	inner.args = c.args
 	fl.Column = name
 	cond := inner.condition(fl)
@@ -236,7 +237,7 @@ func (c *compiler) relationalBreakdown(field string) *evField {
 		return f
 	}
 	prefix, name := query.Relation(field)
-	inner := newCompiler(c.q, c.datasets)
+	inner := newCompiler(c.q, c.datasets, c.meta)
 	inner.args = c.args
 	rf := inner.field(name, true, false, true)
 	src := &spanSource{alias: "r", c: inner}

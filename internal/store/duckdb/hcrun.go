@@ -49,8 +49,8 @@ func (p *plan) statement(fn func(arg func(any) string) string) (string, []any) {
 	return text, args
 }
 
-func compile(q *query.Query, datasets []string) *plan {
-	c := newCompiler(q, datasets)
+func compile(q *query.Query, datasets []string, meta attrMeta) *plan {
+	c := newCompiler(q, datasets, &meta)
 	var conds []string
 	for _, f := range q.Filters {
 		conds = append(conds, c.condition(f))
@@ -129,7 +129,7 @@ func (cp calcPlan) aggregate() string {
 
 // RunQuery implements store.QueryRunner.
 func (s *Store) RunQuery(ctx context.Context, q *query.Query, datasets []string) (*query.Result, error) {
-	p := compile(q, datasets)
+	p := compile(q, datasets, s.attrSnapshot())
 	groups, err := s.aggregate(ctx, p)
 	if err != nil {
 		return nil, err

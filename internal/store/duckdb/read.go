@@ -54,10 +54,15 @@ func (s *Store) scanSpan(ctx context.Context, rows *sql.Rows) (telemetry.Span, e
 		statusMsg, traceState, scopeName, scopeVer sql.NullString
 		dataset, keyID, extraText                  sql.NullString
 		attrValues                                 []any
+		columns                                    [attrColumnCount]sql.NullString
 	)
-	err := rows.Scan(&traceHi, &traceLo, &spanID, &parentID, &sp.StartUnixNano, &duration, &sp.Name,
+	dest := []any{&traceHi, &traceLo, &spanID, &parentID, &sp.StartUnixNano, &duration, &sp.Name,
 		&kind, &status, &statusMsg, &traceState, &sp.Flags, &sp.InProgress, &sp.SampleRate, &resID,
-		&scopeName, &scopeVer, &sp.Ingest.Protocol, &dataset, &keyID, &keysetID, &attrValues, &extraText)
+		&scopeName, &scopeVer, &sp.Ingest.Protocol, &dataset, &keyID, &keysetID, &attrValues, &extraText}
+	for i := range columns {
+		dest = append(dest, &columns[i])
+	}
+	err := rows.Scan(dest...)
 	if err != nil {
 		return sp, fmt.Errorf("scan span: %w", err)
 	}
@@ -73,10 +78,21 @@ func (s *Store) scanSpan(ctx context.Context, rows *sql.Rows) (telemetry.Span, e
 	if err != nil {
 		return sp, err
 	}
-	if len(ks.keys) != len(attrValues) {
-		return sp, fmt.Errorf("span %s: %d attribute values for key set %d of %d keys", sp.SpanID, len(attrValues), keysetID, len(ks.keys))
+	// Put the values of attribute columns back among the list's, in key order.
+	values := make([]any, len(ks.keys))
+	next := 0
+	for i := range ks.keys {
+		if slot := asInt64(ks.slots[i]); slot >= 0 {
+			values[i] = columns[slot].String
+			continue
+		}
+		if next >= len(attrValues) {
+			return sp, fmt.Errorf("span %s: %d attribute values for key set %d", sp.SpanID, len(attrValues), keysetID)
+		}
+		values[i] = attrValues[next]
+		next++
 	}
-	sp.Attributes = decodeAttrs(ks.keys, ks.kinds, attrValues)
+	sp.Attributes = decodeAttrs(ks.keys, ks.kinds, values)
 	if scopeName.Valid {
 		sp.Scope = &telemetry.Scope{Name: scopeName.String, Version: scopeVer.String}
 	}
@@ -134,16 +150,16 @@ func (s *Store) resource(ctx context.Context, id int64) (*telemetry.Resource, er
 	})
 }
 
-// keysetEntry is a stored key set, as decodeAttrs takes it.
+// keysetEntry is a stored key set: keys, kinds and each value's attribute column (or -1).
 type keysetEntry struct {
-	keys, kinds []any
+	keys, kinds, slots []any
 }
 
 // keyset returns a stored key set.
 func (s *Store) keyset(ctx context.Context, id int64) (*keysetEntry, error) {
 	return s.keysets.get(id, func() (*keysetEntry, error) {
 		ks := &keysetEntry{}
-		if err := s.db.QueryRowContext(ctx, sqlFile("keyset")[0], id).Scan(&ks.keys, &ks.kinds); err != nil {
+		if err := s.db.QueryRowContext(ctx, sqlFile("keyset")[0], id).Scan(&ks.keys, &ks.kinds, &ks.slots); err != nil {
 			return nil, fmt.Errorf("key set %d: %w", id, err)
 		}
 		return ks, nil
@@ -152,7 +168,7 @@ func (s *Store) keyset(ctx context.Context, id int64) (*keysetEntry, error) {
 
 // FindTraceIDs implements store.TraceReader.
 func (s *Store) FindTraceIDs(ctx context.Context, q store.TraceQuery) ([]telemetry.TraceID, error) {
-	sqlText, args := findTracesSQL(q)
+	sqlText, args := findTracesSQL(q, s.attrSnapshot())
 	rows, err := s.db.QueryContext(ctx, sqlText, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find traces: %w", err)
@@ -171,7 +187,7 @@ func (s *Store) FindTraceIDs(ctx context.Context, q store.TraceQuery) ([]telemet
 
 // findTracesSQL builds the search query. Every value the user gave is a bound parameter;
 // only fixed SQL text is concatenated.
-func findTracesSQL(q store.TraceQuery) (string, []any) {
+func findTracesSQL(q store.TraceQuery, meta attrMeta) (string, []any) {
 	var (
 		where []string
 		args  []any
@@ -198,27 +214,20 @@ func findTracesSQL(q store.TraceQuery) (string, []any) {
 	if q.MaxDuration > 0 {
 		where = append(where, "s.duration_ns <= "+arg(int64(q.MaxDuration)))
 	}
-	var joins []string
-	for n, key := range sortedKeys(q.Attributes) {
+	attrs := &attrJoins{arg: arg, meta: &meta, alias: "s", spans: true}
+	for _, key := range sortedKeys(q.Attributes) {
 		value := q.Attributes[key]
-		// Where the key stands in each span's key set: a join with the (small) key set table.
-		ks := fmt.Sprintf("k%d", n)
-		joins = append(joins, fmt.Sprintf(" JOIN (SELECT id, list_position(keys, %s) AS pos FROM keysets) %s ON %s.id = s.keyset_id", arg(key), ks, ks))
-		spanAttr := fmt.Sprintf("s.attr_values[%s.pos]", ks)
+		// The span's own attribute decides; without one, its resource's.
+		attr := attrs.spanAttr(key).text
 		switch key {
 		case "error":
-			where = append(where, fmt.Sprintf("((s.status_code = 2) = (%s = 'true') OR %s = %s)", arg(value), spanAttr, arg(value)))
+			where = append(where, fmt.Sprintf("((s.status_code = 2) = (%s = 'true') OR %s = %s)", arg(value), attr, arg(value)))
 		case "span.kind":
-			where = append(where, fmt.Sprintf("(%s OR %s = %s)", kindCondition(value, arg), spanAttr, arg(value)))
+			where = append(where, fmt.Sprintf("(%s OR %s = %s)", kindCondition(value, arg), attr, arg(value)))
 		case "otel.status_code":
-			where = append(where, fmt.Sprintf("(s.status_code = %s OR %s = %s)", arg(statusCode(value)), spanAttr, arg(value)))
+			where = append(where, fmt.Sprintf("(s.status_code = %s OR %s = %s)", arg(statusCode(value)), attr, arg(value)))
 		default:
-			// The span's own attribute decides; without one, its resource's. Resources are few,
-			// so the matching ones are found first rather than joined to every span.
-			k, v := arg(key), arg(value)
-			where = append(where, fmt.Sprintf(
-				"(CASE WHEN %[1]s.pos IS NOT NULL THEN %[2]s = %[4]s"+
-					" ELSE s.resource_id IN (SELECT r.id FROM resources r WHERE r.attr_values[list_position(r.attr_keys, %[3]s)] = %[4]s) END)", ks, spanAttr, k, v))
+			where = append(where, fmt.Sprintf("%s = %s", attr, arg(value)))
 		}
 	}
 	limit := q.Limit
@@ -228,9 +237,7 @@ func findTracesSQL(q store.TraceQuery) (string, []any) {
 	limit = min(limit, store.MaxLimit)
 	var b strings.Builder
 	b.WriteString("SELECT s.trace_hi, s.trace_lo, max(s.start_ns) AS last FROM spans s")
-	for _, j := range joins {
-		b.WriteString(j)
-	}
+	b.WriteString(attrs.sql())
 	if len(where) > 0 {
 		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}

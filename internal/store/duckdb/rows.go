@@ -15,7 +15,8 @@ import (
 // appendSpanRow appends the JSON document of a span. Its keys are single letters, a to x, for
 // the spans table's columns in order (sql/insert_spans.sql names them): short keys make less
 // for DuckDB to parse.
-func appendSpanRow(b []byte, s *telemetry.Span, resourceID, keysetID int64) []byte {
+// Attribute values go to the "w" list, or, where layout gives a column, to "c<n>".
+func appendSpanRow(b []byte, s *telemetry.Span, resourceID, keysetID int64, layout []int16) []byte {
 	b = append(b, `{"a":`...)
 	b = strconv.AppendInt(b, int64(s.TraceID.High()), 10)
 	b = append(b, `,"b":`...)
@@ -59,13 +60,26 @@ func appendSpanRow(b []byte, s *telemetry.Span, resourceID, keysetID int64) []by
 	b = append(b, `,"v":`...)
 	b = strconv.AppendInt(b, keysetID, 10)
 	b = append(b, `,"w":[`...)
+	first := true
 	for i, kv := range s.Attributes {
-		if i > 0 {
+		if layout[i] >= 0 {
+			continue
+		}
+		if !first {
 			b = append(b, ',')
 		}
+		first = false
 		b = appendJSONString(b, kv.Value.Encode())
 	}
 	b = append(b, ']')
+	for i, kv := range s.Attributes {
+		if layout[i] >= 0 {
+			b = append(b, `,"c`...)
+			b = strconv.AppendInt(b, int64(layout[i]), 10)
+			b = append(b, `":`...)
+			b = appendJSONString(b, kv.Value.Encode())
+		}
+	}
 	if extra, ok := encodeExtra(s).(string); ok {
 		b = append(b, `,"x":`...)
 		b = appendJSONString(b, extra)

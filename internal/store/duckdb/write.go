@@ -30,6 +30,9 @@ type catalogue struct {
 	keysets    map[uint64]int64 // content hash -> id
 	nextID     int64            // for new resources and key sets
 	operations map[operationKey]bool
+	attrs      attrMeta       // where attribute values are (attrcols.go)
+	seen       map[string]int // spans seen per key without a column
+	nextSlot   int            // the next attribute column to give out
 }
 
 type operationKey struct {
@@ -52,7 +55,11 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 }
 
 func loadCatalogue(ctx context.Context, db *sql.DB) (*catalogue, error) {
-	c := &catalogue{resources: map[uint64]int64{}, keysets: map[uint64]int64{}, operations: map[operationKey]bool{}, nextID: 1}
+	c := &catalogue{resources: map[uint64]int64{}, keysets: map[uint64]int64{}, operations: map[operationKey]bool{}, nextID: 1, seen: map[string]int{}}
+	var err error
+	if c.attrs, c.nextSlot, err = loadAttrMeta(ctx, db); err != nil {
+		return nil, err
+	}
 	for table, ids := range map[string]map[uint64]int64{"resources": c.resources, "keysets": c.keysets} {
 		rows, err := db.QueryContext(ctx, "SELECT hash, id FROM "+table)
 		if err != nil {
@@ -132,6 +139,7 @@ func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 		p := &parts[spans[i].TraceID.Low()%uint64(len(parts))]
 		p.spans = append(p.spans, spans[i])
 		p.keysets = append(p.keysets, e.keysets[i])
+		p.layouts = append(p.layouts, e.layouts[i])
 	}
 	errs := make([]error, len(parts))
 	var wg sync.WaitGroup
@@ -179,17 +187,20 @@ func uniqueSpans(spans []telemetry.Span) []telemetry.Span {
 	return out
 }
 
-// part is the share of a batch one writer stores: spans and the key set id of each.
+// part is the share of a batch one writer stores: spans, and the key set id and attribute
+// layout of each.
 type part struct {
 	spans   []telemetry.Span
 	keysets []int64
+	layouts [][]int16
 }
 
 // entries are what a batch refers to in the catalogue: the id of each resource and each
 // span's key set, and the resources, key sets and operations not stored yet.
 type entries struct {
 	resources    map[*telemetry.Resource]int64
-	keysets      []int64 // by span
+	keysets      []int64   // by span
+	layouts      [][]int16 // by span: each attribute's column, or -1 for the list
 	newResources []newResource
 	newKeysets   []newKeyset
 	newOps       []operationKey
@@ -202,12 +213,16 @@ type newResource struct {
 	resource *telemetry.Resource
 }
 
-// newKeyset is a key set to store: the keys and value kinds of a span's attributes.
+// newKeyset is a key set to store: the keys and value kinds of a span's attributes, and
+// where their values go.
 type newKeyset struct {
-	id    int64
-	hash  uint64
-	keys  []string
-	kinds []uint8
+	id        int64
+	hash      uint64
+	keys      []string
+	kinds     []uint8
+	slots     []int16
+	listKeys  []string
+	listKinds []uint8
 }
 
 // newEntries looks up the catalogue entries of spans. New resources and key sets get ids at
@@ -215,7 +230,7 @@ type newKeyset struct {
 func (c *catalogue) newEntries(spans []telemetry.Span) *entries {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := &entries{resources: map[*telemetry.Resource]int64{}, keysets: make([]int64, len(spans))}
+	e := &entries{resources: map[*telemetry.Resource]int64{}, keysets: make([]int64, len(spans)), layouts: make([][]int16, len(spans))}
 	newIDs := map[uint64]int64{} // by hash, for resources and key sets alike (hashes differ)
 	lookup := func(known map[uint64]int64, hash uint64, add func(id int64)) int64 {
 		if id, ok := known[hash]; ok {
@@ -239,11 +254,17 @@ func (c *catalogue) newEntries(spans []telemetry.Span) *entries {
 				e.newResources = append(e.newResources, newResource{id: id, hash: hash, resource: sp.Resource})
 			})
 		}
-		hash := keysetHash(sp.Attributes)
+		layout := c.layout(sp.Attributes)
+		e.layouts[i] = layout
+		hash := keysetHash(sp.Attributes, layout)
 		e.keysets[i] = lookup(c.keysets, hash, func(id int64) {
-			ks := newKeyset{id: id, hash: hash, keys: make([]string, len(sp.Attributes)), kinds: make([]uint8, len(sp.Attributes))}
+			ks := newKeyset{id: id, hash: hash, keys: make([]string, len(sp.Attributes)), kinds: make([]uint8, len(sp.Attributes)), slots: layout}
 			for j, kv := range sp.Attributes {
 				ks.keys[j], ks.kinds[j] = kv.Key, uint8(kv.Value.Kind())
+				if layout[j] < 0 {
+					ks.listKeys = append(ks.listKeys, kv.Key)
+					ks.listKinds = append(ks.listKinds, uint8(kv.Value.Kind()))
+				}
 			}
 			e.newKeysets = append(e.newKeysets, ks)
 		})
@@ -266,9 +287,15 @@ func (c *catalogue) stored(e *entries) {
 	defer c.mu.Unlock()
 	for _, r := range e.newResources {
 		c.resources[r.hash] = r.id
+		for _, kv := range r.resource.Attributes {
+			c.attrs.resource[kv.Key] = true
+		}
 	}
 	for _, ks := range e.newKeysets {
 		c.keysets[ks.hash] = ks.id
+		for _, k := range ks.listKeys {
+			c.attrs.inList[k] = true
+		}
 	}
 	for _, k := range e.newOps {
 		c.operations[k] = true
@@ -350,7 +377,7 @@ func (w *writer) write(ctx context.Context, p part, e *entries) (err error) {
 	err = raw(func(conn driver.Conn) error {
 		var doc []byte
 		err := appendRows(conn, "temp", "staging_rows", len(spans), func(app *duckdbdriver.Appender, i int) error {
-			doc = appendSpanRow(doc[:0], &spans[i], e.resources[spans[i].Resource], p.keysets[i])
+			doc = appendSpanRow(doc[:0], &spans[i], e.resources[spans[i].Resource], p.keysets[i], p.layouts[i])
 			return app.AppendRow(string(doc))
 		})
 		if err != nil {
@@ -437,7 +464,7 @@ func appendCatalogue(conn driver.Conn, e *entries) error {
 	}
 	err = appendRows(conn, "", "keysets", len(e.newKeysets), func(app *duckdbdriver.Appender, i int) error {
 		ks := e.newKeysets[i]
-		return app.AppendRow(ks.id, int64(ks.hash), ks.keys, ks.kinds)
+		return app.AppendRow(ks.id, int64(ks.hash), ks.keys, ks.kinds, ks.slots, ks.listKeys, ks.listKinds)
 	})
 	if err != nil {
 		return err

@@ -44,6 +44,7 @@ func Run(t *testing.T, b Backend) {
 		{"Durable", testDurable},
 		{"Datasets", testDatasets},
 		{"Query", testQuery},
+		{"ManySpansOneShape", testManySpansOneShape},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
@@ -447,5 +448,60 @@ func testDatasets(t *testing.T, b Backend) {
 	}
 	if cols, err := s.Columns(context.Background(), "nope"); err != nil || len(cols) != 0 {
 		t.Fatalf("Columns of an unknown dataset = %v, %v", cols, err)
+	}
+}
+
+// testManySpansOneShape writes 300 spans sharing their attribute keys (with some keys only
+// a few spans have) in small batches, reopens the store, and reads every span back exactly:
+// backends may store frequent keys apart from rare ones as they learn which are which.
+func testManySpansOneShape(t *testing.T, b Backend) {
+	s := open(t, b)
+	var want []telemetry.Span
+	for i := range 300 {
+		sp := telemetry.Span{
+			TraceID: traceID(byte(100 + i%50)), SpanID: telemetry.SpanIDFromUint64(uint64(1000 + i)),
+			Name: "op", Kind: telemetry.SpanKindServer, StartUnixNano: at(time.Duration(i) * time.Millisecond),
+			Resource: resource("shape", telemetry.KeyValue{Key: "host.name", Value: telemetry.StringValue(fmt.Sprint("h", i%3))}),
+			Attributes: telemetry.Attributes{
+				{Key: "http.route", Value: telemetry.StringValue(fmt.Sprint("/r/", i%7))},
+				{Key: "n", Value: telemetry.IntValue(int64(i))},
+				{Key: "ratio", Value: telemetry.DoubleValue(float64(i) / 3)},
+				{Key: "tags", Value: telemetry.ArrayValue(telemetry.StringValue("a"), telemetry.IntValue(int64(i)))},
+			},
+		}
+		sp.EndUnixNano = sp.StartUnixNano + int64(i+1)*1000
+		if i%10 == 0 { // a rare key, between frequent ones
+			sp.Attributes = slices.Insert(sp.Attributes, 1, telemetry.KeyValue{Key: "rare", Value: telemetry.BoolValue(true)})
+		}
+		want = append(want, sp)
+	}
+	for i := 0; i < len(want); i += 25 {
+		write(t, s, want[i:i+25])
+	}
+	if b.Reopen != nil {
+		s = b.Reopen(t, s)
+		t.Cleanup(func() { s.Close() })
+	}
+	for tr := range 50 {
+		got, err := s.Trace(context.Background(), traceID(byte(100+tr)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var expect []telemetry.Span
+		for _, sp := range want {
+			if sp.TraceID == traceID(byte(100+tr)) {
+				expect = append(expect, sp)
+			}
+		}
+		compareSpans(t, got, expect)
+	}
+	// Search by a frequent key finds spans from before and after it got a place of its own.
+	ids, err := s.FindTraceIDs(context.Background(), store.TraceQuery{Attributes: map[string]string{"n": "3"}})
+	if err != nil || len(ids) != 1 || ids[0] != traceID(103) {
+		t.Errorf("search n=3: %v %v", ids, err)
+	}
+	ids, err = s.FindTraceIDs(context.Background(), store.TraceQuery{Attributes: map[string]string{"n": "299"}})
+	if err != nil || len(ids) != 1 || ids[0] != traceID(149) {
+		t.Errorf("search n=299: %v %v", ids, err)
 	}
 }

@@ -1,5 +1,5 @@
 -- Move the staged batch (one JSON document a span, its keys the letters a to x for the spans
--- table's columns in order, see rows.go) into spans, skipping spans already stored. Only spans
+-- table's columns in order and c0, c1, ... for attribute columns, see rows.go) into spans, skipping spans already stored. Only spans
 -- of traces already stored can be; their start range is ($1, $2) (empty when there are none),
 -- and a retry repeats its spans' start times, so zone maps skip the rest of the table.
 INSERT INTO spans BY NAME
@@ -28,8 +28,9 @@ SELECT b.* FROM (
         j.u AS key_id,
         j.v AS keyset_id,
         j.w AS attr_values,
-        j.x AS extra
-    FROM (SELECT json_transform(doc, '{"a": "BIGINT", "b": "BIGINT", "c": "BIGINT", "d": "BIGINT", "e": "BIGINT", "f": "BIGINT", "g": "VARCHAR", "h": "VARCHAR", "i": "UTINYINT", "j": "UTINYINT", "k": "VARCHAR", "l": "VARCHAR", "m": "UINTEGER", "n": "BOOLEAN", "o": "UINTEGER", "p": "BIGINT", "q": "VARCHAR", "r": "VARCHAR", "s": "VARCHAR", "t": "VARCHAR", "u": "VARCHAR", "v": "BIGINT", "w": "VARCHAR[]", "x": "VARCHAR"}') AS j FROM staging_rows)
+        j.x AS extra,
+        {{ATTR_JSON_SELECT}}
+    FROM (SELECT json_transform(doc, '{"a": "BIGINT", "b": "BIGINT", "c": "BIGINT", "d": "BIGINT", "e": "BIGINT", "f": "BIGINT", "g": "VARCHAR", "h": "VARCHAR", "i": "UTINYINT", "j": "UTINYINT", "k": "VARCHAR", "l": "VARCHAR", "m": "UINTEGER", "n": "BOOLEAN", "o": "UINTEGER", "p": "BIGINT", "q": "VARCHAR", "r": "VARCHAR", "s": "VARCHAR", "t": "VARCHAR", "u": "VARCHAR", "v": "BIGINT", "w": "VARCHAR[]", "x": "VARCHAR", {{ATTR_JSON_TYPES}}}') AS j FROM staging_rows)
 ) b
 WHERE NOT EXISTS (
     SELECT 1 FROM spans p

@@ -1,1 +1,1 @@
-SELECT keys, kinds FROM keysets WHERE id = $1 LIMIT 1;
+SELECT keys, kinds, slots FROM keysets WHERE id = $1 LIMIT 1;

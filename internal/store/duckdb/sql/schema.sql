@@ -1,8 +1,10 @@
 -- lookout's embedded schema. One row a span; rarely used fields (events, links, dropped
 -- counts, scope attributes) travel in the JSON column "extra" so the hot columns stay narrow.
--- A span's attributes are a list of values in their text form plus the id of its key set: the
--- list of keys and value kinds, which most spans of an operation share and which is stored
--- once. Any attribute can be searched by its text and every value comes back with its type.
+-- A span's attributes are kept as text plus the id of its key set: the list of keys and value
+-- kinds, which most spans of an operation share and which is stored once. Frequent keys get
+-- a column of their own (attribute columns c0, c1, ..., added by the store; attrcols.go), so
+-- that filtering or grouping by them reads one column; the other values are a list.
+-- Any attribute can be searched by its text and every value comes back with its type.
 
 CREATE TABLE IF NOT EXISTS spans (
     trace_hi       BIGINT   NOT NULL,
@@ -27,16 +29,21 @@ CREATE TABLE IF NOT EXISTS spans (
     dataset        VARCHAR,
     key_id         VARCHAR,
     keyset_id      BIGINT     NOT NULL,  -- keysets.id
-    attr_values    VARCHAR[]  NOT NULL,  -- in the order of the key set's keys
+    attr_values    VARCHAR[]  NOT NULL,  -- in the order of the key set's list_keys
     extra          VARCHAR              -- JSON, NULL when empty
 );
 
--- The distinct attribute key sets of spans, stored once, like resources.
+-- The distinct attribute key sets of spans, stored once, like resources: every key with the
+-- kind of its value and where the value is, an attribute column (its number in slots) or the
+-- attr_values list (slot -1; list_keys and list_kinds are those keys, in list order).
 CREATE TABLE IF NOT EXISTS keysets (
-    id    BIGINT     NOT NULL,
-    hash  BIGINT     NOT NULL,
-    keys  VARCHAR[]  NOT NULL,
-    kinds UTINYINT[] NOT NULL
+    id         BIGINT     NOT NULL,
+    hash       BIGINT     NOT NULL,
+    keys       VARCHAR[]  NOT NULL,
+    kinds      UTINYINT[] NOT NULL,
+    slots      SMALLINT[],
+    list_keys  VARCHAR[],
+    list_kinds UTINYINT[]
 );
 
 -- Resources are stored once: "hash" identifies their content, "id" is a small sequential
