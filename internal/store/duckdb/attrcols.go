@@ -12,7 +12,7 @@ import (
 // Attribute columns. Honeycomb-style queries filter and group by any attribute; reading one
 // key out of every span's list of values costs as much as reading all of them. So the keys
 // that many spans have get a column each, c0 to c47, given out in the order keys reach
-// promoteAfter spans. A key set records, per key, whether its value is in a column (which)
+// promoteAfter spans (counting each batch before writing it). A key set records, per key, whether its value is in a column (which)
 // or in the list, so spans written before a key got its column stay readable, and queries
 // read a key from its column, from the list only where some key set keeps it there, and from
 // resources only where some resource has it.
@@ -168,27 +168,38 @@ func asInt64(v any) int64 {
 	return -1
 }
 
-// layout returns where each attribute of a span goes: its column, or -1 for the list. It
-// counts the spans having each key without a column and promotes a key once it reaches
-// promoteAfter, while columns remain. The caller holds the catalogue's lock.
+// promote gives columns to the keys that reach promoteAfter spans, counting those seen
+// before and this batch's, while columns remain. Counting the whole batch first keeps a
+// frequent key's first spans out of the list, so queries need not look there. The caller
+// holds the catalogue's lock.
+func (c *catalogue) promote(spans []telemetry.Span) {
+	if c.nextSlot >= attrColumnCount {
+		return
+	}
+	for i := range spans {
+		for _, kv := range spans[i].Attributes {
+			if _, ok := c.attrs.slots[kv.Key]; ok || c.nextSlot >= attrColumnCount {
+				continue
+			}
+			c.seen[kv.Key]++
+			if c.seen[kv.Key] >= promoteAfter {
+				c.attrs.slots[kv.Key] = attrSlot{slot: c.nextSlot, kind: kv.Value.Kind()}
+				c.nextSlot++
+				delete(c.seen, kv.Key)
+			}
+		}
+	}
+	if len(c.seen) > 100_000 {
+		clear(c.seen) // a flood of distinct keys: start counting again
+	}
+}
+
+// layout returns where each attribute of a span goes: its column, or -1 for the list.
 func (c *catalogue) layout(attrs telemetry.Attributes) []int16 {
 	out := make([]int16, len(attrs))
 	for i, kv := range attrs {
-		s, ok := c.attrs.slots[kv.Key]
-		if !ok && c.nextSlot < attrColumnCount {
-			c.seen[kv.Key]++
-			if c.seen[kv.Key] >= promoteAfter {
-				s = attrSlot{slot: c.nextSlot, kind: kv.Value.Kind()}
-				c.nextSlot++
-				c.attrs.slots[kv.Key] = s
-				delete(c.seen, kv.Key)
-				ok = true
-			} else if len(c.seen) > 100_000 {
-				clear(c.seen) // a flood of distinct keys: start counting again
-			}
-		}
 		out[i] = -1
-		if ok {
+		if s, ok := c.attrs.slots[kv.Key]; ok {
 			out[i] = int16(s.slot)
 		}
 	}

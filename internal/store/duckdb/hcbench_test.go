@@ -77,29 +77,28 @@ func (s *Store) mustRun(b *testing.B, q *query.Query) *query.Result {
 	return res
 }
 
+// explain runs q once, writing each of its statements' plan, with timings, to a file.
 func (s *Store) explain(b *testing.B, q *query.Query) {
-	p := compile(q, nil, s.attrSnapshot())
-	var sel []string
-	for _, cp := range p.calcs {
-		sel = append(sel, cp.aggregate())
+	var plans []string
+	statementHook = func(text string, args []any) {
+		rows, err := s.db.Query("EXPLAIN ANALYZE "+text, args...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k, v string
+			rows.Scan(&k, &v)
+			plans = append(plans, v)
+		}
 	}
-	text := p.ev + " SELECT " + joinComma(sel) + " FROM ev"
-	rows, err := s.db.Query("EXPLAIN ANALYZE "+text, p.c.args...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rows.Close()
-	var plan string
-	for rows.Next() {
-		var k, v string
-		rows.Scan(&k, &v)
-		plan += v
-	}
+	defer func() { statementHook = nil }()
+	s.mustRun(b, q)
 	file := os.TempDir() + "/lookout-explain-" + strings.ReplaceAll(b.Name(), "/", "-") + ".txt"
-	if err := os.WriteFile(file, []byte(plan), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(strings.Join(plans, "\n")), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	b.Log("plan in ", file)
+	b.Log("plans in ", file)
 }
 
 func joinComma(s []string) string {

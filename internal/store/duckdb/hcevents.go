@@ -40,7 +40,8 @@ func (s *Store) Events(ctx context.Context, q *query.Query, datasets []string, l
 	}
 	text := fmt.Sprintf("%s SELECT %s FROM ev ORDER BY duration_ns DESC, trace_hi, trace_lo, span_id LIMIT %s",
 		c.spanEV(where, extra.String()), spanColumns, c.arg(limit))
-	rows, err := s.db.QueryContext(ctx, text, c.args...)
+	text, args := onlyUsed(text, c.args)
+	rows, err := s.db.QueryContext(ctx, text, args...)
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
@@ -102,7 +103,7 @@ nums AS (
 num AS (
   SELECT key, true, NULL::VARCHAR, mn + bin * (mx - mn) / 16, CASE WHEN bin = 15 OR mx = mn THEN mx ELSE mn + (bin + 1) * (mx - mn) / 16 END,
          coalesce(sum(w) FILTER (WHERE sel), 0), coalesce(sum(w) FILTER (WHERE NOT sel), 0)
-  FROM (SELECT *, CASE WHEN mx = mn THEN 0 ELSE least(CAST(floor((x - mn) / ((mx - mn) / 16)) AS BIGINT), 15) END AS bin FROM nums)
+  FROM (SELECT *, CASE WHEN mx = mn THEN 0 WHEN x = mx THEN 15 ELSE CAST(floor((x - mn) / ((mx - mn) / 16)) AS BIGINT) END AS bin FROM nums)
   GROUP BY key, mn, mx, bin)
 SELECT NULL, NULL, NULL, NULL, NULL, CAST(s AS DOUBLE), CAST(b AS DOUBLE) FROM tot
 UNION ALL SELECT NULL, NULL, 'all', NULL, NULL, CAST(coalesce(sum(w) FILTER (WHERE sel), 0) AS DOUBLE), CAST(coalesce(sum(w) FILTER (WHERE NOT sel), 0) AS DOUBLE) FROM marked

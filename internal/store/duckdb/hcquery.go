@@ -314,7 +314,8 @@ func (c *compiler) weight() string {
 	if c.q.UsageMode {
 		return "1"
 	}
-	return "greatest(s.sample_rate, 1)" // 0 means 1
+	// 0 means 1. (CASE, not greatest(): DuckDB's greatest is an order of magnitude slower.)
+	return "CASE WHEN s.sample_rate > 1 THEN s.sample_rate ELSE 1 END"
 }
 
 // spanBranch selects the query's spans with the columns ts, w, trace_hi, trace_lo, then

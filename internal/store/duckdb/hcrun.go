@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"lookout/internal/query"
 	"lookout/internal/telemetry"
@@ -291,7 +293,8 @@ func (s *Store) heatmap(ctx context.Context, p *plan, gs *groupSet, i int) error
 		}
 		hb := "0"
 		if width > 0 {
-			hb = fmt.Sprintf("least(CAST(floor((%s - %s) / %s) AS BIGINT), %d)", cp.field.n(), arg(lo), arg(width), HeatmapBuckets-1)
+			raw := fmt.Sprintf("CAST(floor((%s - %s) / %s) AS BIGINT)", cp.field.n(), arg(lo), arg(width))
+			hb = fmt.Sprintf("CASE WHEN %[1]s < %[2]d THEN %[1]s ELSE %[2]d END", raw, HeatmapBuckets-1)
 		}
 		return fmt.Sprintf("%s SELECT GROUPING(bucket) = 1, bucket, hb, CAST(sum(w) AS DOUBLE)%s FROM (SELECT *, %s AS hb FROM ev WHERE %s) GROUP BY GROUPING SETS ((%s), (%s))",
 			p.ev, prefixed(cols), hb, cond, strings.Join(append([]string{"hb"}, cols...), ", "), strings.Join(append([]string{"bucket", "hb"}, cols...), ", "))
@@ -333,7 +336,8 @@ func compareFloat(a, b float64) int {
 }
 
 // concurrency fills calculation i with the weighted number of events in progress during each
-// bucket: an event counts in every bucket its duration overlaps.
+// bucket: an event counts in every bucket its duration overlaps. The store counts events by
+// first and last bucket; spreading them over the buckets between is done here.
 func (s *Store) concurrency(ctx context.Context, p *plan, gs *groupSet, i int) error {
 	cp := p.calcs[i]
 	q := p.c.q
@@ -344,13 +348,19 @@ func (s *Store) concurrency(ctx context.Context, p *plan, gs *groupSet, i int) e
 		if cp.filter != "" {
 			cond = cp.filter
 		}
-		return fmt.Sprintf("%s SELECT b, CAST(sum(w) AS DOUBLE)%s FROM (SELECT *, unnest(range(bucket, least((ts + dur - %s) // %s, %s) + 1)) AS b FROM ev WHERE %s) GROUP BY %s",
-			p.ev, prefixed(cols), arg(q.Start.UnixNano()), arg(q.Granularity.Nanoseconds()), arg(last), cond, strings.Join(append([]string{"b"}, cols...), ", "))
+		return fmt.Sprintf("%s SELECT bucket, lb, CAST(sum(w) AS DOUBLE)%s FROM (SELECT *, CASE WHEN (ts + dur - %[3]s) // %[4]s < %[5]s THEN (ts + dur - %[3]s) // %[4]s ELSE %[5]s END AS lb FROM ev WHERE %[6]s) GROUP BY %[7]s",
+			p.ev, prefixed(cols), arg(q.Start.UnixNano()), arg(q.Granularity.Nanoseconds()), arg(last), cond, strings.Join(append([]string{"bucket", "lb"}, cols...), ", "))
 	})
 	return s.scan(ctx, text, args, func(row []any) {
-		b, _ := row[0].(int64)
-		if cell := gs.cell(groupKey(row[2:]), b, true); cell != nil {
-			cell[i] = row[1]
+		first, _ := row[0].(int64)
+		lastB, _ := row[1].(int64)
+		w, _ := row[2].(float64)
+		key := groupKey(row[3:])
+		for b := first; b <= max(first, lastB); b++ {
+			if cell := gs.cell(key, b, true); cell != nil {
+				n, _ := cell[i].(float64)
+				cell[i] = n + w
+			}
 		}
 	})
 }
@@ -398,8 +408,46 @@ func prefixed(cols []string) string {
 	return ", " + strings.Join(cols, ", ")
 }
 
+// paramRef is a positional parameter in generated SQL. No other "$" followed by a digit
+// occurs in it: user text is never part of the SQL.
+var paramRef = regexp.MustCompile(`\$([0-9]+)`)
+
+// onlyUsed renumbers a statement's parameters to those it uses: statements built from a
+// plan share its arguments, not all of which each one needs, and DuckDB refuses arguments a
+// statement does not use.
+func onlyUsed(text string, args []any) (string, []any) {
+	renumber := map[string]string{}
+	var used []any
+	text = paramRef.ReplaceAllStringFunc(text, func(ref string) string {
+		if n, ok := renumber[ref]; ok {
+			return n
+		}
+		i, _ := strconv.Atoi(ref[1:])
+		used = append(used, bindable(args[i-1]))
+		renumber[ref] = "$" + strconv.Itoa(len(used))
+		return renumber[ref]
+	})
+	return text, used
+}
+
+// bindable makes a value something DuckDB binds: text must be valid UTF-8. Stored text is
+// (ingest replaces invalid bytes with U+FFFD), so the same replacement keeps matches exact.
+func bindable(v any) any {
+	if s, ok := v.(string); ok && !utf8.ValidString(s) {
+		return strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return v
+}
+
+// statementHook, when set (by benchmarks), sees every query statement before it runs.
+var statementHook func(text string, args []any)
+
 // scan runs a query and hands each row to fn as plain values.
 func (s *Store) scan(ctx context.Context, text string, args []any, fn func(row []any)) error {
+	text, args = onlyUsed(text, args)
+	if statementHook != nil {
+		statementHook(text, args)
+	}
 	rows, err := s.db.QueryContext(ctx, text, args...)
 	if err != nil {
 		return fmt.Errorf("query: %w", err)

@@ -193,7 +193,7 @@ func findTracesSQL(q store.TraceQuery, meta attrMeta) (string, []any) {
 		args  []any
 	)
 	arg := func(v any) string {
-		args = append(args, v)
+		args = append(args, bindable(v))
 		return fmt.Sprintf("$%d", len(args))
 	}
 	if !q.Start.IsZero() {

@@ -246,6 +246,7 @@ func (c *catalogue) newEntries(spans []telemetry.Span) *entries {
 		return id
 	}
 	seenOps := map[operationKey]bool{}
+	c.promote(spans)
 	for i := range spans {
 		sp := &spans[i]
 		if _, seen := e.resources[sp.Resource]; !seen {

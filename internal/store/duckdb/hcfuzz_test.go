@@ -1,0 +1,90 @@
+package duckdb
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"lookout/internal/query"
+	"lookout/internal/telemetry"
+)
+
+// FuzzQuery compiles queries with arbitrary field names and values, and every operator, and
+// runs them: each must either be refused as the user's mistake or run without a SQL error.
+func FuzzQuery(f *testing.F) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{MemoryLimit: "256MB", Threads: 1, Writers: 1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { s.Close() })
+	now := time.Now()
+	var spans []telemetry.Span
+	for i := range 100 { // enough for the first keys to get attribute columns
+		sp := telemetry.Span{
+			TraceID: telemetry.TraceIDFromParts(1, uint64(i/4+1)), SpanID: telemetry.SpanIDFromUint64(uint64(i + 1)),
+			Name: "op", StartUnixNano: now.Add(-time.Duration(i) * time.Second).UnixNano(),
+			Resource:   &telemetry.Resource{Attributes: telemetry.Attributes{{Key: "service.name", Value: telemetry.StringValue("svc")}, {Key: "zone", Value: telemetry.StringValue("z1")}}},
+			Attributes: telemetry.Attributes{{Key: "http.route", Value: telemetry.StringValue("/x")}, {Key: "n", Value: telemetry.IntValue(int64(i))}},
+			Events:     []telemetry.Event{{TimeUnixNano: now.Add(-time.Duration(i) * time.Second).UnixNano(), Name: "exception", Attributes: telemetry.Attributes{{Key: "exception.message", Value: telemetry.StringValue("boom")}}}},
+		}
+		if i%2 == 1 {
+			sp.ParentSpanID = telemetry.SpanIDFromUint64(uint64(i))
+		}
+		sp.EndUnixNano = sp.StartUnixNano + int64(i)*1e6
+		spans = append(spans, sp)
+	}
+	if err := s.WriteSpans(ctx, spans); err != nil {
+		f.Fatal(err)
+	}
+	ops := []string{"=", "!=", ">", ">=", "<", "<=", "starts-with", "does-not-start-with", "ends-with", "does-not-end-with",
+		"exists", "does-not-exist", "contains", "does-not-contain", "in", "not-in"}
+	calcs := []string{"COUNT", "COUNT_DISTINCT", "SUM", "AVG", "MIN", "MAX", "P50", "P999", "HEATMAP", "CONCURRENCY", "RATE_AVG", "RATE_SUM", "RATE_MAX"}
+	f.Add("http.route", "/x", uint8(0), uint8(0), 1.5, false)
+	f.Add("n", "3", uint8(2), uint8(6), 3.0, true)
+	f.Add("root.http.route", "'; DROP TABLE spans; --", uint8(14), uint8(3), 0.0, false)
+	f.Add("exception.message", "boom", uint8(0), uint8(8), -1e308, true)
+	f.Add("any.zone", "z1", uint8(6), uint8(9), 2.0, false)
+	f.Fuzz(func(t *testing.T, field, value string, op, calc uint8, num float64, numeric bool) {
+		var v any = value
+		if numeric {
+			v = num
+		}
+		fl := query.Filter{Column: field, Op: ops[int(op)%len(ops)], Value: v}
+		switch fl.Op {
+		case "exists", "does-not-exist":
+			fl.Value = nil
+		case "in", "not-in":
+			fl.Value = []any{v, "other"}
+		}
+		c := query.Calculation{Op: calcs[int(calc)%len(calcs)]}
+		if c.Op != "COUNT" && c.Op != "CONCURRENCY" {
+			c.Column = field
+		}
+		spec := query.Spec{Calculations: []query.Calculation{c, {Op: "COUNT", Filters: []query.Filter{{Column: "n", Op: ">", Value: 5.0}}}},
+			Filters: []query.Filter{fl}, Breakdowns: []string{field}, TimeRange: 600, Granularity: 60}
+		q, err := spec.Resolve(now)
+		var qe *query.Error
+		if err != nil {
+			if !errors.As(err, &qe) {
+				t.Fatalf("resolve: %T %v", err, err)
+			}
+			return
+		}
+		if _, err := s.RunQuery(ctx, q, nil); err != nil {
+			t.Fatalf("%+v: %v", spec, err)
+		}
+		if _, err := s.RunQuery(ctx, q, []string{value}); err != nil {
+			t.Fatalf("dataset %q: %v", value, err)
+		}
+		if _, err := s.Events(ctx, q, nil, 3); err != nil {
+			t.Fatalf("events: %v", err)
+		}
+		if p, _ := query.Relation(field); p == "" {
+			if _, err := s.BubbleUp(ctx, &query.Query{Spec: query.Spec{}, Start: q.Start, End: q.End, Granularity: q.Granularity, Limit: 10}, nil, query.Selection{Filters: []query.Filter{fl}}); err != nil {
+				t.Fatalf("bubbleup: %v", err)
+			}
+		}
+	})
+}
