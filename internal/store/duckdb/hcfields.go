@@ -181,9 +181,10 @@ func (j *attrJoins) sql() string {
 
 // spanSource reads fields from the spans table under an alias.
 type spanSource struct {
-	alias string
-	c     *compiler
-	attrs *attrJoins
+	alias      string
+	c          *compiler
+	attrs      *attrJoins
+	exceptions []string // CTEs of exception attributes to join
 }
 
 func (src *spanSource) expr(name string) fieldSQL {
@@ -203,10 +204,10 @@ func (src *spanSource) expr(name string) fieldSQL {
 	a := src.attrs.spanAttr(name)
 	if strings.HasPrefix(name, "exception.") {
 		// Honeycomb copies the first exception event's attributes onto its span.
-		events := fmt.Sprintf("CAST(json_extract(%s.extra, '$.ev') AS %s)", src.alias, eventStruct)
-		first := fmt.Sprintf("list_filter(list_filter(%s, lambda e: e.n = 'exception')[1].a, lambda x: x.k = %s)[1]", events, src.c.arg(name))
-		a.text = fmt.Sprintf("coalesce(%s, %s.v)", a.text, first)
-		a.kind = fmt.Sprintf("coalesce(%s, %s.t)", a.kind, first)
+		cte := src.c.exceptionCTE(name)
+		a.text = fmt.Sprintf("coalesce(%s, %s.v)", a.text, cte)
+		a.kind = fmt.Sprintf("coalesce(%s, %s.k)", a.kind, cte)
+		src.exceptions = append(src.exceptions, cte)
 	}
 	return a
 }
@@ -218,10 +219,12 @@ func (src *spanSource) selectList(fields []*evField, skipRelated bool) string {
 }
 
 func (src *spanSource) joins() string {
-	if src.attrs == nil {
-		return ""
+	var b strings.Builder
+	b.WriteString(src.attrs.sql())
+	for _, cte := range src.exceptions {
+		fmt.Fprintf(&b, " LEFT JOIN %[1]s ON %[1]s.trace_hi = %[2]s.trace_hi AND %[1]s.trace_lo = %[2]s.trace_lo AND %[1]s.span_id = %[2]s.span_id", cte, src.alias)
 	}
-	return src.attrs.sql()
+	return b.String()
 }
 
 func formList(fields []*evField, skipRelated bool, expr func(string) fieldSQL) string {
@@ -251,10 +254,9 @@ func formList(fields []*evField, skipRelated bool, expr func(string) fieldSQL) s
 	return b.String()
 }
 
-// annotationSource reads fields of span events ("span_event") or links ("link"): rows of a
-// subquery aliased s that has the parent span's columns and the event or link as struct e.
+// annotationSource reads fields of span events and links: rows of the annotations table
+// under alias s.
 type annotationSource struct {
-	kind  string
 	c     *compiler
 	attrs *attrJoins
 }
@@ -263,13 +265,9 @@ func (src *annotationSource) expr(name string) fieldSQL {
 	if src.attrs == nil {
 		src.attrs = &attrJoins{arg: src.c.arg, meta: src.c.meta, alias: "s"}
 	}
-	event := src.kind == "span_event"
 	switch name {
 	case "name":
-		if event {
-			return textField("s.e.n")
-		}
-		return textField("CAST(NULL AS VARCHAR)")
+		return textField("s.name")
 	case "service.name", "service_name":
 		return textField("s.service")
 	case "trace.trace_id":
@@ -279,49 +277,26 @@ func (src *annotationSource) expr(name string) fieldSQL {
 	case "parent_name":
 		return textField("s.parent_name")
 	case "meta.annotation_type":
-		return textField("'" + src.kind + "'")
+		return textField(fmt.Sprintf("CASE s.type WHEN %d THEN 'span_event' ELSE 'link' END", annotationEvent))
 	case "meta.signal_type":
 		return textField("'trace'")
 	case "error":
-		if event {
-			return fieldSQL{text: "CASE WHEN s.status_code = 2 THEN 'true' END", kind: kindBool}
-		}
+		return fieldSQL{text: fmt.Sprintf("CASE WHEN s.error AND s.type = %d THEN 'true' END", annotationEvent), kind: kindBool}
 	case "meta.time_since_span_start_ms":
-		if event {
-			return numField("(s.e.t - s.span_start) / 1e6", kindDouble)
-		}
+		return numField(fmt.Sprintf("CASE WHEN s.type = %d THEN CAST(s.time_ns - s.span_start AS DOUBLE) / 1e6 END", annotationEvent), kindDouble)
 	case "trace.link.trace_id":
-		if !event {
-			return textField("s.e.tr")
-		}
+		return textField("s.link_trace")
 	case "trace.link.span_id":
-		if !event {
-			return textField("s.e.sp")
-		}
+		return textField("s.link_span")
 	}
 	if spanOnlyFields[name] {
 		return fieldSQL{text: "CAST(NULL AS VARCHAR)", num: "CAST(NULL AS DOUBLE)", kind: "CAST(NULL AS UTINYINT)"}
 	}
-	own := fmt.Sprintf("list_filter(s.e.a, lambda x: x.k = %s)[1]", src.c.arg(name))
-	texts, kinds := []string{own + ".v"}, []string{own + ".t"}
+	p := src.c.arg(name)
+	texts := []string{fmt.Sprintf("s.attr_values[list_position(s.attr_keys, %s)]", p)}
+	kinds := []string{fmt.Sprintf("s.attr_kinds[list_position(s.attr_keys, %s)]", p)}
 	if rt, rk, ok := src.attrs.resource(name); ok {
 		texts, kinds = append(texts, rt), append(kinds, rk)
 	}
 	return fieldSQL{text: coalesceOr(texts, "VARCHAR"), kind: coalesceOr(kinds, "UTINYINT")}
-}
-
-const (
-	eventStruct = "STRUCT(t BIGINT, n VARCHAR, a STRUCT(k VARCHAR, t UTINYINT, v VARCHAR)[])[]"
-	linkStruct  = "STRUCT(tr VARCHAR, sp VARCHAR, a STRUCT(k VARCHAR, t UTINYINT, v VARCHAR)[])[]"
-)
-
-// from returns the subquery that unnests the annotations of spans matching where.
-func (src *annotationSource) from(where string) string {
-	path, typ := "$.ev", eventStruct
-	if src.kind == "link" {
-		path, typ = "$.ln", linkStruct
-	}
-	return fmt.Sprintf("(SELECT s.trace_hi, s.trace_lo, s.span_id, s.start_ns AS span_start, s.name AS parent_name, s.service,"+
-		" s.status_code, s.sample_rate, s.resource_id, unnest(CAST(json_extract(s.extra, '%s') AS %s)) AS e"+
-		" FROM spans s WHERE s.extra IS NOT NULL AND %s) s", path, typ, where)
 }

@@ -39,13 +39,33 @@ type compiler struct {
 	args     []any
 	fields   map[string]*evField
 	order    []*evField
-	ctes     []string // relational CTEs, in order
+	ctes     []string // relational and exception CTEs, in order
+	excCTEs  map[string]string
 	relConds []string // ev columns holding relational filter results
-	nextRel  int
+	names    *int     // CTEs named so far, shared with the compilers of related spans
+}
+
+// name returns a new CTE name.
+func (c *compiler) name(prefix string) string {
+	*c.names++
+	return fmt.Sprintf("%s%d", prefix, *c.names)
+}
+
+// related returns a compiler for a related span's fields, sharing this one's arguments and
+// CTE names; adopt takes back its arguments and CTEs.
+func (c *compiler) related() *compiler {
+	inner := newCompiler(c.q, c.datasets, c.meta)
+	inner.args, inner.names = c.args, c.names
+	return inner
+}
+
+func (c *compiler) adopt(inner *compiler) {
+	c.args = inner.args
+	c.ctes = append(c.ctes, inner.ctes...)
 }
 
 func newCompiler(q *query.Query, datasets []string, meta *attrMeta) *compiler {
-	return &compiler{q: q, meta: meta, datasets: datasets, fields: map[string]*evField{}}
+	return &compiler{q: q, meta: meta, datasets: datasets, fields: map[string]*evField{}, names: new(int)}
 }
 
 func (c *compiler) arg(v any) string {
@@ -207,8 +227,7 @@ func combine(conds []string, or bool) string {
 // any of its spans) into a CTE of the traces that have one; the ev row gets a boolean column.
 func (c *compiler) relationalCondition(fl query.Filter) string {
 	prefix, name := query.Relation(fl.Column)
-	inner := newCompiler(c.q, c.datasets, c.meta)
-	inner.args = c.args
+	inner := c.related()
 	fl.Column = name
 	cond := inner.condition(fl)
 	src := &spanSource{alias: "r", c: inner}
@@ -220,11 +239,10 @@ func (c *compiler) relationalCondition(fl query.Filter) string {
 	if prefix == query.RootPrefix {
 		where = append(where, "r.parent_id = 0")
 	}
-	cte := fmt.Sprintf("rel%d", c.nextRel)
-	c.nextRel++
+	cte := c.name("rel")
 	body := fmt.Sprintf("SELECT DISTINCT trace_hi, trace_lo FROM (SELECT r.trace_hi, r.trace_lo%s FROM spans r%s WHERE %s) WHERE %s",
 		sel, src.joins(), strings.Join(where, " AND "), cond)
-	c.args = inner.args
+	c.adopt(inner)
 	c.ctes = append(c.ctes, cte+" AS ("+body+")")
 	c.relConds = append(c.relConds, cte)
 	return cte + "_hit"
@@ -237,8 +255,7 @@ func (c *compiler) relationalBreakdown(field string) *evField {
 		return f
 	}
 	prefix, name := query.Relation(field)
-	inner := newCompiler(c.q, c.datasets, c.meta)
-	inner.args = c.args
+	inner := c.related()
 	rf := inner.field(name, true, false, true)
 	src := &spanSource{alias: "r", c: inner}
 	sel := src.selectList(inner.order, false)
@@ -249,15 +266,33 @@ func (c *compiler) relationalBreakdown(field string) *evField {
 	if prefix == query.RootPrefix {
 		where = append(where, "r.parent_id = 0")
 	}
-	cte := fmt.Sprintf("rel%d", c.nextRel)
-	c.nextRel++
+	cte := c.name("rel")
 	body := fmt.Sprintf("SELECT trace_hi, trace_lo, min(%s) AS v, min(%s) AS k FROM (SELECT r.trace_hi, r.trace_lo%s FROM spans r%s WHERE %s) GROUP BY trace_hi, trace_lo",
 		rf.t(), rf.k(), sel, src.joins(), strings.Join(where, " AND "))
-	c.args = inner.args
+	c.adopt(inner)
 	c.ctes = append(c.ctes, cte+" AS ("+body+")")
 	f := c.field(field, true, false, true)
 	f.relatedCTE = cte
 	return f
+}
+
+// exceptionCTE returns a CTE with, per span of the query's range, the given attribute of its
+// first exception event.
+func (c *compiler) exceptionCTE(field string) string {
+	if cte, ok := c.excCTEs[field]; ok {
+		return cte
+	}
+	if c.excCTEs == nil {
+		c.excCTEs = map[string]string{}
+	}
+	cte := c.name("exc")
+	c.excCTEs[field] = cte
+	k := c.arg(field)
+	c.ctes = append(c.ctes, fmt.Sprintf(
+		"%s AS (SELECT trace_hi, trace_lo, span_id, arg_min(attr_values[list_position(attr_keys, %[2]s)], time_ns) AS v, arg_min(attr_kinds[list_position(attr_keys, %[2]s)], time_ns) AS k"+
+			" FROM annotations WHERE type = %[3]d AND name = 'exception' AND list_contains(attr_keys, %[2]s) AND span_start >= %[4]s AND span_start < %[5]s GROUP BY ALL)",
+		cte, k, annotationEvent, c.arg(c.q.Start.UnixNano()), c.arg(c.q.End.UnixNano())))
+	return cte
 }
 
 // relatedJoins joins an event branch (alias s, whose trace columns are named) to the
@@ -339,14 +374,14 @@ func (c *compiler) with() string {
 
 // spanEV returns the CTE "ev" of the query's spans alone, with extra columns.
 func (c *compiler) spanEV(where, extra string) string {
-	return fmt.Sprintf("%sev AS (SELECT * FROM (%s) WHERE %s)", c.with(), c.spanBranch(extra), where)
+	branch := c.spanBranch(extra) // first: it may add CTEs
+	return fmt.Sprintf("%sev AS (SELECT * FROM (%s) WHERE %s)", c.with(), branch, where)
 }
 
 // evSQL returns the CTE "ev" of events, with the columns ts, w (sample rate), trace_hi,
 // trace_lo, dur (when withDur), the registered fields' forms and bucket, filtered by where.
 // Fields must all be registered before.
 func (c *compiler) evSQL(where string, annotations, withDur bool) string {
-	q := c.q
 	dur := ""
 	if withDur {
 		dur = ", s.duration_ns AS dur"
@@ -354,22 +389,16 @@ func (c *compiler) evSQL(where string, annotations, withDur bool) string {
 	branches := []string{c.spanBranch(dur)}
 	if annotations {
 		relJoins, relSel := c.relatedJoins()
-		for _, kind := range []string{"span_event", "link"} {
-			src := &annotationSource{kind: kind, c: c}
-			ts := "s.span_start"
-			if kind == "span_event" {
-				ts = "s.e.t"
-			}
-			d := ""
-			if withDur {
-				d = ", 0 AS dur"
-			}
-			sel := formList(c.order, true, src.expr)
-			from := src.from(c.scope())
-			branches = append(branches, fmt.Sprintf("SELECT %s AS ts, %s AS w, s.trace_hi, s.trace_lo%s%s%s FROM %s%s%s WHERE %s >= %s AND %s < %s",
-				ts, c.weight(), d, sel, relSel, from, src.attrs.sql(), relJoins, ts, c.arg(q.Start.UnixNano()), ts, c.arg(q.End.UnixNano())))
+		src := &annotationSource{c: c}
+		d := ""
+		if withDur {
+			d = ", 0 AS dur"
 		}
+		sel := formList(c.order, true, src.expr)
+		scope := strings.ReplaceAll(c.scope(), "s.start_ns", "s.time_ns")
+		branches = append(branches, fmt.Sprintf("SELECT s.time_ns AS ts, %s AS w, s.trace_hi, s.trace_lo%s%s%s FROM annotations s%s%s WHERE %s",
+			c.weight(), d, sel, relSel, src.attrs.sql(), relJoins, scope))
 	}
 	return fmt.Sprintf("%sev AS (SELECT *, (ts - %s) // %s AS bucket FROM (%s) WHERE %s)",
-		c.with(), c.arg(q.Start.UnixNano()), c.arg(q.Granularity.Nanoseconds()), strings.Join(branches, " UNION ALL "), where)
+		c.with(), c.arg(c.q.Start.UnixNano()), c.arg(c.q.Granularity.Nanoseconds()), strings.Join(branches, " UNION ALL "), where)
 }

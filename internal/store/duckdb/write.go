@@ -375,6 +375,7 @@ func (w *writer) write(ctx context.Context, p part, e *entries) (err error) {
 			lo, hi = min(lo, spans[i].StartUnixNano), max(hi, spans[i].StartUnixNano)
 		}
 	}
+	notes := annotationRows(spans, e.resources)
 	err = raw(func(conn driver.Conn) error {
 		var doc []byte
 		err := appendRows(conn, "temp", "staging_rows", len(spans), func(app *duckdbdriver.Appender, i int) error {
@@ -382,6 +383,11 @@ func (w *writer) write(ctx context.Context, p part, e *entries) (err error) {
 			return app.AppendRow(string(doc))
 		})
 		if err != nil {
+			return err
+		}
+		if err := appendRows(conn, "temp", "staging_annotations", len(notes), func(app *duckdbdriver.Appender, i int) error {
+			return app.AppendRow(notes[i]...)
+		}); err != nil {
 			return err
 		}
 		return appendRows(conn, "", "trace_index", len(ranges), func(app *duckdbdriver.Appender, i int) error {
@@ -398,10 +404,53 @@ func (w *writer) write(ctx context.Context, p part, e *entries) (err error) {
 	if _, err := w.conn.ExecContext(ctx, "DELETE FROM staging_rows"); err != nil {
 		return err
 	}
+	if len(notes) > 0 {
+		if _, err := w.conn.ExecContext(ctx, sqlFile("insert_annotations")[0], lo, hi); err != nil {
+			return fmt.Errorf("insert span events and links: %w", err)
+		}
+		if _, err := w.conn.ExecContext(ctx, "DELETE FROM staging_annotations"); err != nil {
+			return err
+		}
+	}
 	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// Annotation types, as the annotations table numbers them.
+const (
+	annotationEvent = 1
+	annotationLink  = 2
+)
+
+// annotationRows returns the annotations table's rows for the span events and links of a
+// batch, in its column order.
+func annotationRows(spans []telemetry.Span, resources map[*telemetry.Resource]int64) [][]driver.Value {
+	var rows [][]driver.Value
+	for i := range spans {
+		sp := &spans[i]
+		if len(sp.Events) == 0 && len(sp.Links) == 0 {
+			continue
+		}
+		row := func(typ uint8, t int64, name any, linkTrace, linkSpan any, attrs telemetry.Attributes) []driver.Value {
+			a := encodeAttrs(attrs)
+			var dataset any
+			if sp.Ingest.Dataset != "" {
+				dataset = sp.Ingest.Dataset
+			}
+			return []driver.Value{int64(sp.TraceID.High()), int64(sp.TraceID.Low()), int64(sp.SpanID.Uint64()), sp.StartUnixNano, t, typ,
+				name, sp.Name, sp.Service(), sp.Status.Code == telemetry.StatusError, sp.SampleRate, resources[sp.Resource], dataset,
+				linkTrace, linkSpan, a.keys, a.kinds, a.values}
+		}
+		for _, ev := range sp.Events {
+			rows = append(rows, row(annotationEvent, ev.TimeUnixNano, ev.Name, nil, nil, ev.Attributes))
+		}
+		for _, l := range sp.Links {
+			rows = append(rows, row(annotationLink, sp.StartUnixNano, nil, l.TraceID.String(), l.SpanID.String(), l.Attributes))
+		}
+	}
+	return rows
 }
 
 // appendTraceIDs fills the batch_traces temporary table with the batch's trace ids.

@@ -73,3 +73,26 @@ CREATE TABLE IF NOT EXISTS operations (
     name    VARCHAR  NOT NULL,
     kind    UTINYINT NOT NULL
 );
+
+-- Span events and links as Honeycomb events of their own (meta.annotation_type "span_event"
+-- or "link"), written with their span, so queries read them without unpacking "extra".
+CREATE TABLE IF NOT EXISTS annotations (
+    trace_hi    BIGINT   NOT NULL,
+    trace_lo    BIGINT   NOT NULL,
+    span_id     BIGINT   NOT NULL,  -- the span they belong to
+    span_start  BIGINT   NOT NULL,
+    time_ns     BIGINT   NOT NULL,  -- the event's time; a link's is its span's start
+    type        UTINYINT NOT NULL,  -- 1 span event, 2 link
+    name        VARCHAR,            -- the event's name
+    parent_name VARCHAR  NOT NULL,
+    service     VARCHAR  NOT NULL,
+    error       BOOLEAN  NOT NULL,  -- the span has error status
+    sample_rate UINTEGER NOT NULL,
+    resource_id BIGINT   NOT NULL,
+    dataset     VARCHAR,
+    link_trace  VARCHAR,
+    link_span   VARCHAR,
+    attr_keys   VARCHAR[]  NOT NULL,
+    attr_kinds  UTINYINT[] NOT NULL,
+    attr_values VARCHAR[]  NOT NULL
+);
