@@ -2,11 +2,14 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +90,32 @@ func TestBrowser(t *testing.T) {
 		attribute.String(`<img src=x onerror=alert(2)>`, "key with markup")))
 	xss.End(end(3010))
 
+	// For the query page: 400 requests to shop-api over the last 40 minutes; the slow ones
+	// (800 ms and more) are all failed checkouts, which BubbleUp must find.
+	api := sdktrace.NewTracerProvider(
+		sdktrace.WithBatcher(exp, sdktrace.WithMaxExportBatchSize(2000), sdktrace.WithMaxQueueSize(20000)),
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "shop-api"))))
+	defer api.Shutdown(ctx)
+	apiTracer := api.Tracer("e2e")
+	routes := []string{"/api/cart", "/api/products", "/api/users/{id}"}
+	for i := range 400 {
+		t0 := time.Now().Add(-40 * time.Minute).Add(time.Duration(i) * 6 * time.Second)
+		route, ms := routes[i%3], 5+(i*37)%95
+		if i%10 == 0 {
+			route, ms = "/api/checkout", 800+(i*13)%200
+		}
+		_, sp := apiTracer.Start(ctx, "GET "+route, trace.WithSpanKind(trace.SpanKindServer), trace.WithTimestamp(t0),
+			trace.WithAttributes(attribute.String("http.route", route), attribute.Int("http.status_code", 200)))
+		if i%10 == 0 {
+			sp.SetStatus(codes.Error, "payment provider timed out")
+			sp.SetAttributes(attribute.Int("http.status_code", 504))
+		}
+		sp.End(trace.WithTimestamp(t0.Add(time.Duration(ms) * time.Millisecond)))
+	}
+	if err := api.ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+
 	if err := tp.ForceFlush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +126,21 @@ func TestBrowser(t *testing.T) {
 	waitForTrace(t, srv, root.SpanContext().TraceID().String(), 6)
 	waitForTrace(t, srv, big.SpanContext().TraceID().String(), 10001)
 	waitForTrace(t, srv, xss.SpanContext().TraceID().String(), 1)
+	waitFor(t, func() bool {
+		resp, err := http.Post("http://"+srv.Addrs().UI+"/api/v1/query", "application/json",
+			strings.NewReader(`{"dataset":"shop-api","query":{"time_range":3600}}`))
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Data struct {
+				Results []struct{ Data map[string]any }
+			}
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		return len(body.Data.Results) == 1 && body.Data.Results[0].Data["COUNT"] == float64(400)
+	})
 
 	shots := os.Getenv("LOOKOUT_SCREENSHOT_DIR")
 	if shots == "" {
@@ -113,6 +157,7 @@ func TestBrowser(t *testing.T) {
 		"LOOKOUT_BIG_TRACE_ID="+big.SpanContext().TraceID().String(),
 		"LOOKOUT_BIG_TRACE_SPANS=10001",
 		"LOOKOUT_XSS_TRACE_ID="+xss.SpanContext().TraceID().String(),
+		"LOOKOUT_QUERY_DATASET=shop-api",
 	)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser test output:\n%s", out)

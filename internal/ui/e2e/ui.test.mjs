@@ -17,6 +17,9 @@
 //   LOOKOUT_BIG_TRACE_SPANS   its number of spans
 //   LOOKOUT_XSS_TRACE_ID      a trace with a span attribute whose value contains
 //                             <img src=x onerror=alert(1)>
+//   LOOKOUT_QUERY_DATASET     a dataset of 400 spans over the last 40 minutes: routes
+//                             /api/cart, /api/products, /api/users/{id} (5-100 ms) and
+//                             every tenth /api/checkout, slow (800-1000 ms) and failed
 //   CHROMIUM_PATH             optional; default /usr/bin/chromium
 //
 // A test whose variables are missing is skipped, not failed. Every test also
@@ -26,7 +29,7 @@
 // Run:  cd internal/ui/e2e && npm ci && LOOKOUT_UI_URL=http://127.0.0.1:8080 ... node --test
 //
 // Screenshots: search.png, trace.png, trace-collapsed.png, span-detail.png,
-// big-trace.png.
+// big-trace.png, query.png, heatmap-bubbleup.png, query-events.png.
 
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -323,4 +326,98 @@ test('an unknown trace shows the API error in the banner', { skip: skipUnless(),
   await page.waitForSelector('#banner:not([hidden])', { timeout: 15_000 });
   assert.match(await page.textContent('#banner-text'), /00000000000000000000000000e2e404/);
   assert.ok(await page.$('.empty.is-error'));
+});
+
+const DATASET = env.LOOKOUT_QUERY_DATASET || '';
+
+test('the query builder runs P99 by route and shares it by URL', { skip: skipUnless('LOOKOUT_QUERY_DATASET'), timeout: 90_000 }, async () => {
+  await page.goto(`${BASE}/query`);
+  await page.waitForFunction((d) => [...document.querySelectorAll('.qbuilder select option')].some((o) => o.value === d), DATASET, { timeout: 15_000 });
+  await page.selectOption('.qbuilder select[aria-label="Dataset"]', DATASET);
+  // Replace the default calculations with typed clauses, as a user does.
+  while (await page.$('[data-clause="visualize"] .qchip-x')) await page.click('[data-clause="visualize"] .qchip-x');
+  await page.fill('[data-clause="visualize"] input', 'P99(duration_ms)');
+  await page.press('[data-clause="visualize"] input', 'Enter');
+  await page.fill('[data-clause="visualize"] input', 'COUNT');
+  await page.press('[data-clause="visualize"] input', 'Enter');
+  await page.fill('[data-clause="group-by"] input', 'http.route');
+  await page.press('[data-clause="group-by"] input', 'Enter');
+  await page.fill('[data-clause="order-by"] input', 'COUNT desc');
+  await page.click('#run-query');
+  await page.waitForSelector('.qtable tbody tr', { timeout: 20_000 });
+  await page.waitForSelector('.qchart[data-calc="P99(duration_ms)"] canvas');
+  const rows = await page.$$eval('.qtable tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+  assert.equal(rows.length, 4, `one row per route: ${JSON.stringify(rows)}`);
+  const byRoute = Object.fromEntries(rows.map((r) => [r[0], { p99: Number(r[1].replace(/,/g, '')), count: Number(r[2].replace(/,/g, '')) }]));
+  // 40 checkouts of 800-1000 ms, 120 of each other route, under 100 ms.
+  assert.equal(byRoute['/api/checkout'].count, 40);
+  assert.ok(byRoute['/api/checkout'].p99 >= 800 && byRoute['/api/checkout'].p99 <= 1000, JSON.stringify(byRoute));
+  assert.ok(byRoute['/api/cart'].p99 < 100);
+  assert.equal(rows[rows.length - 1][0], '/api/checkout', 'ordered by COUNT descending');
+  const q = JSON.parse(new URL(page.url()).searchParams.get('q'));
+  assert.deepEqual(q.breakdowns, ['http.route']);
+  await page.waitForTimeout(300);
+  await shot('query.png');
+
+  // The URL alone runs the same query; the query is in the recent list.
+  await page.reload();
+  await page.waitForSelector('.qtable tbody tr', { timeout: 20_000 });
+  assert.equal(await page.$$eval('.qtable tbody tr', (trs) => trs.length), 4);
+  assert.ok((await page.textContent('.qside')).includes('P99(duration_ms), COUNT by http.route'));
+
+  // Saved queries are kept on the server.
+  await page.fill('.save-name', 'p99 by route');
+  await page.click('#save-query');
+  await page.waitForSelector('.qside a:text("p99 by route")', { timeout: 10_000 });
+
+  // A bad clause is refused with the reason.
+  await page.fill('[data-clause="where"] input', 'duration_ms >');
+  await page.press('[data-clause="where"] input', 'Enter');
+  await page.waitForSelector('#banner:not([hidden])');
+  assert.match(await page.textContent('#banner-text'), /needs a value/);
+  await page.click('#banner-close');
+});
+
+test('dragging over the heatmap opens BubbleUp, which finds what the slow requests share', { skip: skipUnless('LOOKOUT_QUERY_DATASET'), timeout: 90_000 }, async () => {
+  const query = { calculations: [{ op: 'HEATMAP', column: 'duration_ms' }, { op: 'COUNT' }], time_range: 3600 };
+  await page.goto(`${BASE}/query?dataset=${encodeURIComponent(DATASET)}&q=${encodeURIComponent(JSON.stringify(query))}`);
+  await page.waitForSelector('.qchart[data-calc="HEATMAP(duration_ms)"][data-cells] canvas', { timeout: 20_000 });
+  // Drag a box over the whole time range and the upper half of the value axis.
+  const box = await page.evaluate(() => {
+    const el = document.querySelector('.qchart[data-calc="HEATMAP(duration_ms)"]');
+    const chart = window.echarts.getInstanceByDom(el);
+    const r = el.getBoundingClientRect();
+    const ys = chart.getOption().yAxis[0].data;
+    const xs = chart.getOption().xAxis[0].data;
+    const [x0, y0] = chart.convertToPixel({ seriesIndex: 0 }, [0, ys.length - 1]);
+    const [x1, y1] = chart.convertToPixel({ seriesIndex: 0 }, [xs.length - 1, Math.floor(ys.length / 2)]);
+    return { x0: r.left + x0, y0: r.top + y0, x1: r.left + x1, y1: r.top + y1 };
+  });
+  await page.mouse.move(box.x0, box.y0);
+  await page.mouse.down();
+  await page.mouse.move((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2, { steps: 5 });
+  await page.mouse.move(box.x1, box.y1, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForSelector('.bu-card', { timeout: 20_000 });
+  const head = await page.textContent('.bu-head');
+  assert.match(head, /Selection.*40 events/, head);
+  const fields = await page.$$eval('.bu-card', (cs) => cs.map((c) => c.dataset.field));
+  const top = fields.slice(0, 5);
+  assert.ok(top.includes('http.route') && top.includes('error'), `top fields ${top}`);
+  await page.waitForTimeout(300);
+  await shot('heatmap-bubbleup.png');
+});
+
+test('a result row leads to its events and their traces', { skip: skipUnless('LOOKOUT_QUERY_DATASET'), timeout: 90_000 }, async () => {
+  const query = { calculations: [{ op: 'COUNT' }], breakdowns: ['http.route'], filters: [{ column: 'error', op: '=', value: true }], time_range: 3600 };
+  await page.goto(`${BASE}/query?dataset=${encodeURIComponent(DATASET)}&q=${encodeURIComponent(JSON.stringify(query))}`);
+  await page.waitForSelector('.qtable tbody tr', { timeout: 20_000 });
+  await page.click('.qtable tbody tr >> text=events');
+  await page.waitForSelector('.qtable.events tbody tr', { timeout: 20_000 });
+  const events = await page.$$eval('.qtable.events tbody tr', (trs) => trs.map((tr) => tr.children[2].textContent));
+  assert.equal(events.length, 40);
+  assert.ok(events.every((n) => n === 'GET /api/checkout'), events.join());
+  await shot('query-events.png');
+  await page.click('.qtable.events tbody tr a.mono');
+  await page.waitForSelector('.wf[data-ready="true"]', { timeout: 30_000 });
 });

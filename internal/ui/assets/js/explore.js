@@ -143,7 +143,7 @@ export class ExplorePage {
       h('div', { class: 'qrow qactions' },
         h('button', { type: 'submit', class: 'btn btn-primary', id: 'run-query' }, 'Run query'),
         this.status, h('span', { class: 'grow' }),
-        this.saveName, h('button', { type: 'button', class: 'btn', onClick: () => this.save() }, 'Save')),
+        this.saveName, h('button', { type: 'button', class: 'btn', id: 'save-query', onClick: () => this.save() }, 'Save')),
       this.columnList, this.calcList, this.filterList);
 
     this.tabs = {};
@@ -401,23 +401,57 @@ export class ExplorePage {
       tooltip: { confine: true, transitionDuration: 0, formatter: (p) => h('div', { class: 'tt' },
         h('div', null, new Date(xs[p.value[0]]).toLocaleTimeString()),
         h('div', null, `${fmtNumber(ys[p.value[1]])} – ${fmtNumber(ys[p.value[1]] + width)}: `, h('b', null, fmtNumber(p.value[2])))) },
-      xAxis: { type: 'category', data: xs, axisLabel: { fontSize: 11, formatter: (v) => new Date(Number(v)).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) }, splitArea: { show: false } },
-      yAxis: { type: 'category', data: ys, axisLabel: { fontSize: 11, formatter: (v) => fmtNumber(Number(v)) } },
+      xAxis: { type: 'category', data: xs, axisLabel: { fontSize: 11, interval: Math.max(0, Math.ceil(nx / 10) - 1), formatter: (v) => new Date(Number(v)).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) }, splitArea: { show: false } },
+      yAxis: { type: 'category', data: ys, axisLabel: { fontSize: 11, interval: Math.max(0, Math.ceil(ny / 6) - 1), formatter: (v) => fmtNumber(Number(v)) } },
       visualMap: { show: false, min: 0, max: max || 1, inRange: { color: ['#e8f0fe', '#93c5fd', '#3b82f6', '#1e3a8a'] } },
-      brush: { xAxisIndex: 0, yAxisIndex: 0, brushType: 'rect', brushMode: 'single', throttleType: 'debounce', throttleDelay: 200, brushStyle: { color: 'rgba(245,158,11,0.25)', borderColor: SEL_COLOR } },
-      toolbox: { show: false },
       series: [{ type: 'heatmap', data, progressive: 0 }],
     });
-    chart.dispatchAction({ type: 'takeGlobalCursor', key: 'brush', brushOption: { brushType: 'rect', brushMode: 'single' } });
-    chart.on('brushEnd', (e) => {
-      const area = e.areas && e.areas[0];
-      if (!area || !area.coordRange) return;
-      const [[x0, x1], [y0, y1]] = area.coordRange;
+    this.brush(chart, box, (x0, x1, y0, y1) => {
+      const upper = y1 === ny - 1 ? hi : ys[y1] + width; // the top band ends at the largest value exactly
       const selection = {
-        start: xs[Math.max(0, x0)], end: xs[Math.min(nx - 1, x1)] + step,
-        filters: [{ column, op: '>=', value: ys[Math.max(0, y0)] }, { column, op: '<=', value: ys[Math.min(ny - 1, y1)] + width }],
+        start: xs[x0], end: xs[x1] + step,
+        filters: [{ column, op: '>=', value: ys[y0] }, { column, op: '<=', value: upper }],
       };
-      this.bubbleUp(selection, `${column} ${fmtNumber(selection.filters[0].value)} – ${fmtNumber(selection.filters[1].value)}, ${new Date(selection.start).toLocaleTimeString()} – ${new Date(selection.end).toLocaleTimeString()}`);
+      this.bubbleUp(selection, `${column} ${fmtNumber(ys[y0])} – ${fmtNumber(upper)}, ${new Date(selection.start).toLocaleTimeString()} – ${new Date(selection.end).toLocaleTimeString()}`);
+    }, nx, ny);
+  }
+
+  /** brush lets the user drag a box over a heatmap; onSelect gets the cells it covers. */
+  brush(chart, box, onSelect, nx, ny) {
+    const rect = h('div', { class: 'brush-box', hidden: true });
+    box.appendChild(rect);
+    const local = (e) => {
+      const r = box.getBoundingClientRect();
+      return [e.clientX - r.left, e.clientY - r.top];
+    };
+    let from = null;
+    const draw = (to) => {
+      const [x0, x1] = [Math.min(from[0], to[0]), Math.max(from[0], to[0])];
+      const [y0, y1] = [Math.min(from[1], to[1]), Math.max(from[1], to[1])];
+      Object.assign(rect.style, { left: `${x0}px`, top: `${y0}px`, width: `${x1 - x0}px`, height: `${y1 - y0}px` });
+      rect.hidden = false;
+    };
+    const move = (e) => draw(local(e));
+    const up = (e) => {
+      document.removeEventListener('mousemove', move);
+      document.removeEventListener('mouseup', up);
+      const to = local(e);
+      if (Math.abs(to[0] - from[0]) < 4 && Math.abs(to[1] - from[1]) < 4) {
+        rect.hidden = true;
+        return;
+      }
+      const clamp = (v, n) => Math.max(0, Math.min(n - 1, Math.round(v)));
+      const a = chart.convertFromPixel({ seriesIndex: 0 }, from);
+      const b = chart.convertFromPixel({ seriesIndex: 0 }, to);
+      onSelect(clamp(Math.min(a[0], b[0]), nx), clamp(Math.max(a[0], b[0]), nx), clamp(Math.min(a[1], b[1]), ny), clamp(Math.max(a[1], b[1]), ny));
+    };
+    box.addEventListener('mousedown', (e) => {
+      const p = local(e);
+      if (e.button !== 0) return;
+      e.preventDefault();
+      from = p;
+      document.addEventListener('mousemove', move);
+      document.addEventListener('mouseup', up);
     });
   }
 
