@@ -12,7 +12,8 @@ import (
 // Attribute columns. Honeycomb-style queries filter and group by any attribute; reading one
 // key out of every span's list of values costs as much as reading all of them. So the keys
 // that many spans have get a column each, c0 to c47, given out in the order keys reach
-// promoteAfter spans (counting each batch before writing it). A key set records, per key, whether its value is in a column (which)
+// promoteAfter spans (counting each batch before writing it). A column is added to the table
+// when its key is promoted, not before: every column, even an empty one, costs each insert. A key set records, per key, whether its value is in a column (which)
 // or in the list, so spans written before a key got its column stay readable, and queries
 // read a key from its column, from the list only where some key set keeps it there, and from
 // resources only where some resource has it.
@@ -22,50 +23,75 @@ const (
 	promoteAfter    = 64
 )
 
-// attrColumnNames is "c0, c1, ..., c47".
-var attrColumnNames = func() string {
-	names := make([]string, attrColumnCount)
-	for i := range names {
-		names[i] = fmt.Sprintf("c%d", i)
+// attrColumnList is ", c0, c1, ..." for the first n attribute columns.
+func attrColumnList(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, ", c%d", i)
 	}
-	return strings.Join(names, ", ")
-}()
-
-// expandSQL fills the attribute column markers of the embedded SQL: {{ATTR_COLUMNS}} (the
-// column list), {{ATTR_JSON_TYPES}} (their json_transform types) and {{ATTR_JSON_SELECT}}
-// (the staged document's fields, as columns).
-func expandSQL(text string) string {
-	if !strings.Contains(text, "{{") {
-		return text
-	}
-	var types, sel []string
-	for i := range attrColumnCount {
-		types = append(types, fmt.Sprintf(`"c%d": "VARCHAR"`, i))
-		sel = append(sel, fmt.Sprintf("j.c%d AS c%d", i, i))
-	}
-	return strings.NewReplacer(
-		"{{ATTR_COLUMNS}}", attrColumnNames,
-		"{{ATTR_JSON_TYPES}}", strings.Join(types, ", "),
-		"{{ATTR_JSON_SELECT}}", strings.Join(sel, ",\n        "),
-	).Replace(text)
+	return b.String()
 }
 
-// migrateAttrColumns adds attribute columns to a database made before they existed; its key
-// sets keep every value in the list.
-func migrateAttrColumns(ctx context.Context, db *sql.DB) error {
-	stmts := []string{
+// insertSpans holds the insert statement (sql/insert_spans.sql) for each number of
+// attribute columns in use, its {{ATTR_JSON_TYPES}} and {{ATTR_JSON_SELECT}} markers filled
+// with the staged document's fields c0, c1, ... as columns.
+var insertSpans = func() (stmts [attrColumnCount + 1]string) {
+	b, err := sqlFiles.ReadFile("sql/insert_spans.sql")
+	if err != nil {
+		panic(err)
+	}
+	for n := range stmts {
+		var types, sel strings.Builder
+		for i := range n {
+			fmt.Fprintf(&types, `, "c%d": "VARCHAR"`, i)
+			fmt.Fprintf(&sel, ",\n        j.c%d AS c%d", i, i)
+		}
+		stmts[n] = strings.NewReplacer("{{ATTR_JSON_TYPES}}", types.String(), "{{ATTR_JSON_SELECT}}", sel.String()).Replace(string(b))
+	}
+	return stmts
+}()
+
+// withAttrColumns fills the {{ATTR_COLUMNS}} marker of a statement with the first n
+// attribute columns.
+func withAttrColumns(text string, n int) string {
+	return strings.ReplaceAll(text, "{{ATTR_COLUMNS}}", attrColumnList(n))
+}
+
+// migrateAttrColumns adds the key sets' layout to a database made before attribute columns
+// existed (every value stays in the list) and reports how many attribute columns the spans
+// table has.
+func migrateAttrColumns(ctx context.Context, db *sql.DB) (int, error) {
+	for _, stmt := range []string{
 		"ALTER TABLE keysets ADD COLUMN IF NOT EXISTS slots SMALLINT[]",
 		"ALTER TABLE keysets ADD COLUMN IF NOT EXISTS list_keys VARCHAR[]",
 		"ALTER TABLE keysets ADD COLUMN IF NOT EXISTS list_kinds UTINYINT[]",
 		"UPDATE keysets SET slots = list_transform(keys, lambda k: -1), list_keys = keys, list_kinds = kinds WHERE slots IS NULL",
-	}
-	for i := range attrColumnCount {
-		stmts = append(stmts, fmt.Sprintf("ALTER TABLE spans ADD COLUMN IF NOT EXISTS c%d VARCHAR", i))
-	}
-	for _, stmt := range stmts {
+	} {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("add attribute columns: %w", err)
+			return 0, fmt.Errorf("add attribute layout: %w", err)
 		}
+	}
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns() WHERE table_name = 'spans' AND regexp_matches(column_name, '^c[0-9]+$')`).Scan(&n)
+	return n, err
+}
+
+// addAttrColumns adds attribute columns to the spans table until it has n. It runs with
+// every writer locked; queries only read a column once its key is in attrSnapshot, which
+// happens after.
+func (s *Store) addAttrColumns(ctx context.Context, n int) error {
+	unlock := s.lockWriters()
+	defer unlock()
+	s.cat.mu.Lock()
+	have := s.cat.columns
+	s.cat.mu.Unlock()
+	for i := have; i < n; i++ {
+		if _, err := s.writers[0].conn.ExecContext(ctx, fmt.Sprintf("ALTER TABLE spans ADD COLUMN IF NOT EXISTS c%d VARCHAR", i)); err != nil {
+			return fmt.Errorf("add attribute column: %w", err)
+		}
+		s.cat.mu.Lock()
+		s.cat.columns = i + 1
+		s.cat.mu.Unlock()
 	}
 	return nil
 }
@@ -168,6 +194,9 @@ func asInt64(v any) int64 {
 	return -1
 }
 
+// slotsUsed is how many attribute columns are given out.
+func (c *catalogue) slotsUsed() int { return c.nextSlot }
+
 // promote gives columns to the keys that reach promoteAfter spans, counting those seen
 // before and this batch's, while columns remain. Counting the whole batch first keeps a
 // frequent key's first spans out of the list, so queries need not look there. The caller
@@ -206,9 +235,23 @@ func (c *catalogue) layout(attrs telemetry.Attributes) []int16 {
 	return out
 }
 
-// attrSnapshot returns a copy of what queries need to know of attribute columns.
+// attrSnapshot returns a copy of what queries need to know of attribute columns: the keys
+// whose column exists.
 func (s *Store) attrSnapshot() attrMeta {
 	s.cat.mu.Lock()
 	defer s.cat.mu.Unlock()
-	return s.cat.attrs.clone()
+	m := s.cat.attrs.clone()
+	for k, a := range m.slots {
+		if a.slot >= s.cat.columns {
+			delete(m.slots, k)
+		}
+	}
+	return m
+}
+
+// attrColumns is how many attribute columns the spans table has.
+func (s *Store) attrColumns() int {
+	s.cat.mu.Lock()
+	defer s.cat.mu.Unlock()
+	return s.cat.columns
 }

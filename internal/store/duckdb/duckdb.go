@@ -34,7 +34,7 @@ func sqlFile(name string) []string {
 		panic(err) // embedded at build time: a missing file is a programming error
 	}
 	var stmts []string
-	for _, s := range strings.SplitAfter(expandSQL(string(b)), ";\n") {
+	for _, s := range strings.SplitAfter(string(b), ";\n") {
 		if strings.TrimSpace(stripComments(s)) != "" {
 			stmts = append(stmts, s)
 		}
@@ -132,7 +132,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("create schema: %w", err)
 		}
 	}
-	if err := migrateAttrColumns(ctx, db); err != nil {
+	columns, err := migrateAttrColumns(ctx, db)
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -141,6 +142,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.cat.columns = columns
 	for range max(cfg.Writers, 1) {
 		w, err := newWriter(ctx, db)
 		if err != nil {

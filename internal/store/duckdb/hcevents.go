@@ -9,8 +9,12 @@ import (
 	"lookout/internal/query"
 )
 
-// spanColumns are the spans table's columns as scanSpan reads them.
-var spanColumns = "trace_hi, trace_lo, span_id, parent_id, start_ns, duration_ns, name, kind, status_code, status_message, trace_state, flags, in_progress, sample_rate, resource_id, scope_name, scope_version, protocol, dataset, key_id, keyset_id, attr_values, extra, " + attrColumnNames
+// spanColumns are the spans table's columns as scanSpan reads them, before the attribute
+// columns.
+const spanColumns = "trace_hi, trace_lo, span_id, parent_id, start_ns, duration_ns, name, kind, status_code, status_message, trace_state, flags, in_progress, sample_rate, resource_id, scope_name, scope_version, protocol, dataset, key_id, keyset_id, attr_values, extra"
+
+// spanBaseColumns is how many they are.
+var spanBaseColumns = len(strings.Split(spanColumns, ", "))
 
 // bubbleUpSample is about how many selected and how many baseline spans BubbleUp compares:
 // shares taken from a uniform sample this size are within about half a percentage point of
@@ -35,12 +39,13 @@ func filtered(q *query.Query, datasets []string, meta attrMeta, more ...query.Fi
 // Events implements store.QueryRunner: the query's spans, slowest first.
 func (s *Store) Events(ctx context.Context, q *query.Query, datasets []string, limit int) ([]map[string]any, error) {
 	c, where, _ := filtered(q, datasets, s.attrSnapshot())
+	cols := spanColumns + attrColumnList(s.attrColumns())
 	var extra strings.Builder
-	for _, col := range strings.Split(spanColumns, ", ")[2:] { // the branch has the trace id
+	for _, col := range strings.Split(cols, ", ")[2:] { // the branch has the trace id
 		extra.WriteString(", s." + col)
 	}
 	text := fmt.Sprintf("%s SELECT %s FROM ev ORDER BY duration_ns DESC, trace_hi, trace_lo, span_id LIMIT %s",
-		c.spanEV(where, extra.String()), spanColumns, c.arg(limit))
+		c.spanEV(where, extra.String()), cols, c.arg(limit))
 	text, args := onlyUsed(text, c.args)
 	rows, err := s.db.QueryContext(ctx, text, args...)
 	if err != nil {

@@ -22,7 +22,7 @@ func (s *Store) Trace(ctx context.Context, id telemetry.TraceID) ([]telemetry.Sp
 	if !lo.Valid {
 		return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
 	}
-	rows, err := s.db.QueryContext(ctx, sqlFile("trace_spans")[0], lo.Int64, hi.Int64, int64(id.Low()), int64(id.High()))
+	rows, err := s.db.QueryContext(ctx, withAttrColumns(sqlFile("trace_spans")[0], s.attrColumns()), lo.Int64, hi.Int64, int64(id.Low()), int64(id.High()))
 	if err != nil {
 		return nil, fmt.Errorf("trace spans: %w", err)
 	}
@@ -54,16 +54,19 @@ func (s *Store) scanSpan(ctx context.Context, rows *sql.Rows) (telemetry.Span, e
 		statusMsg, traceState, scopeName, scopeVer sql.NullString
 		dataset, keyID, extraText                  sql.NullString
 		attrValues                                 []any
-		columns                                    [attrColumnCount]sql.NullString
 	)
+	names, err := rows.Columns()
+	if err != nil {
+		return sp, err
+	}
+	columns := make([]sql.NullString, len(names)-spanBaseColumns) // attribute columns, after the others
 	dest := []any{&traceHi, &traceLo, &spanID, &parentID, &sp.StartUnixNano, &duration, &sp.Name,
 		&kind, &status, &statusMsg, &traceState, &sp.Flags, &sp.InProgress, &sp.SampleRate, &resID,
 		&scopeName, &scopeVer, &sp.Ingest.Protocol, &dataset, &keyID, &keysetID, &attrValues, &extraText}
 	for i := range columns {
 		dest = append(dest, &columns[i])
 	}
-	err := rows.Scan(dest...)
-	if err != nil {
+	if err := rows.Scan(dest...); err != nil {
 		return sp, fmt.Errorf("scan span: %w", err)
 	}
 	sp.TraceID = telemetry.TraceIDFromParts(uint64(traceHi), uint64(traceLo))
@@ -83,6 +86,9 @@ func (s *Store) scanSpan(ctx context.Context, rows *sql.Rows) (telemetry.Span, e
 	next := 0
 	for i := range ks.keys {
 		if slot := asInt64(ks.slots[i]); slot >= 0 {
+			if slot >= int64(len(columns)) {
+				return sp, fmt.Errorf("span %s: key set %d names attribute column %d of %d", sp.SpanID, keysetID, slot, len(columns))
+			}
 			values[i] = columns[slot].String
 			continue
 		}

@@ -33,6 +33,7 @@ type catalogue struct {
 	attrs      attrMeta       // where attribute values are (attrcols.go)
 	seen       map[string]int // spans seen per key without a column
 	nextSlot   int            // the next attribute column to give out
+	columns    int            // attribute columns the spans table has
 }
 
 type operationKey struct {
@@ -122,6 +123,11 @@ func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 	}
 	spans = uniqueSpans(spans)
 	e := s.cat.newEntries(spans)
+	if e.slotsUsed > s.attrColumns() {
+		if err := s.addAttrColumns(ctx, e.slotsUsed); err != nil {
+			return err
+		}
+	}
 	// New resources, key sets and operations are committed before any span that refers to
 	// them, so that a failure part-way never leaves a stored span without its key set.
 	if e.hasNew() {
@@ -201,6 +207,7 @@ type entries struct {
 	resources    map[*telemetry.Resource]int64
 	keysets      []int64   // by span
 	layouts      [][]int16 // by span: each attribute's column, or -1 for the list
+	slotsUsed    int       // attribute columns given out when the layouts were made
 	newResources []newResource
 	newKeysets   []newKeyset
 	newOps       []operationKey
@@ -247,6 +254,7 @@ func (c *catalogue) newEntries(spans []telemetry.Span) *entries {
 	}
 	seenOps := map[operationKey]bool{}
 	c.promote(spans)
+	e.slotsUsed = c.slotsUsed()
 	for i := range spans {
 		sp := &spans[i]
 		if _, seen := e.resources[sp.Resource]; !seen {
@@ -398,7 +406,7 @@ func (w *writer) write(ctx context.Context, p part, e *entries) (err error) {
 	if err != nil {
 		return fmt.Errorf("append spans: %w", err)
 	}
-	if _, err := w.conn.ExecContext(ctx, sqlFile("insert_spans")[0], lo, hi); err != nil {
+	if _, err := w.conn.ExecContext(ctx, insertSpans[e.slotsUsed], lo, hi); err != nil {
 		return fmt.Errorf("insert spans: %w", err)
 	}
 	if _, err := w.conn.ExecContext(ctx, "DELETE FROM staging_rows"); err != nil {

@@ -28,9 +28,8 @@ SELECT b.* FROM (
         j.u AS key_id,
         j.v AS keyset_id,
         j.w AS attr_values,
-        j.x AS extra,
-        {{ATTR_JSON_SELECT}}
-    FROM (SELECT json_transform(doc, '{"a": "BIGINT", "b": "BIGINT", "c": "BIGINT", "d": "BIGINT", "e": "BIGINT", "f": "BIGINT", "g": "VARCHAR", "h": "VARCHAR", "i": "UTINYINT", "j": "UTINYINT", "k": "VARCHAR", "l": "VARCHAR", "m": "UINTEGER", "n": "BOOLEAN", "o": "UINTEGER", "p": "BIGINT", "q": "VARCHAR", "r": "VARCHAR", "s": "VARCHAR", "t": "VARCHAR", "u": "VARCHAR", "v": "BIGINT", "w": "VARCHAR[]", "x": "VARCHAR", {{ATTR_JSON_TYPES}}}') AS j FROM staging_rows)
+        j.x AS extra{{ATTR_JSON_SELECT}}
+    FROM (SELECT json_transform(doc, '{"a": "BIGINT", "b": "BIGINT", "c": "BIGINT", "d": "BIGINT", "e": "BIGINT", "f": "BIGINT", "g": "VARCHAR", "h": "VARCHAR", "i": "UTINYINT", "j": "UTINYINT", "k": "VARCHAR", "l": "VARCHAR", "m": "UINTEGER", "n": "BOOLEAN", "o": "UINTEGER", "p": "BIGINT", "q": "VARCHAR", "r": "VARCHAR", "s": "VARCHAR", "t": "VARCHAR", "u": "VARCHAR", "v": "BIGINT", "w": "VARCHAR[]", "x": "VARCHAR"{{ATTR_JSON_TYPES}}}') AS j FROM staging_rows)
 ) b
 WHERE NOT EXISTS (
     SELECT 1 FROM spans p
