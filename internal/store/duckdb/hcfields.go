@@ -20,9 +20,10 @@ var (
 )
 
 // fieldSQL is a field's expressions: text and kind always, num when the field is numeric
-// by nature (else the text is cast).
+// by nature (else the text is cast), and for duration_ms the integer nanoseconds it is made
+// of (raw), which DuckDB sorts faster for percentiles.
 type fieldSQL struct {
-	text, num, kind string
+	text, num, kind, raw string
 }
 
 func textField(expr string) fieldSQL { return fieldSQL{text: expr, kind: kindString} }
@@ -57,7 +58,9 @@ func spanStandard(a, name string) (fieldSQL, bool) {
 	case "service.name", "service_name":
 		return textField(a + ".service"), true
 	case "duration_ms":
-		return numField(a+".duration_ns / 1e6", kindDouble), true
+		f := numField("CAST("+a+".duration_ns AS DOUBLE) / 1e6", kindDouble)
+		f.raw = a + ".duration_ns"
+		return f, true
 	case "trace.trace_id":
 		return textField(hexTraceID(a)), true
 	case "trace.span_id":
@@ -250,6 +253,13 @@ func formList(fields []*evField, skipRelated bool, expr func(string) fieldSQL) s
 		if f.kind {
 			fmt.Fprintf(&b, ", %s AS %s", e.kind, f.k())
 		}
+		if f.num && f.name == "duration_ms" {
+			raw := e.raw
+			if raw == "" {
+				raw = "CAST(NULL AS BIGINT)"
+			}
+			fmt.Fprintf(&b, ", %s AS %s", raw, f.r())
+		}
 	}
 	return b.String()
 }
@@ -290,7 +300,7 @@ func (src *annotationSource) expr(name string) fieldSQL {
 		return textField("s.link_span")
 	}
 	if spanOnlyFields[name] {
-		return fieldSQL{text: "CAST(NULL AS VARCHAR)", num: "CAST(NULL AS DOUBLE)", kind: "CAST(NULL AS UTINYINT)"}
+		return fieldSQL{text: "CAST(NULL AS VARCHAR)", num: "CAST(NULL AS DOUBLE)", kind: "CAST(NULL AS UTINYINT)", raw: "CAST(NULL AS BIGINT)"}
 	}
 	p := src.c.arg(name)
 	texts := []string{fmt.Sprintf("s.attr_values[list_position(s.attr_keys, %s)]", p)}

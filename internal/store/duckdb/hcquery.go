@@ -90,6 +90,7 @@ func (c *compiler) field(name string, text, num, kind bool) *evField {
 func (f *evField) t() string { return f.col + "_t" }
 func (f *evField) n() string { return f.col + "_n" }
 func (f *evField) k() string { return f.col + "_k" }
+func (f *evField) r() string { return f.col + "_r" }
 
 // numericValue reports a filter value as a number, if it is one (numbers, and strings that
 // read as numbers).

@@ -124,6 +124,9 @@ func (cp calcPlan) aggregate() string {
 		return "NULL"
 	}
 	if pct, ok := query.Percentile(op); ok {
+		if cp.field.name == "duration_ms" { // the same percentile, of integers
+			return filter(fmt.Sprintf("quantile_cont(%s, %g)", cp.field.r(), pct)) + " / 1e6"
+		}
 		return filter(fmt.Sprintf("quantile_cont(%s, %g)", n, pct))
 	}
 	return "NULL"
