@@ -224,6 +224,22 @@ func combine(conds []string, or bool) string {
 	return "(" + strings.Join(conds, op) + ")"
 }
 
+// relatedSpans selects, for the fields registered with this (related) compiler, the spans
+// that can be related ones: roots for root., any span for any., starting up to
+// relationalWindow before the query's range.
+func (c *compiler) relatedSpans(prefix string) string {
+	src := &spanSource{alias: "r", c: c}
+	sel := src.selectList(c.order, false)
+	where := []string{
+		fmt.Sprintf("r.start_ns >= %s", c.arg(c.q.Start.Add(-relationalWindow).UnixNano())),
+		fmt.Sprintf("r.start_ns < %s", c.arg(c.q.End.UnixNano())),
+	}
+	if prefix == query.RootPrefix {
+		where = append(where, "r.parent_id = 0")
+	}
+	return fmt.Sprintf("SELECT r.trace_hi, r.trace_lo%s FROM spans r%s WHERE %s", sel, src.joins(), strings.Join(where, " AND "))
+}
+
 // relationalCondition compiles a filter on a related span of the same trace (its root, or
 // any of its spans) into a CTE of the traces that have one; the ev row gets a boolean column.
 func (c *compiler) relationalCondition(fl query.Filter) string {
@@ -231,18 +247,8 @@ func (c *compiler) relationalCondition(fl query.Filter) string {
 	inner := c.related()
 	fl.Column = name
 	cond := inner.condition(fl)
-	src := &spanSource{alias: "r", c: inner}
-	sel := src.selectList(inner.order, false)
-	where := []string{
-		fmt.Sprintf("r.start_ns >= %s", inner.arg(c.q.Start.Add(-relationalWindow).UnixNano())),
-		fmt.Sprintf("r.start_ns < %s", inner.arg(c.q.End.UnixNano())),
-	}
-	if prefix == query.RootPrefix {
-		where = append(where, "r.parent_id = 0")
-	}
 	cte := c.name("rel")
-	body := fmt.Sprintf("SELECT DISTINCT trace_hi, trace_lo FROM (SELECT r.trace_hi, r.trace_lo%s FROM spans r%s WHERE %s) WHERE %s",
-		sel, src.joins(), strings.Join(where, " AND "), cond)
+	body := fmt.Sprintf("SELECT DISTINCT trace_hi, trace_lo FROM (%s) WHERE %s", inner.relatedSpans(prefix), cond)
 	c.adopt(inner)
 	c.ctes = append(c.ctes, cte+" AS ("+body+")")
 	c.relConds = append(c.relConds, cte)
@@ -258,18 +264,9 @@ func (c *compiler) relationalBreakdown(field string) *evField {
 	prefix, name := query.Relation(field)
 	inner := c.related()
 	rf := inner.field(name, true, false, true)
-	src := &spanSource{alias: "r", c: inner}
-	sel := src.selectList(inner.order, false)
-	where := []string{
-		fmt.Sprintf("r.start_ns >= %s", inner.arg(c.q.Start.Add(-relationalWindow).UnixNano())),
-		fmt.Sprintf("r.start_ns < %s", inner.arg(c.q.End.UnixNano())),
-	}
-	if prefix == query.RootPrefix {
-		where = append(where, "r.parent_id = 0")
-	}
 	cte := c.name("rel")
-	body := fmt.Sprintf("SELECT trace_hi, trace_lo, min(%s) AS v, min(%s) AS k FROM (SELECT r.trace_hi, r.trace_lo%s FROM spans r%s WHERE %s) GROUP BY trace_hi, trace_lo",
-		rf.t(), rf.k(), sel, src.joins(), strings.Join(where, " AND "))
+	body := fmt.Sprintf("SELECT trace_hi, trace_lo, min(%s) AS v, min(%s) AS k FROM (%s) GROUP BY trace_hi, trace_lo",
+		rf.t(), rf.k(), inner.relatedSpans(prefix))
 	c.adopt(inner)
 	c.ctes = append(c.ctes, cte+" AS ("+body+")")
 	f := c.field(field, true, false, true)

@@ -1,6 +1,7 @@
 package duckdb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -324,18 +325,8 @@ func (s *Store) heatmap(ctx context.Context, p *plan, gs *groupSet, i int) error
 			upper = hi
 		}
 		h.Buckets = append(h.Buckets, query.Bucket{Lower: lo + float64(n)*width, Upper: upper, Count: count})
-		slices.SortFunc(h.Buckets, func(a, b query.Bucket) int { return compareFloat(a.Lower, b.Lower) })
+		slices.SortFunc(h.Buckets, func(a, b query.Bucket) int { return cmp.Compare(a.Lower, b.Lower) })
 	})
-}
-
-func compareFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // concurrency fills calculation i with the weighted number of events in progress during each
