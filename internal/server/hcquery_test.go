@@ -180,6 +180,23 @@ func TestHoneycombQueryAPI(t *testing.T) {
 		t.Errorf("exception events: %v", got)
 	}
 
+	// The query page's autocomplete: the dataset's fields with their types, and a field's
+	// frequent values by prefix.
+	var cols struct{ Data []struct{ Name, Type string } }
+	getJSON(t, srv, "/api/v1/columns?dataset=shop", &cols)
+	types := map[string]string{}
+	for _, c := range cols.Data {
+		types[c.Name] = c.Type
+	}
+	if types["http.route"] != "string" || types["duration_ms"] != "float" || types["service.name"] != "string" {
+		t.Errorf("columns: %v", types)
+	}
+	var vals struct{ Data []string }
+	getJSON(t, srv, "/api/v1/values?dataset=shop&column=http.route&prefix=/c", &vals)
+	if len(vals.Data) != 2 || !(vals.Data[0] == "/cart" && vals.Data[1] == "/checkout" || vals.Data[0] == "/checkout" && vals.Data[1] == "/cart") {
+		t.Errorf("values of http.route starting /c: %v", vals.Data)
+	}
+
 	// Errors in Honeycomb's shape.
 	for _, c := range []struct {
 		method, path, key, body string

@@ -370,6 +370,11 @@ test('the query builder runs P99 by route and shares it by URL', { skip: skipUnl
   await page.click('#save-query');
   await page.waitForSelector('.qside a:text("p99 by route")', { timeout: 10_000 });
 
+  // WHERE suggests fields, then a field's frequent values.
+  await page.fill('[data-clause="where"] input', 'http.route = ');
+  await page.waitForFunction(() => [...document.querySelectorAll('#hc-filters option')].some((o) => o.value === 'http.route = /api/checkout'), null, { timeout: 10_000 });
+  await page.fill('[data-clause="where"] input', '');
+
   // A bad clause is refused with the reason.
   await page.fill('[data-clause="where"] input', 'duration_ms >');
   await page.press('[data-clause="where"] input', 'Enter');
