@@ -13,7 +13,9 @@ import (
 // key out of every span's list of values costs as much as reading all of them. So the keys
 // that many spans have get a column each, c0 to c47, given out in the order keys reach
 // promoteAfter spans (counting each batch before writing it). A column is added to the table
-// when its key is promoted, not before: every column, even an empty one, costs each insert. A key set records, per key, whether its value is in a column (which)
+// when its key is promoted, not before: every column, even an empty one, costs each insert.
+// A span without the key has '' in its column rather than NULL: DuckDB groups by a column
+// without NULLs twice as fast. (A value that is itself empty stays in the list.) A key set records, per key, whether its value is in a column (which)
 // or in the list, so spans written before a key got its column stay readable, and queries
 // read a key from its column, from the list only where some key set keeps it there, and from
 // resources only where some resource has it.
@@ -44,7 +46,7 @@ var insertSpans = func() (stmts [attrColumnCount + 1]string) {
 		var types, sel strings.Builder
 		for i := range n {
 			fmt.Fprintf(&types, `, "c%d": "VARCHAR"`, i)
-			fmt.Fprintf(&sel, ",\n        j.c%d AS c%d", i, i)
+			fmt.Fprintf(&sel, ",\n        coalesce(j.c%d, '') AS c%d", i, i)
 		}
 		stmts[n] = strings.NewReplacer("{{ATTR_JSON_TYPES}}", types.String(), "{{ATTR_JSON_SELECT}}", sel.String()).Replace(string(b))
 	}
@@ -86,7 +88,7 @@ func (s *Store) addAttrColumns(ctx context.Context, n int) error {
 	have := s.cat.columns
 	s.cat.mu.Unlock()
 	for i := have; i < n; i++ {
-		if _, err := s.writers[0].conn.ExecContext(ctx, fmt.Sprintf("ALTER TABLE spans ADD COLUMN IF NOT EXISTS c%d VARCHAR", i)); err != nil {
+		if _, err := s.writers[0].conn.ExecContext(ctx, fmt.Sprintf("ALTER TABLE spans ADD COLUMN IF NOT EXISTS c%d VARCHAR DEFAULT ''", i)); err != nil {
 			return fmt.Errorf("add attribute column: %w", err)
 		}
 		s.cat.mu.Lock()
@@ -223,16 +225,28 @@ func (c *catalogue) promote(spans []telemetry.Span) {
 	}
 }
 
-// layout returns where each attribute of a span goes: its column, or -1 for the list.
+// layout returns where each attribute of a span goes: its column, or -1 for the list (keys
+// without a column, and empty values, which a column could not tell from absence).
 func (c *catalogue) layout(attrs telemetry.Attributes) []int16 {
 	out := make([]int16, len(attrs))
 	for i, kv := range attrs {
 		out[i] = -1
-		if s, ok := c.attrs.slots[kv.Key]; ok {
+		if s, ok := c.attrs.slots[kv.Key]; ok && !encodesEmpty(kv.Value) {
 			out[i] = int16(s.slot)
 		}
 	}
 	return out
+}
+
+// encodesEmpty reports whether a value's stored text is empty.
+func encodesEmpty(v telemetry.Value) bool {
+	switch v.Kind() {
+	case telemetry.KindString, telemetry.KindBytes:
+		return v.Str() == ""
+	case telemetry.KindEmpty:
+		return true
+	}
+	return false
 }
 
 // attrSnapshot returns a copy of what queries need to know of attribute columns: the keys

@@ -81,7 +81,7 @@ func (s *Store) BubbleUp(ctx context.Context, q *query.Query, datasets []string,
 	var colSel, colKV strings.Builder
 	for key, a := range meta.slots {
 		fmt.Fprintf(&colSel, ", s.c%d", a.slot)
-		fmt.Fprintf(&colKV, "\n  UNION ALL SELECT sel, w, %s, %d, c%d FROM samp WHERE c%d IS NOT NULL", c.arg(key), uint8(a.kind), a.slot, a.slot)
+		fmt.Fprintf(&colKV, "\n  UNION ALL SELECT sel, w, %s, %d, c%d FROM samp WHERE c%d <> ''", c.arg(key), uint8(a.kind), a.slot, a.slot)
 	}
 	ev := c.spanEV(where, ", s.span_id, s.keyset_id, s.resource_id, s.attr_values, s.name, s.service, s.duration_ns, s.status_code, s.kind"+colSel.String())
 

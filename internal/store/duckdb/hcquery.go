@@ -27,6 +27,7 @@ type evField struct {
 	name             string
 	col              string // ev column prefix, e.g. "f3"
 	text, num, kind  bool
+	group            bool   // a breakdown: selected in its group form too
 	relational       string // "root." or "any." for a related span's field
 	relatedCTE       string // for relational breakdowns: the CTE that holds the value
 	relatedCondition bool
@@ -91,6 +92,7 @@ func (f *evField) t() string { return f.col + "_t" }
 func (f *evField) n() string { return f.col + "_n" }
 func (f *evField) k() string { return f.col + "_k" }
 func (f *evField) r() string { return f.col + "_r" }
+func (f *evField) g() string { return f.col + "_g" }
 
 // numericValue reports a filter value as a number, if it is one (numbers, and strings that
 // read as numbers).

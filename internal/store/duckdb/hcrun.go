@@ -34,10 +34,14 @@ type calcPlan struct {
 	filter string // SQL condition, "" for none
 }
 
+// groupCols are the ev columns the breakdowns group by.
 func (p *plan) groupCols() []string {
 	cols := make([]string, len(p.breaks))
 	for i, f := range p.breaks {
 		cols[i] = f.t()
+		if f.group {
+			cols[i] = f.g()
+		}
 	}
 	return cols
 }
@@ -83,7 +87,9 @@ func compile(q *query.Query, datasets []string, meta attrMeta) *plan {
 		if prefix, _ := query.Relation(b); prefix != "" {
 			p.breaks = append(p.breaks, c.relationalBreakdown(b))
 		} else {
-			p.breaks = append(p.breaks, c.field(b, true, false, true))
+			f := c.field(b, false, false, true)
+			f.group = true
+			p.breaks = append(p.breaks, f)
 		}
 	}
 	p.ev = c.evSQL(combine(conds, q.Or), c.needsAnnotations(), withDur)
@@ -190,8 +196,8 @@ func (s *Store) aggregate(ctx context.Context, p *plan) (*groupSet, error) {
 	q := p.c.q
 	cols := p.groupCols()
 	var sel []string
-	for _, f := range p.breaks {
-		sel = append(sel, f.t(), "min("+f.k()+")")
+	for i, f := range p.breaks {
+		sel = append(sel, cols[i], "min("+f.k()+")")
 	}
 	for _, cp := range p.calcs {
 		sel = append(sel, cp.aggregate())
@@ -506,10 +512,11 @@ func plainValue(v any) any {
 	return v
 }
 
-// typed turns a breakdown value's text into the type its kind names.
+// typed turns a breakdown value's text into the type its kind names. Text without a kind
+// is an attribute column's ” for "no value".
 func typed(text, kind any) any {
 	s, ok := text.(string)
-	if !ok {
+	if !ok || s == "" && kind == nil {
 		return nil
 	}
 	k, _ := kind.(int64)

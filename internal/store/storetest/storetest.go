@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"lookout/internal/query"
 	"lookout/internal/store"
 	"lookout/internal/telemetry"
 )
@@ -473,6 +474,12 @@ func testManySpansOneShape(t *testing.T, b Backend) {
 		if i%10 == 0 { // a rare key, between frequent ones
 			sp.Attributes = slices.Insert(sp.Attributes, 1, telemetry.KeyValue{Key: "rare", Value: telemetry.BoolValue(true)})
 		}
+		if i%13 == 0 { // an empty value is a value, not an absent key
+			sp.Attributes[0].Value = telemetry.StringValue("")
+		}
+		if i%17 == 0 { // and some spans lack a frequent key
+			sp.Attributes = sp.Attributes[1:]
+		}
 		want = append(want, sp)
 	}
 	for i := 0; i < len(want); i += 25 {
@@ -504,4 +511,32 @@ func testManySpansOneShape(t *testing.T, b Backend) {
 	if err != nil || len(ids) != 1 || ids[0] != traceID(149) {
 		t.Errorf("search n=299: %v %v", ids, err)
 	}
+	// Grouped by a frequent key, spans with an empty value and spans without the key are
+	// apart.
+	q, err := query.Spec{Breakdowns: []string{"http.route"}, Limit: 100, StartTime: base.Add(-time.Minute).Unix(), EndTime: base.Add(time.Minute).Unix()}.Resolve(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.RunQuery(context.Background(), q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[any]float64{}
+	for _, sp := range want {
+		var route any
+		for _, kv := range sp.Attributes {
+			if kv.Key == "http.route" {
+				route = kv.Value.Str()
+			}
+		}
+		counts[route]++
+	}
+	got := map[any]float64{}
+	for _, r := range res.Results {
+		got[r.Data["http.route"]], _ = query.Number(r.Data["COUNT"])
+	}
+	if _, ok := counts[""]; !ok || counts[nil] == 0 {
+		t.Fatalf("fixture lacks empty or absent routes: %v", counts)
+	}
+	expectMap(t, got, counts)
 }

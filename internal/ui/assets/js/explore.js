@@ -497,7 +497,7 @@ export class ExplorePage {
           h('td', null, ev['service.name']), h('td', null, ev.name),
           h('td', { class: 'num' }, `${fmtNumber(ev.duration_ms)} ms`),
           h('td', null, h('a', { href: `/trace/${encodeURIComponent(ev['trace.trace_id'])}`, 'data-nav': true, class: 'mono' }, String(ev['trace.trace_id']).slice(0, 16))),
-          h('td', { class: 'fields' }, Object.keys(ev).filter((k) => !skip.has(k)).sort().slice(0, 12).map((k) => h('span', { class: 'kv' }, h('span', { class: 'k' }, k), '=', String(ev[k])))))))));
+          h('td', { class: 'fields' }, Object.keys(ev).filter((k) => !skip.has(k)).sort().slice(0, 12).map((k) => h('span', { class: 'ev-field' }, h('span', { class: 'ev-key' }, k), '=', String(ev[k])))))))));
     } catch (err) {
       clear(panel).appendChild(emptyState('Could not load events', err.message));
     }
