@@ -263,6 +263,14 @@ func (s *Store) attrSnapshot() attrMeta {
 	return m
 }
 
+// sampled reports whether some span has a sample rate above 1, so that percentiles must be
+// weighted.
+func (s *Store) sampled() bool {
+	s.cat.mu.Lock()
+	defer s.cat.mu.Unlock()
+	return s.cat.sampled
+}
+
 // attrColumns is how many attribute columns the spans table has.
 func (s *Store) attrColumns() int {
 	s.cat.mu.Lock()

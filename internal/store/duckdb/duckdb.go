@@ -143,6 +143,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.cat.columns = columns
+	if err := db.QueryRowContext(ctx, "SELECT coalesce(max(sample_rate) > 1, false) FROM spans").Scan(&s.cat.sampled); err != nil {
+		db.Close()
+		return nil, err
+	}
 	for range max(cfg.Writers, 1) {
 		w, err := newWriter(ctx, db)
 		if err != nil {

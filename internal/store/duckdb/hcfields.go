@@ -25,12 +25,15 @@ var (
 type fieldSQL struct {
 	text, num, kind, raw string
 	group                string // what to group by, when not the text: see attrJoins.spanAttr
+	fixedKind            string // the kind of every value, when that is known ahead
 }
 
-func textField(expr string) fieldSQL { return fieldSQL{text: expr, kind: kindString} }
+func textField(expr string) fieldSQL {
+	return fieldSQL{text: expr, kind: kindString, fixedKind: kindString}
+}
 
 func numField(expr, kind string) fieldSQL {
-	return fieldSQL{text: "CAST(" + expr + " AS VARCHAR)", num: expr, kind: kind}
+	return fieldSQL{text: "CAST(" + expr + " AS VARCHAR)", num: expr, kind: kind, fixedKind: kind}
 }
 
 // hexID renders a stored 64-bit id as 16 hex digits.
@@ -162,6 +165,7 @@ func (j *attrJoins) spanAttr(key string) fieldSQL {
 	f := fieldSQL{text: coalesceOr(texts, "VARCHAR"), kind: coalesceOr(kinds, "UTINYINT")}
 	if col != "" && len(texts) == 1 {
 		f.group = col
+		f.fixedKind = fmt.Sprint(uint8(j.meta.slots[key].kind))
 	}
 	return f
 }
@@ -260,6 +264,12 @@ func formList(fields []*evField, skipRelated bool, expr func(string) fieldSQL) s
 		}
 		if f.kind {
 			fmt.Fprintf(&b, ", %s AS %s", e.kind, f.k())
+		}
+		// A kind is fixed only if every source of rows agrees on it.
+		if !f.kindSeen {
+			f.kindSeen, f.fixedKind = true, e.fixedKind
+		} else if f.fixedKind != e.fixedKind {
+			f.fixedKind = ""
 		}
 		if f.group {
 			g := e.group

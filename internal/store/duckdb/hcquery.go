@@ -24,13 +24,13 @@ const relationalWindow = 10 * time.Minute
 
 // evField is a field the query reads, with the forms of it the SQL needs.
 type evField struct {
-	name             string
-	col              string // ev column prefix, e.g. "f3"
-	text, num, kind  bool
-	group            bool   // a breakdown: selected in its group form too
-	relational       string // "root." or "any." for a related span's field
-	relatedCTE       string // for relational breakdowns: the CTE that holds the value
-	relatedCondition bool
+	name            string
+	col             string // ev column prefix, e.g. "f3"
+	text, num, kind bool
+	group           bool   // a breakdown: selected in its group form too
+	fixedKind       string // the kind of all its values, when every row source knows it ahead
+	kindSeen        bool
+	relatedCTE      string // for relational breakdowns: the CTE that holds the value
 }
 
 type compiler struct {

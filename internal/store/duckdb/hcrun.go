@@ -21,11 +21,10 @@ const HeatmapBuckets = 50
 
 // plan is a compiled query: the events CTE and what each calculation reads.
 type plan struct {
-	c        *compiler
-	ev       string
-	breaks   []*evField
-	calcs    []calcPlan
-	weighted bool // some event has a sample rate above 1
+	c      *compiler
+	ev     string
+	breaks []*evField
+	calcs  []calcPlan
 }
 
 type calcPlan struct {
@@ -197,12 +196,15 @@ func (s *Store) aggregate(ctx context.Context, p *plan) (*groupSet, error) {
 	cols := p.groupCols()
 	var sel []string
 	for i, f := range p.breaks {
-		sel = append(sel, cols[i], "min("+f.k()+")")
+		kind := "min(" + f.k() + ")"
+		if f.fixedKind != "" { // known without looking at every row
+			kind = "CAST(NULL AS UTINYINT)"
+		}
+		sel = append(sel, cols[i], kind)
 	}
 	for _, cp := range p.calcs {
 		sel = append(sel, cp.aggregate())
 	}
-	sel = append(sel, "max(w)")
 	for _, cp := range p.calcs {
 		if cp.Op == query.OpHeatmap {
 			sel = append(sel, "max("+cp.field.n()+")")
@@ -217,18 +219,19 @@ func (s *Store) aggregate(ctx context.Context, p *plan) (*groupSet, error) {
 		total, _ := row[0].(bool)
 		texts := make([]any, nb)
 		key := make([]any, nb)
-		for i := range nb {
+		for i, f := range p.breaks {
 			texts[i] = row[2+2*i]
-			key[i] = typed(row[2+2*i], row[3+2*i])
+			kind := row[3+2*i]
+			if f.fixedKind != "" && texts[i] != "" {
+				kind, _ = strconv.ParseInt(f.fixedKind, 10, 64)
+			}
+			key[i] = typed(texts[i], kind)
 		}
 		vals := row[2+2*nb : 2+2*nb+len(p.calcs)]
 		for i := range vals {
 			vals[i] = plainValue(vals[i])
 		}
 		rest := row[2+2*nb+len(p.calcs):]
-		if w, ok := plainValue(rest[0]).(int64); ok && w > 1 {
-			p.weighted = true
-		}
 		k := groupKey(texts)
 		if !total {
 			series = append(series, append([]any{k, row[1]}, vals...))
@@ -236,7 +239,7 @@ func (s *Store) aggregate(ctx context.Context, p *plan) (*groupSet, error) {
 		}
 		gs.byKey[k] = &query.Group{Key: key, Total: slices.Clone(vals), Buckets: map[int64][]any{}}
 		gs.order = append(gs.order, k)
-		gs.heatMax[k] = slices.Clone(rest[1:])
+		gs.heatMax[k] = slices.Clone(rest)
 	})
 	if err != nil {
 		return nil, err
@@ -255,7 +258,7 @@ func (s *Store) aggregate(ctx context.Context, p *plan) (*groupSet, error) {
 		case cp.Op == query.OpConcurrency:
 			err = s.concurrency(ctx, p, gs, i)
 		default:
-			if pct, ok := query.Percentile(cp.Op); ok && p.weighted {
+			if pct, ok := query.Percentile(cp.Op); ok && !q.UsageMode && s.sampled() {
 				err = s.weightedPercentile(ctx, p, gs, i, pct)
 			}
 		}

@@ -34,6 +34,7 @@ type catalogue struct {
 	seen       map[string]int // spans seen per key without a column
 	nextSlot   int            // the next attribute column to give out
 	columns    int            // attribute columns the spans table has
+	sampled    bool           // some span has a sample rate above 1
 }
 
 type operationKey struct {
@@ -254,6 +255,9 @@ func (c *catalogue) newEntries(spans []telemetry.Span) *entries {
 	}
 	seenOps := map[operationKey]bool{}
 	c.promote(spans)
+	for i := range spans {
+		c.sampled = c.sampled || spans[i].SampleRate > 1
+	}
 	e.slotsUsed = c.slotsUsed()
 	for i := range spans {
 		sp := &spans[i]
