@@ -78,7 +78,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// A soft limit makes the Go heap collect harder before the process grows, beside
 		// the store's own buffer limit.
-		debug.SetMemoryLimit(192 << 20)
+		debug.SetMemoryLimit(160 << 20)
 	}
 	srv, err := server.Start(ctx, cfg, log)
 	if err != nil {

@@ -45,7 +45,7 @@ type PipelineConfig struct {
 
 // DefaultPipelineConfig suits the embedded store on a small machine.
 func DefaultPipelineConfig() PipelineConfig {
-	return PipelineConfig{MaxPendingSpans: 30_000, MaxBatchSpans: 20_000, MaxWait: 2 * time.Second, RetryAfter: time.Second, CheckpointEvery: 30 * time.Second}
+	return PipelineConfig{MaxPendingSpans: 20_000, MaxBatchSpans: 20_000, MaxWait: 2 * time.Second, RetryAfter: time.Second, CheckpointEvery: 30 * time.Second}
 }
 
 // Pipeline is the Sink receivers write to. A request is acknowledged once its spans are in

@@ -100,14 +100,3 @@ func (s *Store) explain(b *testing.B, q *query.Query) {
 	}
 	b.Log("plans in ", file)
 }
-
-func joinComma(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
-}
