@@ -9,17 +9,18 @@ import (
 )
 
 // SpanEvent returns a span as the Honeycomb event its fields describe: resource attributes,
-// then span attributes, then the standard fields (trace.trace_id, name, duration_ms, ...),
-// with the first exception event's attributes copied on when the span lacks them.
+// then span attributes (maps flattened into dotted fields), then the standard fields
+// (trace.trace_id, name, duration_ms, ...), with the first exception event's attributes
+// copied on when the span lacks them.
 func SpanEvent(sp *telemetry.Span) map[string]any {
 	ev := map[string]any{}
 	if sp.Resource != nil {
 		for _, kv := range sp.Resource.Attributes {
-			ev[kv.Key] = fieldValue(kv.Value)
+			setField(ev, kv.Key, kv.Value, 1)
 		}
 	}
 	for _, kv := range sp.Attributes {
-		ev[kv.Key] = fieldValue(kv.Value)
+		setField(ev, kv.Key, kv.Value, 1)
 	}
 	for _, e := range sp.Events {
 		if e.Name != "exception" {
@@ -75,6 +76,21 @@ func traceIDText(id telemetry.TraceID) string {
 		return s[16:]
 	}
 	return s
+}
+
+// maxFlattenDepth is how deep Honeycomb flattens maps into dotted fields; deeper maps become
+// JSON text.
+const maxFlattenDepth = 5
+
+// setField sets an attribute as event fields: a map as one dotted field per value.
+func setField(ev map[string]any, key string, v telemetry.Value, depth int) {
+	if v.Kind() != telemetry.KindMap || depth > maxFlattenDepth {
+		ev[key] = fieldValue(v)
+		return
+	}
+	for _, kv := range v.Map() {
+		setField(ev, key+"."+kv.Key, kv.Value, depth+1)
+	}
 }
 
 // fieldValue is an attribute as an event field: scalars as they are, bytes, arrays and maps

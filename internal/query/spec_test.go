@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lookout/internal/telemetry"
 )
 
 var now = time.Date(2026, 11, 26, 12, 0, 30, 0, time.UTC)
@@ -184,4 +186,25 @@ func FuzzSpec(f *testing.F) {
 		}
 		q.Finish([]*Group{{Key: key, Total: vals, Buckets: map[int64][]any{0: append([]any{}, vals...)}}})
 	})
+}
+
+func TestSpanEventFlattensMaps(t *testing.T) {
+	deep := telemetry.MapValue(telemetry.KeyValue{Key: "x", Value: telemetry.IntValue(1)})
+	for range 5 {
+		deep = telemetry.MapValue(telemetry.KeyValue{Key: "d", Value: deep})
+	}
+	sp := telemetry.Span{Name: "op", Resource: &telemetry.Resource{Attributes: telemetry.Attributes{{Key: "service.name", Value: telemetry.StringValue("svc")}}},
+		Attributes: telemetry.Attributes{
+			{Key: "user", Value: telemetry.MapValue(telemetry.KeyValue{Key: "id", Value: telemetry.StringValue("u1")},
+				telemetry.KeyValue{Key: "geo", Value: telemetry.MapValue(telemetry.KeyValue{Key: "lat", Value: telemetry.DoubleValue(1.5)})})},
+			{Key: "deep", Value: deep},
+		}}
+	ev := SpanEvent(&sp)
+	if ev["user.id"] != "u1" || ev["user.geo.lat"] != 1.5 || ev["user"] != nil {
+		t.Errorf("flattened: %v", ev)
+	}
+	// Five levels of maps become dotted keys; a map deeper than that stays JSON text.
+	if v, ok := ev["deep.d.d.d.d.d"].(string); !ok || v != `{"x":1}` {
+		t.Errorf("deep: %v", ev)
+	}
 }

@@ -146,6 +146,9 @@ func (j *attrJoins) resource(key string) (text, kind string, ok bool) {
 // A key read only from its attribute column is grouped by the column itself (” for spans
 // without it), which DuckDB groups much faster than an expression with NULLs.
 func (j *attrJoins) spanAttr(key string) fieldSQL {
+	if f, ok := j.nested(key); ok {
+		return f
+	}
 	var texts, kinds []string
 	var col string
 	if s, ok := j.meta.slots[key]; ok {
@@ -168,6 +171,44 @@ func (j *attrJoins) spanAttr(key string) fieldSQL {
 		f.fixedKind = fmt.Sprint(uint8(j.meta.slots[key].kind))
 	}
 	return f
+}
+
+// known reports whether some span or resource has the key.
+func (j *attrJoins) known(key string) bool {
+	_, slot := j.meta.slots[key]
+	return slot || j.meta.inList[key] || j.meta.resource[key]
+}
+
+// nested reads a field no span or resource has by that name, such as "user.geo.lat", from
+// inside a map attribute ("user" or "user.geo"): Honeycomb flattens maps into dotted fields,
+// while lookout keeps them whole.
+func (j *attrJoins) nested(key string) (fieldSQL, bool) {
+	if j.known(key) {
+		return fieldSQL{}, false
+	}
+	parts := strings.Split(key, ".")
+	for n := len(parts) - 1; n > 0; n-- {
+		outer := strings.Join(parts[:n], ".")
+		if !j.known(outer) {
+			continue
+		}
+		text := j.spanAttr(outer).text
+		// Maps are stored as {"m":[{"k":..,"v":..}]}, scalars inside as {"st":"text"}, {"in":"3"}...
+		cur := fmt.Sprintf("CASE WHEN starts_with(%[1]s, '{\"m\":') THEN CAST(%[1]s AS JSON) END", text)
+		for _, seg := range parts[n:] {
+			cur = fmt.Sprintf("list_filter(CAST(json_extract(%s, '$.m') AS STRUCT(k VARCHAR, v JSON)[]), lambda e: e.k = %s)[1].v", cur, j.arg(seg))
+		}
+		var texts, kinds []string
+		for _, tag := range []struct {
+			name string
+			kind telemetry.ValueKind
+		}{{"st", telemetry.KindString}, {"bo", telemetry.KindBool}, {"in", telemetry.KindInt}, {"do", telemetry.KindDouble}, {"by", telemetry.KindBytes}} {
+			texts = append(texts, fmt.Sprintf("(%s ->> '$.%s')", cur, tag.name))
+			kinds = append(kinds, fmt.Sprintf("WHEN (%s ->> '$.%s') IS NOT NULL THEN %d", cur, tag.name, uint8(tag.kind)))
+		}
+		return fieldSQL{text: coalesceOr(texts, "VARCHAR"), kind: "CASE " + strings.Join(kinds, " ") + " END"}, true
+	}
+	return fieldSQL{}, false
 }
 
 func (j *attrJoins) sql() string {

@@ -143,6 +143,11 @@ func testQuery(t *testing.T, b Backend) {
 			{Column: "root.http.route", Op: "=", Value: "/api/messages"},
 			{Column: "root.http.status_code", Op: ">=", Value: 404.0},
 			{Column: "any.db.rows", Op: ">", Value: 90.0},
+			{Column: "user.tier", Op: "=", Value: "gold"},  // inside a map attribute
+			{Column: "user.geo.lat", Op: ">", Value: 10.5}, // two maps deep
+			{Column: "user.id", Op: "starts-with", Value: "u1"},
+			{Column: "user.handle", Op: "exists"}, // a key of its own, not in the map
+			{Column: "user.missing", Op: "does-not-exist"},
 		}
 		for _, f := range filters {
 			q := spec(query.Spec{Filters: []query.Filter{f}})
@@ -282,6 +287,29 @@ func testQuery(t *testing.T, b Backend) {
 			}
 			expectMap(t, got, want[r.Data["service.name"]])
 		}
+	})
+
+	t.Run("MapFieldBreakdown", func(t *testing.T) {
+		q := spec(query.Spec{Breakdowns: []string{"user.tier"}, Calculations: []query.Calculation{{Op: "COUNT"}, {Op: "MAX", Column: "user.geo.lat"}}})
+		want := map[any]float64{}
+		maxLat := map[any]float64{}
+		for _, e := range fx.selected(q, nil) {
+			tier := e.fields["user.tier"]
+			want[tier] += e.w
+			if lat, ok := e.fields["user.geo.lat"].(float64); ok {
+				if m, seen := maxLat[tier]; !seen || lat > m {
+					maxLat[tier] = lat
+				}
+			}
+		}
+		got := map[any]float64{}
+		for _, r := range run(t, q, nil).Results {
+			got[r.Data["user.tier"]], _ = query.Number(r.Data["COUNT"])
+			if want, ok := maxLat[r.Data["user.tier"]]; ok && !approx(r.Data["MAX(user.geo.lat)"], want) {
+				t.Errorf("%v: MAX(user.geo.lat) %v, want %v", r.Data["user.tier"], r.Data["MAX(user.geo.lat)"], want)
+			}
+		}
+		expectMap(t, got, want)
 	})
 
 	t.Run("RootBreakdown", func(t *testing.T) {

@@ -103,6 +103,11 @@ func newQueryFixture() *queryFixture {
 					{Key: "http.status_code", Value: telemetry.IntValue(code)},
 					{Key: "user.handle", Value: telemetry.StringValue(fmt.Sprintf("user%d", rng.IntN(30)))},
 					{Key: "app.cache_hit", Value: telemetry.BoolValue(rng.IntN(2) == 0)},
+					{Key: "user", Value: telemetry.MapValue( // queried as user.id, user.tier, user.geo.lat
+						telemetry.KeyValue{Key: "id", Value: telemetry.StringValue(fmt.Sprintf("u%d", rng.IntN(50)))},
+						telemetry.KeyValue{Key: "tier", Value: telemetry.StringValue([]string{"gold", "free", "free"}[rng.IntN(3)])},
+						telemetry.KeyValue{Key: "geo", Value: telemetry.MapValue(telemetry.KeyValue{Key: "lat", Value: telemetry.DoubleValue(float64(rng.IntN(180)) - 90.5)})},
+					)},
 				}
 				if code == 500 {
 					sp.Status = telemetry.Status{Code: telemetry.StatusError, Message: "internal error"}
@@ -163,6 +168,17 @@ func plain(v telemetry.Value) any {
 	return v.AsString()
 }
 
+// flatten sets a field, maps as one dotted field per value, as Honeycomb does.
+func flatten(f map[string]any, key string, v telemetry.Value) {
+	if v.Kind() != telemetry.KindMap {
+		f[key] = plain(v)
+		return
+	}
+	for _, kv := range v.Map() {
+		flatten(f, key+"."+kv.Key, kv.Value)
+	}
+}
+
 // addEvents writes out the Honeycomb events of one span.
 func (fx *queryFixture) addEvents(sp *telemetry.Span, dataset string) {
 	trace := hcTraceID(sp.TraceID)
@@ -175,7 +191,7 @@ func (fx *queryFixture) addEvents(sp *telemetry.Span, dataset string) {
 	}
 	f := common()
 	for _, kv := range sp.Attributes {
-		f[kv.Key] = plain(kv.Value)
+		flatten(f, kv.Key, kv.Value)
 	}
 	f["name"] = sp.Name
 	f["trace.span_id"] = sp.SpanID.String()
