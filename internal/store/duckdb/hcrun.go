@@ -113,7 +113,7 @@ func (cp calcPlan) aggregate() string {
 	}
 	switch op {
 	case query.OpCount:
-		return "CAST(" + filter("sum(w)") + " AS BIGINT)"
+		return "coalesce(CAST(" + filter("sum(w)") + " AS BIGINT), 0)" // no events count 0
 	case query.OpCountDistinct:
 		return filter("count(DISTINCT " + cp.field.t() + ")")
 	case query.OpSum:

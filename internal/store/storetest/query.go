@@ -325,6 +325,14 @@ func testQuery(t *testing.T, b Backend) {
 		expectMap(t, got, want)
 	})
 
+	t.Run("NothingMatches", func(t *testing.T) {
+		q := spec(query.Spec{Filters: []query.Filter{{Column: "name", Op: "=", Value: "no such span"}}})
+		res := run(t, q, nil)
+		if len(res.Results) != 1 || res.Results[0].Data["COUNT"] != int64(0) {
+			t.Errorf("COUNT of nothing: %+v", res.Results)
+		}
+	})
+
 	t.Run("UsageMode", func(t *testing.T) {
 		q := spec(query.Spec{UsageMode: true})
 		if got, want := total(t, q, nil), float64(len(fx.selected(q, nil))); got != want {

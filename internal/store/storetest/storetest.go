@@ -328,7 +328,11 @@ func testDependencies(t *testing.T, b Backend) {
 
 func testDeleteBefore(t *testing.T, b Backend) {
 	s := open(t, b)
-	write(t, s, searchFixture())
+	spans := searchFixture()
+	for i := range spans { // every span has an event, which goes with it
+		spans[i].Events = []telemetry.Event{{TimeUnixNano: spans[i].StartUnixNano, Name: "tick"}}
+	}
+	write(t, s, spans)
 	n, err := s.DeleteBefore(context.Background(), base.Add(15*time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -348,6 +352,18 @@ func testDeleteBefore(t *testing.T, b Backend) {
 	}
 	if want := expectIDs(func(i int) bool { return i >= 15 }, 100); !slices.Equal(ids, want) {
 		t.Fatalf("after retention got %v, want %v", ids, want)
+	}
+	q, err := query.Spec{Filters: []query.Filter{{Column: "meta.annotation_type", Op: "exists"}},
+		StartTime: base.Add(-time.Minute).Unix(), EndTime: base.Add(time.Hour).Unix()}.Resolve(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.RunQuery(context.Background(), q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := query.Number(res.Results[0].Data["COUNT"]); got != 30 {
+		t.Errorf("span events after retention: %v, want the 30 of the kept spans", got)
 	}
 }
 
