@@ -401,7 +401,7 @@ export class ExplorePage {
       tooltip: { confine: true, transitionDuration: 0, formatter: (p) => h('div', { class: 'tt' },
         h('div', null, new Date(xs[p.value[0]]).toLocaleTimeString()),
         h('div', null, `${fmtNumber(ys[p.value[1]])} – ${fmtNumber(ys[p.value[1]] + width)}: `, h('b', null, fmtNumber(p.value[2])))) },
-      xAxis: { type: 'category', data: xs, axisLabel: { fontSize: 11, interval: Math.max(0, Math.ceil(nx / 10) - 1), formatter: (v) => new Date(Number(v)).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) }, splitArea: { show: false } },
+      xAxis: { type: 'category', data: xs, axisLabel: { fontSize: 11, interval: Math.max(0, Math.ceil(nx / 10) - 1), formatter: (v) => new Date(Number(v)).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }) }, splitArea: { show: false } },
       yAxis: { type: 'category', data: ys, axisLabel: { fontSize: 11, interval: Math.max(0, Math.ceil(ny / 6) - 1), formatter: (v) => fmtNumber(Number(v)) } },
       visualMap: { show: false, min: 0, max: max || 1, inRange: { color: ['#e8f0fe', '#93c5fd', '#3b82f6', '#1e3a8a'] } },
       series: [{ type: 'heatmap', data, progressive: 0 }],
