@@ -19,6 +19,52 @@ type Group struct {
 	Buckets map[int64][]any
 }
 
+// MaxGroups bounds how many groups a backend holds for one query: a breakdown by a field
+// with more distinct values (a trace id, say) is refused with a clear error rather than
+// filling memory.
+const MaxGroups = 100_000
+
+// TooManyGroups is the error for a query past MaxGroups.
+func TooManyGroups() error {
+	return invalid("the breakdown has more than %d groups: add a filter, or group by fewer or coarser fields", MaxGroups)
+}
+
+// Top returns the groups Finish will keep, judged by their totals alone, so that a backend
+// need not hold the time series of the others. Where the totals are not final yet (orders or
+// havings on RATE_* or CONCURRENCY, which Finish derives from the series, or on percentiles
+// a backend will recompute, as listed in pending) it returns every group.
+func (q *Query) Top(groups []*Group, pending func(Calculation) bool) []*Group {
+	uses := func(op, column string) bool {
+		c := Calculation{Op: op, Column: column}
+		_, rate := RateBase(op)
+		return rate || op == OpConcurrency || pending(c)
+	}
+	for _, o := range q.Orders {
+		if o.Op != "" && uses(o.Op, o.Column) {
+			return groups
+		}
+	}
+	for _, h := range q.Havings {
+		if uses(h.CalculateOp, h.Column) {
+			return groups
+		}
+	}
+	if len(q.Orders) == 0 && uses(q.Calculations[0].Op, q.Calculations[0].Column) {
+		return groups
+	}
+	kept := make([]*Group, 0, len(groups))
+	for _, g := range groups {
+		if q.passesHavings(g) {
+			kept = append(kept, g)
+		}
+	}
+	slices.SortStableFunc(kept, q.compare)
+	if len(kept) > q.Limit {
+		kept = kept[:q.Limit]
+	}
+	return kept
+}
+
 // Finish turns a backend's groups into the result: it derives rates and concurrency totals,
 // applies havings, orders (by default the first calculation, descending) and the limit.
 func (q *Query) Finish(groups []*Group) *Result {

@@ -208,3 +208,34 @@ func TestSpanEventFlattensMaps(t *testing.T) {
 		t.Errorf("deep: %v", ev)
 	}
 }
+
+func TestTop(t *testing.T) {
+	groups := func() []*Group {
+		var gs []*Group
+		for i, n := range []int64{5, 9, 1, 7} {
+			gs = append(gs, &Group{Key: []any{string(rune('a' + i))}, Total: []any{n, float64(i)}})
+		}
+		return gs
+	}
+	keys := func(gs []*Group) (out []any) {
+		for _, g := range gs {
+			out = append(out, g.Key[0])
+		}
+		return out
+	}
+	none := func(Calculation) bool { return false }
+	q, _ := resolve(t, `{"calculations":[{"op":"COUNT"},{"op":"P99","column":"x"}],"breakdowns":["g"],"limit":2,"havings":[{"calculate_op":"COUNT","op":">","value":1}]}`)
+	if got := keys(q.Top(groups(), none)); len(got) != 2 || got[0] != "b" || got[1] != "d" {
+		t.Errorf("top by COUNT: %v", got)
+	}
+	// Ordered by a percentile the backend will recompute: nothing can be dropped yet.
+	q, _ = resolve(t, `{"calculations":[{"op":"COUNT"},{"op":"P99","column":"x"}],"breakdowns":["g"],"limit":1,"orders":[{"op":"P99","column":"x"}]}`)
+	pct := func(c Calculation) bool { return c.Op == "P99" }
+	if got := q.Top(groups(), pct); len(got) != 4 {
+		t.Errorf("pending order kept %d groups", len(got))
+	}
+	q, _ = resolve(t, `{"calculations":[{"op":"RATE_SUM","column":"x"}],"breakdowns":["g"],"limit":1}`)
+	if got := q.Top(groups(), none); len(got) != 4 {
+		t.Errorf("rates kept %d groups", len(got))
+	}
+}

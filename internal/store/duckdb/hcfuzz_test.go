@@ -88,3 +88,38 @@ func FuzzQuery(f *testing.F) {
 		}
 	})
 }
+
+// A breakdown with more groups than query.MaxGroups is refused as the user's to narrow,
+// rather than held in memory.
+func TestTooManyGroups(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{MemoryLimit: "256MB", Writers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now()
+	spans := make([]telemetry.Span, query.MaxGroups+1)
+	res := &telemetry.Resource{Attributes: telemetry.Attributes{{Key: "service.name", Value: telemetry.StringValue("svc")}}}
+	for i := range spans {
+		spans[i] = telemetry.Span{TraceID: telemetry.TraceIDFromParts(1, uint64(i/10+1)), SpanID: telemetry.SpanIDFromUint64(uint64(i + 1)),
+			Name: "op", StartUnixNano: now.Add(-time.Minute).UnixNano(), EndUnixNano: now.Add(-time.Minute).UnixNano() + 1000, Resource: res}
+	}
+	if err := s.WriteSpans(ctx, spans); err != nil {
+		t.Fatal(err)
+	}
+	for by, refused := range map[string]bool{"trace.span_id": true, "trace.trace_id": false} {
+		q, err := query.Spec{Breakdowns: []string{by}, TimeRange: 600}.Resolve(now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.RunQuery(ctx, q, nil)
+		var qe *query.Error
+		if refused != errors.As(err, &qe) {
+			t.Fatalf("by %s: %v", by, err)
+		}
+		if !refused && (len(res.Results) != query.DefaultLimit || len(res.Series) != query.DefaultLimit) {
+			t.Errorf("by %s: %d results, %d series rows; want the top %d of each", by, len(res.Results), len(res.Series), query.DefaultLimit)
+		}
+	}
+}

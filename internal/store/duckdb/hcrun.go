@@ -145,11 +145,7 @@ func (s *Store) RunQuery(ctx context.Context, q *query.Query, datasets []string)
 	if err != nil {
 		return nil, err
 	}
-	list := make([]*query.Group, 0, len(groups.byKey))
-	for _, k := range groups.order {
-		list = append(list, groups.byKey[k])
-	}
-	return q.Finish(list), nil
+	return q.Finish(groups.list()), nil
 }
 
 // groupSet holds groups by their key's text.
@@ -159,6 +155,36 @@ type groupSet struct {
 	order []string
 	// extra per-group values from the main query: the high end of each HEATMAP's range.
 	heatMax map[string][]any
+}
+
+// list returns the groups in the order they came.
+func (g *groupSet) list() []*query.Group {
+	out := make([]*query.Group, 0, len(g.order))
+	for _, k := range g.order {
+		out = append(out, g.byKey[k])
+	}
+	return out
+}
+
+// keepOnly forgets every group but these.
+func (g *groupSet) keepOnly(keep []*query.Group) {
+	if len(keep) == len(g.byKey) {
+		return
+	}
+	wanted := make(map[*query.Group]bool, len(keep))
+	for _, grp := range keep {
+		wanted[grp] = true
+	}
+	order := g.order[:0]
+	for _, k := range g.order {
+		if wanted[g.byKey[k]] {
+			order = append(order, k)
+		} else {
+			delete(g.byKey, k)
+			delete(g.heatMax, k)
+		}
+	}
+	g.order = order
 }
 
 func groupKey(texts []any) string {
@@ -210,12 +236,22 @@ func (s *Store) aggregate(ctx context.Context, p *plan) (*groupSet, error) {
 			sel = append(sel, "max("+cp.field.n()+")")
 		}
 	}
-	text := fmt.Sprintf("%s SELECT GROUPING(bucket) = 1, bucket, %s FROM ev GROUP BY GROUPING SETS ((%s), (%s))",
+	// Totals come first: once they are all known, only the series of the groups the result
+	// keeps are held.
+	text := fmt.Sprintf("%s SELECT GROUPING(bucket) = 1 AS total, bucket, %s FROM ev GROUP BY GROUPING SETS ((%s), (%s)) ORDER BY total DESC",
 		p.ev, strings.Join(sel, ", "), strings.Join(cols, ", "), strings.Join(append([]string{"bucket"}, cols...), ", "))
 	gs := &groupSet{q: q, byKey: map[string]*query.Group{}, heatMax: map[string][]any{}}
-	var series [][]any // bucket rows, placed once every total is known
+	weighted := !q.UsageMode && s.sampled()
+	pending := func(c query.Calculation) bool { // values recomputed after this statement
+		_, pct := query.Percentile(c.Op)
+		return c.Op == query.OpHeatmap || pct && weighted
+	}
+	var tooMany, pruned bool
 	nb := len(p.breaks)
 	err := s.scan(ctx, text, p.c.args, func(row []any) {
+		if tooMany {
+			return
+		}
 		total, _ := row[0].(bool)
 		texts := make([]any, nb)
 		key := make([]any, nb)
@@ -234,7 +270,18 @@ func (s *Store) aggregate(ctx context.Context, p *plan) (*groupSet, error) {
 		rest := row[2+2*nb+len(p.calcs):]
 		k := groupKey(texts)
 		if !total {
-			series = append(series, append([]any{k, row[1]}, vals...))
+			if !pruned {
+				gs.keepOnly(q.Top(gs.list(), pending))
+				pruned = true
+			}
+			b, _ := row[1].(int64)
+			if cell := gs.cell(k, b, true); cell != nil {
+				copy(cell, vals)
+			}
+			return
+		}
+		if len(gs.byKey) >= query.MaxGroups {
+			tooMany = true
 			return
 		}
 		gs.byKey[k] = &query.Group{Key: key, Total: slices.Clone(vals), Buckets: map[int64][]any{}}
@@ -244,11 +291,8 @@ func (s *Store) aggregate(ctx context.Context, p *plan) (*groupSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range series {
-		b, _ := r[1].(int64)
-		if cell := gs.cell(r[0].(string), b, true); cell != nil {
-			copy(cell, r[2:])
-		}
+	if tooMany {
+		return nil, query.TooManyGroups()
 	}
 	for i, cp := range p.calcs {
 		var err error
