@@ -56,15 +56,22 @@ function fmtNumber(v) {
   return a >= 1000 ? v.toLocaleString('en-US', { maximumFractionDigits: 1 }) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
 }
 
-/** ClauseList edits one clause of the query as removable chips plus an input. */
+/**
+ * ClauseList edits one clause of the query as removable chips plus an input. Enter adds
+ * the typed clause; Enter in an empty input (or the Run button) runs the query.
+ */
 class ClauseList {
-  constructor({ label, placeholder, list, parse, format, onChange, suggest }) {
+  constructor({ label, placeholder, list, parse, format, suggest, run }) {
     this.items = [];
     this.parse = parse;
     this.format = format;
-    this.onChange = onChange;
     this.input = h('input', { type: 'text', placeholder, list, spellcheck: 'false', autocomplete: 'off', 'aria-label': label,
-      onKeydown: (e) => { if (e.key === 'Enter') { e.preventDefault(); this.commit(); } },
+      onKeydown: (e) => {
+        if (e.key !== 'Enter') return;
+        e.preventDefault();
+        if (this.input.value.trim() === '') run();
+        else this.commit();
+      },
       onInput: () => suggest && suggest(this.input.value) });
     this.chips = h('span', { class: 'clause-chips' });
     this.el = h('div', { class: 'clause', dataset: { clause: label.toLowerCase().replace(/ /g, '-') } },
@@ -86,7 +93,6 @@ class ClauseList {
     this.input.setCustomValidity('');
     this.input.value = '';
     this.render();
-    this.onChange();
     return true;
   }
 
@@ -100,7 +106,7 @@ class ClauseList {
     this.items.forEach((it, i) => {
       this.chips.appendChild(h('span', { class: 'qchip' }, this.format(it),
         h('button', { type: 'button', class: 'qchip-x', 'aria-label': `Remove ${this.format(it)}`,
-          onClick: () => { this.items.splice(i, 1); this.render(); this.onChange(); } }, '×')));
+          onClick: () => { this.items.splice(i, 1); this.render(); } }, '×')));
     });
   }
 }
@@ -118,13 +124,12 @@ export class ExplorePage {
     this.columnList = h('datalist', { id: 'hc-columns' });
     this.calcList = h('datalist', { id: 'hc-calcs' });
     this.filterList = h('datalist', { id: 'hc-filters' });
-    const rerun = () => {}; // clauses change the query; Run (or Enter) runs it
-    this.calcs = new ClauseList({ label: 'VISUALIZE', placeholder: 'COUNT, P99(duration_ms), HEATMAP(duration_ms)…', list: 'hc-calcs', parse: parseCalc, format: calcKey, onChange: rerun });
-    this.filters = new ClauseList({ label: 'WHERE', placeholder: 'http.status_code >= 500, db.system exists…', list: 'hc-filters', parse: parseFilter, format: formatFilter, onChange: rerun,
+    this.calcs = new ClauseList({ run: () => this.run(), label: 'VISUALIZE', placeholder: 'COUNT, P99(duration_ms), HEATMAP(duration_ms)…', list: 'hc-calcs', parse: parseCalc, format: calcKey });
+    this.filters = new ClauseList({ run: () => this.run(), label: 'WHERE', placeholder: 'http.status_code >= 500, db.system exists…', list: 'hc-filters', parse: parseFilter, format: formatFilter,
       suggest: debounce((t) => this.suggestValues(t), 200) });
-    this.groups = new ClauseList({ label: 'GROUP BY', placeholder: 'service.name, http.route…', list: 'hc-columns', parse: (t) => t.trim(), format: (s) => s, onChange: rerun });
-    this.orders = new ClauseList({ label: 'ORDER BY', placeholder: 'COUNT desc, http.route…', list: 'hc-calcs', parse: parseOrder, format: formatOrder, onChange: rerun });
-    this.havings = new ClauseList({ label: 'HAVING', placeholder: 'COUNT > 10…', parse: parseHaving, format: formatHaving, onChange: rerun });
+    this.groups = new ClauseList({ run: () => this.run(), label: 'GROUP BY', placeholder: 'service.name, http.route…', list: 'hc-columns', parse: (t) => t.trim(), format: (s) => s });
+    this.orders = new ClauseList({ run: () => this.run(), label: 'ORDER BY', placeholder: 'COUNT desc, http.route…', list: 'hc-calcs', parse: parseOrder, format: formatOrder });
+    this.havings = new ClauseList({ run: () => this.run(), label: 'HAVING', placeholder: 'COUNT > 10…', parse: parseHaving, format: formatHaving });
     this.combination = h('select', { 'aria-label': 'Combine filters with', class: 'combine' }, h('option', { value: 'AND' }, 'all (AND)'), h('option', { value: 'OR' }, 'any (OR)'));
     this.limit = h('input', { type: 'number', min: '1', max: '1000', placeholder: '100', 'aria-label': 'LIMIT', class: 'limit' });
     this.range = h('select', { 'aria-label': 'Time range' }, TIME_RANGES.map(([s, l]) => h('option', { value: String(s) }, l)));
