@@ -61,6 +61,8 @@ func SpanEvent(sp *telemetry.Span) map[string]any {
 	}
 	if sp.Scope != nil && sp.Scope.Name != "" {
 		ev["library.name"] = sp.Scope.Name
+	}
+	if sp.Scope != nil && sp.Scope.Version != "" {
 		ev["library.version"] = sp.Scope.Version
 	}
 	if sp.SampleRate > 1 {
