@@ -45,7 +45,8 @@ func (p *plan) groupCols() []string {
 	return cols
 }
 
-// statement runs SQL built by fn with the plan's arguments plus any fn adds.
+// statement builds a statement on the plan: fn writes its SQL and may add arguments after
+// the plan's own.
 func (p *plan) statement(fn func(arg func(any) string) string) (string, []any) {
 	args := slices.Clone(p.c.args)
 	text := fn(func(v any) string {
@@ -55,6 +56,7 @@ func (p *plan) statement(fn func(arg func(any) string) string) (string, []any) {
 	return text, args
 }
 
+// compile registers every field the query reads and builds its events CTE.
 func compile(q *query.Query, datasets []string, meta attrMeta) *plan {
 	c := newCompiler(q, datasets, &meta)
 	var conds []string
