@@ -52,7 +52,12 @@ func (q *Query) Top(groups []*Group, pending func(Calculation) bool) []*Group {
 	if len(q.Orders) == 0 && uses(q.Calculations[0].Op, q.Calculations[0].Column) {
 		return groups
 	}
-	kept := make([]*Group, 0, len(groups))
+	return q.keep(slices.Clone(groups))
+}
+
+// keep applies havings, orders and the limit to groups, reusing the slice.
+func (q *Query) keep(groups []*Group) []*Group {
+	kept := groups[:0]
 	for _, g := range groups {
 		if q.passesHavings(g) {
 			kept = append(kept, g)
@@ -71,16 +76,7 @@ func (q *Query) Finish(groups []*Group) *Result {
 	for _, g := range groups {
 		q.derive(g)
 	}
-	kept := groups[:0]
-	for _, g := range groups {
-		if q.passesHavings(g) {
-			kept = append(kept, g)
-		}
-	}
-	slices.SortStableFunc(kept, q.compare)
-	if len(kept) > q.Limit {
-		kept = kept[:q.Limit]
-	}
+	kept := q.keep(groups)
 	res := &Result{Series: []Row{}, Results: []Row{}}
 	for _, g := range kept {
 		res.Results = append(res.Results, Row{Data: q.rowData(g.Key, g.Total)})

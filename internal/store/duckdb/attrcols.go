@@ -176,22 +176,10 @@ func loadAttrMeta(ctx context.Context, db *sql.DB) (attrMeta, int, error) {
 	return m, next, rows.Err()
 }
 
+// asInt64 reads an integer the driver returned, of any width; -1 when it is none.
 func asInt64(v any) int64 {
-	switch x := v.(type) {
-	case int8:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case int64:
-		return x
-	case uint8:
-		return int64(x)
-	case uint16:
-		return int64(x)
-	case uint32:
-		return int64(x)
+	if n, ok := plainValue(v).(int64); ok {
+		return n
 	}
 	return -1
 }

@@ -304,7 +304,7 @@ func (s *Store) aggregate(ctx context.Context, p *plan) (*groupSet, error) {
 		case cp.Op == query.OpConcurrency:
 			err = s.concurrency(ctx, p, gs, i)
 		default:
-			if pct, ok := query.Percentile(cp.Op); ok && !q.UsageMode && s.sampled() {
+			if pct, ok := query.Percentile(cp.Op); ok && weighted {
 				err = s.weightedPercentile(ctx, p, gs, i, pct)
 			}
 		}

@@ -255,12 +255,10 @@ func (c *catalogue) newEntries(spans []telemetry.Span) *entries {
 	}
 	seenOps := map[operationKey]bool{}
 	c.promote(spans)
-	for i := range spans {
-		c.sampled = c.sampled || spans[i].SampleRate > 1
-	}
 	e.slotsUsed = c.slotsUsed()
 	for i := range spans {
 		sp := &spans[i]
+		c.sampled = c.sampled || sp.SampleRate > 1
 		if _, seen := e.resources[sp.Resource]; !seen {
 			hash := resourceHash(sp.Resource)
 			e.resources[sp.Resource] = lookup(c.resources, hash, func(id int64) {
