@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -76,9 +75,6 @@ type pending struct {
 	spans []telemetry.Span
 	pos   wal.Position
 }
-
-// ErrClosed is returned by WriteSpans after Close.
-var ErrClosed = errors.New("ingest pipeline is shut down")
 
 // OpenPipeline opens the write-ahead log in dir, replays into st what an earlier run
 // acknowledged but had not checkpointed, and starts loading.
@@ -185,7 +181,17 @@ func writeFileSync(path string, data []byte) error {
 	return f.Close()
 }
 
-// WriteSpans implements Sink: it returns once the spans are in the write-ahead log.
+// SpanSink returns the Sink receivers write spans to.
+func (p *Pipeline) SpanSink() Sink[telemetry.Span] { return spanSink{p} }
+
+type spanSink struct{ p *Pipeline }
+
+func (s spanSink) Write(ctx context.Context, spans []telemetry.Span) error {
+	return s.p.WriteSpans(ctx, spans)
+}
+func (s spanSink) Rejected(int) {}
+
+// WriteSpans returns once the spans are in the write-ahead log.
 func (p *Pipeline) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 	if len(spans) == 0 {
 		return nil

@@ -120,7 +120,7 @@ func TestPipelineRefusesBeyondPending(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := p.WriteSpans(context.Background(), batch(80, 30))
-	if after, ok := IsOverloaded(err); !ok || after != 3*time.Second {
+	if o, ok := errors.AsType[*OverloadedError](err); !ok || o.RetryAfter != 3*time.Second {
 		t.Fatalf("over the bound: err = %v, want OverloadedError with 3s", err)
 	}
 	if err := p.WriteSpans(context.Background(), batch(80, 20)); err != nil { // fits exactly
@@ -192,7 +192,7 @@ func TestPipelineWaitsBrieflyForRoom(t *testing.T) {
 	go func() { waited <- p.WriteSpans(context.Background(), batch(90, 60)) }()
 	waitUntil(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return p.waiting == 60 })
 	// The waiting room holds MaxPendingSpans at most: a further 50 spans are refused at once.
-	if _, ok := IsOverloaded(p.WriteSpans(context.Background(), batch(150, 50))); !ok {
+	if _, ok := errors.AsType[*OverloadedError](p.WriteSpans(context.Background(), batch(150, 50))); !ok {
 		t.Fatal("a request beyond the waiting room was not refused")
 	}
 	close(st.gate) // the loader stores the first 90 spans and frees their room

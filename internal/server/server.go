@@ -121,13 +121,13 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 
 	otlpCfg := otlp.Config{MaxRequestBytes: cfg.MaxRequestBytes}
 	ingestMux := http.NewServeMux()
-	ingestMux.Handle("/v1/traces", otlp.NewHTTPHandler(s.pipeline, log.With("subsystem", "otlp"), otlpCfg))
-	honeycomb.NewHandler(s.pipeline, log.With("subsystem", "honeycomb")).Register(ingestMux)
+	ingestMux.Handle("/v1/traces", otlp.NewHTTPHandler(s.pipeline.SpanSink(), log.With("subsystem", "otlp"), otlpCfg))
+	honeycomb.NewHandler(s.pipeline.SpanSink(), log.With("subsystem", "honeycomb")).Register(ingestMux)
 	api.NewHoneycomb(st, log.With("subsystem", "honeycomb-api")).Register(ingestMux)
 	s.httpSrv = newHTTPServer(ingestMux, log)
 
 	s.grpcSrv = grpc.NewServer(otlp.GRPCServerOptions(otlpCfg)...)
-	otlp.RegisterGRPC(s.grpcSrv, s.pipeline, log.With("subsystem", "otlp"))
+	otlp.RegisterGRPC(s.grpcSrv, s.pipeline.SpanSink(), log.With("subsystem", "otlp"))
 
 	uiMux := http.NewServeMux()
 	uiAPI := api.New(st, log.With("subsystem", "api"))

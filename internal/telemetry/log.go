@@ -3,20 +3,36 @@ package telemetry
 // Severity follows OpenTelemetry's severity numbers (1-24; 0 unspecified).
 type Severity uint8
 
-// LogRecord is one log line or structured log event. CloudWatch Logs events, OTLP log records
-// and Rollbar error occurrences all become LogRecords; error tracking groups the ones that carry
-// an exception.
+// LogRecord is one log line or structured log event: a CloudWatch Logs event or an OTLP log
+// record. Group and Stream file it as CloudWatch Logs does; OTLP records take theirs from
+// their resource (see the OTLP receiver).
 type LogRecord struct {
-	TimeUnixNano         int64
-	ObservedTimeUnixNano int64
-	Severity             Severity
-	SeverityText         string
-	Body                 Value
-	Attributes           Attributes
-	TraceID              TraceID // zero when not correlated with a trace
-	SpanID               SpanID
-	Flags                uint32
-	Resource             *Resource
-	Scope                *Scope
-	Ingest               IngestInfo
+	TimeUnixNano           int64
+	ObservedTimeUnixNano   int64 // when lookout (or a collector before it) received it
+	Severity               Severity
+	SeverityText           string
+	EventName              string
+	Body                   Value
+	Attributes             Attributes
+	DroppedAttributesCount uint32
+	TraceID                TraceID // zero when not correlated with a trace
+	SpanID                 SpanID
+	Flags                  uint32
+	Resource               *Resource // shared; never nil once decoded
+	Scope                  *Scope    // shared; may be nil
+	Group, Stream          string
+	Ingest                 IngestInfo
+}
+
+// Validate reports why a log record cannot be stored, or nil.
+func (r *LogRecord) Validate() error {
+	switch {
+	case r.TimeUnixNano <= 0 && r.ObservedTimeUnixNano <= 0:
+		return errInvalid("timestamp is missing")
+	case r.Resource == nil:
+		return errInvalid("resource is missing")
+	case r.Group == "":
+		return errInvalid("log group is missing")
+	}
+	return validateDepth(r.Body, 0)
 }

@@ -170,7 +170,25 @@ func (s *Span) Validate() error {
 	case s.Resource == nil:
 		return errInvalid("resource is missing")
 	}
-	return nil
+	return s.validateDepth()
+}
+
+// validateDepth checks every attribute value the span holds or shares against MaxValueDepth.
+func (s *Span) validateDepth() error {
+	err := validateAttrDepth(s.Attributes)
+	if err == nil {
+		err = validateAttrDepth(s.Resource.Attributes)
+	}
+	if err == nil && s.Scope != nil {
+		err = validateAttrDepth(s.Scope.Attributes)
+	}
+	for i := 0; err == nil && i < len(s.Events); i++ {
+		err = validateAttrDepth(s.Events[i].Attributes)
+	}
+	for i := 0; err == nil && i < len(s.Links); i++ {
+		err = validateAttrDepth(s.Links[i].Attributes)
+	}
+	return err
 }
 
 // InvalidError explains why an item was rejected.

@@ -15,7 +15,8 @@ import (
 
 type discardSink struct{}
 
-func (discardSink) WriteSpans(context.Context, []telemetry.Span) error { return nil }
+func (discardSink) Write(context.Context, []telemetry.Span) error { return nil }
+func (discardSink) Rejected(int)                                  {}
 
 // BenchmarkBatch measures the Events API receiver alone (decode, convert, answer) on batches
 // of 50 events of 12 fields, libhoney's default batch size.

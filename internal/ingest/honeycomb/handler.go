@@ -28,7 +28,7 @@ const (
 // Handler serves the Events API. lookout runs open: any key is accepted; it is recorded only
 // as a non-reversible id.
 type Handler struct {
-	sink  ingest.Sink
+	sink  ingest.Sink[telemetry.Span]
 	log   *slog.Logger
 	event *httpbody.Reader
 	batch *httpbody.Reader
@@ -36,7 +36,7 @@ type Handler struct {
 }
 
 // NewHandler returns the Events API receiver writing to sink.
-func NewHandler(sink ingest.Sink, logger *slog.Logger) *Handler {
+func NewHandler(sink ingest.Sink[telemetry.Span], logger *slog.Logger) *Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -70,12 +70,12 @@ func (h *Handler) cors(next http.Handler) http.Handler {
 type apiError struct {
 	status     int
 	msg        string
-	retryAfter int
+	retryAfter string // Retry-After in seconds, "" for none
 }
 
 func (h *Handler) fail(w http.ResponseWriter, e *apiError) {
-	if e.retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	if e.retryAfter != "" {
+		w.Header().Set("Retry-After", e.retryAfter)
 	}
 	writeJSON(w, e.status, map[string]string{"error": e.msg})
 }
@@ -150,6 +150,7 @@ func (h *Handler) single(w http.ResponseWriter, r *http.Request) {
 	}
 	sp, err := h.converter(r).span(ev)
 	if err != nil {
+		h.sink.Rejected(1)
 		h.fail(w, &apiError{status: http.StatusBadRequest, msg: err.Error()})
 		return
 	}
@@ -197,6 +198,9 @@ func (h *Handler) batched(w http.ResponseWriter, r *http.Request) {
 			statuses[i] = eventStatus{Status: http.StatusAccepted}
 		}
 	}
+	if n := len(events) - len(spans); n > 0 {
+		h.sink.Rejected(n)
+	}
 	if e := h.write(r.Context(), spans); e != nil {
 		h.fail(w, e)
 		return
@@ -207,15 +211,15 @@ func (h *Handler) batched(w http.ResponseWriter, r *http.Request) {
 // write hands spans to the sink and turns its refusal into Honeycomb's answer; libhoney
 // retries 429 and 503 after Retry-After.
 func (h *Handler) write(ctx context.Context, spans []telemetry.Span) *apiError {
-	err := h.sink.WriteSpans(ctx, spans)
+	err := h.sink.Write(ctx, spans)
 	if err == nil {
 		return nil
 	}
-	if d, ok := ingest.IsOverloaded(err); ok {
-		return &apiError{status: http.StatusServiceUnavailable, msg: "lookout is busy; retry later", retryAfter: ingest.RetryAfterSeconds(d)}
+	ref := ingest.Classify(ctx, err)
+	if ref.Kind == ingest.Unavailable {
+		h.log.Error("honeycomb: writing events failed", "err", err)
 	}
-	h.log.Error("honeycomb: writing events failed", "err", err)
-	return &apiError{status: http.StatusServiceUnavailable, msg: "the events could not be stored; retry later", retryAfter: 5}
+	return &apiError{status: ref.HTTPStatus(), msg: ref.Message, retryAfter: ref.RetryAfterHeader()}
 }
 
 // auth serves GET /1/auth: what Honeycomb's clients learn of their key.

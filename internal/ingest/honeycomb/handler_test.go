@@ -19,12 +19,19 @@ import (
 )
 
 type recordingSink struct {
-	mu    sync.Mutex
-	spans []telemetry.Span
-	err   error
+	mu       sync.Mutex
+	spans    []telemetry.Span
+	err      error
+	rejected int
 }
 
-func (s *recordingSink) WriteSpans(_ context.Context, spans []telemetry.Span) error {
+func (s *recordingSink) Rejected(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejected += n
+}
+
+func (s *recordingSink) Write(_ context.Context, spans []telemetry.Span) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
@@ -36,7 +43,7 @@ func (s *recordingSink) WriteSpans(_ context.Context, spans []telemetry.Span) er
 
 var fixedNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
-func serve(t *testing.T, sink ingest.Sink, method, path string, body []byte, header map[string]string) *httptest.ResponseRecorder {
+func serve(t *testing.T, sink ingest.Sink[telemetry.Span], method, path string, body []byte, header map[string]string) *httptest.ResponseRecorder {
 	t.Helper()
 	h := NewHandler(sink, nil)
 	h.now = func() time.Time { return fixedNow }

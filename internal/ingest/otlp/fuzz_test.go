@@ -237,4 +237,5 @@ func FuzzHTTPHandler(f *testing.F) {
 
 type discardSink struct{}
 
-func (discardSink) WriteSpans(context.Context, []telemetry.Span) error { return nil }
+func (discardSink) Write(context.Context, []telemetry.Span) error { return nil }
+func (discardSink) Rejected(int)                                  {}

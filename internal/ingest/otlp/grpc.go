@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"math"
 	"runtime/debug"
-	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -18,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"lookout/internal/ingest"
+	"lookout/internal/telemetry"
 )
 
 // ExportMethod is the full gRPC method name OTLP trace exporters call.
@@ -46,7 +46,7 @@ func GRPCServerOptions(cfg Config) []grpc.ServerOption {
 // response type cannot express. Two consequences: interceptors see *emptypb.Empty messages,
 // and a body broken at its outermost level fails in grpc-go's codec, which answers INTERNAL
 // rather than INVALID_ARGUMENT (both tell the sender not to retry).
-func RegisterGRPC(s grpc.ServiceRegistrar, sink ingest.Sink, logger *slog.Logger) {
+func RegisterGRPC(s grpc.ServiceRegistrar, sink ingest.Sink[telemetry.Span], logger *slog.Logger) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -61,7 +61,7 @@ var traceServiceDesc = grpc.ServiceDesc{
 }
 
 type grpcService struct {
-	sink ingest.Sink
+	sink ingest.Sink[telemetry.Span]
 	log  *slog.Logger
 }
 
@@ -91,8 +91,11 @@ func (s *grpcService) export(ctx context.Context, in *emptypb.Empty) (*emptypb.E
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, truncate(err.Error(), 1024))
 	}
+	if res.Rejected > 0 {
+		s.sink.Rejected(int(res.Rejected))
+	}
 	if len(res.Spans) > 0 {
-		if err := s.sink.WriteSpans(ctx, res.Spans); err != nil {
+		if err := s.sink.Write(ctx, res.Spans); err != nil {
 			return nil, s.sinkError(ctx, err)
 		}
 	}
@@ -118,26 +121,22 @@ func (s *grpcService) decode(body []byte, key, dataset string) (res Result, err 
 	return decodeTraces(body, Protobuf, senderInfo(key, dataset))
 }
 
-// sinkError maps a sink failure to a gRPC status: overload is UNAVAILABLE with RetryInfo, the
-// throttling signal OTLP exporters honour; a context error keeps its own retryable code; anything
-// else is INTERNAL, with the detail kept in our log.
+// sinkError renders a sink failure as ingest.Classify decides it: UNAVAILABLE with RetryInfo,
+// the throttling signal OTLP exporters honour, or the context's own code for a request that
+// ended.
 func (s *grpcService) sinkError(ctx context.Context, err error) error {
-	if d, ok := ingest.IsOverloaded(err); ok {
-		if d <= 0 {
-			d = time.Second // a zero delay would invite an immediate retry
-		}
-		st := status.New(codes.Unavailable, overloadedMessage(d))
-		if ds, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(d)}); derr == nil {
-			st = ds
-		}
-		return st.Err()
-	}
-	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-		s.log.Debug("otlp: gRPC request ended before spans were written", "err", err)
+	ref := ingest.Classify(ctx, err)
+	switch ref.Kind {
+	case ingest.Canceled:
 		return status.FromContextError(ctx.Err()).Err()
+	case ingest.Unavailable:
+		s.log.Error("otlp: writing spans failed", "err", err)
 	}
-	s.log.Error("otlp: writing spans failed", "err", err) // retryable: see httpHandler
-	return status.Error(codes.Unavailable, "the spans could not be stored; retry later")
+	st := status.New(codes.Unavailable, ref.Message)
+	if ds, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(ref.RetryAfter)}); derr == nil {
+		st = ds
+	}
+	return st.Err()
 }
 
 func firstValue(md metadata.MD, key string) string {

@@ -24,7 +24,7 @@ import (
 
 // startGRPC serves the trace service on a real loopback listener and returns a client
 // connection to it.
-func startGRPC(t *testing.T, sink ingest.Sink, cfg Config, opts ...grpc.ServerOption) *grpc.ClientConn {
+func startGRPC(t *testing.T, sink ingest.Sink[telemetry.Span], cfg Config, opts ...grpc.ServerOption) *grpc.ClientConn {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
@@ -55,7 +54,7 @@ const (
 
 // NewHTTPHandler returns the OTLP/HTTP trace receiver, to be mounted at POST /v1/traces. It
 // writes decoded spans to sink and logs failures the sender is not told about to logger.
-func NewHTTPHandler(sink ingest.Sink, logger *slog.Logger, cfg Config) http.Handler {
+func NewHTTPHandler(sink ingest.Sink[telemetry.Span], logger *slog.Logger, cfg Config) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -64,7 +63,7 @@ func NewHTTPHandler(sink ingest.Sink, logger *slog.Logger, cfg Config) http.Hand
 }
 
 type httpHandler struct {
-	sink ingest.Sink
+	sink ingest.Sink[telemetry.Span]
 	log  *slog.Logger
 	body *httpbody.Reader
 }
@@ -75,7 +74,7 @@ type httpError struct {
 	status     int
 	code       codes.Code
 	msg        string
-	retryAfter int // seconds, for Retry-After; 0 for none
+	retryAfter string // Retry-After, in seconds; "" for none
 }
 
 func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -98,8 +97,11 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, enc, herr)
 		return
 	}
+	if res.Rejected > 0 {
+		h.sink.Rejected(int(res.Rejected))
+	}
 	if len(res.Spans) > 0 {
-		if err := h.sink.WriteSpans(r.Context(), res.Spans); err != nil {
+		if err := h.sink.Write(r.Context(), res.Spans); err != nil {
 			h.fail(w, enc, h.sinkError(r.Context(), err))
 			return
 		}
@@ -166,30 +168,19 @@ func parseContentType(ct string) (Encoding, bool) {
 	return Protobuf, false
 }
 
-// sinkError maps a sink failure to a response. Overload is retryable with a delay; a client
-// that went away gets nothing useful back; anything else is an internal failure whose detail
-// stays in our log.
+// sinkError renders a sink failure as ingest.Classify decides it.
 func (h *httpHandler) sinkError(ctx context.Context, err error) *httpError {
-	if d, ok := ingest.IsOverloaded(err); ok {
-		return &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable,
-			msg: overloadedMessage(d), retryAfter: ingest.RetryAfterSeconds(d)}
+	ref := ingest.Classify(ctx, err)
+	if ref.Kind == ingest.Unavailable {
+		h.log.Error("otlp: writing spans failed", "err", err)
 	}
-	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-		h.log.Debug("otlp: HTTP request ended before spans were written", "err", err)
-		return &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable,
-			msg: "the request was canceled before its spans were stored"}
-	}
-	// Nothing was acknowledged, and the failure (a full or failing disk) may pass: answer
-	// with a retryable status, as the OpenTelemetry Collector does, so senders keep the data.
-	h.log.Error("otlp: writing spans failed", "err", err)
-	return &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable,
-		msg: "the spans could not be stored; retry later", retryAfter: ingest.RetryAfterSeconds(sinkFailureRetry)}
+	return &httpError{status: ref.HTTPStatus(), code: codes.Unavailable, msg: ref.Message, retryAfter: ref.RetryAfterHeader()}
 }
 
 // fail writes e as a google.rpc.Status in the request's encoding, as OTLP/HTTP requires.
 func (h *httpHandler) fail(w http.ResponseWriter, enc Encoding, e *httpError) {
-	if e.retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	if e.retryAfter != "" {
+		w.Header().Set("Retry-After", e.retryAfter)
 	}
 	// Debug only: failures of our own are logged where they happen, and a line per
 	// rejected request at a higher level would add to an overload rather than explain it.
@@ -251,14 +242,6 @@ func writeResponse(w http.ResponseWriter, enc Encoding, status int, body []byte)
 	w.WriteHeader(status)
 	_, _ = w.Write(body) // the sender hung up; nothing to do
 }
-
-// overloadedMessage tells a throttled sender how long to wait.
-func overloadedMessage(d time.Duration) string {
-	return "lookout is overloaded; retry after " + strconv.Itoa(ingest.RetryAfterSeconds(d)) + "s"
-}
-
-// sinkFailureRetry is what senders are told to wait after the spans could not be stored.
-const sinkFailureRetry = 5 * time.Second
 
 // senderInfo records the Honeycomb headers of a request. The key is reduced to a short
 // sha256 prefix: enough to tell keys apart in routing and audits, useless to anyone who

@@ -26,12 +26,19 @@ import (
 
 // recordingSink keeps what it is given and returns err.
 type recordingSink struct {
-	mu      sync.Mutex
-	batches [][]telemetry.Span
-	err     error
+	mu       sync.Mutex
+	batches  [][]telemetry.Span
+	err      error
+	rejected int
 }
 
-func (s *recordingSink) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
+func (s *recordingSink) Rejected(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejected += n
+}
+
+func (s *recordingSink) Write(ctx context.Context, spans []telemetry.Span) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.batches = append(s.batches, spans)
@@ -523,4 +530,5 @@ func TestHTTPClientGone(t *testing.T) {
 // ctxSink fails as a sink does when its caller's context ends.
 type ctxSink struct{}
 
-func (ctxSink) WriteSpans(ctx context.Context, _ []telemetry.Span) error { return ctx.Err() }
+func (ctxSink) Write(ctx context.Context, _ []telemetry.Span) error { return ctx.Err() }
+func (ctxSink) Rejected(int)                                        {}
