@@ -7,6 +7,9 @@ type Severity uint8
 // record. Group and Stream file it as CloudWatch Logs does; OTLP records take theirs from
 // their resource (see the OTLP receiver).
 type LogRecord struct {
+	// ID identifies the record within lookout. The ingest pipeline gives it from where the
+	// record was logged, so it is the same whenever the record is written again.
+	ID                     uint64
 	TimeUnixNano           int64
 	ObservedTimeUnixNano   int64 // when lookout (or a collector before it) received it
 	Severity               Severity
