@@ -90,20 +90,16 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	fmt.Fprintf(stdout, "  OTLP/HTTP  http://%s  (OTEL_EXPORTER_OTLP_ENDPOINT=http://%s)\n", a.HTTP, a.HTTP)
 	fmt.Fprintf(stdout, "  OTLP/gRPC  %s\n", a.GRPC)
 	fmt.Fprintf(stdout, "  UI         http://%s\n", a.UI)
+	var stopDemo func()
 	if withDemo {
 		fmt.Fprintf(stdout, "demo: simulated services are sending traces; open http://%s to see them\n", a.UI)
-		demoCtx, stopDemo := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- demo.Run(demoCtx, "http://"+a.HTTP, log.With("subsystem", "demo")) }()
-		defer func() {
-			stopDemo()
-			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-				log.Warn("demo stopped", "err", err)
-			}
-		}()
+		stopDemo = startDemo(ctx, "http://"+a.HTTP, log.With("subsystem", "demo"))
 	}
 	<-ctx.Done()
 	log.Info("shutting down")
+	if stopDemo != nil {
+		stopDemo() // before the server, so that its senders do not fail
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -112,6 +108,19 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	}
 	log.Info("stopped", "took", time.Since(start))
 	return nil
+}
+
+// startDemo runs the demo's simulated services until the returned function stops them.
+func startDemo(ctx context.Context, endpoint string, log *slog.Logger) (stop func()) {
+	demoCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- demo.Run(demoCtx, endpoint, log) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			log.Warn("demo stopped", "err", err)
+		}
+	}
 }
 
 // parseFlags reads flags, each defaulting to its LOOKOUT_<FLAG> environment variable and
@@ -125,14 +134,16 @@ func parseFlags(args []string, out io.Writer, getenv func(string) string) (serve
 	fs.StringVar(&cfg.GRPCAddr, "grpc", cfg.GRPCAddr, "address for OTLP/gRPC")
 	fs.StringVar(&cfg.UIAddr, "ui", cfg.UIAddr, "address for the web UI and the query APIs")
 	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "delete telemetry older than this (0 keeps everything)")
-	fs.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", cfg.MaxRequestBytes, "largest ingest request accepted, after decompression")
-	fs.StringVar(&cfg.MemoryLimit, "memory-limit", cfg.MemoryLimit, "memory the embedded store may use for its buffers")
-	fs.IntVar(&cfg.Pipeline.MaxPendingSpans, "max-pending-spans", cfg.Pipeline.MaxPendingSpans, "spans that may wait for the store before senders are asked to retry")
+	fs.Var((*byteSize)(&cfg.MaxRequestBytes), "max-request-bytes", "largest ingest request accepted, after decompression")
+	fs.Var((*byteSize)(&cfg.Pipeline.MaxPendingBytes), "max-pending-bytes", "memory that accepted items may hold while they wait for the store; beyond it senders are asked to retry (e.g. 32MiB)")
+	fs.Var((*intByteSize)(&cfg.Pipeline.Limits.MaxValueBytes), "max-value-bytes", "longest attribute value or log body kept; longer ones are cut and marked lookout.truncated")
+	fs.Var((*intByteSize)(&cfg.Pipeline.Limits.MaxItemBytes), "max-item-bytes", "largest span or log record kept; larger ones lose events, links and attributes and are marked lookout.truncated")
+	cfg.Store.RegisterFlags(fs)
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
-		name := "LOOKOUT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := "LOOKOUT_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(f.Name))
 		if v := getenv(name); v != "" {
 			if err := f.Value.Set(v); err != nil && envErr == nil {
 				envErr = fmt.Errorf("%s=%q: %w", name, v, err)

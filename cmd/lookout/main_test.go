@@ -26,17 +26,21 @@ func TestVersion(t *testing.T) {
 // flag given on the command line wins.
 func TestFlagsAndEnvironment(t *testing.T) {
 	env := map[string]string{
-		"LOOKOUT_DATA":              "/var/lib/lookout",
-		"LOOKOUT_HTTP":              "0.0.0.0:14318",
-		"LOOKOUT_RETENTION":         "48h",
-		"LOOKOUT_MAX_PENDING_SPANS": "1234",
+		"LOOKOUT_DATA":                "/var/lib/lookout",
+		"LOOKOUT_HTTP":                "0.0.0.0:14318",
+		"LOOKOUT_RETENTION":           "48h",
+		"LOOKOUT_MAX_PENDING_BYTES":   "16MiB",
+		"LOOKOUT_DUCKDB_MEMORY_LIMIT": "96MB",
 	}
-	cfg, level, err := parseFlags([]string{"--http", "127.0.0.1:9999", "--log-level", "debug"}, io.Discard, func(k string) string { return env[k] })
+	cfg, level, err := parseFlags([]string{"--http", "127.0.0.1:9999", "--log-level", "debug", "--max-value-bytes", "1KiB"}, io.Discard, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.DataDir != "/var/lib/lookout" || cfg.Retention != 48*time.Hour || cfg.Pipeline.MaxPendingSpans != 1234 {
+	if cfg.DataDir != "/var/lib/lookout" || cfg.Retention != 48*time.Hour || cfg.Pipeline.MaxPendingBytes != 16<<20 || cfg.Store.DuckDB.MemoryLimit != "96MB" {
 		t.Errorf("environment not applied: %+v", cfg)
+	}
+	if cfg.Pipeline.Limits.MaxValueBytes != 1024 || cfg.Store.Kind != "duckdb" {
+		t.Errorf("--max-value-bytes 1KiB gave %d; store %q", cfg.Pipeline.Limits.MaxValueBytes, cfg.Store.Kind)
 	}
 	if cfg.HTTPAddr != "127.0.0.1:9999" {
 		t.Errorf("--http = %q, want the flag to win over LOOKOUT_HTTP", cfg.HTTPAddr)

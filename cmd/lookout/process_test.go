@@ -202,7 +202,7 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 // TestOverloadAnswers503AndStaysBounded floods lookout beyond what it may hold: it must ask
 // senders to retry, keep its memory bounded, and still store every request it acknowledged.
 func TestOverloadAnswers503AndStaysBounded(t *testing.T) {
-	p := launch(t, t.TempDir(), "--max-pending-spans", "4000")
+	p := launch(t, t.TempDir(), "--max-pending-bytes", "4MiB")
 	const senders, requests, spansPerRequest = 16, 12, 2000
 	var (
 		throttled, ok atomic.Int64

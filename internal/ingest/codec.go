@@ -11,91 +11,127 @@ import (
 	"lookout/internal/telemetry"
 )
 
-// The write-ahead log keeps each accepted batch in this compact binary form, zstd-compressed:
-// spans hold indexes into tables of the batch's distinct resources and scopes. Decoding checks
-// every length against what is left, so a damaged record is an error, never a panic.
+// The write-ahead log keeps each accepted batch in a compact binary form, zstd-compressed,
+// behind one byte that says which signal the record holds (and so how to read it). Items hold
+// indexes into tables of the batch's distinct resources and scopes. Decoding checks every
+// length against what is left, so a damaged record is an error, never a panic.
 
-const codecVersion = 1
+// RecordType is the first byte of a log record: the signal it holds, in the layout of that
+// signal's codec. A value is never reused for another layout.
+type RecordType byte
 
-var (
-	zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
-	zstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+const (
+	RecordSpans RecordType = 1 // codec_spans.go; records of earlier versions hold spans too
+	RecordLogs  RecordType = 2 // codec_logs.go
 )
 
-// encodeSpans returns the log record of a batch.
-func encodeSpans(spans []telemetry.Span) []byte {
-	e := encoder{buf: make([]byte, 0, 256*len(spans))}
-	resources := map[*telemetry.Resource]uint64{}
-	scopes := map[*telemetry.Scope]uint64{nil: 0}
-	var resList []*telemetry.Resource
-	var scopeList []*telemetry.Scope
-	for i := range spans {
-		if _, ok := resources[spans[i].Resource]; !ok {
-			resources[spans[i].Resource] = uint64(len(resList))
-			resList = append(resList, spans[i].Resource)
-		}
-		if _, ok := scopes[spans[i].Scope]; !ok {
-			scopeList = append(scopeList, spans[i].Scope)
-			scopes[spans[i].Scope] = uint64(len(scopeList)) // 0 means none
-		}
+// seal compresses an encoded batch behind its record type.
+func seal(t RecordType, raw []byte) []byte {
+	return zstdEncoder.EncodeAll(raw, []byte{byte(t)})
+}
+
+// unseal checks a record's type and decompresses its batch.
+func unseal(t RecordType, record []byte) ([]byte, error) {
+	if len(record) == 0 || RecordType(record[0]) != t {
+		return nil, fmt.Errorf("%w: not a record of type %d", errCorrupt, t)
 	}
-	e.uvarint(uint64(len(resList)))
-	for _, r := range resList {
+	raw, err := zstdDecoder.DecodeAll(record[1:], nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
+	}
+	return raw, nil
+}
+
+// shared collects the distinct resources and scopes of a batch, in order of first use.
+type shared struct {
+	resources map[*telemetry.Resource]uint64
+	scopes    map[*telemetry.Scope]uint64 // 0 means none
+	resList   []*telemetry.Resource
+	scopeList []*telemetry.Scope
+}
+
+func newShared() *shared {
+	return &shared{resources: map[*telemetry.Resource]uint64{}, scopes: map[*telemetry.Scope]uint64{nil: 0}}
+}
+
+func (sh *shared) add(r *telemetry.Resource, s *telemetry.Scope) {
+	if _, ok := sh.resources[r]; !ok {
+		sh.resources[r] = uint64(len(sh.resList))
+		sh.resList = append(sh.resList, r)
+	}
+	if _, ok := sh.scopes[s]; !ok {
+		sh.scopeList = append(sh.scopeList, s)
+		sh.scopes[s] = uint64(len(sh.scopeList))
+	}
+}
+
+// tables writes the resource and scope tables.
+func (e *encoder) tables(sh *shared) {
+	e.uvarint(uint64(len(sh.resList)))
+	for _, r := range sh.resList {
 		if r == nil {
 			r = &telemetry.Resource{}
 		}
 		e.attrs(r.Attributes)
 		e.uvarint(uint64(r.DroppedAttributesCount))
 	}
-	e.uvarint(uint64(len(scopeList)))
-	for _, s := range scopeList {
+	e.uvarint(uint64(len(sh.scopeList)))
+	for _, s := range sh.scopeList {
 		e.str(s.Name)
 		e.str(s.Version)
 		e.attrs(s.Attributes)
 		e.uvarint(uint64(s.DroppedAttributesCount))
 	}
-	e.uvarint(uint64(len(spans)))
-	for i := range spans {
-		s := &spans[i]
-		e.buf = append(e.buf, s.TraceID[:]...)
-		e.buf = append(e.buf, s.SpanID[:]...)
-		e.buf = append(e.buf, s.ParentSpanID[:]...)
-		e.str(s.TraceState)
-		e.uvarint(uint64(s.Flags))
-		e.str(s.Name)
-		e.buf = append(e.buf, byte(s.Kind), byte(s.Status.Code), boolByte(s.InProgress))
-		e.varint(s.StartUnixNano)
-		e.varint(s.EndUnixNano - s.StartUnixNano)
-		e.attrs(s.Attributes)
-		e.uvarint(uint64(s.DroppedAttributesCount))
-		e.uvarint(uint64(len(s.Events)))
-		for _, ev := range s.Events {
-			e.varint(ev.TimeUnixNano)
-			e.str(ev.Name)
-			e.attrs(ev.Attributes)
-			e.uvarint(uint64(ev.DroppedAttributesCount))
-		}
-		e.uvarint(uint64(s.DroppedEventsCount))
-		e.uvarint(uint64(len(s.Links)))
-		for _, l := range s.Links {
-			e.buf = append(e.buf, l.TraceID[:]...)
-			e.buf = append(e.buf, l.SpanID[:]...)
-			e.str(l.TraceState)
-			e.uvarint(uint64(l.Flags))
-			e.attrs(l.Attributes)
-			e.uvarint(uint64(l.DroppedAttributesCount))
-		}
-		e.uvarint(uint64(s.DroppedLinksCount))
-		e.str(s.Status.Message)
-		e.uvarint(resources[s.Resource])
-		e.uvarint(scopes[s.Scope])
-		e.uvarint(uint64(s.SampleRate))
-		e.str(s.Ingest.Protocol)
-		e.str(s.Ingest.Dataset)
-		e.str(s.Ingest.KeyID)
-	}
-	return zstdEncoder.EncodeAll(e.buf, []byte{codecVersion})
 }
+
+// refs writes an item's indexes into the tables.
+func (e *encoder) refs(sh *shared, r *telemetry.Resource, s *telemetry.Scope) {
+	e.uvarint(sh.resources[r])
+	e.uvarint(sh.scopes[s])
+}
+
+// tables reads the resource and scope tables.
+func (d *decoder) tables() (resources []*telemetry.Resource, scopes []*telemetry.Scope) {
+	resources = make([]*telemetry.Resource, d.count(2))
+	for i := range resources {
+		resources[i] = &telemetry.Resource{Attributes: d.attrs(0), DroppedAttributesCount: d.u32()}
+	}
+	scopes = make([]*telemetry.Scope, d.count(4))
+	for i := range scopes {
+		scopes[i] = &telemetry.Scope{Name: d.str(), Version: d.str(), Attributes: d.attrs(0), DroppedAttributesCount: d.u32()}
+	}
+	return resources, scopes
+}
+
+// refs reads an item's indexes into the tables.
+func (d *decoder) refs(resources []*telemetry.Resource, scopes []*telemetry.Scope) (*telemetry.Resource, *telemetry.Scope) {
+	var r *telemetry.Resource
+	var s *telemetry.Scope
+	if i := d.uvarint(); i < uint64(len(resources)) {
+		r = resources[i]
+	} else {
+		d.fail()
+	}
+	if i := d.uvarint(); i > 0 && i <= uint64(len(scopes)) {
+		s = scopes[i-1]
+	} else if i != 0 {
+		d.fail()
+	}
+	return r, s
+}
+
+// done reports whether the whole record was read without error.
+func (d *decoder) done() error {
+	if d.err != nil || len(d.buf) != 0 {
+		return errCorrupt
+	}
+	return nil
+}
+
+var (
+	zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	zstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+)
 
 type encoder struct{ buf []byte }
 
@@ -142,78 +178,6 @@ func boolByte(b bool) byte {
 }
 
 var errCorrupt = errors.New("corrupt log record")
-
-// decodeSpans is the inverse of encodeSpans.
-func decodeSpans(record []byte) ([]telemetry.Span, error) {
-	if len(record) == 0 || record[0] != codecVersion {
-		return nil, fmt.Errorf("%w: unknown version", errCorrupt)
-	}
-	raw, err := zstdDecoder.DecodeAll(record[1:], nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
-	}
-	d := decoder{buf: raw}
-	resources := make([]*telemetry.Resource, d.count(2))
-	for i := range resources {
-		resources[i] = &telemetry.Resource{Attributes: d.attrs(0), DroppedAttributesCount: d.u32()}
-	}
-	scopes := make([]*telemetry.Scope, d.count(4))
-	for i := range scopes {
-		scopes[i] = &telemetry.Scope{Name: d.str(), Version: d.str(), Attributes: d.attrs(0), DroppedAttributesCount: d.u32()}
-	}
-	spans := make([]telemetry.Span, d.count(40))
-	for i := range spans {
-		s := &spans[i]
-		d.fixed(s.TraceID[:])
-		d.fixed(s.SpanID[:])
-		d.fixed(s.ParentSpanID[:])
-		s.TraceState = d.str()
-		s.Flags = d.u32()
-		s.Name = d.str()
-		s.Kind, s.Status.Code, s.InProgress = telemetry.SpanKind(d.byte()), telemetry.StatusCode(d.byte()), d.byte() == 1
-		s.StartUnixNano = d.varint()
-		s.EndUnixNano = s.StartUnixNano + d.varint()
-		s.Attributes = d.attrs(0)
-		s.DroppedAttributesCount = d.u32()
-		if n := d.count(3); n > 0 {
-			s.Events = make([]telemetry.Event, n)
-			for j := range s.Events {
-				s.Events[j] = telemetry.Event{TimeUnixNano: d.varint(), Name: d.str(), Attributes: d.attrs(0), DroppedAttributesCount: d.u32()}
-			}
-		}
-		s.DroppedEventsCount = d.u32()
-		if n := d.count(26); n > 0 {
-			s.Links = make([]telemetry.Link, n)
-			for j := range s.Links {
-				l := &s.Links[j]
-				d.fixed(l.TraceID[:])
-				d.fixed(l.SpanID[:])
-				l.TraceState, l.Flags, l.Attributes, l.DroppedAttributesCount = d.str(), d.u32(), d.attrs(0), d.u32()
-			}
-		}
-		s.DroppedLinksCount = d.u32()
-		s.Status.Message = d.str()
-		if r := d.uvarint(); r < uint64(len(resources)) {
-			s.Resource = resources[r]
-		} else {
-			d.err = errCorrupt
-		}
-		if sc := d.uvarint(); sc > 0 && sc <= uint64(len(scopes)) {
-			s.Scope = scopes[sc-1]
-		} else if sc != 0 {
-			d.err = errCorrupt
-		}
-		s.SampleRate = d.u32()
-		s.Ingest = telemetry.IngestInfo{Protocol: d.str(), Dataset: d.str(), KeyID: d.str()}
-		if d.err != nil {
-			return nil, d.err
-		}
-	}
-	if d.err != nil || len(d.buf) != 0 {
-		return nil, errCorrupt
-	}
-	return spans, nil
-}
 
 // decoder reads what encoder wrote; after the first error every read returns zero values
 // and err stays set.
@@ -304,7 +268,7 @@ func (d *decoder) attrs(depth int) telemetry.Attributes {
 }
 
 func (d *decoder) value(depth int) telemetry.Value {
-	if depth > 64 {
+	if depth > telemetry.MaxValueDepth { // receivers refuse deeper values (telemetry.Validate)
 		d.fail()
 		return telemetry.Value{}
 	}
@@ -334,4 +298,14 @@ func (d *decoder) value(depth int) telemetry.Value {
 	}
 	d.fail()
 	return telemetry.Value{}
+}
+
+func (e *encoder) ingest(in telemetry.IngestInfo) {
+	e.str(in.Protocol)
+	e.str(in.Dataset)
+	e.str(in.KeyID)
+}
+
+func (d *decoder) ingest() telemetry.IngestInfo {
+	return telemetry.IngestInfo{Protocol: d.str(), Dataset: d.str(), KeyID: d.str()}
 }

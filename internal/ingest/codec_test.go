@@ -57,7 +57,7 @@ func TestCodecRejectsDamage(t *testing.T) {
 	rec := encodeSpans(codecFixture())
 	raw, _ := zstdDecoder.DecodeAll(rec[1:], nil)
 	for cut := 0; cut < len(raw); cut += 7 {
-		if _, err := decodeSpans(zstdEncoder.EncodeAll(raw[:cut], []byte{codecVersion})); err == nil {
+		if _, err := decodeSpans(zstdEncoder.EncodeAll(raw[:cut], []byte{byte(RecordSpans)})); err == nil {
 			t.Fatalf("a record cut at %d of %d bytes decoded without error", cut, len(raw))
 		}
 	}
@@ -68,7 +68,7 @@ func TestCodecRejectsDamage(t *testing.T) {
 
 func FuzzDecodeSpans(f *testing.F) {
 	f.Add(encodeSpans(codecFixture()))
-	f.Add([]byte{codecVersion})
+	f.Add([]byte{byte(RecordSpans)})
 	f.Fuzz(func(t *testing.T, record []byte) {
 		spans, err := decodeSpans(record)
 		if err != nil {
@@ -79,4 +79,74 @@ func FuzzDecodeSpans(f *testing.F) {
 			t.Fatalf("re-encoding a decoded record failed: %v", err)
 		}
 	})
+}
+
+func logFixture() []telemetry.LogRecord {
+	spans := codecFixture()
+	return []telemetry.LogRecord{{
+		TimeUnixNano: 1_700_000_000_123_456_789, ObservedTimeUnixNano: 1_700_000_000_223_456_789,
+		Severity: 17, SeverityText: "ERROR", EventName: "app.crash",
+		Body:       telemetry.MapValue(telemetry.KeyValue{Key: "msg", Value: telemetry.StringValue("boom")}, telemetry.KeyValue{Key: "n", Value: telemetry.IntValue(3)}),
+		Attributes: telemetry.Attributes{{Key: "http.route", Value: telemetry.StringValue("/x")}}, DroppedAttributesCount: 2,
+		TraceID: spans[0].TraceID, SpanID: spans[0].SpanID, Flags: 1,
+		Resource: spans[0].Resource, Scope: spans[0].Scope, Group: "cruddur", Stream: "host/app/1",
+		Ingest: telemetry.IngestInfo{Protocol: "cloudwatch", KeyID: "AKID"},
+	}, {
+		TimeUnixNano: 5, ObservedTimeUnixNano: 5, Body: telemetry.StringValue("plain"), Resource: spans[1].Resource, Group: "g",
+	}}
+}
+
+func TestLogCodecRoundTrip(t *testing.T) {
+	want := logFixture()
+	got, err := decodeLogs(encodeLogs(want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("round trip differs:\n got %+v\nwant %+v", got, want)
+	}
+	if _, err := decodeLogs(encodeSpans(codecFixture())); err == nil {
+		t.Fatal("a span record decoded as log records")
+	}
+}
+
+func FuzzDecodeLogs(f *testing.F) {
+	f.Add(encodeLogs(logFixture()))
+	f.Add([]byte{byte(RecordLogs)})
+	f.Fuzz(func(t *testing.T, record []byte) {
+		logs, err := decodeLogs(record)
+		if err != nil {
+			return
+		}
+		again, err := decodeLogs(encodeLogs(logs))
+		if err != nil || len(again) != len(logs) {
+			t.Fatalf("re-encoding a decoded record failed: %v", err)
+		}
+	})
+}
+
+// TestCodecReadsEveryValidDepth checks that the log can read back every value receivers may
+// acknowledge: the deepest value telemetry.Validate accepts round-trips, and one level more
+// is refused before it could be logged.
+func TestCodecReadsEveryValidDepth(t *testing.T) {
+	nest := func(depth int) telemetry.Value {
+		v := telemetry.StringValue("leaf")
+		for range depth - 1 {
+			v = telemetry.ArrayValue(v)
+		}
+		return v
+	}
+	span := batch(0, 1)
+	span[0].Attributes = telemetry.Attributes{{Key: "deep", Value: nest(telemetry.MaxValueDepth)}}
+	if err := span[0].Validate(); err != nil {
+		t.Fatalf("a value %d levels deep is refused: %v", telemetry.MaxValueDepth, err)
+	}
+	got, err := decodeSpans(encodeSpans(span))
+	if err != nil || !got[0].Attributes[0].Value.Equal(span[0].Attributes[0].Value) {
+		t.Fatalf("the deepest valid value did not round-trip: %v", err)
+	}
+	span[0].Attributes[0].Value = nest(telemetry.MaxValueDepth + 1)
+	if span[0].Validate() == nil {
+		t.Fatal("a value deeper than MaxValueDepth passed Validate")
+	}
 }

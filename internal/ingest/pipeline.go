@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,126 +13,137 @@ import (
 	"time"
 
 	"lookout/internal/ingest/wal"
+	"lookout/internal/metrics"
 	"lookout/internal/telemetry"
 )
 
-// Store is what the pipeline loads accepted spans into (a store.Store satisfies it).
-type Store interface {
-	// WriteSpans must be idempotent on (trace id, span id): after a crash, the pipeline
-	// writes again what it cannot prove the store already holds durably.
-	WriteSpans(ctx context.Context, spans []telemetry.Span) error
-	// Checkpoint makes everything written so far durable in the store's main files, so
-	// that the pipeline may drop its log up to that point.
+// Checkpointer is the store as the pipeline sees it apart from its writers (a store backend
+// satisfies it).
+type Checkpointer interface {
+	// Checkpoint makes everything written so far durable in the store's own files, so that
+	// the pipeline may drop its log up to that point.
 	Checkpoint(ctx context.Context) error
 }
 
 // PipelineConfig bounds what the pipeline holds.
 type PipelineConfig struct {
-	// MaxPendingSpans is how many accepted spans may wait to be loaded into the store;
-	// beyond it senders are told to retry. It bounds the memory ingest uses, whatever the load.
-	MaxPendingSpans int
-	// MaxBatchSpans is the most spans loaded into the store in one write.
-	MaxBatchSpans int
+	// MaxPendingBytes bounds the memory of items accepted and not yet loaded into the store,
+	// whatever their signal; beyond it senders are told to retry.
+	MaxPendingBytes int64
+	// MaxBatchBytes is the most loaded into the store in one write.
+	MaxBatchBytes int64
 	// MaxWait is how long a request may wait for room before its sender is told to retry.
 	// Waiting briefly keeps senders from all backing off at once, which would leave the
-	// store idle; at most MaxPendingSpans more spans may wait, so memory stays bounded.
+	// store idle; at most MaxPendingBytes more may wait, so memory stays bounded.
 	MaxWait time.Duration
 	// RetryAfter is what overloaded senders are told to wait.
 	RetryAfter time.Duration
 	// CheckpointEvery is how often the store is checkpointed and the log trimmed.
 	CheckpointEvery time.Duration
+	// Limits bound each item; larger ones are cut before they are acknowledged.
+	Limits telemetry.Limits
 }
 
 // DefaultPipelineConfig suits the embedded store on a small machine.
 func DefaultPipelineConfig() PipelineConfig {
-	return PipelineConfig{MaxPendingSpans: 20_000, MaxBatchSpans: 20_000, MaxWait: 2 * time.Second, RetryAfter: time.Second, CheckpointEvery: 30 * time.Second}
+	return PipelineConfig{MaxPendingBytes: 32 << 20, MaxBatchBytes: 32 << 20, MaxWait: 2 * time.Second,
+		RetryAfter: time.Second, CheckpointEvery: 30 * time.Second, Limits: telemetry.DefaultLimits()}
 }
 
-// Pipeline is the Sink receivers write to. A request is acknowledged once its spans are in
-// the write-ahead log (concurrent requests share one fsync); a loader moves them into the
-// store in large batches, and a checkpoint then trims the log. After a crash, Open replays
-// the log from the last checkpoint, so nothing acknowledged is lost, and the store's
-// idempotence makes the replay harmless.
+// Pipeline is what receivers write to, through the Sink of each signal's Input. A request is
+// acknowledged once its items are in the write-ahead log (concurrent requests share one
+// fsync); a loader moves them into the store in large batches, and a checkpoint then trims
+// the log. After a crash, the loader first replays the log from the last checkpoint, so
+// nothing acknowledged is lost, and the store's idempotence makes the replay harmless. A batch
+// the store refuses is split, and items it keeps refusing are set aside in a dead-letter log,
+// so that one bad item never holds back the others.
 type Pipeline struct {
-	cfg   PipelineConfig
-	store Store
-	wal   *wal.Log
-	dir   string
-	log   *slog.Logger
+	cfg     PipelineConfig
+	store   Checkpointer
+	wal     *wal.Log
+	dead    *deadLetters
+	dir     string
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	inputs  map[RecordType]input
+
+	replayFrom, replayTo wal.Position // the records an earlier run left
 
 	mu         sync.Mutex
-	queue      []pending
-	spans      int           // spans accepted and not yet loaded
-	waiting    int           // spans of requests waiting for room
+	pending    int64         // bytes accepted and not yet loaded
+	waiting    int64         // bytes of requests waiting for room
 	room       chan struct{} // closed, and replaced, whenever the loader frees room
 	loaded     map[wal.Position]bool
 	loadedUpTo wal.Position  // every record before it is in the store
-	wake       chan struct{} // the queue gained work, or the pipeline is closing
+	wake       chan struct{} // the queues gained work, or the pipeline is closing
 	closed     bool
-	stopped    chan struct{}
+	started    bool
+
+	ready    chan struct{} // closed once the replay is done
+	stopped  chan struct{} // closed when the loader has stopped
+	loadCtx  context.Context
+	stopLoad context.CancelFunc
 }
 
-type pending struct {
-	spans []telemetry.Span
-	pos   wal.Position
+// input is one signal's queue, as the loader sees it. Methods marked so are called with p.mu
+// held.
+type input interface {
+	// oldest is the log position of the first queued batch, or 0 for none (p.mu held).
+	oldest() wal.Position
+	// take removes queued batches up to maxBytes, at least one (p.mu held).
+	take(maxBytes int64) work
+	// queueReplayed decodes a record an earlier run logged and queues its items (p.mu held).
+	queueReplayed(record []byte, pos wal.Position) error
 }
 
-// OpenPipeline opens the write-ahead log in dir, replays into st what an earlier run
-// acknowledged but had not checkpointed, and starts loading.
-func OpenPipeline(ctx context.Context, dir string, st Store, cfg PipelineConfig, log *slog.Logger) (*Pipeline, error) {
+// work is a batch the loader took: the log records it came from, what it holds, and how to
+// load it. load returns an error only when its context ended before the items were stored
+// or set aside.
+type work struct {
+	positions []wal.Position
+	bytes     int64
+	load      func(ctx context.Context) error
+}
+
+// NewPipeline opens the write-ahead log in dir. Add each signal's Input, then Start.
+func NewPipeline(dir string, st Checkpointer, cfg PipelineConfig, log *slog.Logger, m *metrics.Metrics) (*Pipeline, error) {
 	w, err := wal.Open(dir, wal.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("open ingest log: %w", err)
 	}
-	p := &Pipeline{cfg: cfg, store: st, wal: w, dir: dir, log: log, loaded: map[wal.Position]bool{},
-		wake: make(chan struct{}, 1), stopped: make(chan struct{}), room: make(chan struct{})}
-	if err := p.recover(ctx); err != nil {
+	dead, err := openDeadLetters(filepath.Join(dir, deadLetterDir))
+	if err != nil {
 		w.Close()
 		return nil, err
 	}
-	p.loadedUpTo = w.Next()
-	go p.run()
+	p := &Pipeline{cfg: cfg, store: st, wal: w, dead: dead, dir: dir, log: log, metrics: m,
+		inputs: map[RecordType]input{}, loaded: map[wal.Position]bool{},
+		wake: make(chan struct{}, 1), room: make(chan struct{}), ready: make(chan struct{}), stopped: make(chan struct{})}
+	p.replayFrom, p.replayTo = p.readCheckpoint(), w.Next()
+	p.loadedUpTo = p.replayFrom
+	p.loadCtx, p.stopLoad = context.WithCancel(context.Background())
 	return p, nil
 }
 
-// recover loads the records after the last checkpoint into the store.
-func (p *Pipeline) recover(ctx context.Context) error {
-	from := p.readCheckpoint()
-	start := time.Now()
-	var batch []telemetry.Span
-	records, spans := 0, 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		spans += len(batch)
-		err := p.store.WriteSpans(ctx, batch)
-		batch = batch[:0]
-		return err
+// Start starts the loader: it replays what an earlier run logged and did not checkpoint,
+// then loads new items as they come. Receivers may write at once; reads see the replayed
+// items once Ready.
+func (p *Pipeline) Start(context.Context) error {
+	p.mu.Lock()
+	p.started = true
+	p.mu.Unlock()
+	go p.run()
+	return nil
+}
+
+// Ready reports whether the replay of an earlier run's log is done.
+func (p *Pipeline) Ready() bool {
+	select {
+	case <-p.ready:
+		return true
+	default:
+		return false
 	}
-	err := p.wal.Replay(from, func(pos wal.Position, payload []byte) error {
-		decoded, err := decodeSpans(payload)
-		if err != nil {
-			p.log.Error("skipping unreadable ingest log record", "position", pos, "err", err)
-			return nil
-		}
-		records++
-		batch = append(batch, decoded...)
-		if len(batch) >= p.cfg.MaxBatchSpans {
-			return flush()
-		}
-		return nil
-	})
-	if err == nil {
-		err = flush()
-	}
-	if err != nil {
-		return fmt.Errorf("replay ingest log: %w", err)
-	}
-	if records > 0 {
-		p.log.Info("replayed ingest log", "records", records, "spans", spans, "took", time.Since(start))
-	}
-	return p.checkpoint(ctx, p.wal.Next())
 }
 
 const checkpointFile = "checkpoint"
@@ -152,9 +164,11 @@ func (p *Pipeline) readCheckpoint() wal.Position {
 // checkpoint makes the store durable, then records that every log record before upTo is in
 // it and removes those records.
 func (p *Pipeline) checkpoint(ctx context.Context, upTo wal.Position) error {
+	start := time.Now()
 	if err := p.store.Checkpoint(ctx); err != nil {
 		return fmt.Errorf("checkpoint store: %w", err)
 	}
+	p.metrics.CheckpointSeconds.Observe(time.Since(start).Seconds())
 	tmp := filepath.Join(p.dir, checkpointFile+".tmp")
 	if err := writeFileSync(tmp, []byte(strconv.FormatUint(uint64(upTo), 10)+"\n")); err != nil {
 		return err
@@ -181,47 +195,35 @@ func writeFileSync(path string, data []byte) error {
 	return f.Close()
 }
 
-// SpanSink returns the Sink receivers write spans to.
-func (p *Pipeline) SpanSink() Sink[telemetry.Span] { return spanSink{p} }
-
-type spanSink struct{ p *Pipeline }
-
-func (s spanSink) Write(ctx context.Context, spans []telemetry.Span) error {
-	return s.p.WriteSpans(ctx, spans)
-}
-func (s spanSink) Rejected(int) {}
-
-// WriteSpans returns once the spans are in the write-ahead log.
-func (p *Pipeline) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
-	if len(spans) == 0 {
-		return nil
-	}
-	if err := p.admit(ctx, len(spans)); err != nil {
+// append logs a request's record once room for its items is reserved, and queues the items
+// with queue (called with p.mu held) once the record is durable.
+func (p *Pipeline) append(ctx context.Context, size int64, record func() []byte, queue func(wal.Position)) error {
+	if err := p.admit(ctx, size); err != nil {
 		return err
 	}
-
-	pos, err := p.wal.Append(encodeSpans(spans))
+	start := time.Now()
+	pos, err := p.wal.Append(record())
+	p.metrics.LogAppendSeconds.Observe(time.Since(start).Seconds())
 	p.mu.Lock()
 	if err != nil {
-		p.spans -= len(spans)
-		p.freeRoom()
+		p.release(size)
 		if pos != 0 {
 			p.markLoaded(pos) // nothing to load for a record that was not acknowledged
 		}
 		p.mu.Unlock()
+		if errors.Is(err, wal.ErrClosed) {
+			return ErrClosed
+		}
 		return fmt.Errorf("ingest log: %w", err)
 	}
-	p.queue = append(p.queue, pending{spans: spans, pos: pos})
+	queue(pos)
 	p.mu.Unlock()
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
+	p.signal()
 	return nil
 }
 
-// admit reserves room for n spans, waiting up to MaxWait for the loader to free some.
-func (p *Pipeline) admit(ctx context.Context, n int) error {
+// admit reserves room for n bytes, waiting up to MaxWait for the loader to free some.
+func (p *Pipeline) admit(ctx context.Context, n int64) error {
 	var deadline <-chan time.Time
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -229,11 +231,12 @@ func (p *Pipeline) admit(ctx context.Context, n int) error {
 		switch {
 		case p.closed:
 			return ErrClosed
-		case p.spans == 0 || p.spans+n <= p.cfg.MaxPendingSpans:
+		case p.pending == 0 || p.pending+n <= p.cfg.MaxPendingBytes:
 			// An idle pipeline takes any one request, however large (receivers bound its size).
-			p.spans += n
+			p.pending += n
+			p.metrics.PendingBytes.Set(float64(p.pending))
 			return nil
-		case p.waiting+n > p.cfg.MaxPendingSpans:
+		case p.waiting+n > p.cfg.MaxPendingBytes:
 			return &OverloadedError{RetryAfter: p.cfg.RetryAfter}
 		}
 		if deadline == nil {
@@ -260,8 +263,10 @@ func (p *Pipeline) admit(ctx context.Context, n int) error {
 	}
 }
 
-// freeRoom wakes requests waiting for room. Callers hold p.mu.
-func (p *Pipeline) freeRoom() {
+// release frees n bytes of room and wakes requests waiting for it. Callers hold p.mu.
+func (p *Pipeline) release(n int64) {
+	p.pending -= n
+	p.metrics.PendingBytes.Set(float64(p.pending))
 	close(p.room)
 	p.room = make(chan struct{})
 }
@@ -275,30 +280,42 @@ func (p *Pipeline) markLoaded(pos wal.Position) {
 	}
 }
 
-// run loads queued spans into the store and checkpoints now and then.
+// signal wakes the loader.
+func (p *Pipeline) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run replays the log an earlier run left, then loads queued items into the store and
+// checkpoints now and then, until the pipeline is closed and everything is loaded, or the
+// load context ends.
 func (p *Pipeline) run() {
 	defer close(p.stopped)
+	p.replay()
+	close(p.ready)
 	lastCheckpoint := time.Now()
-	checkpointed := p.loadedUpTo
+	checkpointed := p.replayFrom
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
 	for {
-		batch, closed := p.take()
-		if len(batch) > 0 {
-			p.load(batch)
+		loadedAny, closed, ok := p.loadNext()
+		if !ok {
+			return // the load context ended: what is left stays in the log
 		}
 		p.mu.Lock()
 		upTo := p.loadedUpTo
 		p.mu.Unlock()
 		if upTo > checkpointed && (closed || time.Since(lastCheckpoint) >= p.cfg.CheckpointEvery) {
-			if err := p.checkpoint(context.Background(), upTo); err != nil {
+			if err := p.checkpoint(p.loadCtx, upTo); err != nil {
 				p.log.Error("checkpoint failed; the ingest log is kept", "err", err)
 			} else {
 				checkpointed = upTo
 			}
 			lastCheckpoint = time.Now()
 		}
-		if len(batch) > 0 {
+		if loadedAny {
 			continue
 		}
 		if closed {
@@ -307,69 +324,129 @@ func (p *Pipeline) run() {
 		select {
 		case <-p.wake:
 		case <-ticker.C:
+		case <-p.loadCtx.Done():
+			return
 		}
 	}
 }
 
-// take removes queued requests, up to MaxBatchSpans spans (and at least one request).
-func (p *Pipeline) take() ([]pending, bool) {
+// loadNext loads the oldest queued batch, if any. It reports whether it loaded one, whether
+// the pipeline is closed with nothing left to load, and false when the load context ended.
+func (p *Pipeline) loadNext() (loaded, closed, ok bool) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	n, i := 0, 0
-	for ; i < len(p.queue); i++ {
-		if i > 0 && n+len(p.queue[i].spans) > p.cfg.MaxBatchSpans {
-			break
+	var next input
+	for _, in := range p.inputs {
+		if pos := in.oldest(); pos != 0 && (next == nil || pos < next.oldest()) {
+			next = in
 		}
-		n += len(p.queue[i].spans)
 	}
-	batch := p.queue[:i:i]
-	p.queue = p.queue[i:]
-	return batch, p.closed && len(p.queue) == 0
+	if next == nil {
+		closed = p.closed
+		p.mu.Unlock()
+		return false, closed, p.loadCtx.Err() == nil
+	}
+	w := next.take(p.cfg.MaxBatchBytes)
+	p.mu.Unlock()
+	if err := w.load(p.loadCtx); err != nil {
+		return false, false, false
+	}
+	p.mu.Lock()
+	p.release(w.bytes)
+	for _, pos := range w.positions {
+		p.markLoaded(pos)
+	}
+	p.mu.Unlock()
+	return true, false, true
 }
 
-// load writes a batch to the store, retrying until it succeeds: the spans are acknowledged,
-// so giving up would lose them. Meanwhile the pending bound makes senders wait.
-func (p *Pipeline) load(batch []pending) {
-	n := 0
-	for _, b := range batch {
-		n += len(b.spans)
-	}
-	spans := batch[0].spans
-	if len(batch) > 1 {
-		spans = make([]telemetry.Span, 0, n)
-		for _, b := range batch {
-			spans = append(spans, b.spans...)
-		}
+// replay queues the records an earlier run logged after its last checkpoint, loading as it
+// goes so that memory stays bounded. A record that cannot be read is set aside in the
+// dead-letter log; replay never stops lookout from starting.
+func (p *Pipeline) replay() {
+	if p.replayFrom >= p.replayTo {
+		return
 	}
 	start := time.Now()
-	for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 30*time.Second) {
-		err := p.store.WriteSpans(context.Background(), spans)
-		if err == nil {
-			break
+	next, records := p.replayFrom, 0
+	errStop := errors.New("replayed every record")
+	err := p.wal.Replay(p.replayFrom, func(pos wal.Position, record []byte) error {
+		if pos >= p.replayTo {
+			return errStop
 		}
-		p.log.Error("loading spans into the store failed; retrying", "spans", n, "retry_in", backoff, "err", err)
-		time.Sleep(backoff)
+		p.skipUntil(&next, pos) // records a crash cut short are not there
+		next = pos + 1
+		records++
+		p.mu.Lock()
+		var in input
+		if len(record) > 0 {
+			in = p.inputs[RecordType(record[0])]
+		}
+		err := errors.New("no store takes this signal")
+		if in != nil {
+			err = in.queueReplayed(record, pos)
+		}
+		p.mu.Unlock()
+		if err != nil {
+			p.log.Error("setting aside an unreadable ingest log record", "position", pos, "err", err)
+			if err := p.dead.add(p.loadCtx, record, "replay: "+err.Error()); err != nil {
+				return err
+			}
+			p.mu.Lock()
+			p.markLoaded(pos)
+			p.mu.Unlock()
+		}
+		for p.pendingBytes() >= p.cfg.MaxPendingBytes {
+			if _, _, ok := p.loadNext(); !ok {
+				return p.loadCtx.Err()
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		// The records not read stay in the log, which is not trimmed past them.
+		p.log.Error("replaying the ingest log stopped early; the log is kept", "err", err)
+		return
 	}
-	p.log.Debug("loaded batch", "spans", n, "requests", len(batch), "took", time.Since(start))
-	p.mu.Lock()
-	p.spans -= n
-	for _, b := range batch {
-		p.markLoaded(b.pos)
-	}
-	p.freeRoom()
-	p.mu.Unlock()
+	p.skipUntil(&next, p.replayTo)
+	p.log.Info("replayed ingest log", "records", records, "took", time.Since(start))
 }
 
-// Close stops taking spans, loads what was accepted, checkpoints and closes the log.
-func (p *Pipeline) Close() error {
+// skipUntil marks the positions from *next up to pos as loaded: records a crash cut short.
+func (p *Pipeline) skipUntil(next *wal.Position, pos wal.Position) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for ; *next < pos; *next++ {
+		p.markLoaded(*next)
+	}
+}
+
+func (p *Pipeline) pendingBytes() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pending
+}
+
+// Shutdown stops taking items and loads what was accepted, checkpoints and closes the log.
+// When ctx ends first, the loader stops where it is: what it had not loaded stays in the
+// log, to be replayed at the next start.
+func (p *Pipeline) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	p.closed = true
-	p.freeRoom()
-	p.mu.Unlock()
-	select {
-	case p.wake <- struct{}{}:
-	default:
+	close(p.room)
+	p.room = make(chan struct{})
+	if !p.started {
+		close(p.stopped)
 	}
-	<-p.stopped
-	return p.wal.Close()
+	p.mu.Unlock()
+	p.signal()
+	var err error
+	select {
+	case <-p.stopped:
+	case <-ctx.Done():
+		p.stopLoad()
+		<-p.stopped // store writes honour the load context, so this is prompt
+		err = fmt.Errorf("ingest pipeline: %w; unloaded items stay in the ingest log", ctx.Err())
+	}
+	p.stopLoad()
+	return errors.Join(err, p.wal.Close(), p.dead.close())
 }

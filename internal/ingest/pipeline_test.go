@@ -5,31 +5,52 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"lookout/internal/ingest/wal"
+	"lookout/internal/metrics"
 	"lookout/internal/telemetry"
 )
 
-// memStore records loaded spans by id; it can be held shut, and made to fail.
+// memStore records loaded spans and log records by id; it can be held shut, made to fail,
+// and made to refuse chosen spans for good.
 type memStore struct {
 	mu          sync.Mutex
 	spans       map[telemetry.SpanID]bool
+	logs        map[string]bool
 	writes      int
 	checkpoints int
-	gate        chan struct{} // when set, writes wait for it to close
+	gate        chan struct{} // when set, writes wait for it to close or for their context
 	failures    int           // the next writes that fail
+	poison      string        // spans with this name are refused
 }
 
-func newMemStore() *memStore { return &memStore{spans: map[telemetry.SpanID]bool{}} }
+func newMemStore() *memStore {
+	return &memStore{spans: map[telemetry.SpanID]bool{}, logs: map[string]bool{}}
+}
 
-func (m *memStore) WriteSpans(_ context.Context, spans []telemetry.Span) error {
+func (m *memStore) wait(ctx context.Context) error {
 	m.mu.Lock()
 	gate := m.gate
 	m.mu.Unlock()
-	if gate != nil {
-		<-gate
+	if gate == nil {
+		return nil
+	}
+	select {
+	case <-gate:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (m *memStore) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
+	if err := m.wait(ctx); err != nil {
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -37,9 +58,26 @@ func (m *memStore) WriteSpans(_ context.Context, spans []telemetry.Span) error {
 		m.failures--
 		return errors.New("disk full")
 	}
+	for _, s := range spans {
+		if m.poison != "" && s.Name == m.poison {
+			return errors.New("out of memory")
+		}
+	}
 	m.writes++
 	for _, s := range spans {
 		m.spans[s.SpanID] = true
+	}
+	return nil
+}
+
+func (m *memStore) WriteLogs(ctx context.Context, logs []telemetry.LogRecord) error {
+	if err := m.wait(ctx); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range logs {
+		m.logs[r.Body.Str()] = true
 	}
 	return nil
 }
@@ -51,126 +89,280 @@ func (m *memStore) Checkpoint(context.Context) error {
 	return nil
 }
 
-func (m *memStore) count() int {
+func (m *memStore) count() (spans, logs int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.spans)
+	return len(m.spans), len(m.logs)
 }
+
+var testResource = &telemetry.Resource{Attributes: telemetry.Attributes{{Key: "service.name", Value: telemetry.StringValue("svc")}}}
 
 // batch returns n valid spans with ids starting at first.
 func batch(first, n int) []telemetry.Span {
-	res := &telemetry.Resource{Attributes: telemetry.Attributes{{Key: "service.name", Value: telemetry.StringValue("svc")}}}
 	spans := make([]telemetry.Span, n)
 	for i := range spans {
 		id := uint64(first + i + 1)
 		spans[i] = telemetry.Span{TraceID: telemetry.TraceIDFromParts(1, id), SpanID: telemetry.SpanIDFromUint64(id),
-			Name: "op", StartUnixNano: int64(id), EndUnixNano: int64(id) + 10, Resource: res}
+			Name: "op", StartUnixNano: int64(id), EndUnixNano: int64(id) + 10, Resource: testResource}
 	}
 	return spans
 }
 
+// logBatch returns n log records whose bodies are "line <first+i>".
+func logBatch(first, n int) []telemetry.LogRecord {
+	logs := make([]telemetry.LogRecord, n)
+	for i := range logs {
+		logs[i] = telemetry.LogRecord{TimeUnixNano: int64(first + i + 1), Body: telemetry.StringValue("line " + strconv.Itoa(first+i)),
+			Resource: testResource, Group: "svc", Stream: "default"}
+	}
+	return logs
+}
+
+// spanBytes is the memory the pipeline counts for one span of batch.
+var spanBytes = int64(batch(0, 1)[0].Size())
+
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func testConfig() PipelineConfig {
-	return PipelineConfig{MaxPendingSpans: 100, MaxBatchSpans: 1000, RetryAfter: 3 * time.Second, CheckpointEvery: time.Hour}
+	cfg := DefaultPipelineConfig()
+	cfg.MaxPendingBytes = 100 * spanBytes
+	cfg.RetryAfter = 3 * time.Second
+	cfg.CheckpointEvery = time.Hour
+	return cfg
 }
 
-func open(t *testing.T, dir string, st Store) *Pipeline {
+// harness is a started pipeline over a memStore with a sink for each signal.
+type harness struct {
+	p     *Pipeline
+	spans Sink[telemetry.Span]
+	logs  Sink[telemetry.LogRecord]
+}
+
+func start(t *testing.T, dir string, st *memStore, cfg PipelineConfig) harness {
 	t.Helper()
-	p, err := OpenPipeline(context.Background(), dir, st, testConfig(), quiet)
+	p, err := NewPipeline(dir, st, cfg, quiet, metrics.New())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	h := harness{p: p,
+		spans: AddInput(p, Spans, st.WriteSpans).Sink("test"),
+		logs:  AddInput(p, Logs, st.WriteLogs).Sink("test")}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func (h harness) shutdown(t *testing.T) {
+	t.Helper()
+	if err := h.p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestPipelineLoadsWhatItAcknowledges(t *testing.T) {
 	st := newMemStore()
-	p := open(t, t.TempDir(), st)
+	h := start(t, t.TempDir(), st, testConfig())
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
-		wg.Add(1)
+		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			if err := p.WriteSpans(context.Background(), batch(i*10, 10)); err != nil {
+			if err := h.spans.Write(context.Background(), batch(i*10, 10)); err != nil {
+				t.Error(err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if err := h.logs.Write(context.Background(), logBatch(i*3, 3)); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
+	h.shutdown(t)
+	if spans, logs := st.count(); spans != 80 || logs != 24 {
+		t.Fatalf("store holds %d spans and %d log records after Shutdown, want 80 and 24", spans, logs)
 	}
-	if st.count() != 80 {
-		t.Fatalf("store holds %d spans after Close, want 80", st.count())
+	if st.checkpoints < 1 {
+		t.Fatal("no checkpoint on Shutdown")
 	}
-	if st.checkpoints < 2 { // one after recovery, one on close
-		t.Fatalf("%d checkpoints, want at least 2", st.checkpoints)
-	}
-	if err := p.WriteSpans(context.Background(), batch(0, 1)); !errors.Is(err, ErrClosed) {
-		t.Fatalf("after Close: err = %v, want ErrClosed", err)
+	if err := h.spans.Write(context.Background(), batch(0, 1)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after Shutdown: err = %v, want ErrClosed", err)
 	}
 }
 
 func TestPipelineRefusesBeyondPending(t *testing.T) {
 	st := newMemStore()
 	st.gate = make(chan struct{})
-	p := open(t, t.TempDir(), st)
-	if err := p.WriteSpans(context.Background(), batch(0, 80)); err != nil {
+	cfg := testConfig()
+	cfg.MaxWait = 0
+	h := start(t, t.TempDir(), st, cfg)
+	if err := h.spans.Write(context.Background(), batch(0, 80)); err != nil {
 		t.Fatal(err)
 	}
-	err := p.WriteSpans(context.Background(), batch(80, 30))
+	err := h.spans.Write(context.Background(), batch(80, 30))
 	if o, ok := errors.AsType[*OverloadedError](err); !ok || o.RetryAfter != 3*time.Second {
 		t.Fatalf("over the bound: err = %v, want OverloadedError with 3s", err)
 	}
-	if err := p.WriteSpans(context.Background(), batch(80, 20)); err != nil { // fits exactly
+	if err := h.spans.Write(context.Background(), batch(80, 20)); err != nil { // fits exactly
 		t.Fatal(err)
 	}
+	// Log records count against the same bound.
+	if _, ok := errors.AsType[*OverloadedError](h.logs.Write(context.Background(), logBatch(0, 1))); !ok {
+		t.Fatal("a log record beyond the bound shared with spans was taken")
+	}
 	close(st.gate)
-	p.Close()
-	if st.count() != 100 {
-		t.Fatalf("store holds %d spans, want 100", st.count())
+	h.shutdown(t)
+	if spans, _ := st.count(); spans != 100 {
+		t.Fatalf("store holds %d spans, want 100", spans)
 	}
 }
 
 func TestPipelineRetriesFailedLoads(t *testing.T) {
 	st := newMemStore()
-	st.failures = 2
-	p := open(t, t.TempDir(), st)
-	if err := p.WriteSpans(context.Background(), batch(0, 5)); err != nil {
+	st.failures = 12 // the batch and its eight parts, then two retries
+	h := start(t, t.TempDir(), st, testConfig())
+	if err := h.spans.Write(context.Background(), batch(0, 10)); err != nil {
 		t.Fatalf("acknowledgement does not wait for the store: %v", err)
 	}
-	p.Close()
-	if st.count() != 5 {
-		t.Fatalf("store holds %d spans after two failed loads, want 5", st.count())
+	h.shutdown(t)
+	if spans, _ := st.count(); spans != 10 {
+		t.Fatalf("store holds %d spans after failed loads, want 10", spans)
+	}
+	n := 0
+	if err := ReadDeadLetters(h.p.dir, func(DeadLetter) error { n++; return nil }); err != nil || n != 0 {
+		t.Fatalf("a failing store set %d entries aside (err %v); it should be retried", n, err)
 	}
 }
 
-// TestPipelineReplaysAfterCrash acknowledges spans the store never gets (its writes hang, as
-// if the process died), then opens the same directory again: the spans must arrive.
+// TestPipelineSetsAsideWhatTheStoreRefuses checks that one item the store can never take
+// does not hold back the others: they are stored, it goes to the dead-letter log, and the
+// pipeline goes on.
+func TestPipelineSetsAsideWhatTheStoreRefuses(t *testing.T) {
+	st := newMemStore()
+	st.poison = "poison"
+	h := start(t, t.TempDir(), st, testConfig())
+	spans := batch(0, 20)
+	spans[13].Name = "poison"
+	if err := h.spans.Write(context.Background(), spans); err != nil {
+		t.Fatal(err)
+	}
+	single := batch(100, 1)
+	single[0].Name = "poison"
+	if err := h.spans.Write(context.Background(), single); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.spans.Write(context.Background(), batch(200, 5)); err != nil {
+		t.Fatal(err)
+	}
+	h.shutdown(t)
+	if n, _ := st.count(); n != 24 {
+		t.Fatalf("store holds %d spans, want the 24 good ones", n)
+	}
+	var entries []DeadLetter
+	if err := ReadDeadLetters(h.p.dir, func(d DeadLetter) error { entries = append(entries, d); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 {
+		t.Fatalf("dead-letter log holds %d entries, want 2: %+v", len(entries), entries)
+	}
+	for _, e := range entries {
+		if e.Signal != "spans" || len(e.Items) != 1 || !strings.Contains(e.Items[0], `name "poison"`) || !strings.Contains(e.Reason, "out of memory") {
+			t.Errorf("unexpected dead letter %+v", e)
+		}
+	}
+}
+
+// TestPipelineReplaysAfterCrash acknowledges items the store never gets (its writes hang, as
+// if the process died), then opens the same directory again: they must arrive.
 func TestPipelineReplaysAfterCrash(t *testing.T) {
 	dir := t.TempDir()
 	hung := newMemStore()
 	hung.gate = make(chan struct{}) // never opened: the first run dies before loading
-	p1 := open(t, dir, hung)
+	h1 := start(t, dir, hung, testConfig())
 	for i := 0; i < 3; i++ {
-		if err := p1.WriteSpans(context.Background(), batch(i*10, 10)); err != nil {
+		if err := h1.spans.Write(context.Background(), batch(i*10, 10)); err != nil {
+			t.Fatal(err)
+		}
+		if err := h1.logs.Write(context.Background(), logBatch(i*2, 2)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	st := newMemStore()
-	p2 := open(t, dir, st)
-	if st.count() != 30 {
-		t.Fatalf("replay loaded %d spans, want 30", st.count())
+	h2 := start(t, dir, st, testConfig())
+	waitUntil(t, h2.p.Ready)
+	if spans, logs := st.count(); spans != 30 || logs != 6 {
+		t.Fatalf("replay loaded %d spans and %d log records, want 30 and 6", spans, logs)
 	}
-	p2.Close()
+	h2.shutdown(t)
 
 	// The replay was checkpointed: a third run has nothing to replay.
 	again := newMemStore()
-	p3 := open(t, dir, again)
-	defer p3.Close()
-	if again.count() != 0 {
-		t.Fatalf("a checkpointed log replayed %d spans", again.count())
+	h3 := start(t, dir, again, testConfig())
+	waitUntil(t, h3.p.Ready)
+	h3.shutdown(t)
+	if spans, logs := again.count(); spans+logs != 0 {
+		t.Fatalf("a checkpointed log replayed %d spans and %d log records", spans, logs)
+	}
+}
+
+// TestPipelineShutdownHonoursItsContext gives Shutdown a deadline while the store hangs: it
+// must return by then, and what it could not load must be replayed at the next start.
+func TestPipelineShutdownHonoursItsContext(t *testing.T) {
+	dir := t.TempDir()
+	hung := newMemStore()
+	hung.gate = make(chan struct{})
+	h := start(t, dir, hung, testConfig())
+	if err := h.spans.Write(context.Background(), batch(0, 10)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	if err := h.p.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown with a hung store: err = %v, want the deadline", err)
+	}
+	if took := time.Since(began); took > 2*time.Second {
+		t.Fatalf("Shutdown took %v past a 200ms deadline", took)
+	}
+	st := newMemStore()
+	h2 := start(t, dir, st, testConfig())
+	waitUntil(t, h2.p.Ready)
+	h2.shutdown(t)
+	if spans, _ := st.count(); spans != 10 {
+		t.Fatalf("the next start loaded %d spans, want 10", spans)
+	}
+}
+
+// TestPipelineSetsAsideUnreadableRecords damages a logged record: replay sets it aside and
+// loads the rest rather than refusing to start.
+func TestPipelineSetsAsideUnreadableRecords(t *testing.T) {
+	dir := t.TempDir()
+	hung := newMemStore()
+	hung.gate = make(chan struct{})
+	h1 := start(t, dir, hung, testConfig())
+	if err := h1.spans.Write(context.Background(), batch(0, 4)); err != nil {
+		t.Fatal(err)
+	}
+	// A record the codec cannot read, logged as a request would be.
+	if err := h1.p.append(context.Background(), 1, func() []byte { return []byte{byte(RecordSpans), 1, 2, 3} }, func(wal.Position) {}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h1.spans.Write(context.Background(), batch(4, 4)); err != nil {
+		t.Fatal(err)
+	}
+	st := newMemStore()
+	h2 := start(t, dir, st, testConfig())
+	waitUntil(t, h2.p.Ready)
+	h2.shutdown(t)
+	if spans, _ := st.count(); spans != 8 {
+		t.Fatalf("replay loaded %d spans, want the 8 readable ones", spans)
+	}
+	var reasons []string
+	ReadDeadLetters(dir, func(d DeadLetter) error { reasons = append(reasons, d.Reason); return nil })
+	if len(reasons) != 1 || !strings.HasPrefix(reasons[0], "replay: ") {
+		t.Fatalf("dead letters %q, want the one unreadable record", reasons)
 	}
 }
 
@@ -181,27 +373,24 @@ func TestPipelineWaitsBrieflyForRoom(t *testing.T) {
 	st.gate = make(chan struct{})
 	cfg := testConfig()
 	cfg.MaxWait = time.Minute
-	p, err := OpenPipeline(context.Background(), t.TempDir(), st, cfg, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.WriteSpans(context.Background(), batch(0, 90)); err != nil {
+	h := start(t, t.TempDir(), st, cfg)
+	if err := h.spans.Write(context.Background(), batch(0, 90)); err != nil {
 		t.Fatal(err)
 	}
 	waited := make(chan error)
-	go func() { waited <- p.WriteSpans(context.Background(), batch(90, 60)) }()
-	waitUntil(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return p.waiting == 60 })
-	// The waiting room holds MaxPendingSpans at most: a further 50 spans are refused at once.
-	if _, ok := errors.AsType[*OverloadedError](p.WriteSpans(context.Background(), batch(150, 50))); !ok {
+	go func() { waited <- h.spans.Write(context.Background(), batch(90, 60)) }()
+	waitUntil(t, func() bool { h.p.mu.Lock(); defer h.p.mu.Unlock(); return h.p.waiting == 60*spanBytes })
+	// The waiting room holds MaxPendingBytes at most: a further 50 spans are refused at once.
+	if _, ok := errors.AsType[*OverloadedError](h.spans.Write(context.Background(), batch(150, 50))); !ok {
 		t.Fatal("a request beyond the waiting room was not refused")
 	}
 	close(st.gate) // the loader stores the first 90 spans and frees their room
 	if err := <-waited; err != nil {
 		t.Fatalf("the waiting request failed: %v", err)
 	}
-	p.Close()
-	if st.count() != 150 {
-		t.Fatalf("store holds %d spans, want 150", st.count())
+	h.shutdown(t)
+	if spans, _ := st.count(); spans != 150 {
+		t.Fatalf("store holds %d spans, want 150", spans)
 	}
 }
 

@@ -1,6 +1,10 @@
 // Package server composes lookout: the store, the ingest pipeline, every receiver and the
 // query APIs and UI, on their listeners. cmd/lookout only parses flags into a Config; tests
 // boot the same Server.
+//
+// Everything with a lifetime is a Component, started in order and shut down in reverse.
+// Receivers and APIs are not components: each mounts its routes on a listener, one line of
+// wiring each, in Start.
 package server
 
 import (
@@ -8,20 +12,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"time"
-
-	"google.golang.org/grpc"
 
 	"lookout/internal/api"
 	"lookout/internal/ingest"
 	"lookout/internal/ingest/honeycomb"
 	"lookout/internal/ingest/otlp"
+	"lookout/internal/metrics"
 	"lookout/internal/store"
-	"lookout/internal/store/duckdb"
+	"lookout/internal/store/factory"
 	"lookout/internal/ui"
 )
 
@@ -34,7 +35,7 @@ type Config struct {
 	Retention       time.Duration
 	RetentionEvery  time.Duration // how often expired data is deleted
 	MaxRequestBytes int64         // decompressed
-	MemoryLimit     string
+	Store           factory.Config
 	Pipeline        ingest.PipelineConfig
 }
 
@@ -48,24 +49,20 @@ func DefaultConfig() Config {
 		Retention:       7 * 24 * time.Hour,
 		RetentionEvery:  10 * time.Minute,
 		MaxRequestBytes: 64 << 20,
-		MemoryLimit:     "128MB",
+		Store:           factory.DefaultConfig(""),
 		Pipeline:        ingest.DefaultPipelineConfig(),
 	}
 }
 
 // Server is a running lookout.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	store    store.Store
-	pipeline *ingest.Pipeline
-
-	httpSrv, uiSrv *http.Server
-	grpcSrv        *grpc.Server
-	addrs          Addrs
-
-	stopRetention context.CancelFunc
-	wg            sync.WaitGroup
+	cfg        Config
+	log        *slog.Logger
+	metrics    *metrics.Metrics
+	backend    store.Backend
+	pipeline   *ingest.Pipeline
+	components []Component // started, in order
+	listeners  []Listener
 }
 
 // Addrs are the addresses the server listens on, resolved (port 0 becomes a real port).
@@ -75,118 +72,102 @@ type Addrs struct {
 
 // Start opens the store and starts serving. It returns once every listener is bound.
 func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
-	storeCfg := duckdb.DefaultConfig(cfg.DataDir)
-	storeCfg.MemoryLimit, storeCfg.Logger = cfg.MemoryLimit, log.With("subsystem", "store")
-	st, err := duckdb.Open(ctx, storeCfg)
+	storeCfg := cfg.Store
+	storeCfg.DuckDB.Dir = cfg.DataDir
+	backend, err := factory.Open(ctx, storeCfg, log.With("subsystem", "store"))
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: st}
-	s.pipeline, err = ingest.OpenPipeline(ctx, filepath.Join(cfg.DataDir, "ingest-log"), st, cfg.Pipeline, log.With("subsystem", "ingest"))
-	if err != nil {
-		st.Close()
+	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), backend: backend}
+	if err := s.wire(ctx); err != nil {
+		backend.Close()
 		return nil, err
 	}
-
-	listeners := make([]net.Listener, 0, 3)
-	fail := func(err error) (*Server, error) {
-		for _, l := range listeners {
-			l.Close()
+	for i, c := range s.components {
+		if err := c.Start(ctx); err != nil {
+			s.shutdown(context.Background(), s.components[:i])
+			backend.Close()
+			return nil, err
 		}
-		s.pipeline.Close()
-		st.Close()
-		return nil, err
 	}
-	listen := func(name, addr string) (net.Listener, error) {
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			return nil, fmt.Errorf("listen for %s on %s: %w", name, addr, err)
-		}
-		listeners = append(listeners, l)
-		return l, nil
-	}
-	httpL, err := listen("OTLP/HTTP", cfg.HTTPAddr)
-	if err != nil {
-		return fail(err)
-	}
-	grpcL, err := listen("OTLP/gRPC", cfg.GRPCAddr)
-	if err != nil {
-		return fail(err)
-	}
-	uiL, err := listen("UI", cfg.UIAddr)
-	if err != nil {
-		return fail(err)
-	}
-	s.addrs = Addrs{HTTP: httpL.Addr().String(), GRPC: grpcL.Addr().String(), UI: uiL.Addr().String()}
-
-	otlpCfg := otlp.Config{MaxRequestBytes: cfg.MaxRequestBytes}
-	ingestMux := http.NewServeMux()
-	ingestMux.Handle("/v1/traces", otlp.NewHTTPHandler(s.pipeline.SpanSink(), log.With("subsystem", "otlp"), otlpCfg))
-	honeycomb.NewHandler(s.pipeline.SpanSink(), log.With("subsystem", "honeycomb")).Register(ingestMux)
-	api.NewHoneycomb(st, log.With("subsystem", "honeycomb-api")).Register(ingestMux)
-	s.httpSrv = newHTTPServer(ingestMux, log)
-
-	s.grpcSrv = grpc.NewServer(otlp.GRPCServerOptions(otlpCfg)...)
-	otlp.RegisterGRPC(s.grpcSrv, s.pipeline.SpanSink(), log.With("subsystem", "otlp"))
-
-	uiMux := http.NewServeMux()
-	uiAPI := api.New(st, log.With("subsystem", "api"))
-	if err := uiAPI.SaveQueriesIn(filepath.Join(cfg.DataDir, "saved-queries.json")); err != nil {
-		return fail(err)
-	}
-	uiAPI.Register(uiMux)
-	uiMux.Handle("/", ui.Handler())
-	s.uiSrv = newHTTPServer(uiMux, log)
-
-	s.serve("OTLP/HTTP", func() error { return s.httpSrv.Serve(httpL) })
-	s.serve("OTLP/gRPC", func() error { return s.grpcSrv.Serve(grpcL) })
-	s.serve("UI", func() error { return s.uiSrv.Serve(uiL) })
-
-	rctx, cancel := context.WithCancel(context.Background())
-	s.stopRetention = cancel
-	s.wg.Add(1)
-	go func() { defer s.wg.Done(); s.enforceRetention(rctx) }()
 	return s, nil
 }
 
-func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 30 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+// wire builds the components and mounts every receiver and API on its listener.
+func (s *Server) wire(ctx context.Context) error {
+	cfg, log := s.cfg, s.log
+	pipeline, err := ingest.NewPipeline(filepath.Join(cfg.DataDir, "ingest-log"), s.backend, cfg.Pipeline, log.With("subsystem", "ingest"), s.metrics)
+	if err != nil {
+		return err
 	}
+	s.pipeline = pipeline
+	spanWriter, ok1 := s.backend.(store.SpanWriter)
+	traceReader, ok2 := s.backend.(store.TraceReader)
+	if !ok1 || !ok2 {
+		pipeline.Shutdown(ctx)
+		return fmt.Errorf("the %s store cannot write and read traces", cfg.Store.Kind)
+	}
+	spans := ingest.AddInput(pipeline, ingest.Spans, spanWriter.WriteSpans)
+	if lw, ok := s.backend.(store.LogWriter); ok {
+		ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
+	}
+	timed := func(name string) func(http.Handler) http.Handler {
+		return func(h http.Handler) http.Handler { return s.metrics.Timed(name, h) }
+	}
+	ingestHTTP := newHTTPListener("OTLP/HTTP", cfg.HTTPAddr, log, timed("http"))
+	otlpCfg := otlp.Config{MaxRequestBytes: cfg.MaxRequestBytes}
+	ingestGRPC := newGRPCListener("OTLP/gRPC", cfg.GRPCAddr, log, otlp.GRPCServerOptions(otlpCfg)...)
+	uiHTTP := newHTTPListener("UI", cfg.UIAddr, log, timed("ui"))
+
+	// Receivers, one line each.
+	ingestHTTP.Mux.Handle("/v1/traces", otlp.NewHTTPHandler(spans.Sink("otlp"), log.With("subsystem", "otlp"), otlpCfg))
+	otlp.RegisterGRPC(ingestGRPC.Server, spans.Sink("otlp"), log.With("subsystem", "otlp"))
+	honeycomb.NewHandler(spans.Sink("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
+
+	// Query APIs and the UI.
+	if hc, ok := s.backend.(api.HoneycombReader); ok {
+		api.NewHoneycomb(hc, log.With("subsystem", "honeycomb-api")).Register(ingestHTTP.Mux)
+	}
+	uiAPI := api.New(traceReader, log.With("subsystem", "api"))
+	if err := uiAPI.SaveQueriesIn(filepath.Join(cfg.DataDir, "saved-queries.json")); err != nil {
+		pipeline.Shutdown(ctx)
+		return err
+	}
+	uiAPI.Register(uiHTTP.Mux)
+	s.registerHealth(uiHTTP.Mux)
+	uiHTTP.Mux.Handle("/", ui.Handler())
+
+	s.components = []Component{pipeline}
+	if r, ok := s.backend.(store.Retainer); ok && cfg.Retention > 0 {
+		s.components = append(s.components, &background{run: func(ctx context.Context) { s.enforceRetention(ctx, r) }})
+	}
+	s.listeners = []Listener{ingestHTTP, ingestGRPC, uiHTTP}
+	for _, l := range s.listeners {
+		s.components = append(s.components, l)
+	}
+	return nil
 }
 
-func (s *Server) serve(name string, fn func() error) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := fn(); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, grpc.ErrServerStopped) {
-			s.log.Error("listener failed", "listener", name, "err", err)
-		}
-	}()
-}
+// Listeners returns the server's listeners, in the order they started.
+func (s *Server) Listeners() []Listener { return s.listeners }
 
 // Addrs returns where the server listens.
-func (s *Server) Addrs() Addrs { return s.addrs }
+func (s *Server) Addrs() Addrs {
+	return Addrs{HTTP: s.listeners[0].Addr(), GRPC: s.listeners[1].Addr(), UI: s.listeners[2].Addr()}
+}
 
 // enforceRetention deletes expired data at start and then every RetentionEvery.
-func (s *Server) enforceRetention(ctx context.Context) {
-	if s.cfg.Retention <= 0 {
-		return
-	}
+func (s *Server) enforceRetention(ctx context.Context, r store.Retainer) {
 	tick := time.NewTicker(s.cfg.RetentionEvery)
 	defer tick.Stop()
 	for {
 		cutoff := time.Now().Add(-s.cfg.Retention)
-		if n, err := s.store.DeleteBefore(ctx, cutoff); err != nil {
+		if n, err := r.DeleteBefore(ctx, cutoff); err != nil {
 			if ctx.Err() == nil {
 				s.log.Error("retention failed", "err", err)
 			}
 		} else if n > 0 {
-			s.log.Info("retention removed expired spans", "spans", n, "cutoff", cutoff)
+			s.log.Info("retention removed expired telemetry", "items", n, "cutoff", cutoff)
 		}
 		select {
 		case <-ctx.Done():
@@ -197,20 +178,20 @@ func (s *Server) enforceRetention(ctx context.Context) {
 }
 
 // Shutdown stops accepting requests, lets in-flight ones finish, loads every acknowledged
-// span into the store, and closes it.
+// item into the store and closes it, all by the time ctx ends. What the pipeline could not
+// load by then stays in the ingest log and is loaded at the next start.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.stopRetention()
+	err := s.shutdown(ctx, s.components)
+	return errors.Join(err, s.backend.Close())
+}
+
+// shutdown stops components in reverse order.
+func (s *Server) shutdown(ctx context.Context, components []Component) error {
 	var errs []error
-	grpcDone := make(chan struct{})
-	go func() { s.grpcSrv.GracefulStop(); close(grpcDone) }()
-	errs = append(errs, s.httpSrv.Shutdown(ctx), s.uiSrv.Shutdown(ctx))
-	select {
-	case <-grpcDone:
-	case <-ctx.Done():
-		s.grpcSrv.Stop()
+	for i := len(components) - 1; i >= 0; i-- {
+		if err := components[i].Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+		}
 	}
-	errs = append(errs, s.pipeline.Close())
-	s.wg.Wait()
-	errs = append(errs, s.store.Close())
 	return errors.Join(errs...)
 }

@@ -19,18 +19,90 @@ var ErrNotFound = errors.New("not found")
 // refuse rather than approximate.
 var ErrUnsupported = errors.ErrUnsupported
 
-// SpanWriter persists spans.
+// Backend is a storage backend: DuckDB embedded, ClickHouse for scale-out. A backend offers
+// capabilities, each an interface of this package (SpanWriter, TraceReader, QueryRunner,
+// DatasetReader, Retainer, LogWriter, LogReader), which callers find with a type assertion.
+// A backend may be brought up capability by capability: the conformance suite (storetest)
+// tests each capability a backend has, and a backend declares the ones it lacks.
+type Backend interface {
+	Checkpointer
+	// Close releases everything. Data written before the last Checkpoint is durable; the
+	// ingest log holds the rest.
+	Close() error
+}
+
+// Capability names a capability, for the conformance suite and for people.
+type Capability string
+
+const (
+	SpanWriting    Capability = "span writing"    // SpanWriter
+	TraceReading   Capability = "trace reading"   // TraceReader
+	EventQueries   Capability = "event queries"   // QueryRunner
+	DatasetListing Capability = "dataset listing" // DatasetReader
+	Retention      Capability = "retention"       // Retainer
+	LogWriting     Capability = "log writing"     // LogWriter
+	LogReading     Capability = "log reading"     // LogReader
+)
+
+// Capabilities lists every capability, in the order the conformance suite tests them.
+var Capabilities = []Capability{SpanWriting, TraceReading, EventQueries, DatasetListing, Retention, LogWriting, LogReading}
+
+// Has reports whether b offers capability c.
+func Has(b Backend, c Capability) bool {
+	var ok bool
+	switch c {
+	case SpanWriting:
+		_, ok = b.(SpanWriter)
+	case TraceReading:
+		_, ok = b.(TraceReader)
+	case EventQueries:
+		_, ok = b.(QueryRunner)
+	case DatasetListing:
+		_, ok = b.(DatasetReader)
+	case Retention:
+		_, ok = b.(Retainer)
+	case LogWriting:
+		_, ok = b.(LogWriter)
+	case LogReading:
+		_, ok = b.(LogReader)
+	}
+	return ok
+}
+
+// SpanWriter stores spans.
 //
-// WriteSpans MUST return nil only once every span in the batch is durable: it survives a
-// kill -9 of the process and a restart. On error, part of the batch may have been stored;
-// writing the batch again is always safe, because WriteSpans is idempotent on (TraceID,
-// SpanID): a span already stored, whether from an earlier batch or earlier in the same one,
-// is skipped, so retried deliveries count once.
-// Spans must have passed telemetry.Span.Validate. The store does not retain the slice.
-// WriteSpans is safe for concurrent use, though callers get the best throughput from one
-// writer sending large batches.
+// WriteSpans returns once every span of the batch is visible to reads; it is durable once a
+// later Checkpoint returns (until then the ingest log holds it, and writes it again after a
+// crash). Writing a batch again is always safe: WriteSpans is idempotent on (TraceID,
+// SpanID), so a span already stored, whether from an earlier batch or earlier in the same
+// one, is skipped, and retried deliveries count once. On error, part of the batch may have
+// been stored. Spans must have passed telemetry.Span.Validate. The store does not retain the
+// slice. WriteSpans is safe for concurrent use, though callers get the best throughput from
+// one writer sending large batches, and honours ctx: when it ends, WriteSpans returns soon.
 type SpanWriter interface {
 	WriteSpans(ctx context.Context, spans []telemetry.Span) error
+}
+
+// LogWriter stores log records, under the same rules as SpanWriter: visible on return,
+// durable after Checkpoint, idempotent on LogRecord.ID (which the ingest pipeline gives each
+// record, the same whenever the record is written again).
+type LogWriter interface {
+	WriteLogs(ctx context.Context, logs []telemetry.LogRecord) error
+}
+
+// LogReader reads log records back.
+type LogReader interface {
+	// Logs returns the records matching q, ordered by time (then ID), at most q.Limit.
+	Logs(ctx context.Context, q LogQuery) ([]telemetry.LogRecord, error)
+}
+
+// LogQuery selects log records. Empty fields match everything.
+type LogQuery struct {
+	Group, Stream string
+	TraceID       telemetry.TraceID // zero matches every record
+	Start, End    time.Time         // record time within [Start, End); zero means unbounded
+	Limit         int               // at most this many; 0 means DefaultLimit
+	Descending    bool              // newest first
 }
 
 // TraceReader answers trace queries. All methods are safe for concurrent use with each other
@@ -91,29 +163,18 @@ type QueryRunner interface {
 
 // Retainer enforces retention.
 type Retainer interface {
-	// DeleteBefore removes telemetry that started before cutoff and reports how many spans
-	// went. Space is reclaimed by the backend in its own time.
+	// DeleteBefore removes telemetry of every signal older than cutoff (spans that started
+	// before it, log records from before it) and reports how many items went. Space is
+	// reclaimed by the backend in its own time.
 	DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
 // Checkpointer lets ingest trim its write-ahead log.
 type Checkpointer interface {
-	// Checkpoint returns once everything written so far would survive the loss of the
-	// backend's own recovery log (the ingest log is trimmed after it). Backends whose writes
-	// are final when acknowledged return nil at once.
+	// Checkpoint returns once everything written so far is durable in the backend's own
+	// files: it survives kill -9 without the ingest log, which is trimmed after it. Backends
+	// whose writes are final when they return return nil at once.
 	Checkpoint(ctx context.Context) error
-}
-
-// Store is a complete backend.
-type Store interface {
-	SpanWriter
-	TraceReader
-	DatasetReader
-	QueryRunner
-	Retainer
-	Checkpointer
-	// Close flushes and releases everything; acknowledged data stays durable.
-	Close() error
 }
 
 // TraceQuery selects traces by the properties of one of their spans.

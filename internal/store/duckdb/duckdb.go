@@ -72,7 +72,7 @@ func DefaultConfig(dir string) Config {
 	return Config{Dir: dir, MemoryLimit: "128MB", Writers: 2, Logger: slog.Default()}
 }
 
-// Store is the DuckDB backend. It satisfies store.Store.
+// Store is the DuckDB backend. It offers every capability of the store contract.
 type Store struct {
 	db      *sql.DB
 	log     *slog.Logger
@@ -182,5 +182,14 @@ func (s *Store) Close() error {
 	return werr
 }
 
-// Interface guard.
-var _ store.Store = (*Store)(nil)
+// The capabilities the store offers.
+var (
+	_ store.Backend       = (*Store)(nil)
+	_ store.SpanWriter    = (*Store)(nil)
+	_ store.TraceReader   = (*Store)(nil)
+	_ store.QueryRunner   = (*Store)(nil)
+	_ store.DatasetReader = (*Store)(nil)
+	_ store.Retainer      = (*Store)(nil)
+	_ store.LogWriter     = (*Store)(nil)
+	_ store.LogReader     = (*Store)(nil)
+)

@@ -321,7 +321,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return 0, err
 	}
-	for i, stmt := range sqlFile("delete_before") {
+	for _, stmt := range sqlFile("delete_before") {
 		var args []any
 		if strings.Contains(stmt, "$1") {
 			args = []any{cutoff.UnixNano()}
@@ -331,8 +331,9 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 			w.conn.ExecContext(context.Background(), "ROLLBACK")
 			return 0, fmt.Errorf("retention: %w", err)
 		}
-		if i == 0 {
-			deleted, _ = res.RowsAffected()
+		if strings.HasPrefix(stmt, "DELETE FROM spans ") || strings.HasPrefix(stmt, "DELETE FROM logs ") {
+			n, _ := res.RowsAffected()
+			deleted += n
 		}
 	}
 	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {

@@ -23,43 +23,114 @@ import (
 // Backend tells the suite how to get a store.
 type Backend struct {
 	// Open returns a new, empty store. The suite closes it.
-	Open func(t *testing.T) store.Store
+	Open func(t *testing.T) store.Backend
 	// Reopen, if set, closes s and opens the same data again, to test durability.
-	Reopen func(t *testing.T, s store.Store) store.Store
+	Reopen func(t *testing.T, s store.Backend) store.Backend
+	// Unsupported lists the capabilities the backend does not offer yet, each with the reason.
+	// The suite fails for a capability that is neither offered nor listed, and for one listed
+	// that the backend offers.
+	Unsupported map[store.Capability]string
 }
 
-// Run runs every conformance test.
+// Capabilities the suite's tests need.
+var (
+	traces   = []store.Capability{store.SpanWriting, store.TraceReading}
+	events   = []store.Capability{store.SpanWriting, store.EventQueries}
+	datasets = []store.Capability{store.SpanWriting, store.DatasetListing}
+	retain   = []store.Capability{store.SpanWriting, store.TraceReading, store.Retention, store.EventQueries}
+	logs     = []store.Capability{store.LogWriting, store.LogReading}
+)
+
+// Run runs every conformance test a backend's capabilities allow, and skips the others with
+// the reason the backend gave.
 func Run(t *testing.T, b Backend) {
+	probe := b.Open(t)
+	for _, c := range store.Capabilities {
+		_, declared := b.Unsupported[c]
+		switch has := store.Has(probe, c); {
+		case has && declared:
+			t.Errorf("the backend offers %s but declares it unsupported", c)
+		case !has && !declared:
+			t.Errorf("the backend neither offers %s nor declares it unsupported", c)
+		}
+	}
+	probe.Close()
 	tests := []struct {
-		name string
-		fn   func(*testing.T, Backend)
+		name  string
+		needs []store.Capability
+		fn    func(*testing.T, Backend)
 	}{
-		{"RoundTrip", testRoundTrip},
-		{"NotFound", testNotFound},
-		{"Idempotent", testIdempotent},
-		{"FindTraceIDs", testFindTraceIDs},
-		{"Catalogue", testCatalogue},
-		{"Dependencies", testDependencies},
-		{"DeleteBefore", testDeleteBefore},
-		{"Concurrent", testConcurrent},
-		{"Durable", testDurable},
-		{"Datasets", testDatasets},
-		{"Query", testQuery},
-		{"ManySpansOneShape", testManySpansOneShape},
+		{"RoundTrip", traces, testRoundTrip},
+		{"NotFound", traces, testNotFound},
+		{"Idempotent", traces, testIdempotent},
+		{"FindTraceIDs", traces, testFindTraceIDs},
+		{"Catalogue", traces, testCatalogue},
+		{"Dependencies", traces, testDependencies},
+		{"DeleteBefore", retain, testDeleteBefore},
+		{"Concurrent", traces, testConcurrent},
+		{"Durable", traces, testDurable},
+		{"Datasets", datasets, testDatasets},
+		{"Query", events, testQuery},
+		{"ManySpansOneShape", append(traces, store.EventQueries), testManySpansOneShape},
+		{"LogRoundTrip", logs, testLogRoundTrip},
+		{"LogIdempotent", logs, testLogIdempotent},
+		{"LogQueries", logs, testLogQueries},
+		{"LogDurable", logs, testLogDurable},
+		{"LogRetention", append(logs, store.Retention), testLogRetention},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
+		t.Run(tc.name, func(t *testing.T) {
+			for _, c := range tc.needs {
+				if why, ok := b.Unsupported[c]; ok {
+					t.Skipf("%s is not supported: %s", c, why)
+				}
+			}
+			tc.fn(t, b)
+		})
 	}
 }
 
-func open(t *testing.T, b Backend) store.Store {
+// handle is a backend seen through each of its capabilities; those it lacks are nil, and the
+// suite runs a test only on backends that have what it needs.
+type handle struct {
+	store.Backend
+	store.SpanWriter
+	store.TraceReader
+	store.QueryRunner
+	store.DatasetReader
+	store.Retainer
+	store.LogWriter
+	store.LogReader
+}
+
+func newHandle(b store.Backend) *handle {
+	h := &handle{Backend: b}
+	h.SpanWriter, _ = b.(store.SpanWriter)
+	h.TraceReader, _ = b.(store.TraceReader)
+	h.QueryRunner, _ = b.(store.QueryRunner)
+	h.DatasetReader, _ = b.(store.DatasetReader)
+	h.Retainer, _ = b.(store.Retainer)
+	h.LogWriter, _ = b.(store.LogWriter)
+	h.LogReader, _ = b.(store.LogReader)
+	return h
+}
+
+func open(t *testing.T, b Backend) *handle {
 	t.Helper()
 	s := b.Open(t)
 	t.Cleanup(func() { s.Close() })
-	return s
+	return newHandle(s)
 }
 
-func write(t *testing.T, s store.Store, spans []telemetry.Span) {
+// reopen closes s and opens its data again.
+func reopen(t *testing.T, b Backend, s *handle) *handle {
+	t.Helper()
+	again := b.Reopen(t, s.Backend)
+	t.Cleanup(func() { again.Close() })
+	return newHandle(again)
+}
+
+func write(t *testing.T, s *handle, spans []telemetry.Span) {
 	t.Helper()
 	if err := s.WriteSpans(context.Background(), spans); err != nil {
 		t.Fatalf("WriteSpans: %v", err)
@@ -412,11 +483,10 @@ func testDurable(t *testing.T, b Backend) {
 	if b.Reopen == nil {
 		t.Skip("backend cannot be reopened")
 	}
-	s := b.Open(t)
+	s := newHandle(b.Open(t))
 	want := richTrace()
 	write(t, s, want)
-	s = b.Reopen(t, s)
-	defer s.Close()
+	s = reopen(t, b, s)
 	got, err := s.Trace(context.Background(), traceID(1))
 	if err != nil {
 		t.Fatalf("Trace after reopen: %v", err)
@@ -502,7 +572,7 @@ func testManySpansOneShape(t *testing.T, b Backend) {
 		write(t, s, want[i:i+25])
 	}
 	if b.Reopen != nil {
-		s = b.Reopen(t, s)
+		s = reopen(t, b, s)
 		t.Cleanup(func() { s.Close() })
 	}
 	for tr := range 50 {

@@ -96,3 +96,33 @@ CREATE TABLE IF NOT EXISTS annotations (
     attr_kinds  UTINYINT[] NOT NULL,
     attr_values VARCHAR[]  NOT NULL
 );
+
+-- Log records (CloudWatch Logs events, OTLP log records), one row each, filed by group and
+-- stream. "id" is the ingest pipeline's: the same when a record is written again, so that
+-- replays are skipped. Rows arrive roughly in time order, so zone maps prune on time_ns.
+CREATE TABLE IF NOT EXISTS logs (
+    id            UBIGINT  NOT NULL,
+    time_ns       BIGINT   NOT NULL,
+    observed_ns   BIGINT   NOT NULL,
+    log_group     VARCHAR  NOT NULL,
+    stream        VARCHAR  NOT NULL,
+    severity      UTINYINT NOT NULL,
+    severity_text VARCHAR,
+    event_name    VARCHAR,
+    body_kind     UTINYINT NOT NULL,
+    body          VARCHAR  NOT NULL,  -- the body in its lossless text form (Value.Encode)
+    trace_hi      BIGINT   NOT NULL,  -- 0, 0 when not correlated with a trace
+    trace_lo      BIGINT   NOT NULL,
+    span_id       BIGINT   NOT NULL,
+    flags         UINTEGER NOT NULL,
+    resource_id   BIGINT   NOT NULL,  -- resources.id
+    scope_name    VARCHAR,
+    scope_version VARCHAR,
+    protocol      VARCHAR  NOT NULL,
+    dataset       VARCHAR,
+    key_id        VARCHAR,
+    attr_keys     VARCHAR[]  NOT NULL,
+    attr_kinds    UTINYINT[] NOT NULL,
+    attr_values   VARCHAR[]  NOT NULL,
+    extra         VARCHAR              -- JSON of the rare fields, NULL when empty
+);

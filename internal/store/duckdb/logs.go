@@ -1,0 +1,239 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	duckdbdriver "github.com/duckdb/duckdb-go/v2"
+
+	"lookout/internal/store"
+	"lookout/internal/telemetry"
+)
+
+// WriteLogs implements store.LogWriter: records whose id is stored already are skipped, and
+// the rest appended to the logs table in one transaction, after any resource they name.
+func (s *Store) WriteLogs(ctx context.Context, logs []telemetry.LogRecord) error {
+	if len(logs) == 0 {
+		return nil
+	}
+	e := s.cat.resourceEntries(logs)
+	w := s.writers[0]
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(e.newResources) > 0 {
+		if err := w.writeCatalogue(ctx, e); err != nil {
+			return fmt.Errorf("store resources: %w", err)
+		}
+		s.cat.stored(e)
+	}
+	fresh, err := w.freshLogs(ctx, logs)
+	if err != nil || len(fresh) == 0 {
+		return err
+	}
+	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	err = w.conn.Raw(func(dc any) error {
+		return appendRows(dc.(driver.Conn), "", "logs", len(fresh), func(app *duckdbdriver.Appender, i int) error {
+			return app.AppendRow(logRow(fresh[i], e.resources[fresh[i].Resource])...)
+		})
+	})
+	if err == nil {
+		_, err = w.conn.ExecContext(ctx, "COMMIT")
+	}
+	if err != nil {
+		w.conn.ExecContext(context.Background(), "ROLLBACK")
+		return fmt.Errorf("append log records: %w", err)
+	}
+	return nil
+}
+
+// freshLogs returns the records whose id is neither stored nor repeated earlier in logs.
+func (w *writer) freshLogs(ctx context.Context, logs []telemetry.LogRecord) ([]*telemetry.LogRecord, error) {
+	lo, hi := logs[0].ID, logs[0].ID
+	for i := range logs {
+		lo, hi = min(lo, logs[i].ID), max(hi, logs[i].ID)
+	}
+	rows, err := w.conn.QueryContext(ctx, sqlFile("logs_known")[0], lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("stored log ids: %w", err)
+	}
+	seen := map[uint64]bool{}
+	for rows.Next() {
+		var id uint64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		seen[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	fresh := make([]*telemetry.LogRecord, 0, len(logs))
+	for i := range logs {
+		if !seen[logs[i].ID] {
+			seen[logs[i].ID] = true
+			fresh = append(fresh, &logs[i])
+		}
+	}
+	return fresh, nil
+}
+
+// resourceEntries looks up the catalogue ids of the resources of log records, giving new
+// ones an id at once.
+func (c *catalogue) resourceEntries(logs []telemetry.LogRecord) *entries {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := &entries{resources: map[*telemetry.Resource]int64{}}
+	for i := range logs {
+		r := logs[i].Resource
+		if _, ok := e.resources[r]; ok {
+			continue
+		}
+		hash := resourceHash(r)
+		id, ok := c.resources[hash]
+		for _, nr := range e.newResources {
+			if nr.hash == hash {
+				id, ok = nr.id, true
+			}
+		}
+		if !ok {
+			id = c.nextID
+			c.nextID++
+			e.newResources = append(e.newResources, newResource{id: id, hash: hash, resource: r})
+		}
+		e.resources[r] = id
+	}
+	return e
+}
+
+// logRow is a log record as a row of the logs table, in its column order.
+func logRow(r *telemetry.LogRecord, resourceID int64) []driver.Value {
+	a := encodeAttrs(r.Attributes)
+	var scopeName, scopeVersion any
+	if r.Scope != nil {
+		scopeName, scopeVersion = r.Scope.Name, r.Scope.Version
+	}
+	return []driver.Value{r.ID, r.TimeUnixNano, r.ObservedTimeUnixNano, r.Group, r.Stream,
+		uint8(r.Severity), nullable(r.SeverityText), nullable(r.EventName), uint8(r.Body.Kind()), r.Body.Encode(),
+		int64(r.TraceID.High()), int64(r.TraceID.Low()), int64(r.SpanID.Uint64()), r.Flags,
+		resourceID, scopeName, scopeVersion, r.Ingest.Protocol, nullable(r.Ingest.Dataset), nullable(r.Ingest.KeyID),
+		a.keys, a.kinds, a.values, logExtra(r)}
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// logExtra is the extra column of a log record: the fields most records leave empty.
+func logExtra(r *telemetry.LogRecord) any {
+	e := extra{DroppedAttrs: r.DroppedAttributesCount}
+	if r.Scope != nil {
+		e.ScopeAttrs, e.ScopeDropped = toJSONAttrs(r.Scope.Attributes), r.Scope.DroppedAttributesCount
+	}
+	if e.DroppedAttrs == 0 && e.ScopeAttrs == nil && e.ScopeDropped == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(e) // plain structs of strings and numbers: cannot fail
+	return string(b)
+}
+
+const logColumns = "id, time_ns, observed_ns, log_group, stream, severity, severity_text, event_name, body_kind, body, trace_hi, trace_lo, span_id, flags, resource_id, scope_name, scope_version, protocol, dataset, key_id, attr_keys, attr_kinds, attr_values, extra"
+
+// Logs implements store.LogReader.
+func (s *Store) Logs(ctx context.Context, q store.LogQuery) ([]telemetry.LogRecord, error) {
+	var conds []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if q.Group != "" {
+		conds = append(conds, "log_group = "+arg(q.Group))
+	}
+	if q.Stream != "" {
+		conds = append(conds, "stream = "+arg(q.Stream))
+	}
+	if !q.TraceID.IsZero() {
+		conds = append(conds, fmt.Sprintf("trace_hi = %s AND trace_lo = %s", arg(int64(q.TraceID.High())), arg(int64(q.TraceID.Low()))))
+	}
+	if !q.Start.IsZero() {
+		conds = append(conds, "time_ns >= "+arg(q.Start.UnixNano()))
+	}
+	if !q.End.IsZero() {
+		conds = append(conds, "time_ns < "+arg(q.End.UnixNano()))
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	order := "time_ns, id"
+	if q.Descending {
+		order = "time_ns DESC, id DESC"
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT "+logColumns+" FROM logs"+where+" ORDER BY "+order+" LIMIT "+arg(limit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("logs: %w", err)
+	}
+	defer rows.Close()
+	var out []telemetry.LogRecord
+	for rows.Next() {
+		r, err := s.scanLog(ctx, rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) scanLog(ctx context.Context, rows *sql.Rows) (telemetry.LogRecord, error) {
+	var (
+		r                                       telemetry.LogRecord
+		sevText, eventName, scopeName, scopeVer sql.NullString
+		dataset, keyID, extraText               sql.NullString
+		severity, bodyKind                      uint8
+		body                                    string
+		traceHi, traceLo, spanID, resID         int64
+		keys, kinds, values                     []any
+	)
+	err := rows.Scan(&r.ID, &r.TimeUnixNano, &r.ObservedTimeUnixNano, &r.Group, &r.Stream, &severity, &sevText, &eventName,
+		&bodyKind, &body, &traceHi, &traceLo, &spanID, &r.Flags, &resID, &scopeName, &scopeVer, &r.Ingest.Protocol,
+		&dataset, &keyID, &keys, &kinds, &values, &extraText)
+	if err != nil {
+		return r, err
+	}
+	r.Severity, r.SeverityText, r.EventName = telemetry.Severity(severity), sevText.String, eventName.String
+	if r.Body, err = telemetry.ParseValue(telemetry.ValueKind(bodyKind), body); err != nil {
+		r.Body = telemetry.StringValue(body)
+	}
+	r.TraceID = telemetry.TraceIDFromParts(uint64(traceHi), uint64(traceLo))
+	r.SpanID = telemetry.SpanIDFromUint64(uint64(spanID))
+	r.Ingest.Dataset, r.Ingest.KeyID = dataset.String, keyID.String
+	r.Attributes = decodeAttrs(keys, kinds, values)
+	if scopeName.Valid {
+		r.Scope = &telemetry.Scope{Name: scopeName.String, Version: scopeVer.String}
+	}
+	if extraText.Valid {
+		var e extra
+		if err := json.Unmarshal([]byte(extraText.String), &e); err != nil {
+			return r, fmt.Errorf("log record %d: extra fields: %w", r.ID, err)
+		}
+		r.DroppedAttributesCount = e.DroppedAttrs
+		if r.Scope != nil {
+			r.Scope.Attributes, r.Scope.DroppedAttributesCount = fromJSONAttrs(e.ScopeAttrs), e.ScopeDropped
+		}
+	}
+	r.Resource, err = s.resource(ctx, resID)
+	return r, err
+}
