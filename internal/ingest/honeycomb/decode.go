@@ -36,7 +36,13 @@ const (
 var (
 	errEmpty     = errors.New("Request body should not be empty.")
 	errMalformed = errors.New("Request body is malformed and cannot be read.")
+	errTooMany   = fmt.Errorf("A batch may hold at most %d events; send more batches.", MaxBatchEvents)
 )
+
+// MaxBatchEvents bounds the events of one batch, and so the answer, which has a status per
+// event: without it, a 4 MB batch of empty elements would be answered with hundreds of MB.
+// libhoney sends 50 a batch by default.
+const MaxBatchEvents = 10_000
 
 // DecodeEvent decodes the body of a single event: an object of fields.
 func DecodeEvent(body []byte, f Format) (map[string]any, error) {
@@ -60,6 +66,9 @@ func DecodeBatch(body []byte, f Format) ([]Event, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errEmpty
 	}
+	if f == Msgpack && msgpackArrayLen(body) > MaxBatchEvents {
+		return nil, errTooMany // before building millions of elements
+	}
 	var v any
 	if err := unmarshal(body, f, &v); err != nil {
 		return nil, errMalformed
@@ -67,6 +76,9 @@ func DecodeBatch(body []byte, f Format) ([]Event, error) {
 	list, ok := v.([]any)
 	if !ok {
 		return nil, errMalformed
+	}
+	if len(list) > MaxBatchEvents {
+		return nil, errTooMany
 	}
 	events := make([]Event, len(list))
 	for i, item := range list {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -328,5 +329,34 @@ func TestCheckMsgpack(t *testing.T) {
 	}
 	if err := checkMsgpack(bytes.Repeat([]byte{0x91}, maxMsgpackDepth-1)); err == nil {
 		t.Error("unterminated nesting accepted")
+	}
+}
+
+// TestBatchOfManyEmptyElements sends what used to be answered with hundreds of MB: a 4 MB
+// msgpack array of nils (4 million elements), and a JSON one. Each is refused whole, with a
+// short answer, without building millions of elements.
+func TestBatchOfManyEmptyElements(t *testing.T) {
+	n := 4_000_000
+	packed := append([]byte{0xdd, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}, bytes.Repeat([]byte{0xc0}, n)...)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	w := serve(t, &recordingSink{}, "POST", "/1/batch/ds", packed, map[string]string{"Content-Type": "application/msgpack"})
+	runtime.ReadMemStats(&after)
+	if w.Code != http.StatusBadRequest || w.Body.Len() > 200 || !strings.Contains(w.Body.String(), "at most 10000 events") {
+		t.Fatalf("msgpack: status %d, %d bytes: %.200s", w.Code, w.Body.Len(), w.Body.String())
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Fatalf("refusing the batch allocated %d MB", grew>>20)
+	}
+	js := "[" + strings.Repeat("null,", MaxBatchEvents) + "null]"
+	w = serve(t, &recordingSink{}, "POST", "/1/batch/ds", []byte(js), nil)
+	if w.Code != http.StatusBadRequest || w.Body.Len() > 200 {
+		t.Fatalf("JSON: status %d, %d bytes", w.Code, w.Body.Len())
+	}
+	// At the limit, every event gets its status.
+	js = "[" + strings.Repeat("null,", MaxBatchEvents-1) + "null]"
+	if w = serve(t, &recordingSink{}, "POST", "/1/batch/ds", []byte(js), nil); w.Code != http.StatusOK || strings.Count(w.Body.String(), `"status":400`) != MaxBatchEvents {
+		t.Fatalf("a batch at the limit: status %d", w.Code)
 	}
 }

@@ -122,3 +122,17 @@ func length(b []byte, width int) (int, []byte, bool) {
 	}
 	return int(n), b[width:], true
 }
+
+// msgpackArrayLen is the element count of a msgpack array's header, or 0 when b does not
+// start with one.
+func msgpackArrayLen(b []byte) int {
+	switch {
+	case len(b) > 0 && b[0] >= 0x90 && b[0] <= 0x9f:
+		return int(b[0] & 0x0f)
+	case len(b) >= 3 && b[0] == 0xdc:
+		return int(binary.BigEndian.Uint16(b[1:3]))
+	case len(b) >= 5 && b[0] == 0xdd:
+		return int(binary.BigEndian.Uint32(b[1:5]))
+	}
+	return 0
+}
