@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"lookout/internal/api"
@@ -63,6 +64,9 @@ type Server struct {
 	pipeline   *ingest.Pipeline
 	components []Component // started, in order
 	listeners  []Listener
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // Addrs are the addresses the server listens on, resolved (port 0 becomes a real port).
@@ -96,7 +100,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 // wire builds the components and mounts every receiver and API on its listener.
 func (s *Server) wire(ctx context.Context) error {
 	cfg, log := s.cfg, s.log
-	pipeline, err := ingest.NewPipeline(filepath.Join(cfg.DataDir, "ingest-log"), s.backend, cfg.Pipeline, log.With("subsystem", "ingest"), s.metrics)
+	pipeline, err := ingest.NewPipeline(IngestLogDir(cfg.DataDir), s.backend, cfg.Pipeline, log.With("subsystem", "ingest"), s.metrics)
 	if err != nil {
 		return err
 	}
@@ -148,6 +152,9 @@ func (s *Server) wire(ctx context.Context) error {
 	return nil
 }
 
+// IngestLogDir is where the ingest pipeline keeps its write-ahead and dead-letter logs.
+func IngestLogDir(dataDir string) string { return filepath.Join(dataDir, "ingest-log") }
+
 // Listeners returns the server's listeners, in the order they started.
 func (s *Server) Listeners() []Listener { return s.listeners }
 
@@ -180,9 +187,13 @@ func (s *Server) enforceRetention(ctx context.Context, r store.Retainer) {
 // Shutdown stops accepting requests, lets in-flight ones finish, loads every acknowledged
 // item into the store and closes it, all by the time ctx ends. What the pipeline could not
 // load by then stays in the ingest log and is loaded at the next start.
+// Calling it again returns the first call's result.
 func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.shutdown(ctx, s.components)
-	return errors.Join(err, s.backend.Close())
+	s.stopOnce.Do(func() {
+		err := s.shutdown(ctx, s.components)
+		s.stopErr = errors.Join(err, s.backend.Close())
+	})
+	return s.stopErr
 }
 
 // shutdown stops components in reverse order.
