@@ -2,9 +2,10 @@
 // OpenTelemetry, Honeycomb, X-Ray, Rollbar and CloudWatch Logs clients send and shows it in
 // one UI.
 //
-//	lookout serve     run the server
-//	lookout demo      run the server and feed it traces from simulated services
-//	lookout version   print the version
+//	lookout serve         run the server
+//	lookout demo          run the server and feed it traces from simulated services
+//	lookout dead-letter   list what the store refused, set aside
+//	lookout version       print the version
 package main
 
 import (
@@ -40,9 +41,10 @@ func main() {
 const usage = `usage: lookout <command> [flags]
 
 commands:
-  serve     run lookout
-  demo      run lookout and feed it traces from simulated services
-  version   print the version
+  serve         run lookout
+  demo          run lookout and feed it traces from simulated services
+  dead-letter   list the items the store refused, which lookout set aside
+  version       print the version
 
 Run "lookout serve -h" for the flags. Every flag can also be set with an environment
 variable LOOKOUT_<FLAG>, e.g. LOOKOUT_DATA=/var/lib/lookout.
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return serve(ctx, args[1:], stdout, getenv, false)
 	case "demo":
 		return serve(ctx, args[1:], stdout, getenv, true)
+	case "dead-letter":
+		return deadLetter(args[1:], stdout, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

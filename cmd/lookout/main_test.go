@@ -3,10 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"lookout/internal/ingest"
+	"lookout/internal/metrics"
+	"lookout/internal/server"
+	"lookout/internal/telemetry"
 )
 
 func TestVersion(t *testing.T) {
@@ -58,5 +65,51 @@ func TestFlagsAndEnvironment(t *testing.T) {
 		return ""
 	}); err == nil || !strings.Contains(err.Error(), "LOOKOUT_RETENTION") {
 		t.Fatalf("a bad variable: err = %v, want one naming LOOKOUT_RETENTION", err)
+	}
+}
+
+// refusingStore refuses spans named "poison" and takes the rest.
+type refusingStore struct{}
+
+func (refusingStore) WriteSpans(_ context.Context, spans []telemetry.Span) error {
+	for _, s := range spans {
+		if s.Name == "poison" {
+			return errors.New("out of memory")
+		}
+	}
+	return nil
+}
+func (refusingStore) Checkpoint(context.Context) error { return nil }
+
+// TestDeadLetterCommand sets a span aside as the pipeline does when the store keeps refusing
+// it, then lists it with lookout dead-letter.
+func TestDeadLetterCommand(t *testing.T) {
+	data := t.TempDir()
+	p, err := ingest.NewPipeline(server.IngestLogDir(data), refusingStore{}, ingest.DefaultPipelineConfig(), slog.New(slog.DiscardHandler), metrics.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := ingest.AddInput(p, ingest.Spans, refusingStore{}.WriteSpans).Sink("test")
+	p.Start(context.Background())
+	res := &telemetry.Resource{Attributes: telemetry.Attributes{{Key: "service.name", Value: telemetry.StringValue("api")}}}
+	span := telemetry.Span{TraceID: telemetry.TraceID{1}, SpanID: telemetry.SpanID{2}, Name: "poison", StartUnixNano: 1, EndUnixNano: 2, Resource: res}
+	if err := sink.Write(context.Background(), []telemetry.Span{span}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"dead-letter", "--data", data, "--items"}, &out, func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"spans, 1 items", "out of memory", `service "api" name "poison"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("lookout dead-letter printed %q; want it to contain %q", out.String(), want)
+		}
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"dead-letter", "--data", t.TempDir()}, &out, func(string) string { return "" }); err != nil || !strings.Contains(out.String(), "nothing was set aside") {
+		t.Fatalf("an empty data directory: %q, %v", out.String(), err)
 	}
 }
