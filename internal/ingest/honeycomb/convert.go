@@ -20,6 +20,7 @@ const (
 	maxNesting     = 10    // deeper objects are kept as JSON text
 )
 
+//lint:ignore ST1005 Honeycomb's own wording, which its clients show
 var errTooManyColumns = errors.New("Event has too many columns.")
 
 // Fields that give an event its place in a trace, as the Beelines send them.

@@ -33,10 +33,14 @@ const (
 	Msgpack
 )
 
+// Errors in Honeycomb's own wording, which its clients show.
 var (
-	errEmpty     = errors.New("Request body should not be empty.")
+	//lint:ignore ST1005 Honeycomb's wording
+	errEmpty = errors.New("Request body should not be empty.")
+	//lint:ignore ST1005 Honeycomb's wording
 	errMalformed = errors.New("Request body is malformed and cannot be read.")
-	errTooMany   = fmt.Errorf("A batch may hold at most %d events; send more batches.", MaxBatchEvents)
+	//lint:ignore ST1005 Honeycomb's wording
+	errTooMany = fmt.Errorf("A batch may hold at most %d events; send more batches.", MaxBatchEvents)
 )
 
 // MaxBatchEvents bounds the events of one batch, and so the answer, which has a status per
