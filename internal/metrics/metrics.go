@@ -39,8 +39,9 @@ type Metrics struct {
 	StoreWriteSeconds *prometheus.HistogramVec
 	// CheckpointSeconds is how long a store checkpoint took.
 	CheckpointSeconds prometheus.Histogram
-	// QuerySeconds is how long a query API request took, per listener and route.
-	QuerySeconds *prometheus.HistogramVec
+	// RequestSeconds is how long an HTTP request took (ingest or query), per listener and
+	// route.
+	RequestSeconds *prometheus.HistogramVec
 }
 
 // New returns a fresh set of metrics, with Go runtime and process metrics beside them.
@@ -78,9 +79,9 @@ func New() *Metrics {
 			Name: "lookout_store_checkpoint_seconds", Buckets: latency,
 			Help: "Time to checkpoint the store (after which the write-ahead log is trimmed).",
 		}),
-		QuerySeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "lookout_query_seconds", Buckets: latency,
-			Help: "Time to answer a query API request, by listener and route.",
+		RequestSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "lookout_http_request_seconds", Buckets: latency,
+			Help: "Time to answer an HTTP request (ingest, query APIs, UI), by listener and route pattern.",
 		}, []string{"listener", "route"}),
 	}
 	f(m.IngestItems)
@@ -90,7 +91,7 @@ func New() *Metrics {
 	f(m.LogAppendSeconds)
 	f(m.StoreWriteSeconds)
 	f(m.CheckpointSeconds)
-	f(m.QuerySeconds)
+	f(m.RequestSeconds)
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -101,7 +102,7 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// Timed wraps h so that each request's duration is observed in QuerySeconds under its route
+// Timed wraps h so that each request's duration is observed in RequestSeconds under its route
 // pattern (as the mux matched it), or "other".
 func (m *Metrics) Timed(listener string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -111,6 +112,6 @@ func (m *Metrics) Timed(listener string, h http.Handler) http.Handler {
 		if route == "" {
 			route = "other"
 		}
-		m.QuerySeconds.WithLabelValues(listener, route).Observe(time.Since(start).Seconds())
+		m.RequestSeconds.WithLabelValues(listener, route).Observe(time.Since(start).Seconds())
 	})
 }
