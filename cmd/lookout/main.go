@@ -137,6 +137,11 @@ func parseFlags(args []string, out io.Writer, getenv func(string) string) (serve
 	fs.StringVar(&cfg.HTTPAddr, "http", cfg.HTTPAddr, "address for OTLP/HTTP and the vendor HTTP APIs")
 	fs.StringVar(&cfg.GRPCAddr, "grpc", cfg.GRPCAddr, "address for OTLP/gRPC")
 	fs.StringVar(&cfg.UIAddr, "ui", cfg.UIAddr, "address for the web UI and the query APIs")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "the UI's address as people reach it (behind a proxy), e.g. https://lookout.example.com")
+	fs.Func("allowed-hosts", "comma-separated host names the UI answers to besides IP addresses, localhost and this machine's name (.example.com for a whole domain, * for any)", func(v string) error {
+		cfg.AllowedHosts = append(cfg.AllowedHosts, strings.Split(v, ",")...)
+		return nil
+	})
 	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "delete telemetry older than this (0 keeps everything)")
 	fs.Var((*byteSize)(&cfg.MaxRequestBytes), "max-request-bytes", "largest ingest request accepted, after decompression")
 	fs.Var((*byteSize)(&cfg.Pipeline.MaxPendingBytes), "max-pending-bytes", "memory that accepted items may hold while they wait for the store; beyond it senders are asked to retry (e.g. 32MiB)")

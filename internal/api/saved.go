@@ -15,7 +15,11 @@ import (
 // Saved queries are shared by everyone using this lookout: a small JSON file in the data
 // directory, rewritten whole (to a temporary file, then renamed) on every change.
 
-const maxSaved = 1000
+// Bounds of the file: every save rewrites it whole.
+const (
+	maxSaved      = 500
+	maxSavedBytes = 16 << 10 // one saved query; a spec of 100 clauses of each kind fits
+)
 
 type savedQuery struct {
 	ID      string          `json:"id"`
@@ -83,7 +87,14 @@ func (a *API) listSaved(*http.Request) (any, error) {
 // POST /api/v1/saved-queries {name, dataset, query}
 func (a *API) saveQuery(r *http.Request) (any, error) {
 	var sq savedQuery
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&sq); err != nil {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxSavedBytes+1))
+	if err != nil {
+		return nil, badRequest("reading the body: %v", err)
+	}
+	if len(body) > maxSavedBytes {
+		return nil, badRequest("a saved query may hold at most %d KiB", maxSavedBytes>>10)
+	}
+	if err := json.Unmarshal(body, &sq); err != nil {
 		return nil, badRequest("invalid JSON body: %v", err)
 	}
 	if sq.Name == "" || len(sq.Name) > 200 || len(sq.Query) == 0 {

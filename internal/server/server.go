@@ -36,8 +36,14 @@ type Config struct {
 	Retention       time.Duration
 	RetentionEvery  time.Duration // how often expired data is deleted
 	MaxRequestBytes int64         // decompressed
-	Store           factory.Config
-	Pipeline        ingest.PipelineConfig
+	// PublicURL is where people reach the UI when lookout sits behind a proxy; links lookout
+	// hands out point there. Its host is allowed, like AllowedHosts.
+	PublicURL string
+	// AllowedHosts are the host names the UI answers to besides IP addresses, localhost and
+	// the machine's name ("*" for any; ".example.com" for a domain and its subdomains).
+	AllowedHosts []string
+	Store        factory.Config
+	Pipeline     ingest.PipelineConfig
 }
 
 // DefaultConfig is what lookout serve uses without flags.
@@ -115,13 +121,17 @@ func (s *Server) wire(ctx context.Context) error {
 	if lw, ok := s.backend.(store.LogWriter); ok {
 		ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
 	}
-	timed := func(name string) func(http.Handler) http.Handler {
-		return func(h http.Handler) http.Handler { return s.metrics.Timed(name, h) }
+	hosts, err := newHostSet(cfg.PublicURL, cfg.AllowedHosts)
+	if err != nil {
+		pipeline.Shutdown(ctx)
+		return err
 	}
-	ingestHTTP := newHTTPListener("OTLP/HTTP", cfg.HTTPAddr, log, timed("http"))
+	ingestHTTP := newHTTPListener("OTLP/HTTP", cfg.HTTPAddr, log, func(h http.Handler) http.Handler { return s.metrics.Timed("http", h) })
 	otlpCfg := otlp.Config{MaxRequestBytes: cfg.MaxRequestBytes}
 	ingestGRPC := newGRPCListener("OTLP/gRPC", cfg.GRPCAddr, log, otlp.GRPCServerOptions(otlpCfg)...)
-	uiHTTP := newHTTPListener("UI", cfg.UIAddr, log, timed("ui"))
+	uiHTTP := newHTTPListener("UI", cfg.UIAddr, log, func(h http.Handler) http.Handler {
+		return s.metrics.Timed("ui", hostGuard(hosts, sameOrigin(h)))
+	})
 
 	// Receivers, one line each.
 	ingestHTTP.Mux.Handle("/v1/traces", otlp.NewHTTPHandler(spans.Sink("otlp"), log.With("subsystem", "otlp"), otlpCfg))
