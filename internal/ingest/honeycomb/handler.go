@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	honeycombrules "lookout/internal/honeycomb"
 	"lookout/internal/ingest"
 	"lookout/internal/ingest/httpbody"
 	"lookout/internal/telemetry"
@@ -49,12 +50,14 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /1/events/{dataset}", h.cors(http.HandlerFunc(h.single)))
 	mux.Handle("POST /1/batch/{dataset}", h.cors(http.HandlerFunc(h.batched)))
 	mux.Handle("GET /1/auth", h.cors(http.HandlerFunc(h.auth)))
-	mux.Handle("OPTIONS /1/", h.cors(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(http.StatusNoContent)
-	})))
+	preflight := h.cors(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	for _, path := range []string{"/1/events/{dataset}", "/1/batch/{dataset}", "/1/auth"} {
+		mux.Handle("OPTIONS "+path, preflight)
+	}
 }
 
-// cors lets browser SDKs (libhoney-js, the OpenTelemetry web SDK) call the API.
+// cors lets browser SDKs (libhoney-js, the OpenTelemetry web SDK) send events from any page.
+// Only ingest is open so: the Query Data API answers browsers of its own origin alone.
 func (h *Handler) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hdr := w.Header()
@@ -120,8 +123,20 @@ func (h *Handler) converter(r *http.Request) *converter {
 	return newConverter(strings.TrimSpace(r.PathValue("dataset")), info, h.now())
 }
 
+// validDataset refuses a request whose path names no valid dataset.
+func (h *Handler) validDataset(w http.ResponseWriter, r *http.Request) bool {
+	if err := honeycombrules.ValidateDataset(r.PathValue("dataset")); err != nil {
+		h.fail(w, &apiError{status: http.StatusBadRequest, msg: err.Error()})
+		return false
+	}
+	return true
+}
+
 // single serves POST /1/events/{dataset}.
 func (h *Handler) single(w http.ResponseWriter, r *http.Request) {
+	if !h.validDataset(w, r) {
+		return
+	}
 	body, f, release, e := read(w, r, h.event)
 	if e != nil {
 		h.fail(w, e)
@@ -170,6 +185,9 @@ type eventStatus struct {
 // batched serves POST /1/batch/{dataset}: one status per event, in order; a bad event is
 // refused alone.
 func (h *Handler) batched(w http.ResponseWriter, r *http.Request) {
+	if !h.validDataset(w, r) {
+		return
+	}
 	body, f, release, e := read(w, r, h.batch)
 	if e != nil {
 		h.fail(w, e)

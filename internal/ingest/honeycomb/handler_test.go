@@ -360,3 +360,26 @@ func TestBatchOfManyEmptyElements(t *testing.T) {
 		t.Fatalf("a batch at the limit: status %d", w.Code)
 	}
 }
+
+func TestDatasetNames(t *testing.T) {
+	body := []byte(`[{"data":{"name":"x"}}]`)
+	for path, want := range map[string]int{
+		"/1/batch/shop":                        http.StatusOK,
+		"/1/batch/My%20Dataset":                http.StatusOK,
+		"/1/batch/" + strings.Repeat("a", 300): http.StatusBadRequest,
+		"/1/batch/nul%00byte":                  http.StatusBadRequest,
+		"/1/events/%20":                        http.StatusBadRequest,
+	} {
+		w := serve(t, &recordingSink{}, "POST", path, body, nil)
+		if w.Code != want || want == http.StatusBadRequest && !strings.Contains(w.Body.String(), `"error":"a dataset name`) {
+			t.Errorf("%.60s: %d %s, want %d", path, w.Code, w.Body, want)
+		}
+	}
+}
+
+func TestQueryAPIHasNoCORS(t *testing.T) {
+	w := serve(t, nil, "OPTIONS", "/1/queries/shop", nil, map[string]string{"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+	if w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("the Query Data API granted CORS: %v", w.Header())
+	}
+}
