@@ -334,12 +334,7 @@ func (p *Pipeline) run() {
 // the pipeline is closed with nothing left to load, and false when the load context ended.
 func (p *Pipeline) loadNext() (loaded, closed, ok bool) {
 	p.mu.Lock()
-	var next input
-	for _, in := range p.inputs {
-		if pos := in.oldest(); pos != 0 && (next == nil || pos < next.oldest()) {
-			next = in
-		}
-	}
+	next, _ := p.oldest()
 	if next == nil {
 		closed = p.closed
 		p.mu.Unlock()
@@ -408,7 +403,34 @@ func (p *Pipeline) replay() {
 		return
 	}
 	p.skipUntil(&next, p.replayTo)
+	for p.oldestQueued() < p.replayTo { // loaded before Ready, so reads see every replayed item
+		if _, _, ok := p.loadNext(); !ok {
+			return
+		}
+	}
 	p.log.Info("replayed ingest log", "records", records, "took", time.Since(start))
+}
+
+// oldest returns the input whose queue holds the oldest batch, and that batch's log
+// position; nil and the next position to be written when nothing waits. Callers hold p.mu.
+func (p *Pipeline) oldest() (input, wal.Position) {
+	var next input
+	oldest := p.wal.Next()
+	for _, in := range p.inputs {
+		if pos := in.oldest(); pos != 0 && pos < oldest {
+			next, oldest = in, pos
+		}
+	}
+	return next, oldest
+}
+
+// oldestQueued is the log position of the oldest batch waiting to be loaded, or the next
+// position to be written when none waits.
+func (p *Pipeline) oldestQueued() wal.Position {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, pos := p.oldest()
+	return pos
 }
 
 // skipUntil marks the positions from *next up to pos as loaded: records a crash cut short.

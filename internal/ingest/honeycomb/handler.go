@@ -118,7 +118,7 @@ func read(w http.ResponseWriter, r *http.Request, body *httpbody.Reader) ([]byte
 func (h *Handler) converter(r *http.Request) *converter {
 	info := telemetry.IngestInfo{}
 	if key := strings.TrimSpace(r.Header.Get("X-Honeycomb-Team")); key != "" {
-		info.KeyID = KeyID(key)
+		info.KeyID = honeycombrules.KeyID(key)
 	}
 	return newConverter(strings.TrimSpace(r.PathValue("dataset")), info, h.now())
 }
@@ -248,14 +248,14 @@ func (h *Handler) auth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	env := map[string]string{"name": "lookout", "slug": "lookout"}
-	if IsClassicKey(key) {
+	if honeycombrules.IsClassicKey(key) {
 		env = map[string]string{"name": "", "slug": ""} // how Honeycomb marks a classic key
 	}
 	access := map[string]bool{"events": true, "markers": true, "triggers": false, "boards": false,
 		"queries": true, "columns": true, "createDatasets": true, "create_datasets": true, "slos": false,
 		"recipients": false, "privateBoards": false}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"id":             KeyID(key),
+		"id":             honeycombrules.KeyID(key),
 		"type":           "ingest",
 		"api_key_access": access,
 		"environment":    env,

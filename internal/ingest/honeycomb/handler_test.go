@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/vmihailenco/msgpack/v5"
 
+	honeycombrules "lookout/internal/honeycomb"
 	"lookout/internal/ingest"
 	"lookout/internal/telemetry"
 )
@@ -114,7 +115,7 @@ func TestBatchJSON(t *testing.T) {
 	if sp.Service() != "cart" || sp.SampleRate != 10 || sp.Status.Code != telemetry.StatusError {
 		t.Errorf("service %q sample rate %d status %v", sp.Service(), sp.SampleRate, sp.Status.Code)
 	}
-	if sp.Ingest != (telemetry.IngestInfo{Protocol: "honeycomb", Dataset: "My Dataset", KeyID: KeyID("env-key")}) {
+	if sp.Ingest != (telemetry.IngestInfo{Protocol: "honeycomb", Dataset: "My Dataset", KeyID: honeycombrules.KeyID("env-key")}) {
 		t.Errorf("ingest %+v", sp.Ingest)
 	}
 	if v := attr(t, sp, "http.status_code"); v.Kind() != telemetry.KindInt || v.Int() != 200 {
@@ -243,7 +244,7 @@ func TestAuthAndCORS(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != 200 {
 		t.Fatalf("auth: %d %s", w.Code, w.Body)
 	}
-	if got.ID != KeyID("hcxik_environmentkey") || got.Type != "ingest" || got.Environment["slug"] == "" || !got.Access["events"] || !got.Access["createDatasets"] || !got.Access["create_datasets"] {
+	if got.ID != honeycombrules.KeyID("hcxik_environmentkey") || got.Type != "ingest" || got.Environment["slug"] == "" || !got.Access["events"] || !got.Access["createDatasets"] || !got.Access["create_datasets"] {
 		t.Errorf("auth answer %+v", got)
 	}
 	w = serve(t, nil, "GET", "/1/auth", nil, map[string]string{"X-Honeycomb-Team": "0123456789abcdef0123456789abcdef"})

@@ -18,8 +18,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"lookout/internal/honeycomb"
 	"lookout/internal/ingest"
-	"lookout/internal/ingest/honeycomb"
 	"lookout/internal/ingest/httpbody"
 	"lookout/internal/telemetry"
 )
