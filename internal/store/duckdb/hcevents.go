@@ -112,24 +112,26 @@ func (s *Store) BubbleUp(ctx context.Context, q *query.Query, datasets []string,
 // baseline spans, as query.FieldCounts says, and the sample's selected and baseline weights.
 func (s *Store) bubbleUpCounts(ctx context.Context, l *layout, nSel, nBase float64) ([]query.FieldCounts, float64, float64, error) {
 	t := l.translation()
-	// The sample keeps the spans' own columns, so that the standard fields are worked out
-	// for the sample alone.
+	// ev has the spans' own columns; the sample keeps those kv reads (sampled), the
+	// attribute columns and the standard fields compared (b0_t, b0_k, ...), worked out for
+	// the sample alone.
 	extra := append(strings.Split(spanColumns, ", ")[2:], "service")
+	sampled := []string{"e.keyset_id", "e.resource_id", "e.attr_values"}
 	var columns strings.Builder // a branch of kv per attribute column
 	for _, key := range slices.Sorted(maps.Keys(l.meta.slots)) {
 		a := l.meta.slots[key]
 		extra = append(extra, fmt.Sprintf("c%d", a.slot))
+		sampled = append(sampled, fmt.Sprintf("e.c%d", a.slot))
 		fmt.Fprintf(&columns, "\n    UNION ALL SELECT sel, w, %s, %d, c%d FROM samp WHERE c%d <> ''", t.arg(key), uint8(a.kind), a.slot, a.slot)
 	}
 	ev := t.events(spanExtra(extra...)...)
-	// The standard fields compared, in the CTE std (b0_t, b0_k, ...), each a branch of kv.
 	q := l.p.Query
 	src := t.source("e", true, q.Start.UnixNano(), q.End.UnixNano())
 	var forms, standard strings.Builder
 	for i, f := range l.p.Compared {
 		c := &evColumn{f: f, name: fmt.Sprintf("b%d", i), text: true, kind: true}
 		forms.WriteString(t.forms(src, c))
-		fmt.Fprintf(&standard, "\n  UNION ALL SELECT sel, w, %s, %s, %s FROM std WHERE %[3]s IS NOT NULL", t.arg(f.Name), c.k(), c.t())
+		fmt.Fprintf(&standard, "\n  UNION ALL SELECT sel, w, %s, %s, %s FROM samp WHERE %[3]s IS NOT NULL", t.arg(f.Name), c.k(), c.t())
 	}
 	var shadowed []string // attributes that standard fields hide
 	for _, f := range query.StandardFields() {
@@ -142,8 +144,8 @@ func (s *Store) bubbleUpCounts(ctx context.Context, l *layout, nSel, nBase float
 	numeric := fmt.Sprintf("%d, %d", uint8(telemetry.KindInt), uint8(telemetry.KindDouble))
 	// Rows: 0, the sample's weights; 1, a field's number of distinct values and, when cells
 	// were counted, their exponent; 2, a value's weights; 3, a cell's weights.
-	text := ev + fmt.Sprintf(`, samp AS MATERIALIZED (SELECT * FROM (SELECT %[1]s AS sel, * FROM ev) WHERE hash(span_id) %% 1000000 < CASE WHEN sel THEN %[2]d ELSE %[3]d END),
-std AS (SELECT e.sel, e.w%[11]s FROM samp e%[12]s),
+	text := ev + fmt.Sprintf(`, samp AS MATERIALIZED (SELECT e.sel, e.w, %[11]s%[12]s FROM (SELECT %[1]s AS sel, * FROM ev) e%[13]s
+  WHERE hash(e.span_id) %% 1000000 < CASE WHEN e.sel THEN %[2]d ELSE %[3]d END),
 kv AS (
   SELECT * FROM (
     SELECT e.sel, e.w, unnest(k.list_keys) AS key, unnest(k.list_kinds) AS kind, unnest(e.attr_values) AS val FROM samp e JOIN keysets k ON k.id = e.keyset_id%[4]s
@@ -166,7 +168,7 @@ UNION ALL SELECT 2, key, val, NULL, NULL, NULL, s, b FROM vals
   QUALIFY row_number() OVER (PARTITION BY key ORDER BY abs(s / (SELECT CASE WHEN s > 0 THEN s ELSE 1 END FROM tot) - b / (SELECT CASE WHEN b > 0 THEN b ELSE 1 END FROM tot)) DESC, s + b DESC, val) <= %[10]d
 UNION ALL SELECT 3, key, NULL, cell, NULL, NULL, s, b FROM cells`,
 		t.selected(), share(nSel), share(nBase), columns.String(), strings.Join(shadowed, ", "), uint8(telemetry.KindMap), standard.String(),
-		numeric, query.BubbleUpRanges, query.MaxBubbleUpValues, forms.String(), src.joins())
+		numeric, query.BubbleUpRanges, query.MaxBubbleUpValues, strings.Join(sampled, ", "), forms.String(), src.joins())
 	var (
 		fields                []query.FieldCounts
 		index                 = map[string]int{}
