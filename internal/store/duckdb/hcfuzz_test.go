@@ -55,19 +55,32 @@ func FuzzQuery(f *testing.F) {
 		if numeric {
 			v = num
 		}
-		fl := query.Filter{Column: field, Op: ops[int(op)%len(ops)], Value: v}
-		switch fl.Op {
-		case "exists", "does-not-exist":
-			fl.Value = nil
-		case "in", "not-in":
-			fl.Value = []any{v, "other"}
+		filter := func(column string) query.Filter {
+			fl := query.Filter{Column: column, Op: ops[int(op)%len(ops)], Value: v}
+			switch fl.Op {
+			case "exists", "does-not-exist":
+				fl.Value = nil
+			case "in", "not-in":
+				fl.Value = []any{v, "other"}
+			}
+			return fl
 		}
+		fl := filter(field)
 		c := query.Calculation{Op: calcs[int(calc)%len(calcs)]}
 		if c.Op != "COUNT" && c.Op != "CONCURRENCY" {
 			c.Column = field
 		}
+		// Arbitrary names are mostly unknown and refused before any SQL: a known field of
+		// each kind takes the operator and value too.
 		spec := query.Spec{Calculations: []query.Calculation{c, {Op: "COUNT", Filters: []query.Filter{{Column: "n", Op: ">", Value: 5.0}}}},
 			Filters: []query.Filter{fl}, Breakdowns: []string{field}, TimeRange: 600, Granularity: 60}
+		known := query.Spec{Calculations: []query.Calculation{{Op: "COUNT"}}, Filters: []query.Filter{filter(knownFields[int(calc)%len(knownFields)])},
+			Breakdowns: []string{knownFields[int(op)%len(knownFields)]}, TimeRange: 600, Granularity: 60}
+		if kq, err := known.Resolve(now); err == nil {
+			if _, err := s.RunQuery(ctx, kq, nil); err != nil {
+				t.Fatalf("%+v: %v", known, err)
+			}
+		}
 		q, err := spec.Resolve(now)
 		var qe *query.Error
 		if err != nil {
@@ -95,6 +108,10 @@ func FuzzQuery(f *testing.F) {
 		}
 	})
 }
+
+// knownFields are fields of each kind that FuzzQuery's spans have.
+var knownFields = []string{"http.route", "n", "zone", "root.http.route", "any.zone", "exception.message", "user.geo.lat",
+	"duration_ms", "error", "status_message", "meta.annotation_type", "trace.trace_id", "meta.time_since_span_start_ms", "service_name"}
 
 // A breakdown with more groups than query.MaxGroups is refused as the user's to narrow,
 // rather than held in memory.
