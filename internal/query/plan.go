@@ -24,7 +24,8 @@ type Plan struct {
 	// (nil: all) and starting within [SelectedFrom, SelectedUntil) when these are set.
 	Selection                   *Cond
 	SelectedFrom, SelectedUntil time.Time
-	// Compared are the standard fields BubbleUp compares, besides every attribute.
+	// Compared are the standard fields BubbleUp compares (BubbleUpPlan), besides every
+	// attribute.
 	Compared []*Field
 }
 
@@ -104,11 +105,14 @@ func BubbleUpPlan(ctx context.Context, q *Query, sel Selection, cat Catalog) (*P
 		return nil, err
 	}
 	p.SelectedFrom, p.SelectedUntil = sel.Start, sel.End
-	compared := map[Std]bool{}
+	// The standard fields of spans, each once (span.kind, not type too), but identifiers and
+	// the numbers of span events and links: those differ where exception.* and error do, and
+	// counting them would cost reading every span's events.
+	compared := map[Std]bool{StdNumEvents: true, StdNumLinks: true}
 	for i := range standardFields {
 		sf := &standardFields[i]
 		if sf.On&Spans != 0 && !sf.ID && !compared[sf.Std] {
-			compared[sf.Std] = true // span.kind, not type too
+			compared[sf.Std] = true
 			p.Compared = append(p.Compared, r.standard(sf))
 		}
 	}

@@ -206,13 +206,13 @@ func TestBubbleUpPlan(t *testing.T) {
 	for _, f := range p.Compared {
 		compared = append(compared, f.Name)
 	}
-	// Spans' standard fields but identifiers, each field once (span.kind, not type too).
-	for _, name := range []string{"name", "service.name", "duration_ms", "span.kind", "status_code", "error", "span.num_events"} {
+	// Spans' standard fields but identifiers and counts, each field once (span.kind, not type too).
+	for _, name := range []string{"name", "service.name", "duration_ms", "span.kind", "status_code", "error", "status_message", "library.name"} {
 		if !slices.Contains(compared, name) {
 			t.Errorf("%s not compared: %v", name, compared)
 		}
 	}
-	for _, name := range []string{"type", "trace.trace_id", "trace.span_id", "trace.parent_id", "meta.annotation_type", "service_name"} {
+	for _, name := range []string{"type", "trace.trace_id", "trace.span_id", "trace.parent_id", "meta.annotation_type", "service_name", "span.num_events"} {
 		if slices.Contains(compared, name) {
 			t.Errorf("%s compared: %v", name, compared)
 		}

@@ -21,6 +21,14 @@ type fieldSQL struct {
 	text, num, kind, raw, group string
 }
 
+// number is the field's number: its own, or its text read as one.
+func (f fieldSQL) number() string {
+	if f.num != "" {
+		return f.num
+	}
+	return "TRY_CAST(" + f.text + " AS DOUBLE)"
+}
+
 // kindSQL is a value kind as an SQL literal.
 func kindSQL(k telemetry.ValueKind) string { return fmt.Sprint(uint8(k)) }
 

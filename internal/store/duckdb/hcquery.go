@@ -257,6 +257,14 @@ func (t *translation) branch(src *source, table, ts, extra string) string {
 	return b.String()
 }
 
+// value is the expression of a form of a field on the source's rows: its number or text.
+func (src *source) value(f *query.Field, num bool) string {
+	if num {
+		return src.field(f).number()
+	}
+	return src.field(f).text
+}
+
 // forms selects the forms of a field the plan reads: ", expr AS f0_t, ...".
 func (t *translation) forms(src *source, c *evColumn) string {
 	e := src.field(c.f)
@@ -265,11 +273,7 @@ func (t *translation) forms(src *source, c *evColumn) string {
 		fmt.Fprintf(&b, ", %s AS %s", e.text, c.t())
 	}
 	if c.num {
-		n := e.num
-		if n == "" {
-			n = "TRY_CAST(" + e.text + " AS DOUBLE)"
-		}
-		fmt.Fprintf(&b, ", %s AS %s", n, c.n())
+		fmt.Fprintf(&b, ", %s AS %s", e.number(), c.n())
 	}
 	if c.kind {
 		fmt.Fprintf(&b, ", %s AS %s", e.kind, c.k())
@@ -318,16 +322,7 @@ func (t *translation) relatedCTEs() {
 		src, from := t.relatedSpans(c.Field.Related)
 		inner := *c
 		inner.Field = c.Field.Related.Field
-		cond := t.cond(&inner, func(f *query.Field, num bool) string {
-			e := src.field(f)
-			if num && e.num != "" {
-				return e.num
-			}
-			if num {
-				return "TRY_CAST(" + e.text + " AS DOUBLE)"
-			}
-			return e.text
-		})
+		cond := t.cond(&inner, src.value)
 		t.ctes = append(t.ctes, fmt.Sprintf("rt%d AS (SELECT DISTINCT r.trace_hi, r.trace_lo FROM spans r%s WHERE %s AND %s)", i, src.joins(), from, cond))
 	}
 	for _, c := range t.cols {
