@@ -105,10 +105,11 @@ func BubbleUpPlan(ctx context.Context, q *Query, sel Selection, cat Catalog) (*P
 		return nil, err
 	}
 	p.SelectedFrom, p.SelectedUntil = sel.Start, sel.End
-	// The standard fields of spans, each once (span.kind, not type too), but identifiers and
-	// the numbers of span events and links: those differ where exception.* and error do, and
-	// counting them would cost reading every span's events.
-	compared := map[Std]bool{StdNumEvents: true, StdNumLinks: true}
+	// The standard fields of spans, each once (span.kind, not type too), but identifiers,
+	// meta.signal_type (the same for every span) and the numbers of span events and links:
+	// those differ where exception.* and error do, and counting them would cost reading every
+	// span's events.
+	compared := map[Std]bool{StdSignalType: true, StdNumEvents: true, StdNumLinks: true}
 	for i := range standardFields {
 		sf := &standardFields[i]
 		if sf.On&Spans != 0 && !sf.ID && !compared[sf.Std] {

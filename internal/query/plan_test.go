@@ -212,7 +212,7 @@ func TestBubbleUpPlan(t *testing.T) {
 			t.Errorf("%s not compared: %v", name, compared)
 		}
 	}
-	for _, name := range []string{"type", "trace.trace_id", "trace.span_id", "trace.parent_id", "meta.annotation_type", "service_name", "span.num_events"} {
+	for _, name := range []string{"type", "trace.trace_id", "trace.span_id", "trace.parent_id", "meta.annotation_type", "service_name", "span.num_events", "meta.signal_type"} {
 		if slices.Contains(compared, name) {
 			t.Errorf("%s compared: %v", name, compared)
 		}
