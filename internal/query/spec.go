@@ -162,7 +162,7 @@ func (e *Error) Error() string { return e.Msg }
 
 func invalid(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(format, args...)} }
 
-// Query is a validated Spec resolved against a clock: the form stores execute.
+// Query is a validated Spec resolved against a clock, which NewPlan plans for a store.
 type Query struct {
 	Spec
 	Start, End  time.Time     // events with Start <= timestamp < End
