@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"lookout/internal/query"
-	"lookout/internal/store"
-	"lookout/internal/telemetry"
 )
 
 // The web UI's query builder: Honeycomb queries, BubbleUp, raw events and the fields to
@@ -158,8 +156,7 @@ func (a *API) exploreColumns(r *http.Request) (any, error) {
 			names = append(names, d.Name)
 		}
 	}
-	cols := append([]store.Column{}, standardColumns...)
-	cols = append(cols, store.Column{Name: "meta.annotation_type", Kind: telemetry.KindString}, store.Column{Name: "parent_name", Kind: telemetry.KindString})
+	cols := slices.Clone(standardColumns)
 	for _, n := range names {
 		stored, err := a.explore.Columns(r.Context(), n)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"lookout/internal/query"
 	"lookout/internal/store"
 	"lookout/internal/telemetry"
 )
@@ -70,19 +71,15 @@ type hcColumn struct {
 	UpdatedAt   string `json:"updated_at"`
 }
 
-// standardColumns are the fields every span has as a Honeycomb event.
-var standardColumns = []store.Column{
-	{Name: "name", Kind: telemetry.KindString},
-	{Name: "duration_ms", Kind: telemetry.KindDouble},
-	{Name: "trace.trace_id", Kind: telemetry.KindString},
-	{Name: "trace.span_id", Kind: telemetry.KindString},
-	{Name: "trace.parent_id", Kind: telemetry.KindString},
-	{Name: "span.kind", Kind: telemetry.KindString},
-	{Name: "status_code", Kind: telemetry.KindInt},
-	{Name: "status_message", Kind: telemetry.KindString},
-	{Name: "error", Kind: telemetry.KindBool},
-	{Name: "service.name", Kind: telemetry.KindString},
-}
+// standardColumns are the standard fields of Honeycomb's events (query.StandardFields), which
+// every dataset lists before its attributes.
+var standardColumns = func() []store.Column {
+	var cols []store.Column
+	for _, f := range query.StandardFields() {
+		cols = append(cols, store.Column{Name: f.Name, Kind: f.Type})
+	}
+	return cols
+}()
 
 // Slug is the URL form Honeycomb gives a dataset name: lower case, every character other than
 // a letter or digit replaced by "-".

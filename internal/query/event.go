@@ -9,9 +9,9 @@ import (
 )
 
 // SpanEvent returns a span as the Honeycomb event its fields describe: resource attributes,
-// then span attributes (maps flattened into dotted fields), then the standard fields
-// (trace.trace_id, name, duration_ms, ...), with the first exception event's attributes
-// copied on when the span lacks them.
+// then span attributes (maps flattened into dotted fields), with the first exception event's
+// attributes copied on when the span lacks them, then the standard fields the span has, and
+// its start as "timestamp".
 func SpanEvent(sp *telemetry.Span) map[string]any {
 	ev := map[string]any{}
 	if sp.Resource != nil {
@@ -36,48 +36,15 @@ func SpanEvent(sp *telemetry.Span) map[string]any {
 		break
 	}
 	ev["timestamp"] = sp.Start().UTC()
-	ev["trace.trace_id"] = traceIDText(sp.TraceID)
-	ev["trace.span_id"] = sp.SpanID.String()
-	if !sp.ParentSpanID.IsZero() {
-		ev["trace.parent_id"] = sp.ParentSpanID.String()
-	}
-	ev["name"] = sp.Name
-	ev["service.name"] = sp.Service()
-	ev["duration_ms"] = float64(sp.Duration().Nanoseconds()) / 1e6
-	ev["span.kind"] = sp.Kind.String()
-	ev["type"] = sp.Kind.String()
-	ev["status_code"] = int64(sp.Status.Code)
-	if sp.Status.Message != "" {
-		ev["status_message"] = sp.Status.Message
-	}
-	if sp.Status.Code == telemetry.StatusError {
-		ev["error"] = true
-	}
-	ev["span.num_events"] = int64(len(sp.Events))
-	ev["span.num_links"] = int64(len(sp.Links))
-	ev["meta.signal_type"] = "trace"
-	if sp.TraceState != "" {
-		ev["trace.trace_state"] = sp.TraceState
-	}
-	if sp.Scope != nil && sp.Scope.Name != "" {
-		ev["library.name"] = sp.Scope.Name
-	}
-	if sp.Scope != nil && sp.Scope.Version != "" {
-		ev["library.version"] = sp.Scope.Version
-	}
-	if sp.SampleRate > 1 {
-		ev["meta.sample_rate"] = int64(sp.SampleRate)
+	for _, f := range standardFields {
+		if f.span == nil {
+			continue
+		}
+		if v, ok := f.span(sp); ok {
+			ev[f.Name] = v
+		}
 	}
 	return ev
-}
-
-// traceIDText is a trace id as Honeycomb shows it: 16 hex digits when its high half is zero.
-func traceIDText(id telemetry.TraceID) string {
-	s := id.String()
-	if strings.HasPrefix(s, "0000000000000000") {
-		return s[16:]
-	}
-	return s
 }
 
 // maxFlattenDepth is how deep Honeycomb flattens maps into dotted fields; deeper maps become

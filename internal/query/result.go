@@ -61,17 +61,17 @@ type BubbleUp struct {
 // FieldDiff is one field's distribution in the selection and the baseline.
 type FieldDiff struct {
 	Field   string `json:"field"`
-	Numeric bool   `json:"numeric"`
+	Numeric bool   `json:"numeric"` // compared in value ranges, not values
 	// Score is the largest difference, over the field's values, between the share of the
 	// selection and the share of the baseline having that value (0 to 1).
 	Score  float64      `json:"score"`
 	Values []ValueShare `json:"values"`
 }
 
-// ValueShare is one value (or, for numeric fields, one range) of a field.
+// ValueShare is one value (or, for fields compared in ranges, one range) of a field.
 type ValueShare struct {
 	Value    string   `json:"value"`
-	Lower    *float64 `json:"lower,omitempty"` // numeric ranges: [Lower, Upper]
+	Lower    *float64 `json:"lower,omitempty"` // ranges: [Lower, Upper)
 	Upper    *float64 `json:"upper,omitempty"`
 	Selected float64  `json:"selected"` // share of the selection's events, 0 to 1
 	Baseline float64  `json:"baseline"` // share of the baseline's events

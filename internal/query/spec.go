@@ -1,7 +1,8 @@
 // Package query is Honeycomb's query model: the query specification users and tools send, its
-// validation and resolution against a clock, and the shape of results. Stores compile a
-// resolved Query into their own SQL (store.QueryRunner); this package holds what every
-// backend shares, so they all accept and refuse the same queries.
+// validation and resolution against a clock, what its fields and operators mean (a Plan, made
+// against what a backend's events have), and the shape of results. Stores translate plans
+// into their own SQL (store.QueryRunner); this package holds everything else, so that every
+// backend accepts, refuses and answers queries alike.
 package query
 
 import (
@@ -161,7 +162,7 @@ func (e *Error) Error() string { return e.Msg }
 
 func invalid(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(format, args...)} }
 
-// Query is a validated Spec resolved against a clock: the form stores execute.
+// Query is a validated Spec resolved against a clock, which NewPlan plans for a store.
 type Query struct {
 	Spec
 	Start, End  time.Time     // events with Start <= timestamp < End

@@ -1,8 +1,8 @@
 package query
 
 import (
+	"context"
 	"encoding/json"
-	"math"
 	"strings"
 	"testing"
 	"time"
@@ -136,34 +136,13 @@ func TestFinishOrdersHavingsLimitRates(t *testing.T) {
 	}
 }
 
-func TestRank(t *testing.T) {
-	counts := []ValueCount{
-		{Field: "route", Value: "/slow", Selected: 8, Baseline: 10},
-		{Field: "route", Value: "/fast", Selected: 2, Baseline: 90},
-		{Field: "host", Value: "h1", Selected: 5, Baseline: 50},
-		{Field: "host", Value: "h2", Selected: 5, Baseline: 50},
-		{Field: "rare", Value: "x", Selected: 1, Baseline: 0},
-	}
-	bu := Rank(counts, 10, 100)
-	if bu.Fields[0].Field != "route" || bu.Fields[len(bu.Fields)-1].Field != "host" {
-		t.Fatalf("order %v", bu.Fields)
-	}
-	// route: /slow is 80% of the selection and 10% of the baseline.
-	if s := bu.Fields[0]; math.Abs(s.Score-0.7) > 1e-12 || s.Values[0].Value != "/fast" && s.Values[0].Value != "/slow" {
-		t.Errorf("route: %+v", s)
-	}
-	// rare: 10% of the selection has it, none of the baseline; missing counts too (90% vs 100%).
-	if r := bu.Fields[1]; r.Field != "rare" || r.Score < 0.0999 || r.Score > 0.1001 {
-		t.Errorf("rare: %+v", r)
-	}
-}
-
-// FuzzSpec: any JSON either resolves or is refused with an *Error; a resolved query can be
-// finished without panicking.
+// FuzzSpec: any JSON either resolves or is refused with an *Error; a resolved query is planned
+// or refused with an *Error, and can be finished without panicking.
 func FuzzSpec(f *testing.F) {
 	f.Add(`{"calculations":[{"op":"P99","column":"duration_ms"}],"breakdowns":["service.name"],"orders":[{"op":"P99","column":"duration_ms","order":"descending"}],"time_range":3600}`)
 	f.Add(`{"filters":[{"column":"http.route","op":"in","value":["/a",1,true]}],"filter_combination":"OR","havings":[{"calculate_op":"COUNT","op":">","value":3}]}`)
 	f.Add(`{"calculations":[{"op":"RATE_MAX","column":"x"},{"op":"CONCURRENCY"}],"start_time":10,"end_time":70,"granularity":1}`)
+	f.Add(`{"calculations":[{"op":"AVG","column":"user.geo.lat"}],"filters":[{"column":"root.exception.type","op":"does-not-exist"}],"breakdowns":["any.message"]}`)
 	f.Fuzz(func(t *testing.T, body string) {
 		var s Spec
 		if json.Unmarshal([]byte(body), &s) != nil {
@@ -178,6 +157,13 @@ func FuzzSpec(f *testing.F) {
 		}
 		if q.End.Before(q.Start) || q.Granularity <= 0 || q.Limit < 1 || q.Limit > MaxLimit {
 			t.Fatalf("resolved badly: %v %v %v %d", q.Start, q.End, q.Granularity, q.Limit)
+		}
+		if p, err := NewPlan(context.Background(), q, shop); err != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("plan error of type %T: %v", err, err)
+			}
+		} else if len(p.Aggregates) != len(q.Calculations) || len(p.GroupBy) != len(q.Breakdowns) {
+			t.Fatalf("plan of %d aggregates and %d groups for %s", len(p.Aggregates), len(p.GroupBy), body)
 		}
 		key := make([]any, len(q.Breakdowns))
 		vals := make([]any, len(q.Calculations))

@@ -197,6 +197,30 @@ func TestHoneycombQueryAPI(t *testing.T) {
 		t.Errorf("values of http.route starting /c: %v", vals.Data)
 	}
 
+	// A field no event has is the user's to fix, named with the nearest known field: from the
+	// Query Data API as Honeycomb's error, and from the query page's endpoint in its envelope.
+	const unknown = `unknown column "duration"; did you mean duration_ms?`
+	body, _ := json.Marshal(map[string]any{"calculations": []map[string]any{{"op": "P99", "column": "duration"}}, "time_range": 3600})
+	status, resp := honeycombDo(t, srv, "POST", "/1/queries/shop", key, string(body))
+	var created struct{ ID string }
+	if status != 200 || json.Unmarshal(resp, &created) != nil {
+		t.Fatalf("create query: %d %s", status, resp)
+	}
+	status, resp = honeycombDo(t, srv, "POST", "/1/query_results/shop", key, fmt.Sprintf(`{"query_id":%q}`, created.ID))
+	var hcErr struct{ Error string }
+	if status != 400 || json.Unmarshal(resp, &hcErr) != nil || hcErr.Error != unknown {
+		t.Errorf("query result of P99(duration): %d %s, want 400 saying %s", status, resp, unknown)
+	}
+	uiResp, err := http.Post("http://"+srv.Addrs().UI+"/api/v1/query", "application/json", bytes.NewBufferString(`{"dataset":"shop","query":`+string(body)+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var envelope jaegerResponse
+	if err := json.NewDecoder(uiResp.Body).Decode(&envelope); err != nil || uiResp.StatusCode != 400 || len(envelope.Errors) != 1 || envelope.Errors[0].Msg != unknown {
+		t.Errorf("query page: %d %+v %v, want 400 saying %s", uiResp.StatusCode, envelope, err, unknown)
+	}
+	uiResp.Body.Close()
+
 	// Errors in Honeycomb's shape.
 	for _, c := range []struct {
 		method, path, key, body string

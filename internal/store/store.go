@@ -149,7 +149,9 @@ type Column struct {
 // QueryRunner answers Honeycomb queries over stored events: every span, and every span event
 // and link as an event of its own, with the fields of Honeycomb's OTLP mapping (standard
 // span fields, then span attributes, then resource attributes). Datasets restrict the events
-// to those filed under these names; nil means every dataset. A query a backend cannot
+// to those filed under these names; nil means every dataset. Backends plan each query with
+// query.NewPlan (or SpanPlan, BubbleUpPlan) and only translate the plan: a query naming a
+// field no event has is refused with the plan's *query.Error. A query a backend cannot
 // answer exactly is refused with an error wrapping ErrUnsupported.
 type QueryRunner interface {
 	// RunQuery computes a query's calculations over [q.Start, q.End), weighted by sample

@@ -27,17 +27,35 @@ import (
 //go:embed sql/*.sql
 var sqlFiles embed.FS
 
-// sqlFile returns the statements of an embedded .sql file, split on ";" at line ends.
-func sqlFile(name string) []string {
-	b, err := sqlFiles.ReadFile("sql/" + name + ".sql")
+// sqlStatements holds the statements of each embedded .sql file by name, split on ";" at
+// line ends once, when the package loads.
+var sqlStatements = func() map[string][]string {
+	files, err := sqlFiles.ReadDir("sql")
 	if err != nil {
-		panic(err) // embedded at build time: a missing file is a programming error
+		panic(err) // embedded at build time
 	}
-	var stmts []string
-	for _, s := range strings.SplitAfter(string(b), ";\n") {
-		if strings.TrimSpace(stripComments(s)) != "" {
-			stmts = append(stmts, s)
+	m := make(map[string][]string, len(files))
+	for _, f := range files {
+		b, err := sqlFiles.ReadFile("sql/" + f.Name())
+		if err != nil {
+			panic(err)
 		}
+		var stmts []string
+		for _, s := range strings.SplitAfter(string(b), ";\n") {
+			if strings.TrimSpace(stripComments(s)) != "" {
+				stmts = append(stmts, s)
+			}
+		}
+		m[strings.TrimSuffix(f.Name(), ".sql")] = stmts
+	}
+	return m
+}()
+
+// sqlFile returns the statements of an embedded .sql file.
+func sqlFile(name string) []string {
+	stmts, ok := sqlStatements[name]
+	if !ok {
+		panic("no embedded sql/" + name + ".sql") // a programming error
 	}
 	return stmts
 }

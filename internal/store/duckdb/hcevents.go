@@ -3,10 +3,13 @@ package duckdb
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"lookout/internal/query"
+	"lookout/internal/telemetry"
 )
 
 // spanColumns are the spans table's columns as scanSpan reads them, before the attribute
@@ -21,33 +24,27 @@ var spanBaseColumns = len(strings.Split(spanColumns, ", "))
 // the whole.
 const bubbleUpSample = 50_000
 
-// filtered compiles the query's filters (and more) for a spans-only read.
-func filtered(q *query.Query, datasets []string, meta attrMeta, more ...query.Filter) (*compiler, string, string) {
-	c := newCompiler(q, datasets, &meta)
-	var conds []string
-	for _, f := range q.Filters {
-		conds = append(conds, c.condition(f))
+// spanExtra is ev's extra columns for the spans table's columns cols (alias s).
+func spanExtra(cols ...string) []extraColumn {
+	extra := make([]extraColumn, len(cols))
+	for i, c := range cols {
+		extra[i] = extraColumn{span: "s." + c, annotation: "NULL"}
 	}
-	where := combine(conds, q.Or)
-	var sel []string
-	for _, f := range more {
-		sel = append(sel, c.condition(f))
-	}
-	return c, where, combine(sel, false)
+	return extra
 }
 
 // Events implements store.QueryRunner: the query's spans, slowest first.
 func (s *Store) Events(ctx context.Context, q *query.Query, datasets []string, limit int) ([]map[string]any, error) {
-	c, where, _ := filtered(q, datasets, s.attrSnapshot())
-	cols := spanColumns + attrColumnList(s.attrColumns())
-	var extra strings.Builder
-	for _, col := range strings.Split(cols, ", ")[2:] { // the branch has the trace id
-		extra.WriteString(", s." + col)
+	meta := s.attrSnapshot()
+	p, err := query.SpanPlan(ctx, q, s.catalog(&meta, datasets))
+	if err != nil {
+		return nil, err
 	}
-	text := fmt.Sprintf("%s SELECT %s FROM ev ORDER BY duration_ns DESC, trace_hi, trace_lo, span_id LIMIT %s",
-		c.spanEV(where, extra.String()), cols, c.arg(limit))
-	text, args := onlyUsed(text, c.args)
-	rows, err := s.db.QueryContext(ctx, text, args...)
+	cols := spanColumns + attrColumnList(s.attrColumns())
+	t := newLayout(p, &meta, datasets).translation()
+	ev := t.events(spanExtra(strings.Split(cols, ", ")[2:]...)...) // ev has the trace id
+	text := fmt.Sprintf("%s SELECT %s FROM ev ORDER BY duration_ns DESC, trace_hi, trace_lo, span_id LIMIT %s", ev, cols, t.arg(limit))
+	rows, err := s.db.QueryContext(ctx, text, t.args...)
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
@@ -63,30 +60,34 @@ func (s *Store) Events(ctx context.Context, q *query.Query, datasets []string, l
 	return out, rows.Err()
 }
 
+// selected writes whether an ev row is among BubbleUp's selected events.
+func (t *translation) selected() string {
+	conds := []string{t.where(t.p.Selection)}
+	if !t.p.SelectedFrom.IsZero() {
+		conds = append(conds, "ts >= "+t.arg(t.p.SelectedFrom.UnixNano()))
+	}
+	if !t.p.SelectedUntil.IsZero() {
+		conds = append(conds, "ts < "+t.arg(t.p.SelectedUntil.UnixNano()))
+	}
+	return "coalesce(" + combineSQL(conds, false) + ", false)"
+}
+
 // BubbleUp implements store.QueryRunner. It counts the selection and the baseline, then
-// compares the fields of a sample of each (bubbleUpSample spans, chosen by a hash of the span
-// id, so the same data gives the same answer): categorical fields by their most different
-// values, numeric ones in 16 equal ranges.
+// counts the values of every field in a sample of each (bubbleUpSample spans, chosen by a
+// hash of the span id, so the same data gives the same answer) for query.Rank to compare.
 func (s *Store) BubbleUp(ctx context.Context, q *query.Query, datasets []string, sel query.Selection) (*query.BubbleUp, error) {
 	meta := s.attrSnapshot()
-	c, where, selCond := filtered(q, datasets, meta, sel.Filters...)
-	if !sel.Start.IsZero() {
-		selCond += " AND ts >= " + c.arg(sel.Start.UnixNano())
+	p, err := query.BubbleUpPlan(ctx, q, sel, s.catalog(&meta, datasets))
+	if err != nil {
+		return nil, err
 	}
-	if !sel.End.IsZero() {
-		selCond += " AND ts < " + c.arg(sel.End.UnixNano())
-	}
-	selCond = "coalesce(" + selCond + ", false)"
-	// Attribute columns, and the keys that have one, for the field list below.
-	var colSel, colKV strings.Builder
-	for key, a := range meta.slots {
-		fmt.Fprintf(&colSel, ", s.c%d", a.slot)
-		fmt.Fprintf(&colKV, "\n  UNION ALL SELECT sel, w, %s, %d, c%d FROM samp WHERE c%d <> ''", c.arg(key), uint8(a.kind), a.slot, a.slot)
-	}
-	ev := c.spanEV(where, ", s.span_id, s.keyset_id, s.resource_id, s.attr_values, s.name, s.service, s.duration_ns, s.status_code, s.kind"+colSel.String())
+	l := newLayout(p, &meta, datasets)
 
+	t := l.translation()
 	var counts struct{ sel, base, nSel, nBase float64 }
-	err := s.scan(ctx, ev+fmt.Sprintf(" SELECT coalesce(sum(w) FILTER (WHERE %[1]s), 0), coalesce(sum(w) FILTER (WHERE NOT %[1]s), 0), count(*) FILTER (WHERE %[1]s), count(*) FILTER (WHERE NOT %[1]s) FROM ev", selCond), c.args, func(row []any) {
+	text := fmt.Sprintf("%s SELECT coalesce(sum(w) FILTER (WHERE sel), 0), coalesce(sum(w) FILTER (WHERE NOT sel), 0), count(*) FILTER (WHERE sel), count(*) FILTER (WHERE NOT sel) FROM (SELECT %s AS sel, w FROM ev)",
+		t.events(), t.selected())
+	err = s.scan(ctx, text, &t.statement, func(row []any) {
 		counts.sel, _ = query.Number(row[0])
 		counts.base, _ = query.Number(row[1])
 		counts.nSel, _ = query.Number(row[2])
@@ -99,59 +100,111 @@ func (s *Store) BubbleUp(ctx context.Context, q *query.Query, datasets []string,
 	if counts.nSel == 0 {
 		return out, nil
 	}
-	// Keep a span when a hash of its id falls under its side's share (in millionths).
-	share := func(n float64) int64 { return int64(math.Ceil(math.Min(1, bubbleUpSample/math.Max(n, 1)) * 1e6)) }
-	sample := fmt.Sprintf("hash(span_id) %% 1000000 < CASE WHEN sel THEN %d ELSE %d END", share(counts.nSel), share(counts.nBase))
-	text := ev + fmt.Sprintf(`, samp AS MATERIALIZED (SELECT * FROM (SELECT %[1]s AS sel, * FROM ev) WHERE %[10]s),
-kv AS (
-  SELECT e.sel, e.w, unnest(k.list_keys) AS key, unnest(k.list_kinds) AS kind, unnest(e.attr_values) AS val FROM samp e JOIN keysets k ON k.id = e.keyset_id%[9]s
-  UNION ALL
-  SELECT * FROM (SELECT e.sel, e.w, unnest(r.attr_keys) AS key, unnest(r.attr_kinds) AS kind, unnest(r.attr_values) AS val FROM samp e JOIN resources r ON r.id = e.resource_id) WHERE key <> 'service.name'
-  UNION ALL SELECT sel, w, 'name', %[3]s, name FROM samp
-  UNION ALL SELECT sel, w, 'service.name', %[3]s, service FROM samp
-  UNION ALL SELECT sel, w, 'duration_ms', %[4]s, CAST(CAST(duration_ns AS DOUBLE) / 1e6 AS VARCHAR) FROM samp
-  UNION ALL SELECT sel, w, 'status_code', %[5]s, CAST(status_code AS VARCHAR) FROM samp
-  UNION ALL SELECT sel, w, 'span.kind', %[3]s, %[6]s FROM samp s
-  UNION ALL SELECT sel, w, 'error', %[7]s, 'true' FROM samp WHERE status_code = 2),
-tot AS (SELECT coalesce(sum(w) FILTER (WHERE sel), 0) AS s, coalesce(sum(w) FILTER (WHERE NOT sel), 0) AS b FROM samp),
-cat AS (
-  SELECT key, false AS numeric, val, NULL::DOUBLE AS lo, NULL::DOUBLE AS hi, coalesce(sum(w) FILTER (WHERE sel), 0) AS s, coalesce(sum(w) FILTER (WHERE NOT sel), 0) AS b
-  FROM kv WHERE kind NOT IN (%[5]s, %[4]s) AND val IS NOT NULL GROUP BY key, val
-  QUALIFY row_number() OVER (PARTITION BY key ORDER BY abs(s / (SELECT CASE WHEN s > 0 THEN s ELSE 1 END FROM tot) - b / (SELECT CASE WHEN b > 0 THEN b ELSE 1 END FROM tot)) DESC, s + b DESC, val) <= %[8]d),
-nums AS (
-  SELECT key, x, sel, w, min(x) OVER (PARTITION BY key) AS mn, max(x) OVER (PARTITION BY key) AS mx
-  FROM (SELECT key, TRY_CAST(val AS DOUBLE) AS x, sel, w FROM kv WHERE kind IN (%[5]s, %[4]s)) WHERE x IS NOT NULL),
-num AS (
-  SELECT key, true, NULL::VARCHAR, mn + bin * (mx - mn) / 16, CASE WHEN bin = 15 OR mx = mn THEN mx ELSE mn + (bin + 1) * (mx - mn) / 16 END,
-         coalesce(sum(w) FILTER (WHERE sel), 0), coalesce(sum(w) FILTER (WHERE NOT sel), 0)
-  FROM (SELECT *, CASE WHEN mx = mn THEN 0 WHEN x = mx THEN 15 ELSE CAST(floor((x - mn) / ((mx - mn) / 16)) AS BIGINT) END AS bin FROM nums)
-  GROUP BY key, mn, mx, bin)
-SELECT NULL, NULL, NULL, NULL, NULL, CAST(s AS DOUBLE), CAST(b AS DOUBLE) FROM tot
-UNION ALL SELECT key, numeric, val, lo, hi, CAST(s AS DOUBLE), CAST(b AS DOUBLE) FROM cat
-UNION ALL SELECT * FROM num`, selCond, "", kindString, kindDouble, kindInt, fmt.Sprintf(spanKindText, "s"), kindBool, query.MaxBubbleUpValues, colKV.String(), sample)
-	var (
-		values                []query.ValueCount
-		sampleSel, sampleBase float64
-	)
-	err = s.scan(ctx, text, c.args, func(row []any) {
-		sc, _ := row[5].(float64)
-		bc, _ := row[6].(float64)
-		key, ok := row[0].(string)
-		if !ok {
-			sampleSel, sampleBase = sc, bc
-			return
-		}
-		numeric, _ := row[1].(bool)
-		v := query.ValueCount{Field: key, Numeric: numeric, Selected: sc, Baseline: bc}
-		v.Value, _ = row[2].(string)
-		v.Lower, _ = row[3].(float64)
-		v.Upper, _ = row[4].(float64)
-		values = append(values, v)
-	})
+	fields, sampleSel, sampleBase, err := s.bubbleUpCounts(ctx, l, counts.nSel, counts.nBase)
 	if err != nil {
 		return nil, fmt.Errorf("bubbleup: %w", err)
 	}
-	ranked := query.Rank(values, sampleSel, sampleBase)
-	out.Fields = ranked.Fields
+	out.Fields = query.Rank(fields, sampleSel, sampleBase).Fields
 	return out, nil
+}
+
+// bubbleUpCounts counts the fields of a sample of about bubbleUpSample selected and as many
+// baseline spans, as query.FieldCounts says, and the sample's selected and baseline weights.
+func (s *Store) bubbleUpCounts(ctx context.Context, l *layout, nSel, nBase float64) ([]query.FieldCounts, float64, float64, error) {
+	t := l.translation()
+	// ev has the spans' own columns; the sample keeps those kv reads (sampled), the
+	// attribute columns and the standard fields compared (b0_t, b0_k, ...), worked out for
+	// the sample alone.
+	extra := append(strings.Split(spanColumns, ", ")[2:], "service")
+	sampled := []string{"e.keyset_id", "e.resource_id", "e.attr_values"}
+	var columns strings.Builder // a branch of kv per attribute column
+	for _, key := range slices.Sorted(maps.Keys(l.meta.slots)) {
+		a := l.meta.slots[key]
+		extra = append(extra, fmt.Sprintf("c%d", a.slot))
+		sampled = append(sampled, fmt.Sprintf("e.c%d", a.slot))
+		fmt.Fprintf(&columns, "\n    UNION ALL SELECT sel, w, %s, %d, c%d FROM samp WHERE c%d <> ''", t.arg(key), uint8(a.kind), a.slot, a.slot)
+	}
+	ev := t.events(spanExtra(extra...)...)
+	q := l.p.Query
+	src := t.source("e", true, q.Start.UnixNano(), q.End.UnixNano())
+	var forms, standard strings.Builder
+	for i, f := range l.p.Compared {
+		c := &evColumn{f: f, name: fmt.Sprintf("b%d", i), text: true, kind: true}
+		forms.WriteString(t.forms(src, c))
+		fmt.Fprintf(&standard, "\n  UNION ALL SELECT sel, w, %s, %s, %s FROM samp WHERE %[3]s IS NOT NULL", t.arg(f.Name), c.k(), c.t())
+	}
+	var shadowed []string // attributes that standard fields hide
+	for _, f := range query.StandardFields() {
+		if f.On&query.Spans != 0 {
+			shadowed = append(shadowed, t.arg(f.Name))
+		}
+	}
+	// Keep a span when a hash of its id falls under its side's share (in millionths).
+	share := func(n float64) int64 { return int64(math.Ceil(math.Min(1, bubbleUpSample/math.Max(n, 1)) * 1e6)) }
+	numeric := fmt.Sprintf("%d, %d", uint8(telemetry.KindInt), uint8(telemetry.KindDouble))
+	// Rows: 0, the sample's weights; 1, a field's number of distinct values and, when cells
+	// were counted, their exponent; 2, a value's weights; 3, a cell's weights.
+	text := ev + fmt.Sprintf(`, samp AS MATERIALIZED (SELECT e.sel, e.w, %[11]s%[12]s FROM (SELECT %[1]s AS sel, * FROM ev) e%[13]s
+  WHERE hash(e.span_id) %% 1000000 < CASE WHEN e.sel THEN %[2]d ELSE %[3]d END),
+kv AS (
+  SELECT * FROM (
+    SELECT e.sel, e.w, unnest(k.list_keys) AS key, unnest(k.list_kinds) AS kind, unnest(e.attr_values) AS val FROM samp e JOIN keysets k ON k.id = e.keyset_id%[4]s
+    UNION ALL SELECT e.sel, e.w, unnest(r.attr_keys), unnest(r.attr_kinds), unnest(r.attr_values) FROM samp e JOIN resources r ON r.id = e.resource_id
+  ) WHERE key NOT IN (%[5]s) AND kind <> %[6]d%[7]s),
+tot AS (SELECT coalesce(sum(w) FILTER (WHERE sel), 0) AS s, coalesce(sum(w) FILTER (WHERE NOT sel), 0) AS b FROM samp),
+vals AS (
+  SELECT key, val, bool_and(kind IN (%[8]s)) AS numeric, coalesce(sum(w) FILTER (WHERE sel), 0) AS s, coalesce(sum(w) FILTER (WHERE NOT sel), 0) AS b
+  FROM kv WHERE val IS NOT NULL GROUP BY key, val),
+stats AS (
+  SELECT key, nd, numeric, CASE WHEN numeric AND hi > lo AND isfinite(hi - lo) THEN CAST(floor(log10((hi - lo) / %[9]d)) AS BIGINT) END AS e
+  FROM (SELECT key, count(*) AS nd, bool_and(numeric) AS numeric, max(TRY_CAST(val AS DOUBLE)) AS hi, min(TRY_CAST(val AS DOUBLE)) AS lo FROM vals GROUP BY key)),
+cells AS (
+  SELECT key, CAST(CASE WHEN e >= 0 THEN floor(x / pow(10, e)) ELSE floor(x * pow(10, -e)) END AS BIGINT) AS cell, sum(s) AS s, sum(b) AS b
+  FROM (SELECT v.key, v.s, v.b, st.e, TRY_CAST(v.val AS DOUBLE) AS x FROM vals v JOIN stats st USING (key) WHERE st.e IS NOT NULL)
+  WHERE isfinite(x) GROUP BY key, cell)
+SELECT 0, NULL, NULL, NULL, NULL, NULL, s, b FROM tot
+UNION ALL SELECT 1, key, NULL, nd, e, e IS NOT NULL, NULL, NULL FROM stats
+UNION ALL SELECT 2, key, val, NULL, NULL, NULL, s, b FROM vals
+  QUALIFY row_number() OVER (PARTITION BY key ORDER BY abs(s / (SELECT CASE WHEN s > 0 THEN s ELSE 1 END FROM tot) - b / (SELECT CASE WHEN b > 0 THEN b ELSE 1 END FROM tot)) DESC, s + b DESC, val) <= %[10]d
+UNION ALL SELECT 3, key, NULL, cell, NULL, NULL, s, b FROM cells`,
+		t.selected(), share(nSel), share(nBase), columns.String(), strings.Join(shadowed, ", "), uint8(telemetry.KindMap), standard.String(),
+		numeric, query.BubbleUpRanges, query.MaxBubbleUpValues, strings.Join(sampled, ", "), forms.String(), src.joins())
+	var (
+		fields                []query.FieldCounts
+		index                 = map[string]int{}
+		sampleSel, sampleBase float64
+	)
+	field := func(key string) *query.FieldCounts {
+		i, ok := index[key]
+		if !ok {
+			i = len(fields)
+			index[key] = i
+			fields = append(fields, query.FieldCounts{Field: key})
+		}
+		return &fields[i]
+	}
+	err := s.scan(ctx, text, &t.statement, func(row []any) {
+		what, _ := row[0].(int64)
+		key, _ := row[1].(string)
+		n, _ := row[3].(int64)
+		e, _ := row[4].(int64)
+		sc, _ := query.Number(row[6])
+		bc, _ := query.Number(row[7])
+		switch what {
+		case 0:
+			sampleSel, sampleBase = sc, bc
+		case 1:
+			f := field(key)
+			f.Distinct, f.CellExp = int(n), int(e)
+			f.Numeric, _ = row[5].(bool)
+		case 2:
+			val, _ := row[2].(string)
+			f := field(key)
+			f.Values = append(f.Values, query.ValueCount{Value: val, Selected: sc, Baseline: bc})
+		case 3:
+			f := field(key)
+			f.Cells = append(f.Cells, query.CellCount{Cell: n, Selected: sc, Baseline: bc})
+		}
+	})
+	return fields, sampleSel, sampleBase, err
 }

@@ -2,39 +2,54 @@ package duckdb
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
+	"lookout/internal/query"
 	"lookout/internal/telemetry"
 )
 
-// How a Honeycomb field reads from the stored columns. Spans have the standard fields of
-// Honeycomb's OTLP mapping; any other name is an attribute: the span's own (or the span
-// event's, or the link's), else its resource's.
+// How a resolved field (query.Field) reads from the stored columns: standard fields from the
+// spans and annotations tables' own columns, attributes from attribute columns, the span's
+// list of values and its resource.
 
-// Value kinds as SQL literals.
-var (
-	kindString = fmt.Sprint(uint8(telemetry.KindString))
-	kindBool   = fmt.Sprint(uint8(telemetry.KindBool))
-	kindInt    = fmt.Sprint(uint8(telemetry.KindInt))
-	kindDouble = fmt.Sprint(uint8(telemetry.KindDouble))
-)
-
-// fieldSQL is a field's expressions: text and kind always, num when the field is numeric
-// by nature (else the text is cast), and for duration_ms the integer nanoseconds it is made
-// of (raw), which DuckDB sorts faster for percentiles.
+// fieldSQL is a field's expressions on one kind of row: text and kind always, num when the
+// field is numeric by nature (else the text is cast), raw for duration_ms: the integer
+// nanoseconds it is made of, which DuckDB sorts faster for percentiles. group is what to
+// group by when not the text (see attrJoins.stored).
 type fieldSQL struct {
-	text, num, kind, raw string
-	group                string // what to group by, when not the text: see attrJoins.spanAttr
-	fixedKind            string // the kind of every value, when that is known ahead
+	text, num, kind, raw, group string
 }
 
-func textField(expr string) fieldSQL {
-	return fieldSQL{text: expr, kind: kindString, fixedKind: kindString}
+// number is the field's number: its own, or its text read as one.
+func (f fieldSQL) number() string {
+	if f.num != "" {
+		return f.num
+	}
+	return "TRY_CAST(" + f.text + " AS DOUBLE)"
 }
 
-func numField(expr, kind string) fieldSQL {
-	return fieldSQL{text: "CAST(" + expr + " AS VARCHAR)", num: expr, kind: kind, fixedKind: kind}
+// kindSQL is a value kind as an SQL literal.
+func kindSQL(k telemetry.ValueKind) string { return fmt.Sprint(uint8(k)) }
+
+var nullField = fieldSQL{text: "CAST(NULL AS VARCHAR)", num: "CAST(NULL AS DOUBLE)", kind: "CAST(NULL AS UTINYINT)"}
+
+// standardSQL makes a standard field's expressions from its text (and number, for numeric
+// fields). Its kind is the field's type, where the text is not NULL when the field is
+// optional.
+func standardSQL(sf *query.StandardField, text, num string, optional bool) fieldSQL {
+	if text == "" {
+		return nullField
+	}
+	f := fieldSQL{text: text, num: num, kind: kindSQL(sf.Type)}
+	if optional {
+		f.kind = fmt.Sprintf("CASE WHEN %s IS NOT NULL THEN %s END", text, f.kind)
+	}
+	return f
 }
+
+// numberSQL is the text and number of a numeric expression.
+func numberSQL(expr string) (text, num string) { return "CAST(" + expr + " AS VARCHAR)", expr }
 
 // hexID renders a stored 64-bit id as 16 hex digits.
 func hexID(col string) string { return "lpad(lower(hex(" + col + ")), 16, '0')" }
@@ -46,53 +61,111 @@ func hexTraceID(a string) string {
 
 const spanKindText = "CASE %s.kind WHEN 1 THEN 'internal' WHEN 2 THEN 'server' WHEN 3 THEN 'client' WHEN 4 THEN 'producer' WHEN 5 THEN 'consumer' ELSE 'unspecified' END"
 
-// spanOnlyFields are standard fields span events and links never have.
-var spanOnlyFields = map[string]bool{
-	"duration_ms": true, "span.kind": true, "type": true, "status_code": true, "status_message": true,
-	"trace.span_id": true, "trace.trace_state": true, "library.name": true, "library.version": true,
-	"span.num_events": true, "span.num_links": true,
+// spanStandard is a standard field on the spans table under alias a.
+func spanStandard(a string, sf *query.StandardField) fieldSQL {
+	var text, num string
+	switch sf.Std {
+	case query.StdName:
+		text = a + ".name"
+	case query.StdService:
+		text = a + ".service"
+	case query.StdDuration:
+		text, num = numberSQL("CAST(" + a + ".duration_ns AS DOUBLE) / 1e6")
+	case query.StdTraceID:
+		text = hexTraceID(a)
+	case query.StdSpanID:
+		text = hexID(a + ".span_id")
+	case query.StdParentID:
+		text = fmt.Sprintf("CASE WHEN %[1]s.parent_id <> 0 THEN %[2]s END", a, hexID(a+".parent_id"))
+	case query.StdKind:
+		text = fmt.Sprintf(spanKindText, a)
+	case query.StdStatusCode:
+		text, num = numberSQL(a + ".status_code")
+	case query.StdStatusMessage:
+		text = a + ".status_message"
+	case query.StdError:
+		text = fmt.Sprintf("CASE WHEN %s.status_code = %d THEN 'true' END", a, telemetry.StatusError)
+	case query.StdSignalType:
+		text = "'trace'"
+	case query.StdTraceState:
+		text = a + ".trace_state"
+	case query.StdLibraryName:
+		text = "NULLIF(" + a + ".scope_name, '')"
+	case query.StdLibraryVersion:
+		text = "NULLIF(" + a + ".scope_version, '')"
+	case query.StdNumEvents:
+		text, num = numberSQL(fmt.Sprintf("coalesce(json_array_length(%s.extra, '$.ev'), 0)", a))
+	case query.StdNumLinks:
+		text, num = numberSQL(fmt.Sprintf("coalesce(json_array_length(%s.extra, '$.ln'), 0)", a))
+	case query.StdSampleRate:
+		text, num = numberSQL(fmt.Sprintf("CASE WHEN %[1]s.sample_rate > 1 THEN %[1]s.sample_rate END", a))
+	}
+	f := standardSQL(sf, text, num, sf.Optional)
+	if sf.Std == query.StdDuration {
+		f.raw = a + ".duration_ns"
+	}
+	return f
 }
 
-// spanStandard returns the expression of a standard span field, for the spans table under
-// alias a.
-func spanStandard(a, name string) (fieldSQL, bool) {
-	switch name {
-	case "name":
-		return textField(a + ".name"), true
-	case "service.name", "service_name":
-		return textField(a + ".service"), true
-	case "duration_ms":
-		f := numField("CAST("+a+".duration_ns AS DOUBLE) / 1e6", kindDouble)
-		f.raw = a + ".duration_ns"
-		return f, true
-	case "trace.trace_id":
-		return textField(hexTraceID(a)), true
-	case "trace.span_id":
-		return textField(hexID(a + ".span_id")), true
-	case "trace.parent_id":
-		return textField(fmt.Sprintf("CASE WHEN %[1]s.parent_id <> 0 THEN %[2]s END", a, hexID(a+".parent_id"))), true
-	case "span.kind", "type":
-		return textField(fmt.Sprintf(spanKindText, a)), true
-	case "status_code":
-		return numField(a+".status_code", kindInt), true
-	case "status_message":
-		return textField(a + ".status_message"), true
-	case "meta.signal_type":
-		return textField("'trace'"), true
-	case "meta.annotation_type", "parent_name":
-		return textField("CAST(NULL AS VARCHAR)"), true
-	case "trace.trace_state":
-		return textField(a + ".trace_state"), true
-	case "library.name":
-		return textField(a + ".scope_name"), true
-	case "library.version":
-		return textField(a + ".scope_version"), true
-	case "span.num_events":
-		return numField(fmt.Sprintf("coalesce(json_array_length(%s.extra, '$.ev'), 0)", a), kindInt), true
-	case "span.num_links":
-		return numField(fmt.Sprintf("coalesce(json_array_length(%s.extra, '$.ln'), 0)", a), kindInt), true
+// annotationStandard is a standard field on the annotations table under alias a.
+func annotationStandard(a string, sf *query.StandardField) fieldSQL {
+	isEvent := fmt.Sprintf("%s.type = %d", a, annotationEvent)
+	var text, num string
+	switch sf.Std {
+	case query.StdName:
+		text = a + ".name"
+	case query.StdService:
+		text = a + ".service"
+	case query.StdTraceID:
+		text = hexTraceID(a)
+	case query.StdParentID:
+		text = hexID(a + ".span_id")
+	case query.StdError:
+		text = fmt.Sprintf("CASE WHEN %s.error AND %s THEN 'true' END", a, isEvent)
+	case query.StdSignalType:
+		text = "'trace'"
+	case query.StdSampleRate:
+		text, num = numberSQL(fmt.Sprintf("CASE WHEN %[1]s.sample_rate > 1 THEN %[1]s.sample_rate END", a))
+	case query.StdAnnotationType:
+		text = fmt.Sprintf("CASE WHEN %s THEN 'span_event' ELSE 'link' END", isEvent)
+	case query.StdParentName:
+		text = a + ".parent_name"
+	case query.StdTimeSinceSpanStart:
+		text, num = numberSQL(fmt.Sprintf("CASE WHEN %[2]s THEN CAST(%[1]s.time_ns - %[1]s.span_start AS DOUBLE) / 1e6 END", a, isEvent))
+	case query.StdLinkTraceID:
+		text = a + ".link_trace"
+	case query.StdLinkSpanID:
+		text = a + ".link_span"
 	}
-	return fieldSQL{}, false
+	return standardSQL(sf, text, num, true) // links have no name, span events no link ids
+}
+
+// orAttribute is a standard field on a span, with the span's attribute standing in where the
+// span lacks the field.
+func orAttribute(std, attr fieldSQL) fieldSQL {
+	return fieldSQL{
+		text: "coalesce(" + std.text + ", " + attr.text + ")",
+		kind: fmt.Sprintf("CASE WHEN %s IS NOT NULL THEN %s ELSE %s END", std.text, std.kind, attr.kind),
+	}
+}
+
+// mapValue reads a value inside a map attribute whose stored text is outer, following path:
+// maps are stored as {"m":[{"k":..,"v":..}]}, scalars inside them as {"st":"text"},
+// {"in":"3"}, ...
+func mapValue(arg func(any) string, outer string, path []string) fieldSQL {
+	cur := fmt.Sprintf("CASE WHEN starts_with(%[1]s, '{\"m\":') THEN CAST(%[1]s AS JSON) END", outer)
+	for _, key := range path {
+		cur = fmt.Sprintf("list_filter(CAST(json_extract(%s, '$.m') AS STRUCT(k VARCHAR, v JSON)[]), lambda e: e.k = %s)[1].v", cur, arg(key))
+	}
+	var texts, kinds []string
+	for _, tag := range []struct {
+		name string
+		kind telemetry.ValueKind
+	}{{"st", telemetry.KindString}, {"bo", telemetry.KindBool}, {"in", telemetry.KindInt}, {"do", telemetry.KindDouble}, {"by", telemetry.KindBytes}} {
+		texts = append(texts, fmt.Sprintf("(%s ->> '$.%s')", cur, tag.name))
+		kinds = append(kinds, fmt.Sprintf("WHEN (%s ->> '$.%s') IS NOT NULL THEN %d", cur, tag.name, uint8(tag.kind)))
+	}
+	return fieldSQL{text: coalesceOr(texts, "VARCHAR"), kind: "CASE " + strings.Join(kinds, " ") + " END"}
 }
 
 // attrJoins reads attributes for one source under an alias: from attribute columns, from
@@ -103,7 +176,6 @@ type attrJoins struct {
 	arg     func(any) string
 	meta    *attrMeta
 	alias   string
-	spans   bool // span rows: attribute columns and the list; else only resources
 	list    []string
 	listIdx map[string]int
 	res     []string
@@ -142,13 +214,26 @@ func (j *attrJoins) resource(key string) (text, kind string, ok bool) {
 	return fmt.Sprintf("rs_%s.r%d", j.alias, i), fmt.Sprintf("rs_%s.rk%d", j.alias, i), true
 }
 
-// spanAttr returns the text and kind of a span attribute, falling back to the resource's.
+// spanAttr returns the text and kind of a span attribute, falling back to the resource's. A
+// key that no span or resource has is looked for inside the longest map attribute it starts
+// with ("user.geo.lat" in "user"), as Jaeger's tag search wants it; Honeycomb queries have
+// their fields resolved already (query.Field) and read stored.
+func (j *attrJoins) spanAttr(key string) fieldSQL {
+	if !j.meta.known(key) {
+		parts := strings.Split(key, ".")
+		for n := len(parts) - 1; n > 0; n-- {
+			if outer := strings.Join(parts[:n], "."); j.meta.known(outer) {
+				return mapValue(j.arg, j.stored(outer).text, parts[n:])
+			}
+		}
+	}
+	return j.stored(key)
+}
+
+// stored returns the text and kind of a span attribute, falling back to the resource's.
 // A key read only from its attribute column is grouped by the column itself (” for spans
 // without it), which DuckDB groups much faster than an expression with NULLs.
-func (j *attrJoins) spanAttr(key string) fieldSQL {
-	if f, ok := j.nested(key); ok {
-		return f
-	}
+func (j *attrJoins) stored(key string) fieldSQL {
 	var texts, kinds []string
 	var col string
 	if s, ok := j.meta.slots[key]; ok {
@@ -168,47 +253,8 @@ func (j *attrJoins) spanAttr(key string) fieldSQL {
 	f := fieldSQL{text: coalesceOr(texts, "VARCHAR"), kind: coalesceOr(kinds, "UTINYINT")}
 	if col != "" && len(texts) == 1 {
 		f.group = col
-		f.fixedKind = fmt.Sprint(uint8(j.meta.slots[key].kind))
 	}
 	return f
-}
-
-// known reports whether some span or resource has the key.
-func (j *attrJoins) known(key string) bool {
-	_, slot := j.meta.slots[key]
-	return slot || j.meta.inList[key] || j.meta.resource[key]
-}
-
-// nested reads a field no span or resource has by that name, such as "user.geo.lat", from
-// inside a map attribute ("user" or "user.geo"): Honeycomb flattens maps into dotted fields,
-// while lookout keeps them whole.
-func (j *attrJoins) nested(key string) (fieldSQL, bool) {
-	if j.known(key) {
-		return fieldSQL{}, false
-	}
-	parts := strings.Split(key, ".")
-	for n := len(parts) - 1; n > 0; n-- {
-		outer := strings.Join(parts[:n], ".")
-		if !j.known(outer) {
-			continue
-		}
-		text := j.spanAttr(outer).text
-		// Maps are stored as {"m":[{"k":..,"v":..}]}, scalars inside as {"st":"text"}, {"in":"3"}...
-		cur := fmt.Sprintf("CASE WHEN starts_with(%[1]s, '{\"m\":') THEN CAST(%[1]s AS JSON) END", text)
-		for _, seg := range parts[n:] {
-			cur = fmt.Sprintf("list_filter(CAST(json_extract(%s, '$.m') AS STRUCT(k VARCHAR, v JSON)[]), lambda e: e.k = %s)[1].v", cur, j.arg(seg))
-		}
-		var texts, kinds []string
-		for _, tag := range []struct {
-			name string
-			kind telemetry.ValueKind
-		}{{"st", telemetry.KindString}, {"bo", telemetry.KindBool}, {"in", telemetry.KindInt}, {"do", telemetry.KindDouble}, {"by", telemetry.KindBytes}} {
-			texts = append(texts, fmt.Sprintf("(%s ->> '$.%s')", cur, tag.name))
-			kinds = append(kinds, fmt.Sprintf("WHEN (%s ->> '$.%s') IS NOT NULL THEN %d", cur, tag.name, uint8(tag.kind)))
-		}
-		return fieldSQL{text: coalesceOr(texts, "VARCHAR"), kind: "CASE " + strings.Join(kinds, " ") + " END"}, true
-	}
-	return fieldSQL{}, false
 }
 
 func (j *attrJoins) sql() string {
@@ -235,144 +281,75 @@ func (j *attrJoins) sql() string {
 	return b.String()
 }
 
-// spanSource reads fields from the spans table under an alias.
-type spanSource struct {
-	alias      string
-	c          *compiler
-	attrs      *attrJoins
-	exceptions []string // CTEs of exception attributes to join
+// source reads fields from the rows of one table under an alias: the spans table, or span
+// events and links (the annotations table).
+type source struct {
+	t     *translation
+	alias string
+	spans bool
+	attrs *attrJoins
+	// since and until bound the spans read, for the exception events joined to them.
+	since, until int64
+	exceptions   []string // CTEs of exception attributes to join
 }
 
-func (src *spanSource) expr(name string) fieldSQL {
-	if src.attrs == nil {
-		src.attrs = &attrJoins{arg: src.c.arg, meta: src.c.meta, alias: src.alias, spans: true}
-	}
-	if name == "error" {
-		a := src.attrs.spanAttr("error")
-		return fieldSQL{
-			text: fmt.Sprintf("CASE WHEN %s.status_code = 2 THEN 'true' ELSE %s END", src.alias, a.text),
-			kind: fmt.Sprintf("CASE WHEN %s.status_code = 2 THEN %s ELSE %s END", src.alias, kindBool, a.kind),
+func (t *translation) source(alias string, spans bool, since, until int64) *source {
+	return &source{t: t, alias: alias, spans: spans, since: since, until: until,
+		attrs: &attrJoins{arg: t.arg, meta: t.meta, alias: alias}}
+}
+
+// field returns a field's expressions on the source's rows.
+func (src *source) field(f *query.Field) fieldSQL {
+	switch {
+	case f.Standard != nil && src.spans:
+		std := nullField
+		if f.Standard.On&query.Spans != 0 {
+			std = spanStandard(src.alias, f.Standard)
 		}
+		if f.Attribute == "" {
+			return std
+		}
+		return orAttribute(std, src.attrs.stored(f.Attribute))
+	case f.Standard != nil:
+		if f.Standard.On&query.Annotations == 0 {
+			return nullField
+		}
+		return annotationStandard(src.alias, f.Standard)
+	case f.Path != nil:
+		return mapValue(src.t.arg, src.attribute(f.Attribute).text, f.Path)
 	}
-	if f, ok := spanStandard(src.alias, name); ok {
-		return f
-	}
-	a := src.attrs.spanAttr(name)
-	if strings.HasPrefix(name, "exception.") {
-		// Honeycomb copies the first exception event's attributes onto its span.
-		cte := src.c.exceptionCTE(name)
-		a.text = fmt.Sprintf("coalesce(%s, %s.v)", a.text, cte)
-		a.kind = fmt.Sprintf("coalesce(%s, %s.k)", a.kind, cte)
-		src.exceptions = append(src.exceptions, cte)
+	a := src.attribute(f.Attribute)
+	if f.Exception && src.spans {
+		cte := src.t.exceptionCTE(f.Attribute, src.since, src.until)
+		a = fieldSQL{text: fmt.Sprintf("coalesce(%s, %s.v)", a.text, cte), kind: fmt.Sprintf("coalesce(%s, %s.k)", a.kind, cte)}
+		if !slices.Contains(src.exceptions, cte) {
+			src.exceptions = append(src.exceptions, cte)
+		}
 	}
 	return a
 }
 
-// selectList returns ", expr AS col, ..." for the forms the fields need. Fields of related
-// spans (joined by the caller) are left out when skipRelated.
-func (src *spanSource) selectList(fields []*evField, skipRelated bool) string {
-	return formList(fields, skipRelated, src.expr)
+// attribute reads an attribute: the span's own else its resource's, or the span event's or
+// link's own else its resource's.
+func (src *source) attribute(key string) fieldSQL {
+	if src.spans {
+		return src.attrs.stored(key)
+	}
+	p := src.t.arg(key)
+	texts := []string{fmt.Sprintf("%[1]s.attr_values[list_position(%[1]s.attr_keys, %[2]s)]", src.alias, p)}
+	kinds := []string{fmt.Sprintf("%[1]s.attr_kinds[list_position(%[1]s.attr_keys, %[2]s)]", src.alias, p)}
+	if rt, rk, ok := src.attrs.resource(key); ok {
+		texts, kinds = append(texts, rt), append(kinds, rk)
+	}
+	return fieldSQL{text: coalesceOr(texts, "VARCHAR"), kind: coalesceOr(kinds, "UTINYINT")}
 }
 
-func (src *spanSource) joins() string {
+// joins returns the source's joins: attribute tables, exception attributes.
+func (src *source) joins() string {
 	var b strings.Builder
 	b.WriteString(src.attrs.sql())
 	for _, cte := range src.exceptions {
 		fmt.Fprintf(&b, " LEFT JOIN %[1]s ON %[1]s.trace_hi = %[2]s.trace_hi AND %[1]s.trace_lo = %[2]s.trace_lo AND %[1]s.span_id = %[2]s.span_id", cte, src.alias)
 	}
 	return b.String()
-}
-
-func formList(fields []*evField, skipRelated bool, expr func(string) fieldSQL) string {
-	var b strings.Builder
-	for _, f := range fields {
-		if f.relatedCTE != "" {
-			if !skipRelated {
-				panic("related field in a related source")
-			}
-			continue
-		}
-		e := expr(f.name)
-		if f.text {
-			fmt.Fprintf(&b, ", %s AS %s", e.text, f.t())
-		}
-		if f.num {
-			n := e.num
-			if n == "" {
-				n = "TRY_CAST(" + e.text + " AS DOUBLE)"
-			}
-			fmt.Fprintf(&b, ", %s AS %s", n, f.n())
-		}
-		if f.kind {
-			fmt.Fprintf(&b, ", %s AS %s", e.kind, f.k())
-		}
-		// A kind is fixed only if every source of rows agrees on it.
-		if !f.kindSeen {
-			f.kindSeen, f.fixedKind = true, e.fixedKind
-		} else if f.fixedKind != e.fixedKind {
-			f.fixedKind = ""
-		}
-		if f.group {
-			g := e.group
-			if g == "" {
-				g = e.text
-			}
-			fmt.Fprintf(&b, ", %s AS %s", g, f.g())
-		}
-		if f.num && f.name == "duration_ms" {
-			raw := e.raw
-			if raw == "" {
-				raw = "CAST(NULL AS BIGINT)"
-			}
-			fmt.Fprintf(&b, ", %s AS %s", raw, f.r())
-		}
-	}
-	return b.String()
-}
-
-// annotationSource reads fields of span events and links: rows of the annotations table
-// under alias s.
-type annotationSource struct {
-	c     *compiler
-	attrs *attrJoins
-}
-
-func (src *annotationSource) expr(name string) fieldSQL {
-	if src.attrs == nil {
-		src.attrs = &attrJoins{arg: src.c.arg, meta: src.c.meta, alias: "s"}
-	}
-	switch name {
-	case "name":
-		return textField("s.name")
-	case "service.name", "service_name":
-		return textField("s.service")
-	case "trace.trace_id":
-		return textField(hexTraceID("s"))
-	case "trace.parent_id":
-		return textField(hexID("s.span_id"))
-	case "parent_name":
-		return textField("s.parent_name")
-	case "meta.annotation_type":
-		return textField(fmt.Sprintf("CASE s.type WHEN %d THEN 'span_event' ELSE 'link' END", annotationEvent))
-	case "meta.signal_type":
-		return textField("'trace'")
-	case "error":
-		return fieldSQL{text: fmt.Sprintf("CASE WHEN s.error AND s.type = %d THEN 'true' END", annotationEvent), kind: kindBool}
-	case "meta.time_since_span_start_ms":
-		return numField(fmt.Sprintf("CASE WHEN s.type = %d THEN CAST(s.time_ns - s.span_start AS DOUBLE) / 1e6 END", annotationEvent), kindDouble)
-	case "trace.link.trace_id":
-		return textField("s.link_trace")
-	case "trace.link.span_id":
-		return textField("s.link_span")
-	}
-	if spanOnlyFields[name] {
-		return fieldSQL{text: "CAST(NULL AS VARCHAR)", num: "CAST(NULL AS DOUBLE)", kind: "CAST(NULL AS UTINYINT)", raw: "CAST(NULL AS BIGINT)"}
-	}
-	p := src.c.arg(name)
-	texts := []string{fmt.Sprintf("s.attr_values[list_position(s.attr_keys, %s)]", p)}
-	kinds := []string{fmt.Sprintf("s.attr_kinds[list_position(s.attr_keys, %s)]", p)}
-	if rt, rk, ok := src.attrs.resource(name); ok {
-		texts, kinds = append(texts, rt), append(kinds, rk)
-	}
-	return fieldSQL{text: coalesceOr(texts, "VARCHAR"), kind: coalesceOr(kinds, "UTINYINT")}
 }

@@ -220,7 +220,7 @@ func findTracesSQL(q store.TraceQuery, meta attrMeta) (string, []any) {
 	if q.MaxDuration > 0 {
 		where = append(where, "s.duration_ns <= "+arg(int64(q.MaxDuration)))
 	}
-	attrs := &attrJoins{arg: arg, meta: &meta, alias: "s", spans: true}
+	attrs := &attrJoins{arg: arg, meta: &meta, alias: "s"}
 	for _, key := range sortedKeys(q.Attributes) {
 		value := q.Attributes[key]
 		// The span's own attribute decides; without one, its resource's.

@@ -40,6 +40,9 @@ type queryFixture struct {
 var (
 	fxRoutes   = []string{"/api/activities/home", "/api/messages", "/api/profile/update", "/api/users/{handle}"}
 	fxServices = []string{"backend-flask", "db", "cache"}
+	// An attribute key of cache spans and its values.
+	hostileKey    = `' OR '1'='1`
+	hostileValues = []string{`"); DROP TABLE spans; --`, `x\'; SELECT 1; --`, "$1"}
 )
 
 // newQueryFixture makes 400 traces in dataset "cruddur" with sample rates 0 (meaning 1), 1,
@@ -135,7 +138,9 @@ func newQueryFixture() *queryFixture {
 					}
 				} else {
 					sp.Name = "GET"
-					sp.Attributes = telemetry.Attributes{{Key: "cache.key", Value: telemetry.StringValue("k" + strconv.Itoa(rng.IntN(5)))}}
+					sp.Attributes = telemetry.Attributes{{Key: "cache.key", Value: telemetry.StringValue("k" + strconv.Itoa(rng.IntN(5)))},
+						// Keys and values that would change the SQL if they were ever part of it.
+						{Key: hostileKey, Value: telemetry.StringValue(hostileValues[t%len(hostileValues)])}}
 				}
 			}
 			sp.Scope = &telemetry.Scope{Name: "cruddur", Version: "1.0"}
@@ -184,6 +189,9 @@ func (fx *queryFixture) addEvents(sp *telemetry.Span, dataset string) {
 	trace := hcTraceID(sp.TraceID)
 	common := func() map[string]any {
 		f := map[string]any{"meta.signal_type": "trace", "trace.trace_id": trace, "meta.dataset": dataset}
+		if sp.SampleRate > 1 {
+			f["meta.sample_rate"] = int64(sp.SampleRate)
+		}
 		for _, kv := range sp.Resource.Attributes {
 			f[kv.Key] = plain(kv.Value)
 		}
@@ -210,6 +218,8 @@ func (fx *queryFixture) addEvents(sp *telemetry.Span, dataset string) {
 	}
 	f["library.name"] = sp.Scope.Name
 	f["library.version"] = sp.Scope.Version
+	f["span.num_events"] = int64(len(sp.Events))
+	f["span.num_links"] = int64(len(sp.Links))
 	for _, e := range sp.Events {
 		if e.Name == "exception" {
 			for _, kv := range e.Attributes {
@@ -284,6 +294,8 @@ func text(v any) string {
 	return fmt.Sprint(v)
 }
 
+// field is a field of an event; for a relational field (root., any.) the trace's root's, or
+// the smallest (by text) of its spans' values.
 func (fx *queryFixture) field(e xevent, name string) any {
 	if rest, ok := strings.CutPrefix(name, "root."); ok {
 		if r := fx.roots[e.trace]; r != nil {
@@ -291,12 +303,26 @@ func (fx *queryFixture) field(e xevent, name string) any {
 		}
 		return nil
 	}
+	if rest, ok := strings.CutPrefix(name, "any."); ok {
+		var least any
+		for _, sp := range fx.traces[e.trace] {
+			if v, ok := sp[rest]; ok && (least == nil || text(v) < text(least)) {
+				least = v
+			}
+		}
+		return least
+	}
 	return e.fields[name]
 }
 
 func (fx *queryFixture) matches(e xevent, f query.Filter) bool {
+	// A relational filter matches when the trace's root, or any of its spans, matches.
+	if rest, ok := strings.CutPrefix(f.Column, "root."); ok {
+		f.Column = rest
+		root := fx.roots[e.trace]
+		return root != nil && fx.matches(xevent{fields: root}, f)
+	}
 	if rest, ok := strings.CutPrefix(f.Column, "any."); ok {
-		// Some span of the trace matches.
 		f.Column = rest
 		for _, sp := range fx.traces[e.trace] {
 			if fx.matches(xevent{fields: sp}, f) {
@@ -305,7 +331,7 @@ func (fx *queryFixture) matches(e xevent, f query.Filter) bool {
 		}
 		return false
 	}
-	v := fx.field(e, f.Column)
+	v := e.fields[f.Column]
 	equal := func(want any) bool {
 		if v == nil {
 			return false
@@ -383,20 +409,25 @@ func (fx *queryFixture) selected(q *query.Query, datasets []string) []xevent {
 		if datasets != nil && !slices.Contains(datasets, e.fields["meta.dataset"].(string)) {
 			continue
 		}
-		ok := !q.Or || len(q.Filters) == 0
-		for _, f := range q.Filters {
-			m := fx.matches(e, f)
-			if q.Or {
-				ok = ok || m
-			} else {
-				ok = ok && m
-			}
-		}
-		if ok {
+		if fx.matchesAll(e, q.Filters, q.Or) {
 			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// matchesAll reports whether an event matches filters combined with AND, or OR.
+func (fx *queryFixture) matchesAll(e xevent, filters []query.Filter, or bool) bool {
+	ok := !or || len(filters) == 0
+	for _, f := range filters {
+		m := fx.matches(e, f)
+		if or {
+			ok = ok || m
+		} else {
+			ok = ok && m
+		}
+	}
+	return ok
 }
 
 // weightedQuantile is quantile_cont over the values each repeated by its weight.
