@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"lookout/internal/query"
-	"lookout/internal/store"
 )
 
 // testQuery checks Honeycomb queries, feature by feature, against results computed from the
@@ -48,7 +47,7 @@ func testQuery(t *testing.T, b Backend) {
 }
 
 type queryHarness struct {
-	s  store.Store
+	s  *handle
 	fx *queryFixture
 }
 
