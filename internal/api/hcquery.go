@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"lookout/internal/honeycomb"
 	"lookout/internal/query"
 	"lookout/internal/store"
 )
@@ -86,6 +87,10 @@ type queryKey struct{ dataset, id string }
 // datasetsOf resolves a path's {dataset} for queries: nil for __all__ (every dataset), else
 // the dataset's name. When it reports false it has answered the request.
 func (h *Honeycomb) datasetsOf(w http.ResponseWriter, r *http.Request) ([]string, bool) {
+	if err := honeycomb.ValidateDataset(r.PathValue("dataset")); err != nil {
+		hcError(w, http.StatusBadRequest, err.Error())
+		return nil, false
+	}
 	if r.PathValue("dataset") == allDatasets {
 		return nil, h.authorized(w, r)
 	}
@@ -172,7 +177,7 @@ func (h *Honeycomb) createQueryResult(w http.ResponseWriter, r *http.Request) {
 	}
 	id := newResultID()
 	out := hcQueryResult{ID: id, Complete: true, Query: q, Data: data, Links: map[string]string{
-		"query_url": "/query?dataset=" + url.QueryEscape(r.PathValue("dataset")) + "&q=" + url.QueryEscape(string(mustJSON(q.Spec))),
+		"query_url": h.uiURL(r) + "/query?dataset=" + url.QueryEscape(r.PathValue("dataset")) + "&q=" + url.QueryEscape(string(mustJSON(q.Spec))),
 	}}
 	h.results.put(queryKey{r.PathValue("dataset"), id}.String(), out)
 	w.Header().Set("Location", "/1/query_results/"+url.PathEscape(r.PathValue("dataset"))+"/"+id)

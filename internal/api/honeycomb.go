@@ -20,6 +20,7 @@ import (
 type Honeycomb struct {
 	reader  HoneycombReader
 	log     *slog.Logger
+	uiURL   func(r *http.Request) string
 	queries kept[hcQuery]
 	results kept[hcQueryResult]
 }
@@ -31,22 +32,29 @@ type HoneycombReader interface {
 }
 
 // NewHoneycomb returns the Honeycomb API reading from reader.
-func NewHoneycomb(reader HoneycombReader, logger *slog.Logger) *Honeycomb {
+// uiURL gives the web UI's base URL (no trailing slash) as the client of a request reaches
+// it, for the links results carry.
+func NewHoneycomb(reader HoneycombReader, logger *slog.Logger, uiURL func(r *http.Request) string) *Honeycomb {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Honeycomb{reader: reader, log: logger}
+	return &Honeycomb{reader: reader, log: logger, uiURL: uiURL}
 }
 
-// Register adds the routes to mux.
-func (h *Honeycomb) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /1/datasets", h.datasets)
-	mux.HandleFunc("GET /1/datasets/{dataset}", h.dataset)
-	mux.HandleFunc("GET /1/columns/{dataset}", h.columns)
-	mux.HandleFunc("POST /1/queries/{dataset}", h.createQuery)
-	mux.HandleFunc("GET /1/queries/{dataset}/{id}", h.getQuery)
-	mux.HandleFunc("POST /1/query_results/{dataset}", h.createQueryResult)
-	mux.HandleFunc("GET /1/query_results/{dataset}/{id}", h.getQueryResult)
+// Register adds the routes to mux, each wrapped in guard (the server's checks for what a
+// browser may ask).
+func (h *Honeycomb) Register(mux *http.ServeMux, guard func(http.Handler) http.Handler) {
+	for pattern, fn := range map[string]http.HandlerFunc{
+		"GET /1/datasets":                     h.datasets,
+		"GET /1/datasets/{dataset}":           h.dataset,
+		"GET /1/columns/{dataset}":            h.columns,
+		"POST /1/queries/{dataset}":           h.createQuery,
+		"GET /1/queries/{dataset}/{id}":       h.getQuery,
+		"POST /1/query_results/{dataset}":     h.createQueryResult,
+		"GET /1/query_results/{dataset}/{id}": h.getQueryResult,
+	} {
+		mux.Handle(pattern, guard(fn))
+	}
 }
 
 // hcDataset is a dataset as Honeycomb's API describes it.

@@ -37,9 +37,9 @@ func TestHoneycombDiscovery(t *testing.T) {
 	h := NewHoneycomb(fakeDatasets{
 		datasets: []store.Dataset{{Name: "My Shop", LastWritten: written}},
 		columns:  map[string][]store.Column{"My Shop": {{Name: "cart.items", Kind: telemetry.KindInt}, {Name: "name", Kind: telemetry.KindInt}}},
-	}, nil)
+	}, nil, func(*http.Request) string { return "http://ui.test" })
 	mux := http.NewServeMux()
-	h.Register(mux)
+	h.Register(mux, func(h http.Handler) http.Handler { return h })
 	get := func(path string, key bool) *httptest.ResponseRecorder {
 		r := httptest.NewRequest("GET", path, nil)
 		if key {

@@ -82,10 +82,10 @@ func hostGuard(hosts hostSet, next http.Handler) http.Handler {
 }
 
 // sameOrigin refuses requests that change state (any method but GET, HEAD and OPTIONS) when
-// a browser sent them from another site, and ones whose body is not JSON: a page elsewhere
-// may post a form or text/plain without asking first, but only a page of the same origin may
-// send JSON. Tools that are not browsers send no Origin and pass.
-func sameOrigin(next http.Handler) http.Handler {
+// a browser sent them from another site, and, with requireJSON, ones whose body is not JSON:
+// a page elsewhere may post a form or text/plain without asking first, but only a page of the
+// same origin may send JSON. Tools that are not browsers send no Origin and pass.
+func sameOrigin(requireJSON bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -102,7 +102,7 @@ func sameOrigin(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if r.ContentLength != 0 || r.Header.Get("Transfer-Encoding") != "" {
+		if requireJSON && (r.ContentLength != 0 || r.Header.Get("Transfer-Encoding") != "") {
 			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 				http.Error(w, "send the request body as application/json", http.StatusUnsupportedMediaType)
 				return

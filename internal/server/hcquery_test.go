@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -312,5 +313,48 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10 s")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestQueryAPIGuardsAndLinks checks what the Query Data API shares with the UI's guards, its
+// dataset names, and that a result's query_url opens lookout's UI, wherever it is reached.
+func TestQueryAPIGuardsAndLinks(t *testing.T) {
+	srv := start(t)
+	spec := `{"calculations":[{"op":"COUNT"}],"time_range":600}`
+	status, resp := honeycombDo(t, srv, "POST", "/1/queries/__all__", "k", spec)
+	var q struct{ ID string }
+	if status != 200 || json.Unmarshal(resp, &q) != nil {
+		t.Fatalf("create query: %d %s", status, resp)
+	}
+	status, resp = honeycombDo(t, srv, "POST", "/1/query_results/__all__", "k", fmt.Sprintf(`{"query_id":%q}`, q.ID))
+	var res struct{ Links map[string]string }
+	if status != 201 || json.Unmarshal(resp, &res) != nil {
+		t.Fatalf("create result: %d %s", status, resp)
+	}
+	want := "http://" + srv.Addrs().UI + "/query?dataset=__all__&q="
+	if !strings.HasPrefix(res.Links["query_url"], want) {
+		t.Fatalf("query_url = %q, want it to start with %q", res.Links["query_url"], want)
+	}
+	if got := request(t, "GET", res.Links["query_url"], "", nil, ""); got != http.StatusOK {
+		t.Fatalf("GET query_url: %d", got)
+	}
+	if status, resp := honeycombDo(t, srv, "POST", "/1/queries/"+strings.Repeat("d", 300), "k", spec); status != 400 || !strings.Contains(string(resp), "at most 255 bytes") {
+		t.Errorf("a 300-byte dataset name: %d %s", status, resp)
+	}
+	url := "http://" + srv.Addrs().HTTP + "/1/queries/__all__"
+	if got := request(t, "POST", url, "evil.example", map[string]string{"X-Honeycomb-Team": "k"}, spec); got != http.StatusForbidden {
+		t.Errorf("Host evil.example: %d, want 403", got)
+	}
+	if got := request(t, "POST", url, "", map[string]string{"X-Honeycomb-Team": "k", "Origin": "http://evil.example"}, spec); got != http.StatusForbidden {
+		t.Errorf("cross-origin POST: %d, want 403", got)
+	}
+
+	behindProxy := start(t, func(c *server.Config) { c.PublicURL = "https://lookout.example.com/" })
+	status, resp = honeycombDo(t, behindProxy, "POST", "/1/queries/__all__", "k", spec)
+	json.Unmarshal(resp, &q)
+	_, resp = honeycombDo(t, behindProxy, "POST", "/1/query_results/__all__", "k", fmt.Sprintf(`{"query_id":%q}`, q.ID))
+	json.Unmarshal(resp, &res)
+	if !strings.HasPrefix(res.Links["query_url"], "https://lookout.example.com/query?") {
+		t.Fatalf("behind a proxy, query_url = %q (status %d)", res.Links["query_url"], status)
 	}
 }

@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -130,7 +132,7 @@ func (s *Server) wire(ctx context.Context) error {
 	otlpCfg := otlp.Config{MaxRequestBytes: cfg.MaxRequestBytes}
 	ingestGRPC := newGRPCListener("OTLP/gRPC", cfg.GRPCAddr, log, otlp.GRPCServerOptions(otlpCfg)...)
 	uiHTTP := newHTTPListener("UI", cfg.UIAddr, log, func(h http.Handler) http.Handler {
-		return s.metrics.Timed("ui", hostGuard(hosts, sameOrigin(h)))
+		return s.metrics.Timed("ui", hostGuard(hosts, sameOrigin(true, h)))
 	})
 
 	// Receivers, one line each.
@@ -139,8 +141,10 @@ func (s *Server) wire(ctx context.Context) error {
 	honeycomb.NewHandler(spans.Sink("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
 
 	// Query APIs and the UI.
+	// Honeycomb's tools (and curl -d) post queries without a JSON content type.
+	guard := func(h http.Handler) http.Handler { return hostGuard(hosts, sameOrigin(false, h)) }
 	if hc, ok := s.backend.(api.HoneycombReader); ok {
-		api.NewHoneycomb(hc, log.With("subsystem", "honeycomb-api")).Register(ingestHTTP.Mux)
+		api.NewHoneycomb(hc, log.With("subsystem", "honeycomb-api"), func(r *http.Request) string { return s.uiURL(uiHTTP, r) }).Register(ingestHTTP.Mux, guard)
 	}
 	uiAPI := api.New(traceReader, log.With("subsystem", "api"))
 	if err := uiAPI.SaveQueriesIn(filepath.Join(cfg.DataDir, "saved-queries.json")); err != nil {
@@ -160,6 +164,24 @@ func (s *Server) wire(ctx context.Context) error {
 		s.components = append(s.components, l)
 	}
 	return nil
+}
+
+// uiURL is the web UI's base URL as the client of r reaches lookout: --public-url when set,
+// else the UI listener's address, with the host name r was sent to when the UI listens on
+// every interface.
+func (s *Server) uiURL(ui Listener, r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimSuffix(s.cfg.PublicURL, "/")
+	}
+	host, port, _ := net.SplitHostPort(ui.Addr())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = r.Host
+		if h, _, err := net.SplitHostPort(r.Host); err == nil {
+			host = h
+		}
+		host = strings.Trim(host, "[]")
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // IngestLogDir is where the ingest pipeline keeps its write-ahead and dead-letter logs.
