@@ -1,12 +1,23 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
+	"lookout/internal/store"
 	"lookout/internal/telemetry"
 )
+
+// paramSpread asks trace-summaries for traces from across the time range.
+const paramSpread = "spread"
+
+// spreadWindows is how many windows a spread search splits its time range into: one
+// FindTraceIDs call each.
+const spreadWindows = 25
 
 // traceSummary is one row of the web UI's search results.
 type traceSummary struct {
@@ -18,6 +29,11 @@ type traceSummary struct {
 	ErrorCount  int              `json:"errorCount"` // spans with error status
 	Start       int64            `json:"start"`      // earliest span start, unix µs
 	Duration    int64            `json:"duration"`   // earliest start to latest end, µs
+	// RootMissing is set when every span has a parent: the root has not arrived (yet), or
+	// lives in a service that does not report here.
+	RootMissing bool `json:"rootMissing,omitempty"`
+	// Orphans counts the spans whose parent is not in the trace.
+	Orphans int `json:"orphans,omitempty"`
 }
 
 type serviceSummary struct {
@@ -26,9 +42,17 @@ type serviceSummary struct {
 	ErrorCount int    `json:"errorCount"`
 }
 
-// GET /api/v1/trace-summaries, with the parameters of /api/traces.
+// GET /api/v1/trace-summaries, with the parameters of /api/traces and spread=true to take
+// the traces from across the time range rather than only the most recent (see findSpread).
 func (a *API) traceSummaries(r *http.Request) (any, error) {
-	found, err := a.findTraces(r)
+	spread := false
+	if v := r.URL.Query().Get(paramSpread); v != "" {
+		var err error
+		if spread, err = strconv.ParseBool(v); err != nil {
+			return nil, badRequest("invalid %s %s: want true or false", paramSpread, quote(v))
+		}
+	}
+	found, err := a.findTraces(r, spread)
 	if err != nil {
 		return nil, err
 	}
@@ -50,6 +74,10 @@ func summarize(id telemetry.TraceID, spans []telemetry.Span) traceSummary {
 	root, earliest := -1, 0
 	start, end := spans[0].StartUnixNano, spans[0].StartUnixNano
 	byService := map[string]*serviceSummary{}
+	ids := make(map[telemetry.SpanID]bool, len(spans))
+	for i := range spans {
+		ids[spans[i].SpanID] = true
+	}
 	for i := range spans {
 		s := &spans[i]
 		if s.StartUnixNano < spans[earliest].StartUnixNano {
@@ -57,6 +85,9 @@ func summarize(id telemetry.TraceID, spans []telemetry.Span) traceSummary {
 		}
 		if s.ParentSpanID.IsZero() && (root < 0 || s.StartUnixNano < spans[root].StartUnixNano) {
 			root = i
+		}
+		if !s.ParentSpanID.IsZero() && !ids[s.ParentSpanID] {
+			sum.Orphans++
 		}
 		start = min(start, s.StartUnixNano)
 		end = max(end, s.StartUnixNano, s.EndUnixNano)
@@ -75,6 +106,7 @@ func summarize(id telemetry.TraceID, spans []telemetry.Span) traceSummary {
 	}
 	if root < 0 {
 		root = earliest
+		sum.RootMissing = true
 	}
 	sum.RootService = spans[root].Service()
 	sum.RootName = spans[root].Name
@@ -85,4 +117,55 @@ func summarize(id telemetry.TraceID, spans []telemetry.Span) traceSummary {
 	}
 	slices.SortFunc(sum.Services, func(x, y serviceSummary) int { return strings.Compare(x.Name, y.Name) })
 	return sum
+}
+
+// findSpread finds up to q.Limit traces from across q's time range rather than only the
+// most recent ones. When more traces match than the limit, it splits the range into equal
+// windows and, oldest first, takes from each the most recent traces of its share of what is
+// left of the limit, so that a window with fewer traces leaves the rest to later ones. A
+// search without a start, or matching no more than the limit, is answered as it is. The
+// result is newest window first, like FindTraceIDs.
+func (a *API) findSpread(ctx context.Context, q store.TraceQuery) ([]telemetry.TraceID, error) {
+	ids, err := a.reader.FindTraceIDs(ctx, q)
+	if err != nil || len(ids) < q.Limit || q.Start.IsZero() {
+		return ids, err
+	}
+	end := q.End
+	if end.IsZero() {
+		end = a.now()
+	}
+	n := min(spreadWindows, q.Limit)
+	span := end.Sub(q.Start)
+	if span < time.Duration(n)*time.Millisecond {
+		return ids, nil
+	}
+	windows := make([][]telemetry.TraceID, n)
+	seen := make(map[telemetry.TraceID]bool, q.Limit)
+	taken := 0
+	for w := range n {
+		wq := q
+		wq.Start = q.Start.Add(span * time.Duration(w) / time.Duration(n))
+		wq.End = q.Start.Add(span * time.Duration(w+1) / time.Duration(n))
+		wq.Limit = (q.Limit - taken + n - w - 1) / (n - w)
+		if wq.Limit == 0 {
+			continue
+		}
+		got, err := a.reader.FindTraceIDs(ctx, wq)
+		if err != nil {
+			return nil, err
+		}
+		// Window bounds are inclusive and a trace can span windows: keep each trace once.
+		for _, id := range got {
+			if !seen[id] {
+				seen[id] = true
+				windows[w] = append(windows[w], id)
+				taken++
+			}
+		}
+	}
+	out := make([]telemetry.TraceID, 0, taken)
+	for w := n - 1; w >= 0; w-- {
+		out = append(out, windows[w]...)
+	}
+	return out, nil
 }
