@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"lookout/internal/store"
@@ -15,9 +17,12 @@ import (
 // paramSpread asks trace-summaries for traces from across the time range.
 const paramSpread = "spread"
 
-// spreadWindows is how many windows a spread search splits its time range into: one
-// FindTraceIDs call each.
-const spreadWindows = 25
+// A spread search splits its time range into spreadWindows windows, one FindTraceIDs call
+// each, and asks each for up to spreadDepth times the limit.
+const (
+	spreadWindows = 50
+	spreadDepth   = 5
+)
 
 // traceSummary is one row of the web UI's search results.
 type traceSummary struct {
@@ -121,10 +126,11 @@ func summarize(id telemetry.TraceID, spans []telemetry.Span) traceSummary {
 
 // findSpread finds up to q.Limit traces from across q's time range rather than only the
 // most recent ones. When more traces match than the limit, it splits the range into equal
-// windows and, oldest first, takes from each the most recent traces of its share of what is
-// left of the limit, so that a window with fewer traces leaves the rest to later ones. A
-// search without a start, or matching no more than the limit, is answered as it is. The
-// result is newest window first, like FindTraceIDs.
+// windows, asks for each window's most recent traces (up to spreadDepth times the limit),
+// and then, oldest window first, takes from each its share of what is left of the limit,
+// evenly spaced among what the window returned, so that a window with fewer traces leaves
+// the rest to later ones. A search without a start, or matching no more than the limit, is
+// answered as it is. The result is newest window first, like FindTraceIDs.
 func (a *API) findSpread(ctx context.Context, q store.TraceQuery) ([]telemetry.TraceID, error) {
 	ids, err := a.reader.FindTraceIDs(ctx, q)
 	if err != nil || len(ids) < q.Limit || q.Start.IsZero() {
@@ -139,33 +145,61 @@ func (a *API) findSpread(ctx context.Context, q store.TraceQuery) ([]telemetry.T
 	if span < time.Duration(n)*time.Millisecond {
 		return ids, nil
 	}
-	windows := make([][]telemetry.TraceID, n)
-	seen := make(map[telemetry.TraceID]bool, q.Limit)
-	taken := 0
+	found := make([][]telemetry.TraceID, n)
+	errs := make([]error, n)
+	next := make(chan int, n)
 	for w := range n {
-		wq := q
-		wq.Start = q.Start.Add(span * time.Duration(w) / time.Duration(n))
-		wq.End = q.Start.Add(span * time.Duration(w+1) / time.Duration(n))
-		wq.Limit = (q.Limit - taken + n - w - 1) / (n - w)
-		if wq.Limit == 0 {
-			continue
-		}
-		got, err := a.reader.FindTraceIDs(ctx, wq)
-		if err != nil {
-			return nil, err
-		}
-		// Window bounds are inclusive and a trace can span windows: keep each trace once.
-		for _, id := range got {
+		next <- w
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(traceFetchParallelism, n) {
+		wg.Go(func() {
+			for w := range next {
+				wq := q
+				wq.Start = q.Start.Add(span * time.Duration(w) / time.Duration(n))
+				wq.End = q.Start.Add(span * time.Duration(w+1) / time.Duration(n))
+				wq.Limit = min(store.MaxLimit, spreadDepth*q.Limit)
+				found[w], errs[w] = a.reader.FindTraceIDs(ctx, wq)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	taken := make([][]telemetry.TraceID, n)
+	seen := make(map[telemetry.TraceID]bool, q.Limit)
+	total := 0
+	for w := range n {
+		// Window bounds are inclusive and a trace can span windows: take each trace once.
+		var fresh []telemetry.TraceID
+		for _, id := range found[w] {
 			if !seen[id] {
-				seen[id] = true
-				windows[w] = append(windows[w], id)
-				taken++
+				fresh = append(fresh, id)
 			}
 		}
+		taken[w] = evenly(fresh, (q.Limit-total+n-w-1)/(n-w))
+		for _, id := range taken[w] {
+			seen[id] = true
+		}
+		total += len(taken[w])
 	}
-	out := make([]telemetry.TraceID, 0, taken)
+	out := make([]telemetry.TraceID, 0, total)
 	for w := n - 1; w >= 0; w-- {
-		out = append(out, windows[w]...)
+		out = append(out, taken[w]...)
 	}
 	return out, nil
+}
+
+// evenly returns k elements of list spaced evenly, in order; all of it when it has no more.
+func evenly[T any](list []T, k int) []T {
+	if len(list) <= k {
+		return list
+	}
+	out := make([]T, k)
+	for i := range out {
+		out[i] = list[(2*i+1)*len(list)/(2*k)]
+	}
+	return out
 }

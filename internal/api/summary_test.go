@@ -88,11 +88,11 @@ func TestSpreadTakesTracesFromAcrossTheRange(t *testing.T) {
 	if len(spread) != 50 {
 		t.Fatalf("spread: %d traces, want 50", len(spread))
 	}
-	// 25 windows of 144 s: every window holds two or more of the minute traces, so each
-	// gives two, and the oldest comes from the first window.
+	// 50 windows of 72 s: each holds one or two of the minute traces and gives one, so the
+	// oldest comes from the first window, and the burst, in the last, gives one.
 	oldest := slices.MinFunc(spread, time.Time.Compare)
-	if oldest.After(testNow.Add(-time.Hour + 144*time.Second)) {
-		t.Errorf("spread: oldest trace at %v, want one from the first 144 s of the hour", oldest)
+	if oldest.After(testNow.Add(-time.Hour + 72*time.Second)) {
+		t.Errorf("spread: oldest trace at %v, want one from the first 72 s of the hour", oldest)
 	}
 	inBurst := 0
 	for _, s := range spread {
@@ -100,11 +100,11 @@ func TestSpreadTakesTracesFromAcrossTheRange(t *testing.T) {
 			inBurst++
 		}
 	}
-	if inBurst > 4 {
-		t.Errorf("spread: %d of 50 traces from the last 10 s, want the burst's window share (2-4)", inBurst)
+	if inBurst != 1 {
+		t.Errorf("spread: %d of 50 traces from the last 10 s, want the last window's share, 1", inBurst)
 	}
 	for i := 1; i < len(spread); i++ {
-		if spread[i].After(spread[i-1]) && spread[i].Sub(spread[i-1]) > 144*time.Second {
+		if spread[i].Sub(spread[i-1]) > 72*time.Second {
 			t.Errorf("spread: windows out of order at %d: %v after %v", i, spread[i], spread[i-1])
 		}
 	}
@@ -114,12 +114,17 @@ func TestSpreadFillsTheLimitWhenOnlyTheEndHasData(t *testing.T) {
 	// A fresh install: 300 traces in the last three minutes of the hour.
 	var times []time.Time
 	for i := range 300 {
-		times = append(times, testNow.Add(-3*time.Minute+time.Duration(i)*600*time.Millisecond))
+		times = append(times, testNow.Add(-3*time.Minute+300*time.Millisecond+time.Duration(i)*600*time.Millisecond))
 	}
 	r := newTimedReader(times...)
 	got := summaries(t, r, "&limit=40&spread=true")
 	if len(got) != 40 {
 		t.Fatalf("%d traces, want the whole limit of 40 (empty windows leave theirs to later ones)", len(got))
+	}
+	// The last two of 40 windows of 90 s hold the traces, 150 each; each gives 20 spaced
+	// evenly, so the oldest taken is about 3 minutes old, not from the end of its window.
+	if oldest := slices.MinFunc(got, time.Time.Compare); testNow.Sub(oldest) < 170*time.Second {
+		t.Errorf("oldest trace taken %v before the end, want about 3 minutes: taken evenly within the window", testNow.Sub(oldest))
 	}
 	seen := map[time.Time]bool{}
 	for _, s := range got {
