@@ -7,7 +7,7 @@ import { buildTraceModel, findSpans, serviceName } from './tracemodel.js';
 import { Waterfall } from './waterfall.js';
 import { renderSpanDetail } from './spandetail.js';
 import { formatDuration, formatTime, formatRelative, plural, formatCount } from './format.js';
-import { serviceColor } from './colors.js';
+import { serviceColor, learnServices } from './colors.js';
 import { serviceChip } from './widgets.js';
 
 export class TracePage {
@@ -59,6 +59,8 @@ export class TracePage {
     if (sel !== undefined) this.openSpan(sel);
     this.wf.renderNow();
     const t3 = performance.now();
+    // For the browser test: when, after the navigation started, the first rows were drawn.
+    performance.mark('lookout:trace-rows');
     // Timings for the browser test and for curious people (in the DOM, not the console).
     Object.assign(this.wf.el.dataset, {
       fetchMs: (t1 - t0).toFixed(1), buildMs: (t2 - t1).toFixed(1), renderMs: (t3 - t2).toFixed(1), ready: 'true',
@@ -71,6 +73,7 @@ export class TracePage {
     const rootSvc = m.root >= 0 ? serviceName(m, m.root) : '';
     const rootName = root ? root.operationName || '(no name)' : '(no root span)';
     document.title = `${rootSvc}: ${rootName} · lookout`;
+    learnServices(m.services.map((s) => s.name).sort());
 
     const stats = [
       ['Started', formatTime(m.traceStart), formatRelative(m.traceStart)],
