@@ -134,7 +134,7 @@ var handles = []string{"andrewbrown", "bayko", "londo", "garek", "worf", "kira"}
 func (s *simulator) latency(typical time.Duration) time.Duration {
 	d := time.Duration(float64(typical) * (0.5 + s.rnd.ExpFloat64()*0.5))
 	if s.rnd.IntN(50) == 0 {
-		d *= 6 // the occasional slow request
+		d *= 4 // the occasional slow request
 	}
 	return d
 }
@@ -146,11 +146,14 @@ type call struct {
 	ctx context.Context
 }
 
-// span records a span of in from start to end.
-func (c call) span(in instance, name string, kind trace.SpanKind, start, end time.Time, attrs ...attribute.KeyValue) trace.Span {
+// span records a span of in from start to end, failed with err unless it is nil.
+func (c call) span(in instance, name string, kind trace.SpanKind, start, end time.Time, err error, attrs ...attribute.KeyValue) {
 	_, sp := c.sim.tracers[in].Start(c.ctx, name, trace.WithSpanKind(kind), trace.WithTimestamp(start), trace.WithAttributes(attrs...))
+	if err != nil {
+		sp.RecordError(err, trace.WithTimestamp(end))
+		sp.SetStatus(codes.Error, err.Error())
+	}
 	sp.End(trace.WithTimestamp(end))
-	return sp
 }
 
 // request simulates one user request across the services, ending at end.
@@ -164,7 +167,7 @@ func (s *simulator) request(ctx context.Context, end time.Time) {
 	queries := 1 + s.rnd.IntN(3)
 	query := s.latency(r.typical) / time.Duration(queries+1)
 	if api == apiCanary && r.route != "/api/messages/{handle}" && r.route != "/api/messages" {
-		query *= 4 // the activities index is gone
+		query *= 3 // the activities index is gone
 	}
 	status, failure := 200, error(nil)
 	switch {
@@ -204,7 +207,7 @@ func (s *simulator) request(ctx context.Context, end time.Time) {
 	if status == 401 {
 		authStatus = 401
 	}
-	c.span(auth, "verify cognito token", trace.SpanKindServer, at, at.Add(authTime),
+	c.span(auth, "verify cognito token", trace.SpanKindServer, at, at.Add(authTime), nil,
 		attribute.String("auth.provider", "cognito"), attribute.Bool("auth.cached", s.rnd.IntN(3) > 0),
 		attribute.Int("http.response.status_code", authStatus))
 	at = at.Add(authTime + time.Millisecond)
@@ -218,13 +221,14 @@ func (s *simulator) request(ctx context.Context, end time.Time) {
 			verb = "INSERT"
 		}
 		for q := range queries {
-			sp := c.span(api, verb+" cruddur."+table, trace.SpanKindClient, at, at.Add(query),
+			var err error
+			if q == queries-1 {
+				err = failure // the last query fails the request
+			}
+			c.span(api, verb+" cruddur."+table, trace.SpanKindClient, at, at.Add(query), err,
 				attribute.String("db.system", "postgresql"), attribute.String("db.name", "cruddur"),
 				attribute.String("db.operation.name", verb), attribute.String("db.collection.name", table),
 				attribute.String("db.statement", statement(verb, table, api == apiCanary)))
-			if q == queries-1 && failure != nil { // the last query fails the request
-				sp.SetStatus(codes.Error, failure.Error())
-			}
 			at = at.Add(query + time.Millisecond)
 		}
 		if r.writes && failure == nil {
@@ -246,10 +250,9 @@ func (s *simulator) request(ctx context.Context, end time.Time) {
 func (s *simulator) publish(c call, at time.Time) {
 	attrs := []attribute.KeyValue{attribute.String("messaging.system", "sns"), attribute.String("messaging.destination.name", "activity-created")}
 	if s.rnd.IntN(30) == 0 {
-		sp := c.span(notifications, "publish activity-created", trace.SpanKindProducer, at, at.Add(3*time.Millisecond), attrs...)
-		sp.SetStatus(codes.Error, "sns: request timed out, retrying")
+		c.span(notifications, "publish activity-created", trace.SpanKindProducer, at, at.Add(3*time.Millisecond), errors.New("sns: request timed out"), attrs...)
 	}
-	c.span(notifications, "publish activity-created", trace.SpanKindProducer, at, at.Add(3*time.Millisecond), attrs...)
+	c.span(notifications, "publish activity-created", trace.SpanKindProducer, at, at.Add(3*time.Millisecond), nil, attrs...)
 }
 
 // finish sets the HTTP status of a span and ends it. 5xx is an error for both sides of the

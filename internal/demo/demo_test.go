@@ -69,6 +69,16 @@ func TestErrorsFollowTheHTTPStatus(t *testing.T) {
 			}
 		}
 	}
+	// Each failed request shows its cause: a database span failed with the error.
+	failedQueries := 0
+	for _, s := range spans {
+		if attr(s.Attributes, "db.system").AsString() != "" && s.Status.Code == codes.Error && s.Status.Description != "" && len(s.Events) == 1 {
+			failedQueries++
+		}
+	}
+	if failedQueries != failedRoots {
+		t.Errorf("%d failed database spans for %d failed requests, want one each", failedQueries, failedRoots)
+	}
 	if roots != 3000 {
 		t.Errorf("%d root spans, want one per request", roots)
 	}
