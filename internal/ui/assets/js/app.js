@@ -62,8 +62,9 @@ onRoute(async (route) => {
   page.mount(main, route);
 });
 
-// Every time on every page is in the browser's time zone; the top bar names it once.
-setText(document.getElementById('tz'), `Times in ${timeZoneLabel()}`);
+// Every time on every page is in the browser's time zone; the top bar names it once. The
+// zone's name comes from Intl, slow to start: once the page is drawn.
+(window.requestIdleCallback || setTimeout)(() => setText(document.getElementById('tz'), `Times in ${timeZoneLabel()}`));
 
 // Top bar: jump to a trace by ID.
 document.getElementById('goto').addEventListener('submit', (e) => {

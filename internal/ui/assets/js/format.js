@@ -141,14 +141,19 @@ export function niceTicks(span, target = 5) {
   return ticks;
 }
 
-/** plural renders "1 span", "3 spans". */
+/** plural renders "1 span", "3 spans", "1,200 spans". */
 export function plural(n, one, many = one + 's') {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
-/** formatCount renders an integer with thousands separators. */
+/**
+ * formatCount renders a count, rounded, with thousands separators. Without Intl: its first
+ * use costs milliseconds, and the trace page shows counts before its first paint.
+ */
 export function formatCount(n) {
-  return Number(n || 0).toLocaleString('en-US');
+  const r = Math.round(Number(n) || 0);
+  const digits = String(Math.abs(r)).replace(/\B(?=(\d{3})+$)/g, ',');
+  return r < 0 ? `-${digits}` : digits;
 }
 
 /** formatMs renders a duration in milliseconds, for axes: 0, 250ms, 1.5s. */
