@@ -7,7 +7,7 @@
 //
 // Every piece of data the UI shows comes from the same-origin JSON API
 // under /api/, which is mounted by someone else; the UI renders all of it as
-// text (textContent, never innerHTML), and TestNoInnerHTML keeps it that way.
+// text (textContent, never innerHTML), and TestNoHTMLSinks keeps it that way.
 package ui
 
 import (
@@ -61,7 +61,8 @@ const (
 //     request that reaches this handler matched no API route.
 //   - other paths that name a static file (/favicon.ico, /robots.txt): 404.
 //   - anything else (/, /search, /trace/{id}): index.html, which routes on the
-//     client; Cache-Control: no-cache.
+//     client, with preload links for the route's page (preload.go);
+//     Cache-Control: no-cache.
 //
 // Every response carries a strict Content-Security-Policy (scripts and styles
 // from this origin only), X-Content-Type-Options: nosniff and

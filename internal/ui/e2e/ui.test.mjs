@@ -22,8 +22,8 @@
 //                             every tenth /api/checkout, slow (800-1000 ms) and failed
 //   LOOKOUT_ORPHAN_TRACE_ID   a trace of LOOKOUT_SERVICE, minutes old, whose spans lack
 //                             their root
-//   LOOKOUT_DEMO              set when lookout demo's services (internal/demo) send to
-//                             this lookout: ten minutes of history and live traffic
+//   LOOKOUT_DEMO              set when lookout holds the ten minutes of history that
+//                             lookout demo's services (internal/demo) send first
 //   LOOKOUT_TRACE_BUDGET_MS   optional; the longest median time (ms) a trace page may take
 //                             to draw its first rows in a fresh browser (default 1000)
 //   CHROMIUM_PATH             optional; default /usr/bin/chromium
@@ -630,8 +630,10 @@ test('on a fresh store the query page fits its range to the data and says so', {
   assert.match(await page.textContent('#fit-note'), /since \d\d:\d\d:\d\d only.*rather than the last hour/);
   await assertHeatmapAxis();
   await assertTimesAre24h();
+  await page.setViewportSize({ width: 1440, height: 1240 }); // the heatmap and its legend too
   await page.waitForTimeout(300);
   await shot('query-fit.png');
+  await page.setViewportSize({ width: 1440, height: 900 });
   // Back to the hour on request.
   await page.click('#fit-note button');
   await page.waitForFunction(() => JSON.parse(new URL(location.href).searchParams.get('q')).time_range === 3600);
