@@ -68,7 +68,7 @@ func (a *API) operations(r *http.Request) (any, error) {
 
 // GET /api/traces: search, or fetch the traces named by traceID parameters.
 func (a *API) searchTraces(r *http.Request) (any, error) {
-	found, err := a.findTraces(r)
+	found, err := a.findTraces(r, false)
 	if err != nil {
 		return nil, err
 	}
@@ -127,10 +127,11 @@ type searchResult struct {
 }
 
 // findTraces runs the search of /api/traces and the endpoints sharing its parameters. A query
-// is answered with FindTraceIDs and then a Trace per id, newest first; a trace deleted in
-// between is skipped. Trace ids given as parameters are fetched as they are, and the ones not
-// found are reported in the envelope's errors, as Jaeger does.
-func (a *API) findTraces(r *http.Request) (searchResult, error) {
+// is answered with FindTraceIDs (findSpread when spread is set) and then a Trace per id,
+// newest first; a trace deleted in between is skipped. Trace ids given as parameters are
+// fetched as they are, and the ones not found are reported in the envelope's errors, as
+// Jaeger does.
+func (a *API) findTraces(r *http.Request, spread bool) (searchResult, error) {
 	search, err := parseTraceSearch(r.URL.Query(), a.now())
 	if err != nil {
 		return searchResult{}, err
@@ -138,10 +139,15 @@ func (a *API) findTraces(r *http.Request) (searchResult, error) {
 	ctx := r.Context()
 	ids := search.traceIDs
 	lookup := len(ids) > 0
-	if !lookup {
-		if ids, err = a.reader.FindTraceIDs(ctx, search.query); err != nil {
-			return searchResult{}, err
-		}
+	switch {
+	case lookup: // the ids as given
+	case spread:
+		ids, err = a.findSpread(ctx, search.query)
+	default:
+		ids, err = a.reader.FindTraceIDs(ctx, search.query)
+	}
+	if err != nil {
+		return searchResult{}, err
 	}
 	traces, missing, err := a.fetchTraces(ctx, ids)
 	if err != nil {

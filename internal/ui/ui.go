@@ -7,7 +7,7 @@
 //
 // Every piece of data the UI shows comes from the same-origin JSON API
 // under /api/, which is mounted by someone else; the UI renders all of it as
-// text (textContent, never innerHTML), and TestNoInnerHTML keeps it that way.
+// text (textContent, never innerHTML), and TestNoHTMLSinks keeps it that way.
 package ui
 
 import (
@@ -61,7 +61,8 @@ const (
 //     request that reaches this handler matched no API route.
 //   - other paths that name a static file (/favicon.ico, /robots.txt): 404.
 //   - anything else (/, /search, /trace/{id}): index.html, which routes on the
-//     client; Cache-Control: no-cache.
+//     client, with preload links for the route's page (preload.go);
+//     Cache-Control: no-cache.
 //
 // Every response carries a strict Content-Security-Policy (scripts and styles
 // from this origin only), X-Content-Type-Options: nosniff and
@@ -84,9 +85,12 @@ type asset struct {
 }
 
 type site struct {
-	version string // hex digest of every embedded file
-	index   *asset
-	assets  map[string]*asset // by path inside assets/
+	version string            // hex digest of every embedded file
+	index   map[string]*asset // index.html by client route kind (routeKind), but "trace"
+	// traceIndex is index.html for trace pages, its preload placeholder still in place
+	// for the link to the trace of the request's path.
+	traceIndex []byte
+	assets     map[string]*asset // by path inside assets/
 }
 
 var loadSite = sync.OnceValue(func() *site {
@@ -126,9 +130,26 @@ func newSite(fsys fs.FS) (*site, error) {
 		return nil, fs.ErrNotExist
 	}
 	delete(s.assets, "index.html") // only ever served through the SPA routes
-	html := bytes.ReplaceAll(tmpl.body, []byte(indexAssetsPlaceholder), []byte(assetsPrefix+s.version))
-	s.index = newAsset("index.html", html)
+	prefix := assetsPrefix + s.version
+	html := bytes.ReplaceAll(tmpl.body, []byte(indexAssetsPlaceholder), []byte(prefix))
+	withPreloads := func(kind, keep string) []byte {
+		return bytes.Replace(html, []byte(indexPreloadPlaceholder), []byte(keep+preloadLinks(s.assets, prefix, kind)), 1)
+	}
+	s.index = map[string]*asset{}
+	for _, kind := range []string{"", "search", "query"} {
+		s.index[kind] = newAsset("index.html", withPreloads(kind, ""))
+	}
+	s.traceIndex = withPreloads("trace", indexPreloadPlaceholder)
 	return s, nil
+}
+
+// indexFor returns index.html for the client route at path p.
+func (s *site) indexFor(p string) *asset {
+	kind := routeKind(p)
+	if kind != "trace" {
+		return s.index[kind]
+	}
+	return newAsset("index.html", bytes.Replace(s.traceIndex, []byte(indexPreloadPlaceholder), []byte(tracePreload(p)), 1))
 }
 
 func newAsset(name string, body []byte) *asset {
@@ -221,7 +242,7 @@ func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		notFound(w)
 	default:
 		h.Set("Cache-Control", cacheRevalidate)
-		s.serve(w, r, s.index)
+		s.serve(w, r, s.indexFor(p))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -275,5 +276,61 @@ func TestJSUnit(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("node --test: %v\n%s", err, out)
+	}
+}
+
+// TestIndexPreloadsThePage checks the links index.html gets for each client route: every
+// module app.js and the route's page import, directly or not (followed here through the
+// embedded files), and on a trace page the trace itself, when its ID is one.
+func TestIndexPreloadsThePage(t *testing.T) {
+	h := Handler()
+	site := loadSite()
+	imports := regexp.MustCompile(`(?m)^import[^;]*?'\./([a-z]+\.js)'`)
+	closure := func(entries ...string) map[string]bool {
+		seen := map[string]bool{}
+		var visit func(string)
+		visit = func(name string) {
+			if seen[name] {
+				return
+			}
+			seen[name] = true
+			for _, m := range imports.FindAllStringSubmatch(string(site.assets["js/"+name].body), -1) {
+				visit(m[1])
+			}
+		}
+		for _, e := range entries {
+			visit(e)
+		}
+		delete(seen, "app.js") // its script tag loads it
+		return seen
+	}
+	preloaded := func(body string) map[string]bool {
+		got := map[string]bool{}
+		for _, m := range regexp.MustCompile(`<link rel="modulepreload" href="/assets/[0-9a-f]{16}/js/([a-z]+\.js)">`).FindAllStringSubmatch(body, -1) {
+			got[m[1]] = true
+		}
+		return got
+	}
+	const id = "4bf92f3577b34da6a3ce929d0e0e4736"
+	for target, page := range map[string]string{"/": "search.js", "/search": "search.js", "/query": "explore.js", "/trace/" + id: "trace.js", "/no/such/page": ""} {
+		body := get(t, h, "GET", target).Body.String()
+		want := closure("app.js")
+		if page != "" {
+			want = closure("app.js", page)
+		}
+		if got := preloaded(body); !reflect.DeepEqual(got, want) {
+			t.Errorf("GET %s preloads %v, want %v", target, got, want)
+		}
+		hasTrace := strings.Contains(body, `<link rel="preload" href="/api/traces/`+id+`" as="fetch" crossorigin`)
+		if hasTrace != (page == "trace.js") {
+			t.Errorf("GET %s: trace preload %v", target, hasTrace)
+		}
+	}
+	// A path that is no trace ID reaches the HTML in no form.
+	for _, target := range []string{"/trace/%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E", "/trace/a.b", "/trace/" + strings.Repeat("a", 65)} {
+		body := get(t, h, "GET", target).Body.String()
+		if strings.Contains(body, `rel="preload"`) || strings.Count(body, "<script") != 1 {
+			t.Errorf("GET %s: %s", target, body)
+		}
 	}
 }

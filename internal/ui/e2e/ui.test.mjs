@@ -20,16 +20,25 @@
 //   LOOKOUT_QUERY_DATASET     a dataset of 400 spans over the last 40 minutes: routes
 //                             /api/cart, /api/products, /api/users/{id} (5-100 ms) and
 //                             every tenth /api/checkout, slow (800-1000 ms) and failed
+//   LOOKOUT_ORPHAN_TRACE_ID   a trace of LOOKOUT_SERVICE, minutes old, whose spans lack
+//                             their root
+//   LOOKOUT_DEMO              set when lookout holds the ten minutes of history that
+//                             lookout demo's services (internal/demo) send first
+//   LOOKOUT_TRACE_BUDGET_MS   optional; the longest median time (ms) a trace page may take
+//                             to draw its first rows in a fresh browser (default 1000)
 //   CHROMIUM_PATH             optional; default /usr/bin/chromium
 //
 // A test whose variables are missing is skipped, not failed. Every test also
 // fails on a JavaScript dialog (alert), an uncaught page error, a console
-// error or a Content-Security-Policy violation.
+// error or a Content-Security-Policy violation (securitypolicyviolation
+// events, collected from the start of every page).
 //
 // Run:  cd internal/ui/e2e && npm ci && LOOKOUT_UI_URL=http://127.0.0.1:8080 ... node --test
 //
-// Screenshots: search.png, trace.png, trace-collapsed.png, span-detail.png,
-// big-trace.png, query.png, heatmap-bubbleup.png, query-events.png.
+// Screenshots: search.png, search-service.png, trace.png, trace-small.png,
+// trace-collapsed.png, span-detail.png, big-trace.png, query.png, query-fit.png,
+// query-tooltip.png, heatmap-bubbleup.png, heatmap-bubbleup-shop.png,
+// query-events.png.
 
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,6 +61,9 @@ const ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
+
+const ORPHAN_ID = env.LOOKOUT_ORPHAN_TRACE_ID || '';
+const TRACE_BUDGET_MS = Number(env.LOOKOUT_TRACE_BUDGET_MS || 1000);
 
 let shots = env.LOOKOUT_SCREENSHOT_DIR || '';
 let profile = '';
@@ -78,13 +90,17 @@ before(async () => {
     viewport: { width: 1440, height: 900 },
     deviceScaleFactor: 1,
   });
-  await context.addInitScript(() => {
-    window.__csp = [];
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
-    });
-  });
+  await context.addInitScript(watchCSP);
 });
+
+// watchCSP runs in every page before its own scripts and records Content-Security-Policy
+// violations in window.__csp.
+function watchCSP() {
+  window.__csp = [];
+  document.addEventListener('securitypolicyviolation', (e) => {
+    window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+  });
+}
 
 after(async () => {
   if (context) await context.close();
@@ -135,13 +151,69 @@ const rowsInOrder = () => page.$$eval('.wf-row', (rows) => rows
   .map((r) => ({ id: r.dataset.spanId, level: Number(r.getAttribute('aria-level')), y: r.getBoundingClientRect().top, leaf: r.classList.contains('is-leaf'), descendants: Number(r.dataset.descendants) }))
   .sort((a, b) => a.y - b.y));
 
-test('the search page lists services', { skip: skipUnless(), timeout: 60_000 }, async () => {
+// assertTimesAre24h fails when the page shows a 12-hour time anywhere.
+async function assertTimesAre24h() {
+  const text = await page.evaluate(() => document.body.innerText);
+  assert.doesNotMatch(text, /\d{1,2}:\d{2}(:\d{2})?\s?(AM|PM)\b/i, 'a 12-hour time on the page');
+}
+
+// chipColors lists [service, colour] for every service chip on the page.
+const chipColors = () => page.$$eval('.chip:not(.chip-more)', (cs) => cs.map((c) => [c.querySelector('.chip-name').textContent, c.style.getPropertyValue('--c')]));
+
+// assertDistinct checks that [name, colour] pairs give each name one colour and no two names the same.
+function assertDistinct(pairs, what) {
+  const byName = new Map();
+  for (const [name, color] of pairs) {
+    assert.ok(color, `${what}: ${name} has no colour`);
+    if (byName.has(name)) assert.equal(byName.get(name), color, `${what}: ${name} in two colours`);
+    byName.set(name, color);
+  }
+  const names = [...byName.keys()];
+  for (let i = 0; i < names.length; i++) {
+    for (let k = i + 1; k < names.length; k++) {
+      assert.notEqual(byName.get(names[i]), byName.get(names[k]), `${what}: ${names[i]} and ${names[k]} share ${byName.get(names[i])}`);
+    }
+  }
+  return byName;
+}
+
+// scatterTimes lists the start (ms) of every point of the search page's scatter, and the x axis range.
+const scatterTimes = () => page.evaluate(() => {
+  const chart = window.echarts.getInstanceByDom(document.querySelector('.scatter'));
+  const o = chart.getOption();
+  return { points: o.series.flatMap((s) => s.data.map((d) => d.value[0])), min: o.xAxis[0].min, max: o.xAxis[0].max };
+});
+
+test('the search page shows recent traces on arrival, spread over the hour, services in distinct colours', { skip: skipUnless(), timeout: 90_000 }, async () => {
   await page.goto(`${BASE}/`);
-  await page.waitForFunction(() => document.querySelectorAll('#f-service option').length > 1, null, { timeout: 15_000 });
+  await page.waitForSelector('.result', { timeout: 20_000 });
+  await page.waitForSelector('.scatter[data-points] canvas', { timeout: 15_000 });
+  assert.equal(new URL(page.url()).pathname, '/', 'the traces show without a click');
   const services = await page.$$eval('#f-service option', (os) => os.map((o) => o.value).filter(Boolean));
-  assert.ok(services.length > 0, 'no services listed');
   if (SERVICE) assert.ok(services.includes(SERVICE), `${SERVICE} not among ${services.join(', ')}`);
-  assert.match(await page.textContent('.search-results'), /Search for traces|No services yet/);
+  assert.match(await page.textContent('#tz'), /^Times in (UTC|.+ \(UTC[+-]\d\d:\d\d\))$/, 'the time zone is named once, in the top bar');
+  await assertTimesAre24h();
+  if (env.LOOKOUT_DEMO) {
+    // Ten minutes of history at ten traces a second: the default limit does not reach back
+    // ten minutes, so the results must be spread over the range, and the page says so.
+    const { points, min, max } = await scatterTimes();
+    assert.ok(max - min >= 3600e3 - 5e3, `the scatter covers the last hour: ${min}..${max}`);
+    const spread = Math.max(...points) - Math.min(...points);
+    assert.ok(spread > 7 * 60e3, `the results span ${Math.round(spread / 1000)} s of the demo's ten minutes`);
+    assert.match(await page.textContent('#results-sampled'), /spread across the time range/);
+    const colors = assertDistinct(await chipColors(), 'search results');
+    assert.ok(colors.size >= 4, `services on the page: ${[...colors.keys()]}`);
+  }
+  await page.waitForTimeout(200);
+  await shot('search.png');
+
+  // A service keeps its colour after a reload.
+  const before = new Map(await chipColors());
+  await page.reload();
+  await page.waitForSelector('.result', { timeout: 20_000 });
+  for (const [name, color] of await chipColors()) {
+    if (before.has(name)) assert.equal(color, before.get(name), `${name} changed colour on reload`);
+  }
 });
 
 test('searching for a service shows results and the scatter', { skip: skipUnless('LOOKOUT_SERVICE'), timeout: 60_000 }, async () => {
@@ -149,7 +221,7 @@ test('searching for a service shows results and the scatter', { skip: skipUnless
   await page.waitForFunction((s) => [...document.querySelectorAll('#f-service option')].some((o) => o.value === s), SERVICE, { timeout: 15_000 });
   await page.selectOption('#f-service', SERVICE);
   await page.click('#find-traces');
-  await page.waitForSelector('.result', { timeout: 15_000 });
+  await page.waitForFunction((s) => new URL(location.href).searchParams.get('service') === s && document.querySelector('.result'), SERVICE, { timeout: 15_000 });
   await page.waitForSelector('.scatter[data-points] canvas', { timeout: 15_000 });
   const results = await page.$$eval('.result', (rs) => rs.length);
   const points = Number(await page.getAttribute('.scatter', 'data-points'));
@@ -160,8 +232,16 @@ test('searching for a service shows results and the scatter', { skip: skipUnless
     svc: r.querySelector('.result-svc').textContent, chips: r.querySelectorAll('.chip').length, dur: r.querySelector('.result-dur').textContent,
   }));
   assert.ok(first.svc && first.chips > 0 && first.dur, `a result shows its root service, services and duration: ${JSON.stringify(first)}`);
+  if (ORPHAN_ID) {
+    // A trace whose root never arrived is marked, with the reason in its title.
+    const badge = await page.$eval(`.result[data-trace-id="${ORPHAN_ID}"] .badge-incomplete`, (b) => ({ text: b.textContent, title: b.title }));
+    assert.equal(badge.text, 'no root span');
+    assert.match(badge.title, /root span is missing/);
+    assert.equal(await page.$$eval('.result .badge-incomplete', (bs) => bs.length), 1, 'only the incomplete trace is marked');
+  }
+  await assertTimesAre24h();
   await page.waitForTimeout(200);
-  await shot('search.png');
+  await shot('search-service.png');
 
   // The URL alone reproduces the search.
   await page.reload();
@@ -173,8 +253,8 @@ test('searching for a service shows results and the scatter', { skip: skipUnless
   const durs = await page.$$eval('.result', (rs) => rs.map((r) => r.querySelector('.result-dur').textContent));
   assert.equal(durs.length, results);
 
-  // Clicking a point opens its trace. Points can overlap (or sit under the legend), so try
-  // them in turn: one of them must open its trace.
+  // Points show a tooltip (styled, within the Content-Security-Policy) and open their trace
+  // when clicked. Points can overlap (or sit under the legend), so try them in turn.
   await page.waitForSelector('.scatter canvas');
   const pts = await page.evaluate(() => {
     const el = document.querySelector('.scatter');
@@ -190,6 +270,8 @@ test('searching for a service shows results and the scatter', { skip: skipUnless
     return out;
   });
   assert.ok(pts.length > 0, 'the chart has points');
+  await page.mouse.move(pts[0].x, pts[0].y);
+  await page.waitForSelector('.chart-tt .tt-title', { state: 'visible', timeout: 5_000 });
   let opened = false;
   for (const pt of pts) {
     await page.mouse.click(pt.x, pt.y);
@@ -222,7 +304,74 @@ test('a small trace shows every span in the waterfall', { skip: skipUnless('LOOK
   assert.equal(d.domRows, SMALL_SPANS);
   assert.ok(await page.$('.wf-tick'), 'the time axis has ticks');
   assert.match(await page.textContent('.trace-stats'), new RegExp(`Spans${SMALL_SPANS}`));
+  await shot('trace-small.png');
+});
+
+// findTraces asks the API for trace summaries of the last 15 minutes matching params.
+async function findTraces(params) {
+  const now = Date.now() * 1000;
+  const q = new URLSearchParams({ start: String(now - 900e6), end: String(now), limit: '50', ...params });
+  const res = await fetch(`${BASE}/api/v1/trace-summaries?${q}`);
+  return (await res.json()).data;
+}
+
+test('a failed demo request: the root span is an error, services keep their colours', { skip: skipUnless('LOOKOUT_DEMO'), timeout: 60_000 }, async () => {
+  const failed = (await findTraces({ service: 'frontend', tags: JSON.stringify({ 'http.response.status_code': '500' }) }))
+    .filter((s) => !s.rootMissing && !s.orphans && s.spanCount >= 5 && s.rootService === 'frontend');
+  assert.ok(failed.length, 'the demo has failed requests');
+  const t = failed[0];
+
+  // The colours of the search page ...
+  await page.goto(`${BASE}/search?service=frontend&lookback=15m`);
+  await page.waitForSelector('.result', { timeout: 20_000 });
+  const searchColors = assertDistinct(await chipColors(), 'search results');
+
+  // ... are the trace page's.
+  await openTrace(t.traceID);
+  const rows = await page.$$eval('.wf-row', (rs) => rs.map((r) => ({
+    level: Number(r.getAttribute('aria-level')), error: r.classList.contains('is-error'),
+    svc: r.querySelector('.wf-svc').textContent, color: r.style.getPropertyValue('--c'),
+  })));
+  const root = rows.find((r) => r.level === 1);
+  assert.ok(root && root.error, 'the root span of a request that answered 500 is an error');
+  const traceColors = assertDistinct(rows.map((r) => [r.svc, r.color]), 'waterfall');
+  for (const [name, color] of traceColors) {
+    if (searchColors.has(name)) assert.equal(color, searchColors.get(name), `${name} differs between search and trace`);
+  }
+  assertDistinct(await chipColors(), 'trace header');
+  await assertTimesAre24h();
   await shot('trace.png');
+});
+
+test('a trace page opened in a fresh browser draws its first rows quickly', { skip: skipUnless('LOOKOUT_SMALL_TRACE_ID'), timeout: 120_000 }, async () => {
+  // Each run is a new browser profile: nothing cached. The page marks when its first rows
+  // are drawn (performance.mark 'lookout:trace-rows', ms after the navigation started).
+  const times = [];
+  for (let run = 0; run < 5; run++) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'lookout-ui-fresh-'));
+    const fresh = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1440, height: 900 } });
+    try {
+      await fresh.addInitScript(watchCSP);
+      const p = await fresh.newPage();
+      await p.goto(`${BASE}/trace/${encodeURIComponent(SMALL_ID)}`);
+      await p.waitForSelector('.wf[data-ready="true"]', { timeout: 30_000 });
+      const m = await p.evaluate(() => ({
+        rows: performance.getEntriesByName('lookout:trace-rows')[0].startTime,
+        fetches: performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/traces/')).length,
+        csp: window.__csp,
+      }));
+      assert.deepEqual(m.csp, [], 'no CSP violation');
+      assert.equal(m.fetches, 1, 'the trace is fetched once: the page uses the preloaded response');
+      times.push(Math.round(m.rows));
+    } finally {
+      await fresh.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  const median = [...times].sort((a, b) => a - b)[times.length >> 1];
+  console.log(`trace page in a fresh browser: first rows after ${times.join(', ')} ms (median ${median} ms)`);
+  // Under 300 ms on an idle 2-core machine; the bound leaves room for a busy one.
+  assert.ok(median < TRACE_BUDGET_MS, `median ${median} ms to the first rows, over ${TRACE_BUDGET_MS} ms`);
 });
 
 test('collapsing a subtree hides its children and expanding shows them', { skip: skipUnless('LOOKOUT_SMALL_TRACE_ID', 'LOOKOUT_SMALL_TRACE_SPANS'), timeout: 60_000 }, async () => {
@@ -348,7 +497,15 @@ test('the query builder runs P99 by route and shares it by URL', { skip: skipUnl
   await page.waitForSelector('.qchart[data-calc="P99(duration_ms)"] canvas');
   const rows = await page.$$eval('.qtable tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
   assert.equal(rows.length, 4, `one row per route: ${JSON.stringify(rows)}`);
-  const byRoute = Object.fromEntries(rows.map((r) => [r[0], { p99: Number(r[1].replace(/,/g, '')), count: Number(r[2].replace(/,/g, '')) }]));
+  // Durations carry their unit, and a column has one precision, right-aligned.
+  const p99s = rows.map((r) => r[1]);
+  assert.ok(p99s.every((v) => /^[\d,]+(\.\d+)?(ms|s)$/.test(v)), `P99 with units: ${p99s}`);
+  assert.equal(new Set(p99s.map((v) => (/\.(\d+)/.exec(v) || ['', ''])[1].length)).size, 1, `one precision: ${p99s}`);
+  assert.equal(new Set(p99s.map((v) => v.replace(/[\d,.]/g, ''))).size, 1, `one unit: ${p99s}`);
+  assert.ok(rows.every((r) => /^[\d,]+$/.test(r[2])), 'counts are whole numbers');
+  assert.deepEqual(await page.$$eval('.qtable tbody td.num', (tds) => [...new Set(tds.map((td) => getComputedStyle(td).textAlign))]), ['right']);
+  const ms = (v) => Number(v.replace(/,|ms|s$/g, '')) * (v.endsWith('ms') ? 1 : 1000);
+  const byRoute = Object.fromEntries(rows.map((r) => [r[0], { p99: ms(r[1]), count: Number(r[2].replace(/,/g, '')) }]));
   // 40 checkouts of 800-1000 ms, 120 of each other route, under 100 ms.
   assert.equal(byRoute['/api/checkout'].count, 40);
   assert.ok(byRoute['/api/checkout'].p99 >= 800 && byRoute['/api/checkout'].p99 <= 1000, JSON.stringify(byRoute));
@@ -356,6 +513,7 @@ test('the query builder runs P99 by route and shares it by URL', { skip: skipUnl
   assert.equal(rows[rows.length - 1][0], '/api/checkout', 'ordered by COUNT descending');
   const q = JSON.parse(new URL(page.url()).searchParams.get('q'));
   assert.deepEqual(q.breakdowns, ['http.route']);
+  await page.$eval('.qtable', (t) => t.scrollIntoView({ block: 'end' }));
   await page.waitForTimeout(300);
   await shot('query.png');
 
@@ -383,34 +541,155 @@ test('the query builder runs P99 by route and shares it by URL', { skip: skipUnl
   await page.click('#banner-close');
 });
 
-test('dragging over the heatmap opens BubbleUp, which finds what the slow requests share', { skip: skipUnless('LOOKOUT_QUERY_DATASET'), timeout: 90_000 }, async () => {
-  const query = { calculations: [{ op: 'HEATMAP', column: 'duration_ms' }, { op: 'COUNT' }], time_range: 3600 };
-  await page.goto(`${BASE}/query?dataset=${encodeURIComponent(DATASET)}&q=${encodeURIComponent(JSON.stringify(query))}`);
-  await page.waitForSelector('.qchart[data-calc="HEATMAP(duration_ms)"][data-cells] canvas', { timeout: 20_000 });
-  // Drag a box over the whole time range and the upper half of the value axis.
-  const box = await page.evaluate(() => {
-    const el = document.querySelector('.qchart[data-calc="HEATMAP(duration_ms)"]');
-    const chart = window.echarts.getInstanceByDom(el);
-    const r = el.getBoundingClientRect();
-    const ys = chart.getOption().yAxis[0].data;
-    const xs = chart.getOption().xAxis[0].data;
-    const [x0, y0] = chart.convertToPixel({ seriesIndex: 0 }, [0, ys.length - 1]);
-    const [x1, y1] = chart.convertToPixel({ seriesIndex: 0 }, [xs.length - 1, Math.floor(ys.length / 2)]);
-    return { x0: r.left + x0, y0: r.top + y0, x1: r.left + x1, y1: r.top + y1 };
-  });
+// heatmapBox returns the page coordinates of the part of the heatmap's plot between the
+// fractions lo and hi (0 bottom, 1 top) of its value axis, over its whole time range.
+const heatmapBox = (lo, hi) => page.evaluate(([lo, hi]) => {
+  const el = document.querySelector('.qchart[data-calc="HEATMAP(duration_ms)"]');
+  const chart = window.echarts.getInstanceByDom(el);
+  const r = el.getBoundingClientRect();
+  const { xAxis: [x], yAxis: [y] } = chart.getOption();
+  const at = (f) => y.min + (y.max - y.min) * f;
+  const [x0, y0] = chart.convertToPixel({ gridIndex: 0 }, [x.min, at(hi)]);
+  const [x1, y1] = chart.convertToPixel({ gridIndex: 0 }, [x.max, at(lo)]);
+  return { x0: r.left + x0 + 1, y0: r.top + y0 + 1, x1: r.left + x1 - 1, y1: r.top + y1 - 1 };
+}, [lo, hi]);
+
+async function drag(box) {
   await page.mouse.move(box.x0, box.y0);
   await page.mouse.down();
   await page.mouse.move((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2, { steps: 5 });
   await page.mouse.move(box.x1, box.y1, { steps: 5 });
   await page.mouse.up();
+}
+
+// assertHeatmapAxis checks the value axis: round ticks, labelled with a unit.
+async function assertHeatmapAxis() {
+  const ticks = await page.evaluate(() => {
+    const chart = window.echarts.getInstanceByDom(document.querySelector('.qchart[data-calc="HEATMAP(duration_ms)"]'));
+    const y = chart.getOption().yAxis[0];
+    const axis = chart.getModel().getComponent('yAxis', 0).axis;
+    return axis.scale.getTicks().map((t) => ({ value: t.value, label: y.axisLabel.formatter(t.value), interval: y.interval }));
+  });
+  assert.ok(ticks.length >= 3, JSON.stringify(ticks));
+  for (const t of ticks) {
+    const k = t.value / t.interval;
+    assert.ok(Math.abs(k - Math.round(k)) < 1e-9, `tick ${t.value} is a multiple of ${t.interval}`);
+    assert.match(t.label, /^(0|\d+(\.\d+)?(µs|ms|s))$/, `tick label ${t.label}`);
+    assert.ok(/^[125]0*$/.test(String(t.interval / 10 ** Math.floor(Math.log10(t.interval))).replace('.', '')), `a round step: ${t.interval}`);
+  }
+}
+
+// assertBubbleUpLegible checks BubbleUp's labels: every bar named, in full in its title.
+async function assertBubbleUpLegible() {
+  const head = await page.textContent('.bu-head');
+  assert.doesNotMatch(head, /\s[:,]/, `no stray punctuation: ${head}`);
+  const cards = await page.$$eval('.bu-card', (cs) => cs.map((c) => ({
+    field: c.dataset.field,
+    rows: [...c.querySelectorAll('.bu-row')].map((r) => ({ label: r.querySelector('.bu-label').textContent, title: r.querySelector('.bu-label').title, bars: r.querySelectorAll('.bu-bar').length })),
+  })));
+  for (const c of cards) {
+    assert.ok(c.rows.length > 0, `${c.field} shows values`);
+    for (const r of c.rows) {
+      assert.ok(r.label.trim(), `${c.field}: a bar without a label`);
+      assert.ok(r.title.startsWith(r.label), `${c.field}: the label's title holds it whole`);
+      assert.equal(r.bars, 2, `${c.field} ${r.label}: a selection and a baseline bar`);
+    }
+  }
+  return cards;
+}
+
+test('dragging over the heatmap opens BubbleUp, which finds what the slow requests share', { skip: skipUnless('LOOKOUT_QUERY_DATASET'), timeout: 90_000 }, async () => {
+  const query = { calculations: [{ op: 'HEATMAP', column: 'duration_ms' }], time_range: 3600 };
+  await page.goto(`${BASE}/query?dataset=${encodeURIComponent(DATASET)}&q=${encodeURIComponent(JSON.stringify(query))}`);
+  await page.waitForSelector('.qchart[data-calc="HEATMAP(duration_ms)"][data-cells] canvas', { timeout: 20_000 });
+  await assertHeatmapAxis();
+  // Nothing but the heatmap is asked for: no table of links under it, but its colour legend.
+  assert.equal(await page.$('.tab-overview .qtable'), null);
+  assert.equal(await page.textContent('.heat-legend .heat-step'), '1', 'the legend starts at one event');
+  // Drag a box over the whole time range and the upper half of the value axis.
+  await drag(await heatmapBox(0.5, 1));
   await page.waitForSelector('.bu-card', { timeout: 20_000 });
   const head = await page.textContent('.bu-head');
   assert.match(head, /Selection.*40 events/, head);
-  const fields = await page.$$eval('.bu-card', (cs) => cs.map((c) => c.dataset.field));
-  const top = fields.slice(0, 5);
+  const cards = await assertBubbleUpLegible();
+  const top = cards.slice(0, 5).map((c) => c.field);
   assert.ok(top.includes('http.route') && top.includes('error'), `top fields ${top}`);
+  await assertTimesAre24h();
+  await page.waitForTimeout(300);
+  await shot('heatmap-bubbleup-shop.png');
+});
+
+test('on a fresh store the query page fits its range to the data and says so', { skip: skipUnless('LOOKOUT_DEMO'), timeout: 90_000 }, async () => {
+  // The demo's history is ten minutes long: the last hour would be mostly empty.
+  await page.goto(`${BASE}/query?dataset=cruddur-api`);
+  await page.waitForSelector('#fit-note', { timeout: 20_000 });
+  await page.waitForSelector('.qchart[data-calc="HEATMAP(duration_ms)"][data-cells] canvas', { timeout: 20_000 });
+  const range = Number(await page.$eval('.qbuilder select[aria-label="Time range"]', (s) => s.value));
+  assert.ok(range >= 600 && range <= 1200, `a range of ${range} s for ten minutes of data (and the minutes of the test)`);
+  assert.equal(JSON.parse(new URL(page.url()).searchParams.get('q')).time_range, range, 'the fitted range is in the URL');
+  assert.match(await page.textContent('#fit-note'), /since \d\d:\d\d:\d\d only.*rather than the last hour/);
+  await assertHeatmapAxis();
+  await assertTimesAre24h();
+  await page.setViewportSize({ width: 1440, height: 1240 }); // the heatmap and its legend too
+  await page.waitForTimeout(300);
+  await shot('query-fit.png');
+  await page.setViewportSize({ width: 1440, height: 900 });
+  // Back to the hour on request.
+  await page.click('#fit-note button');
+  await page.waitForFunction(() => JSON.parse(new URL(location.href).searchParams.get('q')).time_range === 3600);
+  await page.waitForSelector('.qchart[data-calc="HEATMAP(duration_ms)"][data-cells] canvas', { timeout: 20_000 });
+  assert.equal(await page.$('#fit-note'), null);
+});
+
+test('BubbleUp over the demo\'s slowest requests finds the bad deploy', { skip: skipUnless('LOOKOUT_DEMO'), timeout: 90_000 }, async () => {
+  const query = { calculations: [{ op: 'HEATMAP', column: 'duration_ms' }], filters: [{ column: 'span.kind', op: '=', value: 'server' }], time_range: 900 };
+  await page.goto(`${BASE}/query?dataset=cruddur-api&q=${encodeURIComponent(JSON.stringify(query))}`);
+  await page.waitForSelector('.qchart[data-calc="HEATMAP(duration_ms)"][data-cells] canvas', { timeout: 20_000 });
+  // Select the slow requests: the value axis above its lowest seventh (a second or so).
+  await drag(await heatmapBox(0.15, 1));
+  await page.waitForSelector('.bu-card', { timeout: 20_000 });
+  const cards = await assertBubbleUpLegible();
+  const version = await page.$eval('.bu-card[data-field="service.version"]', (c) => [...c.querySelectorAll('.bu-row')].map((r) => ({
+    label: r.querySelector('.bu-label').textContent, sel: parseInt(r.querySelector('.bu-pct .sel').textContent.replace('<', ''), 10), base: parseInt(r.querySelector('.bu-pct .base').textContent.replace('<', ''), 10),
+  })));
+  const canary = version.find((v) => v.label === '1.10.0');
+  assert.ok(canary && canary.sel > 2 * canary.base, `service.version 1.10.0 stands out: ${JSON.stringify(version)}`);
+  assert.ok(cards.slice(0, 6).some((c) => c.field === 'service.version'), `service.version among the top fields: ${cards.map((c) => c.field)}`);
+  await assertTimesAre24h();
   await page.waitForTimeout(300);
   await shot('heatmap-bubbleup.png');
+});
+
+test('chart tooltips are styled and keep to the Content-Security-Policy', { skip: skipUnless('LOOKOUT_QUERY_DATASET'), timeout: 90_000 }, async () => {
+  const query = { calculations: [{ op: 'P99', column: 'duration_ms' }, { op: 'HEATMAP', column: 'duration_ms' }], breakdowns: ['http.route'], time_range: 3600 };
+  await page.goto(`${BASE}/query?dataset=${encodeURIComponent(DATASET)}&q=${encodeURIComponent(JSON.stringify(query))}`);
+  await page.waitForSelector('.qchart[data-calc="HEATMAP(duration_ms)"][data-cells] canvas', { timeout: 20_000 });
+  // Hover every cell of the heatmap's lowest row with data, then the line chart: each shows a tooltip.
+  const cell = await page.evaluate(() => {
+    const el = document.querySelector('.qchart[data-calc="HEATMAP(duration_ms)"]');
+    const chart = window.echarts.getInstanceByDom(el);
+    const r = el.getBoundingClientRect();
+    const [t0, t1, lo, hi] = chart.getOption().series[0].data[0];
+    const [x, y] = chart.convertToPixel({ gridIndex: 0 }, [(t0 + t1) / 2, (lo + hi) / 2]);
+    return { x: r.left + x, y: r.top + y };
+  });
+  await page.mouse.move(cell.x, cell.y);
+  const heatTip = '.qchart[data-calc="HEATMAP(duration_ms)"] .chart-tt';
+  await page.waitForSelector(`${heatTip} .tt-title`, { state: 'visible', timeout: 5_000 });
+  assert.match(await page.textContent(heatTip), /\d\d:\d\d:\d\d – \d\d:\d\d:\d\d.*[\d.]+(µs|ms|s) – [\d.]+(µs|ms|s): \d+ events?/);
+  const line = await page.$eval('.qchart[data-calc="P99(duration_ms)"]', (el) => { const r = el.getBoundingClientRect(); return { x: r.left + r.width * 0.6, y: r.top + r.height * 0.6 }; });
+  for (let k = 0; k < 20; k++) await page.mouse.move(line.x + k * 10, line.y, { steps: 2 });
+  await page.waitForSelector('.qchart[data-calc="P99(duration_ms)"] .chart-tt .tt-rows', { state: 'visible', timeout: 5_000 });
+  const tt = await page.$eval('.qchart[data-calc="P99(duration_ms)"] .chart-tt', (el) => ({
+    text: el.textContent, swatch: getComputedStyle(el.querySelector('.tt-swatch')).backgroundColor,
+    num: getComputedStyle(el.querySelector('.tt-num')).textAlign, bg: getComputedStyle(el).backgroundColor,
+  }));
+  assert.match(tt.text, /\/api\/\S+\d+(\.\d+)?(ms|s)/, tt.text);
+  assert.notEqual(tt.swatch, 'rgba(0, 0, 0, 0)', 'series swatches are coloured');
+  assert.equal(tt.num, 'right');
+  assert.equal(tt.bg, 'rgb(255, 255, 255)', 'the tooltip box is styled');
+  assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violation while hovering');
+  await shot('query-tooltip.png');
 });
 
 test('a result row leads to its events and their traces', { skip: skipUnless('LOOKOUT_QUERY_DATASET'), timeout: 90_000 }, async () => {
@@ -419,9 +698,14 @@ test('a result row leads to its events and their traces', { skip: skipUnless('LO
   await page.waitForSelector('.qtable tbody tr', { timeout: 20_000 });
   await page.click('.qtable tbody tr >> text=events');
   await page.waitForSelector('.qtable.events tbody tr', { timeout: 20_000 });
-  const events = await page.$$eval('.qtable.events tbody tr', (trs) => trs.map((tr) => tr.children[2].textContent));
+  const events = await page.$$eval('.qtable.events tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
   assert.equal(events.length, 40);
-  assert.ok(events.every((n) => n === 'GET /api/checkout'), events.join());
+  assert.ok(events.every((e) => e[2] === 'GET /api/checkout'), events.map((e) => e[2]).join());
+  assert.ok(events.every((e) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/.test(e[0])), `times as YYYY-MM-DD HH:MM:SS.mmm: ${events[0][0]}`);
+  const durations = events.map((e) => e[3]);
+  assert.ok(durations.every((d) => /^[\d,]+(\.\d+)?ms$/.test(d)), `durations in ms: ${durations}`);
+  assert.equal(new Set(durations.map((d) => (/\.(\d+)/.exec(d) || ['', ''])[1].length)).size, 1, `one precision: ${durations}`);
+  await assertTimesAre24h();
   await shot('query-events.png');
   await page.click('.qtable.events tbody tr a.mono');
   await page.waitForSelector('.wf[data-ready="true"]', { timeout: 30_000 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   parseCalc, calcKey, parseFilter, formatFilter, parseOrder, formatOrder, parseHaving, formatHaving,
-  toParams, fromParams, normalize, groupLabel, groupFilters, ParseError,
+  toParams, fromParams, normalize, groupLabel, groupFilters, ParseError, fitTimeRange, rangeLabel, calcIsDuration,
 } from '../assets/js/hcquery.js';
 
 test('parseCalc', () => {
@@ -69,4 +69,32 @@ test('groups', () => {
   assert.equal(groupLabel(['a', 'b'], { a: 1, b: null }), '1, (none)');
   assert.deepEqual(groupFilters(['a', 'b', 'root.c'], { a: 1, b: null, 'root.c': 'x' }),
     [{ column: 'a', op: '=', value: 1 }, { column: 'b', op: 'does-not-exist' }]);
+});
+
+test('durations are the calculations of *_ms fields that are not counts', () => {
+  assert.equal(calcIsDuration({ op: 'P99', column: 'duration_ms' }), true);
+  assert.equal(calcIsDuration({ op: 'HEATMAP', column: 'db.wait_ms' }), true);
+  assert.equal(calcIsDuration({ op: 'COUNT_DISTINCT', column: 'duration_ms' }), false);
+  assert.equal(calcIsDuration({ op: 'COUNT' }), false);
+  assert.equal(calcIsDuration({ op: 'AVG', column: 'http.status_code' }), false);
+});
+
+test('a default range mostly without events shrinks to the events', () => {
+  const end = Date.UTC(2026, 0, 1, 12);
+  const res = (firstAgoS, granularity = 30) => ({
+    end: new Date(end).toISOString(), granularity,
+    series: [firstAgoS, firstAgoS / 2].map((s) => ({ time: new Date(end - s * 1000).toISOString(), data: {} })),
+  });
+  // Three minutes of events in the last hour: the last five minutes (the least offered).
+  assert.deepEqual(fitTimeRange({ time_range: 3600 }, res(180)), { time_range: 300, since: end - 180e3 });
+  // Ten minutes and a 30 s bucket: eleven minutes.
+  assert.equal(fitTimeRange({ time_range: 3600 }, res(600)).time_range, 660);
+  // Half the range or more holds events: keep it.
+  assert.equal(fitTimeRange({ time_range: 3600 }, res(1800)), null);
+  assert.equal(fitTimeRange({ time_range: 3600 }, { ...res(0), series: [] }), null, 'no events: nothing to fit');
+  assert.equal(fitTimeRange({ start_time: 1, end_time: 2 }, res(180)), null, 'an absolute range is kept');
+  assert.equal(rangeLabel(660), 'Last 11 minutes');
+  assert.equal(rangeLabel(3600), 'Last hour');
+  assert.equal(rangeLabel(7200 * 2), 'Last 4 hours');
+  assert.equal(rangeLabel(60), 'Last minute');
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTags, formatTags, parseDuration, apiParams, stateFromParams, paramsFromState, defaultState } from '../assets/js/query.js';
+import { parseTags, formatTags, parseDuration, apiParams, stateFromParams, paramsFromState, defaultState, traceStatus, DEFAULT_LIMIT } from '../assets/js/query.js';
 import { formatDuration, formatRelative, niceTicks } from '../assets/js/format.js';
 
 test('parseTags', () => {
@@ -69,4 +69,24 @@ test('formatRelative and niceTicks', () => {
   assert.equal(formatRelative((now - 3 * 86400e3) * 1000, now), '3d ago');
   assert.deepEqual(niceTicks(100, 5), [0, 20, 40, 60, 80, 100]);
   assert.deepEqual(niceTicks(0.9, 5), [0, 0.2, 0.4, 0.6, 0.8]);
+});
+
+test('searches spread over their range and ask for enough traces to fill it', () => {
+  const { params } = apiParams(defaultState(), 1_700_000_000_000);
+  assert.equal(params.get('spread'), 'true');
+  assert.equal(params.get('limit'), String(DEFAULT_LIMIT));
+  assert.ok(DEFAULT_LIMIT >= 50);
+});
+
+test('traceStatus marks traces still arriving and traces missing spans', () => {
+  const now = 1_700_000_000_000;
+  const ended = (agoMs, extra = {}) => ({ start: (now - agoMs - 100) * 1000, duration: 100e3, ...extra });
+  assert.equal(traceStatus(ended(60e3), now), null, 'whole and a minute old');
+  assert.equal(traceStatus(ended(2e3), now).kind, 'arriving', 'ended two seconds ago: spans may be on their way');
+  assert.equal(traceStatus(ended(30e3, { orphans: 2 }), now).kind, 'arriving', 'orphans, but recent');
+  const old = traceStatus(ended(120e3, { orphans: 2 }), now);
+  assert.deepEqual([old.kind, old.text], ['incomplete', '2 orphan spans']);
+  const rootless = traceStatus(ended(120e3, { rootMissing: true, orphans: 1 }), now);
+  assert.deepEqual([rootless.kind, rootless.text], ['incomplete', 'no root span']);
+  assert.match(rootless.title, /root span is missing/);
 });

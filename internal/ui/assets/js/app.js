@@ -2,16 +2,23 @@
 //
 // A page is an object with mount(el, route), optional update(route) that
 // returns true when it handled a new route in place, optional focusSearch()
-// and optional onKey(e), and unmount().
-import { h, clear, isTyping } from './dom.js';
+// and optional onKey(e), and unmount(). Each page is a module loaded when it
+// is first shown, so that a page never waits for another's code; the server
+// preloads the modules of the page it serves (ui/preload.go).
+import { h, clear, setText, isTyping } from './dom.js';
 import { onRoute, startRouter, navigate, showError, clearError, toggleHelp, emptyState } from './shell.js';
-import { SearchPage } from './search.js';
-import { TracePage } from './trace.js';
-import { ExplorePage } from './explore.js';
+import { timeZoneLabel } from './format.js';
+
+const PAGES = {
+  search: () => import('./search.js').then((m) => m.SearchPage),
+  trace: () => import('./trace.js').then((m) => m.TracePage),
+  query: () => import('./explore.js').then((m) => m.ExplorePage),
+};
 
 const main = document.getElementById('main');
 let page = null;
 let pageKind = '';
+let routing = 0; // counts navigations, so that a page still loading when another starts is dropped
 
 function resolve(path) {
   if (path === '/' || path === '/search' || path === '/search/') return { kind: 'search' };
@@ -25,7 +32,7 @@ function resolve(path) {
   return { kind: 'notfound' };
 }
 
-onRoute((route) => {
+onRoute(async (route) => {
   const r = resolve(route.path);
   route.id = r.id;
   document.querySelectorAll('.topnav a').forEach((a) => {
@@ -36,16 +43,28 @@ onRoute((route) => {
   page = null;
   clear(main);
   pageKind = r.kind;
-  if (r.kind === 'search') page = new SearchPage();
-  else if (r.kind === 'trace') page = new TracePage();
-  else if (r.kind === 'query') page = new ExplorePage();
-  else {
+  const token = ++routing;
+  const load = PAGES[r.kind];
+  if (!load) {
     document.title = 'Not found · lookout';
     main.appendChild(emptyState('Page not found', h('span', null, 'There is nothing at this address. ', h('a', { href: '/', 'data-nav': true }, 'Search traces'), '.'), 'page-empty'));
     return;
   }
+  let Page;
+  try {
+    Page = await load();
+  } catch (err) {
+    showError(`Could not load the page: ${err.message}. Reload to try again.`);
+    return;
+  }
+  if (token !== routing) return;
+  page = new Page();
   page.mount(main, route);
 });
+
+// Every time on every page is in the browser's time zone; the top bar names it once. The
+// zone's name comes from Intl, slow to start: once the page is drawn.
+(window.requestIdleCallback || setTimeout)(() => setText(document.getElementById('tz'), `Times in ${timeZoneLabel()}`));
 
 // Top bar: jump to a trace by ID.
 document.getElementById('goto').addEventListener('submit', (e) => {

@@ -1,46 +1,88 @@
-// Service colours: a stable hash of the service name picks one of a fixed
-// palette, so a service has the same colour on every page and every visit.
-// The palette has no reds: red means an error.
+// Service colours. A service keeps the colour it was first given in this
+// browser: colours are handed out in order of first sight (the sorted service
+// list from the server, or the sorted services of a trace), each new service
+// taking the colour the fewest services have, and the assignment is kept in
+// localStorage. So services shown together differ as long as there are no
+// more of them than colours, and a service looks the same on every page and
+// every visit. The palette has no reds: red means an error.
 
 export const PALETTE = [
-  '#3b7dd8', // blue
-  '#1e9e74', // green
-  '#d98b0b', // amber
-  '#8257d6', // violet
-  '#0f9bb5', // cyan
-  '#6a9e1f', // olive
-  '#c2459a', // magenta
-  '#4f5fd1', // indigo
-  '#138a80', // teal
-  '#b8741a', // ochre
-  '#9b4fc4', // purple
-  '#2f8fd0', // sky
-  '#4c9a44', // leaf
-  '#7a8a1c', // moss
+  '#3b6fd4', // blue
+  '#e08600', // orange
+  '#109e7c', // teal
+  '#8b52d6', // violet
+  '#d1409a', // magenta
+  '#0b9ec6', // cyan
+  '#76981a', // olive
+  '#93643a', // brown
   '#5d6b7e', // slate
-  '#a25a7d', // plum
+  '#c29c00', // mustard
+  '#1f4f95', // navy
+  '#3aa655', // green
 ];
 
 export const ERROR_COLOR = '#d92d20';
 
-/** hashString is 32-bit FNV-1a over UTF-16 code units. */
-export function hashString(s) {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+const STORAGE_KEY = 'lookout.serviceColors';
+const MAX_REMEMBERED = 2000;
+
+let assigned = null; // Map: service name -> palette index
+let uses = null; // services per palette index
+
+function load() {
+  if (assigned) return;
+  assigned = new Map();
+  uses = new Array(PALETTE.length).fill(0);
+  let saved = {};
+  try {
+    saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || '{}') || {};
+  } catch {
+    saved = {}; // storage disabled or damaged: start over
   }
-  return h >>> 0;
+  for (const [name, i] of Object.entries(saved)) {
+    if (Number.isInteger(i) && i >= 0 && i < PALETTE.length) {
+      assigned.set(name, i);
+      uses[i]++;
+    }
+  }
 }
 
-const cache = new Map();
-
-/** serviceColor returns the palette colour of a service name. */
-export function serviceColor(name) {
-  let c = cache.get(name);
-  if (c === undefined) {
-    c = PALETTE[hashString(String(name)) % PALETTE.length];
-    if (cache.size < 10000) cache.set(name, c);
+function save() {
+  if (assigned.size > MAX_REMEMBERED) return;
+  try {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify(Object.fromEntries(assigned)));
+  } catch {
+    // storage full or disabled: colours still hold for this page
   }
-  return c;
+}
+
+// assign gives name the least used colour (the lowest such index) and reports whether it was new.
+function assign(name) {
+  if (assigned.has(name)) return false;
+  let best = 0;
+  for (let i = 1; i < uses.length; i++) if (uses[i] < uses[best]) best = i;
+  assigned.set(name, best);
+  uses[best]++;
+  return true;
+}
+
+/** learnServices gives every service not seen before a colour, in the order given. */
+export function learnServices(names) {
+  load();
+  let changed = false;
+  for (const n of names) changed = assign(String(n)) || changed;
+  if (changed) save();
+}
+
+/** serviceColor returns the colour of a service, giving it one if it has none yet. */
+export function serviceColor(name) {
+  load();
+  const key = String(name);
+  if (assign(key)) save();
+  return PALETTE[assigned.get(key)];
+}
+
+/** seriesColor colours the i-th series of a chart whose series are not services. */
+export function seriesColor(i) {
+  return PALETTE[i % PALETTE.length];
 }

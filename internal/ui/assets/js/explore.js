@@ -7,19 +7,21 @@
 import { h, clear, setText, debounce } from './dom.js';
 import { api } from './api.js';
 import { setURL, showError, busy, emptyState, loadingState } from './shell.js';
-import { loadECharts } from './scatter.js';
-import { serviceColor } from './colors.js';
+import { loadECharts, tooltip, seriesRows, AXIS_LABEL, SPLIT_LINE } from './charts.js';
+import { drawHeatmap } from './heatmap.js';
+import { renderBubbleUp } from './bubbleup.js';
+import { serviceColor, seriesColor, learnServices, PALETTE } from './colors.js';
+import { columnFormat, formatMs, formatTime, formatTimeOfDay, formatTimeRange, timeAxisLabel } from './format.js';
 import {
   parseCalc, formatFilter, parseFilter, parseOrder, formatOrder, parseHaving, formatHaving, calcKey,
   TIME_RANGES, GRANULARITIES, toParams, fromParams, normalize, groupLabel, groupFilters, CALC_OPS,
+  calcIsDuration, isDurationField, fitTimeRange, rangeLabel,
 } from './hcquery.js';
 
 const HISTORY_KEY = 'lookout.queryHistory';
 const MAX_HISTORY = 30;
 const MAX_LINES = 10; // groups drawn per chart
 const BUBBLE_FIELDS = 12;
-const SEL_COLOR = '#f59e0b';
-const BASE_COLOR = '#3b7dd8';
 
 function loadHistory() {
   try {
@@ -49,11 +51,9 @@ function describe(q) {
   return parts.join(' ');
 }
 
-function fmtNumber(v) {
-  if (typeof v !== 'number') return v == null ? '' : String(v);
-  if (Number.isInteger(v)) return v.toLocaleString('en-US');
-  const a = Math.abs(v);
-  return a >= 1000 ? v.toLocaleString('en-US', { maximumFractionDigits: 1 }) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
+/** valueFormat formats the values of calculation c alike, as a table column: durations with their unit. */
+function valueFormat(c, values) {
+  return columnFormat(values, { ms: calcIsDuration(c) });
 }
 
 /**
@@ -120,6 +120,7 @@ export class ExplorePage {
     this.columns = [];
     const state = fromParams(route.params);
     this.dataset = state.dataset;
+    this.fitRange = !route.params.has('q'); // see run
 
     this.columnList = h('datalist', { id: 'hc-columns' });
     this.calcList = h('datalist', { id: 'hc-calcs' });
@@ -175,6 +176,7 @@ export class ExplorePage {
   }
 
   update(route) {
+    this.fitRange = !route.params.has('q');
     const state = fromParams(route.params);
     this.dataset = state.dataset;
     this.datasetSel.value = this.dataset;
@@ -201,8 +203,7 @@ export class ExplorePage {
     this.havings.set(q.havings);
     this.combination.value = q.filter_combination === 'OR' ? 'OR' : 'AND';
     this.limit.value = q.limit ? String(q.limit) : '';
-    const range = TIME_RANGES.some(([s]) => s === q.time_range) ? q.time_range : 3600;
-    this.range.value = String(range);
+    this.setRange(q.time_range > 0 ? q.time_range : 3600);
     this.granularity.value = String(GRANULARITIES.some(([s]) => s === q.granularity) ? q.granularity : 0);
     this.absolute = q.start_time && q.end_time ? { start_time: q.start_time, end_time: q.end_time } : null;
   }
@@ -277,12 +278,33 @@ export class ExplorePage {
     if (key === 'overview') for (const c of this.charts) c.resize();
   }
 
-  async run({ push = true } = {}) {
+  /** setRange selects a relative range of seconds, adding it to the choices when it is not one of them. */
+  setRange(seconds) {
+    for (const o of this.range.querySelectorAll('option[data-fitted]')) o.remove();
+    if (!TIME_RANGES.some(([s]) => s === seconds)) {
+      this.range.appendChild(h('option', { value: String(seconds), dataset: { fitted: '' } }, rangeLabel(seconds)));
+    }
+    this.range.value = String(seconds);
+  }
+
+  /**
+   * run runs the query in the builder. Opened without a query in its URL, the page starts
+   * with the default one over the last hour; when lookout holds events for only a part of
+   * that hour (it started minutes ago), the range shrinks to fit them, and a note says so.
+   */
+  async run({ push = true, fitted = null } = {}) {
     const q = this.query();
     if (!q) return;
+    const fitting = this.fitRange; // only the page's first run, whose query nobody chose
+    this.fitRange = false;
+    this.fitNote = fitted && h('div', { class: 'notice', role: 'status', id: 'fit-note' },
+      `lookout has events for this query since ${formatTimeOfDay(fitted.since)} only, so this shows the ${rangeLabel(fitted.time_range).toLowerCase()} rather than the last hour. `,
+      h('button', { type: 'button', class: 'link-btn', onClick: () => { this.setRange(3600); this.run(); } }, 'Show the last hour'));
     if (push) setURL(`/query?${toParams(this.dataset, q)}`);
-    remember(this.dataset, q);
-    this.renderHistory();
+    if (!fitting) {
+      remember(this.dataset, q);
+      this.renderHistory();
+    }
     this.q = q;
     if (this.abort) this.abort.abort();
     this.abort = new AbortController();
@@ -294,6 +316,12 @@ export class ExplorePage {
       const res = await busy(api.query(this.dataset, q, signal));
       if (signal.aborted) return;
       this.result = res;
+      const fit = fitting ? fitTimeRange(q, res) : null;
+      if (fit) {
+        this.setRange(fit.time_range);
+        this.run({ fitted: fit });
+        return;
+      }
       setText(this.status, `${res.results.length} ${res.results.length === 1 ? 'group' : 'groups'} · ${res.millis} ms`);
       await this.renderOverview(q, res);
     } catch (err) {
@@ -313,6 +341,7 @@ export class ExplorePage {
     const echarts = await loadECharts();
     const panel = clear(this.panels.overview);
     this.disposeCharts();
+    if (this.fitNote) panel.appendChild(this.fitNote);
     if (!res.results.length) {
       panel.appendChild(emptyState('No events match', 'Widen the time range or remove a filter.'));
       return;
@@ -323,17 +352,29 @@ export class ExplorePage {
     for (const c of calcs) {
       const key = calcKey(c);
       const box = h('div', { class: 'qchart', dataset: { calc: key } });
-      panel.appendChild(h('div', { class: 'qchart-card' }, h('div', { class: 'qchart-title' }, key,
-        c.op === 'HEATMAP' ? h('span', { class: 'muted small' }, ' · drag a box to BubbleUp') : null), box));
+      const card = h('div', { class: 'qchart-card' }, h('div', { class: 'qchart-title' }, key,
+        c.op === 'HEATMAP' ? h('span', { class: 'muted small' }, ' · drag a box to BubbleUp') : null), box);
+      panel.appendChild(card);
       const chart = echarts.init(box, null, { renderer: 'canvas' });
       this.charts.push(chart);
-      if (c.op === 'HEATMAP') this.drawHeatmap(chart, box, key, res);
-      else this.drawLines(chart, key, res, breakdowns, groups);
+      if (c.op === 'HEATMAP') {
+        const legend = drawHeatmap(chart, box, res, key, {
+          ms: isDurationField(c.column),
+          onSelect: ({ start, end, lower, upper, values }) => this.bubbleUp(
+            { start, end, filters: [{ column: c.column, op: '>=', value: lower }, { column: c.column, op: '<=', value: upper }] },
+            `${c.column} ${values}, ${formatTimeRange(start, end)}`),
+        });
+        if (legend) card.appendChild(legend);
+      } else {
+        this.drawLines(chart, c, res, breakdowns, groups);
+      }
     }
-    panel.appendChild(this.resultsTable(calcs, breakdowns, res));
+    const table = this.resultsTable(calcs, breakdowns, res);
+    if (table) panel.appendChild(table);
   }
 
-  drawLines(chart, key, res, breakdowns, groups) {
+  drawLines(chart, c, res, breakdowns, groups) {
+    const key = calcKey(c);
     const byGroup = new Map(groups.map((g) => [g, []]));
     for (const row of res.series) {
       const g = groupLabel(breakdowns, row.data);
@@ -343,22 +384,31 @@ export class ExplorePage {
     const step = this.result.granularity * 1000;
     const start = Date.parse(res.start);
     const end = Date.parse(res.end);
-    const series = [...byGroup].map(([g, pts]) => {
+    // Services keep their colours; other groups take the palette in order.
+    const byService = breakdowns.length === 1 && breakdowns[0] === 'service.name';
+    if (byService) learnServices([...groups].sort());
+    const series = [...byGroup].map(([g, pts], i) => {
       let data = pts;
       if (zeroFill) { // a bucket without events counts zero
         const have = new Map(pts.map((p) => [p[0], p[1]]));
         data = [];
         for (let t = start; t < end; t += step) data.push([t, have.get(t) || 0]);
       }
-      return { name: g, type: 'line', showSymbol: false, data, lineStyle: { width: 1.5 }, itemStyle: { color: breakdowns.length ? serviceColor(g) : '#3b7dd8' } };
+      const color = byService ? serviceColor(g) : breakdowns.length ? seriesColor(i) : PALETTE[0];
+      return { name: g, type: 'line', showSymbol: false, data, lineStyle: { width: 1.5 }, itemStyle: { color } };
     });
+    const fmt = valueFormat(c, res.series.map((r) => r.data[key]));
     chart.setOption({
       animation: false,
       grid: { left: 64, right: 16, top: 24, bottom: 28 },
       legend: breakdowns.length ? { type: 'scroll', top: 0, textStyle: { fontSize: 11 } } : undefined,
-      tooltip: { trigger: 'axis', confine: true, transitionDuration: 0, valueFormatter: fmtNumber },
-      xAxis: { type: 'time', min: start, max: end, axisLabel: { fontSize: 11, hideOverlap: true } },
-      yAxis: { type: 'value', axisLabel: { fontSize: 11, formatter: fmtNumber }, splitLine: { lineStyle: { color: '#eef0f3' } } },
+      tooltip: tooltip('axis', (ps) => ps.length && seriesRows(formatTimeRange(ps[0].value[0], ps[0].value[0] + step), ps, fmt)),
+      xAxis: { type: 'time', min: start, max: end, axisLabel: { ...AXIS_LABEL, hideOverlap: true, formatter: timeAxisLabel(end - start) } },
+      yAxis: {
+        type: 'value', splitLine: SPLIT_LINE,
+        minInterval: /^(COUNT|CONCURRENCY)/.test(c.op) ? 1 : 0, // whole events
+        axisLabel: { ...AXIS_LABEL, formatter: calcIsDuration(c) ? formatMs : (v) => v.toLocaleString('en-US', { maximumFractionDigits: 2 }) },
+      },
       series,
     });
     chart.on('click', (p) => {
@@ -368,107 +418,18 @@ export class ExplorePage {
     });
   }
 
-  /** drawHeatmap sums the HEATMAP of every group per time bucket: time across, value up, colour = count. */
-  drawHeatmap(chart, box, key, res) {
-    const start = Date.parse(res.start);
-    const step = res.granularity * 1000;
-    const nx = Math.max(1, Math.round((Date.parse(res.end) - start) / step));
-    let lo = Infinity; let hi = -Infinity; let width = 0;
-    for (const r of res.results) {
-      for (const b of (r.data[key] && r.data[key].buckets) || []) {
-        lo = Math.min(lo, b.lower);
-        hi = Math.max(hi, b.upper);
-        if (b.upper > b.lower) width = width ? Math.min(width, b.upper - b.lower) : b.upper - b.lower;
-      }
-    }
-    if (!Number.isFinite(lo)) return;
-    const ny = width > 0 ? Math.max(1, Math.round((hi - lo) / width)) : 1;
-    const cells = new Map();
-    let max = 0;
-    for (const row of res.series) {
-      const x = Math.round((Date.parse(row.time) - start) / step);
-      for (const b of (row.data[key] && row.data[key].buckets) || []) {
-        const y = width > 0 ? Math.min(ny - 1, Math.round((b.lower - lo) / width)) : 0;
-        const k = x * ny + y;
-        const v = (cells.get(k) || 0) + b.count;
-        cells.set(k, v);
-        max = Math.max(max, v);
-      }
-    }
-    const data = [...cells].map(([k, v]) => [Math.floor(k / ny), k % ny, v]);
-    const xs = Array.from({ length: nx }, (_, i) => start + i * step);
-    const ys = Array.from({ length: ny }, (_, i) => lo + i * width);
-    const column = key.slice(key.indexOf('(') + 1, -1);
-    box.dataset.cells = String(data.length);
-    chart.setOption({
-      animation: false,
-      grid: { left: 64, right: 16, top: 12, bottom: 28 },
-      tooltip: { confine: true, transitionDuration: 0, formatter: (p) => h('div', { class: 'tt' },
-        h('div', null, new Date(xs[p.value[0]]).toLocaleTimeString()),
-        h('div', null, `${fmtNumber(ys[p.value[1]])} – ${fmtNumber(ys[p.value[1]] + width)}: `, h('b', null, fmtNumber(p.value[2])))) },
-      xAxis: { type: 'category', data: xs, axisLabel: { fontSize: 11, interval: Math.max(0, Math.ceil(nx / 10) - 1), formatter: (v) => new Date(Number(v)).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }) }, splitArea: { show: false } },
-      yAxis: { type: 'category', data: ys, axisLabel: { fontSize: 11, interval: Math.max(0, Math.ceil(ny / 6) - 1), formatter: (v) => fmtNumber(Number(v)) } },
-      visualMap: { show: false, min: 0, max: max || 1, inRange: { color: ['#e8f0fe', '#93c5fd', '#3b82f6', '#1e3a8a'] } },
-      series: [{ type: 'heatmap', data, progressive: 0 }],
-    });
-    this.brush(chart, box, (x0, x1, y0, y1) => {
-      const upper = y1 === ny - 1 ? hi : ys[y1] + width; // the top band ends at the largest value exactly
-      const selection = {
-        start: xs[x0], end: xs[x1] + step,
-        filters: [{ column, op: '>=', value: ys[y0] }, { column, op: '<=', value: upper }],
-      };
-      this.bubbleUp(selection, `${column} ${fmtNumber(ys[y0])} – ${fmtNumber(upper)}, ${new Date(selection.start).toLocaleTimeString()} – ${new Date(selection.end).toLocaleTimeString()}`);
-    }, nx, ny);
-  }
-
-  /** brush lets the user drag a box over a heatmap; onSelect gets the cells it covers. */
-  brush(chart, box, onSelect, nx, ny) {
-    const rect = h('div', { class: 'brush-box', hidden: true });
-    box.appendChild(rect);
-    const local = (e) => {
-      const r = box.getBoundingClientRect();
-      return [e.clientX - r.left, e.clientY - r.top];
-    };
-    let from = null;
-    const draw = (to) => {
-      const [x0, x1] = [Math.min(from[0], to[0]), Math.max(from[0], to[0])];
-      const [y0, y1] = [Math.min(from[1], to[1]), Math.max(from[1], to[1])];
-      Object.assign(rect.style, { left: `${x0}px`, top: `${y0}px`, width: `${x1 - x0}px`, height: `${y1 - y0}px` });
-      rect.hidden = false;
-    };
-    const move = (e) => draw(local(e));
-    const up = (e) => {
-      document.removeEventListener('mousemove', move);
-      document.removeEventListener('mouseup', up);
-      const to = local(e);
-      if (Math.abs(to[0] - from[0]) < 4 && Math.abs(to[1] - from[1]) < 4) {
-        rect.hidden = true;
-        return;
-      }
-      const clamp = (v, n) => Math.max(0, Math.min(n - 1, Math.round(v)));
-      const a = chart.convertFromPixel({ seriesIndex: 0 }, from);
-      const b = chart.convertFromPixel({ seriesIndex: 0 }, to);
-      onSelect(clamp(Math.min(a[0], b[0]), nx), clamp(Math.max(a[0], b[0]), nx), clamp(Math.min(a[1], b[1]), ny), clamp(Math.max(a[1], b[1]), ny));
-    };
-    box.addEventListener('mousedown', (e) => {
-      const p = local(e);
-      if (e.button !== 0) return;
-      e.preventDefault();
-      from = p;
-      document.addEventListener('mousemove', move);
-      document.addEventListener('mouseup', up);
-    });
-  }
-
+  /** resultsTable lists the groups with their values; null when it would hold nothing but links. */
   resultsTable(calcs, breakdowns, res) {
     const shown = calcs.filter((c) => c.op !== 'HEATMAP');
+    if (!shown.length && !breakdowns.length) return null;
+    const fmts = shown.map((c) => valueFormat(c, res.results.map((r) => r.data[calcKey(c)])));
     return h('table', { class: 'qtable' },
       h('thead', null, h('tr', null, breakdowns.map((b) => h('th', null, b)), shown.map((c) => h('th', { class: 'num' }, calcKey(c))), h('th', null, ''))),
       h('tbody', null, res.results.map((r) => h('tr', null,
         breakdowns.map((b) => h('td', null, r.data[b] == null ? h('span', { class: 'muted' }, '(none)') : String(r.data[b]))),
-        shown.map((c) => h('td', { class: 'num' }, fmtNumber(r.data[calcKey(c)]))),
+        shown.map((c, i) => h('td', { class: 'num' }, fmts[i](r.data[calcKey(c)]))),
         h('td', { class: 'row-actions' },
-          h('button', { type: 'button', class: 'link-btn', onClick: () => this.openEvents(groupFilters(breakdowns, r.data), null) }, 'events'),
+          h('button', { type: 'button', class: 'link-btn', onClick: () => this.openEvents(groupFilters(breakdowns, r.data), null) }, 'Show events'),
           breakdowns.length ? h('button', { type: 'button', class: 'link-btn', onClick: () => this.bubbleUp({ filters: groupFilters(breakdowns, r.data) }, groupLabel(breakdowns, r.data)) }, 'BubbleUp') : null)))));
   }
 
@@ -495,12 +456,13 @@ export class ExplorePage {
         return;
       }
       const skip = new Set(['timestamp', 'trace.trace_id', 'trace.span_id', 'trace.parent_id', 'name', 'service.name', 'duration_ms', 'type', 'meta.signal_type']);
+      const duration = columnFormat(events.map((ev) => ev.duration_ms), { ms: true });
       panel.appendChild(h('table', { class: 'qtable events' },
-        h('thead', null, h('tr', null, ['Time', 'Service', 'Name', 'Duration', 'Trace', 'Fields'].map((t) => h('th', null, t)))),
+        h('thead', null, h('tr', null, h('th', null, 'Time'), h('th', null, 'Service'), h('th', null, 'Name'), h('th', { class: 'num' }, 'Duration'), h('th', null, 'Trace'), h('th', null, 'Fields'))),
         h('tbody', null, events.map((ev) => h('tr', { class: ev.error ? 'is-error' : '' },
-          h('td', { class: 'nowrap' }, new Date(ev.timestamp).toLocaleString()),
-          h('td', null, ev['service.name']), h('td', null, ev.name),
-          h('td', { class: 'num' }, `${fmtNumber(ev.duration_ms)} ms`),
+          h('td', { class: 'nowrap mono' }, formatTime(Date.parse(ev.timestamp) * 1000)),
+          h('td', { class: 'nowrap' }, ev['service.name']), h('td', { class: 'nowrap' }, ev.name),
+          h('td', { class: 'num' }, duration(ev.duration_ms)),
           h('td', null, h('a', { href: `/trace/${encodeURIComponent(ev['trace.trace_id'])}`, 'data-nav': true, class: 'mono' }, String(ev['trace.trace_id']).slice(0, 16))),
           h('td', { class: 'fields' }, Object.keys(ev).filter((k) => !skip.has(k)).sort().slice(0, 12).map((k) => h('span', { class: 'ev-field' }, h('span', { class: 'ev-key' }, k), '=', String(ev[k])))))))));
     } catch (err) {
@@ -515,43 +477,15 @@ export class ExplorePage {
     panel.appendChild(loadingState('Comparing the selection with the baseline…'));
     try {
       const res = await busy(api.bubbleUp(this.dataset, this.q, selection));
-      clear(panel);
-      panel.appendChild(h('div', { class: 'bu-head' },
-        h('span', { class: 'bu-swatch sel' }), h('b', null, 'Selection'), ` ${label}: ${fmtNumber(res.selected)} events  `,
-        h('span', { class: 'bu-swatch base' }), h('b', null, 'Baseline'), `: ${fmtNumber(res.baseline)} events`));
-      if (!res.selected) {
-        panel.appendChild(emptyState('The selection is empty', 'Drag a box over cells that hold events.'));
-        return;
-      }
-      const echarts = await loadECharts();
-      const grid = h('div', { class: 'bu-grid' });
-      panel.appendChild(grid);
-      for (const f of res.fields.slice(0, BUBBLE_FIELDS)) {
-        const box = h('div', { class: 'bu-chart' });
-        grid.appendChild(h('div', { class: 'bu-card', dataset: { field: f.field } },
-          h('div', { class: 'bu-title' }, h('span', { class: 'mono' }, f.field), h('span', { class: 'muted small' }, ` difference ${(f.score * 100).toFixed(0)}%`)), box));
-        const labels = f.values.map((v) => (f.numeric ? `${fmtNumber(v.lower)}–${fmtNumber(v.upper)}` : v.value));
-        const chart = echarts.init(box, null, { renderer: 'canvas' });
-        this.charts.push(chart);
-        chart.setOption({
-          animation: false,
-          grid: { left: 40, right: 8, top: 8, bottom: 36 },
-          tooltip: { trigger: 'axis', confine: true, transitionDuration: 0, valueFormatter: (v) => `${v.toFixed(1)}%` },
-          xAxis: { type: 'category', data: labels, axisLabel: { fontSize: 10, hideOverlap: true, width: 80, overflow: 'truncate' } },
-          yAxis: { type: 'value', max: 100, axisLabel: { fontSize: 10, formatter: '{value}%' }, splitLine: { lineStyle: { color: '#eef0f3' } } },
-          series: [
-            { name: 'Selection', type: 'bar', data: f.values.map((v) => v.selected * 100), itemStyle: { color: SEL_COLOR } },
-            { name: 'Baseline', type: 'bar', data: f.values.map((v) => v.baseline * 100), itemStyle: { color: BASE_COLOR } },
-          ],
-        });
-        if (!f.numeric) {
-          chart.on('click', (p) => {
-            this.filters.items.push({ column: f.field, op: '=', value: f.values[p.dataIndex].value });
-            this.filters.render();
-            this.run();
-          });
-        }
-      }
+      clear(panel).appendChild(renderBubbleUp(res, {
+        label, maxFields: BUBBLE_FIELDS,
+        onFilter: (field, value) => {
+          this.filters.items.push({ column: field, op: '=', value });
+          this.filters.render();
+          this.run();
+        },
+      }));
+      if (!res.selected) panel.appendChild(emptyState('The selection is empty', 'Drag a box over cells that hold events.'));
     } catch (err) {
       clear(panel).appendChild(emptyState('BubbleUp failed', err.message));
     }

@@ -26,6 +26,16 @@ export function calcKey(c) {
   return c.column ? `${c.op}(${c.column})` : c.op;
 }
 
+/** isDurationField tells the fields that hold a duration in milliseconds: duration_ms and other names ending in _ms. */
+export function isDurationField(name) {
+  return /_ms$/.test(String(name));
+}
+
+/** calcIsDuration tells the calculations whose values are milliseconds: those of a duration field that are not counts or rates. */
+export function calcIsDuration(c) {
+  return Boolean(c.column) && isDurationField(c.column) && !/^(COUNT|CONCURRENCY|RATE_)/.test(c.op);
+}
+
 /** parseCalc reads "P99(duration_ms)" or "COUNT". */
 export function parseCalc(text) {
   const s = text.trim();
@@ -121,6 +131,32 @@ export function parseHaving(text) {
 
 export function formatHaving(h) {
   return `${calcKey({ op: h.calculate_op, column: h.column })} ${h.op} ${h.value}`;
+}
+
+/** rangeLabel names a relative time range of seconds: "Last hour", "Last 12 minutes". */
+export function rangeLabel(seconds) {
+  const preset = TIME_RANGES.find(([s]) => s === seconds);
+  if (preset) return preset[1];
+  const [n, unit] = seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'second'];
+  return n === 1 ? `Last ${unit}` : `Last ${n} ${unit}s`;
+}
+
+/**
+ * fitTimeRange proposes a shorter range for query q when its result res holds events in
+ * the latest part of its relative range only, less than half of it (as when lookout began
+ * receiving data minutes ago): {time_range, since}, the seconds to cover the events and a
+ * time bucket more, in whole minutes and at least five, and the start (ms) of the first
+ * bucket with events. Null when the range fits, is absolute, or holds no events.
+ */
+export function fitTimeRange(q, res) {
+  if (!(q.time_range > 0) || q.start_time || q.end_time) return null;
+  const times = (res.series || []).map((r) => Date.parse(r.time)).filter(Number.isFinite);
+  if (!times.length) return null;
+  const since = Math.min(...times);
+  const covered = Date.parse(res.end) - since + res.granularity * 1000;
+  if (covered * 2 > q.time_range * 1000) return null;
+  const seconds = Math.max(5, Math.ceil(covered / 60e3)) * 60;
+  return seconds < q.time_range ? { time_range: seconds, since } : null;
 }
 
 /** defaultQuery is what the page starts with. */

@@ -7,6 +7,8 @@
 // limit and sort. The API form (/api/v1/trace-summaries?...) has absolute
 // start/end and tags as a JSON object.
 
+import { plural } from './format.js';
+
 export const LOOKBACKS = [
   ['15m', 'Last 15 minutes', 15 * 60e3],
   ['1h', 'Last hour', 3600e3],
@@ -24,7 +26,7 @@ export const SORTS = [
   ['errors', 'Most errors'],
 ];
 
-export const DEFAULT_LIMIT = 20;
+export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1500;
 
 /** defaultState is an empty search over the last hour. */
@@ -101,7 +103,7 @@ export function apiParams(s, nowMs = Date.now()) {
   if (s.lookback === 'custom') {
     start = Number(s.start);
     end = s.end ? Number(s.end) : nowMs * 1000;
-    if (!s.start || !Number.isFinite(start) || !Number.isFinite(end)) return { error: 'Custom range: pick a start and an end time', field: 'start' };
+    if (!s.start || !Number.isFinite(start) || !Number.isFinite(end)) return { error: 'Custom range: write the start and end as YYYY-MM-DD HH:MM:SS', field: 'start' };
     if (start >= end) return { error: 'Custom range: the start must be before the end', field: 'start' };
   } else {
     const lb = LOOKBACKS.find(([k]) => k === s.lookback) || LOOKBACKS[1];
@@ -111,7 +113,42 @@ export function apiParams(s, nowMs = Date.now()) {
   p.set('start', String(Math.floor(start)));
   p.set('end', String(Math.ceil(end)));
   p.set('limit', String(Math.min(Math.max(parseInt(s.limit, 10) || DEFAULT_LIMIT, 1), MAX_LIMIT)));
+  // When more traces match than the limit, take them from across the range, not only the newest.
+  p.set('spread', 'true');
   return { params: p };
+}
+
+// Senders batch spans (OpenTelemetry SDKs export every 5 s by default), so a trace that
+// ended moments ago may still be missing spans, and one whose spans lack their parent may
+// get them yet.
+export const SETTLE_MS = 10e3;
+export const ARRIVING_MS = 60e3;
+
+/**
+ * traceStatus tells whether a search result (a trace summary) is whole, as far as can be
+ * told at nowMs: null when it seems so; {kind: 'arriving', text, title} while its spans may
+ * still be arriving; {kind: 'incomplete', text, title} when spans lack their parent for good.
+ */
+export function traceStatus(s, nowMs) {
+  const age = nowMs - (s.start + s.duration) / 1000;
+  const broken = Boolean(s.rootMissing || s.orphans > 0);
+  if (age < SETTLE_MS || (broken && age < ARRIVING_MS)) {
+    return {
+      kind: 'arriving', text: 'arriving',
+      title: `This trace ended ${Math.max(0, Math.round(age / 1000))} s ago; senders batch their spans, so some may still be on their way. Search again in a moment.`,
+    };
+  }
+  if (!broken) return null;
+  if (s.rootMissing) {
+    return {
+      kind: 'incomplete', text: 'no root span',
+      title: 'Every span of this trace has a parent, so its root span is missing: it never arrived, or comes from a service that does not report to lookout.',
+    };
+  }
+  return {
+    kind: 'incomplete', text: `${plural(s.orphans, 'orphan span')}`,
+    title: `${plural(s.orphans, 'span')} of this trace name a parent span that never arrived.`,
+  };
 }
 
 const UNITS = { ns: 1e-3, us: 1, 'µs': 1, 'μs': 1, ms: 1e3, s: 1e6, m: 60e6, h: 3600e6 };

@@ -1,32 +1,10 @@
 // The duration-over-time scatter of search results, drawn with Apache
-// ECharts. ECharts (1 MB) is loaded on first use, so the trace page never
-// pays for it. Tooltips are DOM nodes built with textContent: ECharts never
-// receives an HTML string made from data.
+// ECharts (charts.js). Tooltips are DOM nodes built with textContent:
+// ECharts never receives an HTML string made from data.
 import { h } from './dom.js';
-import { formatDuration, formatTime, plural } from './format.js';
+import { formatDuration, formatTime, formatMs, plural, timeAxisLabel } from './format.js';
 import { ERROR_COLOR } from './colors.js';
-
-let echartsPromise = null;
-
-/** loadECharts adds the vendored echarts.min.js once and resolves to window.echarts. */
-export function loadECharts() {
-  if (window.echarts) return Promise.resolve(window.echarts);
-  if (!echartsPromise) {
-    echartsPromise = new Promise((resolve, reject) => {
-      const s = document.createElement('script');
-      // Relative to this module, so it carries the same version prefix.
-      s.src = new URL('../vendor/echarts.min.js', import.meta.url).href;
-      s.async = true;
-      s.onload = () => (window.echarts ? resolve(window.echarts) : reject(new Error('echarts did not load')));
-      s.onerror = () => {
-        echartsPromise = null;
-        reject(new Error('Could not load the chart library'));
-      };
-      document.head.appendChild(s);
-    });
-  }
-  return echartsPromise;
-}
+import { loadECharts, tooltip, AXIS_LABEL, SPLIT_LINE } from './charts.js';
 
 export class Scatter {
   /** el: the chart container; onOpen(summary) is called when a point is clicked. */
@@ -50,12 +28,13 @@ export class Scatter {
   yAxis() {
     return {
       type: this.log ? 'log' : 'value', min: this.log ? undefined : 0, logBase: 10,
-      axisLabel: { color: '#5b6472', fontSize: 11, formatter: (v) => (v === 0 ? '0' : formatDuration(v * 1000)) },
-      splitLine: { lineStyle: { color: '#eef0f3' } },
+      axisLabel: { ...AXIS_LABEL, formatter: formatMs },
+      splitLine: SPLIT_LINE,
     };
   }
 
-  async setData(summaries) {
+  /** setData draws summaries over the time range [startMs, endMs]. */
+  async setData(summaries, startMs, endMs) {
     const echarts = await loadECharts();
     if (this.disposed) return;
     if (!this.chart) {
@@ -98,16 +77,11 @@ export class Scatter {
         textStyle: { color: '#5b6472', fontSize: 11 },
         data: ['Traces', 'With errors'],
       },
-      tooltip: {
-        trigger: 'item', confine: true, transitionDuration: 0,
-        backgroundColor: '#fff', borderColor: '#d9dde3', padding: [6, 8],
-        textStyle: { color: '#1d2530', fontSize: 12 },
-        formatter: (p) => this.tooltip(p),
-      },
+      tooltip: tooltip('item', (p) => this.tooltip(p)),
       xAxis: {
-        type: 'time',
+        type: 'time', min: startMs, max: endMs,
         axisLine: { lineStyle: { color: '#c9ced6' } },
-        axisLabel: { color: '#5b6472', fontSize: 11, hideOverlap: true },
+        axisLabel: { ...AXIS_LABEL, hideOverlap: true, formatter: timeAxisLabel(endMs - startMs) },
         splitLine: { show: false },
       },
       yAxis: this.yAxis(),
@@ -120,7 +94,7 @@ export class Scatter {
 
   tooltip(p) {
     const s = this.series[p.seriesIndex] && this.series[p.seriesIndex][p.dataIndex];
-    if (!s) return '';
+    if (!s) return null;
     return h('div', { class: 'tt' },
       h('div', { class: 'tt-title' }, `${s.rootService || '?'}: ${s.rootName || '?'}`),
       h('div', null, h('b', null, formatDuration(s.duration)), ' · ', plural(s.spanCount || 0, 'span'),

@@ -4,9 +4,9 @@
 import { h, clear, setText } from './dom.js';
 import { api } from './api.js';
 import { navigate, setURL, showError, busy, emptyState, loadingState } from './shell.js';
-import { LOOKBACKS, SORTS, defaultState, stateFromParams, paramsFromState, apiParams, MAX_LIMIT } from './query.js';
-import { formatDuration, formatTime, formatRelative, formatClock, plural } from './format.js';
-import { serviceColor } from './colors.js';
+import { LOOKBACKS, SORTS, defaultState, stateFromParams, paramsFromState, apiParams, traceStatus, MAX_LIMIT } from './query.js';
+import { formatDuration, formatTime, formatRelative, formatClock, formatDateTime, parseDateTime, plural } from './format.js';
+import { serviceColor, learnServices } from './colors.js';
 import { Scatter } from './scatter.js';
 import { serviceChip } from './widgets.js';
 
@@ -42,8 +42,8 @@ export class SearchPage {
     f.maxDuration = h('input', { id: 'f-max', name: 'maxDuration', type: 'text', placeholder: 'e.g. 2s', spellcheck: 'false', autocomplete: 'off' });
     f.lookback = h('select', { id: 'f-lookback', name: 'lookback', onChange: () => this.onLookbackChange() },
       LOOKBACKS.map(([k, label]) => h('option', { value: k }, label)));
-    f.start = h('input', { id: 'f-start', name: 'start', type: 'datetime-local', step: '1' });
-    f.end = h('input', { id: 'f-end', name: 'end', type: 'datetime-local', step: '1' });
+    f.start = h('input', { id: 'f-start', name: 'start', type: 'text', placeholder: 'YYYY-MM-DD HH:MM:SS', spellcheck: 'false', autocomplete: 'off' });
+    f.end = h('input', { id: 'f-end', name: 'end', type: 'text', placeholder: 'YYYY-MM-DD HH:MM:SS', spellcheck: 'false', autocomplete: 'off' });
     f.limit = h('input', { id: 'f-limit', name: 'limit', type: 'number', min: '1', max: String(MAX_LIMIT), step: '1' });
 
     this.customRange = h('div', { class: 'custom-range', hidden: true },
@@ -85,7 +85,7 @@ export class SearchPage {
     try { this.logToggle.checked = localStorage.getItem(LOG_SCALE_KEY) === '1'; } catch { /* storage disabled */ }
     this.scatter.setLog(this.logToggle.checked);
     this.fillForm(this.state);
-    this.loadServices();
+    this.servicesLoading = this.loadServices();
     this.runFromRoute(route);
   }
 
@@ -118,8 +118,8 @@ export class SearchPage {
     f.maxDuration.value = s.maxDuration;
     f.lookback.value = s.lookback;
     f.limit.value = String(s.limit);
-    f.start.value = s.start ? toLocalInput(Number(s.start)) : '';
-    f.end.value = s.end ? toLocalInput(Number(s.end)) : '';
+    f.start.value = s.start ? formatDateTime(Number(s.start) / 1000) : '';
+    f.end.value = s.end ? formatDateTime(Number(s.end) / 1000) : '';
     this.customRange.hidden = s.lookback !== 'custom';
     this.sortSelect.value = s.sort;
     this.clearFieldErrors();
@@ -135,8 +135,8 @@ export class SearchPage {
       minDuration: f.minDuration.value.trim(),
       maxDuration: f.maxDuration.value.trim(),
       lookback: f.lookback.value,
-      start: f.lookback.value === 'custom' && f.start.value ? String(fromLocalInput(f.start.value)) : '',
-      end: f.lookback.value === 'custom' && f.end.value ? String(fromLocalInput(f.end.value)) : '',
+      start: f.lookback.value === 'custom' && f.start.value ? String(parseDateTime(f.start.value) * 1000) : '',
+      end: f.lookback.value === 'custom' && f.end.value ? String(parseDateTime(f.end.value) * 1000) : '',
       limit: parseInt(f.limit.value, 10) || defaultState().limit,
       sort: this.sortSelect.value,
     };
@@ -179,9 +179,9 @@ export class SearchPage {
     const custom = this.fields.lookback.value === 'custom';
     this.customRange.hidden = !custom;
     if (custom && !this.fields.start.value) {
-      const now = Date.now() * 1000;
-      this.fields.start.value = toLocalInput(now - 3600e6);
-      this.fields.end.value = toLocalInput(now);
+      const now = Date.now();
+      this.fields.start.value = formatDateTime(now - 3600e3);
+      this.fields.end.value = formatDateTime(now);
     }
   }
 
@@ -194,6 +194,7 @@ export class SearchPage {
       services = [];
     }
     if (!this.el.isConnected) return;
+    learnServices(services);
     this.services = services;
     this.servicesLoaded = true;
     this.syncServiceOptions();
@@ -246,17 +247,30 @@ export class SearchPage {
 
   runFromRoute(route) {
     if ([...route.params.keys()].length === 0) {
-      this.showIntro();
+      this.searchOnArrival();
       return;
     }
     const key = route.params.toString();
     const cached = resultCache.get(key);
     if (route.pop && cached && Date.now() - cached.at < CACHE_TTL_MS) {
       this.searched = true;
-      this.showResults(cached.results, cached.ms, cached.at);
+      this.showResults(cached.results, cached.ms, cached.at, cached.range);
       return;
     }
     this.search(key);
+  }
+
+  /** searchOnArrival shows the traces of the last hour (of the service last searched, if any) on a bare /search. */
+  async searchOnArrival() {
+    this.searched = false;
+    this.resultsHead.hidden = true;
+    this.chartWrap.hidden = true;
+    clear(this.list).appendChild(loadingState('Loading recent traces…'));
+    await this.servicesLoading;
+    // No services: loadServices has said so. A search started meanwhile wins.
+    if (!this.el.isConnected || this.searched || !this.services.length) return;
+    this.state = { ...defaultState(), service: this.fields.service.value };
+    this.search(paramsFromState(this.state).toString());
   }
 
   showIntro() {
@@ -296,12 +310,14 @@ export class SearchPage {
     if (ac.signal.aborted) return;
     const ms = performance.now() - t0;
     results = results.filter((s) => s && s.traceID);
-    resultCache.set(key, { results, ms, at: Date.now() });
+    const range = { start: Number(r.params.get('start')) / 1000, end: Number(r.params.get('end')) / 1000, limit: Number(r.params.get('limit')) };
+    resultCache.set(key, { results, ms, at: Date.now(), range });
     if (resultCache.size > 20) resultCache.delete(resultCache.keys().next().value);
-    this.showResults(results, ms, Date.now());
+    this.showResults(results, ms, Date.now(), range);
   }
 
-  showResults(results, ms, at) {
+  /** showResults lists results, fetched at `at` (ms since the epoch) for range {start, end (ms since the epoch), limit}, the search having taken ms milliseconds. */
+  showResults(results, ms, at, range) {
     this.results = results;
     clear(this.list);
     if (!results.length) {
@@ -316,9 +332,14 @@ export class SearchPage {
       h('strong', null, plural(results.length, 'trace')),
       h('span', { class: 'muted' }, ` · ${lb && lb[0] !== 'custom' ? lb[1].toLowerCase() : 'custom range'} · ${Math.round(ms)} ms`));
     if (Date.now() - at > 5e3) this.summary.appendChild(h('span', { class: 'muted' }, ` · fetched ${formatRelative(at * 1000)}`));
+    if (results.length >= range.limit) {
+      this.summary.appendChild(h('div', { class: 'muted small', id: 'results-sampled' },
+        `More traces match than the limit of ${range.limit}: these are spread across the time range. Narrow the search or raise the limit to see more.`));
+    }
     this.resultsHead.hidden = false;
     this.chartWrap.hidden = false;
-    this.scatter.setData(results).catch((err) => showError(`Could not draw the chart: ${err.message}`));
+    this.fetchedAt = at;
+    this.scatter.setData(results, range.start, range.end).catch((err) => showError(`Could not draw the chart: ${err.message}`));
     this.renderList();
   }
 
@@ -337,8 +358,7 @@ export class SearchPage {
   renderList() {
     const sorted = sortResults(this.results, this.state.sort);
     const maxDur = Math.max(1, ...sorted.map((s) => s.duration || 0));
-    const now = Date.now();
-    const ol = h('ol', { class: 'results' }, sorted.map((s) => resultItem(s, maxDur, now)));
+    const ol = h('ol', { class: 'results' }, sorted.map((s) => resultItem(s, maxDur, this.fetchedAt, Date.now())));
     ol.addEventListener('mouseover', (e) => {
       const li = e.target instanceof Element && e.target.closest('.result');
       this.scatter.highlight(li ? li.dataset.traceId : null);
@@ -369,11 +389,13 @@ export function sortResults(results, sort) {
   return r.sort(by);
 }
 
-function resultItem(s, maxDur, now) {
+// resultItem renders a summary found at fetchedAt (ms), with how long ago it was as of now.
+function resultItem(s, maxDur, fetchedAt, now) {
   const services = Array.isArray(s.services) ? [...s.services].sort((a, b) => (b.spanCount || 0) - (a.spanCount || 0)) : [];
   const chips = services.slice(0, MAX_CHIPS).map((svc) => serviceChip(svc.name, svc.spanCount));
   if (services.length > MAX_CHIPS) chips.push(h('span', { class: 'chip chip-more' }, `+${services.length - MAX_CHIPS} more`));
   const errors = s.errorCount || 0;
+  const status = traceStatus(s, fetchedAt);
   const pct = Math.max(0.5, ((s.duration || 0) / maxDur) * 100);
   return h('li', { class: errors ? 'result has-errors' : 'result', dataset: { traceId: String(s.traceID) } },
     h('a', { class: 'result-link', href: `/trace/${encodeURIComponent(s.traceID)}`, 'data-nav': true },
@@ -382,6 +404,7 @@ function resultItem(s, maxDur, now) {
           h('span', { class: 'swatch', style: { background: serviceColor(s.rootService || '') } }),
           h('span', { class: 'result-svc' }, s.rootService || '(unknown service)'),
           h('span', { class: 'result-op' }, s.rootName || '(missing root span)'),
+          status ? h('span', { class: `badge badge-${status.kind}`, title: status.title }, status.text) : null,
           h('span', { class: 'result-id mono' }, String(s.traceID).slice(0, 8))),
         h('div', { class: 'chips' }, chips)),
       h('div', { class: 'result-stats' },
@@ -393,14 +416,4 @@ function resultItem(s, maxDur, now) {
       h('div', { class: 'result-when', title: formatTime(s.start) },
         h('div', null, formatRelative(s.start, now)),
         h('div', { class: 'muted mono' }, formatClock(s.start)))));
-}
-
-function toLocalInput(us) {
-  const d = new Date(us / 1000);
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}
-
-function fromLocalInput(v) {
-  return new Date(v).getTime() * 1000;
 }

@@ -6,7 +6,7 @@
 // writes, so there is no per-row layout. Collapsing recomputes the list of
 // visible rows in O(n) over typed arrays.
 import { h, setText } from './dom.js';
-import { formatDuration, niceTicks } from './format.js';
+import { formatDuration, formatCount, niceTicks, plural } from './format.js';
 import { serviceColor } from './colors.js';
 import { visibleRows, descendantCount } from './tracemodel.js';
 
@@ -199,11 +199,14 @@ export class Waterfall {
     });
   }
 
-  /** renderNow renders synchronously (used for the first paint). */
+  /**
+   * renderNow renders synchronously, for the first paint: from the top of the view, taken
+   * as tall as the window, so that nothing forces a layout before the browser's own.
+   */
   renderNow() {
     cancelAnimationFrame(this.raf);
     this.raf = 0;
-    this.render();
+    this.render(0, this.viewH || window.innerHeight);
   }
 
   renderAxis() {
@@ -274,10 +277,8 @@ export class Waterfall {
     this.headTime.addEventListener('pointercancel', up);
   }
 
-  render() {
+  render(top = this.scroll.scrollTop, H = this.viewH || this.scroll.clientHeight || 600) {
     const total = this.rows.length;
-    const top = this.scroll.scrollTop;
-    const H = this.viewH || this.scroll.clientHeight || 600;
     const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(total, Math.ceil((top + H) / ROW_HEIGHT) + OVERSCAN);
 
@@ -402,9 +403,9 @@ export class Waterfall {
     if (collapsed) {
       const hidden = descendantCount(m, i);
       const errs = m.subtreeErrors[i] - m.error[i];
-      setText(r.badge, `+${hidden.toLocaleString('en-US')}`);
+      setText(r.badge, `+${formatCount(hidden)}`);
       r.badge.className = errs ? 'wf-badge has-errors' : 'wf-badge';
-      r.badge.title = `${hidden.toLocaleString('en-US')} hidden spans${errs ? `, ${errs.toLocaleString('en-US')} with errors` : ''}`;
+      r.badge.title = `${plural(hidden, 'hidden span')}${errs ? `, ${formatCount(errs)} with errors` : ''}`;
     } else if (r.badge.firstChild) {
       setText(r.badge, '');
     }
