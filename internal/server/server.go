@@ -120,14 +120,15 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.addrs = Addrs{HTTP: httpL.Addr().String(), GRPC: grpcL.Addr().String(), UI: uiL.Addr().String()}
 
 	otlpCfg := otlp.Config{MaxRequestBytes: cfg.MaxRequestBytes}
+	otlpRcv := otlp.NewReceiver(otlpCfg, log.With("subsystem", "otlp"))
 	ingestMux := http.NewServeMux()
-	ingestMux.Handle("/v1/traces", otlp.NewHTTPHandler(s.pipeline.SpanSink(), log.With("subsystem", "otlp"), otlpCfg))
+	ingestMux.Handle("/v1/traces", otlpRcv.TracesHandler(s.pipeline.SpanSink()))
 	honeycomb.NewHandler(s.pipeline.SpanSink(), log.With("subsystem", "honeycomb")).Register(ingestMux)
 	api.NewHoneycomb(st, log.With("subsystem", "honeycomb-api")).Register(ingestMux)
 	s.httpSrv = newHTTPServer(ingestMux, log)
 
 	s.grpcSrv = grpc.NewServer(otlp.GRPCServerOptions(otlpCfg)...)
-	otlp.RegisterGRPC(s.grpcSrv, s.pipeline.SpanSink(), log.With("subsystem", "otlp"))
+	otlpRcv.RegisterTraceService(s.grpcSrv, s.pipeline.SpanSink())
 
 	uiMux := http.NewServeMux()
 	uiAPI := api.New(st, log.With("subsystem", "api"))
