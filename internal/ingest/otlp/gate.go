@@ -28,6 +28,9 @@ func newGate(n int) *gate {
 // enter takes a slot, waiting a little for one. Without one it returns an
 // *ingest.OverloadedError, or ctx's error if the request ends first.
 func (g *gate) enter(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err // nobody is waiting for the answer
+	}
 	select {
 	case g.slots <- struct{}{}:
 		return nil
