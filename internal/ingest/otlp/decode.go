@@ -48,13 +48,11 @@ type Result[T any] struct {
 // decode reads an export request of any signal.
 func decode[T any](ctx context.Context, body []byte, enc Encoding, sig signal[T]) (Result[T], error) {
 	var err error
-	b := &batch[T]{sig: sig}
+	b := &batch[T]{d: newDecoder(ctx, len(body)), sig: sig}
 	switch enc {
 	case Protobuf:
-		b.d = newDecoder(ctx, len(body), protobufBudgetFactor)
 		err = protoRequest(b, body)
 	case JSON:
-		b.d = newDecoder(ctx, len(body), jsonBudgetFactor)
 		err = jsonRequest(b, body)
 	default:
 		return Result[T]{}, fmt.Errorf("unknown OTLP encoding %v", enc)

@@ -9,17 +9,17 @@ import (
 	"lookout/internal/telemetry"
 )
 
-// Decoding may allocate at most a fixed multiple of the body's size (after decompression) plus
-// a floor. The multiples cover what legitimate requests expand to in the model, measured as
-// bytes allocated per body byte: SDK and collector batches take 2 to 3 in either encoding;
-// the densest legitimate protobuf (arrays of small integers or booleans, 4 wire bytes per
-// 40-byte Value) takes 10, and the densest JSON (spans carrying only ids and a start time) 3.
-// Requests beyond that are made of empty messages (an empty attribute is 2 wire bytes and a
-// 56-byte KeyValue), which carry nothing worth the memory.
+// Decoding may allocate at most budgetFactor bytes per byte of body (after decompression),
+// plus budgetFloor. The factor covers what legitimate requests expand to in the model,
+// measured by TestBudgetFitsLegitimateRequests: SDK and collector batches take 2 to 4
+// bytes per body byte in either encoding; the densest legitimate protobuf (arrays of small
+// integers or booleans, 4 wire bytes to a 40-byte Value) takes 10, as does the densest JSON
+// (spans of nothing but ids and a start time, in a list grown as it is read). Requests beyond
+// that are made of empty messages (an empty attribute is 2 wire bytes and a 56-byte KeyValue),
+// which carry nothing worth the memory.
 const (
-	protobufBudgetFactor = 16
-	jsonBudgetFactor     = 8
-	budgetFloor          = 1 << 20
+	budgetFactor = 16
+	budgetFloor  = 1 << 20
 )
 
 // ErrTooLarge is the error for a request that would take more memory to decode than its size
@@ -41,8 +41,8 @@ type decoder struct {
 	links    slab[telemetry.Link]
 }
 
-func newDecoder(ctx context.Context, bodyLen, factor int) *decoder {
-	limit := factor*bodyLen + budgetFloor
+func newDecoder(ctx context.Context, bodyLen int) *decoder {
+	limit := budgetFactor*bodyLen + budgetFloor
 	return &decoder{ctx: ctx, budget: limit, limit: limit, strsNext: minStringChunk}
 }
 

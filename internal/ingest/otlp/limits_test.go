@@ -58,7 +58,7 @@ func TestDecodeBoundsProtobufMemory(t *testing.T) {
 			if !errors.Is(err, ErrTooLarge) {
 				t.Errorf("err = %v, want ErrTooLarge", err)
 			}
-			budget := uint64(protobufBudgetFactor*len(body) + budgetFloor)
+			budget := uint64(budgetFactor*len(body) + budgetFloor)
 			t.Logf("%d-byte body: %d bytes allocated (budget %d)", len(body), n, budget)
 			if n > budget {
 				t.Errorf("allocated %d bytes decoding %d, over the budget of %d", n, len(body), budget)
@@ -87,7 +87,7 @@ func TestDecodeBoundsJSONMemoryAndTime(t *testing.T) {
 	if !errors.Is(err, ErrTooLarge) {
 		t.Errorf("err = %v, want ErrTooLarge", err)
 	}
-	budget := uint64(jsonBudgetFactor*len(body) + budgetFloor)
+	budget := uint64(budgetFactor*len(body) + budgetFloor)
 	t.Logf("%d-byte body: %d bytes allocated (budget %d) in %v", len(body), n, budget, elapsed)
 	if n > budget {
 		t.Errorf("allocated %d bytes decoding %d, over the budget of %d", n, len(body), budget)
@@ -288,6 +288,57 @@ func TestDecodeLogsDepth(t *testing.T) {
 		const want = "rejected 3 of 5 log records: a value is nested more than 32 levels deep (3 log records, first at resourceLogs[0].scopeLogs[0].logRecords[1])"
 		if len(res.Items) != 2 || res.Rejected != 3 || res.Message != want {
 			t.Errorf("%v: kept %d, rejected %d: %q; want 2, 3: %q", enc, len(res.Items), res.Rejected, res.Message, want)
+		}
+	}
+}
+
+// TestBudgetFitsLegitimateRequests decodes the densest shapes legitimate requests take, and
+// the loadgen request, and checks that each takes well under its budget: the budget factors
+// are chosen from these figures (printed with -v).
+func TestBudgetFitsLegitimateRequests(t *testing.T) {
+	span := func(id byte, more ...[]byte) []byte {
+		return pbMessage(2, append([][]byte{pbMessage(1, pbID(16, id)), pbMessage(2, pbID(8, id)), pbFixed64(7, 1)}, more...)...)
+	}
+	// An attribute holding an array of n small integers, or of n booleans.
+	array := func(n int, element []byte) []byte {
+		return pbMessage(9, pbKeyValue("a", pbMessage(5, bytes.Repeat(pbMessage(1, element), n))))
+	}
+	var minimal, ints, bools [][]byte
+	for i := range 20_000 {
+		minimal = append(minimal, span(byte(i)|1))
+	}
+	for i := range 100 {
+		ints = append(ints, span(byte(i)|1, array(1000, pbVarint(3, 7))))
+		bools = append(bools, span(byte(i)|1, array(1000, pbVarint(2, 1))))
+	}
+	loadgen := loadgenRequest(t)
+	td, err := pdataUnmarshalTraces(loadgen, Protobuf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	minimalJSON := `{"traceId":"01010101010101010101010101010101","spanId":"0101010101010101","startTimeUnixNano":"1"}`
+	for _, tc := range []struct {
+		name string
+		body []byte
+		enc  Encoding
+	}{
+		{"loadgen", loadgen, Protobuf},
+		{"loadgen as JSON", mustJSON(t, td), JSON},
+		{"spans with ids and a start only", pbMessage(1, pbMessage(2, minimal...)), Protobuf},
+		{"arrays of small integers", pbMessage(1, pbMessage(2, ints...)), Protobuf},
+		{"arrays of booleans", pbMessage(1, pbMessage(2, bools...)), Protobuf},
+		{"JSON spans with ids and a start only", []byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[` +
+			strings.TrimSuffix(strings.Repeat(minimalJSON+",", 20_000), ",") + `]}]}]}`), JSON},
+	} {
+		var res Result[telemetry.Span]
+		n := allocated(func() { res, err = DecodeTraces(context.Background(), tc.body, tc.enc) })
+		if err != nil || res.Rejected != 0 {
+			t.Fatalf("%s: %v, %d rejected (%s)", tc.name, err, res.Rejected, res.Message)
+		}
+		ratio := float64(n) / float64(len(tc.body))
+		t.Logf("%s: %d bytes decode to %d allocated, %.1f per byte", tc.name, len(tc.body), n, ratio)
+		if ratio > budgetFactor*0.75 {
+			t.Errorf("%s: %.1f bytes allocated per body byte leaves too little headroom under %d", tc.name, ratio, budgetFactor)
 		}
 	}
 }
