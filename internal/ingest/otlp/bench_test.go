@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -57,13 +58,18 @@ func BenchmarkDecodeTraces(b *testing.B) {
 				body := bodies[enc]
 				b.SetBytes(int64(len(body)))
 				b.ReportAllocs()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
 				for b.Loop() {
 					res, err := dec.decode(body, enc)
 					if err != nil || len(res.Items) != n {
 						b.Fatalf("%d spans, %v", len(res.Items), err)
 					}
 				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/span")
+				runtime.ReadMemStats(&after)
+				spans := float64(b.N * n)
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/spans, "ns/span")
+				b.ReportMetric(float64(after.Mallocs-before.Mallocs)/spans, "allocs/span")
 			})
 		}
 	}
