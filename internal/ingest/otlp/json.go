@@ -178,23 +178,35 @@ func (j *jsonDecoder) rawString() []byte {
 	}
 	j.pos++
 	start := j.pos
-	for i := start; i < len(j.buf); i++ {
-		switch c := j.buf[i]; {
-		case c == '"':
-			j.pos = i + 1
-			return j.buf[start:i]
-		case c == '\\':
-			j.pos = i
-			return j.unescape(start)
-		case c < 0x20:
-			j.pos = i
-			j.syntax("control character in a string")
-			return nil
-		}
+	i := start
+	for i < len(j.buf) && !stringSpecial[j.buf[i]] {
+		i++
 	}
-	j.syntax("unterminated string")
+	switch {
+	case i == len(j.buf):
+		j.syntax("unterminated string")
+		return nil
+	case j.buf[i] == '"':
+		j.pos = i + 1
+		return j.buf[start:i]
+	case j.buf[i] == '\\':
+		j.pos = i
+		return j.unescape(start)
+	}
+	j.pos = i
+	j.syntax("control character in a string")
 	return nil
 }
+
+// stringSpecial marks the bytes that end the plain run of a string: its closing quote, an
+// escape, and the control characters JSON does not allow in strings.
+var stringSpecial = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 // unescape reads the rest of a string that has escapes, from its first backslash.
 func (j *jsonDecoder) unescape(start int) []byte {
