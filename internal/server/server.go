@@ -26,6 +26,7 @@ import (
 	"lookout/internal/metrics"
 	"lookout/internal/store"
 	"lookout/internal/store/factory"
+	"lookout/internal/telemetry"
 	"lookout/internal/ui"
 )
 
@@ -120,8 +121,9 @@ func (s *Server) wire(ctx context.Context) error {
 		return fmt.Errorf("the %s store cannot write and read traces", cfg.Store.Kind)
 	}
 	spans := ingest.AddInput(pipeline, ingest.Spans, spanWriter.WriteSpans)
+	var logs *ingest.Input[telemetry.LogRecord]
 	if lw, ok := s.backend.(store.LogWriter); ok {
-		ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
+		logs = ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
 	}
 	hosts, err := newHostSet(cfg.PublicURL, cfg.AllowedHosts)
 	if err != nil {
@@ -136,8 +138,13 @@ func (s *Server) wire(ctx context.Context) error {
 	})
 
 	// Receivers, one line each.
-	ingestHTTP.Mux.Handle("/v1/traces", otlp.NewHTTPHandler(spans.Sink("otlp"), log.With("subsystem", "otlp"), otlpCfg))
-	otlp.RegisterGRPC(ingestGRPC.Server, spans.Sink("otlp"), log.With("subsystem", "otlp"))
+	otlpRcv := otlp.NewReceiver(otlpCfg, log.With("subsystem", "otlp"))
+	ingestHTTP.Mux.Handle("/v1/traces", otlpRcv.TracesHandler(spans.Sink("otlp")))
+	otlpRcv.RegisterTraceService(ingestGRPC.Server, spans.Sink("otlp"))
+	if logs != nil {
+		ingestHTTP.Mux.Handle("/v1/logs", otlpRcv.LogsHandler(logs.Sink("otlp")))
+		otlpRcv.RegisterLogsService(ingestGRPC.Server, logs.Sink("otlp"))
+	}
 	honeycomb.NewHandler(spans.Sink("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
 
 	// Query APIs and the UI.

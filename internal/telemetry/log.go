@@ -37,5 +37,15 @@ func (r *LogRecord) Validate() error {
 	case r.Group == "":
 		return errInvalid("log group is missing")
 	}
-	return validateDepth(r.Body, 0)
+	err := validateDepth(r.Body, 1)
+	if err == nil {
+		err = validateAttrDepth(r.Attributes)
+	}
+	if err == nil {
+		err = validateAttrDepth(r.Resource.Attributes)
+	}
+	if err == nil && r.Scope != nil {
+		err = validateAttrDepth(r.Scope.Attributes)
+	}
+	return err
 }

@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -11,6 +12,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"lookout/internal/telemetry"
 )
@@ -322,17 +324,17 @@ func TestDecodeGolden(t *testing.T) {
 		{"protobuf", marshalProto(t, goldenTraces()), Protobuf},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := DecodeTraces(tc.body, tc.enc)
+			res, err := DecodeTraces(context.Background(), tc.body, tc.enc)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if res.Rejected != 0 || res.Message != "" {
 				t.Errorf("Rejected, Message = %d, %q; want 0, \"\"", res.Rejected, res.Message)
 			}
-			compareSpans(t, res.Spans, goldenSpans())
+			compareSpans(t, res.Items, goldenSpans())
 
 			// One shared Resource per ResourceSpans and one Scope per ScopeSpans.
-			s := res.Spans
+			s := res.Items
 			if len(s) != 6 {
 				return
 			}
@@ -407,22 +409,32 @@ func compareSpans(t *testing.T, got, want []telemetry.Span) {
 			}
 		}
 
-		switch {
-		case (g.Resource == nil) != (w.Resource == nil):
-			t.Errorf("%s.Resource = %v, want %v", p, g.Resource, w.Resource)
-		case w.Resource != nil:
-			compareAttrs(t, p+".Resource.Attributes", g.Resource.Attributes, w.Resource.Attributes)
-			eq(t, p+".Resource.DroppedAttributesCount", g.Resource.DroppedAttributesCount, w.Resource.DroppedAttributesCount)
-		}
-		switch {
-		case (g.Scope == nil) != (w.Scope == nil):
-			t.Errorf("%s.Scope = %v, want %v", p, g.Scope, w.Scope)
-		case w.Scope != nil:
-			eq(t, p+".Scope.Name", g.Scope.Name, w.Scope.Name)
-			eq(t, p+".Scope.Version", g.Scope.Version, w.Scope.Version)
-			compareAttrs(t, p+".Scope.Attributes", g.Scope.Attributes, w.Scope.Attributes)
-			eq(t, p+".Scope.DroppedAttributesCount", g.Scope.DroppedAttributesCount, w.Scope.DroppedAttributesCount)
-		}
+		compareResource(t, p, g.Resource, w.Resource)
+		compareScope(t, p, g.Scope, w.Scope)
+	}
+}
+
+func compareResource(t *testing.T, p string, g, w *telemetry.Resource) {
+	t.Helper()
+	switch {
+	case (g == nil) != (w == nil):
+		t.Errorf("%s.Resource = %v, want %v", p, g, w)
+	case w != nil:
+		compareAttrs(t, p+".Resource.Attributes", g.Attributes, w.Attributes)
+		eq(t, p+".Resource.DroppedAttributesCount", g.DroppedAttributesCount, w.DroppedAttributesCount)
+	}
+}
+
+func compareScope(t *testing.T, p string, g, w *telemetry.Scope) {
+	t.Helper()
+	switch {
+	case (g == nil) != (w == nil):
+		t.Errorf("%s.Scope = %v, want %v", p, g, w)
+	case w != nil:
+		eq(t, p+".Scope.Name", g.Name, w.Name)
+		eq(t, p+".Scope.Version", g.Version, w.Version)
+		compareAttrs(t, p+".Scope.Attributes", g.Attributes, w.Attributes)
+		eq(t, p+".Scope.DroppedAttributesCount", g.DroppedAttributesCount, w.DroppedAttributesCount)
 	}
 }
 
@@ -483,12 +495,12 @@ func TestDecodePartial(t *testing.T) {
 		{"json", mustJSON(t, td), JSON},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := DecodeTraces(tc.body, tc.enc)
+			res, err := DecodeTraces(context.Background(), tc.body, tc.enc)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(res.Spans) != 2 || res.Spans[0].Name != "ok 1" || res.Spans[1].Name != "ok 2" {
-				t.Fatalf("kept %d spans %v, want [ok 1, ok 2]", len(res.Spans), names(res.Spans))
+			if len(res.Items) != 2 || res.Items[0].Name != "ok 1" || res.Items[1].Name != "ok 2" {
+				t.Fatalf("kept %d spans %v, want [ok 1, ok 2]", len(res.Items), names(res.Items))
 			}
 			if res.Rejected != 4 {
 				t.Errorf("Rejected = %d, want 4", res.Rejected)
@@ -534,11 +546,11 @@ func TestDecodeEmpty(t *testing.T) {
 		{"json resource without spans", `{"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{}}]}]}`, JSON},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := DecodeTraces([]byte(tc.body), tc.enc)
+			res, err := DecodeTraces(context.Background(), []byte(tc.body), tc.enc)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(res.Spans) != 0 || res.Rejected != 0 || res.Message != "" {
+			if len(res.Items) != 0 || res.Rejected != 0 || res.Message != "" {
 				t.Errorf("got %+v, want an empty result", res)
 			}
 		})
@@ -552,14 +564,14 @@ func TestDecodeJSONDetails(t *testing.T) {
 	const span = `{"resourceSpans":[{"scopeSpans":[{"spans":[{` +
 		`"traceId":"5B8EFFF798038103d269b633813fc60c","span_id":"EEE19B7EC3C1B174",` +
 		`"start_time_unix_nano":1700000000000000000,"kind":3,"unknownField":[{"a":null}]}]}]}]}`
-	res, err := DecodeTraces([]byte(span), JSON)
+	res, err := DecodeTraces(context.Background(), []byte(span), JSON)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Spans) != 1 {
-		t.Fatalf("got %d spans, want 1 (%s)", len(res.Spans), res.Message)
+	if len(res.Items) != 1 {
+		t.Fatalf("got %d spans, want 1 (%s)", len(res.Items), res.Message)
 	}
-	s := res.Spans[0]
+	s := res.Items[0]
 	eq(t, "TraceID", s.TraceID, tid("5b8efff798038103d269b633813fc60c"))
 	eq(t, "SpanID", s.SpanID, sid("eee19b7ec3c1b174"))
 	eq(t, "StartUnixNano", s.StartUnixNano, int64(1700000000000000000))
@@ -579,10 +591,130 @@ func TestDecodeJSONDetails(t *testing.T) {
 		"truncated":        `{"resourceSpans":[{"scopeSpans":[`,
 		"not json":         `<xml/>`,
 		"wrong type":       `{"resourceSpans":{}}`,
+		"trailing data":    `{"resourceSpans":[]} {}`,
+		"trailing comma":   `{"resourceSpans":[],}`,
+		"control char":     "{\"resourceSpans\":[{\"scopeSpans\":[{\"scope\":{\"name\":\"a\x01\"}}]}]}",
+		"bad escape":       `{"resourceSpans":[{"scopeSpans":[{"scope":{"name":"\x41"}}]}]}`,
+		"float as int":     `{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":1.5}]}]}]}`,
+		"negative time":    `{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"-1"}]}]}]}`,
+		"flags overflow":   `{"resourceSpans":[{"scopeSpans":[{"spans":[{"flags":4294967296}]}]}]}`,
+		"unknown kind":     `{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"SPAN_KIND_OTHER"}]}]}]}`,
+		"leading zero":     `{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":02}]}]}]}`,
+		"bad base64":       `{"resourceSpans":[{"scopeSpans":[{"scope":{"attributes":[{"key":"b","value":{"bytesValue":"!!"}}]}}]}]}`,
+		"unquoted key":     `{resourceSpans:[]}`,
+		"empty body":       ``,
 	} {
-		if _, err := DecodeTraces([]byte(body), JSON); err == nil {
+		if _, err := DecodeTraces(context.Background(), []byte(body), JSON); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+func TestDecodeJSONValues(t *testing.T) {
+	// How OTLP/JSON values read, as the protobuf JSON mapping and pdata read them.
+	for _, tc := range []struct {
+		name, value string
+		want        telemetry.Value
+	}{
+		{"string", `{"stringValue":"héllo"}`, str("héllo")},
+		{"escapes", `{"stringValue":"a\"\\\/\b\f\n\r\t\u00e9"}`, str("a\"\\/\b\f\n\r\té")},
+		{"surrogate pair", `{"stringValue":"\ud83d\ude00"}`, str("😀")},
+		{"lone surrogates", `{"stringValue":"\ud83dx\ude00"}`, str("\uFFFDx\uFFFD")},
+		{"unpaired surrogates", `{"stringValue":"\ud83d\u0041"}`, str("\uFFFDA")},
+		{"invalid UTF-8 kept", "{\"stringValue\":\"a\xff\"}", str("a\xff")},
+		{"null string", `{"stringValue":null}`, str("")},
+		{"bool", `{"boolValue":true}`, bln(true)},
+		{"int as string", `{"intValue":"-9223372036854775808"}`, i64(math.MinInt64)},
+		{"int as number", `{"int_value":42}`, i64(42)},
+		{"double", `{"doubleValue":-1.5e-3}`, f64(-1.5e-3)},
+		{"double as string", `{"doubleValue":"-Infinity"}`, f64(math.Inf(-1))},
+		{"double from integer", `{"doubleValue":7}`, f64(7)},
+		{"bytes", `{"bytesValue":"AP8="}`, telemetry.BytesValue([]byte{0, 255})},
+		{"bytes unpadded, URL alphabet", `{"bytesValue":"AP-_"}`, telemetry.BytesValue([]byte{0, 255, 191})},
+		{"empty", `{}`, telemetry.Value{}},
+		{"null", `null`, telemetry.Value{}},
+		{"null array", `{"arrayValue":null}`, arr()},
+		{"null map", `{"kvlistValue":null}`, mapv()},
+		{"array", `{"arrayValue":{"values":[{"intValue":"1"},{},{"arrayValue":{}}]}}`, arr(i64(1), telemetry.Value{}, arr())},
+		{"map", `{"kvlist_value":{"values":[{"key":"a","value":{"boolValue":false}},{"key":"b"}]}}`, mapv(kv("a", bln(false)), kv("b", telemetry.Value{}))},
+		{"last field wins", `{"stringValue":"a","intValue":"5"}`, i64(5)},
+		{"profiles' string index is no value", `{"stringValue":"a","stringValueStrindex":3}`, telemetry.Value{}},
+		{"unknown fields skipped", `{"x":{"y":[1,[2,{"z":null}]]},"boolValue":true,"w":"\u0041"}`, bln(true)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"01000000000000000000000000000000",` +
+				`"spanId":"0100000000000000","startTimeUnixNano":"1","attributes":[{"key":"v","value":` + tc.value + `}]}]}]}]}`
+			res, err := DecodeTraces(context.Background(), []byte(body), JSON)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Items) != 1 {
+				t.Fatalf("%d spans (%s)", len(res.Items), res.Message)
+			}
+			compareAttrs(t, "Attributes", res.Items[0].Attributes, telemetry.Attributes{kv("v", tc.want)})
+		})
+	}
+}
+
+func TestDecodeJSONSkipsDeepUnknownFields(t *testing.T) {
+	// Unknown fields are skipped however deep, without recursing.
+	deep := strings.Repeat(`{"a":[`, 200_000) + strings.Repeat(`]}`, 200_000)
+	body := `{"unknown":` + deep + `,"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"01000000000000000000000000000000",` +
+		`"spanId":"0100000000000000","startTimeUnixNano":"1","more":` + deep + `}]}]}]}`
+	res, err := DecodeTraces(context.Background(), []byte(body), JSON)
+	if err != nil || len(res.Items) != 1 {
+		t.Fatalf("%d spans, %v", len(res.Items), err)
+	}
+	if _, err := DecodeTraces(context.Background(), []byte(`{"unknown":`+deep[:len(deep)-1]+`}`), JSON); err == nil {
+		t.Error("unbalanced unknown field: no error")
+	}
+}
+
+func TestDecodeProtobufCorners(t *testing.T) {
+	// The corners of the protobuf encoding that generated encoders do not produce, read as
+	// pdata reads them.
+	edge := protoTraceEdgeCases(t)
+	for _, tc := range []struct {
+		name  string
+		body  []byte
+		check func(t *testing.T, spans []telemetry.Span)
+	}{
+		{"resource after its spans", edge[0], func(t *testing.T, spans []telemetry.Span) {
+			if len(spans) != 1 || spans[0].Service() != "late" {
+				t.Errorf("spans %v, want one of service late", names(spans))
+			}
+		}},
+		{"deprecated scope spans", edge[1], func(t *testing.T, spans []telemetry.Span) {
+			if len(spans) != 1 {
+				t.Errorf("%d spans, want the one in instrumentation_library_spans", len(spans))
+			}
+		}},
+		{"deprecated scope spans beside scope spans", edge[2], func(t *testing.T, spans []telemetry.Span) {
+			if len(spans) != 1 || spans[0].SpanID != telemetry.SpanID(pbID(8, 1)) {
+				t.Errorf("spans %v, want only the one in scope_spans", spans)
+			}
+		}},
+		{"fields sent twice", edge[3], func(t *testing.T, spans []telemetry.Span) {
+			if len(spans) != 2 {
+				t.Fatalf("%d spans, want 2 (the one with a deep value rejected)", len(spans))
+			}
+			eq(t, "Status", spans[0].Status, telemetry.Status{Code: telemetry.StatusError, Message: "second status field"})
+			compareAttrs(t, "Attributes", spans[0].Attributes, telemetry.Attributes{kv("k", str("v"))})
+			compareAttrs(t, "Resource", spans[0].Resource.Attributes, telemetry.Attributes{kv("service.name", str("late")), kv("service.name", str("late"))})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := DecodeTraces(context.Background(), tc.body, Protobuf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, res.Items)
+			want, err := pdataTraces(tc.body, Protobuf, telemetry.IngestInfo{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareSpans(t, res.Items, want.Items)
+		})
 	}
 }
 
@@ -596,11 +728,11 @@ func TestDecodeProtobufErrors(t *testing.T) {
 		// resource_spans { scope_spans { spans { trace_id: 3 bytes } } }
 		"trace id 3 bytes": {0x0a, 0x09, 0x12, 0x07, 0x12, 0x05, 0x0a, 0x03, 0x01, 0x02, 0x03},
 	} {
-		if _, err := DecodeTraces(body, Protobuf); err == nil {
+		if _, err := DecodeTraces(context.Background(), body, Protobuf); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
-	if _, err := DecodeTraces(valid, Encoding(9)); err == nil {
+	if _, err := DecodeTraces(context.Background(), valid, Encoding(9)); err == nil {
 		t.Error("unknown encoding: no error")
 	}
 }
@@ -614,14 +746,14 @@ func TestDecodeEdgeValues(t *testing.T) {
 	s.SetEndTimestamp(pcommon.Timestamp(math.MaxInt64 + 1))
 	s.SetKind(ptrace.SpanKind(258)) // unknown kind: not truncated into a known one
 	s.Status().SetCode(ptrace.StatusCode(7))
-	res, err := DecodeTraces(marshalProto(t, td), Protobuf)
+	res, err := DecodeTraces(context.Background(), marshalProto(t, td), Protobuf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Spans) != 1 {
-		t.Fatalf("got %d spans (%s)", len(res.Spans), res.Message)
+	if len(res.Items) != 1 {
+		t.Fatalf("got %d spans (%s)", len(res.Items), res.Message)
 	}
-	got := res.Spans[0]
+	got := res.Items[0]
 	eq(t, "StartUnixNano", got.StartUnixNano, int64(math.MaxInt64))
 	eq(t, "EndUnixNano", got.EndUnixNano, int64(math.MaxInt64))
 	eq(t, "Kind", got.Kind, telemetry.SpanKindUnspecified)
@@ -633,25 +765,25 @@ func TestDecodeDuplicateKeysKept(t *testing.T) {
 	const body = `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"01000000000000000000000000000000",` +
 		`"spanId":"0100000000000000","startTimeUnixNano":"1","attributes":[` +
 		`{"key":"k","value":{"stringValue":"first"}},{"key":"k","value":{"stringValue":"second"}}]}]}]}]}`
-	res, err := DecodeTraces([]byte(body), JSON)
+	res, err := DecodeTraces(context.Background(), []byte(body), JSON)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Spans) != 1 {
-		t.Fatalf("got %d spans (%s)", len(res.Spans), res.Message)
+	if len(res.Items) != 1 {
+		t.Fatalf("got %d spans (%s)", len(res.Items), res.Message)
 	}
-	compareAttrs(t, "Attributes", res.Spans[0].Attributes,
+	compareAttrs(t, "Attributes", res.Items[0].Attributes,
 		telemetry.Attributes{kv("k", str("first")), kv("k", str("second"))})
 }
 
 func TestDecodedSlicesAreCapped(t *testing.T) {
 	// Attributes of consecutive spans come from one backing array; appending to one span's
 	// attributes must not overwrite the next span's.
-	res, err := DecodeTraces(readTestdata(t, "traces.json"), JSON)
+	res, err := DecodeTraces(context.Background(), readTestdata(t, "traces.json"), JSON)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := res.Spans
+	s := res.Items
 	_ = append(s[0].Attributes, kv("extra", str("x")))
 	_ = append(s[0].Events, telemetry.Event{Name: "extra"})
 	_ = append(s[0].Resource.Attributes, kv("extra", str("x")))
@@ -674,4 +806,18 @@ func TestTruncate(t *testing.T) {
 			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}
 	}
+}
+
+// mustProtoFromJSON re-encodes an OTLP/JSON trace request as protobuf, with pdata.
+func mustProtoFromJSON(t testing.TB, b []byte) []byte {
+	t.Helper()
+	req := ptraceotlp.NewExportRequest()
+	if err := req.UnmarshalJSON(b); err != nil {
+		t.Fatal(err)
+	}
+	out, err := req.MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

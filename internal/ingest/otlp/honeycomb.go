@@ -109,11 +109,11 @@ func clampRate(f float64) uint32 {
 // stands for 2^56 / (2^56 - T) spans. The count is rounded to the nearest whole number.
 func thresholdSampleRate(traceState string) (uint32, bool) {
 	th := ""
-	for _, member := range strings.Split(traceState, ",") {
+	for member := range strings.SplitSeq(traceState, ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(member), "=")
 		switch k {
 		case "ot":
-			for _, field := range strings.Split(v, ";") {
+			for field := range strings.SplitSeq(v, ";") {
 				if fk, fv, ok := strings.Cut(field, ":"); ok && fk == "th" {
 					th = fv
 				}

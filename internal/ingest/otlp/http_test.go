@@ -14,6 +14,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
@@ -25,37 +26,46 @@ import (
 )
 
 // recordingSink keeps what it is given and returns err.
-type recordingSink struct {
+type recordingSink[T any] struct {
 	mu       sync.Mutex
-	batches  [][]telemetry.Span
+	batches  [][]T
 	err      error
 	rejected int
 }
 
-func (s *recordingSink) Rejected(n int) {
+// spanSink records spans.
+type spanSink = recordingSink[telemetry.Span]
+
+func (s *recordingSink[T]) Rejected(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rejected += n
 }
 
-func (s *recordingSink) Write(ctx context.Context, spans []telemetry.Span) error {
+func (s *recordingSink[T]) Write(ctx context.Context, items []T) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.batches = append(s.batches, spans)
+	s.batches = append(s.batches, items)
 	return s.err
 }
 
-func (s *recordingSink) spans() []telemetry.Span {
+func (s *recordingSink[T]) items() []T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []telemetry.Span
+	var out []T
 	for _, b := range s.batches {
 		out = append(out, b...)
 	}
 	return out
 }
 
-func (s *recordingSink) calls() int {
+func (s *recordingSink[T]) rejectedCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rejected
+}
+
+func (s *recordingSink[T]) calls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.batches)
@@ -170,8 +180,8 @@ func TestHTTPExport(t *testing.T) {
 		{"json zstd", "application/json", "zstd", zstdBytes(t, jsonBody), contentTypeJSON},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sink := &recordingSink{}
-			h := NewHTTPHandler(sink, testLogger(t), Config{})
+			sink := &spanSink{}
+			h := NewReceiver(Config{}, testLogger(t)).TracesHandler(sink)
 			w := serve(t, h, request{ct: tc.ct, encoding: tc.encoding, body: tc.body})
 			if w.Code != http.StatusOK {
 				t.Fatalf("status %d, body %q", w.Code, w.Body.Bytes())
@@ -187,14 +197,14 @@ func TestHTTPExport(t *testing.T) {
 			if got := w.Body.String(); got != wantBody {
 				t.Errorf("body = %q, want %q", got, wantBody)
 			}
-			compareSpans(t, sink.spans(), goldenSpans())
+			compareSpans(t, sink.items(), goldenSpans())
 		})
 	}
 }
 
 func TestHTTPHoneycombHeaders(t *testing.T) {
-	sink := &recordingSink{}
-	h := NewHTTPHandler(sink, testLogger(t), Config{})
+	sink := &spanSink{}
+	h := NewReceiver(Config{}, testLogger(t)).TracesHandler(sink)
 	w := serve(t, h, request{
 		ct:   "application/json",
 		body: readTestdata(t, "partial.json"),
@@ -206,7 +216,7 @@ func TestHTTPHoneycombHeaders(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d, body %q", w.Code, w.Body.Bytes())
 	}
-	spans := sink.spans()
+	spans := sink.items()
 	if len(spans) != 2 {
 		t.Fatalf("sink got %d spans, want 2", len(spans))
 	}
@@ -224,13 +234,13 @@ func TestHTTPHoneycombHeaders(t *testing.T) {
 		{"X-Honeycomb-Team": "secret-key", "X-Honeycomb-Dataset": "prod-traces"},
 		nil,
 	} {
-		sink2 := &recordingSink{}
-		serve(t, NewHTTPHandler(sink2, testLogger(t), Config{}), request{ct: "application/json", body: readTestdata(t, "partial.json"), header: header})
+		sink2 := &spanSink{}
+		serve(t, NewReceiver(Config{}, testLogger(t)).TracesHandler(sink2), request{ct: "application/json", body: readTestdata(t, "partial.json"), header: header})
 		want := telemetry.IngestInfo{Protocol: "otlp", Dataset: "checkout"}
 		if header != nil {
 			want.KeyID = "85dbe15d75ef" // printf secret-key | sha256sum
 		}
-		for i, s := range sink2.spans() {
+		for i, s := range sink2.items() {
 			if s.Ingest != want {
 				t.Errorf("headers %v: span %d Ingest = %+v, want %+v", header, i, s.Ingest, want)
 			}
@@ -245,22 +255,16 @@ func TestHTTPPartialSuccess(t *testing.T) {
 		body []byte
 	}{
 		{"json", contentTypeJSON, readTestdata(t, "partial.json")},
-		{"protobuf", contentTypeProtobuf, func() []byte {
-			res, err := ptraceotlpRequestFromJSON(readTestdata(t, "partial.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return res
-		}()},
+		{"protobuf", contentTypeProtobuf, mustProtoFromJSON(t, readTestdata(t, "partial.json"))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sink := &recordingSink{}
-			h := NewHTTPHandler(sink, testLogger(t), Config{})
+			sink := &spanSink{}
+			h := NewReceiver(Config{}, testLogger(t)).TracesHandler(sink)
 			w := serve(t, h, request{ct: tc.ct, body: tc.body})
 			if w.Code != http.StatusOK {
 				t.Fatalf("status %d, body %q", w.Code, w.Body.Bytes())
 			}
-			if got := names(sink.spans()); len(got) != 2 || got[0] != "valid first" || got[1] != "valid last" {
+			if got := names(sink.items()); len(got) != 2 || got[0] != "valid first" || got[1] != "valid last" {
 				t.Errorf("sink got %v, want [valid first valid last]", got)
 			}
 			resp := ptraceotlp.NewExportResponse()
@@ -285,17 +289,9 @@ func TestHTTPPartialSuccess(t *testing.T) {
 	}
 }
 
-func ptraceotlpRequestFromJSON(b []byte) ([]byte, error) {
-	req := ptraceotlp.NewExportRequest()
-	if err := req.UnmarshalJSON(b); err != nil {
-		return nil, err
-	}
-	return req.MarshalProto()
-}
-
 func TestHTTPAllRejected(t *testing.T) {
-	sink := &recordingSink{}
-	h := NewHTTPHandler(sink, testLogger(t), Config{})
+	sink := &spanSink{}
+	h := NewReceiver(Config{}, testLogger(t)).TracesHandler(sink)
 	body := `{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"0100000000000000","startTimeUnixNano":"1"}]}]}]}`
 	w := serve(t, h, request{ct: contentTypeJSON, body: []byte(body)})
 	if w.Code != http.StatusOK {
@@ -315,8 +311,8 @@ func TestHTTPEmptyRequest(t *testing.T) {
 		{contentTypeJSON, "{}", "{}"},
 		{contentTypeJSON, `{"resourceSpans":[]}`, "{}"},
 	} {
-		sink := &recordingSink{}
-		w := serve(t, NewHTTPHandler(sink, testLogger(t), Config{}), request{ct: tc.ct, body: []byte(tc.body)})
+		sink := &spanSink{}
+		w := serve(t, NewReceiver(Config{}, testLogger(t)).TracesHandler(sink), request{ct: tc.ct, body: []byte(tc.body)})
 		if w.Code != http.StatusOK || w.Body.String() != tc.want {
 			t.Errorf("%s %q: status %d body %q, want 200 %q", tc.ct, tc.body, w.Code, w.Body.Bytes(), tc.want)
 		}
@@ -344,8 +340,8 @@ func TestHTTPUnsupported(t *testing.T) {
 		{"PUT", request{method: http.MethodPut, ct: contentTypeProtobuf, body: protoBody}, http.StatusMethodNotAllowed, contentTypeProtobuf, [2]string{"Allow", "POST"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sink := &recordingSink{}
-			w := serve(t, NewHTTPHandler(sink, testLogger(t), Config{}), tc.req)
+			sink := &spanSink{}
+			w := serve(t, NewReceiver(Config{}, testLogger(t)).TracesHandler(sink), tc.req)
 			if w.Code != tc.wantStatus {
 				t.Fatalf("status %d, want %d; body %q", w.Code, tc.wantStatus, w.Body.Bytes())
 			}
@@ -381,8 +377,8 @@ func TestHTTPTooLarge(t *testing.T) {
 		{"one byte over", request{ct: contentTypeJSON, body: []byte(`{"x":"` + strings.Repeat("a", limit-7) + `"}`)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sink := &recordingSink{}
-			w := serve(t, NewHTTPHandler(sink, testLogger(t), Config{MaxRequestBytes: limit}), tc.req)
+			sink := &spanSink{}
+			w := serve(t, NewReceiver(Config{MaxRequestBytes: limit}, testLogger(t)).TracesHandler(sink), tc.req)
 			if w.Code != http.StatusRequestEntityTooLarge {
 				t.Fatalf("status %d, want 413; body %q", w.Code, w.Body.Bytes())
 			}
@@ -401,7 +397,7 @@ func TestHTTPTooLarge(t *testing.T) {
 	if len(at) != limit {
 		t.Fatalf("test body is %d bytes", len(at))
 	}
-	w := serve(t, NewHTTPHandler(&recordingSink{}, testLogger(t), Config{MaxRequestBytes: limit}), request{ct: contentTypeJSON, body: at})
+	w := serve(t, NewReceiver(Config{MaxRequestBytes: limit}, testLogger(t)).TracesHandler(&spanSink{}), request{ct: contentTypeJSON, body: at})
 	if w.Code != http.StatusOK {
 		t.Errorf("body at the limit: status %d, body %q", w.Code, w.Body.Bytes())
 	}
@@ -410,7 +406,7 @@ func TestHTTPTooLarge(t *testing.T) {
 func TestHTTPChunkedTooLarge(t *testing.T) {
 	// Without a Content-Length the limit is found while reading.
 	const limit = 1 << 10
-	h := NewHTTPHandler(&recordingSink{}, testLogger(t), Config{MaxRequestBytes: limit})
+	h := NewReceiver(Config{MaxRequestBytes: limit}, testLogger(t)).TracesHandler(&spanSink{})
 	r := httptest.NewRequest(http.MethodPost, "/v1/traces", bytes.NewReader(make([]byte, 4*limit)))
 	r.ContentLength = -1
 	r.Header.Set("Content-Type", contentTypeProtobuf)
@@ -437,8 +433,8 @@ func TestHTTPBadRequest(t *testing.T) {
 		{"corrupt zstd", request{ct: contentTypeJSON, encoding: "zstd", body: []byte("not zstd at all")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sink := &recordingSink{}
-			w := serve(t, NewHTTPHandler(sink, testLogger(t), Config{}), tc.req)
+			sink := &spanSink{}
+			w := serve(t, NewReceiver(Config{}, testLogger(t)).TracesHandler(sink), tc.req)
 			if w.Code != http.StatusBadRequest {
 				t.Fatalf("status %d, want 400; body %q", w.Code, w.Body.Bytes())
 			}
@@ -460,7 +456,7 @@ type panicReader struct{}
 func (panicReader) Read([]byte) (int, error) { panic("decoder bug") }
 
 func TestHTTPRecoversDecodePanic(t *testing.T) {
-	h := NewHTTPHandler(&recordingSink{}, testLogger(t), Config{})
+	h := NewReceiver(Config{}, testLogger(t)).TracesHandler(&spanSink{})
 	r := httptest.NewRequest(http.MethodPost, "/v1/traces", panicReader{})
 	r.Header.Set("Content-Type", contentTypeJSON)
 	w := httptest.NewRecorder()
@@ -481,8 +477,8 @@ func TestHTTPOverloaded(t *testing.T) {
 		{0, "1"},
 		{time.Millisecond, "1"},
 	} {
-		sink := &recordingSink{err: fmtWrap(&ingest.OverloadedError{RetryAfter: tc.retryAfter})}
-		h := NewHTTPHandler(sink, testLogger(t), Config{})
+		sink := &spanSink{err: fmtWrap(&ingest.OverloadedError{RetryAfter: tc.retryAfter})}
+		h := NewReceiver(Config{}, testLogger(t)).TracesHandler(sink)
 		w := serve(t, h, request{ct: contentTypeJSON, body: readTestdata(t, "traces.json")})
 		if w.Code != http.StatusServiceUnavailable {
 			t.Fatalf("status %d, want 503", w.Code)
@@ -506,8 +502,8 @@ func (w *wrapped) Error() string { return "pipeline: " + w.err.Error() }
 func (w *wrapped) Unwrap() error { return w.err }
 
 func TestHTTPSinkFailure(t *testing.T) {
-	sink := &recordingSink{err: errors.New("disk /var/lib/lookout/db.duckdb: input/output error")}
-	w := serve(t, NewHTTPHandler(sink, testLogger(t), Config{}), request{ct: contentTypeProtobuf, body: marshalProto(t, goldenTraces())})
+	sink := &spanSink{err: errors.New("disk /var/lib/lookout/db.duckdb: input/output error")}
+	w := serve(t, NewReceiver(Config{}, testLogger(t)).TracesHandler(sink), request{ct: contentTypeProtobuf, body: marshalProto(t, goldenTraces())})
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
 		t.Fatalf("status %d, Retry-After %q; want a retryable 503", w.Code, w.Header().Get("Retry-After"))
 	}
@@ -521,7 +517,7 @@ func TestHTTPClientGone(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	sink := &ctxSink{}
-	w := serve(t, NewHTTPHandler(sink, testLogger(t), Config{}), request{ctx: ctx, ct: contentTypeJSON, body: readTestdata(t, "traces.json")})
+	w := serve(t, NewReceiver(Config{}, testLogger(t)).TracesHandler(sink), request{ctx: ctx, ct: contentTypeJSON, body: readTestdata(t, "traces.json")})
 	if w.Code != http.StatusServiceUnavailable {
 		t.Errorf("status %d, want 503", w.Code)
 	}
@@ -532,3 +528,85 @@ type ctxSink struct{}
 
 func (ctxSink) Write(ctx context.Context, _ []telemetry.Span) error { return ctx.Err() }
 func (ctxSink) Rejected(int)                                        {}
+
+// atArrival sets the times that records got on arrival (between before and after) to
+// goldenNow, so that they compare with goldenLogRecords.
+func atArrival(records []telemetry.LogRecord, before, after int64) []telemetry.LogRecord {
+	for i := range records {
+		r := &records[i]
+		if r.ObservedTimeUnixNano >= before && r.ObservedTimeUnixNano <= after {
+			if r.TimeUnixNano == r.ObservedTimeUnixNano {
+				r.TimeUnixNano = goldenNow
+			}
+			r.ObservedTimeUnixNano = goldenNow
+		}
+	}
+	return records
+}
+
+func TestHTTPLogs(t *testing.T) {
+	jsonBody := readTestdata(t, "logs.json")
+	protoBody := marshalLogsProto(t, goldenLogs())
+	for _, tc := range []struct {
+		name, ct, encoding string
+		body               []byte
+	}{
+		{"json", contentTypeJSON, "", jsonBody},
+		{"protobuf", contentTypeProtobuf, "", protoBody},
+		{"protobuf gzip", contentTypeProtobuf, "gzip", gzipBytes(t, protoBody)},
+		{"json zstd", contentTypeJSON, "zstd", zstdBytes(t, jsonBody)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := &recordingSink[telemetry.LogRecord]{}
+			h := NewReceiver(Config{}, testLogger(t)).LogsHandler(sink)
+			before := time.Now().UnixNano()
+			w := serve(t, h, request{ct: tc.ct, encoding: tc.encoding, body: tc.body})
+			after := time.Now().UnixNano()
+			if w.Code != http.StatusOK {
+				t.Fatalf("status %d, body %q", w.Code, w.Body.Bytes())
+			}
+			if want := map[string]string{contentTypeJSON: "{}", contentTypeProtobuf: ""}[tc.ct]; w.Body.String() != want {
+				t.Errorf("body %q, want %q", w.Body.Bytes(), want)
+			}
+			compareLogs(t, atArrival(sink.items(), before, after), goldenLogRecords())
+		})
+	}
+}
+
+func TestHTTPLogsPartialSuccess(t *testing.T) {
+	body := []byte(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"ok"}},` +
+		`{"attributes":[{"key":"deep","value":` + jsonNestedArrays(40) + `}]}]}]}]}`)
+	const wantMsg = "rejected 1 of 2 log records: a value is nested more than 32 levels deep (1 log record, first at resourceLogs[0].scopeLogs[0].logRecords[1])"
+	for _, tc := range []struct {
+		ct   string
+		body []byte
+	}{
+		{contentTypeJSON, body},
+		{contentTypeProtobuf, mustLogsProtoFromJSON(t, body)},
+	} {
+		sink := &recordingSink[telemetry.LogRecord]{}
+		w := serve(t, NewReceiver(Config{}, testLogger(t)).LogsHandler(sink), request{ct: tc.ct, body: tc.body})
+		if w.Code != http.StatusOK {
+			t.Fatalf("%s: status %d, body %q", tc.ct, w.Code, w.Body.Bytes())
+		}
+		resp := plogotlp.NewExportResponse()
+		var err error
+		if tc.ct == contentTypeJSON {
+			if !strings.Contains(w.Body.String(), `"rejectedLogRecords":"1"`) {
+				t.Errorf("body %s does not name rejectedLogRecords", w.Body.Bytes())
+			}
+			err = resp.UnmarshalJSON(w.Body.Bytes())
+		} else {
+			err = resp.UnmarshalProto(w.Body.Bytes())
+		}
+		if err != nil {
+			t.Fatalf("%s: response %q: %v", tc.ct, w.Body.Bytes(), err)
+		}
+		if ps := resp.PartialSuccess(); ps.RejectedLogRecords() != 1 || ps.ErrorMessage() != wantMsg {
+			t.Errorf("%s: partial success %d %q, want 1 %q", tc.ct, ps.RejectedLogRecords(), ps.ErrorMessage(), wantMsg)
+		}
+		if got := sink.items(); len(got) != 1 || sink.rejectedCount() != 1 {
+			t.Errorf("%s: sink got %d records and %d rejected, want 1 and 1", tc.ct, len(got), sink.rejectedCount())
+		}
+	}
+}
