@@ -37,7 +37,7 @@ func (r *LogRecord) Validate() error {
 	case r.Group == "":
 		return errInvalid("log group is missing")
 	}
-	err := validateDepth(r.Body, 1)
+	err := validateDepth(r.Body, 0) // a body is at depth 0, an attribute value at 1
 	if err == nil {
 		err = validateAttrDepth(r.Attributes)
 	}
