@@ -20,8 +20,10 @@ import (
 	"testing"
 	"time"
 
+	collectorlogs "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
@@ -115,8 +117,64 @@ func request(seq uint64, n int) []byte {
 	return b
 }
 
+// logsRequest builds an OTLP export request of n log records of the service (and so the log
+// group) crash-logs-seq.
+func logsRequest(seq uint64, n int) []byte {
+	now := uint64(time.Now().UnixNano())
+	records := make([]*logspb.LogRecord, n)
+	for i := range records {
+		records[i] = &logspb.LogRecord{TimeUnixNano: now + uint64(i), SeverityText: "INFO",
+			Body: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: "line " + strconv.Itoa(i)}}}
+	}
+	req := &collectorlogs.ExportLogsServiceRequest{ResourceLogs: []*logspb.ResourceLogs{{
+		Resource:  &resourcepb.Resource{Attributes: []*commonpb.KeyValue{{Key: "service.name", Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: logGroup(seq)}}}}},
+		ScopeLogs: []*logspb.ScopeLogs{{LogRecords: records}},
+	}}}
+	b, err := proto.Marshal(req)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func logGroup(seq uint64) string { return "crash-logs-" + strconv.FormatUint(seq, 10) }
+
+// logCount is how many log records of a group lookout returns.
+func logCount(t *testing.T, ui, group string) int {
+	t.Helper()
+	resp, err := http.Get("http://" + ui + "/api/v1/logs?limit=1000&group=" + group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct{ Data []json.RawMessage }
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	return len(got.Data)
+}
+
+// waitReady waits until lookout has loaded what the previous run acknowledged.
+func waitReady(t *testing.T, p *process) {
+	t.Helper()
+	for range 600 {
+		if resp, err := http.Get("http://" + p.ui + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("lookout not ready after 30 s; stderr:\n%s", p.stderr)
+}
+
 func post(client *http.Client, addr string, body []byte) (*http.Response, error) {
-	resp, err := client.Post("http://"+addr+"/v1/traces", "application/x-protobuf", bytes.NewReader(body))
+	return postTo(client, addr, "/v1/traces", body)
+}
+
+func postTo(client *http.Client, addr, path string, body []byte) (*http.Response, error) {
+	resp, err := client.Post("http://"+addr+path, "application/x-protobuf", bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -150,17 +208,18 @@ func spanCount(t *testing.T, ui, traceID string) int {
 	return len(got.Data[0].Spans)
 }
 
-// TestCrashLosesNothingAcknowledged kills lookout with SIGKILL while senders are writing,
-// restarts it on the same data, and checks every acknowledged span is there.
+// TestCrashLosesNothingAcknowledged kills lookout with SIGKILL while senders are writing
+// spans and log records, restarts it on the same data, and checks every acknowledged span
+// and log record is there.
 func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	data := t.TempDir()
 	p := launch(t, data)
-	const spansPerRequest = 100
+	const spansPerRequest, logsPerRequest = 100, 50
 	var (
-		seq   atomic.Uint64
-		mu    sync.Mutex
-		acked []uint64
-		wg    sync.WaitGroup
+		seq              atomic.Uint64
+		mu               sync.Mutex
+		acked, ackedLogs []uint64
+		wg               sync.WaitGroup
 	)
 	ctx, stop := context.WithCancel(context.Background())
 	for w := 0; w < 4; w++ {
@@ -170,10 +229,21 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 			client := &http.Client{Timeout: 10 * time.Second}
 			for ctx.Err() == nil {
 				n := seq.Add(1)
-				resp, err := post(client, p.http, request(n, spansPerRequest))
+				logs := w%2 == 1 // two senders of spans, two of log records
+				var resp *http.Response
+				var err error
+				if logs {
+					resp, err = postTo(client, p.http, "/v1/logs", logsRequest(n, logsPerRequest))
+				} else {
+					resp, err = post(client, p.http, request(n, spansPerRequest))
+				}
 				if err == nil && resp.StatusCode == http.StatusOK {
 					mu.Lock()
-					acked = append(acked, n)
+					if logs {
+						ackedLogs = append(ackedLogs, n)
+					} else {
+						acked = append(acked, n)
+					}
 					mu.Unlock()
 				}
 			}
@@ -186,17 +256,24 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	p.cmd.Wait()
 	stop()
 	wg.Wait()
-	if len(acked) < 10 {
-		t.Fatalf("only %d requests were acknowledged before the kill; stderr:\n%s", len(acked), p.stderr)
+	if len(acked) < 10 || len(ackedLogs) < 10 {
+		t.Fatalf("only %d span and %d log requests were acknowledged before the kill; stderr:\n%s", len(acked), len(ackedLogs), p.stderr)
 	}
 
 	restarted := launch(t, data)
+	waitReady(t, restarted)
 	for _, n := range acked {
 		if got := spanCount(t, restarted.ui, traceHex(n)); got != spansPerRequest {
 			t.Fatalf("trace %d (acknowledged before the kill) has %d spans after restart, want %d", n, got, spansPerRequest)
 		}
 	}
-	t.Logf("%d acknowledged requests (%d spans) all present after kill -9", len(acked), len(acked)*spansPerRequest)
+	for _, n := range ackedLogs {
+		if got := logCount(t, restarted.ui, logGroup(n)); got != logsPerRequest {
+			t.Fatalf("log group %s (acknowledged before the kill) has %d records after restart, want %d", logGroup(n), got, logsPerRequest)
+		}
+	}
+	t.Logf("%d acknowledged span requests (%d spans) and %d log requests (%d records) all present after kill -9",
+		len(acked), len(acked)*spansPerRequest, len(ackedLogs), len(ackedLogs)*logsPerRequest)
 }
 
 // TestOverloadAnswers503AndStaysBounded floods lookout beyond what it may hold: it must ask

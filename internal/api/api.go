@@ -25,11 +25,12 @@ import (
 
 // API serves queries from a TraceReader. It is safe for concurrent use.
 type API struct {
-	reader  store.TraceReader
-	explore HoneycombReader // nil when the store cannot run Honeycomb queries
-	saved   *savedQueries
-	logger  *slog.Logger
-	now     func() time.Time // the clock; tests replace it
+	reader    store.TraceReader
+	explore   HoneycombReader // nil when the store cannot run Honeycomb queries
+	logReader store.LogReader // nil when the store keeps no logs
+	saved     *savedQueries
+	logger    *slog.Logger
+	now       func() time.Time // the clock; tests replace it
 }
 
 // New returns an API reading from reader and logging internal failures to logger (slog's
@@ -43,6 +44,7 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 	}
 	a := &API{reader: reader, logger: logger, now: time.Now}
 	a.explore, _ = reader.(HoneycombReader)
+	a.logReader, _ = reader.(store.LogReader)
 	return a
 }
 
@@ -56,6 +58,7 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 //	GET /api/traces/{traceID}                Jaeger: one trace
 //	GET /api/dependencies?endTs=&lookback=   Jaeger: service call graph
 //	GET /api/v1/trace-summaries?...          lookout: one summary per trace, parameters as /api/traces
+//	GET /api/v1/logs?group=&traceID=&...     lookout: log records, when the store keeps them (logs.go)
 //
 // and, when the store runs Honeycomb queries, the query builder's endpoints (explore.go), and
 // with saved queries (SaveQueriesIn) their list (saved.go).
@@ -74,6 +77,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/trace-summaries", a.wrap(a.traceSummaries))
 	if a.explore != nil {
 		a.registerExplore(mux)
+	}
+	if a.logReader != nil {
+		mux.Handle("GET /api/v1/logs", a.wrap(a.logs))
 	}
 	if a.saved != nil {
 		mux.Handle("GET /api/v1/saved-queries", a.wrap(a.listSaved))
