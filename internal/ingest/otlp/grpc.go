@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"lookout/internal/honeycomb"
 	"lookout/internal/ingest"
 	"lookout/internal/telemetry"
 )
@@ -98,7 +99,7 @@ func exportHandler[T any](srv any, ctx context.Context, dec func(any) error,
 func (s *grpcService[T]) export(ctx context.Context, in *emptypb.Empty) (*emptypb.Empty, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	res, err := s.decode(ctx, []byte(in.ProtoReflect().GetUnknown()),
-		firstValue(md, HeaderHoneycombTeam), firstValue(md, HeaderHoneycombDataset))
+		firstValue(md, honeycomb.HeaderTeam), firstValue(md, honeycomb.HeaderDataset))
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrTooLarge):
@@ -130,7 +131,11 @@ func (s *grpcService[T]) decode(ctx context.Context, body []byte, key, dataset s
 			res, err = Result[T]{}, errors.New("the request could not be decoded")
 		}
 	}()
-	return s.ep.decodeGated(ctx, s.rcv.gate, body, Protobuf, senderInfo(key, dataset))
+	info, err := sender(key, dataset)
+	if err != nil {
+		return Result[T]{}, err
+	}
+	return s.ep.decodeGated(ctx, s.rcv.gate, body, Protobuf, info)
 }
 
 // refusal renders a refused request (a full gate, a failed write) as ingest.Classify decides

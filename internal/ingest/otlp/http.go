@@ -13,6 +13,7 @@ import (
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 
+	"lookout/internal/honeycomb"
 	"lookout/internal/ingest"
 	"lookout/internal/ingest/httpbody"
 	"lookout/internal/telemetry"
@@ -99,8 +100,11 @@ func (h *httpHandler[T]) decode(w http.ResponseWriter, r *http.Request, enc Enco
 	}
 	// Decoding copies what it keeps, so the buffer can be reused at once.
 	defer httpbody.Release(buf)
-	info := senderInfo(r.Header.Get(HeaderHoneycombTeam), r.Header.Get(HeaderHoneycombDataset))
-	res, err := h.ep.decodeGated(r.Context(), h.rcv.gate, buf.Bytes(), enc, info)
+	info, err := sender(r.Header.Get(honeycomb.HeaderTeam), r.Header.Get(honeycomb.HeaderDataset))
+	if err != nil {
+		return Result[T]{}, &httpError{status: http.StatusBadRequest, code: codes.InvalidArgument, msg: err.Error()}
+	}
+	res, err = h.ep.decodeGated(r.Context(), h.rcv.gate, buf.Bytes(), enc, info)
 	switch {
 	case err == nil:
 		return res, nil

@@ -610,3 +610,15 @@ func TestHTTPLogsPartialSuccess(t *testing.T) {
 		}
 	}
 }
+
+func TestHoneycombDatasetHeaderIsChecked(t *testing.T) {
+	sink := &spanSink{}
+	w := serve(t, NewReceiver(Config{}, testLogger(t)).TracesHandler(sink),
+		request{ct: contentTypeJSON, body: []byte(`{}`), header: map[string]string{
+			"x-honeycomb-team":    "0123456789abcdef0123456789abcdef", // a classic key names its dataset
+			"x-honeycomb-dataset": strings.Repeat("d", 300),
+		}})
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "at most 255 bytes") {
+		t.Fatalf("a 300-byte dataset: %d %s", w.Code, w.Body.Bytes())
+	}
+}

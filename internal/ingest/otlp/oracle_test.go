@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
+	"lookout/internal/honeycomb"
 	"lookout/internal/telemetry"
 )
 
@@ -31,9 +32,9 @@ func pdataTracesResult(td ptrace.Traces, info telemetry.IngestInfo) Result[telem
 	info.Protocol = Protocol
 	res := pdataConvertTraces(td, info)
 	if info.Dataset == "" {
-		routeDatasets(res.Items)
+		honeycomb.RouteByService(res.Items)
 	}
-	applySampleRates(res.Items)
+	honeycomb.ApplySampleRates(res.Items)
 	return res
 }
 

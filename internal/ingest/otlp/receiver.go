@@ -3,9 +3,9 @@ package otlp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
-	"strings"
 	"time"
 
 	"lookout/internal/honeycomb"
@@ -34,11 +34,17 @@ func (c Config) maxRequestBytes() int64 {
 	return c.MaxRequestBytes
 }
 
-// Header names through which Honeycomb's OTLP senders name their key and dataset.
-const (
-	HeaderHoneycombTeam    = "x-honeycomb-team"
-	HeaderHoneycombDataset = "x-honeycomb-dataset"
-)
+// sender is what a request's Honeycomb headers say of its sender (honeycomb.Sender), or why
+// the dataset it names cannot be one.
+func sender(key, dataset string) (telemetry.IngestInfo, error) {
+	info := honeycomb.Sender(Protocol, key, dataset)
+	if info.Dataset != "" {
+		if err := honeycomb.ValidateDataset(info.Dataset); err != nil {
+			return info, fmt.Errorf("%s: %w", honeycomb.HeaderDataset, err)
+		}
+	}
+	return info, nil
+}
 
 // Receiver is what the OTLP endpoints of one server share: their limits, the gate that bounds
 // concurrent decoding, and the logger for failures the sender is not told about. Each
@@ -90,19 +96,4 @@ func (e *endpoint[T]) decodeGated(ctx context.Context, g *gate, body []byte, enc
 func refused(ctx context.Context, err error) bool {
 	_, overloaded := errors.AsType[*ingest.OverloadedError](err)
 	return overloaded || ctx.Err() != nil && errors.Is(err, ctx.Err())
-}
-
-// senderInfo records the Honeycomb headers of a request. The key is reduced to a short
-// sha256 prefix: enough to tell keys apart in routing and audits, useless to anyone who
-// reads it. The dataset header counts only with a classic key, as in Honeycomb; other spans
-// are filed by service (routeDatasets).
-func senderInfo(key, dataset string) telemetry.IngestInfo {
-	info := telemetry.IngestInfo{Protocol: Protocol}
-	if key = strings.TrimSpace(key); key != "" {
-		info.KeyID = honeycomb.KeyID(key)
-		if honeycomb.IsClassicKey(key) {
-			info.Dataset = strings.TrimSpace(dataset)
-		}
-	}
-	return info
 }

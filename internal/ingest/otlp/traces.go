@@ -5,6 +5,7 @@ import (
 
 	"github.com/VictoriaMetrics/easyproto"
 
+	"lookout/internal/honeycomb"
 	"lookout/internal/telemetry"
 )
 
@@ -24,9 +25,9 @@ func decodeTraces(ctx context.Context, body []byte, enc Encoding, info telemetry
 		return res, err
 	}
 	if info.Dataset == "" {
-		routeDatasets(res.Items)
+		honeycomb.RouteByService(res.Items)
 	}
-	applySampleRates(res.Items)
+	honeycomb.ApplySampleRates(res.Items)
 	return res, nil
 }
 

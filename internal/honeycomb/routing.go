@@ -1,4 +1,4 @@
-package otlp
+package honeycomb
 
 import (
 	"math"
@@ -12,28 +12,49 @@ import (
 // dataset (x-honeycomb-dataset). Honeycomb files each span under a dataset and weighs it by a
 // sample rate; lookout does the same, so that Honeycomb's queries find what they expect.
 
+// Header names through which Honeycomb's senders name their key and dataset.
+const (
+	HeaderTeam    = "x-honeycomb-team"
+	HeaderDataset = "x-honeycomb-dataset"
+)
+
+// Sender is what the Honeycomb headers of a request say of its sender: the key reduced to a
+// short sha256 prefix (enough to tell keys apart in routing and audits, useless to anyone
+// who reads it), and the dataset, which counts only with a classic key, as in Honeycomb;
+// other spans are filed by service (RouteByService).
+func Sender(protocol, key, dataset string) telemetry.IngestInfo {
+	info := telemetry.IngestInfo{Protocol: protocol}
+	if key = strings.TrimSpace(key); key != "" {
+		info.KeyID = KeyID(key)
+		if IsClassicKey(key) {
+			info.Dataset = strings.TrimSpace(dataset)
+		}
+	}
+	return info
+}
+
 // Dataset names Honeycomb uses for spans whose service has no usable name.
 const unknownServiceDataset = "unknown_service"
 
-// routeDatasets files spans as Honeycomb routes OTLP traces sent with an environment key (or,
+// RouteByService files spans as Honeycomb routes OTLP traces sent with an environment key (or,
 // in lookout, with no key at all): each resource's spans go to the dataset named by its
 // trimmed service.name. (A classic key's spans go to the dataset its sender named, which
-// senderInfo records.)
-func routeDatasets(spans []telemetry.Span) {
+// Sender records.)
+func RouteByService(spans []telemetry.Span) {
 	byResource := map[*telemetry.Resource]string{}
 	for i := range spans {
 		r := spans[i].Resource
 		ds, ok := byResource[r]
 		if !ok {
-			ds = serviceDataset(r)
+			ds = ServiceDataset(r)
 			byResource[r] = ds
 		}
 		spans[i].Ingest.Dataset = ds
 	}
 }
 
-// serviceDataset is the dataset of a resource's spans under an environment key.
-func serviceDataset(r *telemetry.Resource) string {
+// ServiceDataset is the dataset of a resource's spans under an environment key.
+func ServiceDataset(r *telemetry.Resource) string {
 	v, ok := r.Attributes.Get(telemetry.ServiceNameKey)
 	if !ok || v.Kind() != telemetry.KindString {
 		return unknownServiceDataset
@@ -45,10 +66,10 @@ func serviceDataset(r *telemetry.Resource) string {
 	return name
 }
 
-// applySampleRates sets each span's sample rate as Honeycomb reads it: from a sampleRate (or
+// ApplySampleRates sets each span's sample rate as Honeycomb reads it: from a sampleRate (or
 // SampleRate) attribute, which is then removed, else from the OpenTelemetry tracestate
 // threshold, else 1 (left as 0, which means 1).
-func applySampleRates(spans []telemetry.Span) {
+func ApplySampleRates(spans []telemetry.Span) {
 	for i := range spans {
 		sp := &spans[i]
 		if rate, ok := takeSampleRateAttribute(sp); ok {

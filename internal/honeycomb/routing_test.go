@@ -1,4 +1,4 @@
-package otlp
+package honeycomb
 
 import (
 	"math"
@@ -21,8 +21,8 @@ func TestServiceDataset(t *testing.T) {
 		{res(), "unknown_service"},
 	}
 	for _, tc := range cases {
-		if got := serviceDataset(tc.r); got != tc.want {
-			t.Errorf("serviceDataset(%v) = %q, want %q", tc.r.Attributes, got, tc.want)
+		if got := ServiceDataset(tc.r); got != tc.want {
+			t.Errorf("ServiceDataset(%v) = %q, want %q", tc.r.Attributes, got, tc.want)
 		}
 	}
 }
@@ -56,7 +56,7 @@ func TestSampleRates(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			spans := []telemetry.Span{{Attributes: tc.attrs, TraceState: tc.traceState}}
-			applySampleRates(spans)
+			ApplySampleRates(spans)
 			if spans[0].SampleRate != tc.want {
 				t.Errorf("SampleRate = %d, want %d", spans[0].SampleRate, tc.want)
 			}
