@@ -539,6 +539,19 @@ test('the query builder runs P99 by route and shares it by URL', { skip: skipUnl
   await page.waitForSelector('#banner:not([hidden])');
   assert.match(await page.textContent('#banner-text'), /needs a value/);
   await page.click('#banner-close');
+
+  // A misspelled field is named, with the nearest known one, instead of an empty chart.
+  await page.goto(`${BASE}/query`);
+  await page.waitForFunction((d) => [...document.querySelectorAll('.qbuilder select option')].some((o) => o.value === d), DATASET, { timeout: 15_000 });
+  await page.selectOption('.qbuilder select[aria-label="Dataset"]', DATASET);
+  while (await page.$('[data-clause="visualize"] .qchip-x')) await page.click('[data-clause="visualize"] .qchip-x');
+  await page.fill('[data-clause="visualize"] input', 'P99(duration)');
+  await page.press('[data-clause="visualize"] input', 'Enter');
+  await page.click('#run-query');
+  await page.waitForSelector('#banner:not([hidden])');
+  assert.match(await page.textContent('#banner-text'), /unknown column "duration"; did you mean duration_ms\?/);
+  await shot('query-unknown-field.png');
+  await page.click('#banner-close');
 });
 
 // heatmapBox returns the page coordinates of the part of the heatmap's plot between the
