@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	duckdbdriver "github.com/duckdb/duckdb-go/v2"
@@ -79,6 +80,7 @@ type Store struct {
 	log     *slog.Logger
 	writers []*writer
 	cat     *catalogue
+	unsaved atomic.Int64 // spans written since the last checkpoint
 
 	resources idCache[*telemetry.Resource] // read caches, by id
 	keysets   idCache[*keysetEntry]
@@ -141,9 +143,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // commit is then visible at once and durable at the next checkpoint; a crash leaves the file
 // as its last checkpoint wrote it.
 func openDB(ctx context.Context, path string, cfg Config) (*sql.DB, error) {
-	// Checkpoint on lookout's schedule, or once about a million spans are waiting in
-	// memory. Queries always say ORDER BY, so inserts need not keep their order.
-	settings := []string{"checkpoint_threshold=256MB", "preserve_insertion_order=false"}
+	// Checkpoints are the store's to make (checkpointAfter); DuckDB's own threshold, on its
+	// estimate of the rows held in memory, is a safety net. Queries always say ORDER BY, so
+	// inserts need not keep their order.
+	settings := []string{"checkpoint_threshold=1GB", "preserve_insertion_order=false"}
 	if cfg.MemoryLimit != "" {
 		settings = append(settings, "memory_limit="+cfg.MemoryLimit)
 	}
@@ -194,12 +197,20 @@ func sqlString(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
-// Checkpoint implements store.Checkpointer: it writes DuckDB's log into the database file.
+// Checkpoint implements store.Checkpointer: it writes what was written since the last
+// checkpoint into the database file, compressed, and syncs it.
 func (s *Store) Checkpoint(ctx context.Context) error {
 	defer s.lockWriters()()
+	s.unsaved.Store(0)
 	_, err := s.writers[0].conn.ExecContext(ctx, "FORCE CHECKPOINT")
 	return err
 }
+
+// checkpointAfter is how many spans the store writes before it checkpoints of its own
+// accord, which bounds the uncompressed rows DuckDB holds (and spills once past its memory
+// limit). The store checkpoints rather than DuckDB, which would do it within a commit while
+// the other writer's transaction is open, and then leave some row groups unmerged.
+const checkpointAfter = 500_000
 
 // Close checkpoints the database and closes it.
 func (s *Store) Close() error {

@@ -165,7 +165,16 @@ func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if s.unsaved.Add(int64(len(spans))) >= checkpointAfter {
+		// The spans are stored whatever becomes of the checkpoint, which the next one retries.
+		if err := s.Checkpoint(ctx); err != nil {
+			s.log.Warn("checkpoint failed", "err", err)
+		}
+	}
+	return nil
 }
 
 // uniqueSpans drops repeats of a (trace id, span id) within one batch; the first stays.
