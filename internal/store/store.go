@@ -21,8 +21,11 @@ var ErrUnsupported = errors.ErrUnsupported
 
 // SpanWriter persists spans.
 //
-// WriteSpans MUST return nil only once every span in the batch is durable: it survives a
-// kill -9 of the process and a restart. On error, part of the batch may have been stored;
+// WriteSpans returns nil once every span in the batch is stored and visible to reads. It is
+// durable (it survives a kill -9 of the process and a restart) once a Checkpoint that began
+// after it returned has returned; until then a crash may lose it, so the caller keeps every
+// batch since the last checkpoint and writes them again after a crash (the ingest log does).
+// On error, part of the batch may have been stored;
 // writing the batch again is always safe, because WriteSpans is idempotent on (TraceID,
 // SpanID): a span already stored, whether from an earlier batch or earlier in the same one,
 // is skipped, so retried deliveries count once.
@@ -98,9 +101,9 @@ type Retainer interface {
 
 // Checkpointer lets ingest trim its write-ahead log.
 type Checkpointer interface {
-	// Checkpoint returns once everything written so far would survive the loss of the
-	// backend's own recovery log (the ingest log is trimmed after it). Backends whose writes
-	// are final when acknowledged return nil at once.
+	// Checkpoint returns once every batch whose WriteSpans returned before it began is
+	// durable, so that the ingest log may be trimmed up to there. After a crash the store
+	// holds at least what its last completed checkpoint covered.
 	Checkpoint(ctx context.Context) error
 }
 
