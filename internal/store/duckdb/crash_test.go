@@ -17,8 +17,9 @@ import (
 // The crash test plays the ingest pipeline's part (internal/ingest): a writer process
 // records each batch as acknowledged (fsynced) before writing it to the store, and every
 // few batches checkpoints the store and then records how many batches the checkpoint covers.
-// It is killed at random moments; each time the database must open, and writing again the
-// batches acknowledged since the last recorded checkpoint must leave every span stored once.
+// It is killed at random moments, every other time while it checkpoints; each time the
+// database must open, and writing again the batches acknowledged since the last recorded
+// checkpoint must leave every span stored once.
 
 const (
 	crashDirEnv       = "LOOKOUT_CRASH_DIR"
@@ -34,8 +35,9 @@ func crashBatch(b int) []telemetry.Span {
 // Files of the crash test's data directory: one byte a batch acknowledged, and the number of
 // batches the last checkpoint covers.
 const (
-	acknowledgedFile = "acknowledged"
-	checkpointedFile = "checkpointed"
+	acknowledgedFile  = "acknowledged"
+	checkpointedFile  = "checkpointed"
+	checkpointingFile = "checkpointing" // there while the writer checkpoints
 )
 
 func TestCrashRecovery(t *testing.T) {
@@ -48,7 +50,7 @@ func TestCrashRecovery(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
-	for round := range 5 {
+	for round := range 4 {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashWriter$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashDirEnv+"="+dir)
 		out := &strings.Builder{}
@@ -62,7 +64,14 @@ func TestCrashRecovery(t *testing.T) {
 		for acknowledged(t, dir) < before+2 && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
-		time.Sleep(time.Duration(rnd.IntN(1500)) * time.Millisecond)
+		if round%2 == 1 {
+			for !exists(filepath.Join(dir, checkpointingFile)) && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(time.Duration(rnd.IntN(50)) * time.Millisecond)
+		} else {
+			time.Sleep(time.Duration(rnd.IntN(1000)) * time.Millisecond)
+		}
 		if err := cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
@@ -72,6 +81,7 @@ func TestCrashRecovery(t *testing.T) {
 		}
 
 		acked, checkpointed := acknowledged(t, dir), readCount(t, filepath.Join(dir, checkpointedFile))
+		os.Remove(filepath.Join(dir, checkpointingFile))
 		s, err := Open(ctx, Config{Dir: dir, MemoryLimit: "128MB", Writers: 2})
 		if err != nil {
 			t.Fatalf("round %d: open after kill: %v", round, err)
@@ -149,12 +159,23 @@ func TestCrashWriter(t *testing.T) {
 			t.Fatal(err)
 		}
 		if (b+1)%crashCheckpointIn == 0 {
+			if err := os.WriteFile(filepath.Join(dir, checkpointingFile), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
 			if err := s.Checkpoint(ctx); err != nil {
 				t.Fatal(err)
 			}
 			writeCount(t, filepath.Join(dir, checkpointedFile), b+1)
+			if err := os.Remove(filepath.Join(dir, checkpointingFile)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // acknowledged is how many batches the writer has acknowledged.
