@@ -59,7 +59,7 @@ func benchSpans(rnd *rand.Rand, n int, startNano int64) []telemetry.Span {
 // BenchmarkWriteSpans writes batches of 20,000 spans, as the ingest pipeline's loader does,
 // checkpointing every 25 batches and at the end (within the timing: a checkpoint's work is
 // part of every span's cost). Besides time and Go allocations it reports the process's CPU
-// time a span, DuckDB threads included, and the database blocks in use a span.
+// time a span, DuckDB threads included, its peak RSS, and the database blocks in use a span.
 func BenchmarkWriteSpans(b *testing.B) {
 	b.Run("uniform", func(b *testing.B) { benchmarkWrite(b, benchSpans) })
 	b.Run("shop", func(b *testing.B) { benchmarkWrite(b, shopSpans) })
@@ -114,6 +114,10 @@ func benchmarkWrite(b *testing.B, gen func(rnd *rand.Rand, n int, startNano int6
 	spans := float64(b.N * batch)
 	b.ReportMetric(spans/b.Elapsed().Seconds(), "spans/s")
 	b.ReportMetric(float64(cpuTime()-cpu)/spans, "cpu-ns/span")
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MiB") // the process's, its batches included
+	}
 	var blockSize, usedBlocks int64
 	if err := s.db.QueryRowContext(ctx, "SELECT block_size, used_blocks FROM pragma_database_size() WHERE database_name = current_database()").Scan(&blockSize, &usedBlocks); err != nil {
 		b.Fatal(err)
