@@ -71,14 +71,16 @@ func Has(b Backend, c Capability) bool {
 
 // SpanWriter stores spans.
 //
-// WriteSpans returns once every span of the batch is visible to reads; it is durable once a
-// later Checkpoint returns (until then the ingest log holds it, and writes it again after a
-// crash). Writing a batch again is always safe: WriteSpans is idempotent on (TraceID,
-// SpanID), so a span already stored, whether from an earlier batch or earlier in the same
-// one, is skipped, and retried deliveries count once. On error, part of the batch may have
-// been stored. Spans must have passed telemetry.Span.Validate. The store does not retain the
-// slice. WriteSpans is safe for concurrent use, though callers get the best throughput from
-// one writer sending large batches, and honours ctx: when it ends, WriteSpans returns soon.
+// WriteSpans returns nil once every span in the batch is stored and visible to reads. It is
+// durable (it survives a kill -9 of the process and a restart) once a Checkpoint that began
+// after it returned has returned; until then a crash may lose it, so the caller keeps every
+// batch since the last checkpoint and writes them again after a crash (the ingest log does).
+// Writing a batch again is always safe: WriteSpans is idempotent on (TraceID, SpanID), so a
+// span already stored, whether from an earlier batch or earlier in the same one, is skipped,
+// and retried deliveries count once. On error, part of the batch may have been stored.
+// Spans must have passed telemetry.Span.Validate. The store does not retain the slice.
+// WriteSpans is safe for concurrent use, though callers get the best throughput from one
+// writer sending large batches, and honours ctx: when it ends, WriteSpans returns soon.
 type SpanWriter interface {
 	WriteSpans(ctx context.Context, spans []telemetry.Span) error
 }
@@ -173,8 +175,9 @@ type Retainer interface {
 
 // Checkpointer lets ingest trim its write-ahead log.
 type Checkpointer interface {
-	// Checkpoint returns once everything written so far is durable in the backend's own
-	// files: it survives kill -9 without the ingest log, which is trimmed after it. Backends
+	// Checkpoint returns once every batch whose write returned before it began is durable
+	// in the backend's own files, so that the ingest log may be trimmed up to there. After a
+	// crash the store holds at least what its last completed checkpoint covered. Backends
 	// whose writes are final when they return return nil at once.
 	Checkpoint(ctx context.Context) error
 }

@@ -34,25 +34,6 @@ func attrColumnList(n int) string {
 	return b.String()
 }
 
-// insertSpans holds the insert statement (sql/insert_spans.sql) for each number of
-// attribute columns in use, its {{ATTR_JSON_TYPES}} and {{ATTR_JSON_SELECT}} markers filled
-// with the staged document's fields c0, c1, ... as columns.
-var insertSpans = func() (stmts [attrColumnCount + 1]string) {
-	b, err := sqlFiles.ReadFile("sql/insert_spans.sql")
-	if err != nil {
-		panic(err)
-	}
-	for n := range stmts {
-		var types, sel strings.Builder
-		for i := range n {
-			fmt.Fprintf(&types, `, "c%d": "VARCHAR"`, i)
-			fmt.Fprintf(&sel, ",\n        coalesce(j.c%d, '') AS c%d", i, i)
-		}
-		stmts[n] = strings.NewReplacer("{{ATTR_JSON_TYPES}}", types.String(), "{{ATTR_JSON_SELECT}}", sel.String()).Replace(string(b))
-	}
-	return stmts
-}()
-
 // withAttrColumns fills the {{ATTR_COLUMNS}} marker of a statement with the first n
 // attribute columns.
 func withAttrColumns(text string, n int) string {

@@ -7,7 +7,8 @@ import (
 	"lookout/internal/telemetry"
 )
 
-// attrColumns is the three-list form of an attribute list: key, kind and text of each value.
+// attrColumns is the three-list form of an attribute list: key, kind and text of each value,
+// as valid UTF-8.
 type attrColumns struct {
 	keys   []string
 	kinds  []uint8
@@ -21,9 +22,9 @@ func encodeAttrs(attrs telemetry.Attributes) attrColumns {
 		values: make([]string, len(attrs)),
 	}
 	for i, kv := range attrs {
-		c.keys[i] = kv.Key
+		c.keys[i] = validUTF8(kv.Key)
 		c.kinds[i] = uint8(kv.Value.Kind())
-		c.values[i] = kv.Value.Encode()
+		c.values[i] = validUTF8(kv.Value.Encode())
 	}
 	return c
 }

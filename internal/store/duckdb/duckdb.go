@@ -1,14 +1,15 @@
 // Package duckdb is lookout's embedded store: one DuckDB database file under the data
 // directory. It is the only package that imports the DuckDB driver.
 //
-// Writes are serialised through one connection: each batch is appended to a temporary staging
-// table and moved into the spans table in one transaction, skipping spans already stored.
-// DuckDB syncs its write-ahead log on every commit, so a returned WriteSpans is durable.
+// Writes go through a few connections, each storing its share of a batch in one transaction
+// and skipping spans already stored. The database file is written only at checkpoints
+// (openDB): a returned WriteSpans is visible to reads, and durable once Checkpoint returns.
 package duckdb
 
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	duckdbdriver "github.com/duckdb/duckdb-go/v2"
@@ -96,6 +98,7 @@ type Store struct {
 	log     *slog.Logger
 	writers []*writer
 	cat     *catalogue
+	unsaved atomic.Int64 // spans written since the last checkpoint
 
 	resources idCache[*telemetry.Resource] // read caches, by id
 	keysets   idCache[*keysetEntry]
@@ -113,37 +116,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		path = filepath.Join(cfg.Dir, "lookout.duckdb")
 	}
-	// Batches of tens of thousands of rows would pass DuckDB's default 16 MiB log threshold
-	// at almost every commit, making each commit a checkpoint; let the log grow larger and
-	// checkpoint on lookout's schedule instead. Queries always say ORDER BY, so inserts need
-	// not keep their order.
-	settings := []string{"checkpoint_threshold=256MB", "preserve_insertion_order=false"}
-	if cfg.MemoryLimit != "" {
-		settings = append(settings, "memory_limit="+cfg.MemoryLimit)
-	}
-	if cfg.Threads > 0 {
-		settings = append(settings, fmt.Sprintf("threads=%d", cfg.Threads))
-	}
-	dsn := path
-	if len(settings) > 0 {
-		dsn += "?" + strings.Join(settings, "&")
-	}
-	connector, err := duckdbdriver.NewConnector(dsn, nil)
-	if err != nil && path != "" {
-		// DuckDB cannot always replay its own log after a crash. lookout's ingest log holds
-		// everything since the last checkpoint, so set DuckDB's log aside and open without it.
-		if _, statErr := os.Stat(path + ".wal"); statErr == nil {
-			aside := fmt.Sprintf("%s.wal.corrupt-%d", path, time.Now().Unix())
-			cfg.Logger.Error("the store's log cannot be replayed; setting it aside, the ingest log will restore its data", "err", err, "moved_to", aside)
-			if renameErr := os.Rename(path+".wal", aside); renameErr == nil {
-				connector, err = duckdbdriver.NewConnector(dsn, nil)
-			}
-		}
-	}
+	db, err := openDB(ctx, path, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
+		return nil, err
 	}
-	db := sql.OpenDB(connector)
 	for _, stmt := range sqlFile("schema") {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			db.Close()
@@ -176,12 +152,83 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// Checkpoint implements store.Checkpointer: it writes DuckDB's log into the database file.
+// openDB opens DuckDB with the database file at path attached (in memory if path is
+// empty) as every connection's default catalog.
+//
+// The file is attached without DuckDB's own log (RECOVERY_MODE NO_WAL_WRITES): every batch
+// written since the last checkpoint is in lookout's ingest log, which is replayed after a
+// crash, so DuckDB's log would only repeat it, uncompressed and synced at every commit. A
+// commit is then visible at once and durable at the next checkpoint; a crash leaves the file
+// as its last checkpoint wrote it.
+func openDB(ctx context.Context, path string, cfg Config) (*sql.DB, error) {
+	// Checkpoints are the store's to make (checkpointAfter); DuckDB's own threshold, on its
+	// estimate of the rows held in memory, is a safety net. Queries always say ORDER BY, so
+	// inserts need not keep their order.
+	settings := []string{"checkpoint_threshold=1GB", "preserve_insertion_order=false"}
+	if cfg.MemoryLimit != "" {
+		settings = append(settings, "memory_limit="+cfg.MemoryLimit)
+	}
+	if cfg.Threads > 0 {
+		settings = append(settings, fmt.Sprintf("threads=%d", cfg.Threads))
+	}
+	var attach string
+	if path != "" {
+		attach = fmt.Sprintf("ATTACH IF NOT EXISTS %s AS lookout (RECOVERY_MODE NO_WAL_WRITES); USE lookout", sqlString(path))
+	}
+	connector, err := duckdbdriver.NewConnector("?"+strings.Join(settings, "&"), func(conn driver.ExecerContext) error {
+		if attach == "" {
+			return nil
+		}
+		_, err := conn.ExecContext(context.Background(), attach, nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	err = db.PingContext(ctx) // the first connection attaches the file
+	if err != nil && path != "" {
+		// Databases written by earlier versions of lookout have DuckDB's log, which DuckDB
+		// cannot always replay after a crash. lookout's ingest log holds everything since
+		// the last checkpoint, so set DuckDB's log aside and open without it.
+		if _, statErr := os.Stat(path + ".wal"); statErr == nil {
+			aside := fmt.Sprintf("%s.wal.corrupt-%d", path, time.Now().Unix())
+			cfg.Logger.Error("the store's log cannot be replayed; setting it aside, the ingest log will restore its data", "err", err, "moved_to", aside)
+			if renameErr := os.Rename(path+".wal", aside); renameErr == nil {
+				err = db.PingContext(ctx)
+			}
+		}
+	}
+	if err == nil && path != "" {
+		// Spill where the data is, not in the working directory.
+		_, err = db.ExecContext(ctx, "SET GLOBAL temp_directory = "+sqlString(path+".tmp"))
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// sqlString quotes s as an SQL string literal, for the statements that take no parameters.
+func sqlString(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// Checkpoint implements store.Checkpointer: it writes what was written since the last
+// checkpoint into the database file, compressed, and syncs it.
 func (s *Store) Checkpoint(ctx context.Context) error {
 	defer s.lockWriters()()
+	s.unsaved.Store(0)
 	_, err := s.writers[0].conn.ExecContext(ctx, "FORCE CHECKPOINT")
 	return err
 }
+
+// checkpointAfter is how many spans the store writes before it checkpoints of its own
+// accord, which bounds the uncompressed rows DuckDB holds (and spills once past its memory
+// limit). The store checkpoints rather than DuckDB, which would do it within a commit while
+// the other writer's transaction is open, and then leave some row groups unmerged.
+const checkpointAfter = 500_000
 
 // Close checkpoints the database and closes it.
 func (s *Store) Close() error {

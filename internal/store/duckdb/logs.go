@@ -38,7 +38,7 @@ func (s *Store) WriteLogs(ctx context.Context, logs []telemetry.LogRecord) error
 		return err
 	}
 	err = w.conn.Raw(func(dc any) error {
-		return appendRows(dc.(driver.Conn), "", "logs", len(fresh), func(app *duckdbdriver.Appender, i int) error {
+		return appendRows(dc.(driver.Conn), "", "logs", nil, len(fresh), func(app *duckdbdriver.Appender, i int) error {
 			return app.AppendRow(logRow(fresh[i], e.resources[fresh[i].Resource])...)
 		})
 	})
@@ -118,20 +118,21 @@ func logRow(r *telemetry.LogRecord, resourceID int64) []driver.Value {
 	a := encodeAttrs(r.Attributes)
 	var scopeName, scopeVersion any
 	if r.Scope != nil {
-		scopeName, scopeVersion = r.Scope.Name, r.Scope.Version
+		scopeName, scopeVersion = validUTF8(r.Scope.Name), validUTF8(r.Scope.Version)
 	}
-	return []driver.Value{r.ID, r.TimeUnixNano, r.ObservedTimeUnixNano, r.Group, r.Stream,
-		uint8(r.Severity), nullable(r.SeverityText), nullable(r.EventName), uint8(r.Body.Kind()), r.Body.Encode(),
+	return []driver.Value{r.ID, r.TimeUnixNano, r.ObservedTimeUnixNano, validUTF8(r.Group), validUTF8(r.Stream),
+		uint8(r.Severity), nullable(r.SeverityText), nullable(r.EventName), uint8(r.Body.Kind()), validUTF8(r.Body.Encode()),
 		int64(r.TraceID.High()), int64(r.TraceID.Low()), int64(r.SpanID.Uint64()), r.Flags,
-		resourceID, scopeName, scopeVersion, r.Ingest.Protocol, nullable(r.Ingest.Dataset), nullable(r.Ingest.KeyID),
+		resourceID, scopeName, scopeVersion, validUTF8(r.Ingest.Protocol), nullable(r.Ingest.Dataset), nullable(r.Ingest.KeyID),
 		a.keys, a.kinds, a.values, logExtra(r)}
 }
 
+// nullable is text for a column where NULL stands for empty.
 func nullable(s string) any {
 	if s == "" {
 		return nil
 	}
-	return s
+	return validUTF8(s)
 }
 
 // logExtra is the extra column of a log record: the fields most records leave empty.

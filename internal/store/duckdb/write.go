@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	duckdbdriver "github.com/duckdb/duckdb-go/v2"
@@ -14,9 +15,9 @@ import (
 	"lookout/internal/telemetry"
 )
 
-// writer is one of the store's write connections, with its own staging tables. Spans are
-// spread over the writers by trace id, so the spans of one trace always meet the same writer
-// and its check for spans already stored.
+// writer is one of the store's write connections, with its own temporary table of trace ids.
+// Spans are spread over the writers by trace id, so the spans of one trace always meet the
+// same writer and its check for spans already stored.
 type writer struct {
 	mu   sync.Mutex
 	conn *sql.Conn
@@ -164,7 +165,16 @@ func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if s.unsaved.Add(int64(len(spans))) >= checkpointAfter {
+		// The spans are stored whatever becomes of the checkpoint, which the next one retries.
+		if err := s.Checkpoint(ctx); err != nil {
+			s.log.Warn("checkpoint failed", "err", err)
+		}
+	}
+	return nil
 }
 
 // uniqueSpans drops repeats of a (trace id, span id) within one batch; the first stays.
@@ -271,15 +281,15 @@ func (c *catalogue) newEntries(spans []telemetry.Span) *entries {
 		e.keysets[i] = lookup(c.keysets, hash, func(id int64) {
 			ks := newKeyset{id: id, hash: hash, keys: make([]string, len(sp.Attributes)), kinds: make([]uint8, len(sp.Attributes)), slots: layout}
 			for j, kv := range sp.Attributes {
-				ks.keys[j], ks.kinds[j] = kv.Key, uint8(kv.Value.Kind())
+				ks.keys[j], ks.kinds[j] = validUTF8(kv.Key), uint8(kv.Value.Kind())
 				if layout[j] < 0 {
-					ks.listKeys = append(ks.listKeys, kv.Key)
+					ks.listKeys = append(ks.listKeys, validUTF8(kv.Key))
 					ks.listKinds = append(ks.listKinds, uint8(kv.Value.Kind()))
 				}
 			}
 			e.newKeysets = append(e.newKeysets, ks)
 		})
-		k := operationKey{service: sp.Service(), name: sp.Name, kind: sp.Kind}
+		k := operationKey{service: validUTF8(sp.Service()), name: validUTF8(sp.Name), kind: sp.Kind}
 		if !c.operations[k] && !seenOps[k] {
 			seenOps[k] = true
 			e.newOps = append(e.newOps, k)
@@ -352,7 +362,8 @@ func (w *writer) writeCatalogue(ctx context.Context, e *entries) error {
 	return err
 }
 
-// write stores a share of a batch of unique spans in one transaction.
+// write stores a share of a batch of unique spans in one transaction, appending them to the
+// spans table as typed rows.
 func (w *writer) write(ctx context.Context, p part, e *entries) (err error) {
 	spans := p.spans
 	ranges := traceRanges(spans)
@@ -370,37 +381,37 @@ func (w *writer) write(ctx context.Context, p part, e *entries) (err error) {
 			}
 		}
 	}()
-	if err := raw(func(conn driver.Conn) error { return appendTraceIDs(conn, ranges) }); err != nil {
-		return fmt.Errorf("stage trace ids: %w", err)
-	}
-	known, err := w.knownTraces(ctx)
+	stored, err := w.storedSpans(ctx, spans, ranges)
 	if err != nil {
 		return err
 	}
-	// Only spans of known traces can be stored already: the range of their start times
-	// bounds the search for them (lo > hi when there are none).
-	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	keep := make([]int, 0, len(spans)) // the spans to store
 	for i := range spans {
-		if known[spans[i].TraceID] {
-			lo, hi = min(lo, spans[i].StartUnixNano), max(hi, spans[i].StartUnixNano)
+		if !stored[spanKey{spans[i].TraceID, spans[i].SpanID}] {
+			keep = append(keep, i)
 		}
 	}
-	notes := annotationRows(spans, e.resources)
+	columns := slices.Clone(storedColumns)
+	for i := range e.slotsUsed {
+		columns = append(columns, fmt.Sprintf("c%d", i))
+	}
+	row := make([]driver.Value, len(columns))
+	notes := annotationRows(spans, keep, e.resources)
 	err = raw(func(conn driver.Conn) error {
-		var doc []byte
-		err := appendRows(conn, "temp", "staging_rows", len(spans), func(app *duckdbdriver.Appender, i int) error {
-			doc = appendSpanRow(doc[:0], &spans[i], e.resources[spans[i].Resource], p.keysets[i], p.layouts[i])
-			return app.AppendRow(string(doc))
+		err := appendRows(conn, "", "spans", columns, len(keep), func(app *duckdbdriver.Appender, i int) error {
+			k := keep[i]
+			spanRow(row, &spans[k], e.resources[spans[k].Resource], p.keysets[k], p.layouts[k])
+			return app.AppendRow(row...)
 		})
 		if err != nil {
 			return err
 		}
-		if err := appendRows(conn, "temp", "staging_annotations", len(notes), func(app *duckdbdriver.Appender, i int) error {
+		if err := appendRows(conn, "", "annotations", nil, len(notes), func(app *duckdbdriver.Appender, i int) error {
 			return app.AppendRow(notes[i]...)
 		}); err != nil {
 			return err
 		}
-		return appendRows(conn, "", "trace_index", len(ranges), func(app *duckdbdriver.Appender, i int) error {
+		return appendRows(conn, "", "trace_index", nil, len(ranges), func(app *duckdbdriver.Appender, i int) error {
 			r := ranges[i]
 			return app.AppendRow(int64(r.id.High()), int64(r.id.Low()), r.start, r.end)
 		})
@@ -408,24 +419,54 @@ func (w *writer) write(ctx context.Context, p part, e *entries) (err error) {
 	if err != nil {
 		return fmt.Errorf("append spans: %w", err)
 	}
-	if _, err := w.conn.ExecContext(ctx, insertSpans[e.slotsUsed], lo, hi); err != nil {
-		return fmt.Errorf("insert spans: %w", err)
-	}
-	if _, err := w.conn.ExecContext(ctx, "DELETE FROM staging_rows"); err != nil {
-		return err
-	}
-	if len(notes) > 0 {
-		if _, err := w.conn.ExecContext(ctx, sqlFile("insert_annotations")[0], lo, hi); err != nil {
-			return fmt.Errorf("insert span events and links: %w", err)
-		}
-		if _, err := w.conn.ExecContext(ctx, "DELETE FROM staging_annotations"); err != nil {
-			return err
-		}
-	}
 	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// spanKey identifies a span.
+type spanKey struct {
+	trace telemetry.TraceID
+	span  telemetry.SpanID
+}
+
+// storedSpans returns which of spans the store holds already. Only spans of traces it knows
+// can be; a retry repeats its spans' start times, so their range bounds the search.
+func (w *writer) storedSpans(ctx context.Context, spans []telemetry.Span, ranges []tracedRange) (map[spanKey]bool, error) {
+	err := w.conn.Raw(func(dc any) error {
+		return appendRows(dc.(driver.Conn), "temp", "batch_traces", nil, len(ranges), func(app *duckdbdriver.Appender, i int) error {
+			return app.AppendRow(int64(ranges[i].id.High()), int64(ranges[i].id.Low()))
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stage trace ids: %w", err)
+	}
+	defer w.conn.ExecContext(context.Background(), "DELETE FROM batch_traces")
+	known, err := w.knownTraces(ctx)
+	if err != nil || len(known) == 0 {
+		return nil, err
+	}
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for i := range spans {
+		if known[spans[i].TraceID] {
+			lo, hi = min(lo, spans[i].StartUnixNano), max(hi, spans[i].StartUnixNano)
+		}
+	}
+	rows, err := w.conn.QueryContext(ctx, sqlFile("stored_spans")[0], lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("stored spans: %w", err)
+	}
+	defer rows.Close()
+	stored := map[spanKey]bool{}
+	for rows.Next() {
+		var hi, lo, id int64
+		if err := rows.Scan(&hi, &lo, &id); err != nil {
+			return nil, err
+		}
+		stored[spanKey{telemetry.TraceIDFromParts(uint64(hi), uint64(lo)), telemetry.SpanIDFromUint64(uint64(id))}] = true
+	}
+	return stored, rows.Err()
 }
 
 // Annotation types, as the annotations table numbers them.
@@ -434,27 +475,23 @@ const (
 	annotationLink  = 2
 )
 
-// annotationRows returns the annotations table's rows for the span events and links of a
-// batch, in its column order.
-func annotationRows(spans []telemetry.Span, resources map[*telemetry.Resource]int64) [][]driver.Value {
+// annotationRows returns the annotations table's rows for the span events and links of the
+// spans numbered keep, in its column order.
+func annotationRows(spans []telemetry.Span, keep []int, resources map[*telemetry.Resource]int64) [][]driver.Value {
 	var rows [][]driver.Value
-	for i := range spans {
-		sp := &spans[i]
+	for _, k := range keep {
+		sp := &spans[k]
 		if len(sp.Events) == 0 && len(sp.Links) == 0 {
 			continue
 		}
 		row := func(typ uint8, t int64, name any, linkTrace, linkSpan any, attrs telemetry.Attributes) []driver.Value {
 			a := encodeAttrs(attrs)
-			var dataset any
-			if sp.Ingest.Dataset != "" {
-				dataset = sp.Ingest.Dataset
-			}
 			return []driver.Value{int64(sp.TraceID.High()), int64(sp.TraceID.Low()), int64(sp.SpanID.Uint64()), sp.StartUnixNano, t, typ,
-				name, sp.Name, sp.Service(), sp.Status.Code == telemetry.StatusError, sp.SampleRate, resources[sp.Resource], dataset,
-				linkTrace, linkSpan, a.keys, a.kinds, a.values}
+				name, validUTF8(sp.Name), validUTF8(sp.Service()), sp.Status.Code == telemetry.StatusError, sp.SampleRate,
+				resources[sp.Resource], optional(sp.Ingest.Dataset), linkTrace, linkSpan, a.keys, a.kinds, a.values}
 		}
 		for _, ev := range sp.Events {
-			rows = append(rows, row(annotationEvent, ev.TimeUnixNano, ev.Name, nil, nil, ev.Attributes))
+			rows = append(rows, row(annotationEvent, ev.TimeUnixNano, validUTF8(ev.Name), nil, nil, ev.Attributes))
 		}
 		for _, l := range sp.Links {
 			rows = append(rows, row(annotationLink, sp.StartUnixNano, nil, l.TraceID.String(), l.SpanID.String(), l.Attributes))
@@ -463,20 +500,19 @@ func annotationRows(spans []telemetry.Span, resources map[*telemetry.Resource]in
 	return rows
 }
 
-// appendTraceIDs fills the batch_traces temporary table with the batch's trace ids.
-func appendTraceIDs(conn driver.Conn, ranges []tracedRange) error {
-	return appendRows(conn, "temp", "batch_traces", len(ranges), func(app *duckdbdriver.Appender, i int) error {
-		return app.AppendRow(int64(ranges[i].id.High()), int64(ranges[i].id.Low()))
-	})
-}
-
-// appendRows appends n rows to a table, row(i) appending the i-th. An empty catalog means
-// the database's own.
-func appendRows(conn driver.Conn, catalog, table string, n int, row func(app *duckdbdriver.Appender, i int) error) error {
+// appendRows appends n rows to a table of the database ("temp" for temporary tables), row(i)
+// appending the i-th: values for the given columns, or for all of them when columns is nil.
+func appendRows(conn driver.Conn, catalog, table string, columns []string, n int, row func(app *duckdbdriver.Appender, i int) error) error {
 	if n == 0 {
 		return nil
 	}
-	app, err := duckdbdriver.NewAppender(conn, catalog, "main", table)
+	var app *duckdbdriver.Appender
+	var err error
+	if columns == nil {
+		app, err = duckdbdriver.NewAppender(conn, catalog, "main", table)
+	} else {
+		app, err = duckdbdriver.NewAppenderWithColumns(conn, catalog, "main", table, columns)
+	}
 	if err != nil {
 		return err
 	}
@@ -505,31 +541,27 @@ func (w *writer) knownTraces(ctx context.Context) (map[telemetry.TraceID]bool, e
 		known[telemetry.TraceIDFromParts(uint64(hi), uint64(lo))] = true
 	}
 	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	_, err = w.conn.ExecContext(ctx, "DELETE FROM batch_traces")
-	return known, err
+	return known, rows.Err()
 }
 
 // appendCatalogue appends a batch's new resources, key sets and operations.
 func appendCatalogue(conn driver.Conn, e *entries) error {
-	err := appendRows(conn, "", "resources", len(e.newResources), func(app *duckdbdriver.Appender, i int) error {
+	err := appendRows(conn, "", "resources", nil, len(e.newResources), func(app *duckdbdriver.Appender, i int) error {
 		nr := e.newResources[i]
 		a := encodeAttrs(nr.resource.Attributes)
-		return app.AppendRow(nr.id, int64(nr.hash), nr.resource.ServiceName(), nr.resource.DroppedAttributesCount, a.keys, a.kinds, a.values)
+		return app.AppendRow(nr.id, int64(nr.hash), validUTF8(nr.resource.ServiceName()), nr.resource.DroppedAttributesCount, a.keys, a.kinds, a.values)
 	})
 	if err != nil {
 		return err
 	}
-	err = appendRows(conn, "", "keysets", len(e.newKeysets), func(app *duckdbdriver.Appender, i int) error {
+	err = appendRows(conn, "", "keysets", nil, len(e.newKeysets), func(app *duckdbdriver.Appender, i int) error {
 		ks := e.newKeysets[i]
 		return app.AppendRow(ks.id, int64(ks.hash), ks.keys, ks.kinds, ks.slots, ks.listKeys, ks.listKinds)
 	})
 	if err != nil {
 		return err
 	}
-	return appendRows(conn, "", "operations", len(e.newOps), func(app *duckdbdriver.Appender, i int) error {
+	return appendRows(conn, "", "operations", nil, len(e.newOps), func(app *duckdbdriver.Appender, i int) error {
 		return app.AppendRow(e.newOps[i].service, e.newOps[i].name, uint8(e.newOps[i].kind))
 	})
 }
