@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -61,30 +60,12 @@ func toLogRecord(r *telemetry.LogRecord) logRecord {
 	out := logRecord{
 		ID: strconv.FormatUint(r.ID, 10), Time: time.Unix(0, r.TimeUnixNano).UTC(), ObservedTime: time.Unix(0, r.ObservedTimeUnixNano).UTC(),
 		Group: r.Group, Stream: r.Stream, Severity: int(r.Severity), SeverityText: r.SeverityText, EventName: r.EventName,
-		Body: plainJSON(r.Body), Attributes: attrMap(r.Attributes), Resource: attrMap(r.Resource.Attributes),
+		Body: r.Body.Plain(), Attributes: attrMap(r.Attributes), Resource: attrMap(r.Resource.Attributes),
 	}
 	if !r.TraceID.IsZero() {
 		out.TraceID, out.SpanID = r.TraceID.String(), r.SpanID.String()
 	}
 	return out
-}
-
-// plainJSON is a value as ordinary JSON: strings, numbers and booleans as they are, arrays
-// and maps as JSON values.
-func plainJSON(v telemetry.Value) any {
-	switch v.Kind() {
-	case telemetry.KindString:
-		return v.Str()
-	case telemetry.KindBool:
-		return v.Bool()
-	case telemetry.KindInt:
-		return v.Int()
-	case telemetry.KindDouble:
-		return v.Double()
-	case telemetry.KindEmpty:
-		return nil
-	}
-	return json.RawMessage(v.AsString())
 }
 
 func attrMap(attrs telemetry.Attributes) map[string]any {
@@ -94,7 +75,7 @@ func attrMap(attrs telemetry.Attributes) map[string]any {
 	m := make(map[string]any, len(attrs))
 	for _, kv := range attrs {
 		if _, dup := m[kv.Key]; !dup {
-			m[kv.Key] = plainJSON(kv.Value)
+			m[kv.Key] = kv.Value.Plain()
 		}
 	}
 	return m

@@ -105,7 +105,7 @@ func (v Value) Equal(o Value) bool {
 func (v Value) AsString() string {
 	switch v.kind {
 	case KindArray, KindMap:
-		b, _ := json.Marshal(v.plain())
+		b, _ := json.Marshal(v.Plain())
 		return string(b)
 	}
 	return v.scalarText()
@@ -138,8 +138,10 @@ func (v Value) scalarText() string {
 	return ""
 }
 
-// plain is the value as ordinary JSON.
-func (v Value) plain() any {
+// Plain is the value as ordinary JSON would hold it (for encoding/json): strings, numbers and
+// booleans as they are, bytes (and non-finite doubles) as text, arrays and maps as []any and
+// map[string]any.
+func (v Value) Plain() any {
 	switch v.kind {
 	case KindString:
 		return v.str
@@ -155,13 +157,13 @@ func (v Value) plain() any {
 	case KindArray:
 		out := make([]any, len(v.Array()))
 		for i, e := range v.Array() {
-			out[i] = e.plain()
+			out[i] = e.Plain()
 		}
 		return out
 	case KindMap:
 		out := make(map[string]any, len(v.Map()))
 		for _, kv := range v.Map() {
-			out[kv.Key] = kv.Value.plain()
+			out[kv.Key] = kv.Value.Plain()
 		}
 		return out
 	case KindBytes:
