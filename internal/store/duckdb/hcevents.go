@@ -19,6 +19,10 @@ const spanColumns = "trace_hi, trace_lo, span_id, parent_id, start_ns, duration_
 // spanBaseColumns is how many they are.
 var spanBaseColumns = len(strings.Split(spanColumns, ", "))
 
+// bubbleUpColumns are the spans table's columns BubbleUp's sample reads: the span id it is
+// drawn by, where attribute values are, and what the compared standard fields are made of.
+const bubbleUpColumns = "span_id, keyset_id, resource_id, attr_values, name, service, duration_ns, kind, status_code, status_message, trace_state, scope_name, scope_version, sample_rate"
+
 // bubbleUpSample is about how many selected and how many baseline spans BubbleUp compares:
 // shares taken from a uniform sample this size are within about half a percentage point of
 // the whole.
@@ -112,51 +116,59 @@ func (s *Store) BubbleUp(ctx context.Context, q *query.Query, datasets []string,
 // baseline spans, as query.FieldCounts says, and the sample's selected and baseline weights.
 func (s *Store) bubbleUpCounts(ctx context.Context, l *layout, nSel, nBase float64) ([]query.FieldCounts, float64, float64, error) {
 	t := l.translation()
-	// ev has the spans' own columns; the sample keeps those kv reads (sampled), the
-	// attribute columns and the standard fields compared (b0_t, b0_k, ...), worked out for
-	// the sample alone.
-	extra := append(strings.Split(spanColumns, ", ")[2:], "service")
+	// ev has the span columns the comparison reads (not the wide, rarely compared ones such
+	// as extra: every column of ev is read for every span of the range); the sample keeps
+	// those kv reads (sampled), the attribute columns and the standard fields compared (b0_t,
+	// b0_k, ...), worked out for the sample alone.
+	extra := strings.Split(bubbleUpColumns, ", ")
 	sampled := []string{"e.keyset_id", "e.resource_id", "e.attr_values"}
-	var columns strings.Builder // a branch of kv per attribute column
+	// The attribute columns and the compared standard fields become rows of kv through one
+	// list a sampled span (a struct each: key, kind, value), unnested in a single pass.
+	// Like the lists below, they leave out maps and the attributes standard fields hide.
+	var pairs, shadowed []string
+	hidden := map[string]bool{}
+	for _, f := range query.StandardFields() {
+		if f.On&query.Spans != 0 {
+			shadowed = append(shadowed, t.arg(f.Name))
+			hidden[f.Name] = true
+		}
+	}
 	for _, key := range slices.Sorted(maps.Keys(l.meta.slots)) {
 		a := l.meta.slots[key]
 		extra = append(extra, fmt.Sprintf("c%d", a.slot))
 		sampled = append(sampled, fmt.Sprintf("e.c%d", a.slot))
-		fmt.Fprintf(&columns, "\n    UNION ALL SELECT sel, w, %s, %d, c%d FROM samp WHERE c%d <> ''", t.arg(key), uint8(a.kind), a.slot, a.slot)
+		if a.kind != telemetry.KindMap && !hidden[key] {
+			pairs = append(pairs, fmt.Sprintf("{'k': %s, 'kind': %d, 'v': NULLIF(c%d, '')}", t.arg(key), uint8(a.kind), a.slot))
+		}
 	}
 	ev := t.events(spanExtra(extra...)...)
 	q := l.p.Query
 	src := t.source("e", true, q.Start.UnixNano(), q.End.UnixNano())
-	var forms, standard strings.Builder
+	var forms strings.Builder
 	for i, f := range l.p.Compared {
 		c := &evColumn{f: f, name: fmt.Sprintf("b%d", i), text: true, kind: true}
 		forms.WriteString(t.forms(src, c))
-		fmt.Fprintf(&standard, "\n  UNION ALL SELECT sel, w, %s, %s, %s FROM samp WHERE %[3]s IS NOT NULL", t.arg(f.Name), c.k(), c.t())
-	}
-	var shadowed []string // attributes that standard fields hide
-	for _, f := range query.StandardFields() {
-		if f.On&query.Spans != 0 {
-			shadowed = append(shadowed, t.arg(f.Name))
-		}
+		pairs = append(pairs, fmt.Sprintf("{'k': %s, 'kind': CAST(%s AS UTINYINT), 'v': %s}", t.arg(f.Name), c.k(), c.t()))
 	}
 	// Keep a span when a hash of its id falls under its side's share (in millionths).
 	share := func(n float64) int64 { return int64(math.Ceil(math.Min(1, bubbleUpSample/math.Max(n, 1)) * 1e6)) }
 	numeric := fmt.Sprintf("%d, %d", uint8(telemetry.KindInt), uint8(telemetry.KindDouble))
 	// Rows: 0, the sample's weights; 1, a field's number of distinct values and, when cells
 	// were counted, their exponent; 2, a value's weights; 3, a cell's weights.
-	text := ev + fmt.Sprintf(`, samp AS MATERIALIZED (SELECT e.sel, e.w, %[11]s%[12]s FROM (SELECT %[1]s AS sel, * FROM ev) e%[13]s
+	text := ev + fmt.Sprintf(`, samp AS MATERIALIZED (SELECT e.sel, e.w, %[10]s%[11]s FROM (SELECT %[1]s AS sel, * FROM ev) e%[12]s
   WHERE hash(e.span_id) %% 1000000 < CASE WHEN e.sel THEN %[2]d ELSE %[3]d END),
 kv AS (
   SELECT * FROM (
-    SELECT e.sel, e.w, unnest(k.list_keys) AS key, unnest(k.list_kinds) AS kind, unnest(e.attr_values) AS val FROM samp e JOIN keysets k ON k.id = e.keyset_id%[4]s
+    SELECT e.sel, e.w, unnest(k.list_keys) AS key, unnest(k.list_kinds) AS kind, unnest(e.attr_values) AS val FROM samp e JOIN keysets k ON k.id = e.keyset_id
     UNION ALL SELECT e.sel, e.w, unnest(r.attr_keys), unnest(r.attr_kinds), unnest(r.attr_values) FROM samp e JOIN resources r ON r.id = e.resource_id
-  ) WHERE key NOT IN (%[5]s) AND kind <> %[6]d%[7]s),
+  ) WHERE key NOT IN (%[5]s) AND kind <> %[6]d
+  UNION ALL SELECT sel, w, p.k, p.kind, p.v FROM (SELECT sel, w, unnest([%[4]s]) AS p FROM samp) WHERE p.v IS NOT NULL),
 tot AS (SELECT coalesce(sum(w) FILTER (WHERE sel), 0) AS s, coalesce(sum(w) FILTER (WHERE NOT sel), 0) AS b FROM samp),
 vals AS (
-  SELECT key, val, bool_and(kind IN (%[8]s)) AS numeric, coalesce(sum(w) FILTER (WHERE sel), 0) AS s, coalesce(sum(w) FILTER (WHERE NOT sel), 0) AS b
+  SELECT key, val, bool_and(kind IN (%[7]s)) AS numeric, coalesce(sum(w) FILTER (WHERE sel), 0) AS s, coalesce(sum(w) FILTER (WHERE NOT sel), 0) AS b
   FROM kv WHERE val IS NOT NULL GROUP BY key, val),
 stats AS (
-  SELECT key, nd, numeric, CASE WHEN numeric AND hi > lo AND isfinite(hi - lo) THEN CAST(floor(log10((hi - lo) / %[9]d)) AS BIGINT) END AS e
+  SELECT key, nd, numeric, CASE WHEN numeric AND hi > lo AND isfinite(hi - lo) THEN CAST(floor(log10((hi - lo) / %[8]d)) AS BIGINT) END AS e
   FROM (SELECT key, count(*) AS nd, bool_and(numeric) AS numeric, max(TRY_CAST(val AS DOUBLE)) AS hi, min(TRY_CAST(val AS DOUBLE)) AS lo FROM vals GROUP BY key)),
 cells AS (
   SELECT key, CAST(CASE WHEN e >= 0 THEN floor(x / pow(10, e)) ELSE floor(x * pow(10, -e)) END AS BIGINT) AS cell, sum(s) AS s, sum(b) AS b
@@ -165,9 +177,9 @@ cells AS (
 SELECT 0, NULL, NULL, NULL, NULL, NULL, s, b FROM tot
 UNION ALL SELECT 1, key, NULL, nd, e, e IS NOT NULL, NULL, NULL FROM stats
 UNION ALL SELECT 2, key, val, NULL, NULL, NULL, s, b FROM vals
-  QUALIFY row_number() OVER (PARTITION BY key ORDER BY abs(s / (SELECT CASE WHEN s > 0 THEN s ELSE 1 END FROM tot) - b / (SELECT CASE WHEN b > 0 THEN b ELSE 1 END FROM tot)) DESC, s + b DESC, val) <= %[10]d
+  QUALIFY row_number() OVER (PARTITION BY key ORDER BY abs(s / (SELECT CASE WHEN s > 0 THEN s ELSE 1 END FROM tot) - b / (SELECT CASE WHEN b > 0 THEN b ELSE 1 END FROM tot)) DESC, s + b DESC, val) <= %[9]d
 UNION ALL SELECT 3, key, NULL, cell, NULL, NULL, s, b FROM cells`,
-		t.selected(), share(nSel), share(nBase), columns.String(), strings.Join(shadowed, ", "), uint8(telemetry.KindMap), standard.String(),
+		t.selected(), share(nSel), share(nBase), strings.Join(pairs, ", "), strings.Join(shadowed, ", "), uint8(telemetry.KindMap),
 		numeric, query.BubbleUpRanges, query.MaxBubbleUpValues, strings.Join(sampled, ", "), forms.String(), src.joins())
 	var (
 		fields                []query.FieldCounts
