@@ -384,6 +384,8 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 // TestDemoPopulatesUI runs lookout demo and waits for its simulated services to appear.
 func TestDemoPopulatesUI(t *testing.T) {
 	cmd := exec.Command(binary, "demo", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--ui", "127.0.0.1:0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -409,11 +411,23 @@ func TestDemoPopulatesUI(t *testing.T) {
 			resp.Body.Close()
 		}
 		if strings.Join(got.Data, ",") == strings.Join(want, ",") {
-			return
+			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("demo services = %v, want %v", got.Data, want)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+	// Ctrl-C stops the demo's senders before the server, so nothing fails on the way out.
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("demo exited with %v; stderr:\n%s", err, &stderr)
+	}
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") || strings.Contains(line, "export") {
+			t.Errorf("the demo's shutdown was not quiet: %s", line)
+		}
 	}
 }
