@@ -189,7 +189,11 @@ func (a *API) deleteGroup(ctx context.Context, body []byte) (any, *aws.Error) {
 	return struct{}{}, nil
 }
 
-// checkFilter refuses a filter expression that does not parse.
+// checkFilter refuses a filter expression that does not parse. A group's expression may not
+// name a group.
 func checkFilter(expr string) *aws.Error {
+	if _, err := parseFilter(expr, nil); err != nil {
+		return invalid("%v", err)
+	}
 	return nil
 }
