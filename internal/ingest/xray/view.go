@@ -109,8 +109,10 @@ func calleeType(sp *telemetry.Span) string {
 	case ns.Str() == "aws" || sys.Str() == "aws-api":
 		return "AWS::" + calleeName(sp)
 	case ns.Str() == "remote", sp.Kind == telemetry.SpanKindClient, sp.Kind == telemetry.SpanKindProducer:
-		if _, ok := sp.Attributes.Get("db.system"); ok {
-			return "Database::SQL"
+		for _, k := range []string{"db.system", "db.connection_string"} {
+			if _, ok := sp.Attributes.Get(k); ok {
+				return "Database::SQL"
+			}
 		}
 		return "remote"
 	}
