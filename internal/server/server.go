@@ -179,6 +179,7 @@ func (s *Server) wire(ctx context.Context) error {
 		return err
 	}
 	uiAPI.Register(uiHTTP.Mux)
+	xrayAPI.RegisterUI(uiHTTP.Mux)
 	s.registerHealth(uiHTTP.Mux)
 	uiHTTP.Mux.Handle("/", ui.Handler())
 

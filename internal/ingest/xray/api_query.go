@@ -192,7 +192,12 @@ func (a *API) getServiceGraph(ctx context.Context, body []byte) (any, *aws.Error
 	if aerr != nil {
 		return nil, aerr
 	}
-	f, aerr := a.groupFilter(ctx, req.GroupName, req.GroupARN)
+	return a.serviceGraph(ctx, start, end, req.GroupName, req.GroupARN)
+}
+
+// serviceGraph is GetServiceGraph's answer for a time range and a group (none: every trace).
+func (a *API) serviceGraph(ctx context.Context, start, end time.Time, groupName, groupARN string) (map[string]any, *aws.Error) {
+	f, aerr := a.groupFilter(ctx, groupName, groupARN)
 	if aerr != nil {
 		return nil, aerr
 	}
