@@ -42,13 +42,51 @@ func timeRange(start, end *epochTime) (time.Time, time.Time, *aws.Error) {
 	return start.Time, end.Time, nil
 }
 
-// views loads the traces with a span in [start, end], newest first: at most
-// store.MaxLimit of them, each read whole.
-func (a *API) views(ctx context.Context, start, end time.Time) ([]*view, *aws.Error) {
-	ids, err := a.cfg.Traces.FindTraceIDs(ctx, store.TraceQuery{Start: start, End: end, Limit: store.MaxLimit})
+// Bounds of the traces an answer reads, each read whole: lookout builds summaries and graphs
+// from traces, not from precomputed statistics, so a busy range is sampled.
+const (
+	maxSummaryTraces = 1000 // GetTraceSummaries: the newest of the range
+	maxGraphTraces   = 600  // graphs and statistics: the newest of each service, shared out
+)
+
+// views loads the newest traces with a span in [start, end], at most limit of them.
+func (a *API) views(ctx context.Context, start, end time.Time, limit int) ([]*view, *aws.Error) {
+	ids, err := a.cfg.Traces.FindTraceIDs(ctx, store.TraceQuery{Start: start, End: end, Limit: limit})
 	if err != nil {
 		return nil, internal(err)
 	}
+	return a.load(ctx, ids)
+}
+
+// graphViews loads traces for a graph: the newest of every service that sent spans, so that
+// a quiet service is drawn beside a busy one. sampled reports that some were left out.
+func (a *API) graphViews(ctx context.Context, start, end time.Time) (views []*view, sampled bool, aerr *aws.Error) {
+	services, err := a.cfg.Traces.Services(ctx)
+	if err != nil {
+		return nil, false, internal(err)
+	}
+	per := maxGraphTraces / max(1, len(services))
+	seen := map[telemetry.TraceID]bool{}
+	var ids []telemetry.TraceID
+	for _, svc := range services {
+		limit := max(per, 5)
+		found, err := a.cfg.Traces.FindTraceIDs(ctx, store.TraceQuery{Service: svc, Start: start, End: end, Limit: limit})
+		if err != nil {
+			return nil, false, internal(err)
+		}
+		sampled = sampled || len(found) == limit
+		for _, id := range found {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	views, aerr = a.load(ctx, ids)
+	return views, sampled, aerr
+}
+
+func (a *API) load(ctx context.Context, ids []telemetry.TraceID) ([]*view, *aws.Error) {
 	views := make([]*view, 0, len(ids))
 	for _, id := range ids {
 		spans, err := a.cfg.Traces.Trace(ctx, id)
@@ -123,7 +161,7 @@ func (a *API) getTraceSummaries(ctx context.Context, body []byte) (any, *aws.Err
 		}
 		offset = n
 	}
-	views, aerr := a.views(ctx, start, end)
+	views, aerr := a.views(ctx, start, end, maxSummaryTraces)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -192,18 +230,20 @@ func (a *API) getServiceGraph(ctx context.Context, body []byte) (any, *aws.Error
 	if aerr != nil {
 		return nil, aerr
 	}
-	return a.serviceGraph(ctx, start, end, req.GroupName, req.GroupARN)
+	graph, _, _, aerr := a.serviceGraph(ctx, start, end, req.GroupName, req.GroupARN)
+	return graph, aerr
 }
 
 // serviceGraph is GetServiceGraph's answer for a time range and a group (none: every trace).
-func (a *API) serviceGraph(ctx context.Context, start, end time.Time, groupName, groupARN string) (map[string]any, *aws.Error) {
+// It also returns how many traces it read, and whether those are a sample of the range's.
+func (a *API) serviceGraph(ctx context.Context, start, end time.Time, groupName, groupARN string) (map[string]any, int, bool, *aws.Error) {
 	f, aerr := a.groupFilter(ctx, groupName, groupARN)
 	if aerr != nil {
-		return nil, aerr
+		return nil, 0, false, aerr
 	}
-	views, aerr := a.views(ctx, start, end)
+	views, sampled, aerr := a.graphViews(ctx, start, end)
 	if aerr != nil {
-		return nil, aerr
+		return nil, 0, false, aerr
 	}
 	g := newGraph()
 	for _, v := range views {
@@ -212,7 +252,7 @@ func (a *API) serviceGraph(ctx context.Context, start, end time.Time, groupName,
 		}
 	}
 	return map[string]any{"StartTime": epochSeconds(start.UnixNano()), "EndTime": epochSeconds(end.UnixNano()),
-		"Services": g.services(), "ContainsOldGroupVersions": false}, nil
+		"Services": g.services(), "ContainsOldGroupVersions": false}, len(views), sampled, nil
 }
 
 // GetTraceGraph: the service graph of given traces.
@@ -272,7 +312,7 @@ func (a *API) getTimeSeriesServiceStatistics(ctx context.Context, body []byte) (
 	if aerr != nil {
 		return nil, aerr
 	}
-	views, aerr := a.views(ctx, start, end)
+	views, _, aerr := a.graphViews(ctx, start, end)
 	if aerr != nil {
 		return nil, aerr
 	}

@@ -20,6 +20,9 @@ type stats struct {
 }
 
 func (s *stats) add(n *node, traceDuration float64) {
+	if n.span.InProgress {
+		return // no outcome or response time yet
+	}
 	_, fault, failed, throttle := n.status()
 	switch {
 	case fault:

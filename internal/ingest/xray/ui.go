@@ -16,7 +16,9 @@ import (
 // UI listener's mux. They answer in the envelope of lookout's other /api/v1 endpoints:
 //
 //	GET /api/v1/xray/service-graph?start=&end=&group=   the service graph (start and end in
-//	                                                    epoch milliseconds; group by name)
+//	                                                    epoch milliseconds; group by name), with
+//	                                                    TracesRead, the traces it was built from,
+//	                                                    and Sampled when they are not all of them
 //	GET /api/v1/xray/status                             documents received, stored, dropped
 //	                                                    and refused; recent problems; groups
 func (a *API) RegisterUI(mux *http.ServeMux) {
@@ -50,11 +52,12 @@ func (a *API) uiServiceGraph(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, http.StatusBadRequest, nil, "start and end are epoch milliseconds, start before end")
 		return
 	}
-	graph, aerr := a.serviceGraph(r.Context(), start, end, q.Get("group"), "")
+	graph, read, sampled, aerr := a.serviceGraph(r.Context(), start, end, q.Get("group"), "")
 	if aerr != nil {
 		writeEnvelope(w, aerr.Status, nil, aerr.Message)
 		return
 	}
+	graph["TracesRead"], graph["Sampled"] = read, sampled
 	writeEnvelope(w, http.StatusOK, graph, "")
 }
 

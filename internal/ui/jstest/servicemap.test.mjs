@@ -30,6 +30,15 @@ test('radius grows with traffic', () => {
   assert.ok(r.payments < r.api);
 });
 
+test('a crowded column makes the map taller', () => {
+  const many = [{ ReferenceId: 0, Name: 'client', Type: 'client', Edges: Array.from({ length: 8 }, (_, i) => ({ ReferenceId: i + 1 })) },
+    ...Array.from({ length: 8 }, (_, i) => ({ ReferenceId: i + 1, Name: `s${i}`, Root: true, Edges: [] }))];
+  const { height, nodes } = layout(many, { height: 400, rowGap: 80 });
+  assert.equal(height, 640);
+  const ys = nodes.filter((n) => !n.client).map((n) => n.y).sort((a, b) => a - b);
+  assert.ok(ys.every((y, i) => i === 0 || y - ys[i - 1] >= 80));
+});
+
 test('outcomes, rings, rates', () => {
   const o = outcomes(stats(1, 2, 3, 4));
   assert.deepEqual(o, { ok: 1, error: 2, throttle: 3, fault: 4, total: 10 });

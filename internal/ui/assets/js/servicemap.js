@@ -25,9 +25,10 @@ export function averageMs(st) {
 
 /**
  * layout places the graph's nodes: column = longest call depth from a root (the client
- * first), rows spread evenly; radius grows with the square root of traffic.
+ * first), rows spread evenly (the height grows to keep rowGap between them); radius grows
+ * with the square root of traffic.
  */
-export function layout(services, { width = 900, height = 480, minR = 14, maxR = 34 } = {}) {
+export function layout(services, { width = 900, height = 480, rowGap = 86, minR = 14, maxR = 34 } = {}) {
   const byId = new Map(services.map((s) => [s.ReferenceId, s]));
   const depth = new Map();
   const roots = services.filter((s) => s.Type === 'client' || s.Root);
@@ -48,6 +49,7 @@ export function layout(services, { width = 900, height = 480, minR = 14, maxR = 
     (columns[d] = columns[d] || []).push(s);
   }
   const used = columns.filter(Boolean);
+  height = Math.max(height, rowGap * Math.max(...used.map((c) => c.length)));
   const maxTotal = Math.max(1, ...services.map((s) => outcomes(s.SummaryStatistics).total || edgeTotal(s)));
   const nodes = [];
   used.forEach((col, ci) => {
@@ -69,7 +71,7 @@ export function layout(services, { width = 900, height = 480, minR = 14, maxR = 
       if (at.has(s.ReferenceId) && at.has(e.ReferenceId)) edges.push({ from: at.get(s.ReferenceId), to: at.get(e.ReferenceId), edge: e });
     }
   }
-  return { nodes, edges };
+  return { nodes, edges, height };
 }
 
 function edgeTotal(s) {

@@ -48,6 +48,7 @@ export class XRayPage {
       RANGES.map(([s, label]) => h('option', { value: String(s), selected: String(s) === (this.params.get('range') || '3600') }, label)));
     this.group = h('select', { id: 'xr-group', 'aria-label': 'Group', onChange: () => this.load() }, h('option', { value: '' }, 'All traces'));
     this.map = h('div', { class: 'xray-map', id: 'service-map' });
+    this.note = h('p', { class: 'muted small xray-note', id: 'xray-note' });
     this.detail = h('aside', { class: 'xray-detail', id: 'xray-detail' }, h('p', { class: 'muted' }, 'Click a service or a call to see its figures.'));
     this.counters = h('div', { class: 'xray-counters', id: 'xray-counters' });
     this.problems = h('div', { class: 'xray-problems', id: 'xray-problems' });
@@ -59,6 +60,7 @@ export class XRayPage {
         h('button', { type: 'button', class: 'btn btn-small', onClick: () => this.load() }, 'Refresh'),
         h('span', { class: 'xray-legend' }, Object.entries(RING).map(([k, c]) => h('span', { class: 'xray-key' }, h('span', { class: 'swatch', style: { background: c } }), k)))),
       h('div', { class: 'xray-body' }, this.map, this.detail),
+      this.note,
       h('h2', { class: 'xray-h' }, 'X-Ray documents'),
       this.counters,
       h('h2', { class: 'xray-h' }, 'Problems'),
@@ -100,13 +102,16 @@ export class XRayPage {
   showMap(graph) {
     span = { start: graph.StartTime, end: graph.EndTime };
     const services = Array.isArray(graph.Services) ? graph.Services : [];
+    this.note.textContent = graph.Sampled
+      ? `Drawn from ${formatCount(graph.TracesRead)} traces, the newest of each service: counts and rates are of those, not of every request in the range.`
+      : `Drawn from all ${formatCount(graph.TracesRead)} traces of the range.`;
     clear(this.map);
     if (!services.length) {
       this.map.appendChild(emptyState('No traces in this range', 'Send segments to the X-Ray daemon endpoint or OTLP spans, then refresh.'));
       return;
     }
-    const { nodes, edges } = layout(services, { width: WIDTH, height: HEIGHT });
-    const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'xray-svg', role: 'img', 'aria-label': 'Service map' },
+    const { nodes, edges, height } = layout(services, { width: WIDTH, height: HEIGHT });
+    const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${height}`, class: 'xray-svg', role: 'img', 'aria-label': 'Service map' },
       svg('defs', null, svg('marker', { id: 'xr-arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
         svg('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#98a1ae' }))));
     for (const e of edges) root.appendChild(this.edgeShape(e));
