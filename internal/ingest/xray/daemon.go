@@ -129,21 +129,18 @@ func (d *Daemon) read() {
 	}
 }
 
-// process decodes queued datagrams and writes them in batches until the queue closes.
+// process decodes queued datagrams and hands them in batches to a writer, so that decoding
+// goes on while a batch is made durable, until the queue closes.
 func (d *Daemon) process() {
+	batches := make(chan []*Document, 2)
+	written := make(chan struct{})
+	go func() { defer close(written); d.write(batches) }()
 	tick := time.NewTicker(batchWait)
 	defer tick.Stop()
 	var batch []*Document
 	spans := 0
 	flush := func() {
-		// The daemon acknowledges nothing, so a write is not tied to any request; a failed
-		// one is counted as dropped.
-		if err := d.in.write(context.Background(), ViaUDP, batch, true); err != nil {
-			d.log.Debug("x-ray: could not store datagrams", "err", err)
-		}
-		if err := d.in.flushExpired(context.Background()); err != nil {
-			d.log.Debug("x-ray: could not store subsegments", "err", err)
-		}
+		batches <- batch // an empty batch still stores the subsegments whose wait is over
 		batch, spans = nil, 0
 	}
 	for {
@@ -151,9 +148,8 @@ func (d *Daemon) process() {
 		case datagram, ok := <-d.queue:
 			if !ok {
 				flush()
-				if err := d.in.store(context.Background(), d.in.resolver.drain()); err != nil {
-					d.log.Warn("x-ray: could not store subsegments at shutdown", "err", err)
-				}
+				close(batches)
+				<-written
 				return
 			}
 			doc, err := d.decode(datagram) // copies what it keeps
@@ -170,6 +166,24 @@ func (d *Daemon) process() {
 		case <-tick.C:
 			flush()
 		}
+	}
+}
+
+// write stores batches until there are no more, then the subsegments still waiting for
+// their segment.
+func (d *Daemon) write(batches <-chan []*Document) {
+	for batch := range batches {
+		// The daemon acknowledges nothing, so a write is not tied to any request; a failed
+		// one is counted as dropped.
+		if err := d.in.write(context.Background(), ViaUDP, batch, true); err != nil {
+			d.log.Debug("x-ray: could not store datagrams", "err", err)
+		}
+		if err := d.in.flushExpired(context.Background()); err != nil {
+			d.log.Debug("x-ray: could not store subsegments", "err", err)
+		}
+	}
+	if err := d.in.store(context.Background(), d.in.resolver.drain()); err != nil {
+		d.log.Warn("x-ray: could not store subsegments at shutdown", "err", err)
 	}
 }
 

@@ -1,7 +1,6 @@
 package xray
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -228,15 +227,11 @@ func ownDocument(fields map[string]json.RawMessage) (string, error) {
 // objectFields splits a JSON object into its members.
 func objectFields(doc []byte) (map[string]json.RawMessage, error) {
 	var fields map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	if err := dec.Decode(&fields); err != nil {
+	if err := json.Unmarshal(doc, &fields); err != nil { // refuses text after the object too
 		return nil, err
 	}
 	if fields == nil {
 		return nil, fmt.Errorf("null")
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("text after the object")
 	}
 	return fields, nil
 }
