@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -167,7 +168,7 @@ func (s *Sampler) Update(ctx context.Context, name string, update func(*Rule)) (
 		return Record{}, ErrNotFound
 	}
 	rec := *old
-	rec.SamplingRule.Attributes = maps(old.SamplingRule.Attributes)
+	rec.SamplingRule.Attributes = maps.Clone(old.SamplingRule.Attributes)
 	update(&rec.SamplingRule)
 	if name == DefaultName { // only its rates are the user's to change
 		def := defaultRule()
@@ -181,14 +182,6 @@ func (s *Sampler) Update(ctx context.Context, name string, update func(*Rule)) (
 	}
 	rec.ModifiedAt = epoch(s.now())
 	return rec, s.put(ctx, rec)
-}
-
-func maps(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // Delete removes a rule; Default cannot be.
