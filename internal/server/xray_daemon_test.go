@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -111,5 +112,46 @@ func TestXRayAndOpenTelemetryShareTraces(t *testing.T) {
 	status, body := postXRay(t, srv, "/Traces", fmt.Sprintf(`{"TraceIds":["1-%s-%s"]}`, tid[:8], tid[8:]))
 	if status != http.StatusOK || !strings.Contains(body, `\"name\":\"xray-backend\"`) || !strings.Contains(body, `\"name\":\"otel-frontend\"`) {
 		t.Errorf("BatchGetTraces: %d %s", status, body)
+	}
+}
+
+// TestXRaySamplingRulesKept starts lookout with --xray-sampling-rules, creates a group, and
+// restarts it on the same data: the SDKs' sampling requests on the daemon's TCP port, and any
+// other X-Ray API call there, find both.
+func TestXRaySamplingRulesKept(t *testing.T) {
+	dir := t.TempDir()
+	withData := func(c *server.Config) { c.DataDir, c.XRaySamplingRules = dir, "testdata/xray-rule.json" }
+	first := start(t, withData)
+	if status, body := postXRay(t, first, "/CreateGroup", `{"GroupName":"Cruddur","FilterExpression":"service(\"backend-flask\")"}`); status != http.StatusOK {
+		t.Fatalf("CreateGroup: %d %s", status, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := first.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	second := start(t, func(c *server.Config) { c.DataDir = dir })
+	daemon := "http://" + second.Addrs().XRay
+	for path, want := range map[string]string{
+		"/GetSamplingRules": `"RuleName":"Cruddur"`, // as the Go SDK asks, on the TCP port
+		"/Groups":           `"GroupName":"Cruddur"`,
+	} {
+		resp, err := http.Post(daemon+path, "application/json", strings.NewReader(`{"NextToken": null}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("POST %s on the daemon's TCP port: %d %s; want %s", path, resp.StatusCode, body, want)
+		}
+	}
+	resp, err := http.Post(daemon+"/NoSuchOperation", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("x-amzn-ErrorType") != "UnknownOperationException" || resp.Header.Get("x-amzn-RequestId") == "" {
+		t.Errorf("an unknown operation: %d %v", resp.StatusCode, resp.Header)
 	}
 }
