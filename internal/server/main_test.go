@@ -7,7 +7,11 @@ import (
 )
 
 // TestMain fails the package if any test leaves a goroutine behind: every component must
-// stop everything it started when the server shuts down.
+// stop everything it started when the server shuts down. The X-Ray Go SDK's sampling
+// pollers are the SDK's own and run for the life of the process.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("github.com/aws/aws-xray-sdk-go/strategy/sampling.(*CentralizedStrategy).startRulePoller.func2"),
+		goleak.IgnoreTopFunction("github.com/aws/aws-xray-sdk-go/strategy/sampling.(*CentralizedStrategy).startTargetPoller.func1"),
+	)
 }

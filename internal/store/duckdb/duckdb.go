@@ -257,4 +257,6 @@ var (
 	_ store.Retainer      = (*Store)(nil)
 	_ store.LogWriter     = (*Store)(nil)
 	_ store.LogReader     = (*Store)(nil)
+	_ store.SpanReviser   = (*Store)(nil)
+	_ store.SettingsStore = (*Store)(nil)
 )

@@ -39,6 +39,7 @@ var (
 	datasets = []store.Capability{store.SpanWriting, store.DatasetListing}
 	retain   = []store.Capability{store.SpanWriting, store.TraceReading, store.Retention, store.EventQueries}
 	logs     = []store.Capability{store.LogWriting, store.LogReading}
+	revise   = []store.Capability{store.SpanWriting, store.TraceReading, store.SpanRevising}
 )
 
 // Run runs every conformance test a backend's capabilities allow, and skips the others with
@@ -77,6 +78,8 @@ func Run(t *testing.T, b Backend) {
 		{"LogQueries", logs, testLogQueries},
 		{"LogDurable", logs, testLogDurable},
 		{"LogRetention", append(logs, store.Retention), testLogRetention},
+		{"Revise", revise, testRevise},
+		{"Settings", []store.Capability{store.Settings}, testSettings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,6 +104,8 @@ type handle struct {
 	store.Retainer
 	store.LogWriter
 	store.LogReader
+	store.SpanReviser
+	store.SettingsStore
 }
 
 func newHandle(b store.Backend) *handle {
@@ -112,6 +117,8 @@ func newHandle(b store.Backend) *handle {
 	h.Retainer, _ = b.(store.Retainer)
 	h.LogWriter, _ = b.(store.LogWriter)
 	h.LogReader, _ = b.(store.LogReader)
+	h.SpanReviser, _ = b.(store.SpanReviser)
+	h.SettingsStore, _ = b.(store.SettingsStore)
 	return h
 }
 

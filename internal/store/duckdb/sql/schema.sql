@@ -126,3 +126,12 @@ CREATE TABLE IF NOT EXISTS logs (
     attr_values   VARCHAR[]  NOT NULL,
     extra         VARCHAR              -- JSON of the rare fields, NULL when empty
 );
+
+-- Settings people and clients configure (X-Ray sampling rules and groups): a JSON document
+-- under a kind and a name.
+CREATE TABLE IF NOT EXISTS settings (
+    kind  VARCHAR NOT NULL,
+    name  VARCHAR NOT NULL,
+    value VARCHAR NOT NULL,
+    PRIMARY KEY (kind, name)
+);
