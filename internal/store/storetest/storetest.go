@@ -39,6 +39,8 @@ var (
 	datasets = []store.Capability{store.SpanWriting, store.DatasetListing}
 	retain   = []store.Capability{store.SpanWriting, store.TraceReading, store.Retention, store.EventQueries}
 	logs     = []store.Capability{store.LogWriting, store.LogReading}
+	errItems = []store.Capability{store.OccurrenceWriting, store.ItemReading}
+	triaged  = []store.Capability{store.OccurrenceWriting, store.ItemReading, store.ItemTriage}
 )
 
 // Run runs every conformance test a backend's capabilities allow, and skips the others with
@@ -77,6 +79,12 @@ func Run(t *testing.T, b Backend) {
 		{"LogQueries", logs, testLogQueries},
 		{"LogDurable", logs, testLogDurable},
 		{"LogRetention", append(logs, store.Retention), testLogRetention},
+		{"OccurrenceItems", errItems, testOccurrenceItems},
+		{"ItemQueries", errItems, testItemQueries},
+		{"OccurrencesDurable", errItems, testOccurrencesDurable},
+		{"ItemTriage", triaged, testItemTriage},
+		{"VersionOrder", triaged, testVersionOrder},
+		{"Deploys", triaged, testDeploys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,6 +109,9 @@ type handle struct {
 	store.Retainer
 	store.LogWriter
 	store.LogReader
+	store.OccurrenceWriter
+	store.ItemReader
+	store.ItemTriager
 }
 
 func newHandle(b store.Backend) *handle {
@@ -112,6 +123,9 @@ func newHandle(b store.Backend) *handle {
 	h.Retainer, _ = b.(store.Retainer)
 	h.LogWriter, _ = b.(store.LogWriter)
 	h.LogReader, _ = b.(store.LogReader)
+	h.OccurrenceWriter, _ = b.(store.OccurrenceWriter)
+	h.ItemReader, _ = b.(store.ItemReader)
+	h.ItemTriager, _ = b.(store.ItemTriager)
 	return h
 }
 
