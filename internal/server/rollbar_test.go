@@ -210,3 +210,62 @@ func TestRollbarTokens(t *testing.T) {
 		t.Errorf("the read token: %d", st)
 	}
 }
+
+// TestErrorPagesAPI reads and triages an item through the web UI's API.
+func TestErrorPagesAPI(t *testing.T) {
+	srv := start(t)
+	item := `{"access_token":"ui-token","data":{"environment":"production","level":"error","uuid":"u1","body":{"trace":{
+		"frames":[{"filename":"app.py","method":"home","lineno":3}],"exception":{"class":"KeyError","message":"'id'"}}},
+		"request":{"headers":{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}}}`
+	resp, err := http.Post("http://"+srv.Addrs().HTTP+"/api/1/item/", "application/json", strings.NewReader(item))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("post: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	var items struct {
+		Data []struct {
+			ID      int64
+			Title   string
+			Status  string
+			Project string
+			Counts  []int64
+		}
+		Total int
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(items.Data) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		getJSON(t, srv, "/api/v1/errors/items?traceID=0af7651916cd43dd8448eb211c80319c", &items)
+	}
+	if len(items.Data) != 1 || items.Total != 1 || items.Data[0].Title != "KeyError: 'id'" || items.Data[0].Project != "token-ui-token" ||
+		len(items.Data[0].Counts) != 24 || items.Data[0].Counts[23] != 1 {
+		t.Fatalf("items %+v", items)
+	}
+	id := items.Data[0].ID
+	var occs struct {
+		Data []struct{ TraceID, UUID string }
+	}
+	getJSON(t, srv, fmt.Sprintf("/api/v1/errors/items/%d/occurrences", id), &occs)
+	if len(occs.Data) != 1 || occs.Data[0].TraceID != "0af7651916cd43dd8448eb211c80319c" || occs.Data[0].UUID != "u1" {
+		t.Errorf("occurrences %+v", occs)
+	}
+	req, _ := http.NewRequest("POST", fmt.Sprintf("http://%s/api/v1/errors/items/%d", srv.Addrs().UI, id), strings.NewReader(`{"status":"muted"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var detail struct {
+		Data struct {
+			Item   struct{ Status string }
+			Events []struct{ Kind, By string }
+			Hourly []int64
+		}
+	}
+	getJSON(t, srv, fmt.Sprintf("/api/v1/errors/items/%d", id), &detail)
+	if resp.StatusCode != 200 || detail.Data.Item.Status != "muted" || len(detail.Data.Events) != 2 || detail.Data.Events[1].Kind != "muted" || len(detail.Data.Hourly) != 48 {
+		t.Errorf("after muting: %d %+v", resp.StatusCode, detail.Data)
+	}
+	if st := getJSON(t, srv, "/api/v1/errors/items?status=gone", &items); st != 400 {
+		t.Errorf("a bad status: %d", st)
+	}
+}
