@@ -126,16 +126,34 @@ func Default(r Report) Grouping {
 	return g
 }
 
-// libraryPath marks frames of installed libraries and runtimes, which are not the project's
-// own even under its root.
-var libraryPath = regexp.MustCompile(`(?:^|/)(?:site-packages|dist-packages|node_modules|vendor|pkg/mod)/|^/usr/(?:local/)?(?:lib|go/src)/|^node:|^internal/|^<frozen |(?:^|/)go/src/runtime/`)
+// Frames of installed libraries and runtimes are not the project's own even under its root:
+// their files are in one of libraryDirs, or their paths start with one of libraryPrefixes.
+// (Plain string tests: grouping runs on every frame of every occurrence.)
+var (
+	libraryDirs     = []string{"site-packages/", "dist-packages/", "node_modules/", "vendor/", "pkg/mod/", "go/src/runtime/"}
+	libraryPrefixes = []string{"/usr/lib/", "/usr/local/lib/", "/usr/go/src/", "/usr/local/go/src/", "node:", "internal/", "<frozen "}
+)
+
+func isLibrary(file string) bool {
+	for _, p := range libraryPrefixes {
+		if strings.HasPrefix(file, p) {
+			return true
+		}
+	}
+	for _, d := range libraryDirs {
+		if strings.HasPrefix(file, d) || strings.Contains(file, "/"+d) {
+			return true
+		}
+	}
+	return false
+}
 
 // projectFrames returns the frames that are the project's own (not a library's, and under
 // root when root is a path), or all frames when none is.
 func projectFrames(frames []Frame, root string) ([]Frame, bool) {
 	var own []Frame
 	for _, f := range frames {
-		if libraryPath.MatchString(f.Filename) {
+		if isLibrary(f.Filename) {
 			continue
 		}
 		if strings.HasPrefix(root, "/") && !strings.HasPrefix(f.Filename, root) {
@@ -159,7 +177,12 @@ func normaliseFile(name, root string) string {
 	if root != "" && strings.HasPrefix(name, root) {
 		name = "<root>" + strings.TrimPrefix(name, root)
 	}
-	name = pathDate.ReplaceAllString(name, "<date>")
+	if hasRun(name, 4, isDigit) { // what a date needs
+		name = pathDate.ReplaceAllString(name, "<date>")
+	}
+	if !hasRun(name, 7, isHexDigit) {
+		return name
+	}
 	return pathHash.ReplaceAllStringFunc(name, func(m string) string {
 		if isHex(m) {
 			return "<hash>"
@@ -168,7 +191,32 @@ func normaliseFile(name, root string) string {
 	})
 }
 
-func normaliseMethod(m string) string { return bigNumbers.ReplaceAllString(m, "") }
+func normaliseMethod(m string) string {
+	if !hasRun(m, 2, isDigit) {
+		return m
+	}
+	return bigNumbers.ReplaceAllString(m, "")
+}
+
+// hasRun reports whether s has n bytes in a row that satisfy ok: a cheap test before a
+// regular expression that needs such a run.
+func hasRun(s string, n int, ok func(byte) bool) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if ok(s[i]) {
+			if run++; run >= n {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isHexDigit(c byte) bool { return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f' }
 
 func limitFingerprint(f string) string {
 	if len(f) > maxFingerprint {
