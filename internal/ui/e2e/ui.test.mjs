@@ -42,7 +42,7 @@
 // Screenshots: search.png, search-service.png, trace.png, trace-small.png,
 // trace-collapsed.png, span-detail.png, big-trace.png, query.png, query-fit.png,
 // query-tooltip.png, heatmap-bubbleup.png, heatmap-bubbleup-shop.png,
-// query-events.png, errors.png, error-item.png.
+// query-events.png, errors.png, error-item.png, trace-errors.png.
 
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -775,4 +775,7 @@ test('an item page shows the stack as text, the request and history, links to it
   await page.click('.trace-link');
   await page.waitForSelector('.wf[data-ready="true"]', { timeout: 30_000 });
   assert.ok(page.url().includes(`/trace/${ERROR_TRACE_ID}`));
+  await page.waitForSelector('.trace-errors a');
+  assert.match(await page.textContent('.trace-errors'), /#1 KeyError: '<img src=x onerror=alert\(3\)>'/, 'the trace links back to its error item');
+  await shot('trace-errors.png');
 });

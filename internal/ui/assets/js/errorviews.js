@@ -1,8 +1,9 @@
-// Pieces the error pages share: level and status badges, and occurrence counts drawn as
-// SVG (a sparkline for a list row, bars for an item's graph). Data becomes text or SVG
-// attributes only.
+// Pieces the error pages share: level and status badges, occurrence counts drawn as SVG (a
+// sparkline for a list row, bars for an item's graph), and the trace page's links to the
+// error items of its trace. Data becomes text or SVG attributes only.
 import { h } from './dom.js';
 import { formatCount } from './format.js';
+import { getJSON } from './api.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -50,4 +51,20 @@ export function bars(counts, label, width = 720, height = 90) {
   });
   el.setAttribute('aria-label', `occurrences, peak ${formatCount(peak)}`);
   return el;
+}
+
+/**
+ * traceErrorItems lists, as links, the error items with an occurrence in trace traceID; it
+ * resolves to null when there are none (or the store keeps no error items).
+ */
+export async function traceErrorItems(traceID, signal) {
+  let items;
+  try {
+    items = await getJSON('/api/v1/errors/items', new URLSearchParams({ traceID, limit: '20' }), signal);
+  } catch {
+    return null; // the trace page stands without them
+  }
+  if (!Array.isArray(items) || !items.length) return null;
+  return h('div', { class: 'trace-errors' }, h('span', { class: 'muted' }, 'Error items reported in this trace: '),
+    items.map((it) => h('a', { href: `/errors/${encodeURIComponent(it.id)}`, 'data-nav': true, class: 'trace-error' }, levelBadge(it.level), ` #${it.counter} ${it.title}`)));
 }
