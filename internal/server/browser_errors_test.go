@@ -11,12 +11,9 @@ import (
 	"lookout/internal/server"
 )
 
-// browserErrorTitle is the message of the error the browser test opens: markup that must
-// show as text.
-const browserErrorTitle = `KeyError: '<img src=x onerror=alert(3)>'`
-
-// seedRollbarItems posts Rollbar items for the browser test's error pages: a Flask error in
-// the trace traceID (span spanID), reported five times over the last hours with code context,
+// seedRollbarItems posts Rollbar items for the browser test's error pages (ui.test.mjs): a
+// Flask error whose message is markup that must show as text,
+// in the trace traceID (span spanID), reported five times over the last hours with code context,
 // locals, a request, a person and telemetry; and a message and a warning from other code.
 func seedRollbarItems(t *testing.T, srv *server.Server, traceID, spanID string) {
 	t.Helper()
