@@ -27,7 +27,8 @@
 //   LOOKOUT_ERROR_TRACE_ID    a trace that a Rollbar item's latest occurrence was
 //                             reported in: the Flask KeyError of seedRollbarItems
 //                             (internal/server/browser_errors_test.go), whose message is
-//                             markup, among three active items
+//                             markup, among three active items, and a log line of
+//                             that request
 //   LOOKOUT_TRACE_BUDGET_MS   optional; the longest median time (ms) a trace page may take
 //                             to draw its first rows in a fresh browser (default 1000)
 //   CHROMIUM_PATH             optional; default /usr/bin/chromium
@@ -763,6 +764,8 @@ test('an item page shows the stack as text, the request and history, links to it
   assert.match(await page.textContent('.frame[open] .frame-line'), /41 {2}return results\[user\['id'\]\]/);
   assert.match(await page.textContent('.error-page'), /GET http:\/\/cruddur.example\/api\/activities\/home/);
   assert.equal(await page.$$eval('svg.occ-bars rect[height]:not([height="0.0"])', (rs) => rs.length) >= 2, true, 'the hourly graph has bars');
+  await page.waitForFunction(() => /Log lines of this request \(1\)/.test(document.querySelector('.error-page').textContent));
+  assert.match(await page.textContent('.error-page'), /home feed failed for andrew/);
   const href = await page.getAttribute('.trace-link', 'href');
   assert.ok(href.startsWith(`/trace/${ERROR_TRACE_ID}?span=`), href);
   await shot('error-item.png');

@@ -125,7 +125,20 @@ export class ErrorItemPage {
       isObj(d.client) ? section('Client', kvTable(d.client)) : null,
       Array.isArray(body.telemetry) && body.telemetry.length ? section('Telemetry', telemetry(body.telemetry)) : null,
       isObj(d.custom) ? section('Custom', kvTable(d.custom)) : null,
+      o.traceID ? this.logsOf(o.traceID) : null,
       h('details', { class: 'raw' }, h('summary', null, 'Raw JSON'), h('pre', { class: 'mono' }, JSON.stringify(o.data, null, 2))));
+  }
+
+  // logsOf is a section that fills with the log lines of the trace, when lookout has any.
+  logsOf(traceID) {
+    const el = h('div', { hidden: true });
+    getJSON('/api/v1/logs', new URLSearchParams({ traceID, limit: '200' }), this.abort.signal).then((records) => {
+      if (!Array.isArray(records) || !records.length) return;
+      el.replaceWith(section(`Log lines of this request (${formatCount(records.length)})`, h('table', { class: 'qtable' }, h('tbody', null,
+        records.map((r) => h('tr', null, h('td', { class: 'muted small nowrap' }, when(r.time)), h('td', null, str(r.severityText)),
+          h('td', { class: 'small' }, str(r.group)), h('td', { class: 'mono small wrap' }, str(r.body))))))));
+    }).catch(() => {}); // a store without logs, or none yet: nothing to show
+    return el;
   }
 
   occurrenceList() {
