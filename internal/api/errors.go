@@ -18,6 +18,8 @@ import (
 //	GET  /api/v1/errors/items/{id}              the item, its history, breakdowns, hourly counts
 //	GET  /api/v1/errors/items/{id}/occurrences?limit=&offset=
 //	POST /api/v1/errors/items/{id}              {status, resolvedInVersion, assignedTo}
+//	GET  /api/v1/errors/versions?project=       code versions, newest first, with their items
+//	GET  /api/v1/errors/deploys?project=        the latest 100 deploys, newest first
 
 // ItemStore is what the error pages need of the store.
 type ItemStore interface {
@@ -31,6 +33,8 @@ func (a *API) registerErrors(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/errors/items/{id}", a.wrap(a.errorItem))
 	mux.Handle("GET /api/v1/errors/items/{id}/occurrences", a.wrap(a.errorOccurrences))
 	mux.Handle("POST /api/v1/errors/items/{id}", a.wrap(a.triageItem))
+	mux.Handle("GET /api/v1/errors/versions", a.wrap(a.errorVersions))
+	mux.Handle("GET /api/v1/errors/deploys", a.wrap(a.errorDeploys))
 }
 
 // sparkBuckets is the number of hours an items list's sparklines cover.
@@ -295,4 +299,69 @@ func (a *API) triageItem(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return toErrorItem(it, nil), nil
+}
+
+// projectParam is the project a request names; versions and deploys are a project's.
+func projectParam(r *http.Request) (string, error) {
+	p := r.URL.Query().Get("project")
+	if p == "" {
+		return "", badRequest("project is required")
+	}
+	return p, nil
+}
+
+// version is a code version as the UI shows it.
+type version struct {
+	Version     string    `json:"version"`
+	FirstSeen   time.Time `json:"firstSeen"`
+	LastSeen    time.Time `json:"lastSeen"`
+	Occurrences int64     `json:"occurrences"`
+	New         int64     `json:"new"`
+	Reactivated int64     `json:"reactivated"`
+	Resolved    int64     `json:"resolved"`
+}
+
+func (a *API) errorVersions(r *http.Request) (any, error) {
+	project, err := projectParam(r)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := a.items.Versions(r.Context(), project)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]version, len(vs))
+	for i, v := range vs {
+		out[i] = version{v.Version, v.FirstSeen, v.LastSeen, v.Occurrences, v.New, v.Reactivated, v.Resolved}
+	}
+	return out, nil
+}
+
+// deploy is a deploy as the UI shows it.
+type deploy struct {
+	ID            int64     `json:"id"`
+	Environment   string    `json:"environment"`
+	Revision      string    `json:"revision"`
+	LocalUsername string    `json:"localUsername,omitempty"`
+	RollbarUser   string    `json:"rollbarUser,omitempty"`
+	Comment       string    `json:"comment,omitempty"`
+	Status        string    `json:"status"`
+	StartTime     time.Time `json:"startTime"`
+	FinishTime    time.Time `json:"finishTime,omitzero"`
+}
+
+func (a *API) errorDeploys(r *http.Request) (any, error) {
+	project, err := projectParam(r)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := a.items.Deploys(r.Context(), project, 0, 100)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]deploy, len(ds))
+	for i, d := range ds {
+		out[i] = deploy{d.ID, d.Environment, d.Revision, d.LocalUsername, d.RollbarUser, d.Comment, d.Status, d.StartTime, d.FinishTime}
+	}
+	return out, nil
 }

@@ -14,8 +14,8 @@ import (
 // seedRollbarItems posts Rollbar items for the browser test's error pages (ui.test.mjs): a
 // Flask error whose message is markup that must show as text, in the trace traceID (span
 // spanID), reported five times over the last hours with code context, locals, a request, a
-// person and telemetry, with a log line of that request sent over OTLP; and a message and a
-// warning from other code.
+// person and telemetry, with a log line of that request sent over OTLP; a message and a
+// warning from other code; and a deploy of version 1.4.1.
 func seedRollbarItems(t *testing.T, srv *server.Server, traceID, spanID string) {
 	t.Helper()
 	now := time.Now()
@@ -57,10 +57,16 @@ func seedRollbarItems(t *testing.T, srv *server.Server, traceID, spanID string) 
 	post(map[string]any{"environment": "staging", "level": "critical", "language": "javascript", "timestamp": now.Add(-20 * time.Hour).Unix(),
 		"body": map[string]any{"trace": map[string]any{"frames": []any{map[string]any{"filename": "/app/server.js", "lineno": 12, "method": "pay"}},
 			"exception": map[string]any{"class": "TypeError", "message": "Cannot read properties of undefined (reading 'id')"}}}})
+	deploy := `{"access_token":"browser-test-token","environment":"production","revision":"1.4.1","local_username":"andrew","comment":"ship the home feed"}`
+	resp, err := http.Post("http://"+srv.Addrs().HTTP+"/api/1/deploy/", "application/json", strings.NewReader(deploy))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("posting a deploy: %v %v", resp, err)
+	}
+	resp.Body.Close()
 	logs := fmt.Sprintf(`{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"cruddur-api"}}]},
 		"scopeLogs":[{"logRecords":[{"timeUnixNano":"%d","severityText":"ERROR","body":{"stringValue":"home feed failed for andrew"},
 		"traceId":%q,"spanId":%q}]}]}]}`, now.UnixNano(), traceID, spanID)
-	resp, err := http.Post("http://"+srv.Addrs().HTTP+"/v1/logs", "application/json", strings.NewReader(logs))
+	resp, err = http.Post("http://"+srv.Addrs().HTTP+"/v1/logs", "application/json", strings.NewReader(logs))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("posting a log record: %v %v", resp, err)
 	}

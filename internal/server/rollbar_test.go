@@ -214,7 +214,7 @@ func TestRollbarTokens(t *testing.T) {
 // TestErrorPagesAPI reads and triages an item through the web UI's API.
 func TestErrorPagesAPI(t *testing.T) {
 	srv := start(t)
-	item := `{"access_token":"ui-token","data":{"environment":"production","level":"error","uuid":"u1","body":{"trace":{
+	item := `{"access_token":"ui-token","data":{"environment":"production","level":"error","uuid":"u1","code_version":"1.1.0","body":{"trace":{
 		"frames":[{"filename":"app.py","method":"home","lineno":3}],"exception":{"class":"KeyError","message":"'id'"}}},
 		"request":{"headers":{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}}}`
 	resp, err := http.Post("http://"+srv.Addrs().HTTP+"/api/1/item/", "application/json", strings.NewReader(item))
@@ -267,5 +267,32 @@ func TestErrorPagesAPI(t *testing.T) {
 	}
 	if st := getJSON(t, srv, "/api/v1/errors/items?status=gone", &items); st != 400 {
 		t.Errorf("a bad status: %d", st)
+	}
+
+	deploy := `{"access_token":"ui-token","environment":"production","revision":"1.2.0","local_username":"ann"}`
+	resp, err = http.Post("http://"+srv.Addrs().HTTP+"/api/1/deploy/", "application/json", strings.NewReader(deploy))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("deploy: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	var deploys struct {
+		Data []struct{ Revision, LocalUsername, Status string }
+	}
+	getJSON(t, srv, "/api/v1/errors/deploys?project=token-ui-token", &deploys)
+	if len(deploys.Data) != 1 || deploys.Data[0].Revision != "1.2.0" || deploys.Data[0].LocalUsername != "ann" || deploys.Data[0].Status != "succeeded" {
+		t.Errorf("deploys %+v", deploys)
+	}
+	var versions struct {
+		Data []struct {
+			Version          string
+			Occurrences, New int64
+		}
+	}
+	getJSON(t, srv, "/api/v1/errors/versions?project=token-ui-token", &versions)
+	if len(versions.Data) != 1 || versions.Data[0].Version != "1.1.0" || versions.Data[0].Occurrences != 1 || versions.Data[0].New != 1 {
+		t.Errorf("versions %+v", versions)
+	}
+	if st := getJSON(t, srv, "/api/v1/errors/versions", &versions); st != 400 {
+		t.Errorf("versions without a project: %d", st)
 	}
 }

@@ -28,7 +28,7 @@
 //                             reported in: the Flask KeyError of seedRollbarItems
 //                             (internal/server/browser_errors_test.go), whose message is
 //                             markup, among three active items, and a log line of
-//                             that request
+//                             that request, and a deploy of 1.4.1 by andrew
 //   LOOKOUT_TRACE_BUDGET_MS   optional; the longest median time (ms) a trace page may take
 //                             to draw its first rows in a fresh browser (default 1000)
 //   CHROMIUM_PATH             optional; default /usr/bin/chromium
@@ -43,7 +43,8 @@
 // Screenshots: search.png, search-service.png, trace.png, trace-small.png,
 // trace-collapsed.png, span-detail.png, big-trace.png, query.png, query-fit.png,
 // query-tooltip.png, heatmap-bubbleup.png, heatmap-bubbleup-shop.png,
-// query-events.png, errors.png, error-item.png, trace-errors.png.
+// query-events.png, errors.png, errors-versions.png, error-item.png,
+// trace-errors.png.
 
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -750,6 +751,14 @@ test('the errors page lists items with counts and sparklines, filters them, and 
   await page.selectOption('select[name=level]', 'warning');
   await page.waitForFunction(() => document.querySelectorAll('.errors-table tbody tr').length === 1);
   assert.match(await page.textContent('.errors-table tbody'), /cache miss rate above 90%/);
+
+  const project = await page.$eval('select[name=project] option:nth-child(2)', (o) => o.value);
+  await page.selectOption('select[name=project]', project);
+  await page.waitForSelector('.errors-releases table');
+  const versions = await page.$$eval('.errors-releases section:first-child tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+  assert.deepEqual(versions.map((r) => [r[0], r[3], r[4]]).sort(), [['1.4.0', '3', '1'], ['1.4.1', '2', '0']], 'each version with its occurrences and new items');
+  assert.match(await page.textContent('.errors-releases'), /1\.4\.1.*succeeded.*andrew.*ship the home feed/s);
+  await shot('errors-versions.png');
 });
 
 test('an item page shows the stack as text, the request and history, links to its trace, and resolves', { skip: skipUnless('LOOKOUT_ERROR_TRACE_ID'), timeout: 60_000 }, async () => {

@@ -1,6 +1,7 @@
 // The error items page (/errors): Rollbar items with their counts and a sparkline of the
 // last day, filtered by project, status, level, environment and text, sorted by last seen
-// or count. Its state lives in the URL.
+// or count; with a project chosen, its code versions (items new, reactivated and resolved in
+// each) and deploys. Its state lives in the URL.
 import { h, clear, debounce } from './dom.js';
 import { getJSON, getPage } from './api.js';
 import { navigate, setURL, busy, showError, emptyState, loadingState } from './shell.js';
@@ -26,9 +27,10 @@ export class ErrorsPage {
     });
     this.summary = h('div', { class: 'results-summary' });
     this.body = h('div', { class: 'errors-body' });
+    this.releases = h('div', { class: 'errors-releases' });
     this.el = h('div', { class: 'errors-page' },
       h('div', { class: 'errors-filters' }, h('h2', null, 'Errors'), f.project, f.status, f.level, f.environment, f.q, f.sort, this.summary),
-      this.body);
+      this.body, this.releases);
     root.appendChild(this.el);
     this.loadProjects();
     this.update(route);
@@ -73,6 +75,7 @@ export class ErrorsPage {
   async load() {
     if (this.abort) this.abort.abort();
     const abort = (this.abort = new AbortController());
+    this.loadReleases(abort.signal);
     const p = this.params();
     p.set('limit', String(PAGE));
     if (!this.body.firstChild) this.body.appendChild(loadingState('Loading items…'));
@@ -97,6 +100,33 @@ export class ErrorsPage {
     this.body.appendChild(h('table', { class: 'qtable errors-table' },
       h('thead', null, h('tr', null, ['Item', 'Level', 'Environment', 'Occurrences', 'People', 'Last 24 hours', 'First seen', 'Last seen', 'Status'].map((t) => h('th', null, t)))),
       h('tbody', null, items.map((it) => this.row(it)))));
+  }
+
+  // loadReleases shows the chosen project's versions and deploys.
+  async loadReleases(signal) {
+    clear(this.releases);
+    const project = this.fields.project.value;
+    if (!project) return;
+    let versions;
+    let deploys;
+    try {
+      const params = new URLSearchParams({ project });
+      [versions, deploys] = await Promise.all([getJSON('/api/v1/errors/versions', params, signal), getJSON('/api/v1/errors/deploys', params, signal)]);
+    } catch (err) {
+      if (err.name !== 'AbortError') showError(`Could not load the project's versions: ${err.message}`);
+      return;
+    }
+    const table = (title, heads, rows) => h('section', { class: 'error-section' }, h('h2', null, title),
+      rows.length ? h('table', { class: 'qtable' }, h('thead', null, h('tr', null, heads.map((t) => h('th', null, t)))), h('tbody', null, rows))
+        : h('div', { class: 'muted' }, 'None yet.'));
+    this.releases.append(
+      table('Versions', ['Version', 'First seen', 'Last seen', 'Occurrences', 'New items', 'Reactivated', 'Resolved in it'], versions.map((v) => h('tr', null,
+        h('td', { class: 'mono' }, v.version), h('td', null, formatDateTime(Date.parse(v.firstSeen))), h('td', null, formatDateTime(Date.parse(v.lastSeen))),
+        h('td', { class: 'num' }, formatCount(v.occurrences)), h('td', { class: 'num' }, formatCount(v.new)),
+        h('td', { class: 'num' }, formatCount(v.reactivated)), h('td', { class: 'num' }, formatCount(v.resolved))))),
+      table('Deploys', ['Started', 'Environment', 'Revision', 'Status', 'By', 'Comment'], deploys.map((d) => h('tr', null,
+        h('td', null, formatDateTime(Date.parse(d.startTime))), h('td', null, d.environment), h('td', { class: 'mono' }, d.revision),
+        h('td', null, d.status), h('td', null, d.rollbarUser || d.localUsername || ''), h('td', { class: 'wrap' }, d.comment || '')))));
   }
 
   row(it) {
