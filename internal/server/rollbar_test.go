@@ -240,11 +240,22 @@ func TestErrorPagesAPI(t *testing.T) {
 		t.Fatalf("items %+v", items)
 	}
 	id := items.Data[0].ID
+	// Resent, then another occurrence: once that one is in, the resent one was skipped.
+	for _, body := range []string{item, strings.Replace(item, `"uuid":"u1"`, `"uuid":"u2"`, 1)} {
+		resp, err = http.Post("http://"+srv.Addrs().HTTP+"/api/1/item/", "application/json", strings.NewReader(body))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("posting again: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
 	var occs struct {
 		Data []struct{ TraceID, UUID string }
 	}
-	getJSON(t, srv, fmt.Sprintf("/api/v1/errors/items/%d/occurrences", id), &occs)
-	if len(occs.Data) != 1 || occs.Data[0].TraceID != "0af7651916cd43dd8448eb211c80319c" || occs.Data[0].UUID != "u1" {
+	waitFor(t, func() bool {
+		getJSON(t, srv, fmt.Sprintf("/api/v1/errors/items/%d/occurrences", id), &occs)
+		return len(occs.Data) >= 2
+	})
+	if len(occs.Data) != 2 || occs.Data[1].TraceID != "0af7651916cd43dd8448eb211c80319c" || occs.Data[1].UUID != "u1" || occs.Data[0].UUID != "u2" {
 		t.Errorf("occurrences %+v", occs)
 	}
 	req, _ := http.NewRequest("POST", fmt.Sprintf("http://%s/api/v1/errors/items/%d", srv.Addrs().UI, id), strings.NewReader(`{"status":"muted"}`))
@@ -289,7 +300,7 @@ func TestErrorPagesAPI(t *testing.T) {
 		}
 	}
 	getJSON(t, srv, "/api/v1/errors/versions?project=token-ui-token", &versions)
-	if len(versions.Data) != 1 || versions.Data[0].Version != "1.1.0" || versions.Data[0].Occurrences != 1 || versions.Data[0].New != 1 {
+	if len(versions.Data) != 1 || versions.Data[0].Version != "1.1.0" || versions.Data[0].Occurrences != 2 || versions.Data[0].New != 1 {
 		t.Errorf("versions %+v", versions)
 	}
 	if st := getJSON(t, srv, "/api/v1/errors/versions", &versions); st != 400 {
