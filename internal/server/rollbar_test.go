@@ -307,3 +307,78 @@ func TestErrorPagesAPI(t *testing.T) {
 		t.Errorf("versions without a project: %d", st)
 	}
 }
+
+// TestRollbarReadAPIRefusals checks the Read and Deploy APIs' answers to what they refuse,
+// in Rollbar's shape, and the reports tools read.
+func TestRollbarReadAPIRefusals(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "tokens.json")
+	os.WriteFile(file, []byte(`{"projects":[
+		{"name":"shop","tokens":[{"token":"shop-all","scopes":["post_server_item","read","write"]},{"token":"shop-read","scopes":["read"]}]},
+		{"name":"blog","tokens":[{"token":"blog-all","scopes":["post_server_item","read","write"]}]}]}`), 0o600)
+	srv := start(t, func(c *server.Config) { c.RollbarTokens = file })
+	post := func(token, env, level string) {
+		body := fmt.Sprintf(`{"access_token":%q,"data":{"environment":%q,"level":%q,"body":{"message":{"body":"disk full"}}}}`, token, env, level)
+		resp, err := http.Post("http://"+srv.Addrs().HTTP+"/api/1/item/", "application/json", strings.NewReader(body))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("post: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	post("shop-all", "production", "error")
+	post("shop-all", "staging", "critical")
+	post("blog-all", "production", "error")
+	waitItems(t, srv, "shop-read", 2)
+	blog := waitItems(t, srv, "blog-all", 1)[0]
+
+	cases := []struct {
+		name, method, path, token, body string
+		status                          int
+		message                         string
+	}{
+		{"another project's item", "GET", fmt.Sprintf("/api/1/item/%d", blog.ID), "shop-read", "", 404, "Not found"},
+		{"not an id", "GET", "/api/1/item/abc", "shop-read", "", 404, "Not found"},
+		{"unknown counter", "GET", "/api/1/item_by_counter/99", "shop-read", "", 404, "Not found"},
+		{"bad page", "GET", "/api/1/items/?page=0", "shop-read", "", 400, "page"},
+		{"bad status filter", "GET", "/api/1/items/?status=open", "shop-read", "", 400, "status"},
+		{"patch without write", "PATCH", fmt.Sprintf("/api/1/item/%d", blog.ID), "shop-read", `{"status":"muted"}`, 403, "write"},
+		{"patch another project's item", "PATCH", fmt.Sprintf("/api/1/item/%d", blog.ID), "shop-all", `{"status":"muted"}`, 404, "Not found"},
+		{"version without resolving", "PATCH", "/api/1/item/1", "shop-all", `{"status":"muted","resolved_in_version":"2"}`, 422, "resolved_in_version"},
+		{"long title", "PATCH", "/api/1/item/1", "shop-all", `{"title":"` + strings.Repeat("x", 256) + `"}`, 422, "title"},
+		{"unknown level", "PATCH", "/api/1/item/1", "shop-all", `{"level":"fatal!"}`, 422, "level"},
+		{"not JSON", "PATCH", "/api/1/item/1", "shop-all", `{`, 400, "JSON"},
+		{"deploy without environment", "POST", "/api/1/deploy/", "shop-all", `{"revision":"abc"}`, 422, "environment"},
+		{"deploy with a read token", "POST", "/api/1/deploy/", "shop-read", `{"environment":"production","revision":"abc"}`, 403, "post_server_item"},
+		{"deploy with no token", "POST", "/api/1/deploy/", "", `{"environment":"production","revision":"abc"}`, 401, "access token"},
+		{"unknown deploy", "GET", "/api/1/deploy/7", "shop-read", "", 404, "Not found"},
+		{"bad hours", "GET", "/api/1/reports/top_active_items?hours=0", "shop-read", "", 400, "hours"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st, msg := rollbarCall(t, srv, c.method, c.path, c.token, c.body, nil)
+			if st != c.status || !strings.Contains(msg, c.message) {
+				t.Errorf("%d %q, want %d and a message with %q", st, msg, c.status, c.message)
+			}
+		})
+	}
+
+	var top []struct {
+		Item struct {
+			Title, Level, Environment string
+			Occurrences               int64
+		}
+		Counts []int64
+	}
+	if st, msg := rollbarCall(t, srv, "GET", "/api/1/reports/top_active_items?hours=2", "shop-read", "", &top); st != 200 {
+		t.Fatalf("top active items: %d %s", st, msg)
+	}
+	if len(top) != 2 || top[0].Item.Level != "critical" || top[1].Item.Environment != "production" || top[0].Item.Occurrences != 1 || len(top[0].Counts) != 2 {
+		t.Errorf("top active items, most severe first: %+v", top)
+	}
+	var envs struct {
+		Environments []struct{ Environment string }
+	}
+	rollbarCall(t, srv, "GET", "/api/1/environments", "shop-read", "", &envs)
+	if len(envs.Environments) != 2 || envs.Environments[0].Environment != "production" || envs.Environments[1].Environment != "staging" {
+		t.Errorf("environments %+v", envs)
+	}
+}
