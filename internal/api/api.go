@@ -28,6 +28,7 @@ type API struct {
 	reader    store.TraceReader
 	explore   HoneycombReader // nil when the store cannot run Honeycomb queries
 	logReader store.LogReader // nil when the store keeps no logs
+	items     ItemStore       // nil when the store keeps no error items
 	saved     *savedQueries
 	logger    *slog.Logger
 	now       func() time.Time // the clock; tests replace it
@@ -45,6 +46,7 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 	a := &API{reader: reader, logger: logger, now: time.Now}
 	a.explore, _ = reader.(HoneycombReader)
 	a.logReader, _ = reader.(store.LogReader)
+	a.items, _ = reader.(ItemStore)
 	return a
 }
 
@@ -59,6 +61,7 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 //	GET /api/dependencies?endTs=&lookback=   Jaeger: service call graph
 //	GET /api/v1/trace-summaries?...          lookout: one summary per trace, parameters as /api/traces
 //	GET /api/v1/logs?group=&traceID=&...     lookout: log records, when the store keeps them (logs.go)
+//	/api/v1/errors/...                       lookout: error items and their triage (errors.go)
 //
 // and, when the store runs Honeycomb queries, the query builder's endpoints (explore.go), and
 // with saved queries (SaveQueriesIn) their list (saved.go).
@@ -80,6 +83,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	if a.logReader != nil {
 		mux.Handle("GET /api/v1/logs", a.wrap(a.logs))
+	}
+	if a.items != nil {
+		a.registerErrors(mux)
 	}
 	if a.saved != nil {
 		mux.Handle("GET /api/v1/saved-queries", a.wrap(a.listSaved))

@@ -24,6 +24,7 @@ import (
 	"lookout/internal/ingest"
 	"lookout/internal/ingest/honeycomb"
 	"lookout/internal/ingest/otlp"
+	"lookout/internal/ingest/rollbar"
 	"lookout/internal/ingest/xray"
 	"lookout/internal/metrics"
 	"lookout/internal/store"
@@ -54,6 +55,10 @@ type Config struct {
 	AllowedHosts []string
 	Store        factory.Config
 	Pipeline     ingest.PipelineConfig
+
+	// RollbarTokens is the file of Rollbar projects and access tokens; empty, the Item API
+	// accepts any token, filing each new one under a project named after it.
+	RollbarTokens string
 }
 
 // DefaultConfig is what lookout serve uses without flags.
@@ -138,6 +143,15 @@ func (s *Server) wire(ctx context.Context) error {
 	if lw, ok := s.backend.(store.LogWriter); ok {
 		logs = ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
 	}
+	var occurrences *ingest.Input[telemetry.Occurrence]
+	if ow, ok := s.backend.(store.OccurrenceWriter); ok {
+		occurrences = ingest.AddInput(pipeline, ingest.Occurrences, ow.WriteOccurrences)
+	}
+	rbProjects, err := rollbarProjects(cfg.RollbarTokens)
+	if err != nil {
+		pipeline.Shutdown(ctx)
+		return err
+	}
 	hosts, err := newHostSet(cfg.PublicURL, cfg.AllowedHosts)
 	if err != nil {
 		pipeline.Shutdown(ctx)
@@ -166,12 +180,18 @@ func (s *Server) wire(ctx context.Context) error {
 	}
 	xrayAPI.Register(ingestHTTP.Mux)
 	xrayDaemon := xray.NewDaemon(cfg.XRayAddr, xrayAPI, log.With("subsystem", "xray"))
+	if occurrences != nil {
+		rollbar.NewHandler(occurrences.Sink("rollbar"), rbProjects, 0, log.With("subsystem", "rollbar")).Register(ingestHTTP.Mux)
+	}
 
 	// Query APIs and the UI.
 	// Honeycomb's tools (and curl -d) post queries without a JSON content type.
 	guard := func(h http.Handler) http.Handler { return hostGuard(hosts, sameOrigin(false, h)) }
 	if hc, ok := s.backend.(api.HoneycombReader); ok {
 		api.NewHoneycomb(hc, log.With("subsystem", "honeycomb-api"), func(r *http.Request) string { return s.uiURL(uiHTTP, r) }).Register(ingestHTTP.Mux, guard)
+	}
+	if is, ok := s.backend.(rollbar.ItemStore); ok {
+		rollbar.NewReadAPI(is, rbProjects, func(r *http.Request) string { return s.uiURL(uiHTTP, r) }, log.With("subsystem", "rollbar-api")).Register(ingestHTTP.Mux, guard)
 	}
 	uiAPI := api.New(traceReader, log.With("subsystem", "api"))
 	if err := uiAPI.SaveQueriesIn(filepath.Join(cfg.DataDir, "saved-queries.json")); err != nil {
@@ -215,6 +235,14 @@ func (s *Server) xrayAPI(ctx context.Context, sink ingest.Sink[telemetry.Span], 
 		Traces:   traces, Sampler: sampler, Settings: settings, Verifier: verifier,
 		Log: s.log.With("subsystem", "xray-api"),
 	}), nil
+}
+
+// rollbarProjects are the Rollbar projects and tokens of the file at path, or open ones.
+func rollbarProjects(path string) (*rollbar.Projects, error) {
+	if path == "" {
+		return rollbar.OpenProjects(), nil
+	}
+	return rollbar.LoadProjects(path)
 }
 
 // uiURL is the web UI's base URL as the client of r reaches lookout: --public-url when set,

@@ -40,6 +40,8 @@ var (
 	retain   = []store.Capability{store.SpanWriting, store.TraceReading, store.Retention, store.EventQueries}
 	logs     = []store.Capability{store.LogWriting, store.LogReading}
 	revise   = []store.Capability{store.SpanWriting, store.TraceReading, store.SpanRevising}
+	errItems = []store.Capability{store.OccurrenceWriting, store.ItemReading}
+	triaged  = []store.Capability{store.OccurrenceWriting, store.ItemReading, store.ItemTriage}
 )
 
 // Run runs every conformance test a backend's capabilities allow, and skips the others with
@@ -80,6 +82,12 @@ func Run(t *testing.T, b Backend) {
 		{"LogRetention", append(logs, store.Retention), testLogRetention},
 		{"Revise", revise, testRevise},
 		{"Settings", []store.Capability{store.Settings}, testSettings},
+		{"OccurrenceItems", errItems, testOccurrenceItems},
+		{"ItemQueries", errItems, testItemQueries},
+		{"OccurrencesDurable", errItems, testOccurrencesDurable},
+		{"ItemTriage", triaged, testItemTriage},
+		{"VersionOrder", triaged, testVersionOrder},
+		{"Deploys", triaged, testDeploys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,6 +114,9 @@ type handle struct {
 	store.LogReader
 	store.SpanReviser
 	store.SettingsStore
+	store.OccurrenceWriter
+	store.ItemReader
+	store.ItemTriager
 }
 
 func newHandle(b store.Backend) *handle {
@@ -119,6 +130,9 @@ func newHandle(b store.Backend) *handle {
 	h.LogReader, _ = b.(store.LogReader)
 	h.SpanReviser, _ = b.(store.SpanReviser)
 	h.SettingsStore, _ = b.(store.SettingsStore)
+	h.OccurrenceWriter, _ = b.(store.OccurrenceWriter)
+	h.ItemReader, _ = b.(store.ItemReader)
+	h.ItemTriager, _ = b.(store.ItemTriager)
 	return h
 }
 
