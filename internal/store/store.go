@@ -42,10 +42,11 @@ const (
 	Retention      Capability = "retention"       // Retainer
 	LogWriting     Capability = "log writing"     // LogWriter
 	LogReading     Capability = "log reading"     // LogReader
+	LogCataloguing Capability = "log catalogue"   // LogCatalogue
 )
 
 // Capabilities lists every capability, in the order the conformance suite tests them.
-var Capabilities = []Capability{SpanWriting, TraceReading, EventQueries, DatasetListing, Retention, LogWriting, LogReading}
+var Capabilities = []Capability{SpanWriting, TraceReading, EventQueries, DatasetListing, Retention, LogWriting, LogReading, LogCataloguing}
 
 // Has reports whether b offers capability c.
 func Has(b Backend, c Capability) bool {
@@ -65,6 +66,8 @@ func Has(b Backend, c Capability) bool {
 		_, ok = b.(LogWriter)
 	case LogReading:
 		_, ok = b.(LogReader)
+	case LogCataloguing:
+		_, ok = b.(LogCatalogue)
 	}
 	return ok
 }
@@ -94,17 +97,26 @@ type LogWriter interface {
 
 // LogReader reads log records back.
 type LogReader interface {
-	// Logs returns the records matching q, ordered by time (then ID), at most q.Limit.
+	// Logs returns the records matching q in LogKey order (newest first when q.Descending),
+	// at most q.Limit.
 	Logs(ctx context.Context, q LogQuery) ([]telemetry.LogRecord, error)
 }
 
 // LogQuery selects log records. Empty fields match everything.
 type LogQuery struct {
 	Group, Stream string
+	Groups        []string          // any of these groups (with Group, that one too)
+	Streams       []string          // any of these streams (with Stream, that one too)
+	StreamPrefix  string            // streams whose name starts with this
 	TraceID       telemetry.TraceID // zero matches every record
 	Start, End    time.Time         // record time within [Start, End); zero means unbounded
-	Limit         int               // at most this many; 0 means DefaultLimit
-	Descending    bool              // newest first
+	// Contains are texts that every record's message (its body as text) holds. A record
+	// whose body is not a string may be returned without holding them: callers that need
+	// exactness check the records they get.
+	Contains   []string
+	After      *LogKey // only records after this key in the query's order (paging)
+	Limit      int     // at most this many; 0 means DefaultLimit
+	Descending bool    // newest first
 }
 
 // TraceReader answers trace queries. All methods are safe for concurrent use with each other

@@ -39,6 +39,7 @@ var (
 	datasets = []store.Capability{store.SpanWriting, store.DatasetListing}
 	retain   = []store.Capability{store.SpanWriting, store.TraceReading, store.Retention, store.EventQueries}
 	logs     = []store.Capability{store.LogWriting, store.LogReading}
+	logCat   = []store.Capability{store.LogWriting, store.LogReading, store.LogCataloguing}
 )
 
 // Run runs every conformance test a backend's capabilities allow, and skips the others with
@@ -77,6 +78,10 @@ func Run(t *testing.T, b Backend) {
 		{"LogQueries", logs, testLogQueries},
 		{"LogDurable", logs, testLogDurable},
 		{"LogRetention", append(logs, store.Retention), testLogRetention},
+		{"LogPaging", logs, testLogPaging},
+		{"LogGroups", logCat, testLogGroups},
+		{"LogStreams", logCat, testLogStreams},
+		{"LogGroupRetention", logCat, testLogGroupRetention},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
