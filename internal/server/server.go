@@ -20,7 +20,9 @@ import (
 	"time"
 
 	"lookout/internal/api"
+	"lookout/internal/aws"
 	"lookout/internal/ingest"
+	"lookout/internal/ingest/cwlogs"
 	"lookout/internal/ingest/honeycomb"
 	"lookout/internal/ingest/otlp"
 	"lookout/internal/metrics"
@@ -47,6 +49,9 @@ type Config struct {
 	AllowedHosts []string
 	Store        factory.Config
 	Pipeline     ingest.PipelineConfig
+	// AWSCredentialsFile, if set, names the key pairs AWS API requests must be signed with
+	// (aws.LoadCredentials); without it any signature is accepted.
+	AWSCredentialsFile string
 }
 
 // DefaultConfig is what lookout serve uses without flags.
@@ -146,6 +151,16 @@ func (s *Server) wire(ctx context.Context) error {
 		otlpRcv.RegisterLogsService(ingestGRPC.Server, logs.Sink("otlp"))
 	}
 	honeycomb.NewHandler(spans.Sink("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
+	verifier := &aws.Verifier{}
+	if cfg.AWSCredentialsFile != "" {
+		if verifier.Credentials, err = aws.LoadCredentials(cfg.AWSCredentialsFile); err != nil {
+			pipeline.Shutdown(ctx)
+			return fmt.Errorf("--aws-credentials: %w", err)
+		}
+	}
+	if cw, ok := s.backend.(cwlogs.Store); ok && logs != nil {
+		cwlogs.New(logs.Sink("cloudwatch"), cw, verifier, log.With("subsystem", "cloudwatch-logs")).Register(ingestHTTP.Mux)
+	}
 
 	// Query APIs and the UI.
 	// Honeycomb's tools (and curl -d) post queries without a JSON content type.

@@ -88,6 +88,7 @@ type LogStream struct {
 // LogStreamQuery selects the streams of a group.
 type LogStreamQuery struct {
 	Group       string
+	Name        string // exactly this name; empty matches every stream
 	Prefix      string // names starting with this; empty matches every stream
 	ByLastEvent bool   // order by the last record's time (streams without records first), else by name
 	Descending  bool

@@ -265,6 +265,9 @@ func (s *Store) LogStreams(ctx context.Context, q store.LogStreamQuery) ([]store
 	}
 	var b sqlBuilder
 	b.where("log_group = %s", q.Group)
+	if q.Name != "" {
+		b.where("name = %s", q.Name)
+	}
 	if q.Prefix != "" {
 		b.where("starts_with(name, %s)", q.Prefix)
 	}

@@ -158,6 +158,8 @@ func testLogStreams(t *testing.T, b Backend) {
 	order(store.LogStreamQuery{Descending: true, Limit: 2}, "h1//usr/bin/flask/app/7", "c")
 	order(store.LogStreamQuery{Offset: 1}, "c", "h1//usr/bin/flask/app/7")
 	order(store.LogStreamQuery{Prefix: "h1//"}, "h1//usr/bin/flask/app/7")
+	order(store.LogStreamQuery{Name: "c"}, "c")
+	order(store.LogStreamQuery{Name: "h1"})
 
 	groups, err := c.LogGroups(ctx, store.LogGroupQuery{})
 	mustDo(t, "LogGroups", err)
