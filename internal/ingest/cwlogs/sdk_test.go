@@ -146,7 +146,7 @@ func TestGoSDK(t *testing.T) {
 	if r := res.RejectedLogEventsInfo; r == nil || aws.ToInt32(r.ExpiredLogEventEndIndex) != 0 || r.TooOldLogEventEndIndex != nil {
 		t.Errorf("rejected %+v, want expired up to 0", r)
 	}
-	got = waitForEvents(t, c, group, stream, 8)
+	waitForEvents(t, c, group, stream, 8)
 	sent = append(sent, "fresh")
 	groups, err := c.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(group)})
 	must(t, "DescribeLogGroups", err)
@@ -274,6 +274,7 @@ func TestGoSDK(t *testing.T) {
 	must(t, "UntagResource", err)
 	tags, err := c.ListTagsForResource(ctx, &cloudwatchlogs.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
 	must(t, "ListTagsForResource", err)
+	//lint:ignore SA1019 the legacy tag calls are still made by clients such as watchtower
 	legacy, err := c.ListTagsLogGroup(ctx, &cloudwatchlogs.ListTagsLogGroupInput{LogGroupName: aws.String(group)})
 	must(t, "ListTagsLogGroup", err)
 	if len(tags.Tags) != 1 || tags.Tags["app"] != "cruddur" || len(legacy.Tags) != 1 {
