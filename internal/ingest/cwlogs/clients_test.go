@@ -79,7 +79,15 @@ func TestAWSCLI(t *testing.T) {
 	awsCLI("create-log-stream", "--log-group-name", "cli", "--log-stream-name", "s1")
 	now := time.Now().UnixMilli()
 	events := fmt.Sprintf(`[{"timestamp":%d,"message":"GET /a 200"},{"timestamp":%d,"message":"GET /b 500"},{"timestamp":%d,"message":"POST /c 500"}]`, now-2, now-1, now)
-	awsCLI("put-log-events", "--log-group-name", "cli", "--log-stream-name", "s1", "--log-events", events)
+	tooOld := time.Now().Add(-15 * 24 * time.Hour).UnixMilli()
+	withOld := fmt.Sprintf(`[{"timestamp":%d,"message":"stale"},%s`, tooOld, events[1:])
+	var put struct {
+		RejectedLogEventsInfo map[string]int
+	}
+	json.Unmarshal(awsCLI("put-log-events", "--log-group-name", "cli", "--log-stream-name", "s1", "--log-events", withOld), &put)
+	if !reflect.DeepEqual(put.RejectedLogEventsInfo, map[string]int{"tooOldLogEventEndIndex": 0}) {
+		t.Errorf("put-log-events with a stale event: rejected %v", put.RejectedLogEventsInfo)
+	}
 	var out struct {
 		Events []struct{ Message string }
 	}
@@ -89,5 +97,16 @@ func TestAWSCLI(t *testing.T) {
 	}
 	if len(out.Events) != 2 || out.Events[0].Message != "GET /b 500" || out.Events[1].Message != "POST /c 500" {
 		t.Errorf("filter-log-events: %+v", out.Events)
+	}
+	var streams struct {
+		LogStreams []struct {
+			LogStreamName                           string
+			FirstEventTimestamp, LastEventTimestamp int64
+		}
+	}
+	json.Unmarshal(awsCLI("describe-log-streams", "--log-group-name", "cli", "--order-by", "LastEventTime", "--descending"), &streams)
+	if len(streams.LogStreams) != 1 || streams.LogStreams[0].LogStreamName != "s1" ||
+		streams.LogStreams[0].FirstEventTimestamp != now-2 || streams.LogStreams[0].LastEventTimestamp != now {
+		t.Errorf("describe-log-streams: %+v", streams.LogStreams)
 	}
 }
