@@ -1,8 +1,7 @@
 // Package logsearch is lookout's log search languages, independent of any store: CloudWatch
 // Logs filter patterns (ParseFilter: terms, phrases, regular expressions, JSON and
-// space-delimited patterns), Logs Insights queries (ParseQuery: a plan that stores translate),
-// and the trace ids log lines mention (TraceRef). Regular expressions are Go's (RE2): their
-// matching time is linear in the input, whatever the pattern.
+// space-delimited patterns). Regular expressions are Go's (RE2): their matching time is
+// linear in the input, whatever the pattern.
 package logsearch
 
 import (
