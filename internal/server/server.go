@@ -25,6 +25,7 @@ import (
 	"lookout/internal/ingest/cwlogs"
 	"lookout/internal/ingest/honeycomb"
 	"lookout/internal/ingest/otlp"
+	"lookout/internal/livetail"
 	"lookout/internal/metrics"
 	"lookout/internal/store"
 	"lookout/internal/store/factory"
@@ -78,6 +79,7 @@ type Server struct {
 	pipeline   *ingest.Pipeline
 	components []Component // started, in order
 	listeners  []Listener
+	liveTail   *livetail.Hub // log records to Live Tail sessions as they are acknowledged
 
 	stopOnce sync.Once
 	stopErr  error
@@ -146,9 +148,10 @@ func (s *Server) wire(ctx context.Context) error {
 	otlpRcv := otlp.NewReceiver(otlpCfg, log.With("subsystem", "otlp"))
 	ingestHTTP.Mux.Handle("/v1/traces", otlpRcv.TracesHandler(spans.Sink("otlp")))
 	otlpRcv.RegisterTraceService(ingestGRPC.Server, spans.Sink("otlp"))
+	s.liveTail = &livetail.Hub{}
 	if logs != nil {
-		ingestHTTP.Mux.Handle("/v1/logs", otlpRcv.LogsHandler(logs.Sink("otlp")))
-		otlpRcv.RegisterLogsService(ingestGRPC.Server, logs.Sink("otlp"))
+		ingestHTTP.Mux.Handle("/v1/logs", otlpRcv.LogsHandler(s.liveTail.Tee(logs.Sink("otlp"))))
+		otlpRcv.RegisterLogsService(ingestGRPC.Server, s.liveTail.Tee(logs.Sink("otlp")))
 	}
 	honeycomb.NewHandler(spans.Sink("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
 	verifier := &aws.Verifier{}
@@ -159,7 +162,7 @@ func (s *Server) wire(ctx context.Context) error {
 		}
 	}
 	if cw, ok := s.backend.(cwlogs.Store); ok && logs != nil {
-		cwlogs.New(logs.Sink("cloudwatch"), cw, verifier, log.With("subsystem", "cloudwatch-logs")).Register(ingestHTTP.Mux)
+		cwlogs.New(s.liveTail.Tee(logs.Sink("cloudwatch")), cw, verifier, s.liveTail, log.With("subsystem", "cloudwatch-logs")).Register(ingestHTTP.Mux)
 	}
 
 	// Query APIs and the UI.
@@ -185,6 +188,7 @@ func (s *Server) wire(ctx context.Context) error {
 	for _, l := range s.listeners {
 		s.components = append(s.components, l)
 	}
+	s.components = append(s.components, s.liveTail) // ends Live Tail streams before the listeners stop
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"lookout/internal/aws"
 	"lookout/internal/ingest"
 	"lookout/internal/ingest/httpbody"
+	"lookout/internal/livetail"
 	"lookout/internal/store"
 	"lookout/internal/telemetry"
 )
@@ -47,6 +48,7 @@ type Handler struct {
 	sink     ingest.Sink[telemetry.LogRecord]
 	store    Store
 	verifier *aws.Verifier
+	tail     *livetail.Hub
 	log      *slog.Logger
 	body     *httpbody.Reader
 	now      func() time.Time
@@ -65,12 +67,13 @@ type request struct {
 }
 
 // New returns the API writing events to sink and keeping groups and streams in st.
-// verifier checks signatures (an open one accepts any).
-func New(sink ingest.Sink[telemetry.LogRecord], st Store, verifier *aws.Verifier, logger *slog.Logger) *Handler {
+// verifier checks signatures (an open one accepts any); StartLiveTail watches tail (nil:
+// Live Tail is unavailable).
+func New(sink ingest.Sink[telemetry.LogRecord], st Store, verifier *aws.Verifier, tail *livetail.Hub, logger *slog.Logger) *Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{sink: sink, store: st, verifier: verifier, log: logger, body: httpbody.NewReader(maxBodyBytes), now: time.Now}
+	h := &Handler{sink: sink, store: st, verifier: verifier, tail: tail, log: logger, body: httpbody.NewReader(maxBodyBytes), now: time.Now}
 	h.ops = map[string]operation{
 		"CreateLogGroup":        h.createLogGroup,
 		"DeleteLogGroup":        h.deleteLogGroup,
@@ -125,6 +128,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, ok := strings.CutPrefix(target, targetPrefix)
+	if ok && name == "StartLiveTail" {
+		h.startLiveTail(w, r, &request{body: buf.Bytes(), region: region, keyID: keyID})
+		return
+	}
 	op := h.ops[name]
 	if !ok || op == nil {
 		aws.JSON11.WriteError(w, aws.Errorf(http.StatusBadRequest, "UnknownOperationException", "lookout does not implement the operation %q", truncate(target, 100)))

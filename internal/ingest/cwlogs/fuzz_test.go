@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 
 	"lookout/internal/aws"
 	"lookout/internal/store/duckdb"
@@ -33,7 +36,7 @@ func FuzzRequest(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { s.Close() })
-	h := New(storeSink{s}, s, &aws.Verifier{}, nil)
+	h := New(storeSink{s}, s, &aws.Verifier{}, nil, nil)
 	if err := s.CreateLogGroup(ctx, "g", nil); err != nil {
 		f.Fatal(err)
 	}
@@ -83,6 +86,50 @@ func FuzzRequest(f *testing.F) {
 			}
 		default:
 			t.Fatalf("status %d: %q", w.Code, w.Body.Bytes())
+		}
+	})
+}
+
+// FuzzLiveTailEvents encodes session updates of arbitrary messages and names as Live Tail
+// sends them, and decodes them with the SDK's event-stream decoder: what comes out is what
+// went in, with valid checksums.
+func FuzzLiveTailEvents(f *testing.F) {
+	f.Add("ERROR a", "s1", "g", 1, int64(700))
+	f.Add("\x00\xff\"\\\u2028", "", "arn:aws:logs:x:0:log-group:g", 3, int64(1))
+	f.Fuzz(func(t *testing.T, msg, stream, group string, n int, at int64) {
+		n = int(uint(n) % 4) // sampling is TestLiveTailGoSDK's: it does not depend on the text
+		records := make([]telemetry.LogRecord, n)
+		for i := range records {
+			records[i] = telemetry.LogRecord{Group: "g", Stream: stream, Body: telemetry.StringValue(msg), TimeUnixNano: at * 1e6, ObservedTimeUnixNano: at * 1e6}
+		}
+		var buf bytes.Buffer
+		if err := eventstream.NewEncoder().Encode(&buf, eventMessage(":event-type", "sessionUpdate", "event", sessionUpdate(records, 0, map[string]string{"g": group}))); err != nil {
+			t.Fatal(err)
+		}
+		m, err := eventstream.NewDecoder().Decode(&buf, nil)
+		if err != nil {
+			t.Fatalf("decoding what was encoded: %v", err)
+		}
+		if m.Headers.Get(":event-type").String() != "sessionUpdate" || m.Headers.Get(":message-type").String() != "event" {
+			t.Fatalf("headers %v", m.Headers)
+		}
+		var u struct {
+			SessionMetadata struct{ Sampled bool }
+			SessionResults  []liveTailEvent
+		}
+		if err := json.Unmarshal(m.Payload, &u); err != nil {
+			t.Fatal(err)
+		}
+		if len(u.SessionResults) != min(n, liveTailMaxEvents) || u.SessionMetadata.Sampled != (n > liveTailMaxEvents) {
+			t.Fatalf("%d records gave %d results, sampled %v", n, len(u.SessionResults), u.SessionMetadata.Sampled)
+		}
+		// encoding/json writes each byte that is not UTF-8 as U+FFFD, as ranging over a string reads it.
+		valid := func(s string) string { return strings.Map(func(r rune) rune { return r }, s) }
+		want := liveTailEvent{LogStreamName: valid(stream), LogGroupIdentifier: valid(group), Message: valid(msg), Timestamp: at, IngestionTime: at}
+		for _, e := range u.SessionResults {
+			if e != want {
+				t.Fatalf("result %+v, want %+v", e, want)
+			}
 		}
 	})
 }
