@@ -184,6 +184,9 @@ func (s *Server) wire(ctx context.Context) error {
 	if r, ok := s.backend.(store.Retainer); ok && cfg.Retention > 0 {
 		s.components = append(s.components, &background{run: func(ctx context.Context) { s.enforceRetention(ctx, r) }})
 	}
+	if c, ok := s.backend.(store.LogCatalogue); ok {
+		s.components = append(s.components, &background{run: func(ctx context.Context) { s.expireLogs(ctx, c) }})
+	}
 	s.listeners = []Listener{ingestHTTP, ingestGRPC, uiHTTP}
 	for _, l := range s.listeners {
 		s.components = append(s.components, l)
