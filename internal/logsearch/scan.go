@@ -1,7 +1,8 @@
 // Package logsearch is lookout's log search languages, independent of any store: CloudWatch
 // Logs filter patterns (ParseFilter: terms, phrases, regular expressions, JSON and
-// space-delimited patterns). Regular expressions are Go's (RE2): their matching time is
-// linear in the input, whatever the pattern.
+// space-delimited patterns) and Logs Insights queries (ParseQuery, run over rows of fields,
+// with JSON fields discovered by DiscoverJSON). Regular expressions are Go's (RE2): their
+// matching time is linear in the input, whatever the pattern.
 package logsearch
 
 import (
