@@ -137,12 +137,24 @@ func (q *Query) HasStats() bool {
 	return false
 }
 
-// Run evaluates the query over rows (newest first, as Insights orders by default).
-func (q *Query) Run(rows []Row) []Row {
+// Run evaluates the query over rows (newest first, as Insights orders by default). matched
+// counts the rows that passed its filters: those that reached its first stats, limit or
+// dedup, or its end.
+func (q *Query) Run(rows []Row) (out []Row, matched int) {
+	matched = -1
 	for _, s := range q.stages {
+		switch s.(type) {
+		case *statsStage, limitStage, dedupStage:
+			if matched < 0 {
+				matched = len(rows)
+			}
+		}
 		rows = s.apply(rows)
 	}
-	return rows
+	if matched < 0 {
+		matched = len(rows)
+	}
+	return rows, matched
 }
 
 // qparser reads a query.

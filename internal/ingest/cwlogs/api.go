@@ -53,6 +53,7 @@ type Handler struct {
 	body     *httpbody.Reader
 	now      func() time.Time
 	ops      map[string]operation
+	queries  queries // Logs Insights
 }
 
 // operation serves one API operation: it decodes its input from req.body and returns the
@@ -92,6 +93,12 @@ func New(sink ingest.Sink[telemetry.LogRecord], st Store, verifier *aws.Verifier
 		"PutLogEvents":          h.putLogEvents,
 		"GetLogEvents":          h.getLogEvents,
 		"FilterLogEvents":       h.filterLogEvents,
+		"StartQuery":            h.startQuery,
+		"GetQueryResults":       h.getQueryResults,
+		"StopQuery":             h.stopQuery,
+		"DescribeQueries":       h.describeQueries,
+		"GetLogRecord":          h.getLogRecord,
+		"GetLogGroupFields":     h.getLogGroupFields,
 	}
 	return h
 }

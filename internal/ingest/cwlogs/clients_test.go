@@ -36,6 +36,10 @@ func TestWatchtowerCalls(t *testing.T) {
 		FilteredTerms []string `json:"filtered_terms"`
 		Group         map[string]any
 		Tags          map[string]string
+		Query         struct {
+			Status   string
+			Messages []string
+		}
 	}
 	if err := json.Unmarshal(run(t, cmd), &seen); err != nil {
 		t.Fatal(err)
@@ -60,6 +64,9 @@ func TestWatchtowerCalls(t *testing.T) {
 	}
 	if len(seen.FilteredTerms) != 1 || seen.FilteredTerms[0] != seen.Sent[0].Message {
 		t.Errorf("term filter pattern found %q, want the access line", seen.FilteredTerms)
+	}
+	if seen.Query.Status != "Complete" || !reflect.DeepEqual(seen.Query.Messages, []string{seen.Sent[1].Message}) {
+		t.Errorf("start_query found %+v, want the JSON line", seen.Query)
 	}
 	if seen.Group["retentionInDays"] != float64(7) || seen.Tags["app"] != "cruddur" {
 		t.Errorf("group %v, tags %v", seen.Group, seen.Tags)

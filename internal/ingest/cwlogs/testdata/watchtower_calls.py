@@ -92,6 +92,14 @@ seen["sent"] = events
 seen["got"] = [[e["timestamp"], e["message"]] for e in got["events"]]
 seen["filtered"] = [e["message"] for e in logs.filter_log_events(logGroupName=GROUP, filterPattern="{ $.status >= 500 }")["events"]]
 seen["filtered_terms"] = [e["message"] for e in logs.filter_log_events(logGroupName=GROUP, filterPattern='"GET http" ?nothing')["events"]]
+query = logs.start_query(logGroupName=GROUP, startTime=int(time.time()) - 3600, endTime=int(time.time()) + 60,
+                         queryString="fields @message | filter status >= 500")
+while True:
+    result = logs.get_query_results(queryId=query["queryId"])
+    if result["status"] not in ("Scheduled", "Running"):
+        break
+    time.sleep(0.05)
+seen["query"] = {"status": result["status"], "messages": [f["value"] for row in result["results"] for f in row if f["field"] == "@message"]}
 seen["group"] = logs.describe_log_groups(logGroupNamePrefix=GROUP)["logGroups"][0]
 seen["tags"] = logs.list_tags_log_group(logGroupName=GROUP)["tags"]
 json.dump(seen, sys.stdout)
