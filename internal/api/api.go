@@ -19,6 +19,7 @@ import (
 	"reflect"
 	"time"
 
+	"lookout/internal/livetail"
 	"lookout/internal/query"
 	"lookout/internal/store"
 )
@@ -28,9 +29,13 @@ type API struct {
 	reader    store.TraceReader
 	explore   HoneycombReader // nil when the store cannot run Honeycomb queries
 	logReader store.LogReader // nil when the store keeps no logs
-	saved     *savedQueries
-	logger    *slog.Logger
-	now       func() time.Time // the clock; tests replace it
+	// logCatalogue serves the log pages, when the store keeps log groups; tail their live
+	// view (TailLogsFrom).
+	logCatalogue store.LogCatalogue
+	tail         *livetail.Hub
+	saved        *savedQueries
+	logger       *slog.Logger
+	now          func() time.Time // the clock; tests replace it
 }
 
 // New returns an API reading from reader and logging internal failures to logger (slog's
@@ -45,6 +50,7 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 	a := &API{reader: reader, logger: logger, now: time.Now}
 	a.explore, _ = reader.(HoneycombReader)
 	a.logReader, _ = reader.(store.LogReader)
+	a.logCatalogue, _ = reader.(store.LogCatalogue)
 	return a
 }
 
@@ -59,6 +65,7 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 //	GET /api/dependencies?endTs=&lookback=   Jaeger: service call graph
 //	GET /api/v1/trace-summaries?...          lookout: one summary per trace, parameters as /api/traces
 //	GET /api/v1/logs?group=&traceID=&...     lookout: log records, when the store keeps them (logs.go)
+//	GET /api/v1/log-groups, log-events, log-tail   lookout: the log pages, when the store keeps log groups (loggroups.go)
 //
 // and, when the store runs Honeycomb queries, the query builder's endpoints (explore.go), and
 // with saved queries (SaveQueriesIn) their list (saved.go).
@@ -80,6 +87,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	if a.logReader != nil {
 		mux.Handle("GET /api/v1/logs", a.wrap(a.logs))
+	}
+	if a.logReader != nil && a.logCatalogue != nil {
+		a.registerLogs(mux) // loggroups.go
 	}
 	if a.saved != nil {
 		mux.Handle("GET /api/v1/saved-queries", a.wrap(a.listSaved))

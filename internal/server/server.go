@@ -176,6 +176,7 @@ func (s *Server) wire(ctx context.Context) error {
 		pipeline.Shutdown(ctx)
 		return err
 	}
+	uiAPI.TailLogsFrom(s.liveTail)
 	uiAPI.Register(uiHTTP.Mux)
 	s.registerHealth(uiHTTP.Mux)
 	uiHTTP.Mux.Handle("/", ui.Handler())
