@@ -13,6 +13,7 @@ const PAGES = {
   search: () => import('./search.js').then((m) => m.SearchPage),
   trace: () => import('./trace.js').then((m) => m.TracePage),
   query: () => import('./explore.js').then((m) => m.ExplorePage),
+  logs: () => import('./logs.js').then((m) => m.LogsPage),
 };
 
 const main = document.getElementById('main');
@@ -23,6 +24,13 @@ let routing = 0; // counts navigations, so that a page still loading when anothe
 function resolve(path) {
   if (path === '/' || path === '/search' || path === '/search/') return { kind: 'search' };
   if (path === '/query' || path === '/query/') return { kind: 'query' };
+  if (path === '/logs' || path === '/logs/') return { kind: 'logs' };
+  const lg = /^\/logs\/([^/]+)\/?$/.exec(path);
+  if (lg) {
+    let id;
+    try { id = decodeURIComponent(lg[1]); } catch { id = lg[1]; }
+    return { kind: 'logs', id };
+  }
   const m = /^\/trace\/([^/]+)\/?$/.exec(path);
   if (m) {
     let id;
