@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"lookout/internal/logsearch"
 	"lookout/internal/store"
 	"lookout/internal/telemetry"
 )
@@ -177,6 +178,7 @@ func toRecords(in *putInput, lo, hi int, now time.Time) []telemetry.LogRecord {
 		r.TimeUnixNano, r.ObservedTimeUnixNano = *e.Timestamp*int64(time.Millisecond), now.UnixNano()
 		r.Body = telemetry.StringValue(*e.Message)
 		r.Resource, r.Group, r.Stream = res, in.LogGroupName, in.LogStreamName
+		r.TraceID, r.SpanID, _ = logsearch.TraceRef(*e.Message) // links the line to its trace
 		r.Ingest = telemetry.IngestInfo{Protocol: Protocol}
 	}
 	return records
