@@ -23,7 +23,7 @@ var (
 // TraceRef returns the trace (and span, when named) a log message mentions; ok is false
 // when it names none.
 func TraceRef(msg string) (trace telemetry.TraceID, span telemetry.SpanID, ok bool) {
-	if !strings.Contains(msg, "00-") && !strings.Contains(msg, "1-") && !strings.Contains(strings.ToLower(msg), "trace") {
+	if !strings.Contains(msg, "00-") && !strings.Contains(msg, "1-") && !strings.Contains(msg, "race") && !strings.Contains(msg, "RACE") {
 		return trace, span, false // the common case, without a regular expression
 	}
 	if m := traceparentRef.FindStringSubmatch(msg); m != nil {

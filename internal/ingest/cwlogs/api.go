@@ -53,7 +53,8 @@ type Handler struct {
 	body     *httpbody.Reader
 	now      func() time.Time
 	ops      map[string]operation
-	queries  queries // Logs Insights
+	queries  queries       // Logs Insights
+	known    *knownStreams // the store, remembering the streams PutLogEvents writes to
 }
 
 // operation serves one API operation: it decodes its input from req.body and returns the
@@ -74,7 +75,8 @@ func New(sink ingest.Sink[telemetry.LogRecord], st Store, verifier *aws.Verifier
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{sink: sink, store: st, verifier: verifier, tail: tail, log: logger, body: httpbody.NewReader(maxBodyBytes), now: time.Now}
+	known := &knownStreams{Store: st}
+	h := &Handler{sink: sink, store: known, known: known, verifier: verifier, tail: tail, log: logger, body: httpbody.NewReader(maxBodyBytes), now: time.Now}
 	h.ops = map[string]operation{
 		"CreateLogGroup":        h.createLogGroup,
 		"DeleteLogGroup":        h.deleteLogGroup,

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"lookout/internal/logsearch"
-	"lookout/internal/store"
 	"lookout/internal/telemetry"
 )
 
@@ -129,27 +128,23 @@ func (h *Handler) putLogEvents(ctx context.Context, req *request) (any, error) {
 		return nil, err
 	}
 	group, stream := in.LogGroupName, in.LogStreamName
-	streams, err := h.store.LogStreams(ctx, store.LogStreamQuery{Group: group, Name: stream})
+	now := h.now()
+	retention, found, err := h.known.streamRetention(ctx, group, stream, now)
 	if err != nil {
 		return nil, storeError(err, errGroupNotFound, nil)
 	}
-	if len(streams) == 0 {
+	if !found {
+		if h.groupMissing(ctx, group) {
+			return nil, errGroupNotFound
+		}
 		// watchtower creates its streams on this answer; the note tells people why the
 		// group is empty if nothing does.
-		if err := h.store.NoteMissingStream(ctx, group, stream, h.now()); err != nil {
+		if err := h.store.NoteMissingStream(ctx, group, stream, now); err != nil {
 			h.log.Warn("cannot note a write to a missing log stream", "err", err)
 		}
 		return nil, errStreamNotFound
 	}
-	groups, err := h.store.LogGroups(ctx, store.LogGroupQuery{Names: []string{group}})
-	if err != nil {
-		return nil, err
-	}
-	if len(groups) == 0 {
-		return nil, errGroupNotFound
-	}
-	now := h.now()
-	lo, hi, info, err := admit(in.LogEvents, now, groups[0].RetentionDays)
+	lo, hi, info, err := admit(in.LogEvents, now, retention)
 	if err != nil {
 		return nil, err
 	}
