@@ -190,6 +190,7 @@ func TestBrowser(t *testing.T) {
 		"LOOKOUT_ORPHAN_TRACE_ID="+orphan.SpanContext().TraceID().String(),
 		"LOOKOUT_DEMO=1",
 	)
+	cmd.Env = append(cmd.Env, browserLogEnv(t, srv)...)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser test output:\n%s", out)
 	if err != nil {
