@@ -150,6 +150,7 @@ func parseFlags(args []string, out io.Writer, getenv func(string) string) (serve
 	fs.Var((*byteSize)(&cfg.Pipeline.MaxPendingBytes), "max-pending-bytes", "memory that accepted items may hold while they wait for the store; beyond it senders are asked to retry (e.g. 32MiB)")
 	fs.Var((*intByteSize)(&cfg.Pipeline.Limits.MaxValueBytes), "max-value-bytes", "longest attribute value or log body kept; longer ones are cut and marked lookout.truncated")
 	fs.Var((*intByteSize)(&cfg.Pipeline.Limits.MaxItemBytes), "max-item-bytes", "largest span or log record kept; larger ones lose events, links and attributes and are marked lookout.truncated")
+	fs.StringVar(&cfg.AWSCredentialsFile, "aws-credentials", "", "file of AWS key pairs (\"ACCESS_KEY_ID SECRET\" a line) that AWS API requests must be signed with; without it any signature is accepted")
 	cfg.Store.RegisterFlags(fs)
 	fs.StringVar(&cfg.RollbarTokens, "rollbar-tokens", "", "JSON file of Rollbar projects and access tokens; without it any token is accepted and gets a project of its own")
 	level := fs.String("log-level", "info", "debug, info, warn or error")

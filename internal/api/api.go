@@ -19,6 +19,7 @@ import (
 	"reflect"
 	"time"
 
+	"lookout/internal/livetail"
 	"lookout/internal/query"
 	"lookout/internal/store"
 )
@@ -29,9 +30,13 @@ type API struct {
 	explore   HoneycombReader // nil when the store cannot run Honeycomb queries
 	logReader store.LogReader // nil when the store keeps no logs
 	items     ItemStore       // nil when the store keeps no error items
-	saved     *savedQueries
-	logger    *slog.Logger
-	now       func() time.Time // the clock; tests replace it
+	// logCatalogue serves the log pages, when the store keeps log groups; tail their live
+	// view (TailLogsFrom).
+	logCatalogue store.LogCatalogue
+	tail         *livetail.Hub
+	saved        *savedQueries
+	logger       *slog.Logger
+	now          func() time.Time // the clock; tests replace it
 }
 
 // New returns an API reading from reader and logging internal failures to logger (slog's
@@ -47,6 +52,7 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 	a.explore, _ = reader.(HoneycombReader)
 	a.logReader, _ = reader.(store.LogReader)
 	a.items, _ = reader.(ItemStore)
+	a.logCatalogue, _ = reader.(store.LogCatalogue)
 	return a
 }
 
@@ -62,6 +68,7 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 //	GET /api/v1/trace-summaries?...          lookout: one summary per trace, parameters as /api/traces
 //	GET /api/v1/logs?group=&traceID=&...     lookout: log records, when the store keeps them (logs.go)
 //	/api/v1/errors/...                       lookout: error items and their triage (errors.go)
+//	GET /api/v1/log-groups, log-events, log-tail   lookout: the log pages, when the store keeps log groups (loggroups.go)
 //
 // and, when the store runs Honeycomb queries, the query builder's endpoints (explore.go), and
 // with saved queries (SaveQueriesIn) their list (saved.go).
@@ -86,6 +93,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	if a.items != nil {
 		a.registerErrors(mux)
+	}
+	if a.logReader != nil && a.logCatalogue != nil {
+		a.registerLogs(mux) // loggroups.go
 	}
 	if a.saved != nil {
 		mux.Handle("GET /api/v1/saved-queries", a.wrap(a.listSaved))

@@ -216,6 +216,7 @@ func TestBrowser(t *testing.T) {
 		"LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID="+inProgressTrace,
 		"LOOKOUT_ERROR_TRACE_ID="+root.SpanContext().TraceID().String(),
 	)
+	cmd.Env = append(cmd.Env, browserLogEnv(t, srv)...)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser test output:\n%s", out)
 	if err != nil {

@@ -22,10 +22,12 @@ import (
 	"lookout/internal/api"
 	"lookout/internal/aws"
 	"lookout/internal/ingest"
+	"lookout/internal/ingest/cwlogs"
 	"lookout/internal/ingest/honeycomb"
 	"lookout/internal/ingest/otlp"
 	"lookout/internal/ingest/rollbar"
 	"lookout/internal/ingest/xray"
+	"lookout/internal/livetail"
 	"lookout/internal/metrics"
 	"lookout/internal/store"
 	"lookout/internal/store/factory"
@@ -59,6 +61,9 @@ type Config struct {
 	// RollbarTokens is the file of Rollbar projects and access tokens; empty, the Item API
 	// accepts any token, filing each new one under a project named after it.
 	RollbarTokens string
+	// AWSCredentialsFile, if set, names the key pairs AWS API requests must be signed with
+	// (aws.LoadCredentials); without it any signature is accepted.
+	AWSCredentialsFile string
 }
 
 // DefaultConfig is what lookout serve uses without flags.
@@ -86,6 +91,7 @@ type Server struct {
 	pipeline   *ingest.Pipeline
 	components []Component // started, in order
 	listeners  []Listener
+	liveTail   *livetail.Hub // log records to Live Tail sessions as they are acknowledged
 
 	stopOnce sync.Once
 	stopErr  error
@@ -168,12 +174,20 @@ func (s *Server) wire(ctx context.Context) error {
 	otlpRcv := otlp.NewReceiver(otlpCfg, log.With("subsystem", "otlp"))
 	ingestHTTP.Mux.Handle("/v1/traces", otlpRcv.TracesHandler(spans.Sink("otlp")))
 	otlpRcv.RegisterTraceService(ingestGRPC.Server, spans.Sink("otlp"))
+	s.liveTail = &livetail.Hub{}
 	if logs != nil {
-		ingestHTTP.Mux.Handle("/v1/logs", otlpRcv.LogsHandler(logs.Sink("otlp")))
-		otlpRcv.RegisterLogsService(ingestGRPC.Server, logs.Sink("otlp"))
+		ingestHTTP.Mux.Handle("/v1/logs", otlpRcv.LogsHandler(s.liveTail.Tee(logs.Sink("otlp"))))
+		otlpRcv.RegisterLogsService(ingestGRPC.Server, s.liveTail.Tee(logs.Sink("otlp")))
 	}
 	honeycomb.NewHandler(spans.Sink("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
-	xrayAPI, err := s.xrayAPI(ctx, spans.Sink("xray"), traceReader, &aws.Verifier{})
+	verifier := &aws.Verifier{}
+	if cfg.AWSCredentialsFile != "" {
+		if verifier.Credentials, err = aws.LoadCredentials(cfg.AWSCredentialsFile); err != nil {
+			pipeline.Shutdown(ctx)
+			return fmt.Errorf("--aws-credentials: %w", err)
+		}
+	}
+	xrayAPI, err := s.xrayAPI(ctx, spans.Sink("xray"), traceReader, verifier)
 	if err != nil {
 		pipeline.Shutdown(ctx)
 		return err
@@ -182,6 +196,9 @@ func (s *Server) wire(ctx context.Context) error {
 	xrayDaemon := xray.NewDaemon(cfg.XRayAddr, xrayAPI, log.With("subsystem", "xray"))
 	if occurrences != nil {
 		rollbar.NewHandler(occurrences.Sink("rollbar"), rbProjects, 0, log.With("subsystem", "rollbar")).Register(ingestHTTP.Mux)
+	}
+	if cw, ok := s.backend.(cwlogs.Store); ok && logs != nil {
+		cwlogs.New(s.liveTail.Tee(logs.Sink("cloudwatch")), cw, verifier, s.liveTail, log.With("subsystem", "cloudwatch-logs")).Register(ingestHTTP.Mux)
 	}
 
 	// Query APIs and the UI.
@@ -198,6 +215,7 @@ func (s *Server) wire(ctx context.Context) error {
 		pipeline.Shutdown(ctx)
 		return err
 	}
+	uiAPI.TailLogsFrom(s.liveTail)
 	uiAPI.Register(uiHTTP.Mux)
 	xrayAPI.RegisterUI(uiHTTP.Mux)
 	s.registerHealth(uiHTTP.Mux)
@@ -207,10 +225,14 @@ func (s *Server) wire(ctx context.Context) error {
 	if r, ok := s.backend.(store.Retainer); ok && cfg.Retention > 0 {
 		s.components = append(s.components, &background{run: func(ctx context.Context) { s.enforceRetention(ctx, r) }})
 	}
+	if c, ok := s.backend.(store.LogCatalogue); ok {
+		s.components = append(s.components, &background{run: func(ctx context.Context) { s.expireLogs(ctx, c) }})
+	}
 	s.listeners = []Listener{ingestHTTP, ingestGRPC, uiHTTP, xrayDaemon}
 	for _, l := range s.listeners {
 		s.components = append(s.components, l)
 	}
+	s.components = append(s.components, s.liveTail) // ends Live Tail streams before the listeners stop
 	return nil
 }
 

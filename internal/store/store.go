@@ -47,11 +47,12 @@ const (
 	OccurrenceWriting Capability = "occurrence writing" // OccurrenceWriter
 	ItemReading       Capability = "item reading"       // ItemReader
 	ItemTriage        Capability = "item triage"        // ItemTriager
+	LogCataloguing    Capability = "log catalogue"      // LogCatalogue
 )
 
 // Capabilities lists every capability, in the order the conformance suite tests them.
 var Capabilities = []Capability{SpanWriting, TraceReading, EventQueries, DatasetListing, Retention, LogWriting, LogReading,
-	SpanRevising, Settings, OccurrenceWriting, ItemReading, ItemTriage}
+	LogCataloguing, SpanRevising, Settings, OccurrenceWriting, ItemReading, ItemTriage}
 
 // Has reports whether b offers capability c.
 func Has(b Backend, c Capability) bool {
@@ -81,6 +82,8 @@ func Has(b Backend, c Capability) bool {
 		_, ok = b.(ItemReader)
 	case ItemTriage:
 		_, ok = b.(ItemTriager)
+	case LogCataloguing:
+		_, ok = b.(LogCatalogue)
 	}
 	return ok
 }
@@ -147,17 +150,26 @@ type LogWriter interface {
 
 // LogReader reads log records back.
 type LogReader interface {
-	// Logs returns the records matching q, ordered by time (then ID), at most q.Limit.
+	// Logs returns the records matching q in LogKey order (newest first when q.Descending),
+	// at most q.Limit.
 	Logs(ctx context.Context, q LogQuery) ([]telemetry.LogRecord, error)
 }
 
 // LogQuery selects log records. Empty fields match everything.
 type LogQuery struct {
 	Group, Stream string
+	Groups        []string          // any of these groups (with Group, that one too)
+	Streams       []string          // any of these streams (with Stream, that one too)
+	StreamPrefix  string            // streams whose name starts with this
 	TraceID       telemetry.TraceID // zero matches every record
 	Start, End    time.Time         // record time within [Start, End); zero means unbounded
-	Limit         int               // at most this many; 0 means DefaultLimit
-	Descending    bool              // newest first
+	// Contains are texts that every record's message (its body as text) holds. A record
+	// whose body is not a string may be returned without holding them: callers that need
+	// exactness check the records they get.
+	Contains   []string
+	After      *LogKey // only records after this key in the query's order (paging)
+	Limit      int     // at most this many; 0 means DefaultLimit
+	Descending bool    // newest first
 }
 
 // OccurrenceWriter stores error occurrences and keeps the items they belong to, under the

@@ -42,6 +42,7 @@ var (
 	revise   = []store.Capability{store.SpanWriting, store.TraceReading, store.SpanRevising}
 	errItems = []store.Capability{store.OccurrenceWriting, store.ItemReading}
 	triaged  = []store.Capability{store.OccurrenceWriting, store.ItemReading, store.ItemTriage}
+	logCat   = []store.Capability{store.LogWriting, store.LogReading, store.LogCataloguing}
 )
 
 // Run runs every conformance test a backend's capabilities allow, and skips the others with
@@ -88,6 +89,10 @@ func Run(t *testing.T, b Backend) {
 		{"ItemTriage", triaged, testItemTriage},
 		{"VersionOrder", triaged, testVersionOrder},
 		{"Deploys", triaged, testDeploys},
+		{"LogPaging", logs, testLogPaging},
+		{"LogGroups", logCat, testLogGroups},
+		{"LogStreams", logCat, testLogStreams},
+		{"LogGroupRetention", logCat, testLogGroupRetention},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -35,6 +35,12 @@
 //                             that request, and a deploy of 1.4.1 by andrew
 //   LOOKOUT_TRACE_BUDGET_MS   optional; the longest median time (ms) a trace page may take
 //                             to draw its first rows in a fresh browser (default 1000)
+//   LOOKOUT_LOG_GROUP         a log group of three lines from minutes ago: {"status":200,…},
+//                             "GET /api/home 500", and a 503 JSON line whose msg is hostile
+//                             HTML, in the trace LOOKOUT_LOG_TRACE_ID
+//   LOOKOUT_EMPTY_LOG_GROUP   a log group without events, after a PutLogEvents refused for
+//                             its missing stream web-7f9c/node/1
+//   LOOKOUT_INGEST_URL        lookout's --http address, where the logs test sends a line live
 //   CHROMIUM_PATH             optional; default /usr/bin/chromium
 //
 // A test whose variables are missing is skipped, not failed. Every test also
@@ -48,7 +54,8 @@
 // trace-collapsed.png, span-detail.png, big-trace.png, query.png, query-fit.png,
 // query-tooltip.png, heatmap-bubbleup.png, heatmap-bubbleup-shop.png,
 // query-events.png, xray-service-map.png, xray-in-progress.png, errors.png,
-// errors-versions.png, error-item.png, trace-errors.png.
+// errors-versions.png, error-item.png, trace-errors.png, logs-groups.png, logs-events.png,
+// logs-pattern-error.png, logs-live.png.
 
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -819,4 +826,62 @@ test('an item page shows the stack as text, the request and history, links to it
   await page.waitForSelector('.trace-errors a');
   assert.match(await page.textContent('.trace-errors'), /#1 KeyError: '<img src=x onerror=alert\(3\)>'/, 'the trace links back to its error item');
   await shot('trace-errors.png');
+});
+
+const LOG_GROUP = env.LOOKOUT_LOG_GROUP || '';
+
+/** sendLogLine sends one OTLP/JSON log record to LOOKOUT_LOG_GROUP. */
+async function sendLogLine(text) {
+  const body = { resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: LOG_GROUP } }] },
+    scopeLogs: [{ logRecords: [{ timeUnixNano: `${Date.now()}000000`, body: { stringValue: text } }] }] }] };
+  const res = await fetch(`${env.LOOKOUT_INGEST_URL}/v1/logs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 200);
+}
+
+test('the log pages: groups, a filter pattern and its errors, a line and its trace, live tail', { skip: skipUnless('LOOKOUT_LOG_GROUP', 'LOOKOUT_EMPTY_LOG_GROUP', 'LOOKOUT_LOG_TRACE_ID', 'LOOKOUT_INGEST_URL'), timeout: 90_000 }, async () => {
+  await page.goto(`${BASE}/logs`);
+  await page.waitForSelector('.logs-table');
+  const note = await page.textContent('.logs-note');
+  assert.match(note, /holds no events yet/);
+  assert.match(note, /“web-7f9c\/node\/1” was refused/);
+  await shot('logs-groups.png');
+
+  await page.click(`a[href="/logs/${encodeURIComponent(LOG_GROUP)}"]`);
+  await page.waitForSelector('.logs-line');
+  assert.equal(await page.$$eval('.logs-line', (ls) => ls.length), 3);
+  await page.fill('.logs-pattern', '{ $.status >= 500 }');
+  await page.click('.logs-toolbar button[type=submit]');
+  await page.waitForFunction(() => /1 event matches/.test(document.querySelector('.logs-summary').textContent));
+  const msgs = await page.$$eval('.logs-msg', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(msgs, ['{"status":503,"path":"/api/checkout","msg":"<img src=x onerror=alert(1)>"}']);
+  assert.equal(await page.$$eval('.logs-line img', (els) => els.length), 0, 'hostile text stays text');
+  assert.equal(await page.getAttribute('.logs-trace', 'href'), `/trace/${env.LOOKOUT_LOG_TRACE_ID}`);
+  assert.match(page.url(), /pattern=/);
+  await page.click('.logs-line-head');
+  await page.waitForSelector('.logs-detail');
+  assert.match(await page.textContent('.logs-detail'), /path\/api\/checkout/);
+  await shot('logs-events.png');
+
+  await page.fill('.logs-pattern', '{ $.status >= }');
+  await page.click('.logs-toolbar button[type=submit]');
+  await page.waitForSelector('.logs-pattern-error:not([hidden])');
+  assert.match(await page.textContent('.logs-pattern-error'), /at character 15/);
+  assert.equal(await page.textContent('.logs-pattern-echo mark'), '}');
+  await shot('logs-pattern-error.png');
+
+  await page.fill('.logs-pattern', 'LIVE');
+  await page.click('.logs-toolbar button[type=submit]');
+  await page.waitForSelector('.logs-empty');
+  await page.click('text=Live tail');
+  await page.waitForSelector('.btn.is-active');
+  await page.waitForTimeout(300); // the stream opens
+  await sendLogLine('not this one');
+  await sendLogLine('LIVE line <b>bold?</b>');
+  await page.waitForSelector('.logs-line.is-live', { timeout: 10_000 });
+  assert.deepEqual(await page.$$eval('.logs-line.is-live .logs-msg', (els) => els.map((e) => e.textContent)), ['LIVE line <b>bold?</b>']);
+  await shot('logs-live.png');
+
+  await page.goto(`${BASE}/logs/${encodeURIComponent(env.LOOKOUT_EMPTY_LOG_GROUP)}`);
+  await page.waitForSelector('.logs-empty');
+  assert.match(await page.textContent('.logs-empty'), /60 seconds/);
 });

@@ -231,3 +231,27 @@ CREATE TABLE IF NOT EXISTS deploys (
     start_ns       BIGINT  NOT NULL,
     finish_ns      BIGINT  NOT NULL
 );
+
+-- Log groups and streams, as CloudWatch Logs keeps them. A group or stream is created by the
+-- API or by the first record that names it; log_streams also keeps what its records span,
+-- updated as they are written, so listing streams reads no records.
+CREATE TABLE IF NOT EXISTS log_groups (
+    name           VARCHAR PRIMARY KEY,
+    created_ns     BIGINT  NOT NULL,
+    retention_days INTEGER,            -- NULL: records never expire
+    tags           VARCHAR,            -- JSON object, NULL when none
+    missing_stream VARCHAR,            -- the stream of the latest write refused because it did not exist
+    missing_ns     BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS log_streams (
+    log_group      VARCHAR NOT NULL,
+    name           VARCHAR NOT NULL,
+    created_ns     BIGINT  NOT NULL,
+    first_ns       BIGINT,             -- NULL until it has records
+    last_ns        BIGINT,
+    last_ingest_ns BIGINT,
+    records        BIGINT  NOT NULL,
+    stored_bytes   BIGINT  NOT NULL,
+    PRIMARY KEY (log_group, name)
+);

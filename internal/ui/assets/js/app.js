@@ -16,6 +16,7 @@ const PAGES = {
   xray: () => import('./xray.js').then((m) => m.XRayPage),
   errors: () => import('./errors.js').then((m) => m.ErrorsPage),
   error: () => import('./erroritem.js').then((m) => m.ErrorItemPage),
+  logs: () => import('./logs.js').then((m) => m.LogsPage),
 };
 
 const main = document.getElementById('main');
@@ -30,6 +31,13 @@ function resolve(path) {
   if (path === '/errors' || path === '/errors/') return { kind: 'errors' };
   const item = /^\/errors\/(\d{1,18})\/?$/.exec(path);
   if (item) return { kind: 'error', id: item[1] };
+  if (path === '/logs' || path === '/logs/') return { kind: 'logs' };
+  const lg = /^\/logs\/([^/]+)\/?$/.exec(path);
+  if (lg) {
+    let id;
+    try { id = decodeURIComponent(lg[1]); } catch { id = lg[1]; }
+    return { kind: 'logs', id };
+  }
   const m = /^\/trace\/([^/]+)\/?$/.exec(path);
   if (m) {
     let id;
