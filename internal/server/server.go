@@ -24,6 +24,7 @@ import (
 	"lookout/internal/ingest/honeycomb"
 	"lookout/internal/ingest/otlp"
 	"lookout/internal/ingest/rollbar"
+	"lookout/internal/ingest/spanerrors"
 	"lookout/internal/metrics"
 	"lookout/internal/store"
 	"lookout/internal/store/factory"
@@ -125,7 +126,11 @@ func (s *Server) wire(ctx context.Context) error {
 		pipeline.Shutdown(ctx)
 		return fmt.Errorf("the %s store cannot write and read traces", cfg.Store.Kind)
 	}
-	spans := ingest.AddInput(pipeline, ingest.Spans, spanWriter.WriteSpans)
+	writeSpans := spanWriter.WriteSpans
+	if ow, ok := s.backend.(store.OccurrenceWriter); ok { // the exceptions spans record are error occurrences too
+		writeSpans = spanerrors.Also(writeSpans, ow.WriteOccurrences)
+	}
+	spans := ingest.AddInput(pipeline, ingest.Spans, writeSpans)
 	var logs *ingest.Input[telemetry.LogRecord]
 	if lw, ok := s.backend.(store.LogWriter); ok {
 		logs = ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
