@@ -141,7 +141,7 @@ func TestBrowser(t *testing.T) {
 	waitForTrace(t, srv, big.SpanContext().TraceID().String(), 10001)
 	waitForTrace(t, srv, xss.SpanContext().TraceID().String(), 1)
 	waitForTrace(t, srv, orphan.SpanContext().TraceID().String(), 2)
-	seedRollbarItems(t, srv, root.SpanContext().TraceID().String(), root.SpanContext().SpanID().String())
+	errorProject := seedRollbarItems(t, srv, root.SpanContext().TraceID().String(), root.SpanContext().SpanID().String())
 
 	// The demo's ten minutes of history. It stops when it goes live (and says "demo started"),
 	// so that its traffic does not compete with the browser for the CPU; stopping flushes
@@ -190,7 +190,7 @@ func TestBrowser(t *testing.T) {
 		"LOOKOUT_QUERY_DATASET=shop-api",
 		"LOOKOUT_ORPHAN_TRACE_ID="+orphan.SpanContext().TraceID().String(),
 		"LOOKOUT_DEMO=1",
-		"LOOKOUT_ERROR_TRACE_ID="+root.SpanContext().TraceID().String(),
+		"LOOKOUT_ERROR_TRACE_ID="+root.SpanContext().TraceID().String(), "LOOKOUT_ERROR_PROJECT="+errorProject,
 	)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser test output:\n%s", out)
