@@ -93,6 +93,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	fmt.Fprintf(stdout, "  data       %s\n", cfg.DataDir)
 	fmt.Fprintf(stdout, "  OTLP/HTTP  http://%s  (OTEL_EXPORTER_OTLP_ENDPOINT=http://%s)\n", a.HTTP, a.HTTP)
 	fmt.Fprintf(stdout, "  OTLP/gRPC  %s\n", a.GRPC)
+	fmt.Fprintf(stdout, "  X-Ray      %s udp+tcp  (AWS_XRAY_DAEMON_ADDRESS=%s; API: AWS_ENDPOINT_URL_XRAY=http://%s)\n", a.XRay, a.XRay, a.HTTP)
 	fmt.Fprintf(stdout, "  UI         http://%s\n", a.UI)
 	var stopDemo func()
 	if withDemo {
@@ -137,6 +138,8 @@ func parseFlags(args []string, out io.Writer, getenv func(string) string) (serve
 	fs.StringVar(&cfg.HTTPAddr, "http", cfg.HTTPAddr, "address for OTLP/HTTP and the vendor HTTP APIs")
 	fs.StringVar(&cfg.GRPCAddr, "grpc", cfg.GRPCAddr, "address for OTLP/gRPC")
 	fs.StringVar(&cfg.UIAddr, "ui", cfg.UIAddr, "address for the web UI and the query APIs")
+	fs.StringVar(&cfg.XRayAddr, "xray", cfg.XRayAddr, "address for the X-Ray daemon endpoint: segments over UDP, sampling and the X-Ray API over TCP, on the same port")
+	fs.StringVar(&cfg.XRaySamplingRules, "xray-sampling-rules", "", "X-Ray sampling rules to load at start: a file or a directory of files, each holding one rule as `aws xray create-sampling-rule --cli-input-json` takes it")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "the UI's address as people reach it (behind a proxy), e.g. https://lookout.example.com")
 	fs.Func("allowed-hosts", "comma-separated host names the UI answers to besides IP addresses, localhost and this machine's name (.example.com for a whole domain, * for any)", func(v string) error {
 		cfg.AllowedHosts = append(cfg.AllowedHosts, strings.Split(v, ",")...)

@@ -130,6 +130,28 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// X-Ray: a Flask-like service over UDP calling a database, DynamoDB and a payments
+	// service (its own segment), a segment begun and never ended, and a datagram that is not
+	// one.
+	xrayStart := float64(time.Now().Add(-3*time.Minute).UnixNano()) / 1e9
+	xrayTrace := func(n int) string { return fmt.Sprintf("1-%08x-%024x", int64(xrayStart), 0xa11+n) }
+	for i := range 4 {
+		t0 := xrayStart + float64(i)*5
+		sendDatagrams(t, srv, fmt.Sprintf(`{"trace_id":"%s","id":"%016x","name":"xray-flask","start_time":%.3f,"end_time":%.3f,`+
+			`"http":{"request":{"method":"GET","url":"http://api/activities"},"response":{"status":%d}},"fault":%v,"subsegments":[`+
+			`{"id":"%016x","name":"postgres","namespace":"remote","start_time":%.3f,"end_time":%.3f,"sql":{"url":"postgres://db"}},`+
+			`{"id":"%016x","name":"DynamoDB","namespace":"aws","start_time":%.3f,"end_time":%.3f,"aws":{"operation":"GetItem"}},`+
+			`{"id":"%016x","name":"payments","namespace":"remote","start_time":%.3f,"end_time":%.3f}]}`,
+			xrayTrace(i), 0xf100+i, t0, t0+0.3, []int{200, 200, 500, 200}[i], i == 2, 0xf200+i, t0+0.01, t0+0.1, 0xf300+i, t0+0.1, t0+0.2, 0xf400+i, t0+0.2, t0+0.29),
+			fmt.Sprintf(`{"trace_id":"%s","id":"%016x","parent_id":"%016x","name":"payments","start_time":%.3f,"end_time":%.3f}`,
+				xrayTrace(i), 0xf500+i, 0xf400+i, t0+0.21, t0+0.28))
+	}
+	sendDatagrams(t, srv, fmt.Sprintf(`{"trace_id":"%s","id":"%016x","name":"xray-flask","start_time":%.3f,"in_progress":true}`, xrayTrace(9), 0xf900, xrayStart+30),
+		`{"trace_id":"1-zz","id":"0000000000000001","name":"broken","start_time":1,"end_time":2}`)
+	inProgressTrace := xrayHex(xrayTrace(9))
+	waitForTrace(t, srv, inProgressTrace, 1)
+	waitForTrace(t, srv, xrayHex(xrayTrace(3)), 5)
+
 	if err := tp.ForceFlush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -190,6 +212,8 @@ func TestBrowser(t *testing.T) {
 		"LOOKOUT_QUERY_DATASET=shop-api",
 		"LOOKOUT_ORPHAN_TRACE_ID="+orphan.SpanContext().TraceID().String(),
 		"LOOKOUT_DEMO=1",
+		"LOOKOUT_XRAY_SERVICE=xray-flask",
+		"LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID="+inProgressTrace,
 		"LOOKOUT_ERROR_TRACE_ID="+root.SpanContext().TraceID().String(), "LOOKOUT_ERROR_PROJECT="+errorProject,
 	)
 	out, err := cmd.CombinedOutput()

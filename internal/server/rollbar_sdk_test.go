@@ -13,20 +13,8 @@ import (
 	"time"
 
 	"lookout/internal/server"
+	"lookout/internal/testtool"
 )
-
-// needTool skips the test when a tool it needs is missing, unless LOOKOUT_REQUIRE_SDKS is
-// set (scripts/test sets it and installs what the tests need): then it fails.
-func needTool(t *testing.T, missing error, msg string) {
-	t.Helper()
-	if missing == nil {
-		return
-	}
-	if os.Getenv("LOOKOUT_REQUIRE_SDKS") != "" {
-		t.Fatalf("%s: %v", msg, missing)
-	}
-	t.Skipf("%s: %v", msg, missing)
-}
 
 // waitItems polls the Read API until the token's project has n items.
 func waitItems(t *testing.T, srv *server.Server, token string, n int) []rollbarItem {
@@ -47,9 +35,9 @@ func waitItems(t *testing.T, srv *server.Server, token string, n int) []rollbarI
 func TestRollbarJSEndToEnd(t *testing.T) {
 	dir, _ := filepath.Abs("../ingest/rollbar/testdata/node")
 	_, errNode := exec.LookPath("node")
-	needTool(t, errNode, "this test needs node")
+	testtool.Need(t, errNode, "this test needs node")
 	_, errModule := os.Stat(filepath.Join(dir, "node_modules", "rollbar"))
-	needTool(t, errModule, "this test needs npm ci --prefix internal/ingest/rollbar/testdata/node (scripts/test runs it)")
+	testtool.Need(t, errModule, "this test needs npm ci --prefix internal/ingest/rollbar/testdata/node (scripts/test runs it)")
 	srv := start(t)
 	const token = "js0123456789abcdef0123456789abcd"
 	cmd := exec.Command("node", "sdk.mjs", "report")
@@ -80,8 +68,8 @@ func TestRollbarJSEndToEnd(t *testing.T) {
 // Rollbar titles it, with the Python frames, the request and a link to its trace.
 func TestRollbarFlaskEndToEnd(t *testing.T) {
 	_, errPython := exec.LookPath("python3")
-	needTool(t, errPython, "this test needs python3")
-	needTool(t, exec.Command("python3", "-c", "import flask").Run(), "this test needs Flask")
+	testtool.Need(t, errPython, "this test needs python3")
+	testtool.Need(t, exec.Command("python3", "-c", "import flask").Run(), "this test needs Flask")
 	srv := start(t)
 	const token = "py0123456789abcdef0123456789abcd"
 	var out []byte

@@ -20,27 +20,34 @@ import (
 	"time"
 
 	"lookout/internal/api"
+	"lookout/internal/aws"
 	"lookout/internal/ingest"
 	"lookout/internal/ingest/honeycomb"
 	"lookout/internal/ingest/otlp"
 	"lookout/internal/ingest/rollbar"
 	"lookout/internal/ingest/spanerrors"
+	"lookout/internal/ingest/xray"
 	"lookout/internal/metrics"
 	"lookout/internal/store"
 	"lookout/internal/store/factory"
 	"lookout/internal/telemetry"
 	"lookout/internal/ui"
+	"lookout/internal/xray/sampling"
 )
 
 // Config is everything lookout serve can be told.
 type Config struct {
-	DataDir         string
-	HTTPAddr        string // OTLP/HTTP and vendor HTTP APIs
-	GRPCAddr        string // OTLP/gRPC
-	UIAddr          string // web UI and query APIs
-	Retention       time.Duration
-	RetentionEvery  time.Duration // how often expired data is deleted
-	MaxRequestBytes int64         // decompressed
+	DataDir  string
+	HTTPAddr string // OTLP/HTTP and vendor HTTP APIs
+	GRPCAddr string // OTLP/gRPC
+	XRayAddr string // the X-Ray daemon endpoint, UDP and TCP
+	// XRaySamplingRules is a file, or a directory of files, of X-Ray sampling rules to load
+	// at start (each as the CLI's create-sampling-rule --cli-input-json takes it).
+	XRaySamplingRules string
+	UIAddr            string // web UI and query APIs
+	Retention         time.Duration
+	RetentionEvery    time.Duration // how often expired data is deleted
+	MaxRequestBytes   int64         // decompressed
 	// PublicURL is where people reach the UI when lookout sits behind a proxy; links lookout
 	// hands out point there. Its host is allowed, like AllowedHosts.
 	PublicURL string
@@ -61,6 +68,7 @@ func DefaultConfig() Config {
 		DataDir:         "./lookout-data",
 		HTTPAddr:        "127.0.0.1:4318",
 		GRPCAddr:        "127.0.0.1:4317",
+		XRayAddr:        "127.0.0.1:2000",
 		UIAddr:          "127.0.0.1:8080",
 		Retention:       7 * 24 * time.Hour,
 		RetentionEvery:  10 * time.Minute,
@@ -87,6 +95,7 @@ type Server struct {
 // Addrs are the addresses the server listens on, resolved (port 0 becomes a real port).
 type Addrs struct {
 	HTTP, GRPC, UI string
+	XRay           string // UDP and TCP
 }
 
 // Start opens the store and starts serving. It returns once every listener is bound.
@@ -127,6 +136,9 @@ func (s *Server) wire(ctx context.Context) error {
 		return fmt.Errorf("the %s store cannot write and read traces", cfg.Store.Kind)
 	}
 	writeSpans := spanWriter.WriteSpans
+	if r, ok := s.backend.(store.SpanReviser); ok {
+		writeSpans = r.ReviseSpans // X-Ray sends spans in versions: in progress, then complete
+	}
 	if ow, ok := s.backend.(store.OccurrenceWriter); ok { // the exceptions spans record are error occurrences too
 		writeSpans = spanerrors.Also(writeSpans, ow.WriteOccurrences)
 	}
@@ -165,6 +177,13 @@ func (s *Server) wire(ctx context.Context) error {
 		otlpRcv.RegisterLogsService(ingestGRPC.Server, logs.Sink("otlp"))
 	}
 	honeycomb.NewHandler(spans.Sink("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
+	xrayAPI, err := s.xrayAPI(ctx, spans.Sink("xray"), traceReader, &aws.Verifier{})
+	if err != nil {
+		pipeline.Shutdown(ctx)
+		return err
+	}
+	xrayAPI.Register(ingestHTTP.Mux)
+	xrayDaemon := xray.NewDaemon(cfg.XRayAddr, xrayAPI, log.With("subsystem", "xray"))
 	if occurrences != nil {
 		rollbar.NewHandler(occurrences.Sink("rollbar"), rbProjects, 0, log.With("subsystem", "rollbar")).Register(ingestHTTP.Mux)
 	}
@@ -184,6 +203,7 @@ func (s *Server) wire(ctx context.Context) error {
 		return err
 	}
 	uiAPI.Register(uiHTTP.Mux)
+	xrayAPI.RegisterUI(uiHTTP.Mux)
 	s.registerHealth(uiHTTP.Mux)
 	uiHTTP.Mux.Handle("/", ui.Handler())
 
@@ -191,11 +211,34 @@ func (s *Server) wire(ctx context.Context) error {
 	if r, ok := s.backend.(store.Retainer); ok && cfg.Retention > 0 {
 		s.components = append(s.components, &background{run: func(ctx context.Context) { s.enforceRetention(ctx, r) }})
 	}
-	s.listeners = []Listener{ingestHTTP, ingestGRPC, uiHTTP}
+	s.listeners = []Listener{ingestHTTP, ingestGRPC, uiHTTP, xrayDaemon}
 	for _, l := range s.listeners {
 		s.components = append(s.components, l)
 	}
 	return nil
+}
+
+// xrayAPI builds the X-Ray API: sampling rules and groups kept in the store, the rules of
+// --xray-sampling-rules loaded, requests checked by verifier.
+func (s *Server) xrayAPI(ctx context.Context, sink ingest.Sink[telemetry.Span], traces store.TraceReader, verifier *aws.Verifier) (*xray.API, error) {
+	settings, ok := s.backend.(store.SettingsStore)
+	if !ok {
+		return nil, fmt.Errorf("the %s store cannot keep X-Ray's sampling rules", s.cfg.Store.Kind)
+	}
+	sampler, err := sampling.New(ctx, settings)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.XRaySamplingRules != "" {
+		if err := sampler.LoadFiles(ctx, s.cfg.XRaySamplingRules); err != nil {
+			return nil, fmt.Errorf("--xray-sampling-rules: %w", err)
+		}
+	}
+	return xray.NewAPI(xray.APIConfig{
+		Ingester: xray.NewIngester(sink, s.metrics, xray.NewProblems(s.log.With("subsystem", "xray"))),
+		Traces:   traces, Sampler: sampler, Settings: settings, Verifier: verifier,
+		Log: s.log.With("subsystem", "xray-api"),
+	}), nil
 }
 
 // rollbarProjects are the Rollbar projects and tokens of the file at path, or open ones.
@@ -232,7 +275,7 @@ func (s *Server) Listeners() []Listener { return s.listeners }
 
 // Addrs returns where the server listens.
 func (s *Server) Addrs() Addrs {
-	return Addrs{HTTP: s.listeners[0].Addr(), GRPC: s.listeners[1].Addr(), UI: s.listeners[2].Addr()}
+	return Addrs{HTTP: s.listeners[0].Addr(), GRPC: s.listeners[1].Addr(), UI: s.listeners[2].Addr(), XRay: s.listeners[3].Addr()}
 }
 
 // enforceRetention deletes expired data at start and then every RetentionEvery.

@@ -35,14 +35,15 @@ type Backend interface {
 type Capability string
 
 const (
-	SpanWriting    Capability = "span writing"    // SpanWriter
-	TraceReading   Capability = "trace reading"   // TraceReader
-	EventQueries   Capability = "event queries"   // QueryRunner
-	DatasetListing Capability = "dataset listing" // DatasetReader
-	Retention      Capability = "retention"       // Retainer
-	LogWriting     Capability = "log writing"     // LogWriter
-	LogReading     Capability = "log reading"     // LogReader
-
+	SpanWriting       Capability = "span writing"       // SpanWriter
+	TraceReading      Capability = "trace reading"      // TraceReader
+	EventQueries      Capability = "event queries"      // QueryRunner
+	DatasetListing    Capability = "dataset listing"    // DatasetReader
+	Retention         Capability = "retention"          // Retainer
+	LogWriting        Capability = "log writing"        // LogWriter
+	LogReading        Capability = "log reading"        // LogReader
+	SpanRevising      Capability = "span revising"      // SpanReviser
+	Settings          Capability = "settings"           // SettingsStore
 	OccurrenceWriting Capability = "occurrence writing" // OccurrenceWriter
 	ItemReading       Capability = "item reading"       // ItemReader
 	ItemTriage        Capability = "item triage"        // ItemTriager
@@ -50,7 +51,7 @@ const (
 
 // Capabilities lists every capability, in the order the conformance suite tests them.
 var Capabilities = []Capability{SpanWriting, TraceReading, EventQueries, DatasetListing, Retention, LogWriting, LogReading,
-	OccurrenceWriting, ItemReading, ItemTriage}
+	SpanRevising, Settings, OccurrenceWriting, ItemReading, ItemTriage}
 
 // Has reports whether b offers capability c.
 func Has(b Backend, c Capability) bool {
@@ -70,6 +71,10 @@ func Has(b Backend, c Capability) bool {
 		_, ok = b.(LogWriter)
 	case LogReading:
 		_, ok = b.(LogReader)
+	case SpanRevising:
+		_, ok = b.(SpanReviser)
+	case Settings:
+		_, ok = b.(SettingsStore)
 	case OccurrenceWriting:
 		_, ok = b.(OccurrenceWriter)
 	case ItemReading:
@@ -94,6 +99,43 @@ func Has(b Backend, c Capability) bool {
 // writer sending large batches, and honours ctx: when it ends, WriteSpans returns soon.
 type SpanWriter interface {
 	WriteSpans(ctx context.Context, spans []telemetry.Span) error
+}
+
+// SpanReviser stores spans that arrive in versions: X-Ray sends a segment in progress and
+// then complete, and a subsegment sent on its own may be stored before its service is known
+// and again once it is.
+//
+// ReviseSpans is WriteSpans (visible on return, durable after Checkpoint, idempotent),
+// except that a stored span is replaced by a version of it (same TraceID and SpanID) that
+// Supersedes it; within one batch the version that supersedes the others is kept. Versions
+// that do not supersede the stored one are skipped, whatever their order, so that replaying
+// the ingest log ends where the first writes did.
+type SpanReviser interface {
+	ReviseSpans(ctx context.Context, spans []telemetry.Span) error
+}
+
+// Supersedes reports whether span is a more complete version of a stored one that is
+// inProgress and belongs to service: no less complete in its end (not in progress where the
+// stored one is not) and its service (known where the stored one's is), and more complete in
+// one of them.
+func Supersedes(span *telemetry.Span, inProgress bool, service string) bool {
+	storedKnown, known := service != telemetry.UnknownService, span.Service() != telemetry.UnknownService
+	if span.InProgress && !inProgress || storedKnown && !known {
+		return false
+	}
+	return inProgress && !span.InProgress || !storedKnown && known
+}
+
+// SettingsStore keeps small named documents that people and clients configure (X-Ray's
+// sampling rules and groups), each under a kind and a name. PutSetting and DeleteSetting are
+// durable when they return: settings are not in the ingest log.
+type SettingsStore interface {
+	// Settings returns every document of a kind, by name.
+	Settings(ctx context.Context, kind string) (map[string][]byte, error)
+	// PutSetting creates or replaces a document.
+	PutSetting(ctx context.Context, kind, name string, value []byte) error
+	// DeleteSetting removes a document; removing one that does not exist is not an error.
+	DeleteSetting(ctx context.Context, kind, name string) error
 }
 
 // LogWriter stores log records, under the same rules as SpanWriter: visible on return,

@@ -17,7 +17,7 @@ const indexPreloadPlaceholder = "{{PRELOAD}}"
 
 // pageModules are the page modules app.js imports on demand, by the client route they draw.
 var pageModules = map[string]string{"search": "js/search.js", "trace": "js/trace.js", "query": "js/explore.js",
-	"errors": "js/errors.js", "error": "js/erroritem.js"}
+	"xray": "js/xray.js", "errors": "js/errors.js", "error": "js/erroritem.js"}
 
 // errorItemRoute matches an error item page's path.
 var errorItemRoute = regexp.MustCompile(`^/errors/[0-9]{1,18}/?$`)
@@ -36,6 +36,8 @@ func routeKind(p string) string {
 		return "search"
 	case p == "/query" || p == "/query/":
 		return "query"
+	case p == "/xray" || p == "/xray/":
+		return "xray"
 	case traceRoute.MatchString(p):
 		return "trace"
 	case p == "/errors" || p == "/errors/":

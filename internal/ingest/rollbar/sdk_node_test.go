@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"lookout/internal/testtool"
 )
 
 // nodeOutcome is one line sdk.mjs prints: how the SDK's callback was called.
@@ -17,20 +20,13 @@ type nodeOutcome struct {
 }
 
 // runNodeSDK runs testdata/node/sdk.mjs with the npm rollbar package against endpoint. It
-// skips when node or the package is missing, unless LOOKOUT_REQUIRE_SDKS is set (scripts/test
-// sets it and installs both).
+// skips when node or the package is missing (see testtool).
 func runNodeSDK(t *testing.T, endpoint, token, mode string) []nodeOutcome {
 	t.Helper()
 	dir, _ := filepath.Abs("testdata/node")
 	_, errNode := exec.LookPath("node")
 	_, errModule := os.Stat(filepath.Join(dir, "node_modules", "rollbar"))
-	if errNode != nil || errModule != nil {
-		msg := "this test needs node and npm ci --prefix internal/ingest/rollbar/testdata/node (scripts/test does both)"
-		if os.Getenv("LOOKOUT_REQUIRE_SDKS") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testtool.Need(t, errors.Join(errNode, errModule), "node and npm ci --prefix internal/ingest/rollbar/testdata/node (scripts/test does both)")
 	cmd := exec.Command("node", "sdk.mjs", mode)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "LOOKOUT_ENDPOINT="+endpoint, "ROLLBAR_TOKEN="+token)

@@ -259,6 +259,8 @@ var (
 	_ store.Retainer      = (*Store)(nil)
 	_ store.LogWriter     = (*Store)(nil)
 	_ store.LogReader     = (*Store)(nil)
+	_ store.SpanReviser   = (*Store)(nil)
+	_ store.SettingsStore = (*Store)(nil)
 
 	_ store.OccurrenceWriter = (*Store)(nil)
 	_ store.ItemReader       = (*Store)(nil)

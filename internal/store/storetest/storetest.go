@@ -39,6 +39,7 @@ var (
 	datasets = []store.Capability{store.SpanWriting, store.DatasetListing}
 	retain   = []store.Capability{store.SpanWriting, store.TraceReading, store.Retention, store.EventQueries}
 	logs     = []store.Capability{store.LogWriting, store.LogReading}
+	revise   = []store.Capability{store.SpanWriting, store.TraceReading, store.SpanRevising}
 	errItems = []store.Capability{store.OccurrenceWriting, store.ItemReading}
 	triaged  = []store.Capability{store.OccurrenceWriting, store.ItemReading, store.ItemTriage}
 )
@@ -79,6 +80,8 @@ func Run(t *testing.T, b Backend) {
 		{"LogQueries", logs, testLogQueries},
 		{"LogDurable", logs, testLogDurable},
 		{"LogRetention", append(logs, store.Retention), testLogRetention},
+		{"Revise", revise, testRevise},
+		{"Settings", []store.Capability{store.Settings}, testSettings},
 		{"OccurrenceItems", errItems, testOccurrenceItems},
 		{"ItemQueries", errItems, testItemQueries},
 		{"OccurrencesDurable", errItems, testOccurrencesDurable},
@@ -109,6 +112,8 @@ type handle struct {
 	store.Retainer
 	store.LogWriter
 	store.LogReader
+	store.SpanReviser
+	store.SettingsStore
 	store.OccurrenceWriter
 	store.ItemReader
 	store.ItemTriager
@@ -123,6 +128,8 @@ func newHandle(b store.Backend) *handle {
 	h.Retainer, _ = b.(store.Retainer)
 	h.LogWriter, _ = b.(store.LogWriter)
 	h.LogReader, _ = b.(store.LogReader)
+	h.SpanReviser, _ = b.(store.SpanReviser)
+	h.SettingsStore, _ = b.(store.SettingsStore)
 	h.OccurrenceWriter, _ = b.(store.OccurrenceWriter)
 	h.ItemReader, _ = b.(store.ItemReader)
 	h.ItemTriager, _ = b.(store.ItemTriager)

@@ -24,6 +24,10 @@
 //                             their root
 //   LOOKOUT_DEMO              set when lookout holds the ten minutes of history that
 //                             lookout demo's services (internal/demo) send first
+//   LOOKOUT_XRAY_SERVICE      a service that sent X-Ray segments over UDP in the last
+//                             hour, calling postgres (SQL), DynamoDB and payments (its
+//                             own segments), with a fault; a malformed datagram refused
+//   LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID  a trace of one X-Ray segment begun and never ended
 //   LOOKOUT_ERROR_PROJECT     the project of the items below (other projects may hold
 //                             the exceptions of the demo's spans)
 //   LOOKOUT_ERROR_TRACE_ID    a trace that a Rollbar item's latest occurrence was
@@ -45,8 +49,8 @@
 // Screenshots: search.png, search-service.png, trace.png, trace-small.png,
 // trace-collapsed.png, span-detail.png, big-trace.png, query.png, query-fit.png,
 // query-tooltip.png, heatmap-bubbleup.png, heatmap-bubbleup-shop.png,
-// query-events.png, errors.png, errors-versions.png, error-item.png,
-// trace-errors.png.
+// query-events.png, xray-service-map.png, xray-in-progress.png, errors.png,
+// errors-versions.png, error-item.png, trace-errors.png.
 
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -730,6 +734,31 @@ test('a result row leads to its events and their traces', { skip: skipUnless('LO
   await shot('query-events.png');
   await page.click('.qtable.events tbody tr a.mono');
   await page.waitForSelector('.wf[data-ready="true"]', { timeout: 30_000 });
+});
+
+test('the X-Ray page maps both worlds\' services and counts the datagrams; an unended segment says why', { skip: skipUnless('LOOKOUT_XRAY_SERVICE', 'LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID'), timeout: 90_000 }, async () => {
+  const xr = env.LOOKOUT_XRAY_SERVICE;
+  await page.goto(`${BASE}/xray`);
+  await page.waitForSelector(`.xr-node[data-name="${xr}"]`, { timeout: 60_000 });
+  const names = await page.$$eval('.xr-node', (ns) => ns.map((n) => n.getAttribute('data-name')));
+  for (const want of ['client', 'postgres', 'DynamoDB', 'payments']) assert.ok(names.includes(want), `${want} not on the map: ${names}`);
+  if (SERVICE) assert.ok(names.includes(SERVICE), `the OpenTelemetry service ${SERVICE} is not on the map: ${names}`);
+  const udp = await page.$$eval('tr[data-via="udp"] td', (tds) => tds.map((td) => Number(td.textContent.replace(/,/g, ''))));
+  const [received, stored, dropped, refused] = udp;
+  assert.ok(received >= 10 && refused >= 1 && received === stored + dropped + refused, `UDP counters: ${udp}`);
+  assert.match(await page.textContent('#xray-problems'), /InvalidTraceId/);
+  assert.match(await page.textContent('#xray-note'), /^Drawn from .* traces/);
+  await page.click(`.xr-node[data-name="${xr}"]`);
+  await page.waitForSelector('#xray-detail .kv');
+  assert.match(await page.textContent('#xray-detail'), /Faults \(5xx\)\s*1/);
+  await page.hover('.xr-node[data-name="payments"]');
+  await page.waitForTimeout(200);
+  await shot('xray-service-map.png');
+
+  await openTrace(env.LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID);
+  assert.match(await page.textContent('.trace-warnings'), /still in progress: begun but never ended/);
+  assert.match(await page.textContent('.wf-row.is-in-progress'), /in progress, never ended/);
+  await shot('xray-in-progress.png');
 });
 
 const ERROR_TRACE_ID = env.LOOKOUT_ERROR_TRACE_ID || '';

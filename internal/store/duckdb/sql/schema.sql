@@ -127,6 +127,15 @@ CREATE TABLE IF NOT EXISTS logs (
     extra         VARCHAR              -- JSON of the rare fields, NULL when empty
 );
 
+-- Settings people and clients configure (X-Ray sampling rules and groups): a JSON document
+-- under a kind and a name.
+CREATE TABLE IF NOT EXISTS settings (
+    kind  VARCHAR NOT NULL,
+    name  VARCHAR NOT NULL,
+    value VARCHAR NOT NULL,
+    PRIMARY KEY (kind, name)
+);
+
 -- Error items (Rollbar's): every occurrence of one error in a project's environment. Few
 -- rows, rewritten whole when they change (error_items.sql). Times are unix nanoseconds; 0
 -- stands for never.

@@ -13,6 +13,7 @@ const PAGES = {
   search: () => import('./search.js').then((m) => m.SearchPage),
   trace: () => import('./trace.js').then((m) => m.TracePage),
   query: () => import('./explore.js').then((m) => m.ExplorePage),
+  xray: () => import('./xray.js').then((m) => m.XRayPage),
   errors: () => import('./errors.js').then((m) => m.ErrorsPage),
   error: () => import('./erroritem.js').then((m) => m.ErrorItemPage),
 };
@@ -25,6 +26,7 @@ let routing = 0; // counts navigations, so that a page still loading when anothe
 function resolve(path) {
   if (path === '/' || path === '/search' || path === '/search/') return { kind: 'search' };
   if (path === '/query' || path === '/query/') return { kind: 'query' };
+  if (path === '/xray' || path === '/xray/') return { kind: 'xray' };
   if (path === '/errors' || path === '/errors/') return { kind: 'errors' };
   const item = /^\/errors\/(\d{1,18})\/?$/.exec(path);
   if (item) return { kind: 'error', id: item[1] };

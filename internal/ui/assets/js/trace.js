@@ -3,7 +3,7 @@
 import { h, clear, debounce, setText } from './dom.js';
 import { api } from './api.js';
 import { busy, showError, setURL, emptyState, loadingState } from './shell.js';
-import { buildTraceModel, findSpans, serviceName } from './tracemodel.js';
+import { buildTraceModel, findSpans, serviceName, isInProgress } from './tracemodel.js';
 import { Waterfall } from './waterfall.js';
 import { renderSpanDetail } from './spandetail.js';
 import { formatDuration, formatTime, formatRelative, plural, formatCount } from './format.js';
@@ -94,6 +94,8 @@ export class TracePage {
     if (m.orphans) warnings.push(`${plural(m.orphans, 'span')} whose parent is missing shown at the top level`);
     if (m.cycles) warnings.push(`${plural(m.cycles, 'reference cycle')} broken`);
     if (m.duplicateIDs) warnings.push(`${plural(m.duplicateIDs, 'duplicate span ID')}`);
+    const inProgress = m.spans.filter(isInProgress).length;
+    if (inProgress) warnings.push(`${plural(inProgress, 'span')} still in progress: begun but never ended (an X-Ray segment whose end_segment never came, or that a second begin_segment replaced); bars run to when it was last seen`);
 
     const header = this.header = h('section', { class: 'trace-head' },
       h('div', { class: 'trace-title-row' },
