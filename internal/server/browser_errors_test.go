@@ -15,8 +15,8 @@ import (
 // Flask error whose message is markup that must show as text, in the trace traceID (span
 // spanID), reported five times over the last hours with code context, locals, a request, a
 // person and telemetry, with a log line of that request sent over OTLP; a message and a
-// warning from other code; and a deploy of version 1.4.1.
-func seedRollbarItems(t *testing.T, srv *server.Server, traceID, spanID string) {
+// warning from other code; and a deploy of version 1.4.1. It returns their project.
+func seedRollbarItems(t *testing.T, srv *server.Server, traceID, spanID string) string {
 	t.Helper()
 	now := time.Now()
 	post := func(data map[string]any) {
@@ -71,9 +71,11 @@ func seedRollbarItems(t *testing.T, srv *server.Server, traceID, spanID string) 
 		t.Fatalf("posting a log record: %v %v", resp, err)
 	}
 	resp.Body.Close()
+	const project = "token-browser-" // an open lookout's project of the token
 	waitFor(t, func() bool {
 		var items struct{ Data []any }
-		getJSON(t, srv, "/api/v1/errors/items?status=active", &items)
+		getJSON(t, srv, "/api/v1/errors/items?status=active&project="+project, &items)
 		return len(items.Data) == 3
 	})
+	return project
 }

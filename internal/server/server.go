@@ -26,6 +26,7 @@ import (
 	"lookout/internal/ingest/honeycomb"
 	"lookout/internal/ingest/otlp"
 	"lookout/internal/ingest/rollbar"
+	"lookout/internal/ingest/spanerrors"
 	"lookout/internal/ingest/xray"
 	"lookout/internal/livetail"
 	"lookout/internal/metrics"
@@ -140,11 +141,14 @@ func (s *Server) wire(ctx context.Context) error {
 		pipeline.Shutdown(ctx)
 		return fmt.Errorf("the %s store cannot write and read traces", cfg.Store.Kind)
 	}
-	storeSpans := spanWriter.WriteSpans
+	writeSpans := spanWriter.WriteSpans
 	if r, ok := s.backend.(store.SpanReviser); ok {
-		storeSpans = r.ReviseSpans // X-Ray sends spans in versions: in progress, then complete
+		writeSpans = r.ReviseSpans // X-Ray sends spans in versions: in progress, then complete
 	}
-	spans := ingest.AddInput(pipeline, ingest.Spans, storeSpans)
+	if ow, ok := s.backend.(store.OccurrenceWriter); ok { // the exceptions spans record are error occurrences too
+		writeSpans = spanerrors.Also(writeSpans, ow.WriteOccurrences)
+	}
+	spans := ingest.AddInput(pipeline, ingest.Spans, writeSpans)
 	var logs *ingest.Input[telemetry.LogRecord]
 	if lw, ok := s.backend.(store.LogWriter); ok {
 		logs = ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)

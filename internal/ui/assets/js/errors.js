@@ -38,6 +38,7 @@ export class ErrorsPage {
 
   update(route) {
     const p = route.params;
+    this.addProject(p.get('project'));
     for (const k of FILTERS) this.fields[k].value = p.get(k) ?? (k === 'status' ? 'active' : k === 'sort' ? 'last_seen' : '');
     this.load();
     return true;
@@ -61,12 +62,17 @@ export class ErrorsPage {
     this.load();
   }
 
+  // addProject offers a project in the project filter, once.
+  addProject(name) {
+    const sel = this.fields.project;
+    if (!name || [...sel.options].some((o) => o.value === name)) return;
+    sel.appendChild(h('option', { value: name }, name.startsWith('token-') ? `${name} (from a new token)` : name));
+  }
+
   async loadProjects() {
     try {
       const projects = await getJSON('/api/v1/errors/projects');
-      const want = this.fields.project.value;
-      for (const name of projects) this.fields.project.appendChild(h('option', { value: name }, name.startsWith('token-') ? `${name} (from a new token)` : name));
-      this.fields.project.value = want;
+      for (const name of projects) this.addProject(name);
     } catch (err) {
       showError(`Could not list the projects: ${err.message}`);
     }
