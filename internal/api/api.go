@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"lookout/internal/query"
+	"lookout/internal/sources"
 	"lookout/internal/store"
 )
 
@@ -29,6 +30,8 @@ type API struct {
 	explore   HoneycombReader // nil when the store cannot run Honeycomb queries
 	logReader store.LogReader // nil when the store keeps no logs
 	saved     *savedQueries
+	sources   *sources.Registry             // nil until ShowSources
+	endpoints func(*http.Request) Endpoints // with sources
 	logger    *slog.Logger
 	now       func() time.Time // the clock; tests replace it
 }
@@ -59,6 +62,7 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 //	GET /api/dependencies?endTs=&lookback=   Jaeger: service call graph
 //	GET /api/v1/trace-summaries?...          lookout: one summary per trace, parameters as /api/traces
 //	GET /api/v1/logs?group=&traceID=&...     lookout: log records, when the store keeps them (logs.go)
+//	GET /api/v1/sources                      lookout: senders and their problems, with ShowSources (sources.go)
 //
 // and, when the store runs Honeycomb queries, the query builder's endpoints (explore.go), and
 // with saved queries (SaveQueriesIn) their list (saved.go).
@@ -80,6 +84,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	if a.logReader != nil {
 		mux.Handle("GET /api/v1/logs", a.wrap(a.logs))
+	}
+	if a.sources != nil {
+		mux.Handle("GET /api/v1/sources", a.wrap(a.sourcesReport))
 	}
 	if a.saved != nil {
 		mux.Handle("GET /api/v1/saved-queries", a.wrap(a.listSaved))

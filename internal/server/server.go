@@ -19,11 +19,14 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"lookout/internal/api"
 	"lookout/internal/ingest"
 	"lookout/internal/ingest/honeycomb"
 	"lookout/internal/ingest/otlp"
 	"lookout/internal/metrics"
+	"lookout/internal/sources"
 	"lookout/internal/store"
 	"lookout/internal/store/factory"
 	"lookout/internal/telemetry"
@@ -71,6 +74,7 @@ type Server struct {
 	metrics    *metrics.Metrics
 	backend    store.Backend
 	pipeline   *ingest.Pipeline
+	sources    *sources.Registry
 	components []Component // started, in order
 	listeners  []Listener
 
@@ -91,7 +95,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), backend: backend}
+	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), backend: backend, sources: sources.NewRegistry()}
 	if err := s.wire(ctx); err != nil {
 		backend.Close()
 		return nil, err
@@ -120,32 +124,42 @@ func (s *Server) wire(ctx context.Context) error {
 		pipeline.Shutdown(ctx)
 		return fmt.Errorf("the %s store cannot write and read traces", cfg.Store.Kind)
 	}
-	spans := ingest.AddInput(pipeline, ingest.Spans, spanWriter.WriteSpans)
-	var logs *ingest.Input[telemetry.LogRecord]
+	spanInput := ingest.AddInput(pipeline, ingest.Spans, spanWriter.WriteSpans)
+	// Every receiver's sink counts what it stores for the sources page.
+	spans := func(receiver string) ingest.Sink[telemetry.Span] {
+		return sources.Sink(spanInput.Sink(receiver), sources.DescribeSpan)
+	}
+	var logs func(receiver string) ingest.Sink[telemetry.LogRecord]
 	if lw, ok := s.backend.(store.LogWriter); ok {
-		logs = ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
+		logInput := ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
+		logs = func(receiver string) ingest.Sink[telemetry.LogRecord] {
+			return sources.Sink(logInput.Sink(receiver), sources.DescribeLog)
+		}
 	}
 	hosts, err := newHostSet(cfg.PublicURL, cfg.AllowedHosts)
 	if err != nil {
 		pipeline.Shutdown(ctx)
 		return err
 	}
-	ingestHTTP := newHTTPListener("OTLP/HTTP", cfg.HTTPAddr, log, func(h http.Handler) http.Handler { return s.metrics.Timed("http", h) })
+	ingestHTTP := newHTTPListener("OTLP/HTTP", cfg.HTTPAddr, log, func(h http.Handler) http.Handler {
+		return s.metrics.Timed("http", s.sources.Middleware(h))
+	})
 	otlpCfg := otlp.Config{MaxRequestBytes: cfg.MaxRequestBytes}
-	ingestGRPC := newGRPCListener("OTLP/gRPC", cfg.GRPCAddr, log, otlp.GRPCServerOptions(otlpCfg)...)
+	ingestGRPC := newGRPCListener("OTLP/gRPC", cfg.GRPCAddr, log,
+		append(otlp.GRPCServerOptions(otlpCfg), grpc.ChainUnaryInterceptor(s.sources.UnaryInterceptor()))...)
 	uiHTTP := newHTTPListener("UI", cfg.UIAddr, log, func(h http.Handler) http.Handler {
 		return s.metrics.Timed("ui", hostGuard(hosts, sameOrigin(true, h)))
 	})
 
 	// Receivers, one line each.
 	otlpRcv := otlp.NewReceiver(otlpCfg, log.With("subsystem", "otlp"))
-	ingestHTTP.Mux.Handle("/v1/traces", otlpRcv.TracesHandler(spans.Sink("otlp")))
-	otlpRcv.RegisterTraceService(ingestGRPC.Server, spans.Sink("otlp"))
+	ingestHTTP.Mux.Handle("/v1/traces", otlpRcv.TracesHandler(spans("otlp")))
+	otlpRcv.RegisterTraceService(ingestGRPC.Server, spans("otlp"))
 	if logs != nil {
-		ingestHTTP.Mux.Handle("/v1/logs", otlpRcv.LogsHandler(logs.Sink("otlp")))
-		otlpRcv.RegisterLogsService(ingestGRPC.Server, logs.Sink("otlp"))
+		ingestHTTP.Mux.Handle("/v1/logs", otlpRcv.LogsHandler(logs("otlp")))
+		otlpRcv.RegisterLogsService(ingestGRPC.Server, logs("otlp"))
 	}
-	honeycomb.NewHandler(spans.Sink("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
+	honeycomb.NewHandler(spans("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
 
 	// Query APIs and the UI.
 	// Honeycomb's tools (and curl -d) post queries without a JSON content type.
@@ -158,6 +172,7 @@ func (s *Server) wire(ctx context.Context) error {
 		pipeline.Shutdown(ctx)
 		return err
 	}
+	uiAPI.ShowSources(s.sources, func(r *http.Request) api.Endpoints { return s.endpoints(ingestHTTP, ingestGRPC, uiHTTP, r) })
 	uiAPI.Register(uiHTTP.Mux)
 	s.registerHealth(uiHTTP.Mux)
 	uiHTTP.Mux.Handle("/", ui.Handler())
@@ -174,13 +189,27 @@ func (s *Server) wire(ctx context.Context) error {
 }
 
 // uiURL is the web UI's base URL as the client of r reaches lookout: --public-url when set,
-// else the UI listener's address, with the host name r was sent to when the UI listens on
-// every interface.
+// else the UI listener's address as r reached it.
 func (s *Server) uiURL(ui Listener, r *http.Request) string {
 	if s.cfg.PublicURL != "" {
 		return strings.TrimSuffix(s.cfg.PublicURL, "/")
 	}
-	host, port, _ := net.SplitHostPort(ui.Addr())
+	return "http://" + reachable(ui.Addr(), r)
+}
+
+// endpoints are lookout's addresses as the client of r reaches it, for set-up snippets.
+func (s *Server) endpoints(ingestHTTP, ingestGRPC, ui Listener, r *http.Request) api.Endpoints {
+	httpBase := "http://" + reachable(ingestHTTP.Addr(), r)
+	return api.Endpoints{OTLPHTTP: httpBase, OTLPGRPC: reachable(ingestGRPC.Addr(), r), VendorHTTP: httpBase, UI: s.uiURL(ui, r)}
+}
+
+// reachable is a listener's address with the host name r was sent to in place of an
+// unspecified IP (a listener on every interface).
+func reachable(addr string, r *http.Request) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		host = r.Host
 		if h, _, err := net.SplitHostPort(r.Host); err == nil {
@@ -188,7 +217,7 @@ func (s *Server) uiURL(ui Listener, r *http.Request) string {
 		}
 		host = strings.Trim(host, "[]")
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return net.JoinHostPort(host, port)
 }
 
 // IngestLogDir is where the ingest pipeline keeps its write-ahead and dead-letter logs.
