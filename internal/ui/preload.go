@@ -16,7 +16,7 @@ import (
 const indexPreloadPlaceholder = "{{PRELOAD}}"
 
 // pageModules are the page modules app.js imports on demand, by the client route they draw.
-var pageModules = map[string]string{"search": "js/search.js", "trace": "js/trace.js", "query": "js/explore.js"}
+var pageModules = map[string]string{"search": "js/search.js", "trace": "js/trace.js", "query": "js/explore.js", "sources": "js/sources.js"}
 
 // staticImport matches a module's static imports of sibling modules; import() is not one.
 var staticImport = regexp.MustCompile(`(?m)^import\s+(?:[^;']*?\sfrom\s+)?'\./([^']+\.js)'`)
@@ -32,6 +32,8 @@ func routeKind(p string) string {
 		return "search"
 	case p == "/query" || p == "/query/":
 		return "query"
+	case p == "/sources" || p == "/sources/":
+		return "sources"
 	case traceRoute.MatchString(p):
 		return "trace"
 	}

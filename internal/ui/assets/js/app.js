@@ -13,6 +13,7 @@ const PAGES = {
   search: () => import('./search.js').then((m) => m.SearchPage),
   trace: () => import('./trace.js').then((m) => m.TracePage),
   query: () => import('./explore.js').then((m) => m.ExplorePage),
+  sources: () => import('./sources.js').then((m) => m.SourcesPage),
 };
 
 const main = document.getElementById('main');
@@ -23,6 +24,7 @@ let routing = 0; // counts navigations, so that a page still loading when anothe
 function resolve(path) {
   if (path === '/' || path === '/search' || path === '/search/') return { kind: 'search' };
   if (path === '/query' || path === '/query/') return { kind: 'query' };
+  if (path === '/sources' || path === '/sources/') return { kind: 'sources' };
   const m = /^\/trace\/([^/]+)\/?$/.exec(path);
   if (m) {
     let id;
