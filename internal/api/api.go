@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"lookout/internal/query"
@@ -32,6 +33,7 @@ type API struct {
 	saved     *savedQueries
 	sources   *sources.Registry             // nil until ShowSources
 	endpoints func(*http.Request) Endpoints // with sources
+	demo      atomic.Pointer[Demo]          // nil unless lookout demo runs
 	logger    *slog.Logger
 	now       func() time.Time // the clock; tests replace it
 }
@@ -63,6 +65,7 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 //	GET /api/v1/trace-summaries?...          lookout: one summary per trace, parameters as /api/traces
 //	GET /api/v1/logs?group=&traceID=&...     lookout: log records, when the store keeps them (logs.go)
 //	GET /api/v1/sources                      lookout: senders and their problems, with ShowSources (sources.go)
+//	GET, PUT /api/v1/demo                    lookout: the demo's troubles, with ShowDemo (demo.go)
 //
 // and, when the store runs Honeycomb queries, the query builder's endpoints (explore.go), and
 // with saved queries (SaveQueriesIn) their list (saved.go).
@@ -88,6 +91,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	if a.sources != nil {
 		mux.Handle("GET /api/v1/sources", a.wrap(a.sourcesReport))
 	}
+	mux.Handle("GET /api/v1/demo", a.wrap(a.getDemo))
+	mux.Handle("PUT /api/v1/demo", a.wrap(a.setDemo))
 	if a.saved != nil {
 		mux.Handle("GET /api/v1/saved-queries", a.wrap(a.listSaved))
 		mux.Handle("POST /api/v1/saved-queries", a.wrap(a.saveQuery))

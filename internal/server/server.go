@@ -75,6 +75,7 @@ type Server struct {
 	backend    store.Backend
 	pipeline   *ingest.Pipeline
 	sources    *sources.Registry
+	uiAPI      *api.API
 	components []Component // started, in order
 	listeners  []Listener
 
@@ -168,6 +169,7 @@ func (s *Server) wire(ctx context.Context) error {
 		api.NewHoneycomb(hc, log.With("subsystem", "honeycomb-api"), func(r *http.Request) string { return s.uiURL(uiHTTP, r) }).Register(ingestHTTP.Mux, guard)
 	}
 	uiAPI := api.New(traceReader, log.With("subsystem", "api"))
+	s.uiAPI = uiAPI
 	if err := uiAPI.SaveQueriesIn(filepath.Join(cfg.DataDir, "saved-queries.json")); err != nil {
 		pipeline.Shutdown(ctx)
 		return err
