@@ -127,8 +127,17 @@ func tracerProvider(ctx context.Context, endpoint string, headers map[string]str
 	return sdktrace.NewTracerProvider(
 		sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(time.Second)),
 		sdktrace.WithIDGenerator(xrayotel.NewIDGenerator()),
-		sdktrace.WithResource(resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(service))),
+		sdktrace.WithResource(withSDK(resource.NewSchemaless(semconv.ServiceName(service)))),
 	), nil
+}
+
+// withSDK adds the SDK's telemetry.sdk.* attributes, as every OpenTelemetry SDK sends them.
+func withSDK(r *resource.Resource) *resource.Resource {
+	merged, err := resource.Merge(resource.Default(), r)
+	if err != nil {
+		return r // keep the service name rather than fail
+	}
+	return merged
 }
 
 // xrayRecorder is an X-Ray recorder sending segments to udpAddr and asking tcpAddr for

@@ -143,9 +143,12 @@ func frontendTracing(ctx context.Context, otlp string) (*sdktrace.TracerProvider
 	if err != nil {
 		return nil, err
 	}
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName("frontend-react-js")))
+	if err != nil {
+		return nil, err
+	}
 	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(time.Second)),
-		sdktrace.WithIDGenerator(xrayotel.NewIDGenerator()),
-		sdktrace.WithResource(resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName("frontend-react-js")))), nil
+		sdktrace.WithIDGenerator(xrayotel.NewIDGenerator()), sdktrace.WithResource(res)), nil
 }
 
 // CruddurURL is where Cruddur serves its API.

@@ -9,6 +9,7 @@
 package sources
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"maps"
@@ -176,7 +177,8 @@ type Warning struct {
 	Sender  *Sender   `json:"sender,omitempty"`
 }
 
-// Report is every sender, most recently seen first, and every current warning, newest first.
+// Report is every sender, by protocol and destination, and every current warning, newest
+// first.
 type Report struct {
 	Senders  []SenderReport `json:"senders"`
 	Warnings []Warning      `json:"warnings"`
@@ -205,7 +207,11 @@ func (r *Registry) Report() Report {
 		slices.SortFunc(sr.Warnings, func(a, b Warning) int { return b.At.Compare(a.At) })
 		rep.Senders = append(rep.Senders, sr)
 	}
-	slices.SortFunc(rep.Senders, func(a, b SenderReport) int { return b.LastSeen.Compare(a.LastSeen) })
+	// A stable order, so that a live page does not reshuffle.
+	slices.SortFunc(rep.Senders, func(a, b SenderReport) int {
+		return cmp.Or(cmp.Compare(a.Protocol, b.Protocol), cmp.Compare(a.Destination, b.Destination),
+			cmp.Compare(a.Credential, b.Credential), cmp.Compare(a.SDK, b.SDK))
+	})
 	for i := range rep.Senders {
 		for _, w := range rep.Senders[i].Warnings {
 			w.Sender = &rep.Senders[i].Sender

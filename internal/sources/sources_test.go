@@ -161,3 +161,18 @@ func TestWarnFromReceiver(t *testing.T) {
 		t.Fatalf("stale warnings %+v", w)
 	}
 }
+
+func TestSDKFromUserAgent(t *testing.T) {
+	for ua, want := range map[string]string{
+		"OTel-OTLP-Exporter-Go/1.47.0":                                      "OTel-OTLP-Exporter-Go 1.47.0",
+		"OTel Go OTLP over HTTP/protobuf/1.47.0":                            "OTel Go OTLP over HTTP/protobuf 1.47.0",
+		"aws-sdk-go-v2/1.48.0 ua/2.1 os/linux lang/go#1.26.8 md/GOOS#linux": "aws-sdk-go-v2 1.48.0",
+		"Boto3/1.43.0 md/Botocore#1.43.0 ua/2.1 os/linux#6":                 "Boto3 1.43.0",
+		"curl": "curl",
+		"":     "",
+	} {
+		if got := sdkOf(ua); got != want {
+			t.Errorf("sdkOf(%q) = %q, want %q", ua, got, want)
+		}
+	}
+}

@@ -49,11 +49,18 @@ func credentialOf(h http.Header) string {
 	return ""
 }
 
-// sdkOf names a client by the first product of its user agent: "OTel-OTLP-Exporter-Go/1.47.0"
-// becomes "OTel-OTLP-Exporter-Go 1.47.0".
+// sdkOf names a client by the first product of its user agent, up to its version:
+// "aws-sdk-go-v2/1.48.0 os/linux" becomes "aws-sdk-go-v2 1.48.0", and
+// "OTel Go OTLP over HTTP/protobuf/1.47.0" "OTel Go OTLP over HTTP/protobuf 1.47.0".
 func sdkOf(userAgent string) string {
-	product, _, _ := strings.Cut(strings.TrimSpace(userAgent), " ")
-	return strings.Replace(product, "/", " ", 1)
+	words := strings.Fields(userAgent)
+	for i, w := range words {
+		if j := strings.LastIndexByte(w, '/'); j >= 0 {
+			product := strings.Join(append(words[:i:i], w[:j]), " ")
+			return product + " " + w[j+1:]
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // Middleware observes each ingest request through next: it reads the sender from the

@@ -29,6 +29,7 @@ export class SourcesPage {
       h('p', { class: 'page-lede' }, 'What is arriving, from whom, and what is wrong with it.'),
       this.extra, this.warnings, this.table, this.setup));
     this.controller = new AbortController();
+    this.loadDemo();
     this.load();
     this.timer = setInterval(() => this.load(), REFRESH_MS);
   }
@@ -47,6 +48,31 @@ export class SourcesPage {
       return;
     }
     this.render(data);
+  }
+
+  // loadDemo shows the switch of the demo's troubles when lookout demo runs.
+  async loadDemo() {
+    let demo;
+    try {
+      demo = await api.demo(this.controller.signal);
+    } catch {
+      return; // no demo: nothing to switch
+    }
+    const select = h('select', { id: 'demo-trouble', 'aria-label': 'Trouble' },
+      h('option', { value: '' }, 'none: Cruddur works as intended'),
+      demo.troubles.map((t) => h('option', { value: t.name, selected: t.name === demo.trouble }, `${t.name}: ${t.description}`)));
+    const status = h('span', { class: 'muted', role: 'status' });
+    const apply = h('button', { type: 'button', class: 'btn btn-primary', onClick: async () => {
+      try {
+        const now = await api.setDemoTrouble(select.value);
+        setText(status, now.trouble ? `${now.trouble} is on: find it on the pages, or in the warnings below.` : 'No trouble is on.');
+      } catch (err) {
+        showError(`Could not switch the trouble: ${err.message}`);
+      }
+    } }, 'Switch');
+    setText(status, demo.trouble ? `${demo.trouble} is on.` : 'No trouble is on.');
+    this.extra.appendChild(h('div', { class: 'demo-troubles' },
+      h('strong', null, 'Demo: '), h('label', { htmlFor: 'demo-trouble' }, 'switch on one of Cruddur\'s troubles'), select, apply, status));
   }
 
   render(data) {
