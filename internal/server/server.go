@@ -50,6 +50,9 @@ type Config struct {
 	AllowedHosts []string
 	Store        factory.Config
 	Pipeline     ingest.PipelineConfig
+	// AuditEvery is how often lookout looks for spans whose parent never arrived, once
+	// ParentWait has passed since they started.
+	AuditEvery, ParentWait time.Duration
 }
 
 // DefaultConfig is what lookout serve uses without flags.
@@ -64,6 +67,8 @@ func DefaultConfig() Config {
 		MaxRequestBytes: 64 << 20,
 		Store:           factory.DefaultConfig(""),
 		Pipeline:        ingest.DefaultPipelineConfig(),
+		AuditEvery:      30 * time.Second,
+		ParentWait:      time.Minute,
 	}
 }
 
@@ -182,6 +187,9 @@ func (s *Server) wire(ctx context.Context) error {
 	s.components = []Component{pipeline}
 	if r, ok := s.backend.(store.Retainer); ok && cfg.Retention > 0 {
 		s.components = append(s.components, &background{run: func(ctx context.Context) { s.enforceRetention(ctx, r) }})
+	}
+	if cfg.AuditEvery > 0 {
+		s.components = append(s.components, &background{run: func(ctx context.Context) { s.auditMissingParents(ctx, traceReader) }})
 	}
 	s.listeners = []Listener{ingestHTTP, ingestGRPC, uiHTTP}
 	for _, l := range s.listeners {

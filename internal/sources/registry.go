@@ -57,6 +57,7 @@ const (
 type Registry struct {
 	mu      sync.Mutex
 	senders map[Sender]*stats
+	notes   map[[2]string]finding // (kind, subject) → latest: findings about no one sender
 	now     func() time.Time
 }
 
@@ -76,10 +77,28 @@ type stats struct {
 type finding struct {
 	message string
 	at      time.Time
+	traceID string
 }
 
 // NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{senders: map[Sender]*stats{}, now: time.Now} }
+func NewRegistry() *Registry {
+	return &Registry{senders: map[Sender]*stats{}, notes: map[[2]string]finding{}, now: time.Now}
+}
+
+// Note records a finding about stored data rather than one sender (spans of a service whose
+// parent never arrived): kind names the problem, subject what it is about, traceID (may be "")
+// an example. The latest message for a subject is kept.
+func (r *Registry) Note(kind, subject, message, traceID string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.notes[[2]string{kind, subject}]; !ok && len(r.notes) >= maxSenders {
+		return
+	}
+	r.notes[[2]string{kind, subject}] = finding{message: message, at: r.now(), traceID: traceID}
+}
 
 // Record counts one request (or datagram) of a sender: items that landed and items refused
 // with a reason. A nil registry records nothing.
@@ -175,6 +194,7 @@ type Warning struct {
 	Message string    `json:"message"`
 	At      time.Time `json:"at"`
 	Sender  *Sender   `json:"sender,omitempty"`
+	TraceID string    `json:"traceID,omitempty"` // an example trace, in hex
 }
 
 // Report is every sender, by protocol and destination, and every current warning, newest
@@ -219,6 +239,13 @@ func (r *Registry) Report() Report {
 		}
 	}
 	rep.Warnings = append(rep.Warnings, crossSenderWarnings(rep.Senders, now)...)
+	for k, f := range r.notes {
+		if now.Sub(f.at) < Recent {
+			rep.Warnings = append(rep.Warnings, Warning{Kind: k[0], Message: f.message, At: f.at, TraceID: f.traceID})
+		} else {
+			delete(r.notes, k)
+		}
+	}
 	slices.SortStableFunc(rep.Warnings, func(a, b Warning) int { return b.At.Compare(a.At) })
 	return rep
 }

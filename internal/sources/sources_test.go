@@ -176,3 +176,22 @@ func TestSDKFromUserAgent(t *testing.T) {
 		}
 	}
 }
+
+func TestNotesAboutData(t *testing.T) {
+	reg, c := newTestRegistry()
+	reg.Note("missing-parents", "backend-flask", "3 spans", "")
+	reg.Note("missing-parents", "backend-flask", "5 spans", "abc")
+	reg.Note("missing-parents", "db", "1 span", "")
+	w := reg.Report().Warnings
+	if len(w) != 2 {
+		t.Fatalf("warnings %+v", w)
+	}
+	msgs := w[0].Message + "|" + w[1].Message
+	if !strings.Contains(msgs, "5 spans") || strings.Contains(msgs, "3 spans") {
+		t.Fatalf("warnings %+v", w)
+	}
+	c.t = c.t.Add(Recent)
+	if w := reg.Report().Warnings; len(w) != 0 {
+		t.Fatalf("stale notes %+v", w)
+	}
+}

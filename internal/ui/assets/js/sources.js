@@ -85,7 +85,8 @@ export class SourcesPage {
         h('span', { class: 'warning-kind' }, w.kind),
         h('span', { class: 'warning-message' }, w.message),
         h('span', { class: 'warning-at' }, formatRelative(Date.parse(w.at) * 1000, now)),
-        w.sender ? h('span', { class: 'warning-sender' }, senderLabel(w.sender)) : null))));
+        w.sender ? h('span', { class: 'warning-sender' }, senderLabel(w.sender)) : null,
+        w.traceID ? h('a', { class: 'warning-sender', href: `/trace/${encodeURIComponent(w.traceID)}`, 'data-nav': true }, 'Open an example trace') : null))));
     } else {
       this.warnings.appendChild(h('p', { class: 'all-well' }, 'No warnings: everything that arrives is stored.'));
     }
