@@ -4,6 +4,8 @@
 package cruddur
 
 import (
+	"cmp"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/rollbar/rollbar-go"
 )
 
 // Config configures the service.
@@ -20,12 +24,25 @@ type Config struct {
 	FrontendURL, BackendURL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Instruments are the client libraries the service reports through.
+	Instruments Instruments
+	// LogInterval is how long log lines wait before they are shipped when no trouble delays
+	// them.
+	LogInterval time.Duration
 }
+
+// DefaultLogInterval is how long log lines wait before they are shipped, unless the late-logs
+// trouble is on.
+const DefaultLogInterval = time.Second
 
 // Service is Cruddur's HTTP API.
 type Service struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg      Config
+	mux      *http.ServeMux
+	handler  http.Handler
+	troubles troubleSwitch
+	// unendedRecorder begins the segment the unended-segment trouble never ends.
+	unendedRecorder context.Context
 }
 
 // New returns the service.
@@ -33,9 +50,10 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	cfg.LogInterval = cmp.Or(cfg.LogInterval, DefaultLogInterval)
 	s := &Service{cfg: cfg, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /api/health-check", s.healthCheck)
-	s.mux.HandleFunc("GET /api/activities/home", serve(s, homeActivities))
+	s.mux.HandleFunc("GET /api/activities/home", s.home)
 	s.mux.HandleFunc("GET /api/activities/notifications", serve(s, notificationActivities))
 	s.mux.HandleFunc("GET /api/activities/search", s.search)
 	s.mux.HandleFunc("GET /api/activities/{id}", s.activities)
@@ -45,10 +63,14 @@ func New(cfg Config) *Service {
 	s.mux.HandleFunc("GET /api/messages/{handle}", serve(s, messages))
 	s.mux.HandleFunc("POST /api/messages", s.createMessage)
 	s.mux.HandleFunc("GET /rollbar/test", s.rollbarTest)
+	s.handler = s.instrument(s.cors(s.mux))
+	if cfg.Instruments.XRay != nil {
+		s.unendedRecorder = streamingRecorder(cfg.Instruments.XRay)
+	}
 	return s
 }
 
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.cors(s.mux).ServeHTTP(w, r) }
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Route is the route pattern a request matches ("GET /api/activities/home"), for
 // instrumentation that names spans by route.
@@ -103,7 +125,7 @@ func (s *Service) activities(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusUnprocessableEntity, []string{"blank_user_handle"})
 			return
 		}
-		writeJSON(w, http.StatusOK, userActivities(s.cfg.Now()))
+		writeJSON(w, http.StatusOK, s.userActivities(r.Context()))
 		return
 	}
 	writeJSON(w, http.StatusOK, showActivity(s.cfg.Now()))
@@ -186,7 +208,10 @@ func messageCodes(text string, maxChars int) []string {
 	return nil
 }
 
-func (s *Service) rollbarTest(w http.ResponseWriter, _ *http.Request) {
+func (s *Service) rollbarTest(w http.ResponseWriter, r *http.Request) {
+	if rb := s.cfg.Instruments.Rollbar; rb != nil {
+		rb.MessageWithExtras(rollbar.WARN, "Hello World!", traceExtras(r.Context()))
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	io.WriteString(w, "Hello World!")
 }

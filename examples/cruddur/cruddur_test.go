@@ -2,6 +2,7 @@ package cruddur
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -113,6 +114,36 @@ func TestRoute(t *testing.T) {
 	} {
 		if got := s.Route(httptest.NewRequest("GET", path, nil)); got != want {
 			t.Errorf("Route(%s) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+func TestTroubles(t *testing.T) {
+	var logs strings.Builder
+	s := New(Config{Now: func() time.Time { return testNow },
+		Instruments: Instruments{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}})
+	if w := call(t, s, "GET", "/api/activities/home", ""); w.Code != 200 {
+		t.Fatalf("home: %d", w.Code)
+	}
+	s.SetTrouble(MissingReturn)
+	if w := call(t, s, "GET", "/api/activities/home", ""); w.Code != 500 || !strings.Contains(w.Body.String(), "internal_server_error") {
+		t.Fatalf("home with missing-return: %d %s", w.Code, w.Body)
+	}
+	for _, want := range []string{
+		`msg="[2026-Nov-29 12:19] 192.0.2.1 GET http /api/activities/home? 200 OK"`,
+		`msg="[2026-Nov-29 12:19] 192.0.2.1 GET http /api/activities/home? 500 Internal Server Error"`,
+		`msg="Hello Cloudwatch! from  /api/activities/home"`,
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, logs.String())
+		}
+	}
+	if _, err := ParseTrouble("no-such"); err == nil {
+		t.Fatal("unknown trouble accepted")
+	}
+	for _, tr := range Troubles {
+		if got, err := ParseTrouble(string(tr.Name)); err != nil || got != tr.Name {
+			t.Fatalf("ParseTrouble(%q) = %q, %v", tr.Name, got, err)
 		}
 	}
 }

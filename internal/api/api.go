@@ -17,10 +17,12 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"lookout/internal/livetail"
 	"lookout/internal/query"
+	"lookout/internal/sources"
 	"lookout/internal/store"
 )
 
@@ -35,6 +37,9 @@ type API struct {
 	logCatalogue store.LogCatalogue
 	tail         *livetail.Hub
 	saved        *savedQueries
+	sources      *sources.Registry             // nil until ShowSources
+	endpoints    func(*http.Request) Endpoints // with sources
+	demo         atomic.Pointer[Demo]          // nil unless lookout demo runs
 	logger       *slog.Logger
 	now          func() time.Time // the clock; tests replace it
 }
@@ -69,6 +74,8 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 //	GET /api/v1/logs?group=&traceID=&...     lookout: log records, when the store keeps them (logs.go)
 //	/api/v1/errors/...                       lookout: error items and their triage (errors.go)
 //	GET /api/v1/log-groups, log-events, log-tail   lookout: the log pages, when the store keeps log groups (loggroups.go)
+//	GET /api/v1/sources                      lookout: senders and their problems, with ShowSources (sources.go)
+//	GET, PUT /api/v1/demo                    lookout: the demo's troubles, with ShowDemo (demo.go)
 //
 // and, when the store runs Honeycomb queries, the query builder's endpoints (explore.go), and
 // with saved queries (SaveQueriesIn) their list (saved.go).
@@ -97,6 +104,11 @@ func (a *API) Register(mux *http.ServeMux) {
 	if a.logReader != nil && a.logCatalogue != nil {
 		a.registerLogs(mux) // loggroups.go
 	}
+	if a.sources != nil {
+		mux.Handle("GET /api/v1/sources", a.wrap(a.sourcesReport))
+	}
+	mux.Handle("GET /api/v1/demo", a.wrap(a.getDemo))
+	mux.Handle("PUT /api/v1/demo", a.wrap(a.setDemo))
 	if a.saved != nil {
 		mux.Handle("GET /api/v1/saved-queries", a.wrap(a.listSaved))
 		mux.Handle("POST /api/v1/saved-queries", a.wrap(a.saveQuery))

@@ -171,7 +171,7 @@ func TestBrowser(t *testing.T) {
 	demoCtx, stopDemo := context.WithCancel(ctx)
 	demoDone := make(chan error, 1)
 	go func() {
-		demoDone <- demo.Run(demoCtx, "http://"+srv.Addrs().HTTP, slog.New(onMessage{"demo started", stopDemo}))
+		demoDone <- demo.RunSimulated(demoCtx, "http://"+srv.Addrs().HTTP, slog.New(onMessage{"demo started", stopDemo}))
 	}()
 	select {
 	case err := <-demoDone:

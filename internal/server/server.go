@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"lookout/internal/api"
 	"lookout/internal/aws"
 	"lookout/internal/ingest"
@@ -30,6 +32,7 @@ import (
 	"lookout/internal/ingest/xray"
 	"lookout/internal/livetail"
 	"lookout/internal/metrics"
+	"lookout/internal/sources"
 	"lookout/internal/store"
 	"lookout/internal/store/factory"
 	"lookout/internal/telemetry"
@@ -65,6 +68,9 @@ type Config struct {
 	// AWSCredentialsFile, if set, names the key pairs AWS API requests must be signed with
 	// (aws.LoadCredentials); without it any signature is accepted.
 	AWSCredentialsFile string
+	// AuditEvery is how often lookout looks for spans whose parent never arrived, once
+	// ParentWait has passed since they started.
+	AuditEvery, ParentWait time.Duration
 }
 
 // DefaultConfig is what lookout serve uses without flags.
@@ -80,6 +86,8 @@ func DefaultConfig() Config {
 		MaxRequestBytes: 64 << 20,
 		Store:           factory.DefaultConfig(""),
 		Pipeline:        ingest.DefaultPipelineConfig(),
+		AuditEvery:      30 * time.Second,
+		ParentWait:      time.Minute,
 	}
 }
 
@@ -90,6 +98,8 @@ type Server struct {
 	metrics    *metrics.Metrics
 	backend    store.Backend
 	pipeline   *ingest.Pipeline
+	sources    *sources.Registry
+	uiAPI      *api.API
 	components []Component // started, in order
 	listeners  []Listener
 	liveTail   *livetail.Hub // log records to Live Tail sessions as they are acknowledged
@@ -112,7 +122,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), backend: backend}
+	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), backend: backend, sources: sources.NewRegistry()}
 	if err := s.wire(ctx); err != nil {
 		backend.Close()
 		return nil, err
@@ -148,10 +158,17 @@ func (s *Server) wire(ctx context.Context) error {
 	if ow, ok := s.backend.(store.OccurrenceWriter); ok { // the exceptions spans record are error occurrences too
 		writeSpans = spanerrors.Also(writeSpans, ow.WriteOccurrences)
 	}
-	spans := ingest.AddInput(pipeline, ingest.Spans, writeSpans)
-	var logs *ingest.Input[telemetry.LogRecord]
+	spanInput := ingest.AddInput(pipeline, ingest.Spans, writeSpans)
+	// Every receiver's sink counts what it stores for the sources page.
+	spans := func(receiver string) ingest.Sink[telemetry.Span] {
+		return sources.Sink(spanInput.Sink(receiver), sources.DescribeSpan)
+	}
+	var logs func(receiver string) ingest.Sink[telemetry.LogRecord]
 	if lw, ok := s.backend.(store.LogWriter); ok {
-		logs = ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
+		logInput := ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
+		logs = func(receiver string) ingest.Sink[telemetry.LogRecord] {
+			return sources.Sink(logInput.Sink(receiver), sources.DescribeLog)
+		}
 	}
 	var occurrences *ingest.Input[telemetry.Occurrence]
 	if ow, ok := s.backend.(store.OccurrenceWriter); ok {
@@ -167,23 +184,26 @@ func (s *Server) wire(ctx context.Context) error {
 		pipeline.Shutdown(ctx)
 		return err
 	}
-	ingestHTTP := newHTTPListener("OTLP/HTTP", cfg.HTTPAddr, log, func(h http.Handler) http.Handler { return s.metrics.Timed("http", h) })
+	ingestHTTP := newHTTPListener("OTLP/HTTP", cfg.HTTPAddr, log, func(h http.Handler) http.Handler {
+		return s.metrics.Timed("http", s.sources.Middleware(h))
+	})
 	otlpCfg := otlp.Config{MaxRequestBytes: cfg.MaxRequestBytes}
-	ingestGRPC := newGRPCListener("OTLP/gRPC", cfg.GRPCAddr, log, otlp.GRPCServerOptions(otlpCfg)...)
+	ingestGRPC := newGRPCListener("OTLP/gRPC", cfg.GRPCAddr, log,
+		append(otlp.GRPCServerOptions(otlpCfg), grpc.ChainUnaryInterceptor(s.sources.UnaryInterceptor()))...)
 	uiHTTP := newHTTPListener("UI", cfg.UIAddr, log, func(h http.Handler) http.Handler {
 		return s.metrics.Timed("ui", hostGuard(hosts, sameOrigin(true, h)))
 	})
 
 	// Receivers, one line each.
 	otlpRcv := otlp.NewReceiver(otlpCfg, log.With("subsystem", "otlp"))
-	ingestHTTP.Mux.Handle("/v1/traces", otlpRcv.TracesHandler(spans.Sink("otlp")))
-	otlpRcv.RegisterTraceService(ingestGRPC.Server, spans.Sink("otlp"))
+	ingestHTTP.Mux.Handle("/v1/traces", otlpRcv.TracesHandler(spans("otlp")))
+	otlpRcv.RegisterTraceService(ingestGRPC.Server, spans("otlp"))
 	s.liveTail = &livetail.Hub{}
 	if logs != nil {
-		ingestHTTP.Mux.Handle("/v1/logs", otlpRcv.LogsHandler(s.liveTail.Tee(logs.Sink("otlp"))))
-		otlpRcv.RegisterLogsService(ingestGRPC.Server, s.liveTail.Tee(logs.Sink("otlp")))
+		ingestHTTP.Mux.Handle("/v1/logs", otlpRcv.LogsHandler(s.liveTail.Tee(logs("otlp"))))
+		otlpRcv.RegisterLogsService(ingestGRPC.Server, s.liveTail.Tee(logs("otlp")))
 	}
-	honeycomb.NewHandler(spans.Sink("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
+	honeycomb.NewHandler(spans("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
 	verifier := &aws.Verifier{}
 	if cfg.AWSCredentialsFile != "" {
 		if verifier.Credentials, err = aws.LoadCredentials(cfg.AWSCredentialsFile); err != nil {
@@ -191,7 +211,7 @@ func (s *Server) wire(ctx context.Context) error {
 			return fmt.Errorf("--aws-credentials: %w", err)
 		}
 	}
-	xrayAPI, err := s.xrayAPI(ctx, spans.Sink("xray"), traceReader, verifier)
+	xrayAPI, err := s.xrayAPI(ctx, spans("xray"), traceReader, verifier)
 	if err != nil {
 		pipeline.Shutdown(ctx)
 		return err
@@ -199,10 +219,10 @@ func (s *Server) wire(ctx context.Context) error {
 	xrayAPI.Register(ingestHTTP.Mux)
 	xrayDaemon := xray.NewDaemon(cfg.XRayAddr, xrayAPI, log.With("subsystem", "xray"))
 	if occurrences != nil {
-		rollbar.NewHandler(occurrences.Sink("rollbar"), rbProjects, 0, log.With("subsystem", "rollbar")).Register(ingestHTTP.Mux)
+		rollbar.NewHandler(sources.Sink(occurrences.Sink("rollbar"), sources.DescribeOccurrence), rbProjects, 0, log.With("subsystem", "rollbar")).Register(ingestHTTP.Mux)
 	}
 	if cw, ok := s.backend.(cwlogs.Store); ok && logs != nil {
-		cwlogs.New(s.liveTail.Tee(logs.Sink("cloudwatch")), cw, verifier, s.liveTail, log.With("subsystem", "cloudwatch-logs")).Register(ingestHTTP.Mux)
+		cwlogs.New(s.liveTail.Tee(logs("cloudwatch")), cw, verifier, s.liveTail, log.With("subsystem", "cloudwatch-logs")).Register(ingestHTTP.Mux)
 	}
 
 	// Query APIs and the UI.
@@ -215,11 +235,13 @@ func (s *Server) wire(ctx context.Context) error {
 		rollbar.NewReadAPI(is, rbProjects, func(r *http.Request) string { return s.uiURL(uiHTTP, r) }, log.With("subsystem", "rollbar-api")).Register(ingestHTTP.Mux, guard)
 	}
 	uiAPI := api.New(traceReader, log.With("subsystem", "api"))
+	s.uiAPI = uiAPI
 	if err := uiAPI.SaveQueriesIn(filepath.Join(cfg.DataDir, "saved-queries.json")); err != nil {
 		pipeline.Shutdown(ctx)
 		return err
 	}
 	uiAPI.TailLogsFrom(s.liveTail)
+	uiAPI.ShowSources(s.sources, func(r *http.Request) api.Endpoints { return s.endpoints(ingestHTTP, ingestGRPC, uiHTTP, r) })
 	uiAPI.Register(uiHTTP.Mux)
 	xrayAPI.RegisterUI(uiHTTP.Mux)
 	s.registerHealth(uiHTTP.Mux)
@@ -228,6 +250,9 @@ func (s *Server) wire(ctx context.Context) error {
 	s.components = []Component{pipeline}
 	if r, ok := s.backend.(store.Retainer); ok && cfg.Retention > 0 {
 		s.components = append(s.components, &background{run: func(ctx context.Context) { s.enforceRetention(ctx, r) }})
+	}
+	if cfg.AuditEvery > 0 {
+		s.components = append(s.components, &background{run: func(ctx context.Context) { s.auditMissingParents(ctx, traceReader) }})
 	}
 	if c, ok := s.backend.(store.LogCatalogue); ok {
 		s.components = append(s.components, &background{run: func(ctx context.Context) { s.expireLogs(ctx, c) }})
@@ -272,13 +297,27 @@ func rollbarProjects(path string) (*rollbar.Projects, error) {
 }
 
 // uiURL is the web UI's base URL as the client of r reaches lookout: --public-url when set,
-// else the UI listener's address, with the host name r was sent to when the UI listens on
-// every interface.
+// else the UI listener's address as r reached it.
 func (s *Server) uiURL(ui Listener, r *http.Request) string {
 	if s.cfg.PublicURL != "" {
 		return strings.TrimSuffix(s.cfg.PublicURL, "/")
 	}
-	host, port, _ := net.SplitHostPort(ui.Addr())
+	return "http://" + reachable(ui.Addr(), r)
+}
+
+// endpoints are lookout's addresses as the client of r reaches it, for set-up snippets.
+func (s *Server) endpoints(ingestHTTP, ingestGRPC, ui Listener, r *http.Request) api.Endpoints {
+	httpBase := "http://" + reachable(ingestHTTP.Addr(), r)
+	return api.Endpoints{OTLPHTTP: httpBase, OTLPGRPC: reachable(ingestGRPC.Addr(), r), VendorHTTP: httpBase, UI: s.uiURL(ui, r)}
+}
+
+// reachable is a listener's address with the host name r was sent to in place of an
+// unspecified IP (a listener on every interface).
+func reachable(addr string, r *http.Request) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		host = r.Host
 		if h, _, err := net.SplitHostPort(r.Host); err == nil {
@@ -286,7 +325,7 @@ func (s *Server) uiURL(ui Listener, r *http.Request) string {
 		}
 		host = strings.Trim(host, "[]")
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return net.JoinHostPort(host, port)
 }
 
 // IngestLogDir is where the ingest pipeline keeps its write-ahead and dead-letter logs.

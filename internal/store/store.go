@@ -245,6 +245,18 @@ type TraceReader interface {
 	// Dependencies counts calls between services (a parent span in one service, its child in
 	// another) among spans that started in [start, end).
 	Dependencies(ctx context.Context, start, end time.Time) ([]Dependency, error)
+	// MissingParents counts, by service, the spans that started in [start, end) whose parent
+	// is in no span of their trace that started within lookaround of that window: a parent
+	// never sent, or not ended (an X-Ray segment left open), or lost. The most affected
+	// services come first, at most 100.
+	MissingParents(ctx context.Context, start, end time.Time, lookaround time.Duration) ([]MissingParents, error)
+}
+
+// MissingParents are the spans of one service whose parent never arrived.
+type MissingParents struct {
+	Service string
+	Spans   int64
+	Example telemetry.TraceID // the trace of the earliest of them
 }
 
 // DatasetReader describes Honeycomb datasets: the spans filed under each name

@@ -13,6 +13,7 @@ import (
 
 	"lookout/internal/ingest"
 	"lookout/internal/ingest/httpbody"
+	"lookout/internal/sources"
 	"lookout/internal/telemetry"
 )
 
@@ -121,7 +122,9 @@ func (h *Handler) item(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	platform, _ := p.Data["platform"].(string)
-	tok, e := h.projects.Authorize(accessToken(r, p.AccessToken), PostServerItem, platform)
+	token := accessToken(r, p.AccessToken)
+	sources.Observe(r.Context()).SetCredential(token)
+	tok, e := h.projects.Authorize(token, PostServerItem, platform)
 	if e != nil {
 		h.sink.Rejected(1)
 		fail(w, e)

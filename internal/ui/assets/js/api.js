@@ -74,6 +74,9 @@ export const api = {
   events: (dataset, query, limit, signal) => sendJSON('/api/v1/events', { dataset, query, limit }, signal),
   savedQueries: (signal) => getJSON('/api/v1/saved-queries', null, signal),
   saveQuery: (name, dataset, query) => sendJSON('/api/v1/saved-queries', { name, dataset, query }),
+  sources: (signal) => getJSON('/api/v1/sources', null, signal),
+  demo: (signal) => getJSON('/api/v1/demo', null, signal),
+  setDemoTrouble: (trouble) => sendJSON('/api/v1/demo', { trouble }, undefined, 'PUT'),
   deleteSavedQuery: (id) => sendJSON(`/api/v1/saved-queries/${enc(id)}`, undefined, undefined, 'DELETE'),
 };
 

@@ -17,6 +17,7 @@ const PAGES = {
   errors: () => import('./errors.js').then((m) => m.ErrorsPage),
   error: () => import('./erroritem.js').then((m) => m.ErrorItemPage),
   logs: () => import('./logs.js').then((m) => m.LogsPage),
+  sources: () => import('./sources.js').then((m) => m.SourcesPage),
 };
 
 const main = document.getElementById('main');
@@ -38,6 +39,7 @@ function resolve(path) {
     try { id = decodeURIComponent(lg[1]); } catch { id = lg[1]; }
     return { kind: 'logs', id };
   }
+  if (path === '/sources' || path === '/sources/') return { kind: 'sources' };
   const m = /^\/trace\/([^/]+)\/?$/.exec(path);
   if (m) {
     let id;
