@@ -8,6 +8,7 @@ import (
 
 	"lookout/internal/ingest"
 	"lookout/internal/metrics"
+	"lookout/internal/sources"
 	"lookout/internal/telemetry"
 )
 
@@ -30,6 +31,7 @@ type Ingester struct {
 	resolver *resolver
 	problems *Problems
 	docs     *prometheus.CounterVec
+	senders  senders
 	now      func() time.Time
 }
 
@@ -37,6 +39,9 @@ type Ingester struct {
 func NewIngester(sink ingest.Sink[telemetry.Span], m *metrics.Metrics, problems *Problems) *Ingester {
 	return &Ingester{sink: sink, resolver: newResolver(subsegmentHold), problems: problems, docs: m.XRayDocuments, now: time.Now}
 }
+
+// ReportTo has the ingester tell reg about the clients that send datagrams.
+func (in *Ingester) ReportTo(reg *sources.Registry) { in.senders.reg = reg }
 
 // Problems is the record of what went wrong.
 func (in *Ingester) Problems() *Problems { return in.problems }
@@ -55,12 +60,14 @@ func (in *Ingester) refused(via string, err error) {
 		pr.Code, pr.ID, pr.Message = de.Code, de.ID, de.Msg
 	}
 	in.problems.add(pr)
+	in.senders.refused(via, pr.Code+": "+pr.Message)
 }
 
 // dropped records n documents lookout could not keep up with.
 func (in *Ingester) dropped(via string, n int, why string) {
 	in.docs.WithLabelValues(via, metrics.Dropped).Add(float64(n))
 	in.problems.add(Problem{Time: in.now(), Kind: ProblemDropped, Via: via, Message: why})
+	in.senders.refused(via, "dropped: "+why)
 }
 
 // write stores documents; with hold, subsegments without their segment may wait for it (the
@@ -91,6 +98,9 @@ func (in *Ingester) store(ctx context.Context, docs []*Document) error {
 		spans = append(spans, d.Spans...)
 	}
 	err := in.sink.Write(ctx, spans)
+	if err == nil {
+		in.senders.stored(docs, in.now())
+	}
 	for _, d := range docs {
 		switch {
 		case err == nil && !d.stored:
