@@ -24,7 +24,9 @@ import (
 //	                                                    that cannot be used is a 400 naming the
 //	                                                    position
 //	GET /api/v1/xray/status                             documents received, stored, dropped
-//	                                                    and refused; recent problems; groups
+//	                                                    and refused; recent problems; groups;
+//	                                                    sampling rules and the last hour's
+//	                                                    statistics of each
 func (a *API) RegisterUI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/xray/service-graph", a.uiServiceGraph)
 	mux.HandleFunc("GET /api/v1/xray/trace-summaries", a.uiTraceSummaries)
@@ -114,5 +116,7 @@ func (a *API) uiStatus(w http.ResponseWriter, r *http.Request) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	writeEnvelope(w, http.StatusOK, map[string]any{"documents": docs, "problems": in.Problems().List(), "groups": names}, "")
+	stats, _ := a.samplingStatisticSummaries(r.Context(), nil)
+	writeEnvelope(w, http.StatusOK, map[string]any{"documents": docs, "problems": in.Problems().List(), "groups": names,
+		"rules": a.cfg.Sampler.Rules(), "sampling": stats.(map[string]any)["SamplingStatisticSummaries"]}, "")
 }

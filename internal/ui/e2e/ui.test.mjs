@@ -739,6 +739,7 @@ test('the X-Ray page maps both worlds\' services and counts the datagrams; an un
   const [received, stored, dropped, refused] = udp;
   assert.ok(received >= 10 && refused >= 1 && received === stored + dropped + refused, `UDP counters: ${udp}`);
   assert.match(await page.textContent('#xray-problems'), /InvalidTraceId/);
+  assert.match(await page.textContent('#xray-rules tr[data-rule="Default"]'), /10000\s*\* \* \* \* \*\s*1\/s then 5 %/);
   assert.match(await page.textContent('#xray-note'), /^Drawn from .* traces/);
   await page.click(`.xr-node[data-name="${xr}"]`);
   await page.waitForSelector('#xray-detail .kv');

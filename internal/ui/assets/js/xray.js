@@ -60,6 +60,7 @@ export class XRayPage {
     this.traces = h('div', { class: 'xray-traces', id: 'xray-traces' });
     this.counters = h('div', { class: 'xray-counters', id: 'xray-counters' });
     this.problems = h('div', { class: 'xray-problems', id: 'xray-problems' });
+    this.rules = h('div', { class: 'xray-counters', id: 'xray-rules' });
     this.el = h('div', { class: 'xray-page' },
       h('div', { class: 'xray-toolbar' },
         h('h2', null, 'Service map'),
@@ -77,7 +78,9 @@ export class XRayPage {
       h('h2', { class: 'xray-h' }, 'X-Ray documents'),
       this.counters,
       h('h2', { class: 'xray-h' }, 'Problems'),
-      this.problems);
+      this.problems,
+      h('h2', { class: 'xray-h' }, 'Sampling rules'),
+      this.rules);
     root.appendChild(this.el);
     this.load();
   }
@@ -246,7 +249,23 @@ export class XRayPage {
     })));
   }
 
+  showRules(rules, stats) {
+    const byRule = new Map((Array.isArray(stats) ? stats : []).map((s) => [s.RuleName, s]));
+    const rows = (Array.isArray(rules) ? rules : []).map((rec) => {
+      const r = rec.SamplingRule || {};
+      const st = byRule.get(r.RuleName) || {};
+      const matches = [r.ServiceName, r.ServiceType, r.Host, r.HTTPMethod, r.URLPath].join(' ');
+      return h('tr', { dataset: { rule: String(r.RuleName) } }, h('th', null, r.RuleName),
+        [r.Priority, matches, `${r.ReservoirSize}/s then ${Math.round((r.FixedRate || 0) * 1000) / 10} %`,
+          formatCount(st.RequestCount || 0), formatCount(st.SampledCount || 0), formatCount(st.BorrowCount || 0)].map((v) => h('td', null, v)));
+    });
+    clear(this.rules).appendChild(h('table', { class: 'kv xray-counts' },
+      h('thead', null, h('tr', null, ['Rule', 'Priority', 'Service, type, host, method, path', 'Reservoir, rate', 'Requests (1 h)', 'Sampled', 'Borrowed'].map((t) => h('th', null, t)))),
+      h('tbody', null, rows)));
+  }
+
   showStatus(status) {
+    this.showRules(status.rules, status.sampling);
     const docs = status.documents || {};
     clear(this.counters).appendChild(h('table', { class: 'kv xray-counts' },
       h('thead', null, h('tr', null, ['Way in', 'Received', 'Stored', 'Dropped', 'Refused'].map((t) => h('th', null, t)))),
