@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -160,4 +161,24 @@ func TestDaemonDropsRatherThanBlocks(t *testing.T) {
 		t.Errorf("counted %d stored, the store got %d", got, stored)
 	}
 	t.Logf("sent %d, received %d, stored %d, dropped %d", sent, count(m, metrics.Received), stored, count(m, metrics.Dropped))
+}
+
+// TestDaemonRecordsOrphanedSubsegments sends a subsegment whose segment never comes (a
+// segment begun and never ended is never sent): after its wait it is stored, and recorded
+// as orphaned with its trace and parent.
+func TestDaemonRecordsOrphanedSubsegments(t *testing.T) {
+	sink := &gatedSink{gate: make(chan struct{})}
+	close(sink.gate)
+	conn, d, m := startDaemon(t, sink)
+	doc := `{"format":"json","version":1}` + "\n" + `{"type":"subsegment","trace_id":"1-5759e988-bd862e3fe1be46a994272793","parent_id":"defdfd9912dc5a56",` +
+		`"id":"53995c3f42cd8ad8","name":"db","start_time":1461096053.2,"end_time":1461096053.3}`
+	if _, err := conn.Write([]byte(doc)); err != nil {
+		t.Fatal(err)
+	}
+	waitCounts(t, m, 1)
+	problems := d.in.Problems().List()
+	if len(problems) != 1 || problems[0].Kind != ProblemOrphaned || problems[0].TraceID != "1-5759e988-bd862e3fe1be46a994272793" ||
+		problems[0].ID != "53995c3f42cd8ad8" || !strings.Contains(problems[0].Message, "defdfd9912dc5a56") {
+		t.Errorf("problems = %+v, want the orphaned subsegment", problems)
+	}
 }
