@@ -19,6 +19,9 @@ type Error struct {
 	Status  int
 	Code    string
 	Message string
+	// Members are more members of the exception's shape, such as MalformedQueryException's
+	// queryCompileError (AWS JSON 1.1 only).
+	Members map[string]any
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -64,11 +67,18 @@ func (p Protocol) Write(w http.ResponseWriter, status int, v any) {
 // X-Amzn-ErrorType, which the smithy-based SDKs (Go v2, JavaScript v3) read first.
 func (p Protocol) WriteError(w http.ResponseWriter, err *Error) {
 	w.Header().Set("X-Amzn-ErrorType", err.Code)
-	body := map[string]string{"message": err.Message}
+	body := map[string]any{}
 	if p == JSON11 {
+		for k, v := range err.Members {
+			body[k] = v
+		}
 		body["__type"] = err.Code
 	}
-	b, _ := json.Marshal(body) // strings only: cannot fail
+	body["message"] = err.Message
+	b, err2 := json.Marshal(body)
+	if err2 != nil { // a member that JSON cannot hold: lookout's mistake, answered without it
+		b, _ = json.Marshal(map[string]string{"message": err.Message, "__type": err.Code})
+	}
 	w.Header().Set("Content-Type", p.contentType())
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(err.Status)

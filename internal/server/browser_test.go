@@ -163,6 +163,7 @@ func TestBrowser(t *testing.T) {
 	waitForTrace(t, srv, big.SpanContext().TraceID().String(), 10001)
 	waitForTrace(t, srv, xss.SpanContext().TraceID().String(), 1)
 	waitForTrace(t, srv, orphan.SpanContext().TraceID().String(), 2)
+	errorProject := seedRollbarItems(t, srv, root.SpanContext().TraceID().String(), root.SpanContext().SpanID().String())
 
 	// The demo's ten minutes of history. It stops when it goes live (and says "demo started"),
 	// so that its traffic does not compete with the browser for the CPU; stopping flushes
@@ -170,7 +171,7 @@ func TestBrowser(t *testing.T) {
 	demoCtx, stopDemo := context.WithCancel(ctx)
 	demoDone := make(chan error, 1)
 	go func() {
-		demoDone <- demo.Run(demoCtx, "http://"+srv.Addrs().HTTP, slog.New(onMessage{"demo started", stopDemo}))
+		demoDone <- demo.RunSimulated(demoCtx, "http://"+srv.Addrs().HTTP, slog.New(onMessage{"demo started", stopDemo}))
 	}()
 	select {
 	case err := <-demoDone:
@@ -213,7 +214,9 @@ func TestBrowser(t *testing.T) {
 		"LOOKOUT_DEMO=1",
 		"LOOKOUT_XRAY_SERVICE=xray-flask",
 		"LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID="+inProgressTrace,
+		"LOOKOUT_ERROR_TRACE_ID="+root.SpanContext().TraceID().String(), "LOOKOUT_ERROR_PROJECT="+errorProject,
 	)
+	cmd.Env = append(cmd.Env, browserLogEnv(t, srv)...)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser test output:\n%s", out)
 	if err != nil {

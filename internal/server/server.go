@@ -19,13 +19,20 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"lookout/internal/api"
 	"lookout/internal/aws"
 	"lookout/internal/ingest"
+	"lookout/internal/ingest/cwlogs"
 	"lookout/internal/ingest/honeycomb"
 	"lookout/internal/ingest/otlp"
+	"lookout/internal/ingest/rollbar"
+	"lookout/internal/ingest/spanerrors"
 	"lookout/internal/ingest/xray"
+	"lookout/internal/livetail"
 	"lookout/internal/metrics"
+	"lookout/internal/sources"
 	"lookout/internal/store"
 	"lookout/internal/store/factory"
 	"lookout/internal/telemetry"
@@ -54,6 +61,16 @@ type Config struct {
 	AllowedHosts []string
 	Store        factory.Config
 	Pipeline     ingest.PipelineConfig
+
+	// RollbarTokens is the file of Rollbar projects and access tokens; empty, the Item API
+	// accepts any token, filing each new one under a project named after it.
+	RollbarTokens string
+	// AWSCredentialsFile, if set, names the key pairs AWS API requests must be signed with
+	// (aws.LoadCredentials); without it any signature is accepted.
+	AWSCredentialsFile string
+	// AuditEvery is how often lookout looks for spans whose parent never arrived, once
+	// ParentWait has passed since they started.
+	AuditEvery, ParentWait time.Duration
 }
 
 // DefaultConfig is what lookout serve uses without flags.
@@ -69,6 +86,8 @@ func DefaultConfig() Config {
 		MaxRequestBytes: 64 << 20,
 		Store:           factory.DefaultConfig(""),
 		Pipeline:        ingest.DefaultPipelineConfig(),
+		AuditEvery:      30 * time.Second,
+		ParentWait:      time.Minute,
 	}
 }
 
@@ -79,8 +98,11 @@ type Server struct {
 	metrics    *metrics.Metrics
 	backend    store.Backend
 	pipeline   *ingest.Pipeline
+	sources    *sources.Registry
+	uiAPI      *api.API
 	components []Component // started, in order
 	listeners  []Listener
+	liveTail   *livetail.Hub // log records to Live Tail sessions as they are acknowledged
 
 	stopOnce sync.Once
 	stopErr  error
@@ -100,7 +122,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), backend: backend}
+	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), backend: backend, sources: sources.NewRegistry()}
 	if err := s.wire(ctx); err != nil {
 		backend.Close()
 		return nil, err
@@ -129,43 +151,79 @@ func (s *Server) wire(ctx context.Context) error {
 		pipeline.Shutdown(ctx)
 		return fmt.Errorf("the %s store cannot write and read traces", cfg.Store.Kind)
 	}
-	storeSpans := spanWriter.WriteSpans
+	writeSpans := spanWriter.WriteSpans
 	if r, ok := s.backend.(store.SpanReviser); ok {
-		storeSpans = r.ReviseSpans // X-Ray sends spans in versions: in progress, then complete
+		writeSpans = r.ReviseSpans // X-Ray sends spans in versions: in progress, then complete
 	}
-	spans := ingest.AddInput(pipeline, ingest.Spans, storeSpans)
-	var logs *ingest.Input[telemetry.LogRecord]
+	if ow, ok := s.backend.(store.OccurrenceWriter); ok { // the exceptions spans record are error occurrences too
+		writeSpans = spanerrors.Also(writeSpans, ow.WriteOccurrences)
+	}
+	spanInput := ingest.AddInput(pipeline, ingest.Spans, writeSpans)
+	// Every receiver's sink counts what it stores for the sources page.
+	spans := func(receiver string) ingest.Sink[telemetry.Span] {
+		return sources.Sink(spanInput.Sink(receiver), sources.DescribeSpan)
+	}
+	var logs func(receiver string) ingest.Sink[telemetry.LogRecord]
 	if lw, ok := s.backend.(store.LogWriter); ok {
-		logs = ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
+		logInput := ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
+		logs = func(receiver string) ingest.Sink[telemetry.LogRecord] {
+			return sources.Sink(logInput.Sink(receiver), sources.DescribeLog)
+		}
+	}
+	var occurrences *ingest.Input[telemetry.Occurrence]
+	if ow, ok := s.backend.(store.OccurrenceWriter); ok {
+		occurrences = ingest.AddInput(pipeline, ingest.Occurrences, ow.WriteOccurrences)
+	}
+	rbProjects, err := rollbarProjects(cfg.RollbarTokens)
+	if err != nil {
+		pipeline.Shutdown(ctx)
+		return err
 	}
 	hosts, err := newHostSet(cfg.PublicURL, cfg.AllowedHosts)
 	if err != nil {
 		pipeline.Shutdown(ctx)
 		return err
 	}
-	ingestHTTP := newHTTPListener("OTLP/HTTP", cfg.HTTPAddr, log, func(h http.Handler) http.Handler { return s.metrics.Timed("http", h) })
+	ingestHTTP := newHTTPListener("OTLP/HTTP", cfg.HTTPAddr, log, func(h http.Handler) http.Handler {
+		return s.metrics.Timed("http", s.sources.Middleware(h))
+	})
 	otlpCfg := otlp.Config{MaxRequestBytes: cfg.MaxRequestBytes}
-	ingestGRPC := newGRPCListener("OTLP/gRPC", cfg.GRPCAddr, log, otlp.GRPCServerOptions(otlpCfg)...)
+	ingestGRPC := newGRPCListener("OTLP/gRPC", cfg.GRPCAddr, log,
+		append(otlp.GRPCServerOptions(otlpCfg), grpc.ChainUnaryInterceptor(s.sources.UnaryInterceptor()))...)
 	uiHTTP := newHTTPListener("UI", cfg.UIAddr, log, func(h http.Handler) http.Handler {
 		return s.metrics.Timed("ui", hostGuard(hosts, sameOrigin(true, h)))
 	})
 
 	// Receivers, one line each.
 	otlpRcv := otlp.NewReceiver(otlpCfg, log.With("subsystem", "otlp"))
-	ingestHTTP.Mux.Handle("/v1/traces", otlpRcv.TracesHandler(spans.Sink("otlp")))
-	otlpRcv.RegisterTraceService(ingestGRPC.Server, spans.Sink("otlp"))
+	ingestHTTP.Mux.Handle("/v1/traces", otlpRcv.TracesHandler(spans("otlp")))
+	otlpRcv.RegisterTraceService(ingestGRPC.Server, spans("otlp"))
+	s.liveTail = &livetail.Hub{}
 	if logs != nil {
-		ingestHTTP.Mux.Handle("/v1/logs", otlpRcv.LogsHandler(logs.Sink("otlp")))
-		otlpRcv.RegisterLogsService(ingestGRPC.Server, logs.Sink("otlp"))
+		ingestHTTP.Mux.Handle("/v1/logs", otlpRcv.LogsHandler(s.liveTail.Tee(logs("otlp"))))
+		otlpRcv.RegisterLogsService(ingestGRPC.Server, s.liveTail.Tee(logs("otlp")))
 	}
-	honeycomb.NewHandler(spans.Sink("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
-	xrayAPI, err := s.xrayAPI(ctx, spans.Sink("xray"), traceReader, &aws.Verifier{})
+	honeycomb.NewHandler(spans("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
+	verifier := &aws.Verifier{}
+	if cfg.AWSCredentialsFile != "" {
+		if verifier.Credentials, err = aws.LoadCredentials(cfg.AWSCredentialsFile); err != nil {
+			pipeline.Shutdown(ctx)
+			return fmt.Errorf("--aws-credentials: %w", err)
+		}
+	}
+	xrayAPI, err := s.xrayAPI(ctx, spans("xray"), traceReader, verifier)
 	if err != nil {
 		pipeline.Shutdown(ctx)
 		return err
 	}
 	xrayAPI.Register(ingestHTTP.Mux)
 	xrayDaemon := xray.NewDaemon(cfg.XRayAddr, xrayAPI, log.With("subsystem", "xray"))
+	if occurrences != nil {
+		rollbar.NewHandler(sources.Sink(occurrences.Sink("rollbar"), sources.DescribeOccurrence), rbProjects, 0, log.With("subsystem", "rollbar")).Register(ingestHTTP.Mux)
+	}
+	if cw, ok := s.backend.(cwlogs.Store); ok && logs != nil {
+		cwlogs.New(s.liveTail.Tee(logs("cloudwatch")), cw, verifier, s.liveTail, log.With("subsystem", "cloudwatch-logs")).Register(ingestHTTP.Mux)
+	}
 
 	// Query APIs and the UI.
 	// Honeycomb's tools (and curl -d) post queries without a JSON content type.
@@ -173,11 +231,17 @@ func (s *Server) wire(ctx context.Context) error {
 	if hc, ok := s.backend.(api.HoneycombReader); ok {
 		api.NewHoneycomb(hc, log.With("subsystem", "honeycomb-api"), func(r *http.Request) string { return s.uiURL(uiHTTP, r) }).Register(ingestHTTP.Mux, guard)
 	}
+	if is, ok := s.backend.(rollbar.ItemStore); ok {
+		rollbar.NewReadAPI(is, rbProjects, func(r *http.Request) string { return s.uiURL(uiHTTP, r) }, log.With("subsystem", "rollbar-api")).Register(ingestHTTP.Mux, guard)
+	}
 	uiAPI := api.New(traceReader, log.With("subsystem", "api"))
+	s.uiAPI = uiAPI
 	if err := uiAPI.SaveQueriesIn(filepath.Join(cfg.DataDir, "saved-queries.json")); err != nil {
 		pipeline.Shutdown(ctx)
 		return err
 	}
+	uiAPI.TailLogsFrom(s.liveTail)
+	uiAPI.ShowSources(s.sources, func(r *http.Request) api.Endpoints { return s.endpoints(ingestHTTP, ingestGRPC, uiHTTP, r) })
 	uiAPI.Register(uiHTTP.Mux)
 	xrayAPI.RegisterUI(uiHTTP.Mux)
 	s.registerHealth(uiHTTP.Mux)
@@ -187,10 +251,17 @@ func (s *Server) wire(ctx context.Context) error {
 	if r, ok := s.backend.(store.Retainer); ok && cfg.Retention > 0 {
 		s.components = append(s.components, &background{run: func(ctx context.Context) { s.enforceRetention(ctx, r) }})
 	}
+	if cfg.AuditEvery > 0 {
+		s.components = append(s.components, &background{run: func(ctx context.Context) { s.auditMissingParents(ctx, traceReader) }})
+	}
+	if c, ok := s.backend.(store.LogCatalogue); ok {
+		s.components = append(s.components, &background{run: func(ctx context.Context) { s.expireLogs(ctx, c) }})
+	}
 	s.listeners = []Listener{ingestHTTP, ingestGRPC, uiHTTP, xrayDaemon}
 	for _, l := range s.listeners {
 		s.components = append(s.components, l)
 	}
+	s.components = append(s.components, s.liveTail) // ends Live Tail streams before the listeners stop
 	return nil
 }
 
@@ -217,14 +288,36 @@ func (s *Server) xrayAPI(ctx context.Context, sink ingest.Sink[telemetry.Span], 
 	}), nil
 }
 
+// rollbarProjects are the Rollbar projects and tokens of the file at path, or open ones.
+func rollbarProjects(path string) (*rollbar.Projects, error) {
+	if path == "" {
+		return rollbar.OpenProjects(), nil
+	}
+	return rollbar.LoadProjects(path)
+}
+
 // uiURL is the web UI's base URL as the client of r reaches lookout: --public-url when set,
-// else the UI listener's address, with the host name r was sent to when the UI listens on
-// every interface.
+// else the UI listener's address as r reached it.
 func (s *Server) uiURL(ui Listener, r *http.Request) string {
 	if s.cfg.PublicURL != "" {
 		return strings.TrimSuffix(s.cfg.PublicURL, "/")
 	}
-	host, port, _ := net.SplitHostPort(ui.Addr())
+	return "http://" + reachable(ui.Addr(), r)
+}
+
+// endpoints are lookout's addresses as the client of r reaches it, for set-up snippets.
+func (s *Server) endpoints(ingestHTTP, ingestGRPC, ui Listener, r *http.Request) api.Endpoints {
+	httpBase := "http://" + reachable(ingestHTTP.Addr(), r)
+	return api.Endpoints{OTLPHTTP: httpBase, OTLPGRPC: reachable(ingestGRPC.Addr(), r), VendorHTTP: httpBase, UI: s.uiURL(ui, r)}
+}
+
+// reachable is a listener's address with the host name r was sent to in place of an
+// unspecified IP (a listener on every interface).
+func reachable(addr string, r *http.Request) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		host = r.Host
 		if h, _, err := net.SplitHostPort(r.Host); err == nil {
@@ -232,7 +325,7 @@ func (s *Server) uiURL(ui Listener, r *http.Request) string {
 		}
 		host = strings.Trim(host, "[]")
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return net.JoinHostPort(host, port)
 }
 
 // IngestLogDir is where the ingest pipeline keeps its write-ahead and dead-letter logs.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"lookout/internal/server"
+	"lookout/internal/testtool"
 )
 
 // awsCLI runs the AWS CLI against lookout's X-Ray API and returns its output as JSON, or
@@ -46,7 +47,7 @@ func awsCLI(t *testing.T, srv *server.Server, wantFail bool, args ...string) map
 // file, a group, segments put, then traces found by filter expression, read back whole, and
 // drawn as a service graph.
 func TestXRayAWSCLI(t *testing.T) {
-	needTool(t, "aws", "the X-Ray CLI test runs the AWS CLI")
+	testtool.Path(t, "aws", "the X-Ray CLI test runs the AWS CLI")
 	srv := start(t)
 
 	rule := awsCLI(t, srv, false, "create-sampling-rule", "--cli-input-json", "file://testdata/xray-rule.json")

@@ -10,20 +10,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lookout/internal/testtool"
 )
 
 // TestXRayNodeSDK runs an HTTP service instrumented with the npm aws-xray-sdk-core
 // (testdata/xray-node) against lookout's daemon endpoint: its segments, sampled by lookout's
 // rule, arrive with their annotation, metadata, nested subsegments and error.
 func TestXRayNodeSDK(t *testing.T) {
-	node := needTool(t, "node", "the X-Ray Node SDK test runs aws-xray-sdk-core")
-	if _, err := os.Stat("testdata/xray-node/node_modules/aws-xray-sdk-core"); err != nil {
-		msg := "npm ci --prefix internal/server/testdata/xray-node has not run (scripts/test runs it)"
-		if os.Getenv("LOOKOUT_REQUIRE_TOOLS") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	node := testtool.Path(t, "node", "the X-Ray Node SDK test runs aws-xray-sdk-core")
+	_, err := os.Stat("testdata/xray-node/node_modules/aws-xray-sdk-core")
+	testtool.Need(t, err, "npm ci --prefix internal/server/testdata/xray-node (scripts/test runs it)")
 	srv := start(t)
 	if status, body := postXRay(t, srv, "/CreateSamplingRule", `{"SamplingRule": {"RuleName": "node-all", "ResourceARN": "*",
 		"Priority": 10, "FixedRate": 1, "ReservoirSize": 0, "ServiceName": "node-orders", "ServiceType": "*", "Host": "*",

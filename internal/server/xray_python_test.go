@@ -10,38 +10,17 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// needTool returns the path of an external client a test runs (python3, aws), skipping the
-// test when it is missing, or failing it under scripts/test, which sets
-// LOOKOUT_REQUIRE_TOOLS.
-func needTool(t *testing.T, name, why string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	msg := fmt.Sprintf("%s not found: %s", name, why)
-	if os.Getenv("LOOKOUT_REQUIRE_TOOLS") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
+	"lookout/internal/testtool"
+)
 
 // TestXRayPythonSDK runs a Flask app instrumented with the machine's aws-xray-sdk
 // (XRayMiddleware, capture, annotations, metadata, a nested subsegment, a boto3 call and a
 // raised exception) against lookout's daemon endpoint, with centralized sampling from
 // lookout's rules over botocore, and reads its traces back.
 func TestXRayPythonSDK(t *testing.T) {
-	python := needTool(t, "python3", "the X-Ray Python SDK test runs a Flask app with aws-xray-sdk")
-	if err := exec.Command(python, "-c", "import aws_xray_sdk, flask, boto3").Run(); err != nil {
-		msg := "python3 lacks aws_xray_sdk, flask or boto3"
-		if os.Getenv("LOOKOUT_REQUIRE_TOOLS") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	python := testtool.Path(t, "python3", "the X-Ray Python SDK test runs a Flask app with aws-xray-sdk")
+	testtool.Need(t, exec.Command(python, "-c", "import aws_xray_sdk, flask, boto3").Run(), "python3 with aws_xray_sdk, flask and boto3")
 	srv := start(t)
 	if status, body := postXRay(t, srv, "/CreateSamplingRule", `{"SamplingRule": {"RuleName": "flask-all", "ResourceARN": "*",
 		"Priority": 10, "FixedRate": 1, "ReservoirSize": 0, "ServiceName": "backend-flask", "ServiceType": "*", "Host": "*",

@@ -35,20 +35,24 @@ type Backend interface {
 type Capability string
 
 const (
-	SpanWriting    Capability = "span writing"    // SpanWriter
-	TraceReading   Capability = "trace reading"   // TraceReader
-	EventQueries   Capability = "event queries"   // QueryRunner
-	DatasetListing Capability = "dataset listing" // DatasetReader
-	Retention      Capability = "retention"       // Retainer
-	LogWriting     Capability = "log writing"     // LogWriter
-	LogReading     Capability = "log reading"     // LogReader
-	SpanRevising   Capability = "span revising"   // SpanReviser
-	Settings       Capability = "settings"        // SettingsStore
+	SpanWriting       Capability = "span writing"       // SpanWriter
+	TraceReading      Capability = "trace reading"      // TraceReader
+	EventQueries      Capability = "event queries"      // QueryRunner
+	DatasetListing    Capability = "dataset listing"    // DatasetReader
+	Retention         Capability = "retention"          // Retainer
+	LogWriting        Capability = "log writing"        // LogWriter
+	LogReading        Capability = "log reading"        // LogReader
+	SpanRevising      Capability = "span revising"      // SpanReviser
+	Settings          Capability = "settings"           // SettingsStore
+	OccurrenceWriting Capability = "occurrence writing" // OccurrenceWriter
+	ItemReading       Capability = "item reading"       // ItemReader
+	ItemTriage        Capability = "item triage"        // ItemTriager
+	LogCataloguing    Capability = "log catalogue"      // LogCatalogue
 )
 
 // Capabilities lists every capability, in the order the conformance suite tests them.
 var Capabilities = []Capability{SpanWriting, TraceReading, EventQueries, DatasetListing, Retention, LogWriting, LogReading,
-	SpanRevising, Settings}
+	LogCataloguing, SpanRevising, Settings, OccurrenceWriting, ItemReading, ItemTriage}
 
 // Has reports whether b offers capability c.
 func Has(b Backend, c Capability) bool {
@@ -72,6 +76,14 @@ func Has(b Backend, c Capability) bool {
 		_, ok = b.(SpanReviser)
 	case Settings:
 		_, ok = b.(SettingsStore)
+	case OccurrenceWriting:
+		_, ok = b.(OccurrenceWriter)
+	case ItemReading:
+		_, ok = b.(ItemReader)
+	case ItemTriage:
+		_, ok = b.(ItemTriager)
+	case LogCataloguing:
+		_, ok = b.(LogCatalogue)
 	}
 	return ok
 }
@@ -138,17 +150,83 @@ type LogWriter interface {
 
 // LogReader reads log records back.
 type LogReader interface {
-	// Logs returns the records matching q, ordered by time (then ID), at most q.Limit.
+	// Logs returns the records matching q in LogKey order (newest first when q.Descending),
+	// at most q.Limit.
 	Logs(ctx context.Context, q LogQuery) ([]telemetry.LogRecord, error)
 }
 
 // LogQuery selects log records. Empty fields match everything.
 type LogQuery struct {
 	Group, Stream string
+	Groups        []string          // any of these groups (with Group, that one too)
+	Streams       []string          // any of these streams (with Stream, that one too)
+	StreamPrefix  string            // streams whose name starts with this
 	TraceID       telemetry.TraceID // zero matches every record
 	Start, End    time.Time         // record time within [Start, End); zero means unbounded
-	Limit         int               // at most this many; 0 means DefaultLimit
-	Descending    bool              // newest first
+	// Contains are texts that every record's message (its body as text) holds. A record
+	// whose body is not a string may be returned without holding them: callers that need
+	// exactness check the records they get.
+	Contains   []string
+	After      *LogKey // only records after this key in the query's order (paging)
+	Limit      int     // at most this many; 0 means DefaultLimit
+	Descending bool    // newest first
+}
+
+// OccurrenceWriter stores error occurrences and keeps the items they belong to, under the
+// rules of SpanWriter: visible on return, durable after Checkpoint, idempotent on
+// (Project, UUID), so that an occurrence stored already, or repeated within the batch, is
+// skipped and counted once. Each new occurrence is filed under the item of its (Project,
+// Environment, Fingerprint): an item is made at its first occurrence, with the next counter
+// of its project and that occurrence's title, level and class, and an ItemEvent "new". Its
+// total, first and last seen are kept, and its status moves as triage.Arrive says (an
+// ItemEvent "reactivated"), the versions of a project ordered by triage.CompareVersions when
+// that can, else by when the store first saw them. Occurrences are written in batch order and
+// must have passed telemetry.Occurrence.Validate.
+type OccurrenceWriter interface {
+	WriteOccurrences(ctx context.Context, occs []telemetry.Occurrence) error
+}
+
+// ItemReader reads error items, their occurrences and history, deploys and versions. Reads
+// see every write that returned before they began. Lookups of one thing return ErrNotFound
+// when it does not exist.
+type ItemReader interface {
+	// Items returns a page of the items matching q, sorted as q says, and how many match.
+	Items(ctx context.Context, q ItemQuery) ([]Item, int, error)
+	Item(ctx context.Context, id int64) (Item, error)
+	ItemByCounter(ctx context.Context, project string, counter int64) (Item, error)
+	// Occurrences returns a page of the occurrences matching q, newest first.
+	Occurrences(ctx context.Context, q OccurrenceQuery) ([]StoredOccurrence, error)
+	Occurrence(ctx context.Context, id int64) (StoredOccurrence, error)
+	// OccurrenceCounts counts occurrences per item and per q.Step from q.Start.
+	OccurrenceCounts(ctx context.Context, q CountQuery) (map[int64][]int64, error)
+	// Breakdown counts an item's occurrences by a field's values, most frequent first, at
+	// most limit of them.
+	Breakdown(ctx context.Context, item int64, field BreakdownField, limit int) ([]ValueCount, error)
+	// ItemEvents is an item's history, oldest first.
+	ItemEvents(ctx context.Context, item int64) ([]ItemEvent, error)
+	// Deploys returns a page of a project's deploys, newest first.
+	Deploys(ctx context.Context, project string, offset, limit int) ([]Deploy, error)
+	Deploy(ctx context.Context, project string, id int64) (Deploy, error)
+	// Versions lists the code versions of a project's occurrences, newest first, with the
+	// items each made new, reactivated and resolved.
+	Versions(ctx context.Context, project string) ([]Version, error)
+	// Environments lists the environments of a project's items, sorted.
+	Environments(ctx context.Context, project string) ([]string, error)
+	// Projects lists the projects that have items or deploys, sorted.
+	Projects(ctx context.Context) ([]string, error)
+}
+
+// ItemTriager changes items and records deploys. Unlike writes of telemetry, which the
+// ingest log keeps until a checkpoint, each change is durable when it returns.
+type ItemTriager interface {
+	// UpdateItem applies what u sets, moving the status as triage.Set says, and records an
+	// ItemEvent for each change. Setting a title or level locks it against later occurrences.
+	UpdateItem(ctx context.Context, id int64, u ItemUpdate) (Item, error)
+	// RecordDeploy stores a deploy, giving it an id.
+	RecordDeploy(ctx context.Context, d Deploy) (Deploy, error)
+	// UpdateDeploy sets a deploy's status and, when not empty, its comment; a deploy that
+	// leaves "started" finishes at.
+	UpdateDeploy(ctx context.Context, project string, id int64, status, comment string, at time.Time) (Deploy, error)
 }
 
 // TraceReader answers trace queries. All methods are safe for concurrent use with each other
@@ -167,6 +245,18 @@ type TraceReader interface {
 	// Dependencies counts calls between services (a parent span in one service, its child in
 	// another) among spans that started in [start, end).
 	Dependencies(ctx context.Context, start, end time.Time) ([]Dependency, error)
+	// MissingParents counts, by service, the spans that started in [start, end) whose parent
+	// is in no span of their trace that started within lookaround of that window: a parent
+	// never sent, or not ended (an X-Ray segment left open), or lost. The most affected
+	// services come first, at most 100.
+	MissingParents(ctx context.Context, start, end time.Time, lookaround time.Duration) ([]MissingParents, error)
+}
+
+// MissingParents are the spans of one service whose parent never arrived.
+type MissingParents struct {
+	Service string
+	Spans   int64
+	Example telemetry.TraceID // the trace of the earliest of them
 }
 
 // DatasetReader describes Honeycomb datasets: the spans filed under each name

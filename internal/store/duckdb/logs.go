@@ -6,7 +6,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
-	"strings"
+	"time"
 
 	duckdbdriver "github.com/duckdb/duckdb-go/v2"
 
@@ -15,7 +15,8 @@ import (
 )
 
 // WriteLogs implements store.LogWriter: records whose id is stored already are skipped, and
-// the rest appended to the logs table in one transaction, after any resource they name.
+// the rest appended to the logs table in one transaction, after any resource they name, with
+// their groups and streams (logs_catalogue.go).
 func (s *Store) WriteLogs(ctx context.Context, logs []telemetry.LogRecord) error {
 	if len(logs) == 0 {
 		return nil
@@ -42,6 +43,9 @@ func (s *Store) WriteLogs(ctx context.Context, logs []telemetry.LogRecord) error
 			return app.AppendRow(logRow(fresh[i], e.resources[fresh[i].Resource])...)
 		})
 	})
+	if err == nil {
+		err = noteWritten(ctx, w.conn, fresh, time.Now().UnixNano())
+	}
 	if err == nil {
 		_, err = w.conn.ExecContext(ctx, "COMMIT")
 	}
@@ -152,37 +156,41 @@ const logColumns = "id, time_ns, observed_ns, log_group, stream, severity, sever
 
 // Logs implements store.LogReader.
 func (s *Store) Logs(ctx context.Context, q store.LogQuery) ([]telemetry.LogRecord, error) {
-	var conds []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	if q.Group != "" {
-		conds = append(conds, "log_group = "+arg(q.Group))
+	var b sqlBuilder
+	if groups := appendNonEmpty(q.Groups, q.Group); groups != nil {
+		b.whereIn("log_group", groups)
 	}
-	if q.Stream != "" {
-		conds = append(conds, "stream = "+arg(q.Stream))
+	if streams := appendNonEmpty(q.Streams, q.Stream); streams != nil {
+		b.whereIn("stream", streams)
+	}
+	if q.StreamPrefix != "" {
+		b.where("starts_with(stream, %s)", q.StreamPrefix)
 	}
 	if !q.TraceID.IsZero() {
-		conds = append(conds, fmt.Sprintf("trace_hi = %s AND trace_lo = %s", arg(int64(q.TraceID.High())), arg(int64(q.TraceID.Low()))))
+		b.where("trace_hi = %s AND trace_lo = %s", int64(q.TraceID.High()), int64(q.TraceID.Low()))
 	}
 	if !q.Start.IsZero() {
-		conds = append(conds, "time_ns >= "+arg(q.Start.UnixNano()))
+		b.where("time_ns >= %s", q.Start.UnixNano())
 	}
 	if !q.End.IsZero() {
-		conds = append(conds, "time_ns < "+arg(q.End.UnixNano()))
+		b.where("time_ns < %s", q.End.UnixNano())
 	}
-	where := ""
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
+	for _, text := range q.Contains {
+		// Other bodies are kept in a tagged form that need not hold the text as it reads.
+		b.where(fmt.Sprintf("(body_kind <> %d OR contains(body, %%s))", telemetry.KindString), text)
 	}
-	order := "time_ns, id"
+	order, after := "time_ns, id", ">"
 	if q.Descending {
-		order = "time_ns DESC, id DESC"
+		order, after = "time_ns DESC, id DESC", "<"
+	}
+	if q.After != nil {
+		b.where("(time_ns, id) "+after+" (%s, %s)", q.After.TimeUnixNano, q.After.ID)
 	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT "+logColumns+" FROM logs"+where+" ORDER BY "+order+" LIMIT "+arg(limit), args...)
+	rows, err := s.db.QueryContext(ctx, "SELECT "+logColumns+" FROM logs"+b.clause()+" ORDER BY "+order+b.page(0, limit), b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("logs: %w", err)
 	}
@@ -196,6 +204,14 @@ func (s *Store) Logs(ctx context.Context, q store.LogQuery) ([]telemetry.LogReco
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// appendNonEmpty is list with s added when s is not empty; nil when both are empty.
+func appendNonEmpty(list []string, s string) []string {
+	if s != "" {
+		return append(list[:len(list):len(list)], s)
+	}
+	return list
 }
 
 func (s *Store) scanLog(ctx context.Context, rows *sql.Rows) (telemetry.LogRecord, error) {

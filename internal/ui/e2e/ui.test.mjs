@@ -28,8 +28,21 @@
 //                             hour, calling postgres (SQL), DynamoDB and payments (its
 //                             own segments), with a fault; a malformed datagram refused
 //   LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID  a trace of one X-Ray segment begun and never ended
+//   LOOKOUT_ERROR_PROJECT     the project of the items below (other projects may hold
+//                             the exceptions of the demo's spans)
+//   LOOKOUT_ERROR_TRACE_ID    a trace that a Rollbar item's latest occurrence was
+//                             reported in: the Flask KeyError of seedRollbarItems
+//                             (internal/server/browser_errors_test.go), whose message is
+//                             markup, among three active items, and a log line of
+//                             that request, and a deploy of 1.4.1 by andrew
 //   LOOKOUT_TRACE_BUDGET_MS   optional; the longest median time (ms) a trace page may take
 //                             to draw its first rows in a fresh browser (default 1000)
+//   LOOKOUT_LOG_GROUP         a log group of three lines from minutes ago: {"status":200,…},
+//                             "GET /api/home 500", and a 503 JSON line whose msg is hostile
+//                             HTML, in the trace LOOKOUT_LOG_TRACE_ID
+//   LOOKOUT_EMPTY_LOG_GROUP   a log group without events, after a PutLogEvents refused for
+//                             its missing stream web-7f9c/node/1
+//   LOOKOUT_INGEST_URL        lookout's --http address, where the logs test sends a line live
 //   CHROMIUM_PATH             optional; default /usr/bin/chromium
 //
 // A test whose variables are missing is skipped, not failed. Every test also
@@ -42,7 +55,9 @@
 // Screenshots: search.png, search-service.png, trace.png, trace-small.png,
 // trace-collapsed.png, span-detail.png, big-trace.png, query.png, query-fit.png,
 // query-tooltip.png, heatmap-bubbleup.png, heatmap-bubbleup-shop.png,
-// query-events.png, xray-service-map.png, xray-in-progress.png.
+// query-events.png, xray-service-map.png, xray-in-progress.png, errors.png,
+// errors-versions.png, error-item.png, trace-errors.png, logs-groups.png, logs-events.png,
+// logs-pattern-error.png, logs-live.png.
 
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -764,4 +779,123 @@ test('the X-Ray page maps both worlds\' services and counts the datagrams; an un
   assert.match(await page.textContent('.trace-warnings'), /still in progress: begun but never ended/);
   assert.match(await page.textContent('.wf-row.is-in-progress'), /in progress, never ended/);
   await shot('xray-in-progress.png');
+});
+
+const ERROR_TRACE_ID = env.LOOKOUT_ERROR_TRACE_ID || '';
+const ERROR_PROJECT = env.LOOKOUT_ERROR_PROJECT || '';
+const ERROR_TITLE = "KeyError: '<img src=x onerror=alert(3)>'";
+
+test('the errors page lists items with counts and sparklines, filters them, and opens an item', { skip: skipUnless('LOOKOUT_ERROR_TRACE_ID', 'LOOKOUT_ERROR_PROJECT'), timeout: 60_000 }, async () => {
+  await page.goto(`${BASE}/errors?project=${encodeURIComponent(ERROR_PROJECT)}`);
+  await page.waitForSelector('.errors-table tbody tr');
+  const rows = await page.$$eval('.errors-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent.trim())));
+  assert.equal(rows.length, 3, `three active items: ${JSON.stringify(rows)}`);
+  const flask = rows.find((r) => r[0].includes(ERROR_TITLE));
+  assert.ok(flask, `the Flask error is listed with its markup as text: ${JSON.stringify(rows)}`);
+  assert.deepEqual([flask[1], flask[2], flask[3], flask[4]], ['error', 'production', '5', '3']);
+  assert.equal(await page.$$eval('.errors-table svg.spark polyline', (ps) => ps.length), 3);
+  assert.equal(await page.$('.errors-page img'), null, 'no markup became an element');
+  await shot('errors.png');
+
+  await page.selectOption('select[name=sort]', 'count');
+  await page.waitForFunction(() => /sort=count/.test(location.search));
+  await page.waitForFunction(() => document.querySelector('.errors-table tbody tr td').textContent.includes('KeyError'));
+  await page.selectOption('select[name=level]', 'warning');
+  await page.waitForFunction(() => document.querySelectorAll('.errors-table tbody tr').length === 1);
+  assert.match(await page.textContent('.errors-table tbody'), /cache miss rate above 90%/);
+
+  await page.waitForSelector('.errors-releases table');
+  const versions = await page.$$eval('.errors-releases section:first-child tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+  assert.deepEqual(versions.map((r) => [r[0], r[3], r[4]]).sort(), [['1.4.0', '3', '1'], ['1.4.1', '2', '0']], 'each version with its occurrences and new items');
+  assert.match(await page.textContent('.errors-releases'), /1\.4\.1.*succeeded.*andrew.*ship the home feed/s);
+  await shot('errors-versions.png');
+});
+
+test('an item page shows the stack as text, the request and history, links to its trace, and resolves', { skip: skipUnless('LOOKOUT_ERROR_TRACE_ID', 'LOOKOUT_ERROR_PROJECT'), timeout: 60_000 }, async () => {
+  await page.goto(`${BASE}/errors?q=KeyError&project=${encodeURIComponent(ERROR_PROJECT)}`);
+  await page.waitForSelector('.errors-table tbody tr a');
+  await page.click('.errors-table tbody tr a');
+  await page.waitForSelector('.error-title');
+  assert.equal(await page.textContent('.error-title'), ERROR_TITLE);
+  assert.equal(await page.$('.error-page img'), null, 'no markup became an element');
+  const frames = await page.$$eval('.exception .frame summary', (ss) => ss.map((s) => s.textContent));
+  assert.deepEqual(frames, ['/srv/app/services/home.py:41 in data_home', '/usr/lib/python3.11/site-packages/flask/app.py:917 in full_dispatch_request'], 'most recent frame first');
+  assert.match(await page.textContent('.frame[open] .frame-line'), /41 {2}return results\[user\['id'\]\]/);
+  assert.match(await page.textContent('.error-page'), /GET http:\/\/cruddur.example\/api\/activities\/home/);
+  assert.equal(await page.$$eval('svg.occ-bars rect[height]:not([height="0.0"])', (rs) => rs.length) >= 2, true, 'the hourly graph has bars');
+  await page.waitForFunction(() => /Log lines of this request \(1\)/.test(document.querySelector('.error-page').textContent));
+  assert.match(await page.textContent('.error-page'), /home feed failed for andrew/);
+  const href = await page.getAttribute('.trace-link', 'href');
+  assert.ok(href.startsWith(`/trace/${ERROR_TRACE_ID}?span=`), href);
+  await shot('error-item.png');
+
+  await page.fill('.version-input', '1.4.2');
+  await page.click('.error-actions .btn-primary');
+  await page.waitForFunction(() => document.querySelector('.error-facts .st')?.textContent === 'resolved');
+  assert.match(await page.textContent('.history'), /resolved in 1\.4\.2 by web UI/);
+
+  await page.click('.trace-link');
+  await page.waitForSelector('.wf[data-ready="true"]', { timeout: 30_000 });
+  assert.ok(page.url().includes(`/trace/${ERROR_TRACE_ID}`));
+  await page.waitForSelector('.trace-errors a');
+  assert.match(await page.textContent('.trace-errors'), /#1 KeyError: '<img src=x onerror=alert\(3\)>'/, 'the trace links back to its error item');
+  await shot('trace-errors.png');
+});
+
+const LOG_GROUP = env.LOOKOUT_LOG_GROUP || '';
+
+/** sendLogLine sends one OTLP/JSON log record to LOOKOUT_LOG_GROUP. */
+async function sendLogLine(text) {
+  const body = { resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: LOG_GROUP } }] },
+    scopeLogs: [{ logRecords: [{ timeUnixNano: `${Date.now()}000000`, body: { stringValue: text } }] }] }] };
+  const res = await fetch(`${env.LOOKOUT_INGEST_URL}/v1/logs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 200);
+}
+
+test('the log pages: groups, a filter pattern and its errors, a line and its trace, live tail', { skip: skipUnless('LOOKOUT_LOG_GROUP', 'LOOKOUT_EMPTY_LOG_GROUP', 'LOOKOUT_LOG_TRACE_ID', 'LOOKOUT_INGEST_URL'), timeout: 90_000 }, async () => {
+  await page.goto(`${BASE}/logs`);
+  await page.waitForSelector('.logs-table');
+  const note = await page.textContent('.logs-note');
+  assert.match(note, /holds no events yet/);
+  assert.match(note, /“web-7f9c\/node\/1” was refused/);
+  await shot('logs-groups.png');
+
+  await page.click(`a[href="/logs/${encodeURIComponent(LOG_GROUP)}"]`);
+  await page.waitForSelector('.logs-line');
+  assert.equal(await page.$$eval('.logs-line', (ls) => ls.length), 3);
+  await page.fill('.logs-pattern', '{ $.status >= 500 }');
+  await page.click('.logs-toolbar button[type=submit]');
+  await page.waitForFunction(() => /1 event matches/.test(document.querySelector('.logs-summary').textContent));
+  const msgs = await page.$$eval('.logs-msg', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(msgs, ['{"status":503,"path":"/api/checkout","msg":"<img src=x onerror=alert(1)>"}']);
+  assert.equal(await page.$$eval('.logs-line img', (els) => els.length), 0, 'hostile text stays text');
+  assert.equal(await page.getAttribute('.logs-trace', 'href'), `/trace/${env.LOOKOUT_LOG_TRACE_ID}`);
+  assert.match(page.url(), /pattern=/);
+  await page.click('.logs-line-head');
+  await page.waitForSelector('.logs-detail');
+  assert.match(await page.textContent('.logs-detail'), /path\/api\/checkout/);
+  await shot('logs-events.png');
+
+  await page.fill('.logs-pattern', '{ $.status >= }');
+  await page.click('.logs-toolbar button[type=submit]');
+  await page.waitForSelector('.logs-pattern-error:not([hidden])');
+  assert.match(await page.textContent('.logs-pattern-error'), /at character 15/);
+  assert.equal(await page.textContent('.logs-pattern-echo mark'), '}');
+  await shot('logs-pattern-error.png');
+
+  await page.fill('.logs-pattern', 'LIVE');
+  await page.click('.logs-toolbar button[type=submit]');
+  await page.waitForSelector('.logs-empty');
+  await page.click('text=Live tail');
+  await page.waitForSelector('.btn.is-active');
+  await page.waitForTimeout(300); // the stream opens
+  await sendLogLine('not this one');
+  await sendLogLine('LIVE line <b>bold?</b>');
+  await page.waitForSelector('.logs-line.is-live', { timeout: 10_000 });
+  assert.deepEqual(await page.$$eval('.logs-line.is-live .logs-msg', (els) => els.map((e) => e.textContent)), ['LIVE line <b>bold?</b>']);
+  await shot('logs-live.png');
+
+  await page.goto(`${BASE}/logs/${encodeURIComponent(env.LOOKOUT_EMPTY_LOG_GROUP)}`);
+  await page.waitForSelector('.logs-empty');
+  assert.match(await page.textContent('.logs-empty'), /60 seconds/);
 });

@@ -9,6 +9,7 @@ import { renderSpanDetail } from './spandetail.js';
 import { formatDuration, formatTime, formatRelative, plural, formatCount } from './format.js';
 import { serviceColor, learnServices } from './colors.js';
 import { serviceChip } from './widgets.js';
+import { traceErrorItems } from './errorviews.js';
 
 export class TracePage {
   mount(root, route) {
@@ -59,6 +60,7 @@ export class TracePage {
     if (sel !== undefined) this.openSpan(sel);
     this.wf.renderNow();
     const t3 = performance.now();
+    traceErrorItems(this.id, this.abort.signal).then((el) => { if (el && this.header) this.header.appendChild(el); });
     // Timings for the browser test and for curious people (in the DOM, not the console).
     Object.assign(this.wf.el.dataset, { fetchMs: (t1 - t0).toFixed(1), buildMs: (t2 - t1).toFixed(1), renderMs: (t3 - t2).toFixed(1) });
     // Once the frame showing the rows is drawn: mark it (for the browser test, the mark's
@@ -95,7 +97,7 @@ export class TracePage {
     const inProgress = m.spans.filter(isInProgress).length;
     if (inProgress) warnings.push(`${plural(inProgress, 'span')} still in progress: begun but never ended (an X-Ray segment whose end_segment never came, or that a second begin_segment replaced); bars run to when it was last seen`);
 
-    const header = h('section', { class: 'trace-head' },
+    const header = this.header = h('section', { class: 'trace-head' },
       h('div', { class: 'trace-title-row' },
         h('h1', { class: 'trace-title' },
           h('span', { class: 'swatch swatch-lg', style: { background: serviceColor(rootSvc) } }),
