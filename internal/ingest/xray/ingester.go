@@ -2,6 +2,7 @@ package xray
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -80,9 +81,17 @@ func (in *Ingester) write(ctx context.Context, via string, docs []*Document, hol
 	return in.store(ctx, in.resolver.add(docs, in.now(), hold))
 }
 
-// flushExpired stores the subsegments whose wait for their segment is over.
+// flushExpired stores the subsegments whose wait for their segment is over, and records
+// them as orphaned: a segment begun and never ended is never sent, and its subsegments sent
+// on their own are all that shows of it.
 func (in *Ingester) flushExpired(ctx context.Context) error {
-	return in.store(ctx, in.resolver.expired(in.now()))
+	docs := in.resolver.expired(in.now())
+	for _, d := range docs {
+		sp := &d.Spans[0]
+		in.problems.add(Problem{Time: in.now(), Kind: ProblemOrphaned, Via: d.via, TraceID: FormatTraceID(sp.TraceID), ID: sp.SpanID.String(),
+			Message: fmt.Sprintf("subsegment %q waited %s for its segment %s, which has not come (never ended, or lost): stored without its service", sp.Name, subsegmentHold, sp.ParentSpanID)})
+	}
+	return in.store(ctx, docs)
 }
 
 func (in *Ingester) store(ctx context.Context, docs []*Document) error {
