@@ -166,9 +166,8 @@ func TestBrowser(t *testing.T) {
 	errorProject := seedRollbarItems(t, srv, root.SpanContext().TraceID().String(), root.SpanContext().SpanID().String())
 
 	// The demo's ten minutes of history. It stops when it goes live (and says "simulated
-	// services started"),
-	// so that its traffic does not compete with the browser for the CPU; stopping flushes
-	// what it has not sent yet. Its cruddur-api records about three spans a request.
+	// services started"), so that its traffic does not compete with the browser for the CPU;
+	// stopping flushes what it has not sent yet. Its cruddur-api records about three spans a request.
 	demoCtx, stopDemo := context.WithCancel(ctx)
 	demoDone := make(chan error, 1)
 	go func() {
