@@ -44,7 +44,9 @@ func (s *Service) userActivities(ctx context.Context) []activity {
 	data := userActivities(now)
 	switch {
 	case s.troubles.get() == UnendedSegment && s.cfg.Instruments.XRay != nil:
-		ctx, _ = xray.BeginSegment(s.cfg.Instruments.XRay, "user_activities") // never ended
+		// The request's context holds the recorder; the segment is dropped when the request
+		// ends, never sent.
+		ctx, _ = xray.BeginSegment(ctx, "user_activities") // never ended
 	case xray.GetSegment(ctx) == nil:
 		return data
 	}

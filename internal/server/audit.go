@@ -43,10 +43,10 @@ func (s *Server) auditMissingParents(ctx context.Context, r store.TraceReader) {
 
 func missingParentsMessage(m store.MissingParents) string {
 	if m.Service == "" || m.Service == telemetry.UnknownService {
-		return fmt.Sprintf("%d X-Ray %s sent on their own (such as %q) arrived, but never the segment they belong to: "+
-			"a segment begun and never ended (an X-Ray SDK sends a segment only when it ends). Look for a "+
-			"begin_segment / BeginSegment without its end, or a second one that replaced the first.",
-			m.Spans, plural(m.Spans, "subsegment"), m.ExampleName)
+		return fmt.Sprintf("%d X-Ray %s (such as %q) arrived, but never the segment %s: a segment begun and "+
+			"never ended (an X-Ray SDK sends a segment only when it ends). Look for a begin_segment or BeginSegment "+
+			"without its end, or a second one that replaced the first.",
+			m.Spans, plural(m.Spans, "subsegment"), m.ExampleName, map[bool]string{true: "it belongs to", false: "they belong to"}[m.Spans == 1])
 	}
 	return fmt.Sprintf("%d %s of service %s (such as %q) arrived without the span they name as parent: a parent "+
 		"left open (an X-Ray segment begun and never ended), never sent, or sent elsewhere. Their traces show them without it.",
