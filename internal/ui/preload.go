@@ -17,7 +17,7 @@ const indexPreloadPlaceholder = "{{PRELOAD}}"
 
 // pageModules are the page modules app.js imports on demand, by the client route they draw.
 var pageModules = map[string]string{"search": "js/search.js", "trace": "js/trace.js", "query": "js/explore.js",
-	"logs": "js/logs.js"}
+	"logs": "js/logs.js", "insights": "js/insights.js"}
 
 // staticImport matches a module's static imports of sibling modules; import() is not one.
 var staticImport = regexp.MustCompile(`(?m)^import\s+(?:[^;']*?\sfrom\s+)?'\./([^']+\.js)'`)
@@ -35,6 +35,8 @@ func routeKind(p string) string {
 		return "query"
 	case p == "/logs" || strings.HasPrefix(p, "/logs/"):
 		return "logs"
+	case p == "/insights" || p == "/insights/":
+		return "insights"
 	case traceRoute.MatchString(p):
 		return "trace"
 	}

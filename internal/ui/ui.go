@@ -136,7 +136,7 @@ func newSite(fsys fs.FS) (*site, error) {
 		return bytes.Replace(html, []byte(indexPreloadPlaceholder), []byte(keep+preloadLinks(s.assets, prefix, kind)), 1)
 	}
 	s.index = map[string]*asset{}
-	for _, kind := range []string{"", "search", "query", "logs"} {
+	for _, kind := range []string{"", "search", "query", "logs", "insights"} {
 		s.index[kind] = newAsset("index.html", withPreloads(kind, ""))
 	}
 	s.traceIndex = withPreloads("trace", indexPreloadPlaceholder)

@@ -14,6 +14,7 @@ const PAGES = {
   trace: () => import('./trace.js').then((m) => m.TracePage),
   query: () => import('./explore.js').then((m) => m.ExplorePage),
   logs: () => import('./logs.js').then((m) => m.LogsPage),
+  insights: () => import('./insights.js').then((m) => m.InsightsPage),
 };
 
 const main = document.getElementById('main');
@@ -25,6 +26,7 @@ function resolve(path) {
   if (path === '/' || path === '/search' || path === '/search/') return { kind: 'search' };
   if (path === '/query' || path === '/query/') return { kind: 'query' };
   if (path === '/logs' || path === '/logs/') return { kind: 'logs' };
+  if (path === '/insights' || path === '/insights/') return { kind: 'insights' };
   const lg = /^\/logs\/([^/]+)\/?$/.exec(path);
   if (lg) {
     let id;
