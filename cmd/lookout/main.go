@@ -3,7 +3,7 @@
 // one UI.
 //
 //	lookout serve         run the server
-//	lookout demo          run the server and feed it traces from simulated services
+//	lookout demo          run the server with Cruddur, the demo application, reporting to it
 //	lookout dead-letter   list what the store refused, set aside
 //	lookout version       print the version
 package main
@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"lookout/examples/cruddur"
 	"lookout/internal/demo"
 	"lookout/internal/server"
 )
@@ -42,7 +43,9 @@ const usage = `usage: lookout <command> [flags]
 
 commands:
   serve         run lookout
-  demo          run lookout and feed it traces from simulated services
+  demo          run lookout with Cruddur, an application instrumented with the
+                OpenTelemetry, X-Ray, Rollbar and CloudWatch Logs clients, and users
+                on it; --break NAME switches on one of its troubles
   dead-letter   list the items the store refused, which lookout set aside
   version       print the version
 
@@ -60,9 +63,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		fmt.Fprintln(stdout, "lookout", version)
 		return nil
 	case "serve":
-		return serve(ctx, args[1:], stdout, getenv, false)
+		return serve(ctx, args[1:], stdout, getenv, nil)
 	case "demo":
-		return serve(ctx, args[1:], stdout, getenv, true)
+		return serve(ctx, args[1:], stdout, getenv, &demoFlags{})
 	case "dead-letter":
 		return deadLetter(args[1:], stdout, getenv)
 	case "help", "-h", "--help":
@@ -73,8 +76,14 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	return fmt.Errorf("unknown command %q", args[0])
 }
 
-func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string, withDemo bool) error {
-	cfg, logLevel, err := parseFlags(args, stdout, getenv)
+// demoFlags are lookout demo's own flags.
+type demoFlags struct {
+	trouble     string
+	cruddurAddr string
+}
+
+func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string, withDemo *demoFlags) error {
+	cfg, logLevel, err := parseFlags(args, stdout, getenv, withDemo)
 	if err != nil {
 		return err
 	}
@@ -93,19 +102,37 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	fmt.Fprintf(stdout, "  data       %s\n", cfg.DataDir)
 	fmt.Fprintf(stdout, "  OTLP/HTTP  http://%s  (OTEL_EXPORTER_OTLP_ENDPOINT=http://%s)\n", a.HTTP, a.HTTP)
 	fmt.Fprintf(stdout, "  OTLP/gRPC  %s\n", a.GRPC)
+	fmt.Fprintf(stdout, "  X-Ray      %s udp+tcp  (AWS_XRAY_DAEMON_ADDRESS=%s; API: AWS_ENDPOINT_URL_XRAY=http://%s)\n", a.XRay, a.XRay, a.HTTP)
 	fmt.Fprintf(stdout, "  UI         http://%s\n", a.UI)
-	var stopDemo func()
-	if withDemo {
-		fmt.Fprintf(stdout, "demo: simulated services are sending traces; open http://%s to see them\n", a.UI)
-		stopDemo = startDemo(ctx, "http://"+a.HTTP, log.With("subsystem", "demo"))
+	var d *demo.Demo
+	if withDemo != nil {
+		trouble, err := cruddur.ParseTrouble(withDemo.trouble)
+		if err != nil {
+			srv.Shutdown(context.Background())
+			return fmt.Errorf("--break: %w", err)
+		}
+		d, err = demo.Start(ctx, demo.Config{OTLP: "http://" + a.HTTP, VendorHTTP: "http://" + a.HTTP,
+			CruddurAddr: withDemo.cruddurAddr, Trouble: trouble}, log.With("subsystem", "demo"))
+		if err != nil {
+			srv.Shutdown(context.Background())
+			return fmt.Errorf("demo: %w", err)
+		}
+		srv.ShowDemo(d)
+		fmt.Fprintf(stdout, "demo: Cruddur serves %s and reports to lookout; open http://%s\n", d.CruddurURL(), a.UI)
+		if trouble != cruddur.NoTrouble {
+			fmt.Fprintf(stdout, "demo: trouble %q is on; find it from the UI (Sources shows what is wrong)\n", trouble)
+		}
 	}
 	<-ctx.Done()
 	log.Info("shutting down")
-	if stopDemo != nil {
-		stopDemo() // before the server, so that its senders do not fail
-	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if d != nil {
+		// Before the server, so that its senders' last data is stored.
+		if err := d.Stop(shutdownCtx); err != nil {
+			log.Warn("demo stopped", "err", err)
+		}
+	}
 	start := time.Now()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -114,22 +141,9 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	return nil
 }
 
-// startDemo runs the demo's simulated services until the returned function stops them.
-func startDemo(ctx context.Context, endpoint string, log *slog.Logger) (stop func()) {
-	demoCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan error, 1)
-	go func() { done <- demo.Run(demoCtx, endpoint, log) }()
-	return func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			log.Warn("demo stopped", "err", err)
-		}
-	}
-}
-
 // parseFlags reads flags, each defaulting to its LOOKOUT_<FLAG> environment variable and
 // then to the built-in default.
-func parseFlags(args []string, out io.Writer, getenv func(string) string) (server.Config, slog.Level, error) {
+func parseFlags(args []string, out io.Writer, getenv func(string) string, withDemo *demoFlags) (server.Config, slog.Level, error) {
 	cfg := server.DefaultConfig()
 	fs := flag.NewFlagSet("lookout serve", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -137,6 +151,8 @@ func parseFlags(args []string, out io.Writer, getenv func(string) string) (serve
 	fs.StringVar(&cfg.HTTPAddr, "http", cfg.HTTPAddr, "address for OTLP/HTTP and the vendor HTTP APIs")
 	fs.StringVar(&cfg.GRPCAddr, "grpc", cfg.GRPCAddr, "address for OTLP/gRPC")
 	fs.StringVar(&cfg.UIAddr, "ui", cfg.UIAddr, "address for the web UI and the query APIs")
+	fs.StringVar(&cfg.XRayAddr, "xray", cfg.XRayAddr, "address for the X-Ray daemon endpoint: segments over UDP, sampling and the X-Ray API over TCP, on the same port")
+	fs.StringVar(&cfg.XRaySamplingRules, "xray-sampling-rules", "", "X-Ray sampling rules to load at start: a file or a directory of files, each holding one rule as `aws xray create-sampling-rule --cli-input-json` takes it")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "the UI's address as people reach it (behind a proxy), e.g. https://lookout.example.com")
 	fs.Func("allowed-hosts", "comma-separated host names the UI answers to besides IP addresses, localhost and this machine's name (.example.com for a whole domain, * for any)", func(v string) error {
 		cfg.AllowedHosts = append(cfg.AllowedHosts, strings.Split(v, ",")...)
@@ -149,7 +165,12 @@ func parseFlags(args []string, out io.Writer, getenv func(string) string) (serve
 	fs.Var((*intByteSize)(&cfg.Pipeline.Limits.MaxItemBytes), "max-item-bytes", "largest span or log record kept; larger ones lose events, links and attributes and are marked lookout.truncated")
 	fs.StringVar(&cfg.AWSCredentialsFile, "aws-credentials", "", "file of AWS key pairs (\"ACCESS_KEY_ID SECRET\" a line) that AWS API requests must be signed with; without it any signature is accepted")
 	cfg.Store.RegisterFlags(fs)
+	fs.StringVar(&cfg.RollbarTokens, "rollbar-tokens", "", "JSON file of Rollbar projects and access tokens; without it any token is accepted and gets a project of its own")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if withDemo != nil {
+		fs.StringVar(&withDemo.trouble, "break", "", "demo: switch on one of Cruddur's troubles: test-key, unended-segment, missing-return, late-logs or no-rules")
+		fs.StringVar(&withDemo.cruddurAddr, "cruddur", "127.0.0.1:4567", "demo: address Cruddur's API listens on")
+	}
 
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {

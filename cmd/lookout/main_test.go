@@ -39,7 +39,7 @@ func TestFlagsAndEnvironment(t *testing.T) {
 		"LOOKOUT_MAX_PENDING_BYTES":   "16MiB",
 		"LOOKOUT_DUCKDB_MEMORY_LIMIT": "96MB",
 	}
-	cfg, level, err := parseFlags([]string{"--http", "127.0.0.1:9999", "--log-level", "debug", "--max-value-bytes", "1KiB"}, io.Discard, func(k string) string { return env[k] })
+	cfg, level, err := parseFlags([]string{"--http", "127.0.0.1:9999", "--log-level", "debug", "--max-value-bytes", "1KiB"}, io.Discard, func(k string) string { return env[k] }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestFlagsAndEnvironment(t *testing.T) {
 			return "a week"
 		}
 		return ""
-	}); err == nil || !strings.Contains(err.Error(), "LOOKOUT_RETENTION") {
+	}, nil); err == nil || !strings.Contains(err.Error(), "LOOKOUT_RETENTION") {
 		t.Fatalf("a bad variable: err = %v, want one naming LOOKOUT_RETENTION", err)
 	}
 }

@@ -59,7 +59,7 @@ var addrLine = regexp.MustCompile(`^\s+(OTLP/HTTP|UI)\s+http://(\S+)`)
 // launch starts lookout serve on free ports and waits until it listens.
 func launch(t *testing.T, dataDir string, flags ...string) *process {
 	t.Helper()
-	args := append([]string{"serve", "--data", dataDir, "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--ui", "127.0.0.1:0"}, flags...)
+	args := append([]string{"serve", "--data", dataDir, "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--ui", "127.0.0.1:0", "--xray", "127.0.0.1:0"}, flags...)
 	cmd := exec.Command(binary, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -381,9 +381,10 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	}
 }
 
-// TestDemoPopulatesUI runs lookout demo and waits for its simulated services to appear.
+// TestDemoPopulatesUI runs lookout demo and waits for Cruddur, its users' frontend and the
+// simulated services to appear.
 func TestDemoPopulatesUI(t *testing.T) {
-	cmd := exec.Command(binary, "demo", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--ui", "127.0.0.1:0")
+	cmd := exec.Command(binary, "demo", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--ui", "127.0.0.1:0", "--xray", "127.0.0.1:0", "--cruddur", "127.0.0.1:0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -402,7 +403,7 @@ func TestDemoPopulatesUI(t *testing.T) {
 		}
 	}
 	go io.Copy(io.Discard, out)
-	want := []string{"auth", "cruddur-api", "frontend", "notifications"}
+	want := []string{"auth", "backend-flask", "cruddur-api", "frontend", "frontend-react-js", "notifications"}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var got struct{ Data []string }

@@ -17,10 +17,12 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"lookout/internal/livetail"
 	"lookout/internal/query"
+	"lookout/internal/sources"
 	"lookout/internal/store"
 )
 
@@ -29,11 +31,15 @@ type API struct {
 	reader    store.TraceReader
 	explore   HoneycombReader // nil when the store cannot run Honeycomb queries
 	logReader store.LogReader // nil when the store keeps no logs
+	items     ItemStore       // nil when the store keeps no error items
 	// logCatalogue serves the log pages, when the store keeps log groups; tail their live
 	// view (TailLogsFrom).
 	logCatalogue store.LogCatalogue
 	tail         *livetail.Hub
 	saved        *savedQueries
+	sources      *sources.Registry             // nil until ShowSources
+	endpoints    func(*http.Request) Endpoints // with sources
+	demo         atomic.Pointer[Demo]          // nil unless lookout demo runs
 	logger       *slog.Logger
 	now          func() time.Time // the clock; tests replace it
 }
@@ -50,6 +56,7 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 	a := &API{reader: reader, logger: logger, now: time.Now}
 	a.explore, _ = reader.(HoneycombReader)
 	a.logReader, _ = reader.(store.LogReader)
+	a.items, _ = reader.(ItemStore)
 	a.logCatalogue, _ = reader.(store.LogCatalogue)
 	return a
 }
@@ -65,7 +72,10 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 //	GET /api/dependencies?endTs=&lookback=   Jaeger: service call graph
 //	GET /api/v1/trace-summaries?...          lookout: one summary per trace, parameters as /api/traces
 //	GET /api/v1/logs?group=&traceID=&...     lookout: log records, when the store keeps them (logs.go)
+//	/api/v1/errors/...                       lookout: error items and their triage (errors.go)
 //	GET /api/v1/log-groups, log-events, log-tail   lookout: the log pages, when the store keeps log groups (loggroups.go)
+//	GET /api/v1/sources                      lookout: senders and their problems, with ShowSources (sources.go)
+//	GET, PUT /api/v1/demo                    lookout: the demo's troubles, with ShowDemo (demo.go)
 //
 // and, when the store runs Honeycomb queries, the query builder's endpoints (explore.go), and
 // with saved queries (SaveQueriesIn) their list (saved.go).
@@ -88,9 +98,17 @@ func (a *API) Register(mux *http.ServeMux) {
 	if a.logReader != nil {
 		mux.Handle("GET /api/v1/logs", a.wrap(a.logs))
 	}
+	if a.items != nil {
+		a.registerErrors(mux)
+	}
 	if a.logReader != nil && a.logCatalogue != nil {
 		a.registerLogs(mux) // loggroups.go
 	}
+	if a.sources != nil {
+		mux.Handle("GET /api/v1/sources", a.wrap(a.sourcesReport))
+	}
+	mux.Handle("GET /api/v1/demo", a.wrap(a.getDemo))
+	mux.Handle("PUT /api/v1/demo", a.wrap(a.setDemo))
 	if a.saved != nil {
 		mux.Handle("GET /api/v1/saved-queries", a.wrap(a.listSaved))
 		mux.Handle("POST /api/v1/saved-queries", a.wrap(a.saveQuery))

@@ -81,6 +81,10 @@ func (f *fakeReader) Operations(ctx context.Context, service string) ([]store.Op
 	return f.operations[service], f.err
 }
 
+func (f *fakeReader) MissingParents(context.Context, time.Time, time.Time, time.Duration) ([]store.MissingParents, error) {
+	return nil, nil
+}
+
 func (f *fakeReader) Dependencies(ctx context.Context, start, end time.Time) ([]store.Dependency, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -21,8 +21,9 @@ import (
 type RecordType byte
 
 const (
-	RecordSpans RecordType = 1 // codec_spans.go; records of earlier versions hold spans too
-	RecordLogs  RecordType = 2 // codec_logs.go
+	RecordSpans       RecordType = 1 // codec_spans.go; records of earlier versions hold spans too
+	RecordLogs        RecordType = 2 // codec_logs.go
+	RecordOccurrences RecordType = 3 // codec_occurrences.go
 )
 
 // seal compresses an encoded batch behind its record type.

@@ -44,6 +44,16 @@ var Logs = Signal[telemetry.LogRecord]{
 	Stamp:  stampLogs,
 }
 
+// Occurrences is the signal of error occurrences. Stores keep them once per project and
+// UUID, so they need no stamp.
+var Occurrences = Signal[telemetry.Occurrence]{
+	Name:   "occurrences",
+	Record: RecordOccurrences,
+	Fit:    (*telemetry.Occurrence).FitTo,
+	Encode: encodeOccurrences,
+	Decode: decodeOccurrences,
+}
+
 // stampLogs gives each log record an ID from its batch's log position and its index in the
 // batch: unique, and the same when the batch is replayed, so stores can skip records they
 // already hold. A batch holds far fewer than 2^24 records (requests are bounded in bytes).

@@ -42,7 +42,19 @@ type Metrics struct {
 	// RequestSeconds is how long an HTTP request took (ingest or query), per listener and
 	// route.
 	RequestSeconds *prometheus.HistogramVec
+
+	// XRayDocuments counts X-Ray segment documents per way in (udp, api) and outcome
+	// (received, stored, dropped, refused).
+	XRayDocuments *prometheus.CounterVec
 }
+
+// Outcomes of an X-Ray segment document (the outcome label of XRayDocuments): every document
+// received is in time stored, dropped or refused.
+const (
+	Received = "received"
+	Stored   = "stored"
+	Refused  = "refused"
+)
 
 // New returns a fresh set of metrics, with Go runtime and process metrics beside them.
 func New() *Metrics {
@@ -83,6 +95,10 @@ func New() *Metrics {
 			Name: "lookout_http_request_seconds", Buckets: latency,
 			Help: "Time to answer an HTTP request (ingest, query APIs, UI), by listener and route pattern.",
 		}, []string{"listener", "route"}),
+		XRayDocuments: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lookout_xray_documents_total",
+			Help: "X-Ray segment documents, by way in (udp: the daemon endpoint, api: PutTraceSegments) and outcome (received; then stored, dropped when lookout could not keep up, or refused as malformed).",
+		}, []string{"via", "outcome"}),
 	}
 	f(m.IngestItems)
 	f(m.PendingBytes)
@@ -92,6 +108,7 @@ func New() *Metrics {
 	f(m.StoreWriteSeconds)
 	f(m.CheckpointSeconds)
 	f(m.RequestSeconds)
+	f(m.XRayDocuments)
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -130,6 +130,28 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// X-Ray: a Flask-like service over UDP calling a database, DynamoDB and a payments
+	// service (its own segment), a segment begun and never ended, and a datagram that is not
+	// one.
+	xrayStart := float64(time.Now().Add(-3*time.Minute).UnixNano()) / 1e9
+	xrayTrace := func(n int) string { return fmt.Sprintf("1-%08x-%024x", int64(xrayStart), 0xa11+n) }
+	for i := range 4 {
+		t0 := xrayStart + float64(i)*5
+		sendDatagrams(t, srv, fmt.Sprintf(`{"trace_id":"%s","id":"%016x","name":"xray-flask","start_time":%.3f,"end_time":%.3f,`+
+			`"http":{"request":{"method":"GET","url":"http://api/activities"},"response":{"status":%d}},"fault":%v,"subsegments":[`+
+			`{"id":"%016x","name":"postgres","namespace":"remote","start_time":%.3f,"end_time":%.3f,"sql":{"url":"postgres://db"}},`+
+			`{"id":"%016x","name":"DynamoDB","namespace":"aws","start_time":%.3f,"end_time":%.3f,"aws":{"operation":"GetItem"}},`+
+			`{"id":"%016x","name":"payments","namespace":"remote","start_time":%.3f,"end_time":%.3f}]}`,
+			xrayTrace(i), 0xf100+i, t0, t0+0.3, []int{200, 200, 500, 200}[i], i == 2, 0xf200+i, t0+0.01, t0+0.1, 0xf300+i, t0+0.1, t0+0.2, 0xf400+i, t0+0.2, t0+0.29),
+			fmt.Sprintf(`{"trace_id":"%s","id":"%016x","parent_id":"%016x","name":"payments","start_time":%.3f,"end_time":%.3f}`,
+				xrayTrace(i), 0xf500+i, 0xf400+i, t0+0.21, t0+0.28))
+	}
+	sendDatagrams(t, srv, fmt.Sprintf(`{"trace_id":"%s","id":"%016x","name":"xray-flask","start_time":%.3f,"in_progress":true}`, xrayTrace(9), 0xf900, xrayStart+30),
+		`{"trace_id":"1-zz","id":"0000000000000001","name":"broken","start_time":1,"end_time":2}`)
+	inProgressTrace := xrayHex(xrayTrace(9))
+	waitForTrace(t, srv, inProgressTrace, 1)
+	waitForTrace(t, srv, xrayHex(xrayTrace(3)), 5)
+
 	if err := tp.ForceFlush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -141,6 +163,7 @@ func TestBrowser(t *testing.T) {
 	waitForTrace(t, srv, big.SpanContext().TraceID().String(), 10001)
 	waitForTrace(t, srv, xss.SpanContext().TraceID().String(), 1)
 	waitForTrace(t, srv, orphan.SpanContext().TraceID().String(), 2)
+	errorProject := seedRollbarItems(t, srv, root.SpanContext().TraceID().String(), root.SpanContext().SpanID().String())
 
 	// The demo's ten minutes of history. It stops when it goes live (and says "demo started"),
 	// so that its traffic does not compete with the browser for the CPU; stopping flushes
@@ -148,7 +171,7 @@ func TestBrowser(t *testing.T) {
 	demoCtx, stopDemo := context.WithCancel(ctx)
 	demoDone := make(chan error, 1)
 	go func() {
-		demoDone <- demo.Run(demoCtx, "http://"+srv.Addrs().HTTP, slog.New(onMessage{"demo started", stopDemo}))
+		demoDone <- demo.RunSimulated(demoCtx, "http://"+srv.Addrs().HTTP, slog.New(onMessage{"demo started", stopDemo}))
 	}()
 	select {
 	case err := <-demoDone:
@@ -189,6 +212,9 @@ func TestBrowser(t *testing.T) {
 		"LOOKOUT_QUERY_DATASET=shop-api",
 		"LOOKOUT_ORPHAN_TRACE_ID="+orphan.SpanContext().TraceID().String(),
 		"LOOKOUT_DEMO=1",
+		"LOOKOUT_XRAY_SERVICE=xray-flask",
+		"LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID="+inProgressTrace,
+		"LOOKOUT_ERROR_TRACE_ID="+root.SpanContext().TraceID().String(), "LOOKOUT_ERROR_PROJECT="+errorProject,
 	)
 	cmd.Env = append(cmd.Env, browserLogEnv(t, srv)...)
 	out, err := cmd.CombinedOutput()

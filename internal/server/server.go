@@ -19,29 +19,40 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"lookout/internal/api"
 	"lookout/internal/aws"
 	"lookout/internal/ingest"
 	"lookout/internal/ingest/cwlogs"
 	"lookout/internal/ingest/honeycomb"
 	"lookout/internal/ingest/otlp"
+	"lookout/internal/ingest/rollbar"
+	"lookout/internal/ingest/spanerrors"
+	"lookout/internal/ingest/xray"
 	"lookout/internal/livetail"
 	"lookout/internal/metrics"
+	"lookout/internal/sources"
 	"lookout/internal/store"
 	"lookout/internal/store/factory"
 	"lookout/internal/telemetry"
 	"lookout/internal/ui"
+	"lookout/internal/xray/sampling"
 )
 
 // Config is everything lookout serve can be told.
 type Config struct {
-	DataDir         string
-	HTTPAddr        string // OTLP/HTTP and vendor HTTP APIs
-	GRPCAddr        string // OTLP/gRPC
-	UIAddr          string // web UI and query APIs
-	Retention       time.Duration
-	RetentionEvery  time.Duration // how often expired data is deleted
-	MaxRequestBytes int64         // decompressed
+	DataDir  string
+	HTTPAddr string // OTLP/HTTP and vendor HTTP APIs
+	GRPCAddr string // OTLP/gRPC
+	XRayAddr string // the X-Ray daemon endpoint, UDP and TCP
+	// XRaySamplingRules is a file, or a directory of files, of X-Ray sampling rules to load
+	// at start (each as the CLI's create-sampling-rule --cli-input-json takes it).
+	XRaySamplingRules string
+	UIAddr            string // web UI and query APIs
+	Retention         time.Duration
+	RetentionEvery    time.Duration // how often expired data is deleted
+	MaxRequestBytes   int64         // decompressed
 	// PublicURL is where people reach the UI when lookout sits behind a proxy; links lookout
 	// hands out point there. Its host is allowed, like AllowedHosts.
 	PublicURL string
@@ -50,9 +61,16 @@ type Config struct {
 	AllowedHosts []string
 	Store        factory.Config
 	Pipeline     ingest.PipelineConfig
+
+	// RollbarTokens is the file of Rollbar projects and access tokens; empty, the Item API
+	// accepts any token, filing each new one under a project named after it.
+	RollbarTokens string
 	// AWSCredentialsFile, if set, names the key pairs AWS API requests must be signed with
 	// (aws.LoadCredentials); without it any signature is accepted.
 	AWSCredentialsFile string
+	// AuditEvery is how often lookout looks for spans whose parent never arrived, once
+	// ParentWait has passed since they started.
+	AuditEvery, ParentWait time.Duration
 }
 
 // DefaultConfig is what lookout serve uses without flags.
@@ -61,12 +79,15 @@ func DefaultConfig() Config {
 		DataDir:         "./lookout-data",
 		HTTPAddr:        "127.0.0.1:4318",
 		GRPCAddr:        "127.0.0.1:4317",
+		XRayAddr:        "127.0.0.1:2000",
 		UIAddr:          "127.0.0.1:8080",
 		Retention:       7 * 24 * time.Hour,
 		RetentionEvery:  10 * time.Minute,
 		MaxRequestBytes: 64 << 20,
 		Store:           factory.DefaultConfig(""),
 		Pipeline:        ingest.DefaultPipelineConfig(),
+		AuditEvery:      30 * time.Second,
+		ParentWait:      time.Minute,
 	}
 }
 
@@ -77,6 +98,8 @@ type Server struct {
 	metrics    *metrics.Metrics
 	backend    store.Backend
 	pipeline   *ingest.Pipeline
+	sources    *sources.Registry
+	uiAPI      *api.API
 	components []Component // started, in order
 	listeners  []Listener
 	liveTail   *livetail.Hub // log records to Live Tail sessions as they are acknowledged
@@ -88,6 +111,7 @@ type Server struct {
 // Addrs are the addresses the server listens on, resolved (port 0 becomes a real port).
 type Addrs struct {
 	HTTP, GRPC, UI string
+	XRay           string // UDP and TCP
 }
 
 // Start opens the store and starts serving. It returns once every listener is bound.
@@ -98,7 +122,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), backend: backend}
+	s := &Server{cfg: cfg, log: log, metrics: metrics.New(), backend: backend, sources: sources.NewRegistry()}
 	if err := s.wire(ctx); err != nil {
 		backend.Close()
 		return nil, err
@@ -127,33 +151,59 @@ func (s *Server) wire(ctx context.Context) error {
 		pipeline.Shutdown(ctx)
 		return fmt.Errorf("the %s store cannot write and read traces", cfg.Store.Kind)
 	}
-	spans := ingest.AddInput(pipeline, ingest.Spans, spanWriter.WriteSpans)
-	var logs *ingest.Input[telemetry.LogRecord]
+	writeSpans := spanWriter.WriteSpans
+	if r, ok := s.backend.(store.SpanReviser); ok {
+		writeSpans = r.ReviseSpans // X-Ray sends spans in versions: in progress, then complete
+	}
+	if ow, ok := s.backend.(store.OccurrenceWriter); ok { // the exceptions spans record are error occurrences too
+		writeSpans = spanerrors.Also(writeSpans, ow.WriteOccurrences)
+	}
+	spanInput := ingest.AddInput(pipeline, ingest.Spans, writeSpans)
+	// Every receiver's sink counts what it stores for the sources page.
+	spans := func(receiver string) ingest.Sink[telemetry.Span] {
+		return sources.Sink(spanInput.Sink(receiver), sources.DescribeSpan)
+	}
+	var logs func(receiver string) ingest.Sink[telemetry.LogRecord]
 	if lw, ok := s.backend.(store.LogWriter); ok {
-		logs = ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
+		logInput := ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
+		logs = func(receiver string) ingest.Sink[telemetry.LogRecord] {
+			return sources.Sink(logInput.Sink(receiver), sources.DescribeLog)
+		}
+	}
+	var occurrences *ingest.Input[telemetry.Occurrence]
+	if ow, ok := s.backend.(store.OccurrenceWriter); ok {
+		occurrences = ingest.AddInput(pipeline, ingest.Occurrences, ow.WriteOccurrences)
+	}
+	rbProjects, err := rollbarProjects(cfg.RollbarTokens)
+	if err != nil {
+		pipeline.Shutdown(ctx)
+		return err
 	}
 	hosts, err := newHostSet(cfg.PublicURL, cfg.AllowedHosts)
 	if err != nil {
 		pipeline.Shutdown(ctx)
 		return err
 	}
-	ingestHTTP := newHTTPListener("OTLP/HTTP", cfg.HTTPAddr, log, func(h http.Handler) http.Handler { return s.metrics.Timed("http", h) })
+	ingestHTTP := newHTTPListener("OTLP/HTTP", cfg.HTTPAddr, log, func(h http.Handler) http.Handler {
+		return s.metrics.Timed("http", s.sources.Middleware(h))
+	})
 	otlpCfg := otlp.Config{MaxRequestBytes: cfg.MaxRequestBytes}
-	ingestGRPC := newGRPCListener("OTLP/gRPC", cfg.GRPCAddr, log, otlp.GRPCServerOptions(otlpCfg)...)
+	ingestGRPC := newGRPCListener("OTLP/gRPC", cfg.GRPCAddr, log,
+		append(otlp.GRPCServerOptions(otlpCfg), grpc.ChainUnaryInterceptor(s.sources.UnaryInterceptor()))...)
 	uiHTTP := newHTTPListener("UI", cfg.UIAddr, log, func(h http.Handler) http.Handler {
 		return s.metrics.Timed("ui", hostGuard(hosts, sameOrigin(true, h)))
 	})
 
 	// Receivers, one line each.
 	otlpRcv := otlp.NewReceiver(otlpCfg, log.With("subsystem", "otlp"))
-	ingestHTTP.Mux.Handle("/v1/traces", otlpRcv.TracesHandler(spans.Sink("otlp")))
-	otlpRcv.RegisterTraceService(ingestGRPC.Server, spans.Sink("otlp"))
+	ingestHTTP.Mux.Handle("/v1/traces", otlpRcv.TracesHandler(spans("otlp")))
+	otlpRcv.RegisterTraceService(ingestGRPC.Server, spans("otlp"))
 	s.liveTail = &livetail.Hub{}
 	if logs != nil {
-		ingestHTTP.Mux.Handle("/v1/logs", otlpRcv.LogsHandler(s.liveTail.Tee(logs.Sink("otlp"))))
-		otlpRcv.RegisterLogsService(ingestGRPC.Server, s.liveTail.Tee(logs.Sink("otlp")))
+		ingestHTTP.Mux.Handle("/v1/logs", otlpRcv.LogsHandler(s.liveTail.Tee(logs("otlp"))))
+		otlpRcv.RegisterLogsService(ingestGRPC.Server, s.liveTail.Tee(logs("otlp")))
 	}
-	honeycomb.NewHandler(spans.Sink("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
+	honeycomb.NewHandler(spans("honeycomb"), log.With("subsystem", "honeycomb")).Register(ingestHTTP.Mux)
 	verifier := &aws.Verifier{}
 	if cfg.AWSCredentialsFile != "" {
 		if verifier.Credentials, err = aws.LoadCredentials(cfg.AWSCredentialsFile); err != nil {
@@ -161,8 +211,18 @@ func (s *Server) wire(ctx context.Context) error {
 			return fmt.Errorf("--aws-credentials: %w", err)
 		}
 	}
+	xrayAPI, err := s.xrayAPI(ctx, spans("xray"), traceReader, verifier)
+	if err != nil {
+		pipeline.Shutdown(ctx)
+		return err
+	}
+	xrayAPI.Register(ingestHTTP.Mux)
+	xrayDaemon := xray.NewDaemon(cfg.XRayAddr, xrayAPI, log.With("subsystem", "xray"))
+	if occurrences != nil {
+		rollbar.NewHandler(sources.Sink(occurrences.Sink("rollbar"), sources.DescribeOccurrence), rbProjects, 0, log.With("subsystem", "rollbar")).Register(ingestHTTP.Mux)
+	}
 	if cw, ok := s.backend.(cwlogs.Store); ok && logs != nil {
-		cwlogs.New(s.liveTail.Tee(logs.Sink("cloudwatch")), cw, verifier, s.liveTail, log.With("subsystem", "cloudwatch-logs")).Register(ingestHTTP.Mux)
+		cwlogs.New(s.liveTail.Tee(logs("cloudwatch")), cw, verifier, s.liveTail, log.With("subsystem", "cloudwatch-logs")).Register(ingestHTTP.Mux)
 	}
 
 	// Query APIs and the UI.
@@ -171,13 +231,19 @@ func (s *Server) wire(ctx context.Context) error {
 	if hc, ok := s.backend.(api.HoneycombReader); ok {
 		api.NewHoneycomb(hc, log.With("subsystem", "honeycomb-api"), func(r *http.Request) string { return s.uiURL(uiHTTP, r) }).Register(ingestHTTP.Mux, guard)
 	}
+	if is, ok := s.backend.(rollbar.ItemStore); ok {
+		rollbar.NewReadAPI(is, rbProjects, func(r *http.Request) string { return s.uiURL(uiHTTP, r) }, log.With("subsystem", "rollbar-api")).Register(ingestHTTP.Mux, guard)
+	}
 	uiAPI := api.New(traceReader, log.With("subsystem", "api"))
+	s.uiAPI = uiAPI
 	if err := uiAPI.SaveQueriesIn(filepath.Join(cfg.DataDir, "saved-queries.json")); err != nil {
 		pipeline.Shutdown(ctx)
 		return err
 	}
 	uiAPI.TailLogsFrom(s.liveTail)
+	uiAPI.ShowSources(s.sources, func(r *http.Request) api.Endpoints { return s.endpoints(ingestHTTP, ingestGRPC, uiHTTP, r) })
 	uiAPI.Register(uiHTTP.Mux)
+	xrayAPI.RegisterUI(uiHTTP.Mux)
 	s.registerHealth(uiHTTP.Mux)
 	uiHTTP.Mux.Handle("/", ui.Handler())
 
@@ -185,10 +251,13 @@ func (s *Server) wire(ctx context.Context) error {
 	if r, ok := s.backend.(store.Retainer); ok && cfg.Retention > 0 {
 		s.components = append(s.components, &background{run: func(ctx context.Context) { s.enforceRetention(ctx, r) }})
 	}
+	if cfg.AuditEvery > 0 {
+		s.components = append(s.components, &background{run: func(ctx context.Context) { s.auditMissingParents(ctx, traceReader) }})
+	}
 	if c, ok := s.backend.(store.LogCatalogue); ok {
 		s.components = append(s.components, &background{run: func(ctx context.Context) { s.expireLogs(ctx, c) }})
 	}
-	s.listeners = []Listener{ingestHTTP, ingestGRPC, uiHTTP}
+	s.listeners = []Listener{ingestHTTP, ingestGRPC, uiHTTP, xrayDaemon}
 	for _, l := range s.listeners {
 		s.components = append(s.components, l)
 	}
@@ -196,14 +265,59 @@ func (s *Server) wire(ctx context.Context) error {
 	return nil
 }
 
+// xrayAPI builds the X-Ray API: sampling rules and groups kept in the store, the rules of
+// --xray-sampling-rules loaded, requests checked by verifier.
+func (s *Server) xrayAPI(ctx context.Context, sink ingest.Sink[telemetry.Span], traces store.TraceReader, verifier *aws.Verifier) (*xray.API, error) {
+	settings, ok := s.backend.(store.SettingsStore)
+	if !ok {
+		return nil, fmt.Errorf("the %s store cannot keep X-Ray's sampling rules", s.cfg.Store.Kind)
+	}
+	sampler, err := sampling.New(ctx, settings)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.XRaySamplingRules != "" {
+		if err := sampler.LoadFiles(ctx, s.cfg.XRaySamplingRules); err != nil {
+			return nil, fmt.Errorf("--xray-sampling-rules: %w", err)
+		}
+	}
+	return xray.NewAPI(xray.APIConfig{
+		Ingester: xray.NewIngester(sink, s.metrics, xray.NewProblems(s.log.With("subsystem", "xray"))),
+		Traces:   traces, Sampler: sampler, Settings: settings, Verifier: verifier,
+		Log: s.log.With("subsystem", "xray-api"),
+	}), nil
+}
+
+// rollbarProjects are the Rollbar projects and tokens of the file at path, or open ones.
+func rollbarProjects(path string) (*rollbar.Projects, error) {
+	if path == "" {
+		return rollbar.OpenProjects(), nil
+	}
+	return rollbar.LoadProjects(path)
+}
+
 // uiURL is the web UI's base URL as the client of r reaches lookout: --public-url when set,
-// else the UI listener's address, with the host name r was sent to when the UI listens on
-// every interface.
+// else the UI listener's address as r reached it.
 func (s *Server) uiURL(ui Listener, r *http.Request) string {
 	if s.cfg.PublicURL != "" {
 		return strings.TrimSuffix(s.cfg.PublicURL, "/")
 	}
-	host, port, _ := net.SplitHostPort(ui.Addr())
+	return "http://" + reachable(ui.Addr(), r)
+}
+
+// endpoints are lookout's addresses as the client of r reaches it, for set-up snippets.
+func (s *Server) endpoints(ingestHTTP, ingestGRPC, ui Listener, r *http.Request) api.Endpoints {
+	httpBase := "http://" + reachable(ingestHTTP.Addr(), r)
+	return api.Endpoints{OTLPHTTP: httpBase, OTLPGRPC: reachable(ingestGRPC.Addr(), r), VendorHTTP: httpBase, UI: s.uiURL(ui, r)}
+}
+
+// reachable is a listener's address with the host name r was sent to in place of an
+// unspecified IP (a listener on every interface).
+func reachable(addr string, r *http.Request) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		host = r.Host
 		if h, _, err := net.SplitHostPort(r.Host); err == nil {
@@ -211,7 +325,7 @@ func (s *Server) uiURL(ui Listener, r *http.Request) string {
 		}
 		host = strings.Trim(host, "[]")
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return net.JoinHostPort(host, port)
 }
 
 // IngestLogDir is where the ingest pipeline keeps its write-ahead and dead-letter logs.
@@ -222,7 +336,7 @@ func (s *Server) Listeners() []Listener { return s.listeners }
 
 // Addrs returns where the server listens.
 func (s *Server) Addrs() Addrs {
-	return Addrs{HTTP: s.listeners[0].Addr(), GRPC: s.listeners[1].Addr(), UI: s.listeners[2].Addr()}
+	return Addrs{HTTP: s.listeners[0].Addr(), GRPC: s.listeners[1].Addr(), UI: s.listeners[2].Addr(), XRay: s.listeners[3].Addr()}
 }
 
 // enforceRetention deletes expired data at start and then every RetentionEvery.

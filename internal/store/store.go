@@ -35,18 +35,24 @@ type Backend interface {
 type Capability string
 
 const (
-	SpanWriting    Capability = "span writing"    // SpanWriter
-	TraceReading   Capability = "trace reading"   // TraceReader
-	EventQueries   Capability = "event queries"   // QueryRunner
-	DatasetListing Capability = "dataset listing" // DatasetReader
-	Retention      Capability = "retention"       // Retainer
-	LogWriting     Capability = "log writing"     // LogWriter
-	LogReading     Capability = "log reading"     // LogReader
-	LogCataloguing Capability = "log catalogue"   // LogCatalogue
+	SpanWriting       Capability = "span writing"       // SpanWriter
+	TraceReading      Capability = "trace reading"      // TraceReader
+	EventQueries      Capability = "event queries"      // QueryRunner
+	DatasetListing    Capability = "dataset listing"    // DatasetReader
+	Retention         Capability = "retention"          // Retainer
+	LogWriting        Capability = "log writing"        // LogWriter
+	LogReading        Capability = "log reading"        // LogReader
+	SpanRevising      Capability = "span revising"      // SpanReviser
+	Settings          Capability = "settings"           // SettingsStore
+	OccurrenceWriting Capability = "occurrence writing" // OccurrenceWriter
+	ItemReading       Capability = "item reading"       // ItemReader
+	ItemTriage        Capability = "item triage"        // ItemTriager
+	LogCataloguing    Capability = "log catalogue"      // LogCatalogue
 )
 
 // Capabilities lists every capability, in the order the conformance suite tests them.
-var Capabilities = []Capability{SpanWriting, TraceReading, EventQueries, DatasetListing, Retention, LogWriting, LogReading, LogCataloguing}
+var Capabilities = []Capability{SpanWriting, TraceReading, EventQueries, DatasetListing, Retention, LogWriting, LogReading,
+	LogCataloguing, SpanRevising, Settings, OccurrenceWriting, ItemReading, ItemTriage}
 
 // Has reports whether b offers capability c.
 func Has(b Backend, c Capability) bool {
@@ -66,6 +72,16 @@ func Has(b Backend, c Capability) bool {
 		_, ok = b.(LogWriter)
 	case LogReading:
 		_, ok = b.(LogReader)
+	case SpanRevising:
+		_, ok = b.(SpanReviser)
+	case Settings:
+		_, ok = b.(SettingsStore)
+	case OccurrenceWriting:
+		_, ok = b.(OccurrenceWriter)
+	case ItemReading:
+		_, ok = b.(ItemReader)
+	case ItemTriage:
+		_, ok = b.(ItemTriager)
 	case LogCataloguing:
 		_, ok = b.(LogCatalogue)
 	}
@@ -86,6 +102,43 @@ func Has(b Backend, c Capability) bool {
 // writer sending large batches, and honours ctx: when it ends, WriteSpans returns soon.
 type SpanWriter interface {
 	WriteSpans(ctx context.Context, spans []telemetry.Span) error
+}
+
+// SpanReviser stores spans that arrive in versions: X-Ray sends a segment in progress and
+// then complete, and a subsegment sent on its own may be stored before its service is known
+// and again once it is.
+//
+// ReviseSpans is WriteSpans (visible on return, durable after Checkpoint, idempotent),
+// except that a stored span is replaced by a version of it (same TraceID and SpanID) that
+// Supersedes it; within one batch the version that supersedes the others is kept. Versions
+// that do not supersede the stored one are skipped, whatever their order, so that replaying
+// the ingest log ends where the first writes did.
+type SpanReviser interface {
+	ReviseSpans(ctx context.Context, spans []telemetry.Span) error
+}
+
+// Supersedes reports whether span is a more complete version of a stored one that is
+// inProgress and belongs to service: no less complete in its end (not in progress where the
+// stored one is not) and its service (known where the stored one's is), and more complete in
+// one of them.
+func Supersedes(span *telemetry.Span, inProgress bool, service string) bool {
+	storedKnown, known := service != telemetry.UnknownService, span.Service() != telemetry.UnknownService
+	if span.InProgress && !inProgress || storedKnown && !known {
+		return false
+	}
+	return inProgress && !span.InProgress || !storedKnown && known
+}
+
+// SettingsStore keeps small named documents that people and clients configure (X-Ray's
+// sampling rules and groups), each under a kind and a name. PutSetting and DeleteSetting are
+// durable when they return: settings are not in the ingest log.
+type SettingsStore interface {
+	// Settings returns every document of a kind, by name.
+	Settings(ctx context.Context, kind string) (map[string][]byte, error)
+	// PutSetting creates or replaces a document.
+	PutSetting(ctx context.Context, kind, name string, value []byte) error
+	// DeleteSetting removes a document; removing one that does not exist is not an error.
+	DeleteSetting(ctx context.Context, kind, name string) error
 }
 
 // LogWriter stores log records, under the same rules as SpanWriter: visible on return,
@@ -119,6 +172,63 @@ type LogQuery struct {
 	Descending bool    // newest first
 }
 
+// OccurrenceWriter stores error occurrences and keeps the items they belong to, under the
+// rules of SpanWriter: visible on return, durable after Checkpoint, idempotent on
+// (Project, UUID), so that an occurrence stored already, or repeated within the batch, is
+// skipped and counted once. Each new occurrence is filed under the item of its (Project,
+// Environment, Fingerprint): an item is made at its first occurrence, with the next counter
+// of its project and that occurrence's title, level and class, and an ItemEvent "new". Its
+// total, first and last seen are kept, and its status moves as triage.Arrive says (an
+// ItemEvent "reactivated"), the versions of a project ordered by triage.CompareVersions when
+// that can, else by when the store first saw them. Occurrences are written in batch order and
+// must have passed telemetry.Occurrence.Validate.
+type OccurrenceWriter interface {
+	WriteOccurrences(ctx context.Context, occs []telemetry.Occurrence) error
+}
+
+// ItemReader reads error items, their occurrences and history, deploys and versions. Reads
+// see every write that returned before they began. Lookups of one thing return ErrNotFound
+// when it does not exist.
+type ItemReader interface {
+	// Items returns a page of the items matching q, sorted as q says, and how many match.
+	Items(ctx context.Context, q ItemQuery) ([]Item, int, error)
+	Item(ctx context.Context, id int64) (Item, error)
+	ItemByCounter(ctx context.Context, project string, counter int64) (Item, error)
+	// Occurrences returns a page of the occurrences matching q, newest first.
+	Occurrences(ctx context.Context, q OccurrenceQuery) ([]StoredOccurrence, error)
+	Occurrence(ctx context.Context, id int64) (StoredOccurrence, error)
+	// OccurrenceCounts counts occurrences per item and per q.Step from q.Start.
+	OccurrenceCounts(ctx context.Context, q CountQuery) (map[int64][]int64, error)
+	// Breakdown counts an item's occurrences by a field's values, most frequent first, at
+	// most limit of them.
+	Breakdown(ctx context.Context, item int64, field BreakdownField, limit int) ([]ValueCount, error)
+	// ItemEvents is an item's history, oldest first.
+	ItemEvents(ctx context.Context, item int64) ([]ItemEvent, error)
+	// Deploys returns a page of a project's deploys, newest first.
+	Deploys(ctx context.Context, project string, offset, limit int) ([]Deploy, error)
+	Deploy(ctx context.Context, project string, id int64) (Deploy, error)
+	// Versions lists the code versions of a project's occurrences, newest first, with the
+	// items each made new, reactivated and resolved.
+	Versions(ctx context.Context, project string) ([]Version, error)
+	// Environments lists the environments of a project's items, sorted.
+	Environments(ctx context.Context, project string) ([]string, error)
+	// Projects lists the projects that have items or deploys, sorted.
+	Projects(ctx context.Context) ([]string, error)
+}
+
+// ItemTriager changes items and records deploys. Unlike writes of telemetry, which the
+// ingest log keeps until a checkpoint, each change is durable when it returns.
+type ItemTriager interface {
+	// UpdateItem applies what u sets, moving the status as triage.Set says, and records an
+	// ItemEvent for each change. Setting a title or level locks it against later occurrences.
+	UpdateItem(ctx context.Context, id int64, u ItemUpdate) (Item, error)
+	// RecordDeploy stores a deploy, giving it an id.
+	RecordDeploy(ctx context.Context, d Deploy) (Deploy, error)
+	// UpdateDeploy sets a deploy's status and, when not empty, its comment; a deploy that
+	// leaves "started" finishes at.
+	UpdateDeploy(ctx context.Context, project string, id int64, status, comment string, at time.Time) (Deploy, error)
+}
+
 // TraceReader answers trace queries. All methods are safe for concurrent use with each other
 // and with writes; a read sees every batch whose WriteSpans returned before the read began.
 type TraceReader interface {
@@ -135,6 +245,18 @@ type TraceReader interface {
 	// Dependencies counts calls between services (a parent span in one service, its child in
 	// another) among spans that started in [start, end).
 	Dependencies(ctx context.Context, start, end time.Time) ([]Dependency, error)
+	// MissingParents counts, by service, the spans that started in [start, end) whose parent
+	// is in no span of their trace that started within lookaround of that window: a parent
+	// never sent, or not ended (an X-Ray segment left open), or lost. The most affected
+	// services come first, at most 100.
+	MissingParents(ctx context.Context, start, end time.Time, lookaround time.Duration) ([]MissingParents, error)
+}
+
+// MissingParents are the spans of one service whose parent never arrived.
+type MissingParents struct {
+	Service string
+	Spans   int64
+	Example telemetry.TraceID // the trace of the earliest of them
 }
 
 // DatasetReader describes Honeycomb datasets: the spans filed under each name

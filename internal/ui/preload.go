@@ -17,7 +17,11 @@ const indexPreloadPlaceholder = "{{PRELOAD}}"
 
 // pageModules are the page modules app.js imports on demand, by the client route they draw.
 var pageModules = map[string]string{"search": "js/search.js", "trace": "js/trace.js", "query": "js/explore.js",
-	"logs": "js/logs.js", "insights": "js/insights.js"}
+	"xray": "js/xray.js", "errors": "js/errors.js", "error": "js/erroritem.js", "logs": "js/logs.js", "sources": "js/sources.js",
+	"insights": "js/insights.js"}
+
+// errorItemRoute matches an error item page's path.
+var errorItemRoute = regexp.MustCompile(`^/errors/[0-9]{1,18}/?$`)
 
 // staticImport matches a module's static imports of sibling modules; import() is not one.
 var staticImport = regexp.MustCompile(`(?m)^import\s+(?:[^;']*?\sfrom\s+)?'\./([^']+\.js)'`)
@@ -33,12 +37,20 @@ func routeKind(p string) string {
 		return "search"
 	case p == "/query" || p == "/query/":
 		return "query"
+	case p == "/xray" || p == "/xray/":
+		return "xray"
 	case p == "/logs" || strings.HasPrefix(p, "/logs/"):
 		return "logs"
+	case p == "/sources" || p == "/sources/":
+		return "sources"
 	case p == "/insights" || p == "/insights/":
 		return "insights"
 	case traceRoute.MatchString(p):
 		return "trace"
+	case p == "/errors" || p == "/errors/":
+		return "errors"
+	case errorItemRoute.MatchString(p):
+		return "error"
 	}
 	return ""
 }

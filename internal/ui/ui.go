@@ -136,8 +136,11 @@ func newSite(fsys fs.FS) (*site, error) {
 		return bytes.Replace(html, []byte(indexPreloadPlaceholder), []byte(keep+preloadLinks(s.assets, prefix, kind)), 1)
 	}
 	s.index = map[string]*asset{}
-	for _, kind := range []string{"", "search", "query", "logs", "insights"} {
-		s.index[kind] = newAsset("index.html", withPreloads(kind, ""))
+	s.index[""] = newAsset("index.html", withPreloads("", ""))
+	for kind := range pageModules {
+		if kind != "trace" { // per trace: its page preloads the trace's data too
+			s.index[kind] = newAsset("index.html", withPreloads(kind, ""))
+		}
 	}
 	s.traceIndex = withPreloads("trace", indexPreloadPlaceholder)
 	return s, nil

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"lookout/internal/testtool"
 )
 
 // awsEnv is the environment that points the AWS SDKs and CLI at l with dummy keys.
@@ -20,7 +22,7 @@ func awsEnv(l *lookout) []string {
 // TestWatchtowerCalls makes watchtower's calls in watchtower's order with the machine's
 // boto3 (testdata/watchtower_calls.py) and checks what it saw and read back.
 func TestWatchtowerCalls(t *testing.T) {
-	python := tool(t, "python3")
+	python := testtool.Path(t, "python3", "this test runs python3")
 	l := start(t)
 	cmd := exec.Command(python, "testdata/watchtower_calls.py")
 	cmd.Env = awsEnv(l)
@@ -75,7 +77,7 @@ func TestWatchtowerCalls(t *testing.T) {
 
 // TestAWSCLI uses the AWS CLI with --endpoint-url.
 func TestAWSCLI(t *testing.T) {
-	cli := tool(t, "aws")
+	cli := testtool.Path(t, "aws", "this test runs aws")
 	l := start(t)
 	awsCLI := func(args ...string) []byte {
 		cmd := exec.Command(cli, append([]string{"--endpoint-url", l.endpoint(), "--output", "json", "logs"}, args...)...)

@@ -8,19 +8,17 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"lookout/internal/testtool"
 )
 
 // TestJavaScriptSDK runs testdata/jssdk/logs.mjs: the AWS SDK for JavaScript v3 from npm
 // (scripts/test installs it with npm ci) creating, writing, paging, filtering, querying and
 // tailing.
 func TestJavaScriptSDK(t *testing.T) {
-	node := tool(t, "node")
-	if _, err := os.Stat("testdata/jssdk/node_modules/@aws-sdk/client-cloudwatch-logs"); err != nil {
-		if os.Getenv("LOOKOUT_REQUIRE_CLIENTS") != "" {
-			t.Fatal("the SDK is not installed: npm ci --prefix internal/ingest/cwlogs/testdata/jssdk")
-		}
-		t.Skip("the SDK is not installed: npm ci --prefix internal/ingest/cwlogs/testdata/jssdk")
-	}
+	node := testtool.Path(t, "node", "this test runs node")
+	_, err := os.Stat("testdata/jssdk/node_modules/@aws-sdk/client-cloudwatch-logs")
+	testtool.Need(t, err, "this test needs the AWS SDK for JavaScript: npm ci --prefix internal/ingest/cwlogs/testdata/jssdk")
 	l := start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

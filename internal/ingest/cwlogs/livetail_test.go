@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"lookout/internal/testtool"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
@@ -129,7 +131,7 @@ func second[T any](_ T, err error) error { return err }
 // TestLiveTailBoto3 follows a group with boto3's start_live_tail (testdata/live_tail.py),
 // which insists on the initial-response event before the session's.
 func TestLiveTailBoto3(t *testing.T) {
-	python := tool(t, "python3")
+	python := testtool.Path(t, "python3", "this test runs python3")
 	l := start(t)
 	cmd := exec.Command(python, "testdata/live_tail.py")
 	cmd.Env = awsEnv(l)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"os/exec"
 	"sync"
 	"testing"
@@ -87,20 +86,6 @@ func errorCode(err error) string {
 		return ae.ErrorCode()
 	}
 	return ""
-}
-
-// tool returns the path of an external client a test uses, or skips the test without it.
-// scripts/test sets LOOKOUT_REQUIRE_CLIENTS, which makes a missing client a failure.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("LOOKOUT_REQUIRE_CLIENTS") != "" {
-			t.Fatalf("%s is needed by this test and is not installed", name)
-		}
-		t.Skipf("%s is not installed", name)
-	}
-	return path
 }
 
 // run runs a command, failing the test with its output if it fails.

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"lookout/internal/server"
+	"lookout/internal/testtool"
 )
 
 const (
@@ -147,7 +148,7 @@ func TestSignaturesVerified(t *testing.T) {
 // TestSignaturesFromPythonAndCLI: boto3 (CloudWatch Logs and STS) and the AWS CLI sign with
 // the configured pair and are let in; with a wrong secret they get InvalidSignatureException.
 func TestSignaturesFromPythonAndCLI(t *testing.T) {
-	python, cli := tool(t, "python3"), tool(t, "aws")
+	python, cli := testtool.Path(t, "python3", "this test runs python3"), testtool.Path(t, "aws", "this test runs aws")
 	l := verifying(t)
 	env := func(secret string) []string {
 		return append(awsEnv(l), "AWS_ACCESS_KEY_ID="+goodKey, "AWS_SECRET_ACCESS_KEY="+secret)

@@ -14,6 +14,7 @@ import (
 	honeycombrules "lookout/internal/honeycomb"
 	"lookout/internal/ingest"
 	"lookout/internal/ingest/httpbody"
+	"lookout/internal/sources"
 	"lookout/internal/telemetry"
 )
 
@@ -166,6 +167,7 @@ func (h *Handler) single(w http.ResponseWriter, r *http.Request) {
 	sp, err := h.converter(r).span(ev)
 	if err != nil {
 		h.sink.Rejected(1)
+		sources.Observe(r.Context()).Refused("", 1, err.Error())
 		h.fail(w, &apiError{status: http.StatusBadRequest, msg: err.Error()})
 		return
 	}
@@ -212,6 +214,7 @@ func (h *Handler) batched(w http.ResponseWriter, r *http.Request) {
 		}
 		if err != nil {
 			statuses[i] = eventStatus{Status: http.StatusBadRequest, Error: err.Error()}
+			sources.Observe(r.Context()).Refused("", 1, err.Error())
 		} else {
 			statuses[i] = eventStatus{Status: http.StatusAccepted}
 		}

@@ -17,6 +17,7 @@ import (
 
 	"lookout/internal/honeycomb"
 	"lookout/internal/ingest"
+	"lookout/internal/sources"
 	"lookout/internal/telemetry"
 )
 
@@ -111,6 +112,7 @@ func (s *grpcService[T]) export(ctx context.Context, in *emptypb.Empty) (*emptyp
 	}
 	if res.Rejected > 0 {
 		s.sink.Rejected(int(res.Rejected))
+		sources.Observe(ctx).Refused("", int(res.Rejected), res.Message)
 	}
 	if len(res.Items) > 0 {
 		if err := s.sink.Write(ctx, res.Items); err != nil {

@@ -16,6 +16,7 @@ import (
 	"lookout/internal/honeycomb"
 	"lookout/internal/ingest"
 	"lookout/internal/ingest/httpbody"
+	"lookout/internal/sources"
 	"lookout/internal/telemetry"
 )
 
@@ -74,6 +75,7 @@ func (h *httpHandler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if res.Rejected > 0 {
 		h.sink.Rejected(int(res.Rejected))
+		sources.Observe(r.Context()).Refused("", int(res.Rejected), res.Message)
 	}
 	if len(res.Items) > 0 {
 		if err := h.sink.Write(r.Context(), res.Items); err != nil {

@@ -102,6 +102,8 @@ type Store struct {
 
 	resources idCache[*telemetry.Resource] // read caches, by id
 	keysets   idCache[*keysetEntry]
+
+	errs errorCatalogue // error items' keys and ids; writers[0].mu guards it (occurrences.go)
 }
 
 // Open opens or creates the database in cfg.Dir.
@@ -257,4 +259,10 @@ var (
 	_ store.Retainer      = (*Store)(nil)
 	_ store.LogWriter     = (*Store)(nil)
 	_ store.LogReader     = (*Store)(nil)
+	_ store.SpanReviser   = (*Store)(nil)
+	_ store.SettingsStore = (*Store)(nil)
+
+	_ store.OccurrenceWriter = (*Store)(nil)
+	_ store.ItemReader       = (*Store)(nil)
+	_ store.ItemTriager      = (*Store)(nil)
 )

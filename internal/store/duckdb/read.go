@@ -313,6 +313,26 @@ func (s *Store) Dependencies(ctx context.Context, start, end time.Time) ([]store
 	return deps, rows.Err()
 }
 
+// MissingParents implements store.TraceReader.
+func (s *Store) MissingParents(ctx context.Context, start, end time.Time, lookaround time.Duration) ([]store.MissingParents, error) {
+	rows, err := s.db.QueryContext(ctx, sqlFile("missing_parents")[0], start.UnixNano(), end.UnixNano(), lookaround.Nanoseconds())
+	if err != nil {
+		return nil, fmt.Errorf("missing parents: %w", err)
+	}
+	defer rows.Close()
+	var out []store.MissingParents
+	for rows.Next() {
+		var m store.MissingParents
+		var hi, lo int64
+		if err := rows.Scan(&m.Service, &m.Spans, &hi, &lo); err != nil {
+			return nil, err
+		}
+		m.Example = telemetry.TraceIDFromParts(uint64(hi), uint64(lo))
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
 // DeleteBefore implements store.Retainer.
 func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error) {
 	defer s.lockWriters()()

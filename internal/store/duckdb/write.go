@@ -12,6 +12,7 @@ import (
 
 	duckdbdriver "github.com/duckdb/duckdb-go/v2"
 
+	"lookout/internal/store"
 	"lookout/internal/telemetry"
 )
 
@@ -120,10 +121,20 @@ func (s *Store) lockWriters() func() {
 // in one transaction. Spans of traces the store has never seen cannot be stored already, so
 // they go straight in; spans of known traces are checked against what is stored.
 func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
+	return s.writeSpans(ctx, spans, false)
+}
+
+// writeSpans stores spans; with revise, a stored span is replaced by a more complete version
+// (store.SpanReviser).
+func (s *Store) writeSpans(ctx context.Context, spans []telemetry.Span, revise bool) error {
 	if len(spans) == 0 {
 		return nil
 	}
-	spans = uniqueSpans(spans)
+	if revise {
+		spans = mostCompleteSpans(spans)
+	} else {
+		spans = uniqueSpans(spans)
+	}
 	e := s.cat.newEntries(spans)
 	if e.slotsUsed > s.attrColumns() {
 		if err := s.addAttrColumns(ctx, e.slotsUsed); err != nil {
@@ -161,7 +172,7 @@ func (s *Store) WriteSpans(ctx context.Context, spans []telemetry.Span) error {
 			w := s.writers[i]
 			w.mu.Lock()
 			defer w.mu.Unlock()
-			errs[i] = w.write(ctx, parts[i], e)
+			errs[i] = w.write(ctx, parts[i], e, revise)
 		}()
 	}
 	wg.Wait()
@@ -364,7 +375,7 @@ func (w *writer) writeCatalogue(ctx context.Context, e *entries) error {
 
 // write stores a share of a batch of unique spans in one transaction, appending them to the
 // spans table as typed rows.
-func (w *writer) write(ctx context.Context, p part, e *entries) (err error) {
+func (w *writer) write(ctx context.Context, p part, e *entries, revise bool) (err error) {
 	spans := p.spans
 	ranges := traceRanges(spans)
 	raw := func(fn func(conn driver.Conn) error) error {
@@ -386,10 +397,20 @@ func (w *writer) write(ctx context.Context, p part, e *entries) (err error) {
 		return err
 	}
 	keep := make([]int, 0, len(spans)) // the spans to store
+	var replaced []spanKey             // stored spans that a more complete version replaces
 	for i := range spans {
-		if !stored[spanKey{spans[i].TraceID, spans[i].SpanID}] {
+		key := spanKey{spans[i].TraceID, spans[i].SpanID}
+		old, ok := stored[key]
+		switch {
+		case !ok:
 			keep = append(keep, i)
+		case revise && store.Supersedes(&spans[i], old.inProgress, old.service):
+			keep = append(keep, i)
+			replaced = append(replaced, key)
 		}
+	}
+	if err := w.deleteSpans(ctx, replaced, spans); err != nil {
+		return err
 	}
 	columns := slices.Clone(storedColumns)
 	for i := range e.slotsUsed {
@@ -431,9 +452,15 @@ type spanKey struct {
 	span  telemetry.SpanID
 }
 
+// storedSpan is what a revision needs to know of a stored version of a span.
+type storedSpan struct {
+	inProgress bool
+	service    string
+}
+
 // storedSpans returns which of spans the store holds already. Only spans of traces it knows
 // can be; a retry repeats its spans' start times, so their range bounds the search.
-func (w *writer) storedSpans(ctx context.Context, spans []telemetry.Span, ranges []tracedRange) (map[spanKey]bool, error) {
+func (w *writer) storedSpans(ctx context.Context, spans []telemetry.Span, ranges []tracedRange) (map[spanKey]storedSpan, error) {
 	err := w.conn.Raw(func(dc any) error {
 		return appendRows(dc.(driver.Conn), "temp", "batch_traces", nil, len(ranges), func(app *duckdbdriver.Appender, i int) error {
 			return app.AppendRow(int64(ranges[i].id.High()), int64(ranges[i].id.Low()))
@@ -458,13 +485,14 @@ func (w *writer) storedSpans(ctx context.Context, spans []telemetry.Span, ranges
 		return nil, fmt.Errorf("stored spans: %w", err)
 	}
 	defer rows.Close()
-	stored := map[spanKey]bool{}
+	stored := map[spanKey]storedSpan{}
 	for rows.Next() {
 		var hi, lo, id int64
-		if err := rows.Scan(&hi, &lo, &id); err != nil {
+		var st storedSpan
+		if err := rows.Scan(&hi, &lo, &id, &st.inProgress, &st.service); err != nil {
 			return nil, err
 		}
-		stored[spanKey{telemetry.TraceIDFromParts(uint64(hi), uint64(lo)), telemetry.SpanIDFromUint64(uint64(id))}] = true
+		stored[spanKey{telemetry.TraceIDFromParts(uint64(hi), uint64(lo)), telemetry.SpanIDFromUint64(uint64(id))}] = st
 	}
 	return stored, rows.Err()
 }

@@ -39,6 +39,9 @@ var (
 	datasets = []store.Capability{store.SpanWriting, store.DatasetListing}
 	retain   = []store.Capability{store.SpanWriting, store.TraceReading, store.Retention, store.EventQueries}
 	logs     = []store.Capability{store.LogWriting, store.LogReading}
+	revise   = []store.Capability{store.SpanWriting, store.TraceReading, store.SpanRevising}
+	errItems = []store.Capability{store.OccurrenceWriting, store.ItemReading}
+	triaged  = []store.Capability{store.OccurrenceWriting, store.ItemReading, store.ItemTriage}
 	logCat   = []store.Capability{store.LogWriting, store.LogReading, store.LogCataloguing}
 )
 
@@ -67,6 +70,7 @@ func Run(t *testing.T, b Backend) {
 		{"FindTraceIDs", traces, testFindTraceIDs},
 		{"Catalogue", traces, testCatalogue},
 		{"Dependencies", traces, testDependencies},
+		{"MissingParents", traces, testMissingParents},
 		{"DeleteBefore", retain, testDeleteBefore},
 		{"Concurrent", traces, testConcurrent},
 		{"Durable", traces, testDurable},
@@ -78,6 +82,14 @@ func Run(t *testing.T, b Backend) {
 		{"LogQueries", logs, testLogQueries},
 		{"LogDurable", logs, testLogDurable},
 		{"LogRetention", append(logs, store.Retention), testLogRetention},
+		{"Revise", revise, testRevise},
+		{"Settings", []store.Capability{store.Settings}, testSettings},
+		{"OccurrenceItems", errItems, testOccurrenceItems},
+		{"ItemQueries", errItems, testItemQueries},
+		{"OccurrencesDurable", errItems, testOccurrencesDurable},
+		{"ItemTriage", triaged, testItemTriage},
+		{"VersionOrder", triaged, testVersionOrder},
+		{"Deploys", triaged, testDeploys},
 		{"LogPaging", logs, testLogPaging},
 		{"LogGroups", logCat, testLogGroups},
 		{"LogStreams", logCat, testLogStreams},
@@ -106,6 +118,11 @@ type handle struct {
 	store.Retainer
 	store.LogWriter
 	store.LogReader
+	store.SpanReviser
+	store.SettingsStore
+	store.OccurrenceWriter
+	store.ItemReader
+	store.ItemTriager
 }
 
 func newHandle(b store.Backend) *handle {
@@ -117,6 +134,11 @@ func newHandle(b store.Backend) *handle {
 	h.Retainer, _ = b.(store.Retainer)
 	h.LogWriter, _ = b.(store.LogWriter)
 	h.LogReader, _ = b.(store.LogReader)
+	h.SpanReviser, _ = b.(store.SpanReviser)
+	h.SettingsStore, _ = b.(store.SettingsStore)
+	h.OccurrenceWriter, _ = b.(store.OccurrenceWriter)
+	h.ItemReader, _ = b.(store.ItemReader)
+	h.ItemTriager, _ = b.(store.ItemTriager)
 	return h
 }
 
@@ -399,6 +421,41 @@ func testDependencies(t *testing.T, b Backend) {
 	want = []store.Dependency{{Parent: "svc-0", Child: "db", CallCount: 3}, {Parent: "svc-1", Child: "db", CallCount: 3}, {Parent: "svc-2", Child: "db", CallCount: 4}}
 	if !slices.Equal(deps, want) {
 		t.Fatalf("Dependencies in window = %v, want %v", deps, want)
+	}
+}
+
+func testMissingParents(t *testing.T, b Backend) {
+	s := open(t, b)
+	spans := searchFixture()
+	// Traces 5 and 7 lose their roots: their db spans' parent never arrives. In trace 9 the
+	// child starts before its parent, which arrives within the look-around.
+	var kept []telemetry.Span
+	for _, sp := range spans {
+		n := int(sp.TraceID[15]) - 100
+		if (n == 5 || n == 7) && sp.ParentSpanID.IsZero() {
+			continue
+		}
+		if n == 9 && sp.ParentSpanID.IsZero() {
+			sp.StartUnixNano += int64(30 * time.Second)
+			sp.EndUnixNano += int64(30 * time.Second)
+		}
+		kept = append(kept, sp)
+	}
+	orphan := telemetry.Span{TraceID: traceID(200), SpanID: spanID(3), ParentSpanID: spanID(9), Name: "mock-data",
+		StartUnixNano: at(8 * time.Second), EndUnixNano: at(9 * time.Second), Resource: resource("backend-flask"),
+		Ingest: telemetry.IngestInfo{Protocol: "xray"}}
+	write(t, s, append(kept, orphan))
+	got, err := s.MissingParents(context.Background(), base, base.Add(20*time.Second), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.MissingParents{{Service: "db", Spans: 2, Example: traceID(105)}, {Service: "backend-flask", Spans: 1, Example: traceID(200)}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("MissingParents = %+v, want %+v", got, want)
+	}
+	// Outside the window nothing is counted.
+	if got, err := s.MissingParents(context.Background(), base.Add(10*time.Second), base.Add(20*time.Second), time.Minute); err != nil || len(got) != 0 {
+		t.Fatalf("MissingParents after the orphans = %+v, %v", got, err)
 	}
 }
 

@@ -24,6 +24,17 @@
 //                             their root
 //   LOOKOUT_DEMO              set when lookout holds the ten minutes of history that
 //                             lookout demo's services (internal/demo) send first
+//   LOOKOUT_XRAY_SERVICE      a service that sent X-Ray segments over UDP in the last
+//                             hour, calling postgres (SQL), DynamoDB and payments (its
+//                             own segments), with a fault; a malformed datagram refused
+//   LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID  a trace of one X-Ray segment begun and never ended
+//   LOOKOUT_ERROR_PROJECT     the project of the items below (other projects may hold
+//                             the exceptions of the demo's spans)
+//   LOOKOUT_ERROR_TRACE_ID    a trace that a Rollbar item's latest occurrence was
+//                             reported in: the Flask KeyError of seedRollbarItems
+//                             (internal/server/browser_errors_test.go), whose message is
+//                             markup, among three active items, and a log line of
+//                             that request, and a deploy of 1.4.1 by andrew
 //   LOOKOUT_TRACE_BUDGET_MS   optional; the longest median time (ms) a trace page may take
 //                             to draw its first rows in a fresh browser (default 1000)
 //   LOOKOUT_LOG_GROUP         a log group of three lines from minutes ago: {"status":200,…},
@@ -44,7 +55,9 @@
 // Screenshots: search.png, search-service.png, trace.png, trace-small.png,
 // trace-collapsed.png, span-detail.png, big-trace.png, query.png, query-fit.png,
 // query-tooltip.png, heatmap-bubbleup.png, heatmap-bubbleup-shop.png,
-// query-events.png, logs-groups.png, logs-events.png, logs-pattern-error.png, logs-live.png.
+// query-events.png, xray-service-map.png, xray-in-progress.png, errors.png,
+// errors-versions.png, error-item.png, trace-errors.png, logs-groups.png, logs-events.png,
+// logs-pattern-error.png, logs-live.png.
 // (The Insights test takes none: docs/insights.png comes from a fuller data set.)
 
 import { test, before, after, beforeEach, afterEach } from 'node:test';
@@ -729,6 +742,92 @@ test('a result row leads to its events and their traces', { skip: skipUnless('LO
   await shot('query-events.png');
   await page.click('.qtable.events tbody tr a.mono');
   await page.waitForSelector('.wf[data-ready="true"]', { timeout: 30_000 });
+});
+
+test('the X-Ray page maps both worlds\' services and counts the datagrams; an unended segment says why', { skip: skipUnless('LOOKOUT_XRAY_SERVICE', 'LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID'), timeout: 90_000 }, async () => {
+  const xr = env.LOOKOUT_XRAY_SERVICE;
+  await page.goto(`${BASE}/xray`);
+  await page.waitForSelector(`.xr-node[data-name="${xr}"]`, { timeout: 60_000 });
+  const names = await page.$$eval('.xr-node', (ns) => ns.map((n) => n.getAttribute('data-name')));
+  for (const want of ['client', 'postgres', 'DynamoDB', 'payments']) assert.ok(names.includes(want), `${want} not on the map: ${names}`);
+  if (SERVICE) assert.ok(names.includes(SERVICE), `the OpenTelemetry service ${SERVICE} is not on the map: ${names}`);
+  const udp = await page.$$eval('tr[data-via="udp"] td', (tds) => tds.map((td) => Number(td.textContent.replace(/,/g, ''))));
+  const [received, stored, dropped, refused] = udp;
+  assert.ok(received >= 10 && refused >= 1 && received === stored + dropped + refused, `UDP counters: ${udp}`);
+  assert.match(await page.textContent('#xray-problems'), /InvalidTraceId/);
+  assert.match(await page.textContent('#xray-note'), /^Drawn from .* traces/);
+  await page.click(`.xr-node[data-name="${xr}"]`);
+  await page.waitForSelector('#xray-detail .kv');
+  assert.match(await page.textContent('#xray-detail'), /Faults \(5xx\)\s*1/);
+  await page.hover('.xr-node[data-name="payments"]');
+  await page.waitForTimeout(200);
+  await shot('xray-service-map.png');
+
+  await openTrace(env.LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID);
+  assert.match(await page.textContent('.trace-warnings'), /still in progress: begun but never ended/);
+  assert.match(await page.textContent('.wf-row.is-in-progress'), /in progress, never ended/);
+  await shot('xray-in-progress.png');
+});
+
+const ERROR_TRACE_ID = env.LOOKOUT_ERROR_TRACE_ID || '';
+const ERROR_PROJECT = env.LOOKOUT_ERROR_PROJECT || '';
+const ERROR_TITLE = "KeyError: '<img src=x onerror=alert(3)>'";
+
+test('the errors page lists items with counts and sparklines, filters them, and opens an item', { skip: skipUnless('LOOKOUT_ERROR_TRACE_ID', 'LOOKOUT_ERROR_PROJECT'), timeout: 60_000 }, async () => {
+  await page.goto(`${BASE}/errors?project=${encodeURIComponent(ERROR_PROJECT)}`);
+  await page.waitForSelector('.errors-table tbody tr');
+  const rows = await page.$$eval('.errors-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent.trim())));
+  assert.equal(rows.length, 3, `three active items: ${JSON.stringify(rows)}`);
+  const flask = rows.find((r) => r[0].includes(ERROR_TITLE));
+  assert.ok(flask, `the Flask error is listed with its markup as text: ${JSON.stringify(rows)}`);
+  assert.deepEqual([flask[1], flask[2], flask[3], flask[4]], ['error', 'production', '5', '3']);
+  assert.equal(await page.$$eval('.errors-table svg.spark polyline', (ps) => ps.length), 3);
+  assert.equal(await page.$('.errors-page img'), null, 'no markup became an element');
+  await shot('errors.png');
+
+  await page.selectOption('select[name=sort]', 'count');
+  await page.waitForFunction(() => /sort=count/.test(location.search));
+  await page.waitForFunction(() => document.querySelector('.errors-table tbody tr td').textContent.includes('KeyError'));
+  await page.selectOption('select[name=level]', 'warning');
+  await page.waitForFunction(() => document.querySelectorAll('.errors-table tbody tr').length === 1);
+  assert.match(await page.textContent('.errors-table tbody'), /cache miss rate above 90%/);
+
+  await page.waitForSelector('.errors-releases table');
+  const versions = await page.$$eval('.errors-releases section:first-child tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+  assert.deepEqual(versions.map((r) => [r[0], r[3], r[4]]).sort(), [['1.4.0', '3', '1'], ['1.4.1', '2', '0']], 'each version with its occurrences and new items');
+  assert.match(await page.textContent('.errors-releases'), /1\.4\.1.*succeeded.*andrew.*ship the home feed/s);
+  await shot('errors-versions.png');
+});
+
+test('an item page shows the stack as text, the request and history, links to its trace, and resolves', { skip: skipUnless('LOOKOUT_ERROR_TRACE_ID', 'LOOKOUT_ERROR_PROJECT'), timeout: 60_000 }, async () => {
+  await page.goto(`${BASE}/errors?q=KeyError&project=${encodeURIComponent(ERROR_PROJECT)}`);
+  await page.waitForSelector('.errors-table tbody tr a');
+  await page.click('.errors-table tbody tr a');
+  await page.waitForSelector('.error-title');
+  assert.equal(await page.textContent('.error-title'), ERROR_TITLE);
+  assert.equal(await page.$('.error-page img'), null, 'no markup became an element');
+  const frames = await page.$$eval('.exception .frame summary', (ss) => ss.map((s) => s.textContent));
+  assert.deepEqual(frames, ['/srv/app/services/home.py:41 in data_home', '/usr/lib/python3.11/site-packages/flask/app.py:917 in full_dispatch_request'], 'most recent frame first');
+  assert.match(await page.textContent('.frame[open] .frame-line'), /41 {2}return results\[user\['id'\]\]/);
+  assert.match(await page.textContent('.error-page'), /GET http:\/\/cruddur.example\/api\/activities\/home/);
+  assert.equal(await page.$$eval('svg.occ-bars rect[height]:not([height="0.0"])', (rs) => rs.length) >= 2, true, 'the hourly graph has bars');
+  await page.waitForFunction(() => /Log lines of this request \(1\)/.test(document.querySelector('.error-page').textContent));
+  assert.match(await page.textContent('.error-page'), /home feed failed for andrew/);
+  const href = await page.getAttribute('.trace-link', 'href');
+  assert.ok(href.startsWith(`/trace/${ERROR_TRACE_ID}?span=`), href);
+  await shot('error-item.png');
+
+  await page.fill('.version-input', '1.4.2');
+  await page.click('.error-actions .btn-primary');
+  await page.waitForFunction(() => document.querySelector('.error-facts .st')?.textContent === 'resolved');
+  assert.match(await page.textContent('.history'), /resolved in 1\.4\.2 by web UI/);
+
+  await page.click('.trace-link');
+  await page.waitForSelector('.wf[data-ready="true"]', { timeout: 30_000 });
+  assert.ok(page.url().includes(`/trace/${ERROR_TRACE_ID}`));
+  await page.waitForSelector('.trace-errors a');
+  assert.match(await page.textContent('.trace-errors'), /#1 KeyError: '<img src=x onerror=alert\(3\)>'/, 'the trace links back to its error item');
+  await shot('trace-errors.png');
 });
 
 const LOG_GROUP = env.LOOKOUT_LOG_GROUP || '';

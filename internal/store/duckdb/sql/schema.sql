@@ -127,6 +127,111 @@ CREATE TABLE IF NOT EXISTS logs (
     extra         VARCHAR              -- JSON of the rare fields, NULL when empty
 );
 
+-- Settings people and clients configure (X-Ray sampling rules and groups): a JSON document
+-- under a kind and a name.
+CREATE TABLE IF NOT EXISTS settings (
+    kind  VARCHAR NOT NULL,
+    name  VARCHAR NOT NULL,
+    value VARCHAR NOT NULL,
+    PRIMARY KEY (kind, name)
+);
+
+-- Error items (Rollbar's): every occurrence of one error in a project's environment. Few
+-- rows, rewritten whole when they change (error_items.sql). Times are unix nanoseconds; 0
+-- stands for never.
+CREATE TABLE IF NOT EXISTS error_items (
+    id                  BIGINT  NOT NULL,
+    project             VARCHAR NOT NULL,
+    counter             BIGINT  NOT NULL,  -- per project
+    environment         VARCHAR NOT NULL,
+    fingerprint         VARCHAR NOT NULL,
+    grouping            VARCHAR NOT NULL,
+    title               VARCHAR NOT NULL,
+    level               VARCHAR NOT NULL,
+    class               VARCHAR NOT NULL,
+    framework           VARCHAR NOT NULL,
+    platform            VARCHAR NOT NULL,
+    language            VARCHAR NOT NULL,
+    status              VARCHAR NOT NULL,
+    resolved_in_version VARCHAR NOT NULL,
+    assigned_to         VARCHAR NOT NULL,
+    title_locked        BOOLEAN NOT NULL,
+    level_locked        BOOLEAN NOT NULL,
+    total               BIGINT  NOT NULL,
+    first_ns            BIGINT  NOT NULL,
+    last_ns             BIGINT  NOT NULL,
+    first_occurrence    BIGINT  NOT NULL,
+    last_occurrence     BIGINT  NOT NULL,
+    last_activated_ns   BIGINT  NOT NULL,
+    last_resolved_ns    BIGINT  NOT NULL
+);
+
+-- Error occurrences, one row each, with the fields items are listed, broken down and linked
+-- to traces by; "data" is the report as the client sent it (normalised JSON). uuid_hash
+-- finds a resent uuid without an index. Rows arrive roughly in time order.
+CREATE TABLE IF NOT EXISTS error_occurrences (
+    id           BIGINT  NOT NULL,
+    item_id      BIGINT  NOT NULL,  -- error_items.id
+    project      VARCHAR NOT NULL,
+    uuid         VARCHAR NOT NULL,
+    uuid_hash    BIGINT  NOT NULL,
+    time_ns      BIGINT  NOT NULL,
+    received_ns  BIGINT  NOT NULL,
+    environment  VARCHAR NOT NULL,
+    level        VARCHAR NOT NULL,
+    fingerprint  VARCHAR NOT NULL,
+    grouping     VARCHAR NOT NULL,
+    title        VARCHAR NOT NULL,
+    class        VARCHAR NOT NULL,
+    code_version VARCHAR NOT NULL,
+    framework    VARCHAR NOT NULL,
+    platform     VARCHAR NOT NULL,
+    language     VARCHAR NOT NULL,
+    context      VARCHAR NOT NULL,
+    host         VARCHAR NOT NULL,
+    person       VARCHAR NOT NULL,
+    user_ip      VARCHAR NOT NULL,
+    browser      VARCHAR NOT NULL,
+    os           VARCHAR NOT NULL,
+    trace_hi     BIGINT  NOT NULL,  -- 0, 0 when not linked to a trace
+    trace_lo     BIGINT  NOT NULL,
+    span_id      BIGINT  NOT NULL,
+    protocol     VARCHAR NOT NULL,
+    key_id       VARCHAR NOT NULL,
+    data         VARCHAR NOT NULL
+);
+
+-- Each item's history: new, reactivated, resolved, muted, ...
+CREATE TABLE IF NOT EXISTS error_events (
+    item_id BIGINT  NOT NULL,
+    time_ns BIGINT  NOT NULL,
+    kind    VARCHAR NOT NULL,
+    version VARCHAR NOT NULL,
+    by_whom VARCHAR NOT NULL,
+    detail  VARCHAR NOT NULL
+);
+
+-- When each code version of a project was first seen, which orders versions that have no
+-- order of their own (git SHAs).
+CREATE TABLE IF NOT EXISTS error_versions (
+    project  VARCHAR NOT NULL,
+    version  VARCHAR NOT NULL,
+    first_ns BIGINT  NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS deploys (
+    id             BIGINT  NOT NULL,
+    project        VARCHAR NOT NULL,
+    environment    VARCHAR NOT NULL,
+    revision       VARCHAR NOT NULL,
+    local_username VARCHAR NOT NULL,
+    rollbar_user   VARCHAR NOT NULL,
+    comment        VARCHAR NOT NULL,
+    status         VARCHAR NOT NULL,
+    start_ns       BIGINT  NOT NULL,
+    finish_ns      BIGINT  NOT NULL
+);
+
 -- Log groups and streams, as CloudWatch Logs keeps them. A group or stream is created by the
 -- API or by the first record that names it; log_streams also keeps what its records span,
 -- updated as they are written, so listing streams reads no records.

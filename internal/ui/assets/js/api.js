@@ -12,13 +12,18 @@ export class ApiError extends Error {
 
 /** getJSON fetches path (with optional URLSearchParams) and returns the response's data. */
 export async function getJSON(path, params, signal) {
+  return (await getPage(path, params, signal)).data;
+}
+
+/** getPage is getJSON for lists: it returns the whole response, {data, total, limit, offset}. */
+export async function getPage(path, params, signal) {
   const qs = params && String(params);
   return request(qs ? `${path}?${qs}` : path, { signal }, path);
 }
 
 /** sendJSON sends body as JSON (POST unless method says otherwise) and returns the response's data. */
 export async function sendJSON(path, body, signal, method = 'POST') {
-  return request(path, { method, signal, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }, path);
+  return (await request(path, { method, signal, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }, path)).data;
 }
 
 async function request(url, opts, path) {
@@ -46,7 +51,7 @@ async function request(url, opts, path) {
   if (body === null || typeof body !== 'object') {
     throw new ApiError(`Unexpected response from ${path}`, res.status);
   }
-  return body.data;
+  return body;
 }
 
 const enc = encodeURIComponent;
@@ -69,6 +74,9 @@ export const api = {
   events: (dataset, query, limit, signal) => sendJSON('/api/v1/events', { dataset, query, limit }, signal),
   savedQueries: (signal) => getJSON('/api/v1/saved-queries', null, signal),
   saveQuery: (name, dataset, query) => sendJSON('/api/v1/saved-queries', { name, dataset, query }),
+  sources: (signal) => getJSON('/api/v1/sources', null, signal),
+  demo: (signal) => getJSON('/api/v1/demo', null, signal),
+  setDemoTrouble: (trouble) => sendJSON('/api/v1/demo', { trouble }, undefined, 'PUT'),
   deleteSavedQuery: (id) => sendJSON(`/api/v1/saved-queries/${enc(id)}`, undefined, undefined, 'DELETE'),
 };
 

@@ -13,7 +13,11 @@ const PAGES = {
   search: () => import('./search.js').then((m) => m.SearchPage),
   trace: () => import('./trace.js').then((m) => m.TracePage),
   query: () => import('./explore.js').then((m) => m.ExplorePage),
+  xray: () => import('./xray.js').then((m) => m.XRayPage),
+  errors: () => import('./errors.js').then((m) => m.ErrorsPage),
+  error: () => import('./erroritem.js').then((m) => m.ErrorItemPage),
   logs: () => import('./logs.js').then((m) => m.LogsPage),
+  sources: () => import('./sources.js').then((m) => m.SourcesPage),
   insights: () => import('./insights.js').then((m) => m.InsightsPage),
 };
 
@@ -25,6 +29,10 @@ let routing = 0; // counts navigations, so that a page still loading when anothe
 function resolve(path) {
   if (path === '/' || path === '/search' || path === '/search/') return { kind: 'search' };
   if (path === '/query' || path === '/query/') return { kind: 'query' };
+  if (path === '/xray' || path === '/xray/') return { kind: 'xray' };
+  if (path === '/errors' || path === '/errors/') return { kind: 'errors' };
+  const item = /^\/errors\/(\d{1,18})\/?$/.exec(path);
+  if (item) return { kind: 'error', id: item[1] };
   if (path === '/logs' || path === '/logs/') return { kind: 'logs' };
   if (path === '/insights' || path === '/insights/') return { kind: 'insights' };
   const lg = /^\/logs\/([^/]+)\/?$/.exec(path);
@@ -33,6 +41,7 @@ function resolve(path) {
     try { id = decodeURIComponent(lg[1]); } catch { id = lg[1]; }
     return { kind: 'logs', id };
   }
+  if (path === '/sources' || path === '/sources/') return { kind: 'sources' };
   const m = /^\/trace\/([^/]+)\/?$/.exec(path);
   if (m) {
     let id;
@@ -46,7 +55,7 @@ onRoute(async (route) => {
   const r = resolve(route.path);
   route.id = r.id;
   document.querySelectorAll('.topnav a').forEach((a) => {
-    a.classList.toggle('active', a.dataset.section === r.kind);
+    a.classList.toggle('active', a.dataset.section === (r.kind === 'error' ? 'errors' : r.kind));
   });
   if (page && pageKind === r.kind && page.update && page.update(route)) return;
   if (page) page.unmount();

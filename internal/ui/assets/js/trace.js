@@ -3,13 +3,14 @@
 import { h, clear, debounce, setText } from './dom.js';
 import { api } from './api.js';
 import { busy, showError, setURL, emptyState, loadingState } from './shell.js';
-import { buildTraceModel, findSpans, serviceName } from './tracemodel.js';
+import { buildTraceModel, findSpans, serviceName, isInProgress } from './tracemodel.js';
 import { Waterfall } from './waterfall.js';
 import { renderSpanDetail } from './spandetail.js';
 import { loadTraceLogs, renderTraceLogs, renderSpanLogs } from './tracelogs.js';
 import { formatDuration, formatTime, formatRelative, plural, formatCount } from './format.js';
 import { serviceColor, learnServices } from './colors.js';
 import { serviceChip } from './widgets.js';
+import { traceErrorItems } from './errorviews.js';
 
 export class TracePage {
   mount(root, route) {
@@ -61,6 +62,7 @@ export class TracePage {
     this.wf.renderNow();
     this.showLogs();
     const t3 = performance.now();
+    traceErrorItems(this.id, this.abort.signal).then((el) => { if (el && this.header) this.header.appendChild(el); });
     // Timings for the browser test and for curious people (in the DOM, not the console).
     Object.assign(this.wf.el.dataset, { fetchMs: (t1 - t0).toFixed(1), buildMs: (t2 - t1).toFixed(1), renderMs: (t3 - t2).toFixed(1) });
     // Once the frame showing the rows is drawn: mark it (for the browser test, the mark's
@@ -94,8 +96,10 @@ export class TracePage {
     if (m.orphans) warnings.push(`${plural(m.orphans, 'span')} whose parent is missing shown at the top level`);
     if (m.cycles) warnings.push(`${plural(m.cycles, 'reference cycle')} broken`);
     if (m.duplicateIDs) warnings.push(`${plural(m.duplicateIDs, 'duplicate span ID')}`);
+    const inProgress = m.spans.filter(isInProgress).length;
+    if (inProgress) warnings.push(`${plural(inProgress, 'span')} still in progress: begun but never ended (an X-Ray segment whose end_segment never came, or that a second begin_segment replaced); bars run to when it was last seen`);
 
-    const header = h('section', { class: 'trace-head' },
+    const header = this.header = h('section', { class: 'trace-head' },
       h('div', { class: 'trace-title-row' },
         h('h1', { class: 'trace-title' },
           h('span', { class: 'swatch swatch-lg', style: { background: serviceColor(rootSvc) } }),

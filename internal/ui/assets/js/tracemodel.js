@@ -27,6 +27,14 @@ export function isErrorSpan(span) {
   return false;
 }
 
+/**
+ * isInProgress reports a span whose end is not known yet (an X-Ray segment begun and never
+ * ended): lookout's API says so in the span's warnings.
+ */
+export function isInProgress(span) {
+  return Array.isArray(span.warnings) && span.warnings.some((w) => typeof w === 'string' && w.startsWith('span is in progress'));
+}
+
 /** buildTraceModel turns one Jaeger trace object into the waterfall's model. */
 export function buildTraceModel(trace) {
   const raw = Array.isArray(trace.spans) ? trace.spans.filter((s) => s && typeof s === 'object') : [];

@@ -8,7 +8,7 @@
 import { h, setText } from './dom.js';
 import { formatDuration, formatCount, niceTicks, plural } from './format.js';
 import { serviceColor } from './colors.js';
-import { visibleRows, descendantCount } from './tracemodel.js';
+import { visibleRows, descendantCount, isInProgress } from './tracemodel.js';
 
 export const ROW_HEIGHT = 24;
 const OVERSCAN = 10;
@@ -347,6 +347,8 @@ export class Waterfall {
     if (collapsed) cls += ' is-collapsed';
     if (!kids) cls += ' is-leaf';
     if (m.missingParent[i] !== null) cls += ' is-orphan';
+    const inProgress = isInProgress(m.spans[i]);
+    if (inProgress) cls += ' is-in-progress';
     r.el.className = cls;
 
     if (r.span !== i) {
@@ -374,9 +376,8 @@ export class Waterfall {
       r.bar.hidden = rawEnd < -1 || rawLeft > 101;
       r.bar.style.left = `${left}%`;
       r.bar.style.width = `${Math.max(0, end - left)}%`;
-      setText(r.label, r.bar.hidden
-        ? (rawEnd < 0 ? `◂ ${formatDuration(m.dur[i])}` : `${formatDuration(m.dur[i])} ▸`)
-        : formatDuration(m.dur[i]));
+      const durText = inProgress ? `${formatDuration(m.dur[i])} · in progress, never ended` : formatDuration(m.dur[i]);
+      setText(r.label, r.bar.hidden ? (rawEnd < 0 ? `◂ ${durText}` : `${durText} ▸`) : durText);
       const ls = r.label.style;
       if (r.bar.hidden) {
         r.label.className = rawEnd < 0 ? 'wf-label off-left' : 'wf-label off-right';

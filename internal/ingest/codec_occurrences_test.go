@@ -1,0 +1,59 @@
+package ingest
+
+import (
+	"reflect"
+	"testing"
+
+	"lookout/internal/telemetry"
+)
+
+func occurrenceFixture() []telemetry.Occurrence {
+	return []telemetry.Occurrence{{
+		UUID: "74d34b08-d76a-41b6-b685-928ef2338a86", Project: "cruddur", Environment: "production", Level: "error",
+		TimeUnixNano: 1_795_543_327_000_000_000, ReceivedUnixNano: 1_795_543_327_250_000_000,
+		Fingerprint: "5f1c", Grouping: "class and frames", Title: "RuntimeError: checkout failed",
+		Class: "RuntimeError", CodeVersion: "abc123", Framework: "flask", Platform: "linux", Language: "python",
+		Context: "/orders/<int:order_id>", Host: "vm", PersonID: "u1", UserIP: "203.0.113.9",
+		Browser: "Firefox 120", OS: "Linux",
+		TraceID: telemetry.TraceID{1, 2, 3}, SpanID: telemetry.SpanID{4, 5},
+		Data:   `{"body":{"message":{"body":"ünïcode"}}}`,
+		Ingest: telemetry.IngestInfo{Protocol: "rollbar", KeyID: "tok1"},
+	}, {
+		UUID: "u2", Project: "p", Environment: "e", Fingerprint: "f", TimeUnixNano: 5, ReceivedUnixNano: 4, Data: "{}",
+	}}
+}
+
+func TestOccurrenceCodecRoundTrip(t *testing.T) {
+	want := occurrenceFixture()
+	got, err := decodeOccurrences(encodeOccurrences(want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("round trip differs:\n got %+v\nwant %+v", got, want)
+	}
+	if _, err := decodeOccurrences(encodeLogs(logFixture())); err == nil {
+		t.Fatal("a log record decoded as occurrences")
+	}
+	raw, _ := zstdDecoder.DecodeAll(encodeOccurrences(want)[1:], nil)
+	for cut := 0; cut < len(raw); cut += 5 {
+		if _, err := decodeOccurrences(zstdEncoder.EncodeAll(raw[:cut], []byte{byte(RecordOccurrences)})); err == nil {
+			t.Fatalf("a record cut at %d of %d bytes decoded without error", cut, len(raw))
+		}
+	}
+}
+
+func FuzzDecodeOccurrences(f *testing.F) {
+	f.Add(encodeOccurrences(occurrenceFixture()))
+	f.Add([]byte{byte(RecordOccurrences)})
+	f.Fuzz(func(t *testing.T, record []byte) {
+		occs, err := decodeOccurrences(record)
+		if err != nil {
+			return
+		}
+		again, err := decodeOccurrences(encodeOccurrences(occs))
+		if err != nil || !reflect.DeepEqual(again, occs) {
+			t.Fatalf("re-encoding a decoded record failed: %v", err)
+		}
+	})
+}

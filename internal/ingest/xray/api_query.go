@@ -1,0 +1,360 @@
+package xray
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"lookout/internal/aws"
+	"lookout/internal/store"
+	"lookout/internal/telemetry"
+)
+
+// epochTime is a timestamp in a request: epoch seconds as a number (rest-json's own form),
+// or an ISO-8601 string, which some clients send.
+type epochTime struct{ time.Time }
+
+func (t *epochTime) UnmarshalJSON(b []byte) error {
+	if f, err := strconv.ParseFloat(string(b), 64); err == nil {
+		t.Time = time.Unix(0, int64(f*1e9))
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	parsed, err := time.Parse(time.RFC3339Nano, s)
+	t.Time = parsed
+	return err
+}
+
+// timeRange reads a request's StartTime and EndTime, which are required.
+func timeRange(start, end *epochTime) (time.Time, time.Time, *aws.Error) {
+	if start == nil || end == nil {
+		return time.Time{}, time.Time{}, invalid("StartTime and EndTime are required")
+	}
+	if !start.Before(end.Time) {
+		return time.Time{}, time.Time{}, invalid("StartTime must be before EndTime")
+	}
+	return start.Time, end.Time, nil
+}
+
+// Bounds of the traces an answer reads, each read whole: lookout builds summaries and graphs
+// from traces, not from precomputed statistics, so a busy range is sampled.
+const (
+	maxSummaryTraces = 1000 // GetTraceSummaries: the newest of the range
+	maxGraphTraces   = 600  // graphs and statistics: the newest of each service, shared out
+)
+
+// views loads the newest traces with a span in [start, end], at most limit of them.
+func (a *API) views(ctx context.Context, start, end time.Time, limit int) ([]*view, *aws.Error) {
+	ids, err := a.cfg.Traces.FindTraceIDs(ctx, store.TraceQuery{Start: start, End: end, Limit: limit})
+	if err != nil {
+		return nil, internal(err)
+	}
+	return a.load(ctx, ids)
+}
+
+// graphViews loads traces for a graph: the newest of every service that sent spans, so that
+// a quiet service is drawn beside a busy one. sampled reports that some were left out.
+func (a *API) graphViews(ctx context.Context, start, end time.Time) (views []*view, sampled bool, aerr *aws.Error) {
+	services, err := a.cfg.Traces.Services(ctx)
+	if err != nil {
+		return nil, false, internal(err)
+	}
+	per := maxGraphTraces / max(1, len(services))
+	seen := map[telemetry.TraceID]bool{}
+	var ids []telemetry.TraceID
+	for _, svc := range services {
+		limit := max(per, 5)
+		found, err := a.cfg.Traces.FindTraceIDs(ctx, store.TraceQuery{Service: svc, Start: start, End: end, Limit: limit})
+		if err != nil {
+			return nil, false, internal(err)
+		}
+		sampled = sampled || len(found) == limit
+		for _, id := range found {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	views, aerr = a.load(ctx, ids)
+	return views, sampled, aerr
+}
+
+func (a *API) load(ctx context.Context, ids []telemetry.TraceID) ([]*view, *aws.Error) {
+	views := make([]*view, 0, len(ids))
+	for _, id := range ids {
+		spans, err := a.cfg.Traces.Trace(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, internal(err)
+		}
+		views = append(views, newView(id, spans))
+	}
+	return views, nil
+}
+
+// filterOf parses a request's filter expression, with the groups it may name.
+func (a *API) filterOf(ctx context.Context, expr string) (filter, *aws.Error) {
+	var groups map[string]Group
+	if strings.Contains(strings.ToLower(expr), "group.") {
+		var aerr *aws.Error
+		if groups, aerr = a.groups(ctx); aerr != nil {
+			return nil, aerr
+		}
+	}
+	f, err := parseFilter(expr, func(byARN bool, nameOrARN string) (string, bool) {
+		for _, g := range groups {
+			if byARN && g.GroupARN == nameOrARN || !byARN && g.GroupName == nameOrARN {
+				return g.FilterExpression, true
+			}
+		}
+		return "", false
+	})
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	return f, nil
+}
+
+// summariesPage is how many trace summaries a page holds.
+const summariesPage = 100
+
+// GetTraceSummaries: the traces of a time range that match a filter expression, newest
+// first, a page at a time.
+func (a *API) getTraceSummaries(ctx context.Context, body []byte) (any, *aws.Error) {
+	var req struct {
+		StartTime, EndTime *epochTime
+		TimeRangeType      string
+		Sampling           bool
+		FilterExpression   string
+		NextToken          string
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	start, end, aerr := timeRange(req.StartTime, req.EndTime)
+	if aerr != nil {
+		return nil, aerr
+	}
+	switch req.TimeRangeType {
+	case "", "TraceId", "Event", "Service":
+	default:
+		return nil, invalid("TimeRangeType must be TraceId, Event or Service")
+	}
+	f, aerr := a.filterOf(ctx, req.FilterExpression)
+	if aerr != nil {
+		return nil, aerr
+	}
+	offset := 0
+	if req.NextToken != "" {
+		n, err := strconv.Atoi(req.NextToken)
+		if err != nil || n < 0 {
+			return nil, invalid("NextToken is not one lookout gave")
+		}
+		offset = n
+	}
+	views, aerr := a.views(ctx, start, end, maxSummaryTraces)
+	if aerr != nil {
+		return nil, aerr
+	}
+	summaries := []any{}
+	matched := 0
+	next := ""
+	for _, v := range views {
+		if !f.match(&scope{v: v}) {
+			continue
+		}
+		matched++
+		if matched <= offset {
+			continue
+		}
+		if len(summaries) == summariesPage {
+			next = strconv.Itoa(offset + summariesPage)
+			break
+		}
+		summaries = append(summaries, summary(v))
+	}
+	out := map[string]any{"TraceSummaries": summaries, "ApproximateTime": epochSeconds(end.UnixNano()), "TracesProcessedCount": len(views)}
+	if next != "" {
+		out["NextToken"] = next
+	}
+	return out, nil
+}
+
+func epochSeconds(ns int64) float64 { return float64(ns) / 1e9 }
+
+// traceIDsOf reads a request's trace ids.
+func traceIDsOf(texts []string) ([]telemetry.TraceID, *aws.Error) {
+	ids := make([]telemetry.TraceID, 0, len(texts))
+	for _, t := range texts {
+		id, ok := parseAnyTraceID(t)
+		if !ok {
+			return nil, invalid("%q is not a trace id", t)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// groupFilter is the filter of the group a request names, or one matching every trace.
+func (a *API) groupFilter(ctx context.Context, name, arn string) (filter, *aws.Error) {
+	if name == "" && arn == "" || name == "Default" {
+		return always{}, nil
+	}
+	g, aerr := a.group(ctx, name, arn)
+	if aerr != nil {
+		return nil, aerr
+	}
+	return a.filterOf(ctx, g.FilterExpression)
+}
+
+// GetServiceGraph: the services of a time range's traces (a group's traces when one is
+// named) and the calls between them.
+func (a *API) getServiceGraph(ctx context.Context, body []byte) (any, *aws.Error) {
+	var req struct {
+		StartTime, EndTime  *epochTime
+		GroupName, GroupARN string
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	start, end, aerr := timeRange(req.StartTime, req.EndTime)
+	if aerr != nil {
+		return nil, aerr
+	}
+	graph, _, _, aerr := a.serviceGraph(ctx, start, end, req.GroupName, req.GroupARN)
+	return graph, aerr
+}
+
+// serviceGraph is GetServiceGraph's answer for a time range and a group (none: every trace).
+// It also returns how many traces it read, and whether those are a sample of the range's.
+func (a *API) serviceGraph(ctx context.Context, start, end time.Time, groupName, groupARN string) (map[string]any, int, bool, *aws.Error) {
+	f, aerr := a.groupFilter(ctx, groupName, groupARN)
+	if aerr != nil {
+		return nil, 0, false, aerr
+	}
+	views, sampled, aerr := a.graphViews(ctx, start, end)
+	if aerr != nil {
+		return nil, 0, false, aerr
+	}
+	g := newGraph()
+	for _, v := range views {
+		if f.match(&scope{v: v}) {
+			g.add(v)
+		}
+	}
+	return map[string]any{"StartTime": epochSeconds(start.UnixNano()), "EndTime": epochSeconds(end.UnixNano()),
+		"Services": g.services(), "ContainsOldGroupVersions": false}, len(views), sampled, nil
+}
+
+// GetTraceGraph: the service graph of given traces.
+func (a *API) getTraceGraph(ctx context.Context, body []byte) (any, *aws.Error) {
+	var req struct{ TraceIds []string }
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	ids, aerr := traceIDsOf(req.TraceIds)
+	if aerr != nil {
+		return nil, aerr
+	}
+	g := newGraph()
+	for _, id := range ids {
+		spans, err := a.cfg.Traces.Trace(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, internal(err)
+		}
+		g.add(newView(id, spans))
+	}
+	return map[string]any{"Services": g.services()}, nil
+}
+
+// GetTimeSeriesServiceStatistics: a node's or an edge's statistics per period, the node or
+// edge chosen with service() or edge() (id() inside), in a group's traces.
+func (a *API) getTimeSeriesServiceStatistics(ctx context.Context, body []byte) (any, *aws.Error) {
+	var req struct {
+		StartTime, EndTime       *epochTime
+		GroupName, GroupARN      string
+		EntitySelectorExpression string
+		Period                   int
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	start, end, aerr := timeRange(req.StartTime, req.EndTime)
+	if aerr != nil {
+		return nil, aerr
+	}
+	period := time.Duration(req.Period) * time.Second
+	if req.Period == 0 {
+		period = time.Minute
+	} else if req.Period%60 != 0 {
+		return nil, invalid("Period must be a multiple of 60 seconds")
+	}
+	if end.Sub(start)/period > 1440 {
+		return nil, invalid("the time range holds more than 1440 periods")
+	}
+	sel, aerr := a.filterOf(ctx, req.EntitySelectorExpression)
+	if aerr != nil {
+		return nil, aerr
+	}
+	group, aerr := a.groupFilter(ctx, req.GroupName, req.GroupARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	views, _, aerr := a.graphViews(ctx, start, end)
+	if aerr != nil {
+		return nil, aerr
+	}
+	buckets := map[int64]*stats{}
+	_, isEdge := sel.(*onEdge)
+	for _, v := range views {
+		if !group.match(&scope{v: v}) {
+			continue
+		}
+		for _, n := range v.nodes {
+			var chosen bool
+			switch f := sel.(type) {
+			case *onEdge:
+				chosen = n.caller != nil && f.from.matches(n.caller) && f.to.matches(n)
+			case *inService:
+				chosen = f.sel.matches(n)
+			default:
+				chosen = sel.match(&scope{v: v, node: n})
+			}
+			if !chosen {
+				continue
+			}
+			at := time.Unix(0, n.span.StartUnixNano).Truncate(period).Unix()
+			if buckets[at] == nil {
+				buckets[at] = &stats{}
+			}
+			buckets[at].add(n, float64(v.end-v.start)/1e9)
+		}
+	}
+	out := []any{}
+	for at := start.Truncate(period); at.Before(end); at = at.Add(period) {
+		s, ok := buckets[at.Unix()]
+		if !ok {
+			continue
+		}
+		point := map[string]any{"Timestamp": float64(at.Unix()), "ResponseTimeHistogram": histogram(s.histogram)}
+		if isEdge {
+			point["EdgeSummaryStatistics"] = s.summary()
+		} else {
+			point["ServiceSummaryStatistics"] = s.summary()
+		}
+		out = append(out, point)
+	}
+	return map[string]any{"TimeSeriesServiceStatistics": out, "ContainsOldGroupVersions": false}, nil
+}

@@ -1,0 +1,214 @@
+package xray
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Daemon is the X-Ray daemon's endpoint: SDKs send segment documents to it over UDP and ask
+// for sampling rules and targets over TCP, on the same address (127.0.0.1:2000 by default,
+// as the daemon). Over TCP it serves the X-Ray API itself, where the daemon would proxy it.
+//
+// UDP has no acknowledgement and no back-pressure: when lookout cannot keep up, datagrams
+// are dropped (and counted) rather than left to fill the socket's buffer, so that the SDKs
+// never wait.
+type Daemon struct {
+	addr string
+	in   *Ingester
+	api  http.Handler
+	log  *slog.Logger
+
+	conn    *net.UDPConn
+	tcp     *http.Server
+	queue   chan []byte
+	buffers sync.Pool
+	done    sync.WaitGroup
+}
+
+// Batching of the documents that come over UDP: a batch is written when it holds
+// batchSpans spans or is batchWait old, whichever comes first.
+const (
+	queueDatagrams = 16384
+	batchSpans     = 4096
+	batchWait      = 50 * time.Millisecond
+)
+
+// NewDaemon returns the endpoint for addr, storing through the API's Ingester and serving
+// the API over TCP.
+func NewDaemon(addr string, api *API, log *slog.Logger) *Daemon {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := &Daemon{addr: addr, in: api.cfg.Ingester, api: api.Handler(), log: log, queue: make(chan []byte, queueDatagrams)}
+	d.buffers.New = func() any { b := make([]byte, MaxDatagramBytes+1); return &b }
+	return d
+}
+
+// Name is what the listener serves.
+func (d *Daemon) Name() string { return "X-Ray daemon" }
+
+// Addr is the address it listens on, UDP and TCP, once started.
+func (d *Daemon) Addr() string { return d.addr }
+
+// Start binds the UDP socket and the TCP listener on the same address.
+func (d *Daemon) Start(context.Context) error {
+	conn, ln, err := listenBoth(d.addr)
+	if err != nil {
+		return err
+	}
+	conn.SetReadBuffer(4 << 20) // absorbs bursts while a batch is written; the kernel may cap it
+	d.conn, d.addr = conn, conn.LocalAddr().String()
+	d.tcp = &http.Server{Handler: d.api, ReadHeaderTimeout: 30 * time.Second, ReadTimeout: time.Minute,
+		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+	d.done.Add(3)
+	go func() {
+		defer d.done.Done()
+		if err := d.tcp.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("listener failed", "listener", d.Name(), "err", err)
+		}
+	}()
+	go func() { defer d.done.Done(); d.read() }()
+	go func() { defer d.done.Done(); d.process() }()
+	return nil
+}
+
+// listenBoth binds UDP and TCP on one address. For port 0 the system picks the UDP port,
+// which may be taken for TCP: then it tries another.
+func listenBoth(addr string) (*net.UDPConn, net.Listener, error) {
+	udpAddr, err := net.ResolveUDPAddr("udp4", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("X-Ray daemon address %s: %w", addr, err)
+	}
+	for attempt := 0; ; attempt++ {
+		conn, err := net.ListenUDP("udp4", udpAddr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("listen for the X-Ray daemon on udp %s: %w", addr, err)
+		}
+		ln, err := net.Listen("tcp4", conn.LocalAddr().String())
+		if err == nil {
+			return conn, ln, nil
+		}
+		conn.Close()
+		if udpAddr.Port != 0 || attempt == 20 {
+			return nil, nil, fmt.Errorf("listen for the X-Ray daemon on tcp %s: %w", conn.LocalAddr(), err)
+		}
+	}
+}
+
+// read takes datagrams off the socket and queues them, dropping them when the queue is full.
+func (d *Daemon) read() {
+	defer close(d.queue)
+	for {
+		bp := d.buffers.Get().(*[]byte)
+		n, _, err := d.conn.ReadFromUDP(*bp)
+		if err != nil {
+			d.buffers.Put(bp)
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		d.in.received(ViaUDP, 1)
+		if n > MaxDatagramBytes {
+			d.buffers.Put(bp)
+			d.in.refused(ViaUDP, refuse("", "SegmentTooLarge", "a datagram is larger than %d bytes", MaxDatagramBytes))
+			continue
+		}
+		select {
+		case d.queue <- (*bp)[:n]:
+		default:
+			d.buffers.Put(bp)
+			d.in.dropped(ViaUDP, 1, "the queue of datagrams is full: lookout is not keeping up")
+		}
+	}
+}
+
+// process decodes queued datagrams and hands them in batches to a writer, so that decoding
+// goes on while a batch is made durable, until the queue closes.
+func (d *Daemon) process() {
+	batches := make(chan []*Document, 2)
+	written := make(chan struct{})
+	go func() { defer close(written); d.write(batches) }()
+	tick := time.NewTicker(batchWait)
+	defer tick.Stop()
+	var batch []*Document
+	spans := 0
+	flush := func() {
+		batches <- batch // an empty batch still stores the subsegments whose wait is over
+		batch, spans = nil, 0
+	}
+	for {
+		select {
+		case datagram, ok := <-d.queue:
+			if !ok {
+				flush()
+				close(batches)
+				<-written
+				return
+			}
+			doc, err := d.decode(datagram) // copies what it keeps
+			datagram = datagram[:cap(datagram)]
+			d.buffers.Put(&datagram)
+			if err != nil {
+				d.in.refused(ViaUDP, err)
+				continue
+			}
+			batch = append(batch, doc)
+			if spans += len(doc.Spans); spans >= batchSpans {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		}
+	}
+}
+
+// write stores batches until there are no more, then the subsegments still waiting for
+// their segment.
+func (d *Daemon) write(batches <-chan []*Document) {
+	for batch := range batches {
+		// The daemon acknowledges nothing, so a write is not tied to any request; a failed
+		// one is counted as dropped.
+		if err := d.in.write(context.Background(), ViaUDP, batch, true); err != nil {
+			d.log.Debug("x-ray: could not store datagrams", "err", err)
+		}
+		if err := d.in.flushExpired(context.Background()); err != nil {
+			d.log.Debug("x-ray: could not store subsegments", "err", err)
+		}
+	}
+	if err := d.in.store(context.Background(), d.in.resolver.drain()); err != nil {
+		d.log.Warn("x-ray: could not store subsegments at shutdown", "err", err)
+	}
+}
+
+func (d *Daemon) decode(datagram []byte) (*Document, error) {
+	body, err := SplitDatagram(datagram)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeDocument(body, d.in.now())
+}
+
+// Shutdown stops reading, stores what was read, and stops the TCP server, by the time ctx
+// ends.
+func (d *Daemon) Shutdown(ctx context.Context) error {
+	err := d.tcp.Shutdown(ctx)
+	if err != nil {
+		d.tcp.Close()
+	}
+	d.conn.Close()
+	waited := make(chan struct{})
+	go func() { d.done.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return err
+}

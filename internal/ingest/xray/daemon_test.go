@@ -1,0 +1,163 @@
+package xray
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"lookout/internal/metrics"
+	"lookout/internal/telemetry"
+)
+
+// gatedSink records what it is given; while its gate is closed, Write waits for it, as a
+// store that cannot keep up would.
+type gatedSink struct {
+	mu       sync.Mutex
+	spans    []telemetry.Span
+	rejected int
+	gate     chan struct{}
+}
+
+func (s *gatedSink) Write(ctx context.Context, spans []telemetry.Span) error {
+	<-s.gate
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.spans = append(s.spans, spans...)
+	return nil
+}
+
+func (s *gatedSink) Rejected(n int) { s.mu.Lock(); s.rejected += n; s.mu.Unlock() }
+
+// startDaemon runs a daemon endpoint on a free port over sink, and returns a UDP connection
+// to it and its counters.
+func startDaemon(t *testing.T, sink *gatedSink) (*net.UDPConn, *Daemon, *metrics.Metrics) {
+	t.Helper()
+	m := metrics.New()
+	in := NewIngester(sink, m, NewProblems(nil))
+	d := NewDaemon("127.0.0.1:0", NewAPI(APIConfig{Ingester: in}), nil)
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := d.Shutdown(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	raddr, _ := net.ResolveUDPAddr("udp4", d.Addr())
+	conn, err := net.DialUDP("udp4", nil, raddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, d, m
+}
+
+func count(m *metrics.Metrics, outcome string) int {
+	var c dto.Metric
+	m.XRayDocuments.WithLabelValues(ViaUDP, outcome).Write(&c)
+	return int(c.GetCounter().GetValue())
+}
+
+// waitCounts polls until every document received has an outcome.
+func waitCounts(t *testing.T, m *metrics.Metrics, received int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, s, d, f := count(m, metrics.Received), count(m, metrics.Stored), count(m, metrics.Dropped), count(m, metrics.Refused)
+		if (received == 0 || r == received) && r > 0 && r == s+d+f {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("received %d, stored %d, dropped %d, refused %d: want every one received (%d) accounted for", r, s, d, f, received)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func segmentDatagram(i int) []byte {
+	return fmt.Appendf(nil, `{"format":"json","version":1}`+"\n"+
+		`{"trace_id":"1-5759e988-bd862e3fe1be46a9%08x","id":"%016x","name":"shop","start_time":1461096053.37518,"end_time":1461096053.4042}`, i, i+1)
+}
+
+// TestDaemonCountsMalformedDatagrams sends datagrams that cannot be read beside a good one:
+// each is counted as refused with its reason, and the endpoint goes on.
+func TestDaemonCountsMalformedDatagrams(t *testing.T) {
+	sink := &gatedSink{gate: make(chan struct{})}
+	close(sink.gate)
+	conn, d, m := startDaemon(t, sink)
+	bad := map[string]string{
+		"no newline":       `{"format":"json","version":1}`,
+		"wrong header":     `{"format":"xml","version":1}` + "\n{}",
+		"not json":         `{"format":"json","version":1}` + "\n{\"trace_id\":",
+		"no trace id":      `{"format":"json","version":1}` + "\n" + `{"id":"defdfd9912dc5a56","name":"x","start_time":1}`,
+		"bad trace id":     `{"format":"json","version":1}` + "\n" + `{"trace_id":"2-zz","id":"defdfd9912dc5a56","name":"x","start_time":1}`,
+		"binary":           "\x00\xff\n\x00",
+		"array of numbers": `{"format":"json","version":1}` + "\n[1,2]",
+	}
+	for _, b := range bad {
+		if _, err := conn.Write([]byte(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Write(segmentDatagram(1)); err != nil {
+		t.Fatal(err)
+	}
+	waitCounts(t, m, len(bad)+1)
+	if got := count(m, metrics.Refused); got != len(bad) {
+		t.Errorf("refused %d, want %d", got, len(bad))
+	}
+	if got := count(m, metrics.Stored); got != 1 {
+		t.Errorf("stored %d, want the good segment", got)
+	}
+	problems := d.in.Problems().List()
+	if len(problems) != len(bad) {
+		t.Fatalf("%d problems recorded, want %d", len(problems), len(bad))
+	}
+	for _, p := range problems {
+		if p.Kind != ProblemRefused || p.Code == "" || p.Message == "" {
+			t.Errorf("problem %+v lacks its kind, code or message", p)
+		}
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if len(sink.spans) != 1 || sink.rejected != len(bad) {
+		t.Errorf("sink got %d spans and %d rejections, want 1 and %d", len(sink.spans), sink.rejected, len(bad))
+	}
+}
+
+// TestDaemonDropsRatherThanBlocks holds the store still while far more datagrams arrive than
+// the endpoint queues: the rest are dropped and counted, and once the store moves again,
+// every datagram received is stored or dropped, none lost uncounted.
+func TestDaemonDropsRatherThanBlocks(t *testing.T) {
+	sink := &gatedSink{gate: make(chan struct{})}
+	conn, _, m := startDaemon(t, sink)
+	sent := queueDatagrams + 2*batchSpans + 4000
+	for i := range sent {
+		if _, err := conn.Write(segmentDatagram(i)); err != nil {
+			t.Fatal(err)
+		}
+		if i%256 == 0 {
+			time.Sleep(time.Millisecond) // lets the reader keep up, so that the kernel drops few
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if count(m, metrics.Dropped) == 0 {
+		t.Errorf("nothing dropped while the store was stuck: received %d of %d", count(m, metrics.Received), sent)
+	}
+	close(sink.gate)
+	waitCounts(t, m, 0)
+	sink.mu.Lock()
+	stored := len(sink.spans)
+	sink.mu.Unlock()
+	if got := count(m, metrics.Stored); got != stored {
+		t.Errorf("counted %d stored, the store got %d", got, stored)
+	}
+	t.Logf("sent %d, received %d, stored %d, dropped %d", sent, count(m, metrics.Received), stored, count(m, metrics.Dropped))
+}

@@ -1,0 +1,104 @@
+package xray
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"lookout/internal/ingest"
+	"lookout/internal/metrics"
+	"lookout/internal/telemetry"
+)
+
+// Ways documents come in, as metrics and problems name them.
+const (
+	ViaUDP = "udp"
+	ViaAPI = "api"
+)
+
+// subsegmentHold is how long a subsegment that came over UDP without its segment waits for
+// it before it is stored with an unknown service: SDKs send streamed subsegments while the
+// request runs and the segment when it ends.
+const subsegmentHold = 2 * time.Second
+
+// Ingester stores decoded documents through the spans sink, giving subsegments sent on their
+// own their segment's service. The daemon endpoint and PutTraceSegments share one, so that a
+// subsegment finds its segment whichever way each came.
+type Ingester struct {
+	sink     ingest.Sink[telemetry.Span]
+	resolver *resolver
+	problems *Problems
+	docs     *prometheus.CounterVec
+	now      func() time.Time
+}
+
+// NewIngester returns an Ingester writing to sink and counting in m.
+func NewIngester(sink ingest.Sink[telemetry.Span], m *metrics.Metrics, problems *Problems) *Ingester {
+	return &Ingester{sink: sink, resolver: newResolver(subsegmentHold), problems: problems, docs: m.XRayDocuments, now: time.Now}
+}
+
+// Problems is the record of what went wrong.
+func (in *Ingester) Problems() *Problems { return in.problems }
+
+// received counts n documents that came in via.
+func (in *Ingester) received(via string, n int) {
+	in.docs.WithLabelValues(via, metrics.Received).Add(float64(n))
+}
+
+// refused records a document that could not be read.
+func (in *Ingester) refused(via string, err error) {
+	in.docs.WithLabelValues(via, metrics.Refused).Inc()
+	in.sink.Rejected(1)
+	pr := Problem{Time: in.now(), Kind: ProblemRefused, Via: via, Message: err.Error()}
+	if de, ok := err.(*DocumentError); ok {
+		pr.Code, pr.ID, pr.Message = de.Code, de.ID, de.Msg
+	}
+	in.problems.add(pr)
+}
+
+// dropped records n documents lookout could not keep up with.
+func (in *Ingester) dropped(via string, n int, why string) {
+	in.docs.WithLabelValues(via, metrics.Dropped).Add(float64(n))
+	in.problems.add(Problem{Time: in.now(), Kind: ProblemDropped, Via: via, Message: why})
+}
+
+// write stores documents; with hold, subsegments without their segment may wait for it (the
+// daemon endpoint, which acknowledges nothing). It returns the sink's error: nothing of the
+// documents is durable then.
+func (in *Ingester) write(ctx context.Context, via string, docs []*Document, hold bool) error {
+	for _, d := range docs {
+		d.via = via
+	}
+	return in.store(ctx, in.resolver.add(docs, in.now(), hold))
+}
+
+// flushExpired stores the subsegments whose wait for their segment is over.
+func (in *Ingester) flushExpired(ctx context.Context) error {
+	return in.store(ctx, in.resolver.expired(in.now()))
+}
+
+func (in *Ingester) store(ctx context.Context, docs []*Document) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	n := 0
+	for _, d := range docs {
+		n += len(d.Spans)
+	}
+	spans := make([]telemetry.Span, 0, n)
+	for _, d := range docs {
+		spans = append(spans, d.Spans...)
+	}
+	err := in.sink.Write(ctx, spans)
+	for _, d := range docs {
+		switch {
+		case err == nil && !d.stored:
+			d.stored = true
+			in.docs.WithLabelValues(d.via, metrics.Stored).Inc()
+		case err != nil && d.via == ViaUDP && !d.stored:
+			in.docs.WithLabelValues(d.via, metrics.Dropped).Inc()
+		}
+	}
+	return err
+}

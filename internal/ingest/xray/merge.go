@@ -1,0 +1,203 @@
+package xray
+
+import (
+	"sync"
+	"time"
+
+	"lookout/internal/telemetry"
+)
+
+// A subsegment sent on its own (an SDK streams completed subsegments of a large segment
+// before the segment itself ends) does not say which service it belongs to: that is its
+// segment's name. The resolver remembers the service of recent segments and subsegments by
+// trace and id, so that such a subsegment takes its segment's resource, whether the segment
+// arrived before it or arrives after. One whose segment has not arrived within its hold is
+// stored with an unknown service, and stored again with its segment's service if the
+// segment comes later: the store keeps the version whose service is known
+// (store.SpanReviser).
+
+// entityKey identifies a segment or subsegment.
+type entityKey struct {
+	trace telemetry.TraceID
+	id    telemetry.SpanID
+}
+
+// Bounds of what the resolver remembers.
+const (
+	knownEntities  = 200_000 // services of recent entities, in two generations of this size
+	waitingDocs    = 20_000  // subsegments waiting for their segment
+	waitingForever = 10 * time.Minute
+)
+
+// resolver matches independent subsegments with their segments' resources. It is safe for
+// concurrent use.
+type resolver struct {
+	mu       sync.Mutex
+	hold     time.Duration // how long a subsegment waits unstored for its segment
+	known    map[entityKey]*telemetry.Resource
+	previous map[entityKey]*telemetry.Resource // the older generation
+	waiting  map[entityKey][]*waiting          // by parent id
+	count    int
+}
+
+type waiting struct {
+	doc     *Document
+	arrived time.Time
+	stored  bool // stored with an unknown service; stored again once resolved
+}
+
+func newResolver(hold time.Duration) *resolver {
+	return &resolver{hold: hold, known: map[entityKey]*telemetry.Resource{}, waiting: map[entityKey][]*waiting{}}
+}
+
+// add takes decoded documents and returns those ready to store: every segment, and every
+// independent subsegment whose segment is known (now, or thanks to a document of this call).
+// Subsegments whose segment is not known wait; unless hold is set they are returned at once
+// with an unknown service as well (a client waits for their acknowledgement).
+func (r *resolver) add(docs []*Document, now time.Time, hold bool) []*Document {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ready []*Document
+	var unresolved []*Document
+	for _, d := range docs {
+		if !d.Independent {
+			ready = r.learn(d, ready)
+			continue
+		}
+		unresolved = append(unresolved, d)
+	}
+	for _, d := range unresolved {
+		key := entityKey{d.Spans[0].TraceID, d.Spans[0].ParentSpanID}
+		if res := r.lookup(key); res != nil {
+			setResource(d, res)
+			ready = r.learn(d, ready)
+			continue
+		}
+		w := &waiting{doc: d, arrived: now}
+		if !hold || r.hold <= 0 {
+			w.stored = true
+			ready = append(ready, d)
+		}
+		if evicted := r.wait(key, w); evicted != nil {
+			ready = append(ready, evicted)
+		}
+	}
+	return ready
+}
+
+// expired returns the waiting subsegments whose hold has passed and that are not stored
+// yet, to be stored with an unknown service; they keep waiting for their segment.
+func (r *resolver) expired(now time.Time) []*Document {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*Document
+	for key, ws := range r.waiting {
+		kept := ws[:0]
+		for _, w := range ws {
+			age := now.Sub(w.arrived)
+			if !w.stored && age >= r.hold {
+				w.stored = true
+				out = append(out, w.doc)
+			}
+			if age < waitingForever {
+				kept = append(kept, w)
+			} else {
+				r.count--
+			}
+		}
+		if len(kept) == 0 {
+			delete(r.waiting, key)
+		} else {
+			r.waiting[key] = kept
+		}
+	}
+	return out
+}
+
+// drain returns every waiting subsegment not stored yet, and forgets them all.
+func (r *resolver) drain() []*Document {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*Document
+	for _, ws := range r.waiting {
+		for _, w := range ws {
+			if !w.stored {
+				out = append(out, w.doc)
+			}
+		}
+	}
+	clear(r.waiting)
+	r.count = 0
+	return out
+}
+
+// learn records the resource of a document's entities and releases the subsegments waiting
+// for any of them, appending the document and those to ready.
+func (r *resolver) learn(d *Document, ready []*Document) []*Document {
+	ready = append(ready, d)
+	res := d.Spans[0].Resource
+	for i := range d.Spans {
+		key := entityKey{d.Spans[i].TraceID, d.Spans[i].SpanID}
+		r.remember(key, res)
+		for _, w := range r.waiting[key] {
+			setResource(w.doc, res)
+			ready = r.learn(w.doc, ready)
+			r.count--
+		}
+		delete(r.waiting, key)
+	}
+	return ready
+}
+
+func (r *resolver) remember(key entityKey, res *telemetry.Resource) {
+	if len(r.known) >= knownEntities {
+		r.previous, r.known = r.known, make(map[entityKey]*telemetry.Resource, knownEntities/4)
+	}
+	r.known[key] = res
+}
+
+func (r *resolver) lookup(key entityKey) *telemetry.Resource {
+	if res, ok := r.known[key]; ok {
+		return res
+	}
+	return r.previous[key]
+}
+
+// wait keeps a subsegment until its segment arrives. When too many wait, the oldest stops
+// waiting, and is returned if it still has to be stored.
+func (r *resolver) wait(parent entityKey, w *waiting) *Document {
+	var evicted *Document
+	if r.count >= waitingDocs {
+		if old := r.dropOldest(); !old.stored {
+			evicted = old.doc
+		}
+	}
+	r.waiting[parent] = append(r.waiting[parent], w)
+	r.count++
+	return evicted
+}
+
+func (r *resolver) dropOldest() *waiting {
+	var oldestKey entityKey
+	var oldest time.Time
+	for k, ws := range r.waiting {
+		if oldest.IsZero() || ws[0].arrived.Before(oldest) {
+			oldestKey, oldest = k, ws[0].arrived
+		}
+	}
+	ws := r.waiting[oldestKey]
+	if len(ws) <= 1 {
+		delete(r.waiting, oldestKey)
+	} else {
+		r.waiting[oldestKey] = ws[1:]
+	}
+	r.count--
+	return ws[0]
+}
+
+// setResource gives every span of a document its segment's resource.
+func setResource(d *Document, res *telemetry.Resource) {
+	for i := range d.Spans {
+		d.Spans[i].Resource = res
+	}
+}

@@ -1,0 +1,91 @@
+package xray
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"lookout/internal/metrics"
+)
+
+// RegisterUI adds the X-Ray endpoints of lookout's own API, for the UI's X-Ray page, to the
+// UI listener's mux. They answer in the envelope of lookout's other /api/v1 endpoints:
+//
+//	GET /api/v1/xray/service-graph?start=&end=&group=   the service graph (start and end in
+//	                                                    epoch milliseconds; group by name), with
+//	                                                    TracesRead, the traces it was built from,
+//	                                                    and Sampled when they are not all of them
+//	GET /api/v1/xray/status                             documents received, stored, dropped
+//	                                                    and refused; recent problems; groups
+func (a *API) RegisterUI(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/xray/service-graph", a.uiServiceGraph)
+	mux.HandleFunc("GET /api/v1/xray/status", a.uiStatus)
+}
+
+func writeEnvelope(w http.ResponseWriter, status int, data any, msg string) {
+	env := map[string]any{"data": data, "total": 0, "limit": 0, "offset": 0, "errors": nil}
+	if msg != "" {
+		env["errors"] = []any{map[string]any{"code": status, "msg": msg}}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(env)
+}
+
+func (a *API) uiServiceGraph(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ms := func(key string, def time.Time) (time.Time, bool) {
+		if q.Get(key) == "" {
+			return def, true
+		}
+		n, err := strconv.ParseInt(q.Get(key), 10, 64)
+		return time.UnixMilli(n), err == nil
+	}
+	now := time.Now()
+	start, ok1 := ms("start", now.Add(-time.Hour))
+	end, ok2 := ms("end", now)
+	if !ok1 || !ok2 || !start.Before(end) {
+		writeEnvelope(w, http.StatusBadRequest, nil, "start and end are epoch milliseconds, start before end")
+		return
+	}
+	graph, read, sampled, aerr := a.serviceGraph(r.Context(), start, end, q.Get("group"), "")
+	if aerr != nil {
+		writeEnvelope(w, aerr.Status, nil, aerr.Message)
+		return
+	}
+	graph["TracesRead"], graph["Sampled"] = read, sampled
+	writeEnvelope(w, http.StatusOK, graph, "")
+}
+
+// counts is how many documents came in one way, by outcome.
+type counts struct {
+	Received, Stored, Dropped, Refused int64
+}
+
+func (a *API) uiStatus(w http.ResponseWriter, r *http.Request) {
+	in := a.cfg.Ingester
+	count := func(via, outcome string) int64 {
+		var m dto.Metric
+		in.docs.WithLabelValues(via, outcome).Write(&m)
+		return int64(m.GetCounter().GetValue())
+	}
+	docs := map[string]counts{}
+	for _, via := range []string{ViaUDP, ViaAPI} {
+		docs[via] = counts{count(via, metrics.Received), count(via, metrics.Stored), count(via, metrics.Dropped), count(via, metrics.Refused)}
+	}
+	groups, aerr := a.groups(r.Context())
+	if aerr != nil {
+		writeEnvelope(w, aerr.Status, nil, aerr.Message)
+		return
+	}
+	names := []string{}
+	for name := range groups {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	writeEnvelope(w, http.StatusOK, map[string]any{"documents": docs, "problems": in.Problems().List(), "groups": names}, "")
+}

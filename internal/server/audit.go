@@ -1,0 +1,50 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"lookout/internal/store"
+)
+
+// lookaround is how far from a span its parent is looked for.
+const lookaround = 10 * time.Minute
+
+// auditMissingParents looks, every cfg.AuditEvery, for spans whose parent never arrived among
+// those that started before cfg.ParentWait ago (a parent may arrive that much after its
+// child, as a parent span ends and is sent after its children), and notes them on the sources
+// page.
+func (s *Server) auditMissingParents(ctx context.Context, r store.TraceReader) {
+	tick := time.NewTicker(s.cfg.AuditEvery)
+	defer tick.Stop()
+	from := time.Now().Add(-s.cfg.ParentWait - s.cfg.AuditEvery)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		to := time.Now().Add(-s.cfg.ParentWait)
+		found, err := r.MissingParents(ctx, from, to, lookaround)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("looking for spans without parents failed", "err", err)
+			}
+			continue
+		}
+		from = to
+		for _, m := range found {
+			s.sources.Note("missing-parents", m.Service, fmt.Sprintf(
+				"%d %s of service %s arrived without the span they name as parent: a parent left open (an X-Ray segment begun and never ended), never sent, or sent elsewhere. Their traces show them without it.",
+				m.Spans, plural(m.Spans, "span"), m.Service), m.Example.String())
+		}
+	}
+}
+
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
+}

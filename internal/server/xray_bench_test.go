@@ -1,0 +1,89 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// xrayCounts reads the daemon endpoint's counters from the UI's X-Ray status.
+func xrayCounts(b testing.TB, ui string) (received, stored, dropped, refused int64) {
+	resp, err := http.Get("http://" + ui + "/api/v1/xray/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Data struct {
+			Documents map[string]struct{ Received, Stored, Dropped, Refused int64 }
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		b.Fatal(err)
+	}
+	c := st.Data.Documents["udp"]
+	return c.Received, c.Stored, c.Dropped, c.Refused
+}
+
+// BenchmarkXRayUDPIngest sends realistic segments (three subsegments, annotations, metadata,
+// an HTTP request; about 1.3 kB) to the daemon endpoint of a real lookout on disk as fast as
+// one sender can, and waits until every datagram received is accounted for. It reports the
+// rate sent, the rate stored (from the first datagram to the last stored), and how many were
+// dropped by lookout and lost by the kernel (sent but never received).
+func BenchmarkXRayUDPIngest(b *testing.B) {
+	srv := start(b)
+	conn, err := net.Dial("udp4", srv.Addrs().XRay)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	now := time.Now().Add(-time.Minute)
+	datagram := func(i int) []byte {
+		t0 := float64(now.UnixNano())/1e9 + float64(i)*1e-5
+		return fmt.Appendf(nil, `{"format": "json", "version": 1}`+"\n"+
+			`{"trace_id":"1-%08x-%024x","id":"%016x","name":"backend-flask","start_time":%.6f,"end_time":%.6f,"origin":"AWS::EC2::Instance",`+
+			`"http":{"request":{"method":"GET","url":"https://api.example.com/api/activities/home","user_agent":"Mozilla/5.0","client_ip":"10.0.%d.%d"},"response":{"status":200,"content_length":1834}},`+
+			`"aws":{"xray":{"sdk":"X-Ray for Python","sdk_version":"2.15.0","sampling_rule_name":"Cruddur"}},"service":{"runtime":"CPython","runtime_version":"3.11.7"},`+
+			`"annotations":{"user_handle":"user%d","page":%d,"beta":%v},"metadata":{"default":{"request":{"items":%d,"filters":["recent","home"]}}},`+
+			`"subsegments":[`+
+			`{"id":"%016x","name":"mock-data","start_time":%.6f,"end_time":%.6f,"namespace":"local","metadata":{"default":{"rows":20}}},`+
+			`{"id":"%016x","name":"postgres","start_time":%.6f,"end_time":%.6f,"namespace":"remote","sql":{"url":"postgres://db:5432/cruddur","database_type":"PostgreSQL","sanitized_query":"SELECT * FROM activities WHERE user_id = $1"}},`+
+			`{"id":"%016x","name":"DynamoDB","start_time":%.6f,"end_time":%.6f,"namespace":"aws","aws":{"operation":"GetItem","region":"us-east-1","table_name":"messages","request_id":"R%d"},"http":{"response":{"status":200}}}]}`,
+			now.Unix(), i, uint64(i)<<8|1, t0, t0+0.05, i%256, i%200, i%10000, i%50, i%2 == 0, i%7,
+			uint64(i)<<8|2, t0+0.001, t0+0.01, uint64(i)<<8|3, t0+0.01, t0+0.03, uint64(i)<<8|4, t0+0.03, t0+0.045, i)
+	}
+	payloads := make([][]byte, b.N)
+	for i := range payloads {
+		payloads[i] = datagram(i)
+	}
+	b.SetBytes(int64(len(payloads[0])))
+	b.ResetTimer()
+	began := time.Now()
+	for _, p := range payloads {
+		if _, err := conn.Write(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sending := time.Since(began)
+	var received, stored, dropped, refused int64
+	for last := int64(-1); ; time.Sleep(20 * time.Millisecond) {
+		received, stored, dropped, refused = xrayCounts(b, srv.Addrs().UI)
+		if received == stored+dropped+refused && received == last {
+			break
+		}
+		last = received
+	}
+	settled := time.Since(began)
+	b.StopTimer()
+	if refused != 0 {
+		b.Fatalf("%d realistic segments refused", refused)
+	}
+	b.ReportMetric(float64(b.N)/sending.Seconds(), "sent/s")
+	b.ReportMetric(float64(stored)/settled.Seconds(), "stored/s")
+	b.ReportMetric(float64(dropped), "dropped")
+	b.ReportMetric(float64(int64(b.N)-received), "lost-in-kernel")
+	b.ReportMetric(0, "ns/op")
+}

@@ -1,0 +1,125 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/xray"
+	"github.com/aws/aws-sdk-go-v2/service/xray/types"
+
+	"lookout/internal/server"
+)
+
+func xrayClient(srv *server.Server) *xray.Client {
+	return xray.New(xray.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: awssdk.String("http://" + srv.Addrs().HTTP),
+		Credentials: awssdk.CredentialsProviderFunc(func(context.Context) (awssdk.Credentials, error) {
+			return awssdk.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}, nil
+		}),
+	})
+}
+
+// TestXRaySDKv2 uses aws-sdk-go-v2's X-Ray client (SigV4-signed, rest-json): a rule's
+// reservoir is shared among the clients that ask for targets, segments are put and found,
+// and the graph decodes.
+func TestXRaySDKv2(t *testing.T) {
+	srv := start(t)
+	ctx := context.Background()
+	c := xrayClient(srv)
+	_, err := c.CreateSamplingRule(ctx, &xray.CreateSamplingRuleInput{SamplingRule: &types.SamplingRule{
+		RuleName: awssdk.String("checkout"), ResourceARN: awssdk.String("*"), Priority: awssdk.Int32(100), FixedRate: 0.25,
+		ReservoirSize: 10, ServiceName: awssdk.String("checkout"), ServiceType: awssdk.String("*"), Host: awssdk.String("*"),
+		HTTPMethod: awssdk.String("POST"), URLPath: awssdk.String("/orders*"), Version: awssdk.Int32(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := c.GetSamplingRules(ctx, &xray.GetSamplingRulesInput{})
+	if err != nil || len(rules.SamplingRuleRecords) != 2 || *rules.SamplingRuleRecords[0].SamplingRule.RuleName != "checkout" {
+		t.Fatalf("GetSamplingRules: %v %+v", err, rules)
+	}
+
+	// One reservoir of 10 a second for the rule, however many clients: alone, a client
+	// gets it all; with a second, each gets half.
+	targets := func(client string) types.SamplingTargetDocument {
+		t.Helper()
+		now := time.Now()
+		out, err := c.GetSamplingTargets(ctx, &xray.GetSamplingTargetsInput{SamplingStatisticsDocuments: []types.SamplingStatisticsDocument{{
+			ClientID: awssdk.String(client), RuleName: awssdk.String("checkout"), RequestCount: 40, SampledCount: 12, BorrowCount: 1, Timestamp: &now}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.LastRuleModification == nil || len(out.SamplingTargetDocuments) != 1 {
+			t.Fatalf("GetSamplingTargets: %+v", out)
+		}
+		return out.SamplingTargetDocuments[0]
+	}
+	a := targets("aaaaaaaaaaaaaaaaaaaaaaaa")
+	if *a.ReservoirQuota != 10 || a.FixedRate != 0.25 || a.ReservoirQuotaTTL == nil || *a.Interval != 10 {
+		t.Errorf("a lone client's target = quota %d, rate %v, interval %d", *a.ReservoirQuota, a.FixedRate, *a.Interval)
+	}
+	b := targets("bbbbbbbbbbbbbbbbbbbbbbbb")
+	a = targets("aaaaaaaaaaaaaaaaaaaaaaaa")
+	if *a.ReservoirQuota+*b.ReservoirQuota != 10 || *a.ReservoirQuota != 5 {
+		t.Errorf("two clients' quotas = %d and %d, want 5 each", *a.ReservoirQuota, *b.ReservoirQuota)
+	}
+	sums, err := c.GetSamplingStatisticSummaries(ctx, &xray.GetSamplingStatisticSummariesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range sums.SamplingStatisticSummaries {
+		if *s.RuleName == "checkout" {
+			found = true
+			if s.RequestCount != 120 || s.SampledCount != 36 || s.BorrowCount != 3 {
+				t.Errorf("checkout's statistics = %d requests, %d sampled, %d borrowed; want 120, 36, 3", s.RequestCount, s.SampledCount, s.BorrowCount)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no statistics for checkout: %+v", sums.SamplingStatisticSummaries)
+	}
+
+	now := time.Now().Add(-time.Second)
+	id := fmt.Sprintf("1-%08x-b00000000000000000000001", now.Unix())
+	doc := fmt.Sprintf(`{"trace_id":"%s","id":"b000000000000001","name":"checkout","start_time":%d,"end_time":%d.5,"user":"u-7",`+
+		`"subsegments":[{"id":"b000000000000002","name":"DynamoDB","namespace":"aws","start_time":%d,"end_time":%d.25,"aws":{"operation":"PutItem","table_name":"orders"}}]}`,
+		id, now.Unix(), now.Unix(), now.Unix(), now.Unix())
+	put, err := c.PutTraceSegments(ctx, &xray.PutTraceSegmentsInput{TraceSegmentDocuments: []string{doc, "[not json"}})
+	if err != nil || len(put.UnprocessedTraceSegments) != 1 || *put.UnprocessedTraceSegments[0].ErrorCode != "InvalidSegment" {
+		t.Fatalf("PutTraceSegments: %v %+v", err, put)
+	}
+	start, end := now.Add(-time.Minute), now.Add(time.Minute)
+	// Acknowledged segments are durable at once, visible once the loader has stored them.
+	var summaries *xray.GetTraceSummariesOutput
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		summaries, err = c.GetTraceSummaries(ctx, &xray.GetTraceSummariesInput{StartTime: &start, EndTime: &end, FilterExpression: awssdk.String(`user = "u-7" AND service(id(type: "AWS::DynamoDB"))`)})
+		if err != nil || len(summaries.TraceSummaries) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil || len(summaries.TraceSummaries) != 1 || *summaries.TraceSummaries[0].Id != id {
+		t.Fatalf("GetTraceSummaries: %v %+v", err, summaries)
+	}
+	if s := summaries.TraceSummaries[0]; *s.ResponseTime != 0.5 || len(s.Users) != 1 || *s.Users[0].UserName != "u-7" {
+		t.Errorf("summary: response time %v, users %+v", *s.ResponseTime, s.Users)
+	}
+	graph, err := c.GetTraceGraph(ctx, &xray.GetTraceGraphInput{TraceIds: []string{id}})
+	if err != nil || len(graph.Services) != 3 {
+		t.Fatalf("GetTraceGraph: %v %+v", err, graph)
+	}
+	for _, s := range graph.Services {
+		if *s.Name == "DynamoDB" && (*s.Type != "AWS::DynamoDB" || *s.State != "unknown") {
+			t.Errorf("DynamoDB node: type %s, state %s", *s.Type, *s.State)
+		}
+	}
+	_, err = c.GetTraceSummaries(ctx, &xray.GetTraceSummariesInput{StartTime: &start, EndTime: &end, FilterExpression: awssdk.String(`annotation.x >`)})
+	var invalid *types.InvalidRequestException
+	if err == nil || !errors.As(err, &invalid) {
+		t.Errorf("a broken filter: %v, want InvalidRequestException", err)
+	}
+}

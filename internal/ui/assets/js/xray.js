@@ -1,0 +1,199 @@
+// The X-Ray page: the service map of a time range (or of an X-Ray group's traces) drawn
+// from lookout's service graph, the details of a node or edge, and what the X-Ray endpoints
+// received, stored, dropped and refused, with the latest problems and why.
+import { h, clear } from './dom.js';
+import { getJSON } from './api.js';
+import { busy, showError, clearError, emptyState, loadingState } from './shell.js';
+import { formatCount, formatMs, formatDateTime } from './format.js';
+import { serviceColor, ERROR_COLOR } from './colors.js';
+import { layout, outcomes, arcs, perMinute, averageMs } from './servicemap.js';
+
+const RANGES = [[900, 'Last 15 minutes'], [3600, 'Last hour'], [21600, 'Last 6 hours'], [86400, 'Last 24 hours']];
+const RING = { ok: '#12b76a', error: '#f79009', throttle: '#7a5af8', fault: ERROR_COLOR };
+const WIDTH = 960;
+const HEIGHT = 460;
+const SVGNS = 'http://www.w3.org/2000/svg';
+
+/** svg creates an SVG element; data only ever becomes text nodes. */
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS(SVGNS, tag);
+  for (const k in attrs || {}) {
+    if (k.startsWith('on') && typeof attrs[k] === 'function') el.addEventListener(k.slice(2).toLowerCase(), attrs[k]);
+    else if (attrs[k] != null) el.setAttribute(k, String(attrs[k]));
+  }
+  for (const c of children.flat()) {
+    if (c == null || c === false) continue;
+    el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+const rate = (n) => `${perMinuteText(n)}/min`;
+let span = { start: 0, end: 1 };
+const perMinuteText = (n) => {
+  const r = perMinute(n, span.start, span.end);
+  return r >= 10 ? formatCount(r) : r.toFixed(r >= 1 ? 1 : 2);
+};
+
+function statsLines(st) {
+  const o = outcomes(st);
+  return [`${rate(o.total)} · avg ${formatMs(averageMs(st))}`, `ok ${o.ok} · error ${o.error} · throttle ${o.throttle} · fault ${o.fault}`];
+}
+
+export class XRayPage {
+  mount(root, route) {
+    document.title = 'X-Ray · lookout';
+    this.params = new URLSearchParams(route.params || '');
+    this.range = h('select', { id: 'xr-range', 'aria-label': 'Time range', onChange: () => this.load() },
+      RANGES.map(([s, label]) => h('option', { value: String(s), selected: String(s) === (this.params.get('range') || '3600') }, label)));
+    this.group = h('select', { id: 'xr-group', 'aria-label': 'Group', onChange: () => this.load() }, h('option', { value: '' }, 'All traces'));
+    this.map = h('div', { class: 'xray-map', id: 'service-map' });
+    this.note = h('p', { class: 'muted small xray-note', id: 'xray-note' });
+    this.detail = h('aside', { class: 'xray-detail', id: 'xray-detail' }, h('p', { class: 'muted' }, 'Click a service or a call to see its figures.'));
+    this.counters = h('div', { class: 'xray-counters', id: 'xray-counters' });
+    this.problems = h('div', { class: 'xray-problems', id: 'xray-problems' });
+    this.el = h('div', { class: 'xray-page' },
+      h('div', { class: 'xray-toolbar' },
+        h('h2', null, 'Service map'),
+        h('label', { class: 'sort' }, 'Range ', this.range),
+        h('label', { class: 'sort' }, 'Group ', this.group),
+        h('button', { type: 'button', class: 'btn btn-small', onClick: () => this.load() }, 'Refresh'),
+        h('span', { class: 'xray-legend' }, Object.entries(RING).map(([k, c]) => h('span', { class: 'xray-key' }, h('span', { class: 'swatch', style: { background: c } }), k)))),
+      h('div', { class: 'xray-body' }, this.map, this.detail),
+      this.note,
+      h('h2', { class: 'xray-h' }, 'X-Ray documents'),
+      this.counters,
+      h('h2', { class: 'xray-h' }, 'Problems'),
+      this.problems);
+    root.appendChild(this.el);
+    this.load();
+  }
+
+  async load() {
+    this.abort?.abort();
+    this.abort = new AbortController();
+    const signal = this.abort.signal;
+    const end = Date.now();
+    const start = end - Number(this.range.value) * 1000;
+    clear(this.map).appendChild(loadingState('Drawing the service map…'));
+    try {
+      const params = new URLSearchParams({ start: String(start), end: String(end) });
+      if (this.group.value) params.set('group', this.group.value);
+      const [graph, status] = await busy(Promise.all([
+        getJSON('/api/v1/xray/service-graph', params, signal),
+        getJSON('/api/v1/xray/status', null, signal)]));
+      clearError();
+      this.showGroups(status.groups || []);
+      this.showMap(graph);
+      this.showStatus(status);
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      clear(this.map).appendChild(emptyState('The service map could not be drawn', err.message));
+      showError(err.message);
+    }
+  }
+
+  showGroups(names) {
+    const current = this.group.value;
+    clear(this.group).appendChild(h('option', { value: '' }, 'All traces'));
+    for (const n of names) this.group.appendChild(h('option', { value: n, selected: n === current }, n));
+  }
+
+  showMap(graph) {
+    span = { start: graph.StartTime, end: graph.EndTime };
+    const services = Array.isArray(graph.Services) ? graph.Services : [];
+    this.note.textContent = graph.Sampled
+      ? `Drawn from ${formatCount(graph.TracesRead)} traces, the newest of each service: counts and rates are of those, not of every request in the range.`
+      : `Drawn from all ${formatCount(graph.TracesRead)} traces of the range.`;
+    clear(this.map);
+    if (!services.length) {
+      this.map.appendChild(emptyState('No traces in this range', 'Send segments to the X-Ray daemon endpoint or OTLP spans, then refresh.'));
+      return;
+    }
+    const { nodes, edges, height } = layout(services, { width: WIDTH, height: HEIGHT });
+    const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${height}`, class: 'xray-svg', role: 'img', 'aria-label': 'Service map' },
+      svg('defs', null, svg('marker', { id: 'xr-arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+        svg('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#98a1ae' }))));
+    for (const e of edges) root.appendChild(this.edgeShape(e));
+    for (const n of nodes) root.appendChild(this.nodeShape(n));
+    this.map.appendChild(root);
+  }
+
+  edgeShape({ from, to, edge }) {
+    const dx = to.x - from.x;
+    const dy = to.y - from.y;
+    const len = Math.hypot(dx, dy) || 1;
+    const x1 = from.x + (dx / len) * (from.r + 4);
+    const y1 = from.y + (dy / len) * (from.r + 4);
+    const x2 = to.x - (dx / len) * (to.r + 6);
+    const y2 = to.y - (dy / len) * (to.r + 6);
+    const o = outcomes(edge.SummaryStatistics);
+    const failing = o.fault > 0;
+    const lines = statsLines(edge.SummaryStatistics);
+    return svg('g', { class: 'xr-edge', tabindex: 0, onClick: () => this.select(`${from.name} → ${to.name}`, 'call', edge.SummaryStatistics, edge.ResponseTimeHistogram, null) },
+      svg('title', null, `${from.name} → ${to.name}\n${lines.join('\n')}`),
+      svg('line', { x1, y1, x2, y2, stroke: failing ? ERROR_COLOR : '#b6bdc8', 'stroke-width': 1.5 + Math.min(4, Math.log10(1 + o.total)), 'marker-end': 'url(#xr-arrow)' }),
+      svg('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 6, class: 'xr-edge-label', 'text-anchor': 'middle' }, o.total ? rate(o.total) : ''));
+  }
+
+  nodeShape(n) {
+    const st = n.service.SummaryStatistics;
+    const o = outcomes(st);
+    const c = 2 * Math.PI * (n.r + 3);
+    const ring = arcs(o).map((a) => svg('circle', {
+      cx: n.x, cy: n.y, r: n.r + 3, fill: 'none', stroke: RING[a.kind], 'stroke-width': 5,
+      'stroke-dasharray': `${(a.to - a.from) * c} ${c}`, 'stroke-dashoffset': -a.from * c, transform: `rotate(-90 ${n.x} ${n.y})`,
+    }));
+    const lines = n.client ? ['the callers of entry points'] : statsLines(st);
+    const label = n.client ? 'Clients' : n.name;
+    return svg('g', { class: 'xr-node', tabindex: 0, dataset: null, 'data-name': n.name, onClick: () => this.select(label, n.client ? 'client' : (n.type || 'service'), st, n.service.ResponseTimeHistogram, n) },
+      svg('title', null, `${label}${n.type && !n.client ? ` (${n.type})` : ''}\n${lines.join('\n')}`),
+      svg('circle', { cx: n.x, cy: n.y, r: n.r, fill: n.client ? '#eef0f3' : serviceColor(n.name), 'fill-opacity': n.inferred ? 0.35 : 0.85, stroke: n.inferred ? '#98a1ae' : 'none', 'stroke-dasharray': n.inferred ? '3 3' : null }),
+      ring,
+      svg('text', { x: n.x, y: n.y + n.r + 18, class: 'xr-node-label', 'text-anchor': 'middle' }, label),
+      n.client ? null : svg('text', { x: n.x, y: n.y + n.r + 31, class: 'xr-node-sub', 'text-anchor': 'middle' }, `${rate(o.total)} · ${formatMs(averageMs(st))}`));
+  }
+
+  select(title, kind, st, histogram, node) {
+    const o = outcomes(st);
+    const hist = Array.isArray(histogram) ? histogram : [];
+    const most = Math.max(1, ...hist.map((b) => b.Count || 0));
+    clear(this.detail).append(
+      h('h3', null, title),
+      h('div', { class: 'muted small' }, kind),
+      st ? h('table', { class: 'kv' }, h('tbody', null,
+        [['Requests', `${formatCount(o.total)} (${rate(o.total)})`], ['Average response', formatMs(averageMs(st))],
+          ['OK', formatCount(o.ok)], ['Errors (4xx)', formatCount(o.error)], ['Throttled (429)', formatCount(o.throttle)], ['Faults (5xx)', formatCount(o.fault)]]
+          .map(([k, v]) => h('tr', null, h('th', null, k), h('td', null, v))))) : null,
+      hist.length ? h('div', { class: 'xr-hist', 'aria-label': 'Response time histogram' },
+        h('div', { class: 'small muted' }, 'Response times'),
+        hist.slice(0, 30).map((b) => h('div', { class: 'xr-bar' },
+          h('span', { class: 'xr-bar-label' }, formatMs(b.Value * 1000)),
+          h('span', { class: 'xr-bar-fill', style: { width: `${(100 * b.Count) / most}%` } }),
+          h('span', { class: 'xr-bar-count' }, formatCount(b.Count))))) : null,
+      node && !node.client && !node.inferred ? h('a', { href: `/search?service=${encodeURIComponent(node.name)}`, 'data-nav': true }, `Traces of ${node.name}`) : null);
+  }
+
+  showStatus(status) {
+    const docs = status.documents || {};
+    clear(this.counters).appendChild(h('table', { class: 'kv xray-counts' },
+      h('thead', null, h('tr', null, ['Way in', 'Received', 'Stored', 'Dropped', 'Refused'].map((t) => h('th', null, t)))),
+      h('tbody', null, [['udp', 'UDP (daemon endpoint)'], ['api', 'PutTraceSegments']].map(([k, label]) => {
+        const c = docs[k] || {};
+        return h('tr', { dataset: { via: k } }, h('th', null, label), [c.Received, c.Stored, c.Dropped, c.Refused].map((n) => h('td', null, formatCount(n || 0))));
+      }))));
+    const problems = Array.isArray(status.problems) ? status.problems : [];
+    clear(this.problems).appendChild(problems.length
+      ? h('ul', { class: 'xray-problem-list' }, problems.slice(0, 50).map((p) => h('li', null,
+        h('span', { class: 'badge badge-warn' }, p.kind), ' ',
+        h('span', { class: 'mono small' }, formatDateTime(Date.parse(p.time))), ' ',
+        h('span', { class: 'muted' }, p.via), ' ', p.code ? h('b', null, p.code) : null, ' ', p.message,
+        p.id ? h('span', { class: 'mono small muted' }, ` (id ${p.id})`) : null)))
+      : h('p', { class: 'muted' }, 'Nothing refused or dropped.'));
+  }
+
+  unmount() {
+    this.abort?.abort();
+    this.el.remove();
+  }
+}
