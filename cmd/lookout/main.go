@@ -111,7 +111,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 			srv.Shutdown(context.Background())
 			return fmt.Errorf("--break: %w", err)
 		}
-		d, err = demo.Start(ctx, demo.Config{OTLP: "http://" + a.HTTP, VendorHTTP: "http://" + a.HTTP,
+		d, err = demo.Start(ctx, demo.Config{OTLP: "http://" + a.HTTP, VendorHTTP: "http://" + a.HTTP, XRayDaemon: a.XRay,
 			CruddurAddr: withDemo.cruddurAddr, Trouble: trouble}, log.With("subsystem", "demo"))
 		if err != nil {
 			srv.Shutdown(context.Background())

@@ -5,7 +5,6 @@ package cruddur
 
 import (
 	"cmp"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -41,8 +40,6 @@ type Service struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	troubles troubleSwitch
-	// unendedRecorder begins the segment the unended-segment trouble never ends.
-	unendedRecorder context.Context
 }
 
 // New returns the service.
@@ -64,9 +61,6 @@ func New(cfg Config) *Service {
 	s.mux.HandleFunc("POST /api/messages", s.createMessage)
 	s.mux.HandleFunc("GET /rollbar/test", s.rollbarTest)
 	s.handler = s.instrument(s.cors(s.mux))
-	if cfg.Instruments.XRay != nil {
-		s.unendedRecorder = streamingRecorder(cfg.Instruments.XRay)
-	}
 	return s
 }
 

@@ -113,14 +113,6 @@ func (s *Service) xraySegment(h http.Handler) http.Handler {
 	})
 }
 
-// streamingRecorder is the X-Ray recorder of ctx sending each subsegment as soon as it ends.
-func streamingRecorder(ctx context.Context) context.Context {
-	cfg := *xray.GetRecorder(ctx)
-	cfg.StreamingStrategy, _ = xray.NewDefaultStreamingStrategyWithMaxSubsegmentCount(0)
-	ctx, _ = xray.ContextWithConfig(ctx, cfg)
-	return ctx
-}
-
 // recoverPanics answers a panic with a 500 and reports it to Rollbar with its stack.
 func (s *Service) recoverPanics(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -38,20 +38,24 @@ func (s *Service) home(w http.ResponseWriter, r *http.Request) {
 // userActivities reads a user's activities inside the X-Ray subsegment "mock-data", with the
 // metadata and annotation the bootcamp added. Under the unended-segment trouble it begins a
 // segment of its own, as some Cruddur forks did, and never ends it: the SDK never sends that
-// segment, only its subsegment, which it streams on its own.
+// segment, only the subsegment, streamed on its own as it ends.
 func (s *Service) userActivities(ctx context.Context) []activity {
 	now := s.cfg.Now()
 	data := userActivities(now)
 	switch {
-	case s.troubles.get() == UnendedSegment && s.unendedRecorder != nil:
-		ctx, _ = xray.BeginSegment(s.unendedRecorder, "user_activities") // never ended
+	case s.troubles.get() == UnendedSegment && s.cfg.Instruments.XRay != nil:
+		ctx, _ = xray.BeginSegment(s.cfg.Instruments.XRay, "user_activities") // never ended
 	case xray.GetSegment(ctx) == nil:
 		return data
 	}
 	_, sub := xray.BeginSubsegment(ctx, "mock-data")
 	sub.AddMetadataToNamespace("namespace", "key", map[string]any{"now": now.UTC().Format(rfc3339Micro), "results-size": len(data)})
 	sub.AddAnnotation("results_size", len(data))
-	sub.Close(nil)
+	if s.troubles.get() == UnendedSegment {
+		sub.CloseAndStream(nil)
+	} else {
+		sub.Close(nil)
+	}
 	return data
 }
 

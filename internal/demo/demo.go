@@ -90,6 +90,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Demo, error) {
 	}
 	d := &Demo{svc: cruddur.New(cruddur.Config{Instruments: in}), done: make(chan struct{}), stop: []func(context.Context) error{stopInstruments}}
 	d.svc.SetTrouble(cfg.Trouble)
+	if cfg.XRayDaemon != "" {
+		if err := setUpXRay(ctx, cfg.VendorHTTP); err != nil {
+			log.Warn("could not create the X-Ray sampling rule and group", "err", err)
+		}
+	}
 	addr := cfg.CruddurAddr
 	if addr == "" {
 		addr = "127.0.0.1:0"

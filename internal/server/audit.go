@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"lookout/internal/store"
+	"lookout/internal/telemetry"
 )
 
 // lookaround is how far from a span its parent is looked for.
@@ -35,11 +36,21 @@ func (s *Server) auditMissingParents(ctx context.Context, r store.TraceReader) {
 		}
 		from = to
 		for _, m := range found {
-			s.sources.Note("missing-parents", m.Service, fmt.Sprintf(
-				"%d %s of service %s arrived without the span they name as parent: a parent left open (an X-Ray segment begun and never ended), never sent, or sent elsewhere. Their traces show them without it.",
-				m.Spans, plural(m.Spans, "span"), m.Service), m.Example.String())
+			s.sources.Note("missing-parents", m.Service, missingParentsMessage(m), m.Example.String())
 		}
 	}
+}
+
+func missingParentsMessage(m store.MissingParents) string {
+	if m.Service == "" || m.Service == telemetry.UnknownService {
+		return fmt.Sprintf("%d X-Ray %s sent on their own (such as %q) arrived, but never the segment they belong to: "+
+			"a segment begun and never ended (an X-Ray SDK sends a segment only when it ends). Look for a "+
+			"begin_segment / BeginSegment without its end, or a second one that replaced the first.",
+			m.Spans, plural(m.Spans, "subsegment"), m.ExampleName)
+	}
+	return fmt.Sprintf("%d %s of service %s (such as %q) arrived without the span they name as parent: a parent "+
+		"left open (an X-Ray segment begun and never ended), never sent, or sent elsewhere. Their traces show them without it.",
+		m.Spans, plural(m.Spans, "span"), m.Service, m.ExampleName)
 }
 
 func plural(n int64, noun string) string {

@@ -165,13 +165,13 @@ func TestBrowser(t *testing.T) {
 	waitForTrace(t, srv, orphan.SpanContext().TraceID().String(), 2)
 	errorProject := seedRollbarItems(t, srv, root.SpanContext().TraceID().String(), root.SpanContext().SpanID().String())
 
-	// The demo's ten minutes of history. It stops when it goes live (and says "demo started"),
-	// so that its traffic does not compete with the browser for the CPU; stopping flushes
-	// what it has not sent yet. Its cruddur-api records about three spans a request.
+	// The demo's ten minutes of history. It stops when it goes live (and says "simulated
+	// services started"), so that its traffic does not compete with the browser for the CPU;
+	// stopping flushes what it has not sent yet. Its cruddur-api records about three spans a request.
 	demoCtx, stopDemo := context.WithCancel(ctx)
 	demoDone := make(chan error, 1)
 	go func() {
-		demoDone <- demo.RunSimulated(demoCtx, "http://"+srv.Addrs().HTTP, slog.New(onMessage{"demo started", stopDemo}))
+		demoDone <- demo.RunSimulated(demoCtx, "http://"+srv.Addrs().HTTP, slog.New(onMessage{"simulated services started", stopDemo}))
 	}()
 	select {
 	case err := <-demoDone:

@@ -86,7 +86,7 @@ func DefaultConfig() Config {
 		MaxRequestBytes: 64 << 20,
 		Store:           factory.DefaultConfig(""),
 		Pipeline:        ingest.DefaultPipelineConfig(),
-		AuditEvery:      30 * time.Second,
+		AuditEvery:      15 * time.Second,
 		ParentWait:      time.Minute,
 	}
 }
@@ -241,7 +241,7 @@ func (s *Server) wire(ctx context.Context) error {
 		return err
 	}
 	uiAPI.TailLogsFrom(s.liveTail)
-	uiAPI.ShowSources(s.sources, func(r *http.Request) api.Endpoints { return s.endpoints(ingestHTTP, ingestGRPC, uiHTTP, r) })
+	uiAPI.ShowSources(s.sources, func(r *http.Request) api.Endpoints { return s.endpoints(ingestHTTP, ingestGRPC, xrayDaemon, uiHTTP, r) })
 	uiAPI.Register(uiHTTP.Mux)
 	xrayAPI.RegisterUI(uiHTTP.Mux)
 	s.registerHealth(uiHTTP.Mux)
@@ -281,8 +281,10 @@ func (s *Server) xrayAPI(ctx context.Context, sink ingest.Sink[telemetry.Span], 
 			return nil, fmt.Errorf("--xray-sampling-rules: %w", err)
 		}
 	}
+	ingester := xray.NewIngester(sink, s.metrics, xray.NewProblems(s.log.With("subsystem", "xray")))
+	ingester.ReportTo(s.sources)
 	return xray.NewAPI(xray.APIConfig{
-		Ingester: xray.NewIngester(sink, s.metrics, xray.NewProblems(s.log.With("subsystem", "xray"))),
+		Ingester: ingester,
 		Traces:   traces, Sampler: sampler, Settings: settings, Verifier: verifier,
 		Log: s.log.With("subsystem", "xray-api"),
 	}), nil
@@ -306,9 +308,10 @@ func (s *Server) uiURL(ui Listener, r *http.Request) string {
 }
 
 // endpoints are lookout's addresses as the client of r reaches it, for set-up snippets.
-func (s *Server) endpoints(ingestHTTP, ingestGRPC, ui Listener, r *http.Request) api.Endpoints {
+func (s *Server) endpoints(ingestHTTP, ingestGRPC, xrayDaemon, ui Listener, r *http.Request) api.Endpoints {
 	httpBase := "http://" + reachable(ingestHTTP.Addr(), r)
-	return api.Endpoints{OTLPHTTP: httpBase, OTLPGRPC: reachable(ingestGRPC.Addr(), r), VendorHTTP: httpBase, UI: s.uiURL(ui, r)}
+	return api.Endpoints{OTLPHTTP: httpBase, OTLPGRPC: reachable(ingestGRPC.Addr(), r), VendorHTTP: httpBase,
+		XRay: reachable(xrayDaemon.Addr(), r), UI: s.uiURL(ui, r)}
 }
 
 // reachable is a listener's address with the host name r was sent to in place of an

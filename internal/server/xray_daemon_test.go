@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -106,6 +107,46 @@ func TestXRayAndOpenTelemetryShareTraces(t *testing.T) {
 	services := []string{tr.Processes[otelSpan.ProcessID].ServiceName, tr.Processes[segment.ProcessID].ServiceName}
 	if strings.Join(services, ",") != "otel-frontend,xray-backend" {
 		t.Errorf("services = %v", services)
+	}
+
+	// The service graph and Jaeger's dependencies agree on the call between them.
+	var deps struct {
+		Data []struct {
+			Parent, Child string
+			CallCount     int
+		}
+	}
+	getJSON(t, srv, "/api/dependencies?lookback=3600000", &deps)
+	if len(deps.Data) != 1 || deps.Data[0].Parent != "otel-frontend" || deps.Data[0].Child != "xray-backend" || deps.Data[0].CallCount != 1 {
+		t.Errorf("/api/dependencies = %+v, want otel-frontend → xray-backend once", deps.Data)
+	}
+	now := time.Now().Unix()
+	status, graph := postXRay(t, srv, "/ServiceGraph", fmt.Sprintf(`{"StartTime": %d, "EndTime": %d}`, now-3600, now+60))
+	var sg struct {
+		Services []struct {
+			ReferenceId int
+			Name        string
+			Edges       []struct {
+				ReferenceId       int
+				SummaryStatistics struct{ TotalCount int }
+			}
+		}
+	}
+	json.Unmarshal([]byte(graph), &sg)
+	ids := map[string]int{}
+	for _, svc := range sg.Services {
+		ids[svc.Name] = svc.ReferenceId
+	}
+	calls := 0
+	for _, svc := range sg.Services {
+		for _, e := range svc.Edges {
+			if svc.Name == "otel-frontend" && e.ReferenceId == ids["xray-backend"] {
+				calls += e.SummaryStatistics.TotalCount
+			}
+		}
+	}
+	if status != http.StatusOK || calls != 1 {
+		t.Errorf("GetServiceGraph: %d, %d calls otel-frontend → xray-backend, want 1: %s", status, calls, graph)
 	}
 
 	// BatchGetTraces gives both back as segment documents.

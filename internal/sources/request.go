@@ -17,6 +17,7 @@ type Request struct {
 	landed     map[string]int
 	refused    map[[2]string]int // (destination, reason) → items
 	warnings   map[[2]string]string
+	expected   bool // the request's refusal is part of its protocol
 }
 
 type requestKey struct{}
@@ -82,6 +83,16 @@ func (q *Request) Refused(destination string, n int, reason string) {
 	}
 }
 
+// Expected says the request's refusal is an expected step of its protocol (a write that tells
+// the client to create a stream first), not a fault to warn about.
+func (q *Request) Expected() {
+	if q != nil {
+		q.mu.Lock()
+		q.expected = true
+		q.mu.Unlock()
+	}
+}
+
 // Warn records a finding about this sender's data in destination (see Registry.Warn).
 func (q *Request) Warn(destination, kind, message string) {
 	if q != nil {
@@ -107,6 +118,9 @@ func (q *Request) commit(r *Registry, failure string) {
 	}
 	for k, n := range q.refused {
 		r.Record(sender(k[0]), 0, n, k[1])
+	}
+	if q.expected {
+		failure = ""
 	}
 	if failure != "" && len(q.refused) == 0 {
 		r.Record(sender(""), 0, 1, failure)

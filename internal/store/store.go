@@ -254,9 +254,10 @@ type TraceReader interface {
 
 // MissingParents are the spans of one service whose parent never arrived.
 type MissingParents struct {
-	Service string
-	Spans   int64
-	Example telemetry.TraceID // the trace of the earliest of them
+	Service     string // unknown for X-Ray subsegments sent on their own: their segment tells it
+	Spans       int64
+	ExampleName string            // the name of the earliest of them
+	Example     telemetry.TraceID // and its trace
 }
 
 // DatasetReader describes Honeycomb datasets: the spans filed under each name

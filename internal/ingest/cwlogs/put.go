@@ -2,10 +2,12 @@ package cwlogs
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
 	"lookout/internal/logsearch"
+	"lookout/internal/sources"
 	"lookout/internal/telemetry"
 )
 
@@ -142,6 +144,7 @@ func (h *Handler) putLogEvents(ctx context.Context, req *request) (any, error) {
 		if err := h.store.NoteMissingStream(ctx, group, stream, now); err != nil {
 			h.log.Warn("cannot note a write to a missing log stream", "err", err)
 		}
+		sources.Observe(ctx).Expected() // watchtower's way of creating a stream, not a fault
 		return nil, errStreamNotFound
 	}
 	lo, hi, info, err := admit(in.LogEvents, now, retention)
@@ -152,10 +155,26 @@ func (h *Handler) putLogEvents(ctx context.Context, req *request) (any, error) {
 		if err := h.sink.Write(ctx, records); err != nil {
 			return nil, &sinkError{err}
 		}
+		noteLateBatch(ctx, group, stream, now.Sub(time.Unix(0, records[0].TimeUnixNano)))
 	}
 	return struct {
 		Rejected *rejectedInfo `json:"rejectedLogEventsInfo,omitempty"`
 	}{info}, nil
+}
+
+// lateBatch is how long after its first event a batch arrives before the sources page says so.
+const lateBatch = 30 * time.Second
+
+// noteLateBatch tells the sources page when a batch's first event waited longer than
+// lateBatch: lines that show up a minute after they happened look lost.
+func noteLateBatch(ctx context.Context, group, stream string, waited time.Duration) {
+	if waited < lateBatch {
+		return
+	}
+	sources.Observe(ctx).Warn("log group "+group, "late-batches", fmt.Sprintf(
+		"Log stream %s of %s sends its lines in batches that arrive up to %s after their first line was written. "+
+			"watchtower holds a batch for send_interval, 60 seconds by default: set send_interval=1 (or a smaller "+
+			"interval in your handler) to see lines as they happen.", stream, group, waited.Round(time.Second)))
 }
 
 // toRecords turns events [lo, hi) of a batch into log records.

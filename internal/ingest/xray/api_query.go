@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,9 +50,10 @@ const (
 	maxGraphTraces   = 600  // graphs and statistics: the newest of each service, shared out
 )
 
-// views loads the newest traces with a span in [start, end], at most limit of them.
-func (a *API) views(ctx context.Context, start, end time.Time, limit int) ([]*view, *aws.Error) {
-	ids, err := a.cfg.Traces.FindTraceIDs(ctx, store.TraceQuery{Start: start, End: end, Limit: limit})
+// views loads the newest traces with a span in [start, end] (of service, unless empty), at
+// most limit of them.
+func (a *API) views(ctx context.Context, start, end time.Time, service string, limit int) ([]*view, *aws.Error) {
+	ids, err := a.cfg.Traces.FindTraceIDs(ctx, store.TraceQuery{Service: service, Start: start, End: end, Limit: limit})
 	if err != nil {
 		return nil, internal(err)
 	}
@@ -149,10 +151,6 @@ func (a *API) getTraceSummaries(ctx context.Context, body []byte) (any, *aws.Err
 	default:
 		return nil, invalid("TimeRangeType must be TraceId, Event or Service")
 	}
-	f, aerr := a.filterOf(ctx, req.FilterExpression)
-	if aerr != nil {
-		return nil, aerr
-	}
 	offset := 0
 	if req.NextToken != "" {
 		n, err := strconv.Atoi(req.NextToken)
@@ -161,7 +159,29 @@ func (a *API) getTraceSummaries(ctx context.Context, body []byte) (any, *aws.Err
 		}
 		offset = n
 	}
-	views, aerr := a.views(ctx, start, end, maxSummaryTraces)
+	return a.traceSummaries(ctx, start, end, req.FilterExpression, offset)
+}
+
+// traceSummaries is GetTraceSummaries' answer: the summaries of the traces of [start, end]
+// that match expr, from the offset-th match.
+func (a *API) traceSummaries(ctx context.Context, start, end time.Time, expr string, offset int) (map[string]any, *aws.Error) {
+	f, aerr := a.filterOf(ctx, expr)
+	if aerr != nil {
+		return nil, aerr
+	}
+	// A filter that needs a service that sent spans reads that service's traces only: the
+	// store finds them. (An inferred node's name, DynamoDB say, is no service of the store.)
+	service := requiredService(f)
+	if service != "" {
+		known, err := a.cfg.Traces.Services(ctx)
+		if err != nil {
+			return nil, internal(err)
+		}
+		if !slices.Contains(known, service) {
+			service = ""
+		}
+	}
+	views, aerr := a.views(ctx, start, end, service, maxSummaryTraces)
 	if aerr != nil {
 		return nil, aerr
 	}

@@ -24,11 +24,12 @@ type Daemon struct {
 	api  http.Handler
 	log  *slog.Logger
 
-	conn    *net.UDPConn
-	tcp     *http.Server
-	queue   chan []byte
-	buffers sync.Pool
-	done    sync.WaitGroup
+	conn       *net.UDPConn
+	tcp        *http.Server
+	queue      chan []byte
+	batchSpans int // spans a batch holds; a test makes it small
+	buffers    sync.Pool
+	done       sync.WaitGroup
 }
 
 // Batching of the documents that come over UDP: a batch is written when it holds
@@ -45,7 +46,7 @@ func NewDaemon(addr string, api *API, log *slog.Logger) *Daemon {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{addr: addr, in: api.cfg.Ingester, api: api.Handler(), log: log, queue: make(chan []byte, queueDatagrams)}
+	d := &Daemon{addr: addr, in: api.cfg.Ingester, api: api.Handler(), log: log, queue: make(chan []byte, queueDatagrams), batchSpans: batchSpans}
 	d.buffers.New = func() any { b := make([]byte, MaxDatagramBytes+1); return &b }
 	return d
 }
@@ -160,7 +161,7 @@ func (d *Daemon) process() {
 				continue
 			}
 			batch = append(batch, doc)
-			if spans += len(doc.Spans); spans >= batchSpans {
+			if spans += len(doc.Spans); spans >= d.batchSpans {
 				flush()
 			}
 		case <-tick.C:

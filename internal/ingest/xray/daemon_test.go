@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,13 +34,16 @@ func (s *gatedSink) Write(ctx context.Context, spans []telemetry.Span) error {
 
 func (s *gatedSink) Rejected(n int) { s.mu.Lock(); s.rejected += n; s.mu.Unlock() }
 
-// startDaemon runs a daemon endpoint on a free port over sink, and returns a UDP connection
-// to it and its counters.
-func startDaemon(t *testing.T, sink *gatedSink) (*net.UDPConn, *Daemon, *metrics.Metrics) {
+// startDaemon runs a daemon endpoint on a free port over sink, changed by the options, and
+// returns a UDP connection to it and its counters.
+func startDaemon(t *testing.T, sink *gatedSink, options ...func(*Daemon)) (*net.UDPConn, *Daemon, *metrics.Metrics) {
 	t.Helper()
 	m := metrics.New()
 	in := NewIngester(sink, m, NewProblems(nil))
 	d := NewDaemon("127.0.0.1:0", NewAPI(APIConfig{Ingester: in}), nil)
+	for _, o := range options {
+		o(d)
+	}
 	if err := d.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +72,7 @@ func count(m *metrics.Metrics, outcome string) int {
 // waitCounts polls until every document received has an outcome.
 func waitCounts(t *testing.T, m *metrics.Metrics, received int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // decoding is slow under the race detector
 	for {
 		r, s, d, f := count(m, metrics.Received), count(m, metrics.Stored), count(m, metrics.Dropped), count(m, metrics.Refused)
 		if (received == 0 || r == received) && r > 0 && r == s+d+f {
@@ -137,8 +141,9 @@ func TestDaemonCountsMalformedDatagrams(t *testing.T) {
 // every datagram received is stored or dropped, none lost uncounted.
 func TestDaemonDropsRatherThanBlocks(t *testing.T) {
 	sink := &gatedSink{gate: make(chan struct{})}
-	conn, _, m := startDaemon(t, sink)
-	sent := queueDatagrams + 2*batchSpans + 4000
+	// A short queue and small batches, so that few datagrams overflow them.
+	conn, _, m := startDaemon(t, sink, func(d *Daemon) { d.queue, d.batchSpans = make(chan []byte, 256), 64 })
+	sent := 256 + 4*64 + 3000
 	for i := range sent {
 		if _, err := conn.Write(segmentDatagram(i)); err != nil {
 			t.Fatal(err)
@@ -160,4 +165,24 @@ func TestDaemonDropsRatherThanBlocks(t *testing.T) {
 		t.Errorf("counted %d stored, the store got %d", got, stored)
 	}
 	t.Logf("sent %d, received %d, stored %d, dropped %d", sent, count(m, metrics.Received), stored, count(m, metrics.Dropped))
+}
+
+// TestDaemonRecordsOrphanedSubsegments sends a subsegment whose segment never comes (a
+// segment begun and never ended is never sent): after its wait it is stored, and recorded
+// as orphaned with its trace and parent.
+func TestDaemonRecordsOrphanedSubsegments(t *testing.T) {
+	sink := &gatedSink{gate: make(chan struct{})}
+	close(sink.gate)
+	conn, d, m := startDaemon(t, sink)
+	doc := `{"format":"json","version":1}` + "\n" + `{"type":"subsegment","trace_id":"1-5759e988-bd862e3fe1be46a994272793","parent_id":"defdfd9912dc5a56",` +
+		`"id":"53995c3f42cd8ad8","name":"db","start_time":1461096053.2,"end_time":1461096053.3}`
+	if _, err := conn.Write([]byte(doc)); err != nil {
+		t.Fatal(err)
+	}
+	waitCounts(t, m, 1)
+	problems := d.in.Problems().List()
+	if len(problems) != 1 || problems[0].Kind != ProblemOrphaned || problems[0].TraceID != "1-5759e988-bd862e3fe1be46a994272793" ||
+		problems[0].ID != "53995c3f42cd8ad8" || !strings.Contains(problems[0].Message, "defdfd9912dc5a56") {
+		t.Errorf("problems = %+v, want the orphaned subsegment", problems)
+	}
 }

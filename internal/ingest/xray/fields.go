@@ -40,11 +40,15 @@ func httpAttrs(a *attrs, raw json.RawMessage) {
 
 // awsAttrs maps the aws object. A subsegment's (an AWS SDK call) keys become aws.<key>
 // (aws.operation, aws.region, aws.table_name, ...); a segment's describe where it runs and
-// become resource attributes (segmentResource), except its account.
+// become resource attributes (segmentResource), except its account and the sampling rule
+// that sampled it (AttrSamplingRule).
 func awsAttrs(a *attrs, raw json.RawMessage, segment bool) {
 	fields, err := objectFields(raw)
 	if err != nil {
 		return
+	}
+	if x, err := objectFields(fields["xray"]); segment && err == nil {
+		a.str(AttrSamplingRule, str(x["sampling_rule_name"]))
 	}
 	for _, k := range sortedKeys(fields) {
 		if segment && k != "account_id" {

@@ -2,12 +2,14 @@ package xray
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"lookout/internal/ingest"
 	"lookout/internal/metrics"
+	"lookout/internal/sources"
 	"lookout/internal/telemetry"
 )
 
@@ -30,6 +32,7 @@ type Ingester struct {
 	resolver *resolver
 	problems *Problems
 	docs     *prometheus.CounterVec
+	senders  senders
 	now      func() time.Time
 }
 
@@ -37,6 +40,9 @@ type Ingester struct {
 func NewIngester(sink ingest.Sink[telemetry.Span], m *metrics.Metrics, problems *Problems) *Ingester {
 	return &Ingester{sink: sink, resolver: newResolver(subsegmentHold), problems: problems, docs: m.XRayDocuments, now: time.Now}
 }
+
+// ReportTo has the ingester tell reg about the clients that send datagrams.
+func (in *Ingester) ReportTo(reg *sources.Registry) { in.senders.reg = reg }
 
 // Problems is the record of what went wrong.
 func (in *Ingester) Problems() *Problems { return in.problems }
@@ -55,12 +61,14 @@ func (in *Ingester) refused(via string, err error) {
 		pr.Code, pr.ID, pr.Message = de.Code, de.ID, de.Msg
 	}
 	in.problems.add(pr)
+	in.senders.refused(via, pr.Code+": "+pr.Message)
 }
 
 // dropped records n documents lookout could not keep up with.
 func (in *Ingester) dropped(via string, n int, why string) {
 	in.docs.WithLabelValues(via, metrics.Dropped).Add(float64(n))
 	in.problems.add(Problem{Time: in.now(), Kind: ProblemDropped, Via: via, Message: why})
+	in.senders.refused(via, "dropped: "+why)
 }
 
 // write stores documents; with hold, subsegments without their segment may wait for it (the
@@ -73,9 +81,17 @@ func (in *Ingester) write(ctx context.Context, via string, docs []*Document, hol
 	return in.store(ctx, in.resolver.add(docs, in.now(), hold))
 }
 
-// flushExpired stores the subsegments whose wait for their segment is over.
+// flushExpired stores the subsegments whose wait for their segment is over, and records
+// them as orphaned: a segment begun and never ended is never sent, and its subsegments sent
+// on their own are all that shows of it.
 func (in *Ingester) flushExpired(ctx context.Context) error {
-	return in.store(ctx, in.resolver.expired(in.now()))
+	docs := in.resolver.expired(in.now())
+	for _, d := range docs {
+		sp := &d.Spans[0]
+		in.problems.add(Problem{Time: in.now(), Kind: ProblemOrphaned, Via: d.via, TraceID: FormatTraceID(sp.TraceID), ID: sp.SpanID.String(),
+			Message: fmt.Sprintf("subsegment %q waited %s for its segment %s, which has not come (never ended, or lost): stored without its service", sp.Name, subsegmentHold, sp.ParentSpanID)})
+	}
+	return in.store(ctx, docs)
 }
 
 func (in *Ingester) store(ctx context.Context, docs []*Document) error {
@@ -91,6 +107,9 @@ func (in *Ingester) store(ctx context.Context, docs []*Document) error {
 		spans = append(spans, d.Spans...)
 	}
 	err := in.sink.Write(ctx, spans)
+	if err == nil {
+		in.senders.stored(docs, in.now())
+	}
 	for _, d := range docs {
 		switch {
 		case err == nil && !d.stored:

@@ -10,7 +10,7 @@ import (
 // can say why a trace is missing or incomplete.
 type Problem struct {
 	Time    time.Time `json:"time"`
-	Kind    string    `json:"kind"` // refused, replaced, dropped
+	Kind    string    `json:"kind"` // refused, orphaned, dropped
 	Via     string    `json:"via"`  // udp or api
 	Code    string    `json:"code,omitempty"`
 	TraceID string    `json:"traceId,omitempty"`
@@ -21,7 +21,7 @@ type Problem struct {
 // Kinds of Problem.
 const (
 	ProblemRefused  = "refused"  // a document could not be read; Code says why
-	ProblemReplaced = "replaced" // a complete document came again with other content
+	ProblemOrphaned = "orphaned" // a subsegment whose segment has not come
 	ProblemDropped  = "dropped"  // documents lookout could not keep up with
 )
 

@@ -26,7 +26,10 @@ const (
 	AttrFault     = "aws.xray.fault"
 	AttrError     = "aws.xray.error"
 	AttrThrottle  = "aws.xray.throttle"
-	AttrUser      = "enduser.id"
+	// AttrSamplingRule names the centralized sampling rule that sampled a segment; the
+	// SDKs leave it out when they sample with their local fallback rule.
+	AttrSamplingRule = "aws.xray.sampling_rule_name"
+	AttrUser         = "enduser.id"
 )
 
 // The values of AttrType.

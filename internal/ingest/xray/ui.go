@@ -19,10 +19,17 @@ import (
 //	                                                    epoch milliseconds; group by name), with
 //	                                                    TracesRead, the traces it was built from,
 //	                                                    and Sampled when they are not all of them
+//	GET /api/v1/xray/trace-summaries?start=&end=&filter=
+//	                                                    GetTraceSummaries' first page; a filter
+//	                                                    that cannot be used is a 400 naming the
+//	                                                    position
 //	GET /api/v1/xray/status                             documents received, stored, dropped
-//	                                                    and refused; recent problems; groups
+//	                                                    and refused; recent problems; groups;
+//	                                                    sampling rules and the last hour's
+//	                                                    statistics of each
 func (a *API) RegisterUI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/xray/service-graph", a.uiServiceGraph)
+	mux.HandleFunc("GET /api/v1/xray/trace-summaries", a.uiTraceSummaries)
 	mux.HandleFunc("GET /api/v1/xray/status", a.uiStatus)
 }
 
@@ -36,7 +43,8 @@ func writeEnvelope(w http.ResponseWriter, status int, data any, msg string) {
 	json.NewEncoder(w).Encode(env)
 }
 
-func (a *API) uiServiceGraph(w http.ResponseWriter, r *http.Request) {
+// uiRange reads start and end, epoch milliseconds, by default the last hour.
+func uiRange(r *http.Request) (time.Time, time.Time, bool) {
 	q := r.URL.Query()
 	ms := func(key string, def time.Time) (time.Time, bool) {
 		if q.Get(key) == "" {
@@ -48,17 +56,38 @@ func (a *API) uiServiceGraph(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	start, ok1 := ms("start", now.Add(-time.Hour))
 	end, ok2 := ms("end", now)
-	if !ok1 || !ok2 || !start.Before(end) {
-		writeEnvelope(w, http.StatusBadRequest, nil, "start and end are epoch milliseconds, start before end")
+	return start, end, ok1 && ok2 && start.Before(end)
+}
+
+const badRange = "start and end are epoch milliseconds, start before end"
+
+func (a *API) uiServiceGraph(w http.ResponseWriter, r *http.Request) {
+	start, end, ok := uiRange(r)
+	if !ok {
+		writeEnvelope(w, http.StatusBadRequest, nil, badRange)
 		return
 	}
-	graph, read, sampled, aerr := a.serviceGraph(r.Context(), start, end, q.Get("group"), "")
+	graph, read, sampled, aerr := a.serviceGraph(r.Context(), start, end, r.URL.Query().Get("group"), "")
 	if aerr != nil {
 		writeEnvelope(w, aerr.Status, nil, aerr.Message)
 		return
 	}
 	graph["TracesRead"], graph["Sampled"] = read, sampled
 	writeEnvelope(w, http.StatusOK, graph, "")
+}
+
+func (a *API) uiTraceSummaries(w http.ResponseWriter, r *http.Request) {
+	start, end, ok := uiRange(r)
+	if !ok {
+		writeEnvelope(w, http.StatusBadRequest, nil, badRange)
+		return
+	}
+	out, aerr := a.traceSummaries(r.Context(), start, end, r.URL.Query().Get("filter"), 0)
+	if aerr != nil {
+		writeEnvelope(w, aerr.Status, nil, aerr.Message)
+		return
+	}
+	writeEnvelope(w, http.StatusOK, out, "")
 }
 
 // counts is how many documents came in one way, by outcome.
@@ -87,5 +116,7 @@ func (a *API) uiStatus(w http.ResponseWriter, r *http.Request) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	writeEnvelope(w, http.StatusOK, map[string]any{"documents": docs, "problems": in.Problems().List(), "groups": names}, "")
+	stats, _ := a.samplingStatisticSummaries(r.Context(), nil)
+	writeEnvelope(w, http.StatusOK, map[string]any{"documents": docs, "problems": in.Problems().List(), "groups": names,
+		"rules": a.cfg.Sampler.Rules(), "sampling": stats.(map[string]any)["SamplingStatisticSummaries"]}, "")
 }

@@ -324,7 +324,7 @@ func (s *Store) MissingParents(ctx context.Context, start, end time.Time, lookar
 	for rows.Next() {
 		var m store.MissingParents
 		var hi, lo int64
-		if err := rows.Scan(&m.Service, &m.Spans, &hi, &lo); err != nil {
+		if err := rows.Scan(&m.Service, &m.Spans, &m.ExampleName, &hi, &lo); err != nil {
 			return nil, err
 		}
 		m.Example = telemetry.TraceIDFromParts(uint64(hi), uint64(lo))

@@ -449,7 +449,8 @@ func testMissingParents(t *testing.T, b Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []store.MissingParents{{Service: "db", Spans: 2, Example: traceID(105)}, {Service: "backend-flask", Spans: 1, Example: traceID(200)}}
+	want := []store.MissingParents{{Service: "db", Spans: 2, ExampleName: "query", Example: traceID(105)},
+		{Service: "backend-flask", Spans: 1, ExampleName: "mock-data", Example: traceID(200)}}
 	if !slices.Equal(got, want) {
 		t.Fatalf("MissingParents = %+v, want %+v", got, want)
 	}

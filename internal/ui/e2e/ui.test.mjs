@@ -755,13 +755,26 @@ test('the X-Ray page maps both worlds\' services and counts the datagrams; an un
   const [received, stored, dropped, refused] = udp;
   assert.ok(received >= 10 && refused >= 1 && received === stored + dropped + refused, `UDP counters: ${udp}`);
   assert.match(await page.textContent('#xray-problems'), /InvalidTraceId/);
+  assert.match(await page.textContent('#xray-rules tr[data-rule="Default"]'), /10000\s*\* \* \* \* \*\s*1\/s then 5 %/);
   assert.match(await page.textContent('#xray-note'), /^Drawn from .* traces/);
   await page.click(`.xr-node[data-name="${xr}"]`);
   await page.waitForSelector('#xray-detail .kv');
   assert.match(await page.textContent('#xray-detail'), /Faults \(5xx\)\s*1/);
+  // Clicking a node lists its traces by filter expression: four complete, one in progress.
+  assert.equal(await page.inputValue('#xray-filter'), `service("${xr}")`);
+  await page.waitForFunction(() => document.querySelectorAll('.xray-trace').length === 5, null, { timeout: 30_000 });
+  assert.equal(await page.locator('.xray-trace .badge-error').count(), 1, 'one fault');
+  assert.equal(await page.locator('.xray-trace .badge-incomplete').count(), 1, 'one still in progress');
   await page.hover('.xr-node[data-name="payments"]');
   await page.waitForTimeout(200);
   await shot('xray-service-map.png');
+
+  // A filter that does not parse says where.
+  await page.fill('#xray-filter', 'service("x") { fault AND responsetime > }');
+  await page.click('#xray-find');
+  await page.waitForSelector('#xray-filter-error:not([hidden])');
+  assert.match(await page.textContent('#xray-filter-error'), /at position 40: responsetime compares with a number/);
+  assert.match(await page.textContent('.xray-caret'), /\n {40}\^$/);
 
   await openTrace(env.LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID);
   assert.match(await page.textContent('.trace-warnings'), /still in progress: begun but never ended/);

@@ -1,6 +1,6 @@
 -- Spans that started in [$1, $2) whose parent is in no span of their trace that started
--- within $3 nanoseconds of the window, by service, with one example trace each.
-SELECT c.service, count(*) AS spans, arg_min(c.trace_hi, c.start_ns), arg_min(c.trace_lo, c.start_ns)
+-- within $3 nanoseconds of the window, by service, with the earliest as an example.
+SELECT c.service, count(*) AS spans, arg_min(c.name, c.start_ns), arg_min(c.trace_hi, c.start_ns), arg_min(c.trace_lo, c.start_ns)
 FROM spans c
 WHERE c.start_ns >= $1 AND c.start_ns < $2 AND c.parent_id <> 0
   AND NOT EXISTS (

@@ -1,7 +1,8 @@
 // The X-Ray page: the service map of a time range (or of an X-Ray group's traces) drawn
-// from lookout's service graph, the details of a node or edge, and what the X-Ray endpoints
+// from lookout's service graph, the details of a node or edge, the traces a filter
+// expression selects (a node or edge clicked fills it in), and what the X-Ray endpoints
 // received, stored, dropped and refused, with the latest problems and why.
-import { h, clear } from './dom.js';
+import { h, clear, append } from './dom.js';
 import { getJSON } from './api.js';
 import { busy, showError, clearError, emptyState, loadingState } from './shell.js';
 import { formatCount, formatMs, formatDateTime } from './format.js';
@@ -28,6 +29,9 @@ function svg(tag, attrs, ...children) {
   return el;
 }
 
+/** quote is a filter expression string holding s. */
+const quote = (s) => `"${String(s).replace(/["\\]/g, (c) => `\\${c}`)}"`;
+
 const rate = (n) => `${perMinuteText(n)}/min`;
 let span = { start: 0, end: 1 };
 const perMinuteText = (n) => {
@@ -50,8 +54,13 @@ export class XRayPage {
     this.map = h('div', { class: 'xray-map', id: 'service-map' });
     this.note = h('p', { class: 'muted small xray-note', id: 'xray-note' });
     this.detail = h('aside', { class: 'xray-detail', id: 'xray-detail' }, h('p', { class: 'muted' }, 'Click a service or a call to see its figures.'));
+    this.filter = h('input', { id: 'xray-filter', type: 'search', class: 'xray-filter-input', spellcheck: 'false', autocomplete: 'off',
+      'aria-label': 'Filter expression', placeholder: 'service("backend-flask") { fault } AND annotation.user_handle = "andrewbrown"' });
+    this.filterError = h('div', { class: 'xray-filter-error', id: 'xray-filter-error', role: 'alert', hidden: true });
+    this.traces = h('div', { class: 'xray-traces', id: 'xray-traces' });
     this.counters = h('div', { class: 'xray-counters', id: 'xray-counters' });
     this.problems = h('div', { class: 'xray-problems', id: 'xray-problems' });
+    this.rules = h('div', { class: 'xray-counters', id: 'xray-rules' });
     this.el = h('div', { class: 'xray-page' },
       h('div', { class: 'xray-toolbar' },
         h('h2', null, 'Service map'),
@@ -61,10 +70,17 @@ export class XRayPage {
         h('span', { class: 'xray-legend' }, Object.entries(RING).map(([k, c]) => h('span', { class: 'xray-key' }, h('span', { class: 'swatch', style: { background: c } }), k)))),
       h('div', { class: 'xray-body' }, this.map, this.detail),
       this.note,
+      h('h2', { class: 'xray-h' }, 'Traces'),
+      h('form', { class: 'xray-filter', onSubmit: (e) => { e.preventDefault(); this.findTraces(); } },
+        this.filter, h('button', { type: 'submit', class: 'btn btn-primary btn-small', id: 'xray-find' }, 'Find traces')),
+      this.filterError,
+      this.traces,
       h('h2', { class: 'xray-h' }, 'X-Ray documents'),
       this.counters,
       h('h2', { class: 'xray-h' }, 'Problems'),
-      this.problems);
+      this.problems,
+      h('h2', { class: 'xray-h' }, 'Sampling rules'),
+      this.rules);
     root.appendChild(this.el);
     this.load();
   }
@@ -86,6 +102,7 @@ export class XRayPage {
       this.showGroups(status.groups || []);
       this.showMap(graph);
       this.showStatus(status);
+      this.findTraces();
     } catch (err) {
       if (err.name === 'AbortError') return;
       clear(this.map).appendChild(emptyState('The service map could not be drawn', err.message));
@@ -130,8 +147,9 @@ export class XRayPage {
     const o = outcomes(edge.SummaryStatistics);
     const failing = o.fault > 0;
     const lines = statsLines(edge.SummaryStatistics);
-    return svg('g', { class: 'xr-edge', tabindex: 0, onClick: () => this.select(`${from.name} → ${to.name}`, 'call', edge.SummaryStatistics, edge.ResponseTimeHistogram, null) },
+    return svg('g', { class: 'xr-edge', tabindex: 0, onClick: () => this.select(`${from.name} → ${to.name}`, 'call', edge.SummaryStatistics, edge.ResponseTimeHistogram, null, from.client ? `service(${quote(to.name)}) { root }` : `edge(${quote(from.name)}, ${quote(to.name)})`) },
       svg('title', null, `${from.name} → ${to.name}\n${lines.join('\n')}`),
+      svg('line', { x1, y1, x2, y2, class: 'xr-edge-hit' }), // a wide, invisible line to click
       svg('line', { x1, y1, x2, y2, stroke: failing ? ERROR_COLOR : '#b6bdc8', 'stroke-width': 1.5 + Math.min(4, Math.log10(1 + o.total)), 'marker-end': 'url(#xr-arrow)' }),
       svg('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 6, class: 'xr-edge-label', 'text-anchor': 'middle' }, o.total ? rate(o.total) : ''));
   }
@@ -146,7 +164,7 @@ export class XRayPage {
     }));
     const lines = n.client ? ['the callers of entry points'] : statsLines(st);
     const label = n.client ? 'Clients' : n.name;
-    return svg('g', { class: 'xr-node', tabindex: 0, dataset: null, 'data-name': n.name, onClick: () => this.select(label, n.client ? 'client' : (n.type || 'service'), st, n.service.ResponseTimeHistogram, n) },
+    return svg('g', { class: 'xr-node', tabindex: 0, dataset: null, 'data-name': n.name, onClick: () => this.select(label, n.client ? 'client' : (n.type || 'service'), st, n.service.ResponseTimeHistogram, n, n.client ? 'root' : `service(${quote(n.name)})`) },
       svg('title', null, `${label}${n.type && !n.client ? ` (${n.type})` : ''}\n${lines.join('\n')}`),
       svg('circle', { cx: n.x, cy: n.y, r: n.r, fill: n.client ? '#eef0f3' : serviceColor(n.name), 'fill-opacity': n.inferred ? 0.35 : 0.85, stroke: n.inferred ? '#98a1ae' : 'none', 'stroke-dasharray': n.inferred ? '3 3' : null }),
       ring,
@@ -154,11 +172,13 @@ export class XRayPage {
       n.client ? null : svg('text', { x: n.x, y: n.y + n.r + 31, class: 'xr-node-sub', 'text-anchor': 'middle' }, `${rate(o.total)} · ${formatMs(averageMs(st))}`));
   }
 
-  select(title, kind, st, histogram, node) {
+  select(title, kind, st, histogram, node, filter) {
+    this.filter.value = filter;
+    this.findTraces();
     const o = outcomes(st);
     const hist = Array.isArray(histogram) ? histogram : [];
     const most = Math.max(1, ...hist.map((b) => b.Count || 0));
-    clear(this.detail).append(
+    append(clear(this.detail), [
       h('h3', null, title),
       h('div', { class: 'muted small' }, kind),
       st ? h('table', { class: 'kv' }, h('tbody', null,
@@ -171,10 +191,81 @@ export class XRayPage {
           h('span', { class: 'xr-bar-label' }, formatMs(b.Value * 1000)),
           h('span', { class: 'xr-bar-fill', style: { width: `${(100 * b.Count) / most}%` } }),
           h('span', { class: 'xr-bar-count' }, formatCount(b.Count))))) : null,
-      node && !node.client && !node.inferred ? h('a', { href: `/search?service=${encodeURIComponent(node.name)}`, 'data-nav': true }, `Traces of ${node.name}`) : null);
+      node && !node.client && !node.inferred ? h('a', { href: `/search?service=${encodeURIComponent(node.name)}`, 'data-nav': true }, `Traces of ${node.name}`) : null]);
+  }
+
+  timeWindow() {
+    const end = Date.now();
+    return { start: String(end - Number(this.range.value) * 1000), end: String(end) };
+  }
+
+  async findTraces() {
+    this.findAbort?.abort();
+    this.findAbort = new AbortController();
+    const params = new URLSearchParams({ ...this.timeWindow(), filter: this.filter.value });
+    this.filterError.hidden = true;
+    clear(this.traces).appendChild(loadingState('Finding traces…'));
+    try {
+      const res = await busy(getJSON('/api/v1/xray/trace-summaries', params, this.findAbort.signal));
+      this.showTraces(res.TraceSummaries || [], res.TracesProcessedCount || 0);
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      clear(this.traces);
+      this.showFilterError(err.message);
+    }
+  }
+
+  // showFilterError shows the server's message and, when it names a position, the expression
+  // with a caret under it.
+  showFilterError(msg) {
+    const m = /at position (\d+)/.exec(msg);
+    const expr = this.filter.value;
+    append(clear(this.filterError), [h('div', null, msg),
+      m ? h('pre', { class: 'xray-caret mono' }, `${expr}\n${' '.repeat(Math.min(Number(m[1]), expr.length))}^`) : null]);
+    this.filterError.hidden = false;
+  }
+
+  showTraces(list, processed) {
+    clear(this.traces);
+    if (!list.length) {
+      this.traces.appendChild(h('p', { class: 'muted pad' }, `No trace matches, of the ${formatCount(processed)} read.`));
+      return;
+    }
+    this.traces.appendChild(h('ul', { class: 'xray-trace-list' }, list.map((t) => {
+      const id = String(t.Id || '');
+      const hex = id.replace(/^1-/, '').replace(/-/g, '');
+      const http = t.Http || {};
+      const entry = (t.EntryPoint && t.EntryPoint.Name) || '';
+      return h('li', { class: 'xray-trace' },
+        h('a', { href: `/trace/${encodeURIComponent(hex)}`, 'data-nav': true, class: 'mono' }, id),
+        h('span', { class: 'xray-trace-entry' }, entry),
+        h('span', { class: 'mono small' }, formatMs((t.ResponseTime || 0) * 1000)),
+        h('span', { class: 'small muted xray-trace-http' }, [http.HttpMethod, http.HttpURL, http.HttpStatus].filter((v) => v != null && v !== '').join(' ')),
+        h('span', { class: 'xray-trace-flags' },
+          t.HasFault ? h('span', { class: 'badge badge-error' }, 'fault') : null,
+          t.HasError ? h('span', { class: 'badge badge-warn' }, 'error') : null,
+          t.HasThrottle ? h('span', { class: 'badge badge-warn' }, 'throttle') : null,
+          t.IsPartial ? h('span', { class: 'badge badge-incomplete' }, 'in progress') : null));
+    })));
+  }
+
+  showRules(rules, stats) {
+    const byRule = new Map((Array.isArray(stats) ? stats : []).map((s) => [s.RuleName, s]));
+    const rows = (Array.isArray(rules) ? rules : []).map((rec) => {
+      const r = rec.SamplingRule || {};
+      const st = byRule.get(r.RuleName) || {};
+      const matches = [r.ServiceName, r.ServiceType, r.Host, r.HTTPMethod, r.URLPath].join(' ');
+      return h('tr', { dataset: { rule: String(r.RuleName) } }, h('th', null, r.RuleName),
+        [r.Priority, matches, `${r.ReservoirSize}/s then ${Math.round((r.FixedRate || 0) * 1000) / 10} %`,
+          formatCount(st.RequestCount || 0), formatCount(st.SampledCount || 0), formatCount(st.BorrowCount || 0)].map((v) => h('td', null, v)));
+    });
+    clear(this.rules).appendChild(h('table', { class: 'kv xray-counts' },
+      h('thead', null, h('tr', null, ['Rule', 'Priority', 'Service, type, host, method, path', 'Reservoir, rate', 'Requests (1 h)', 'Sampled', 'Borrowed'].map((t) => h('th', null, t)))),
+      h('tbody', null, rows)));
   }
 
   showStatus(status) {
+    this.showRules(status.rules, status.sampling);
     const docs = status.documents || {};
     clear(this.counters).appendChild(h('table', { class: 'kv xray-counts' },
       h('thead', null, h('tr', null, ['Way in', 'Received', 'Stored', 'Dropped', 'Refused'].map((t) => h('th', null, t)))),
@@ -194,6 +285,7 @@ export class XRayPage {
 
   unmount() {
     this.abort?.abort();
+    this.findAbort?.abort();
     this.el.remove();
   }
 }
