@@ -22,6 +22,7 @@ import (
 //	                                            a group's records matching a filter pattern,
 //	                                            newest first, and their count over time
 //	GET /api/v1/log-tail?group=&pattern=        Server-Sent Events: each record as it arrives
+//	POST /api/v1/log-insights                   a Logs Insights query (loginsights.go)
 
 // logScanLimit bounds the records one log-events request reads to answer.
 const logScanLimit = 200_000
@@ -49,6 +50,7 @@ func (a *API) registerLogs(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/log-groups", a.wrap(a.logGroups))
 	mux.Handle("GET /api/v1/log-groups/{group}/streams", a.wrap(a.logStreams))
 	mux.Handle("GET /api/v1/log-events", a.wrap(a.logEvents))
+	mux.Handle("POST /api/v1/log-insights", a.wrap(a.logInsights)) // loginsights.go
 	if a.tail != nil {
 		mux.HandleFunc("GET /api/v1/log-tail", a.logTail)
 	}

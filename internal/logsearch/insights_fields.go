@@ -3,7 +3,22 @@ package logsearch
 import (
 	"encoding/json"
 	"strconv"
+
+	"lookout/internal/telemetry"
 )
+
+// RecordRow is a log record as Insights sees it: @timestamp, @ingestionTime, @message,
+// @logStream, @log (its group), @traceId when it has one, and the fields of its JSON.
+func RecordRow(r *telemetry.LogRecord) Row {
+	msg := r.Body.AsString()
+	row := Row{"@timestamp": Time(r.TimeUnixNano / 1e6), "@ingestionTime": Time(r.ObservedTimeUnixNano / 1e6),
+		"@message": msg, "@logStream": r.Stream, "@log": r.Group}
+	if !r.TraceID.IsZero() {
+		row["@traceId"] = r.TraceID.String()
+	}
+	DiscoverJSON(msg, row)
+	return row
+}
 
 // maxDiscovered bounds the fields taken from one message, as Insights extracts at most 1000.
 const maxDiscovered = 1000

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -93,5 +94,38 @@ func TestLogPagesAPI(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("nothing streamed within 5 s")
+	}
+}
+
+// TestLogInsightsAPI runs the Insights page's query: rows, and a syntax error's place.
+func TestLogInsightsAPI(t *testing.T) {
+	srv := start(t)
+	now := time.Now()
+	postLogs(t, srv, "ins", now.Add(-3*time.Minute), `{"status":500}`, `{"status":200}`, `{"status":500}`)
+	post := func(body string) (out struct {
+		Data struct {
+			Fields     []string
+			Rows       [][]string
+			QueryError *struct{ Start int }
+		}
+	}) {
+		t.Helper()
+		resp, err := http.Post("http://"+srv.Addrs().UI+"/api/v1/log-insights", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		json.NewDecoder(resp.Body).Decode(&out)
+		return out
+	}
+	var got = post(`{"groups":["ins"],"lookback":"1h","query":"stats count(*) as n by status | sort status asc"}`)
+	for deadline := time.Now().Add(10 * time.Second); len(got.Data.Rows) < 2 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		got = post(`{"groups":["ins"],"lookback":"1h","query":"stats count(*) as n by status | sort status asc"}`)
+	}
+	if fmt.Sprint(got.Data.Fields, got.Data.Rows) != "[status n] [[200 1] [500 2]]" {
+		t.Errorf("insights %v %v", got.Data.Fields, got.Data.Rows)
+	}
+	if e := post(`{"groups":["ins"],"lookback":"1h","query":"fields a | frobnicate"}`).Data.QueryError; e == nil || e.Start != 11 {
+		t.Errorf("query error %+v, want at 11", e)
 	}
 }

@@ -17,7 +17,8 @@ const indexPreloadPlaceholder = "{{PRELOAD}}"
 
 // pageModules are the page modules app.js imports on demand, by the client route they draw.
 var pageModules = map[string]string{"search": "js/search.js", "trace": "js/trace.js", "query": "js/explore.js",
-	"xray": "js/xray.js", "errors": "js/errors.js", "error": "js/erroritem.js", "logs": "js/logs.js", "sources": "js/sources.js"}
+	"xray": "js/xray.js", "errors": "js/errors.js", "error": "js/erroritem.js", "logs": "js/logs.js", "sources": "js/sources.js",
+	"insights": "js/insights.js"}
 
 // errorItemRoute matches an error item page's path.
 var errorItemRoute = regexp.MustCompile(`^/errors/[0-9]{1,18}/?$`)
@@ -42,6 +43,8 @@ func routeKind(p string) string {
 		return "logs"
 	case p == "/sources" || p == "/sources/":
 		return "sources"
+	case p == "/insights" || p == "/insights/":
+		return "insights"
 	case traceRoute.MatchString(p):
 		return "trace"
 	case p == "/errors" || p == "/errors/":

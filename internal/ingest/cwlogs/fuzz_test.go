@@ -58,6 +58,11 @@ func FuzzRequest(f *testing.F) {
 		"TagResource":           `{"resourceArn":"arn:aws:logs:us-east-1:000000000000:log-group:g","tags":{"a":"b"}}`,
 		"UntagResource":         `{"resourceArn":"arn:aws:logs:us-east-1:000000000000:log-group:g","tagKeys":["a"]}`,
 		"ListTagsLogGroup":      `{"logGroupName":"g"}`,
+		"StartQuery":            `{"logGroupNames":["g"],"startTime":0,"endTime":99999999999,"queryString":"filter @message like /GET/ | stats count(*) by bin(1m)"}`,
+		"GetQueryResults":       `{"queryId":"x"}`,
+		"GetLogRecord":          `{"logRecordPointer":"ZwAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMA"}`,
+		"GetLogGroupFields":     `{"logGroupName":"g","time":1700000000}`,
+		"StartLiveTail":         `{"logGroupIdentifiers":["g"]}`, // Live Tail is off here: answered at once
 		"Nope":                  `{}`,
 	}
 	for op, body := range seeds {

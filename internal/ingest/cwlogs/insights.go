@@ -251,17 +251,11 @@ func (h *Handler) runQuery(ctx context.Context, q *query, parsed *logsearch.Quer
 	}
 }
 
-// recordRow is a record as Insights sees it: its system fields and the fields of its JSON.
+// recordRow is a record as Insights sees it, with CloudWatch's @log (account:group) and the
+// @ptr GetLogRecord reads.
 func recordRow(r *telemetry.LogRecord) logsearch.Row {
-	msg := r.Body.AsString()
-	row := logsearch.Row{
-		"@timestamp": logsearch.Time(r.TimeUnixNano / 1e6), "@ingestionTime": logsearch.Time(r.ObservedTimeUnixNano / 1e6),
-		"@message": msg, "@logStream": r.Stream, "@log": account + ":" + r.Group, "@ptr": recordPointer(r),
-	}
-	if !r.TraceID.IsZero() {
-		row["@traceId"] = r.TraceID.String()
-	}
-	logsearch.DiscoverJSON(msg, row)
+	row := logsearch.RecordRow(r)
+	row["@log"], row["@ptr"] = account+":"+r.Group, recordPointer(r)
 	return row
 }
 

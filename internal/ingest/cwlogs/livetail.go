@@ -16,9 +16,10 @@ import (
 )
 
 // StartLiveTail answers with an event stream (application/vnd.amazon.eventstream): the
-// initial-response the SDKs wait for, a sessionStart, then a sessionUpdate every second
-// with the events that arrived, at most 500 (a sample, flagged, when more did), until the
-// client goes away or the session reaches AWS's three hours.
+// initial-response the SDKs wait for, a sessionStart, then sessionUpdates with the events
+// that arrived, at most 500 (a sample, flagged, when more did): as soon as events arrive but
+// at most once a second, and an empty one after a quiet second, until the client goes away
+// or the session reaches AWS's three hours.
 
 const (
 	liveTailEvery      = time.Second
@@ -123,8 +124,12 @@ func (h *Handler) startLiveTail(w http.ResponseWriter, r *http.Request, req *req
 		*liveTailInput
 	}{aws.RequestID(r.Context()), aws.RequestID(r.Context()), in})
 
-	tick := time.NewTicker(liveTailEvery)
-	defer tick.Stop()
+	// An update goes out as soon as records arrive, but at most once a second; a quiet
+	// session gets an empty update every second, as AWS sends them.
+	next := time.NewTimer(liveTailEvery)
+	defer next.Stop()
+	var last time.Time // of the last update: none yet
+	pending := false
 	timeout := time.NewTimer(liveTailMaxSession)
 	defer timeout.Stop()
 	for stream.err == nil {
@@ -136,10 +141,21 @@ func (h *Handler) startLiveTail(w http.ResponseWriter, r *http.Request, req *req
 		case <-timeout.C:
 			stream.exception("SessionTimeoutException", "The Live Tail session has ended after 3 hours.")
 			return
-		case <-tick.C:
-			records, dropped := session.Take()
-			stream.event("sessionUpdate", sessionUpdate(records, dropped, ids))
+		case <-session.Ready():
+			if wait := liveTailEvery - time.Since(last); wait > 0 {
+				pending = true
+				next.Reset(wait)
+				continue
+			}
+		case <-next.C:
 		}
+		records, dropped := session.Take()
+		if len(records) == 0 && dropped == 0 && pending && time.Since(last) < liveTailEvery {
+			continue
+		}
+		stream.event("sessionUpdate", sessionUpdate(records, dropped, ids))
+		last, pending = time.Now(), false
+		next.Reset(liveTailEvery)
 	}
 }
 

@@ -58,6 +58,7 @@
 // query-events.png, xray-service-map.png, xray-in-progress.png, errors.png,
 // errors-versions.png, error-item.png, trace-errors.png, logs-groups.png, logs-events.png,
 // logs-pattern-error.png, logs-live.png.
+// (The Insights test takes none: docs/insights.png comes from a fuller data set.)
 
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -898,4 +899,14 @@ test('the log pages: groups, a filter pattern and its errors, a line and its tra
   await page.goto(`${BASE}/logs/${encodeURIComponent(env.LOOKOUT_EMPTY_LOG_GROUP)}`);
   await page.waitForSelector('.logs-empty');
   assert.match(await page.textContent('.logs-empty'), /60 seconds/);
+});
+
+test('the Insights page runs a query over a group and places a query error', { skip: skipUnless('LOOKOUT_LOG_GROUP'), timeout: 60_000 }, async () => {
+  await page.goto(`${BASE}/insights?group=${encodeURIComponent(LOG_GROUP)}&lookback=1h&query=${encodeURIComponent('filter status >= 500 | stats count(*) as n, max(status) as worst')}`);
+  await page.waitForSelector('.insights-table');
+  assert.deepEqual(await page.$$eval('.insights-table td', (tds) => tds.map((td) => td.textContent)), ['1', '503']);
+  await page.fill('.insights-editor', 'fields status | frobnicate');
+  await page.click('.insights-form button[type=submit]');
+  await page.waitForSelector('.logs-pattern-error:not([hidden])');
+  assert.match(await page.textContent('.logs-pattern-error'), /at character 17: unknown command/);
 });

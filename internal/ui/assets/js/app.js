@@ -18,6 +18,7 @@ const PAGES = {
   error: () => import('./erroritem.js').then((m) => m.ErrorItemPage),
   logs: () => import('./logs.js').then((m) => m.LogsPage),
   sources: () => import('./sources.js').then((m) => m.SourcesPage),
+  insights: () => import('./insights.js').then((m) => m.InsightsPage),
 };
 
 const main = document.getElementById('main');
@@ -33,6 +34,7 @@ function resolve(path) {
   const item = /^\/errors\/(\d{1,18})\/?$/.exec(path);
   if (item) return { kind: 'error', id: item[1] };
   if (path === '/logs' || path === '/logs/') return { kind: 'logs' };
+  if (path === '/insights' || path === '/insights/') return { kind: 'insights' };
   const lg = /^\/logs\/([^/]+)\/?$/.exec(path);
   if (lg) {
     let id;

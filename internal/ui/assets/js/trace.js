@@ -6,6 +6,7 @@ import { busy, showError, setURL, emptyState, loadingState } from './shell.js';
 import { buildTraceModel, findSpans, serviceName, isInProgress } from './tracemodel.js';
 import { Waterfall } from './waterfall.js';
 import { renderSpanDetail } from './spandetail.js';
+import { loadTraceLogs, renderTraceLogs, renderSpanLogs } from './tracelogs.js';
 import { formatDuration, formatTime, formatRelative, plural, formatCount } from './format.js';
 import { serviceColor, learnServices } from './colors.js';
 import { serviceChip } from './widgets.js';
@@ -59,6 +60,7 @@ export class TracePage {
     const sel = spanID ? model.byID.get(spanID) : undefined;
     if (sel !== undefined) this.openSpan(sel);
     this.wf.renderNow();
+    this.showLogs();
     const t3 = performance.now();
     traceErrorItems(this.id, this.abort.signal).then((el) => { if (el && this.header) this.header.appendChild(el); });
     // Timings for the browser test and for curious people (in the DOM, not the console).
@@ -159,6 +161,24 @@ export class TracePage {
     clear(this.el).append(header, toolbar, body);
   }
 
+  // showLogs adds the trace's log lines under its header, and to the open span's detail.
+  async showLogs() {
+    let logs;
+    try {
+      logs = await loadTraceLogs(this.model.traceID || this.id, this.abort.signal);
+    } catch (err) {
+      if (err.name !== 'AbortError') showError(`Could not load the trace's logs: ${err.message}`);
+      return;
+    }
+    this.logs = logs;
+    const onSpan = (spanID) => {
+      const i = this.model.byID.get(spanID);
+      if (i !== undefined) this.openSpan(i);
+    };
+    this.el.querySelector('.trace-head').after(renderTraceLogs(logs, this.model.traceStart, onSpan));
+    if (this.panelOpen && this.selected !== undefined) this.showDetail(this.selected);
+  }
+
   openSpan(i) {
     this.panelOpen = true;
     this.wf.setCursor(i, 'api');
@@ -171,6 +191,8 @@ export class TracePage {
       onGoto: (j) => this.openSpan(j),
       onClose: () => this.closePanel(),
     }));
+    this.selected = i;
+    if (this.logs) this.panel.firstChild.appendChild(renderSpanLogs(this.logs, m.spans[i].spanID, m.traceStart));
     this.panel.hidden = false;
     this.panel.scrollTop = 0;
     setURL(`/trace/${encodeURIComponent(this.id)}?span=${encodeURIComponent(m.spans[i].spanID)}`);

@@ -1,0 +1,52 @@
+// A trace's log lines: those whose record names the trace (OpenTelemetry's trace context, or
+// a trace id the line mentions), shown under the trace header and, per span, in the span
+// detail panel. All of it is text.
+import { h } from './dom.js';
+import { getJSON } from './api.js';
+import { formatDuration, plural } from './format.js';
+
+/** loadTraceLogs returns the trace's log records, oldest first ([] when lookout keeps no logs). */
+export async function loadTraceLogs(traceID, signal) {
+  try {
+    return await getJSON('/api/v1/logs', new URLSearchParams({ traceID, limit: '1000' }), signal);
+  } catch (err) {
+    if (err.name === 'AbortError' || err.status !== 404) throw err;
+    return [];
+  }
+}
+
+/** logText is a record's body as one line of text. */
+function logText(r) {
+  return typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+}
+
+/**
+ * logLine renders a record with its time after the trace's start (µs); onSpan(spanID), when
+ * given, opens the span the record belongs to.
+ */
+function logLine(r, traceStartUs, onSpan) {
+  const us = Date.parse(r.time) * 1000; // milliseconds are what log lines carry
+  return h('li', { class: 'trace-log' },
+    h('span', { class: 'mono muted' }, `+${formatDuration(Math.max(0, us - traceStartUs))}`),
+    h('a', { class: 'mono small', href: `/logs/${encodeURIComponent(r.group)}`, 'data-nav': true }, r.group),
+    r.severityText ? h('span', { class: 'badge' }, r.severityText) : null,
+    h('span', { class: 'mono trace-log-msg' }, logText(r)),
+    onSpan && r.spanID ? h('button', { type: 'button', class: 'btn btn-small', onClick: () => onSpan(r.spanID) }, 'span') : null);
+}
+
+/** renderTraceLogs is the trace page's section of the trace's log lines. */
+export function renderTraceLogs(logs, traceStartUs, onSpan) {
+  return h('details', { class: 'trace-logs', open: logs.length > 0 && logs.length <= 20 },
+    h('summary', null, `Logs · ${plural(logs.length, 'line')}`),
+    logs.length
+      ? h('ol', { class: 'trace-log-list' }, logs.map((r) => logLine(r, traceStartUs, onSpan)))
+      : h('div', { class: 'muted small pad' }, 'No log lines name this trace.'));
+}
+
+/** renderSpanLogs is the span detail's section of the lines logged in that span. */
+export function renderSpanLogs(logs, spanID, traceStartUs) {
+  const mine = logs.filter((r) => r.spanID === spanID);
+  return h('details', { class: mine.length ? 'detail-section' : 'detail-section is-empty', open: mine.length > 0, dataset: { section: 'span-logs' } },
+    h('summary', null, 'Log lines', h('span', { class: 'count' }, String(mine.length))),
+    mine.length ? h('ol', { class: 'trace-log-list' }, mine.map((r) => logLine(r, traceStartUs))) : h('div', { class: 'muted small pad' }, 'None'));
+}
