@@ -185,7 +185,8 @@ func (s *Server) wire(ctx context.Context) error {
 		return err
 	}
 	ingestHTTP := newHTTPListener("OTLP/HTTP", cfg.HTTPAddr, log, func(h http.Handler) http.Handler {
-		return s.metrics.Timed("http", s.sources.Middleware(h))
+		// Timed reads the route that the mux sets on the request the middleware passes on.
+		return s.sources.Middleware(s.metrics.Timed("http", h))
 	})
 	otlpCfg := otlp.Config{MaxRequestBytes: cfg.MaxRequestBytes}
 	ingestGRPC := newGRPCListener("OTLP/gRPC", cfg.GRPCAddr, log,
