@@ -139,7 +139,9 @@ func (s *Service) reportError(r *http.Request, err error) {
 	if rb == nil {
 		return
 	}
-	rb.RequestErrorWithStackSkipWithExtrasAndContext(r.Context(), rollbar.ERR, r, err, 3, traceExtras(r.Context()))
+	// The stack starts at the frame that panicked, below this function, the deferred
+	// recover and runtime.gopanic.
+	rb.RequestErrorWithStackSkipWithExtrasAndContext(r.Context(), rollbar.ERR, r, err, 5, traceExtras(r.Context()))
 }
 
 // traceExtras are the ids of the request's trace, sent as a Rollbar occurrence's custom data.
