@@ -48,9 +48,9 @@ func missingParentsMessage(m store.MissingParents) string {
 			"without its end, or a second one that replaced the first.",
 			m.Spans, plural(m.Spans, "subsegment"), m.ExampleName, map[bool]string{true: "it belongs to", false: "they belong to"}[m.Spans == 1])
 	}
-	return fmt.Sprintf("%d %s of service %s (such as %q) arrived without the span they name as parent: a parent "+
-		"left open (an X-Ray segment begun and never ended), never sent, or sent elsewhere. Their traces show them without it.",
-		m.Spans, plural(m.Spans, "span"), m.Service, m.ExampleName)
+	return fmt.Sprintf("%d %s of service %s (such as %q) arrived, but never the parent span %s: a parent "+
+		"left open (an X-Ray segment begun and never ended), never sent, or sent elsewhere. Traces show such spans at their top level.",
+		m.Spans, plural(m.Spans, "span"), m.Service, m.ExampleName, map[bool]string{true: "it names", false: "they name"}[m.Spans == 1])
 }
 
 func plural(n int64, noun string) string {

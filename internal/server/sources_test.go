@@ -61,7 +61,7 @@ func TestSourcesPageSeesSendersAndOrphans(t *testing.T) {
 	var rep sourcesReport
 	waitFor(t, func() bool {
 		getJSON(t, srv, "/api/v1/sources", &rep)
-		return hasWarning(rep.Data.Warnings, "missing-parents", `of service backend-flask (such as "mock-data") arrived without`)
+		return hasWarning(rep.Data.Warnings, "missing-parents", `of service backend-flask (such as "mock-data") arrived, but never the parent span`)
 	})
 	want := map[string]bool{
 		sources.Fingerprint("production-key"):       false,
