@@ -30,16 +30,7 @@ import (
 // simulated services, and runs the UI's Playwright script (internal/ui/e2e) against it in
 // headless Chromium.
 func TestBrowser(t *testing.T) {
-	e2eDir, _ := filepath.Abs("../ui/e2e")
-	_, errChromium := os.Stat("/usr/bin/chromium")
-	_, errModules := os.Stat(filepath.Join(e2eDir, "node_modules", "playwright-core"))
-	if errChromium != nil || errModules != nil {
-		msg := "browser test needs /usr/bin/chromium and npm ci in internal/ui/e2e (scripts/test installs both)"
-		if os.Getenv("LOOKOUT_REQUIRE_BROWSER") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	needBrowser(t)
 	srv := start(t)
 	ctx := context.Background()
 	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(srv.Addrs().HTTP), otlptracehttp.WithInsecure())
@@ -194,29 +185,48 @@ func TestBrowser(t *testing.T) {
 	}
 	waitFor(t, func() bool { return count(srv, "shop-api", 3600) == 400 })
 
+	env := []string{
+		"LOOKOUT_SERVICE=shop-frontend",
+		"LOOKOUT_SMALL_TRACE_ID=" + root.SpanContext().TraceID().String(),
+		"LOOKOUT_SMALL_TRACE_SPANS=6",
+		"LOOKOUT_BIG_TRACE_ID=" + big.SpanContext().TraceID().String(),
+		"LOOKOUT_BIG_TRACE_SPANS=10001",
+		"LOOKOUT_XSS_TRACE_ID=" + xss.SpanContext().TraceID().String(),
+		"LOOKOUT_QUERY_DATASET=shop-api",
+		"LOOKOUT_ORPHAN_TRACE_ID=" + orphan.SpanContext().TraceID().String(),
+		"LOOKOUT_DEMO=1",
+		"LOOKOUT_XRAY_SERVICE=xray-flask",
+		"LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID=" + inProgressTrace,
+		"LOOKOUT_ERROR_TRACE_ID=" + root.SpanContext().TraceID().String(), "LOOKOUT_ERROR_PROJECT=" + errorProject,
+	}
+	runBrowserTest(t, srv, append(env, browserLogEnv(t, srv)...)...)
+}
+
+// needBrowser skips t without Chromium and the browser test's npm packages, unless
+// LOOKOUT_REQUIRE_BROWSER makes their absence a failure (scripts/test installs both).
+func needBrowser(t *testing.T) {
+	_, errChromium := os.Stat("/usr/bin/chromium")
+	_, errModules := os.Stat(filepath.Join("..", "ui", "e2e", "node_modules", "playwright-core"))
+	if errChromium != nil || errModules != nil {
+		msg := "browser test needs /usr/bin/chromium and npm ci in internal/ui/e2e (scripts/test installs both)"
+		if os.Getenv("LOOKOUT_REQUIRE_BROWSER") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+}
+
+// runBrowserTest runs the UI's Playwright script (internal/ui/e2e/ui.test.mjs) against srv;
+// env says what lookout holds, and each of the script's tests runs only when its variables
+// are set. Screenshots go to $LOOKOUT_SCREENSHOT_DIR (docs/ to update them).
+func runBrowserTest(t *testing.T, srv *server.Server, env ...string) {
 	shots := os.Getenv("LOOKOUT_SCREENSHOT_DIR")
 	if shots == "" {
 		shots = t.TempDir()
 	}
 	cmd := exec.Command("node", "--test", "ui.test.mjs")
-	cmd.Dir = e2eDir
-	cmd.Env = append(os.Environ(),
-		"LOOKOUT_UI_URL=http://"+srv.Addrs().UI,
-		"LOOKOUT_SCREENSHOT_DIR="+shots,
-		"LOOKOUT_SERVICE=shop-frontend",
-		"LOOKOUT_SMALL_TRACE_ID="+root.SpanContext().TraceID().String(),
-		"LOOKOUT_SMALL_TRACE_SPANS=6",
-		"LOOKOUT_BIG_TRACE_ID="+big.SpanContext().TraceID().String(),
-		"LOOKOUT_BIG_TRACE_SPANS=10001",
-		"LOOKOUT_XSS_TRACE_ID="+xss.SpanContext().TraceID().String(),
-		"LOOKOUT_QUERY_DATASET=shop-api",
-		"LOOKOUT_ORPHAN_TRACE_ID="+orphan.SpanContext().TraceID().String(),
-		"LOOKOUT_DEMO=1",
-		"LOOKOUT_XRAY_SERVICE=xray-flask",
-		"LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID="+inProgressTrace,
-		"LOOKOUT_ERROR_TRACE_ID="+root.SpanContext().TraceID().String(), "LOOKOUT_ERROR_PROJECT="+errorProject,
-	)
-	cmd.Env = append(cmd.Env, browserLogEnv(t, srv)...)
+	cmd.Dir = filepath.Join("..", "ui", "e2e")
+	cmd.Env = append(append(os.Environ(), "LOOKOUT_UI_URL=http://"+srv.Addrs().UI, "LOOKOUT_SCREENSHOT_DIR="+shots), env...)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser test output:\n%s", out)
 	if err != nil {

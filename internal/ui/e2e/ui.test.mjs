@@ -910,3 +910,61 @@ test('the Insights page runs a query over a group and places a query error', { s
   await page.waitForSelector('.logs-pattern-error:not([hidden])');
   assert.match(await page.textContent('.logs-pattern-error'), /at character 17: unknown command/);
 });
+
+// Cruddur, lookout demo's application, with its troubles switched on one after another
+// (internal/server/browser_cruddur_test.go): each must be found from the UI.
+const CRUDDUR_FAILED = env.LOOKOUT_CRUDDUR_FAILED_TRACE_ID || '';
+
+test('the sources page names Cruddur\'s troubles, shows its senders by fingerprint, and offers the switch', { skip: skipUnless('LOOKOUT_CRUDDUR_FAILED_TRACE_ID'), timeout: 60_000 }, async () => {
+  await page.goto(`${BASE}/sources`);
+  await page.waitForSelector('.warning-list');
+  await page.waitForSelector('#demo-trouble');
+  const warnings = await page.textContent('.sources-warnings');
+  for (const kind of ['two-keys', 'missing-parents', 'fallback-sampling']) {
+    assert.ok(await page.$(`.warning[data-kind="${kind}"]`), `no ${kind} warning in: ${warnings}`);
+  }
+  const protocols = await page.$$eval('.sources-table tbody tr', (trs) => trs.map((tr) => tr.dataset.protocol));
+  for (const p of ['otlp', 'xray', 'rollbar', 'cloudwatch-logs']) assert.ok(protocols.includes(p), `no ${p} sender: ${protocols}`);
+  const table = await page.textContent('.sources-table');
+  assert.match(table, /X-Ray for Go 1\.8\.5/);
+  assert.match(table, /rollbar-go/);
+  assert.doesNotMatch(table, /cruddurdemoenvkey0001|c0ffee00c0ffee00/, 'a credential is shown whole');
+  const options = await page.$$eval('#demo-trouble option', (os) => os.map((o) => o.value));
+  assert.deepEqual(options, ['', 'test-key', 'unended-segment', 'missing-return', 'late-logs', 'no-rules']);
+  assert.match(await page.textContent('.sources-setup'), /AWS_XRAY_DAEMON_ADDRESS=127\.0\.0\.1:\d+/);
+  await shot('sources.png');
+
+  // The subsegments without their segment open as a trace: the subsegment alone.
+  await page.locator('.warning[data-kind="missing-parents"]', { hasText: 'X-Ray subsegment' }).locator('a').click();
+  await page.waitForSelector('.wf[data-ready="true"]', { timeout: 30_000 });
+  const wf = await page.textContent('.wf');
+  assert.match(wf, /mock-data/);
+  assert.doesNotMatch(wf, /activities/, 'the example is not the subsegment\'s own trace');
+  await shot('cruddur-unended-segment.png');
+});
+
+test('a view that returned nothing is an error item, linked to its failed trace with its log lines', { skip: skipUnless('LOOKOUT_CRUDDUR_FAILED_TRACE_ID'), timeout: 60_000 }, async () => {
+  await page.goto(`${BASE}/trace/${CRUDDUR_FAILED}`);
+  await page.waitForSelector('.wf[data-ready="true"]', { timeout: 30_000 });
+  await page.waitForSelector('.trace-errors a');
+  assert.match(await page.textContent('.trace-errors'), /did not return a valid response/);
+  const rows = await page.textContent('.wf');
+  for (const name of ['GET /api/activities/home', 'home-activities-mock-data']) assert.match(rows, new RegExp(name), `the trace lacks ${name}`);
+  await page.waitForSelector('.trace-log');
+  assert.match(await page.textContent('.trace-logs'), /500 Internal Server Error/);
+  await shot('cruddur-trace.png');
+
+  await page.click('.trace-errors a');
+  await page.waitForSelector('.error-title');
+  assert.match(await page.textContent('.error-title'), /The view function for "data_home" did not return a valid response/);
+  assert.match(await page.textContent('.error-page'), /cruddur\.ViewError/);
+  await shot('cruddur-error-item.png');
+});
+
+test('the X-Ray map draws Cruddur and its frontend', { skip: skipUnless('LOOKOUT_CRUDDUR_FAILED_TRACE_ID'), timeout: 60_000 }, async () => {
+  await page.goto(`${BASE}/xray`);
+  await page.waitForSelector('.xr-node[data-name="backend-flask"]', { timeout: 30_000 });
+  const names = await page.$$eval('.xr-node', (ns) => ns.map((n) => n.getAttribute('data-name')));
+  assert.ok(names.includes('frontend-react-js'), `the frontend is not on the map: ${names}`);
+  await shot('cruddur-xray.png');
+});

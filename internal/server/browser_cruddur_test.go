@@ -1,0 +1,52 @@
+package server_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"lookout/internal/demo"
+	"lookout/internal/server"
+)
+
+// TestCruddurInTheBrowser runs lookout demo's Cruddur with its users, switches on its
+// troubles one after another until lookout names each, and has the browser test find them
+// from the UI: the Sources page's warnings, the item of a view that returned nothing and its
+// trace, and the X-Ray map of Cruddur's services. Its screenshots are the demo's pages.
+func TestCruddurInTheBrowser(t *testing.T) {
+	needBrowser(t)
+	srv := start(t, func(c *server.Config) { c.AuditEvery, c.ParentWait = 200*time.Millisecond, 2*time.Second })
+	base := "http://" + srv.Addrs().HTTP
+	d, err := demo.Start(context.Background(), demo.Config{OTLP: base, VendorHTTP: base, XRayDaemon: srv.Addrs().XRay,
+		WithoutHistory: true, UserInterval: 100 * time.Millisecond}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop(context.Background()) })
+	srv.ShowDemo(d)
+	cruddur := d.CruddurURL()
+
+	setTrouble(t, d, "test-key")
+	waitWarning(t, srv, "two-keys", "receives data under 2 API keys")
+	setTrouble(t, d, "unended-segment")
+	waitWarning(t, srv, "missing-parents", "arrived, but never the segment")
+	setTrouble(t, d, "no-rules")
+	deadline := time.Now().Add(30 * time.Second)
+	for !hasWarningNow(t, srv, "fallback-sampling", "") {
+		if time.Now().After(deadline) {
+			t.Fatal("no fallback-sampling warning")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	setTrouble(t, d, "missing-return")
+	failed := newTraceID()
+	if status := visit(t, cruddur+"/api/activities/home", failed); status != http.StatusInternalServerError {
+		t.Fatalf("home with missing-return: %d", status)
+	}
+	waitItem(t, srv, failed, "did not return a valid response")
+	setTrouble(t, d, "none")
+
+	runBrowserTest(t, srv, "LOOKOUT_CRUDDUR_FAILED_TRACE_ID="+failed)
+}
