@@ -181,7 +181,7 @@ func visit(t *testing.T, url, traceID string) int {
 	var span [8]byte
 	rand.Read(span[:])
 	req.Header.Set("traceparent", "00-"+traceID+"-"+hex.EncodeToString(span[:])+"-01")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apiClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

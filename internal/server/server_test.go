@@ -40,9 +40,13 @@ func start(t testing.TB, mutate ...func(*server.Config)) *server.Server {
 }
 
 // getJSON fetches a query API path into v and returns the status.
+// apiClient is the tests' HTTP client. Not http.DefaultClient: the X-Ray Go SDK's sampling
+// (aws-sdk-go v1's session) writes to it as it starts when AWS_CA_BUNDLE is set.
+var apiClient = &http.Client{Timeout: time.Minute}
+
 func getJSON(t *testing.T, srv *server.Server, path string, v any) int {
 	t.Helper()
-	resp, err := http.Get(fmt.Sprintf("http://%s%s", srv.Addrs().UI, path))
+	resp, err := apiClient.Get(fmt.Sprintf("http://%s%s", srv.Addrs().UI, path))
 	if err != nil {
 		t.Fatal(err)
 	}
