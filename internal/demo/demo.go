@@ -14,8 +14,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/aws/aws-xray-sdk-go/xray"
+	"github.com/aws/aws-xray-sdk-go/xraylog"
 	xrayotel "go.opentelemetry.io/contrib/propagators/aws/xray"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
@@ -25,6 +28,10 @@ import (
 
 	"lookout/examples/cruddur"
 )
+
+// The X-Ray SDK logs each of its steps to stdout; the demo shows only its warnings. SetLogger
+// is safe only before the SDK runs, hence init.
+func init() { xray.SetLogger(xraylog.NewDefaultLogger(os.Stderr, xraylog.LogLevelWarn)) }
 
 // Config says where the demo's senders reach lookout.
 type Config struct {
