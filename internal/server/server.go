@@ -161,13 +161,13 @@ func (s *Server) wire(ctx context.Context) error {
 	spanInput := ingest.AddInput(pipeline, ingest.Spans, writeSpans)
 	// Every receiver's sink counts what it stores for the sources page.
 	spans := func(receiver string) ingest.Sink[telemetry.Span] {
-		return sources.Sink(spanInput.Sink(receiver), sources.DescribeSpan)
+		return sources.Sink(spanInput.Sink(receiver), sources.Spans)
 	}
 	var logs func(receiver string) ingest.Sink[telemetry.LogRecord]
 	if lw, ok := s.backend.(store.LogWriter); ok {
 		logInput := ingest.AddInput(pipeline, ingest.Logs, lw.WriteLogs)
 		logs = func(receiver string) ingest.Sink[telemetry.LogRecord] {
-			return sources.Sink(logInput.Sink(receiver), sources.DescribeLog)
+			return sources.Sink(logInput.Sink(receiver), sources.Logs)
 		}
 	}
 	var occurrences *ingest.Input[telemetry.Occurrence]
@@ -220,7 +220,7 @@ func (s *Server) wire(ctx context.Context) error {
 	xrayAPI.Register(ingestHTTP.Mux)
 	xrayDaemon := xray.NewDaemon(cfg.XRayAddr, xrayAPI, log.With("subsystem", "xray"))
 	if occurrences != nil {
-		rollbar.NewHandler(sources.Sink(occurrences.Sink("rollbar"), sources.DescribeOccurrence), rbProjects, 0, log.With("subsystem", "rollbar")).Register(ingestHTTP.Mux)
+		rollbar.NewHandler(sources.Sink(occurrences.Sink("rollbar"), sources.Occurrences), rbProjects, 0, log.With("subsystem", "rollbar")).Register(ingestHTTP.Mux)
 	}
 	if cw, ok := s.backend.(cwlogs.Store); ok && logs != nil {
 		cwlogs.New(s.liveTail.Tee(logs("cloudwatch")), cw, verifier, s.liveTail, log.With("subsystem", "cloudwatch-logs")).Register(ingestHTTP.Mux)

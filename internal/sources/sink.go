@@ -9,57 +9,86 @@ import (
 	"lookout/internal/telemetry"
 )
 
+// Describe tells the Sources page about the items of one signal. Where is asked of every
+// item stored, so it must be cheap: the kind and name of the place it lands ("service",
+// "backend-flask"). SDK names the client that made an item; it is asked once a destination
+// and batch.
+type Describe[T any] struct {
+	Where func(*T) (kind, name string)
+	SDK   func(*T) string
+}
+
+// Destination is where item lands, as the Sources page names it: "service backend-flask".
+func (d Describe[T]) Destination(item *T) string {
+	kind, name := d.Where(item)
+	return kind + " " + name
+}
+
 // Sink wraps a receiver's sink so that the items it stores are counted for the sender of
-// their request: describe says where an item lands and which SDK made it ("" when the item
-// does not say).
-func Sink[T any](next ingest.Sink[T], describe func(*T) (destination, sdk string)) ingest.Sink[T] {
-	return &sink[T]{next: next, describe: describe}
+// their request.
+func Sink[T any](next ingest.Sink[T], d Describe[T]) ingest.Sink[T] {
+	return &sink[T]{next: next, describe: d}
 }
 
 type sink[T any] struct {
 	next     ingest.Sink[T]
-	describe func(*T) (string, string)
+	describe Describe[T]
 }
 
 func (s *sink[T]) Write(ctx context.Context, items []T) error {
 	if err := s.next.Write(ctx, items); err != nil {
 		return err
 	}
-	if q := Observe(ctx); q != nil {
-		for i := range items {
-			dest, sdk := s.describe(&items[i])
-			q.Landed(dest, 1)
-			q.SetSDK(sdk)
+	q := Observe(ctx)
+	if q == nil {
+		return nil
+	}
+	counts := map[[2]string]int{}
+	for i := range items {
+		kind, name := s.describe.Where(&items[i])
+		key := [2]string{kind, name}
+		if _, seen := counts[key]; !seen {
+			q.SetSDK(s.describe.SDK(&items[i]))
 		}
+		counts[key]++
+	}
+	for key, n := range counts {
+		q.Landed(key[0]+" "+key[1], n)
 	}
 	return nil
 }
 
 func (s *sink[T]) Rejected(n int) { s.next.Rejected(n) }
 
-// DescribeSpan files a span under the dataset its sender named, else its service, and names
-// the SDK of its resource.
-func DescribeSpan(sp *telemetry.Span) (string, string) {
-	if sp.Ingest.Dataset != "" {
-		return "dataset " + sp.Ingest.Dataset, resourceSDK(sp.Resource)
-	}
-	return "service " + sp.Service(), resourceSDK(sp.Resource)
+// Spans files a span under the dataset its sender named, else its service, and names the SDK
+// of its resource.
+var Spans = Describe[telemetry.Span]{
+	Where: func(sp *telemetry.Span) (string, string) {
+		if sp.Ingest.Dataset != "" {
+			return "dataset", sp.Ingest.Dataset
+		}
+		return "service", sp.Service()
+	},
+	SDK: func(sp *telemetry.Span) string { return resourceSDK(sp.Resource) },
 }
 
-// DescribeLog files a log record under its log group.
-func DescribeLog(r *telemetry.LogRecord) (string, string) {
-	return "log group " + r.Group, resourceSDK(r.Resource)
+// Logs files a log record under its log group.
+var Logs = Describe[telemetry.LogRecord]{
+	Where: func(r *telemetry.LogRecord) (string, string) { return "log group", r.Group },
+	SDK:   func(r *telemetry.LogRecord) string { return resourceSDK(r.Resource) },
 }
 
-// DescribeOccurrence files an error occurrence under its project and environment, and names
-// the notifier that sent it ("rollbar-go 1.4.5").
-func DescribeOccurrence(o *telemetry.Occurrence) (string, string) {
-	var data struct {
-		Notifier struct{ Name, Version string }
-	}
-	json.Unmarshal([]byte(o.Data), &data) // a notifier is optional
-	sdk := strings.TrimSpace(strings.TrimPrefix(data.Notifier.Name, "rollbar/") + " " + data.Notifier.Version)
-	return "project " + o.Project + " / " + o.Environment, sdk
+// Occurrences files an error occurrence under its project and environment, and names the
+// notifier that sent it ("rollbar-go 1.4.5").
+var Occurrences = Describe[telemetry.Occurrence]{
+	Where: func(o *telemetry.Occurrence) (string, string) { return "project", o.Project + " / " + o.Environment },
+	SDK: func(o *telemetry.Occurrence) string {
+		var data struct {
+			Notifier struct{ Name, Version string }
+		}
+		json.Unmarshal([]byte(o.Data), &data) // a notifier is optional
+		return strings.TrimSpace(strings.TrimPrefix(data.Notifier.Name, "rollbar/") + " " + data.Notifier.Version)
+	},
 }
 
 // resourceSDK names the SDK of a resource from its telemetry.sdk.* attributes:

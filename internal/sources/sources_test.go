@@ -1,12 +1,16 @@
 package sources
 
 import (
+	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"lookout/internal/telemetry"
 )
 
 type clock struct{ t time.Time }
@@ -193,5 +197,40 @@ func TestNotesAboutData(t *testing.T) {
 	c.t = c.t.Add(Recent)
 	if w := reg.Report().Warnings; len(w) != 0 {
 		t.Fatalf("stale notes %+v", w)
+	}
+}
+
+// nopSink stores nothing and refuses nothing.
+type nopSink[T any] struct{}
+
+func (nopSink[T]) Write(context.Context, []T) error { return nil }
+func (nopSink[T]) Rejected(int)                     {}
+
+func TestSinkCountsByDestination(t *testing.T) {
+	reg, _ := newTestRegistry()
+	res := func(service string) *telemetry.Resource {
+		return &telemetry.Resource{Attributes: telemetry.Attributes{
+			{Key: "service.name", Value: telemetry.StringValue(service)},
+			{Key: "telemetry.sdk.name", Value: telemetry.StringValue("opentelemetry")},
+			{Key: "telemetry.sdk.language", Value: telemetry.StringValue("python")},
+			{Key: "telemetry.sdk.version", Value: telemetry.StringValue("1.16.0")},
+		}}
+	}
+	api, db := res("api"), res("db")
+	spans := []telemetry.Span{{Resource: api}, {Resource: db}, {Resource: api}, {Resource: api, Ingest: telemetry.IngestInfo{Dataset: "cruddur"}}}
+	q := newRequest("otlp", "OTel-OTLP-Exporter-Python 1.16.0", "")
+	if err := Sink[telemetry.Span](nopSink[telemetry.Span]{}, Spans).Write(q.with(context.Background()), spans); err != nil {
+		t.Fatal(err)
+	}
+	q.commit(reg, "")
+	got := map[string]int64{}
+	for _, s := range reg.Report().Senders {
+		got[s.Destination] = s.Items
+		if s.SDK != "opentelemetry python 1.16.0" {
+			t.Errorf("sdk %q", s.SDK)
+		}
+	}
+	if want := map[string]int64{"service api": 2, "service db": 1, "dataset cruddur": 1}; !maps.Equal(got, want) {
+		t.Fatalf("items by destination %v, want %v", got, want)
 	}
 }

@@ -41,8 +41,7 @@ func (s *senders) stored(docs []*Document, now time.Time) {
 			continue
 		}
 		sp := &d.Spans[0]
-		dest, sdk := sources.DescribeSpan(sp)
-		sender := sources.Sender{Protocol: "xray", SDK: sdk, Destination: dest}
+		sender := sources.Sender{Protocol: "xray", SDK: sources.Spans.SDK(sp), Destination: sources.Spans.Destination(sp)}
 		s.reg.Record(sender, len(d.Spans), 0, "")
 		if !d.Independent {
 			s.checkSampling(sender, sp, now)
