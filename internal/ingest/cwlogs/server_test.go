@@ -45,7 +45,7 @@ func start(t testing.TB, mutate ...func(*server.Config)) *lookout {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.DataDir = t.TempDir()
-	cfg.HTTPAddr, cfg.GRPCAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.HTTPAddr, cfg.GRPCAddr, cfg.UIAddr, cfg.XRayAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Store.DuckDB.MemoryLimit = "128MB"
 	for _, m := range mutate {
 		m(&cfg)
