@@ -119,7 +119,7 @@ func (s *Service) activities(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusUnprocessableEntity, []string{"blank_user_handle"})
 			return
 		}
-		writeJSON(w, http.StatusOK, s.userActivities(r.Context()))
+		writeJSON(w, http.StatusOK, s.userActivities(r))
 		return
 	}
 	writeJSON(w, http.StatusOK, showActivity(s.cfg.Now()))

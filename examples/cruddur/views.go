@@ -1,10 +1,10 @@
 package cruddur
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 
+	"github.com/aws/aws-xray-sdk-go/header"
 	"github.com/aws/aws-xray-sdk-go/xray"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -39,14 +39,19 @@ func (s *Service) home(w http.ResponseWriter, r *http.Request) {
 // metadata and annotation the bootcamp added. Under the unended-segment trouble it begins a
 // segment of its own, as some Cruddur forks did, and never ends it: the SDK never sends that
 // segment, only the subsegment, streamed on its own as it ends.
-func (s *Service) userActivities(ctx context.Context) []activity {
+func (s *Service) userActivities(r *http.Request) []activity {
+	ctx := r.Context()
 	now := s.cfg.Now()
 	data := userActivities(now)
 	switch {
 	case s.troubles.get() == UnendedSegment && s.cfg.Instruments.XRay != nil:
-		// The request's context holds the recorder; the segment is dropped when the request
-		// ends, never sent.
-		ctx, _ = xray.BeginSegment(ctx, "user_activities") // never ended
+		// Sampled as its request was. The request's context holds the recorder; the segment
+		// is dropped when the request ends, never sent.
+		decision := header.NotSampled
+		if seg := xray.GetSegment(ctx); seg != nil && seg.Sampled {
+			decision = header.Sampled
+		}
+		ctx, _ = xray.BeginSegmentWithSampling(ctx, "user_activities", r, &header.Header{SamplingDecision: decision}) // never ended
 	case xray.GetSegment(ctx) == nil:
 		return data
 	}
