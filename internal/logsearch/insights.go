@@ -309,7 +309,8 @@ func (p *qparser) parse() (stage, error) {
 		}
 		parts := strings.Split(glob, "*")
 		for i := range parts {
-			parts[i] = regexp.QuoteMeta(parts[i])
+			// Quoted valid UTF-8 always compiles; invalid bytes read as stored text has them.
+			parts[i] = regexp.QuoteMeta(strings.ToValidUTF8(parts[i], "\uFFFD"))
 		}
 		re := regexp.MustCompile("(?s)" + strings.Join(parts, "(.*?)"))
 		if !p.keyword("as") {

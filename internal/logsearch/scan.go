@@ -146,7 +146,8 @@ func newGlob(pattern string) glob {
 	}
 	parts := strings.Split(pattern, "*")
 	for i, p := range parts {
-		parts[i] = regexp.QuoteMeta(p)
+		// Quoted valid UTF-8 always compiles; invalid bytes read as stored text has them.
+		parts[i] = regexp.QuoteMeta(strings.ToValidUTF8(p, "\uFFFD"))
 	}
 	return glob{re: regexp.MustCompile("^(?s:" + strings.Join(parts, ".*") + ")$")}
 }
