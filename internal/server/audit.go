@@ -46,16 +46,17 @@ func missingParentsMessage(m store.MissingParents) string {
 		return fmt.Sprintf("%d X-Ray %s (such as %q) arrived, but never the segment %s: a segment begun and "+
 			"never ended (an X-Ray SDK sends a segment only when it ends). Look for a begin_segment or BeginSegment "+
 			"without its end, or a second one that replaced the first.",
-			m.Spans, plural(m.Spans, "subsegment"), m.ExampleName, map[bool]string{true: "it belongs to", false: "they belong to"}[m.Spans == 1])
+			m.Spans, plural(m.Spans, "subsegment", "subsegments"), m.ExampleName, plural(m.Spans, "it belongs to", "they belong to"))
 	}
 	return fmt.Sprintf("%d %s of service %s (such as %q) arrived, but never the parent span %s: a parent "+
 		"left open (an X-Ray segment begun and never ended), never sent, or sent elsewhere. Traces show such spans at their top level.",
-		m.Spans, plural(m.Spans, "span"), m.Service, m.ExampleName, map[bool]string{true: "it names", false: "they name"}[m.Spans == 1])
+		m.Spans, plural(m.Spans, "span", "spans"), m.Service, m.ExampleName, plural(m.Spans, "it names", "they name"))
 }
 
-func plural(n int64, noun string) string {
+// plural is one for a count of 1, else many: words that agree with the count.
+func plural(n int64, one, many string) string {
 	if n == 1 {
-		return noun
+		return one
 	}
-	return noun + "s"
+	return many
 }
