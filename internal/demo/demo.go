@@ -71,7 +71,6 @@ func (c Config) Env() map[string]string {
 		"AWS_SECRET_ACCESS_KEY":       SecretAccessKey,
 		// CloudWatch Logs' standard endpoint variable, which boto3 and the AWS SDKs read.
 		"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": c.VendorHTTP,
-		"AWS_ENDPOINT_URL_XRAY":            c.VendorHTTP,
 	}
 	if c.XRayDaemon != "" {
 		env["AWS_XRAY_DAEMON_ADDRESS"] = c.XRayDaemon
