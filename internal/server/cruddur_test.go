@@ -118,20 +118,14 @@ func TestCruddurEndToEnd(t *testing.T) {
 		for range 4 {
 			visit(t, cruddur+"/api/activities/notifications", newTraceID())
 		}
-		waitWarning(t, srv, "two-keys", "dataset backend-flask receives data under 2 API keys")
+		waitWarning(t, srv, "two-keys", "dataset backend-flask receives data under 2 API keys", 20*time.Second, nil)
 	})
 
 	t.Run("unended-segment is subsegments without their segment", func(t *testing.T) {
 		setTrouble(t, d, "unended-segment")
 		// The requests X-Ray samples leave a segment open.
-		deadline := time.Now().Add(20 * time.Second)
-		for !hasWarningNow(t, srv, "missing-parents", `(such as "mock-data") arrived, but never the segment`) {
-			if time.Now().After(deadline) {
-				t.Fatal("no missing-parents warning for the subsegments")
-			}
-			visit(t, cruddur+"/api/activities/@andrewbrown", newTraceID())
-			time.Sleep(300 * time.Millisecond)
-		}
+		waitWarning(t, srv, "missing-parents", `(such as "mock-data") arrived, but never the segment`, 20*time.Second,
+			func() { visit(t, cruddur+"/api/activities/@andrewbrown", newTraceID()) })
 	})
 
 	t.Run("no-rules is an SDK sampling with its fallback", func(t *testing.T) {
@@ -140,14 +134,8 @@ func TestCruddurEndToEnd(t *testing.T) {
 		}
 		setTrouble(t, d, "no-rules")
 		// After the SDK's grace for fetching rules, its segments still name none.
-		deadline := time.Now().Add(30 * time.Second)
-		for !hasWarningNow(t, srv, "fallback-sampling", "The X-Ray SDK of backend-flask") {
-			if time.Now().After(deadline) {
-				t.Fatal("no fallback-sampling warning")
-			}
-			visit(t, cruddur+"/api/health-check", newTraceID())
-			time.Sleep(500 * time.Millisecond)
-		}
+		waitWarning(t, srv, "fallback-sampling", "The X-Ray SDK of backend-flask", 30*time.Second,
+			func() { visit(t, cruddur+"/api/health-check", newTraceID()) })
 	})
 
 	t.Run("late-logs is a batch that waited", func(t *testing.T) {
@@ -168,7 +156,7 @@ func TestCruddurEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitWarning(t, srv, "late-batches", "Log stream late of cruddur sends its lines in batches that arrive up to 58s")
+		waitWarning(t, srv, "late-batches", "Log stream late of cruddur sends its lines in batches that arrive up to 58s", 20*time.Second, nil)
 	})
 }
 
@@ -263,16 +251,21 @@ func checkOccurrenceTrace(t *testing.T, srv *server.Server, item int64, traceID 
 	t.Errorf("no occurrence of item %d names trace %s: %+v", item, traceID, occ.Data)
 }
 
-func waitWarning(t *testing.T, srv *server.Server, kind, text string) {
+// waitWarning waits up to within for a Sources warning of kind saying text, calling act (when
+// not nil) between looks: the requests that make lookout notice.
+func waitWarning(t *testing.T, srv *server.Server, kind, text string, within time.Duration, act func()) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(within)
 	for !hasWarningNow(t, srv, kind, text) {
 		if time.Now().After(deadline) {
 			var rep sourcesReport
 			getJSON(t, srv, "/api/v1/sources", &rep)
 			t.Fatalf("no %s warning saying %q in %+v", kind, text, rep.Data.Warnings)
 		}
-		time.Sleep(100 * time.Millisecond)
+		if act != nil {
+			act()
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
