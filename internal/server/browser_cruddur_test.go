@@ -24,7 +24,12 @@ func TestCruddurInTheBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.Stop(context.Background()) })
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			d.Stop(context.Background())
+		}
+	})
 	srv.ShowDemo(d)
 	cruddur := d.CruddurURL()
 
@@ -41,6 +46,12 @@ func TestCruddurInTheBrowser(t *testing.T) {
 	}
 	waitItem(t, srv, failed, "did not return a valid response")
 	setTrouble(t, d, "none")
+	// The users stop before the browser looks, so that lookout has loaded all they sent by the
+	// time it shuts down; the page keeps what it saw.
+	stopped = true
+	if err := d.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 
 	runBrowserTest(t, srv, "LOOKOUT_CRUDDUR_FAILED_TRACE_ID="+failed)
 }
