@@ -31,15 +31,20 @@ func (s *Store) change(ctx context.Context, fn func(conn *sql.Conn) error) error
 	return s.Checkpoint(ctx)
 }
 
+// inTransaction runs fn in a transaction on conn. Whatever fails, fn or the commit (ctx may
+// end in between), the transaction is rolled back, so that the connection is never left in
+// one for the next writer.
 func inTransaction(ctx context.Context, conn *sql.Conn, fn func(conn *sql.Conn) error) error {
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
 	}
-	if err := fn(conn); err != nil {
-		conn.ExecContext(context.Background(), "ROLLBACK")
-		return err
+	err := fn(conn)
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "COMMIT")
 	}
-	_, err := conn.ExecContext(ctx, "COMMIT")
+	if err != nil {
+		conn.ExecContext(context.Background(), "ROLLBACK")
+	}
 	return err
 }
 

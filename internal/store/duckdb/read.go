@@ -338,25 +338,24 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 	defer s.lockWriters()()
 	w := s.writers[0]
 	var deleted int64
-	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return 0, err
-	}
-	for _, stmt := range sqlFile("delete_before") {
-		var args []any
-		if strings.Contains(stmt, "$1") {
-			args = []any{cutoff.UnixNano()}
+	err := inTransaction(ctx, w.conn, func(conn *sql.Conn) error {
+		for _, stmt := range sqlFile("delete_before") {
+			var args []any
+			if strings.Contains(stmt, "$1") {
+				args = []any{cutoff.UnixNano()}
+			}
+			res, err := conn.ExecContext(ctx, stmt, args...)
+			if err != nil {
+				return fmt.Errorf("retention: %w", err)
+			}
+			if strings.HasPrefix(stmt, "DELETE FROM spans ") || strings.HasPrefix(stmt, "DELETE FROM logs ") {
+				n, _ := res.RowsAffected()
+				deleted += n
+			}
 		}
-		res, err := w.conn.ExecContext(ctx, stmt, args...)
-		if err != nil {
-			w.conn.ExecContext(context.Background(), "ROLLBACK")
-			return 0, fmt.Errorf("retention: %w", err)
-		}
-		if strings.HasPrefix(stmt, "DELETE FROM spans ") || strings.HasPrefix(stmt, "DELETE FROM logs ") {
-			n, _ := res.RowsAffected()
-			deleted += n
-		}
-	}
-	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return nil
+	})
+	if err != nil {
 		return 0, err
 	}
 	return deleted, s.cat.loadOperations(ctx, s.db)
