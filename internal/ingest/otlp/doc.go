@@ -17,5 +17,6 @@
 // the resource's service.name, trimmed (unknown_service when it is missing or blank). Its
 // stream is likewise the first element of aws.log.stream.names, else the resource's
 // service.instance.id, else its host.name, else "default". Only strings that are not blank
-// count, trimmed.
+// count, trimmed. A record without trace context whose body is text takes the trace its text
+// names (logsearch.TraceRef), as a CloudWatch Logs event does.
 package otlp

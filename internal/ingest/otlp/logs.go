@@ -9,6 +9,7 @@ import (
 
 	"github.com/VictoriaMetrics/easyproto"
 
+	"lookout/internal/logsearch"
 	"lookout/internal/telemetry"
 )
 
@@ -80,6 +81,11 @@ func (l *logs) finish(r *telemetry.LogRecord, res *telemetry.Resource, scope *te
 	}
 	if s, ok := firstName(r.Attributes, logStreamNamesKey); ok {
 		r.Stream = s
+	}
+	if r.TraceID.IsZero() && r.Body.Kind() == telemetry.KindString {
+		// A record without trace context still links to the trace its text names, as a
+		// CloudWatch Logs line does.
+		r.TraceID, r.SpanID, _ = logsearch.TraceRef(r.Body.Str())
 	}
 	if err := r.Validate(); err != nil {
 		return err

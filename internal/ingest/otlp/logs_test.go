@@ -266,6 +266,36 @@ func TestLogGroupAndStream(t *testing.T) {
 	}
 }
 
+func TestLogTraceFromMessage(t *testing.T) {
+	const trace, span, other = "5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8", "0af7651916cd43dd8448eb211c80319c"
+	body := func(msg, traceID string) string {
+		ids := ""
+		if traceID != "" {
+			ids = `,"traceId":"` + traceID + `","spanId":"b7ad6b7169203331"`
+		}
+		return `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"` + msg + `"}` + ids + `}]}]}]}`
+	}
+	cases := []struct {
+		name, body, trace, span string
+	}{
+		{"trace_id in the text", body("GET /api 500 trace_id="+trace+" span_id="+span, ""), trace, span},
+		{"traceparent in the text", body("call 00-"+trace+"-"+span+"-01 failed", ""), trace, span},
+		{"own context wins", body("trace_id="+trace, other), other, "b7ad6b7169203331"},
+		{"no trace", body("plain line", ""), "00000000000000000000000000000000", "0000000000000000"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := DecodeLogs(context.Background(), []byte(tc.body), JSON)
+			if err != nil || len(res.Items) != 1 {
+				t.Fatalf("%d records, %v", len(res.Items), err)
+			}
+			if r := res.Items[0]; r.TraceID.String() != tc.trace || r.SpanID.String() != tc.span {
+				t.Errorf("trace, span = %s, %s; want %s, %s", r.TraceID, r.SpanID, tc.trace, tc.span)
+			}
+		})
+	}
+}
+
 func TestSeverityNames(t *testing.T) {
 	want := map[string]int32{"SEVERITY_NUMBER_UNSPECIFIED": 0, "SEVERITY_NUMBER_TRACE": 1, "SEVERITY_NUMBER_TRACE4": 4,
 		"SEVERITY_NUMBER_DEBUG": 5, "SEVERITY_NUMBER_INFO2": 10, "SEVERITY_NUMBER_WARN3": 15, "SEVERITY_NUMBER_ERROR": 17,
