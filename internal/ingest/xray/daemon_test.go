@@ -186,3 +186,37 @@ func TestDaemonRecordsOrphanedSubsegments(t *testing.T) {
 		t.Errorf("problems = %+v, want the orphaned subsegment", problems)
 	}
 }
+
+// TestDaemonRecordsReplacedSegments sends a segment in progress, then ended, then again as
+// a resend, and then a different segment with the same id: only the last is a replacement.
+func TestDaemonRecordsReplacedSegments(t *testing.T) {
+	sink := &gatedSink{gate: make(chan struct{})}
+	close(sink.gate)
+	conn, d, m := startDaemon(t, sink)
+	const header = `{"format":"json","version":1}` + "\n"
+	segment := func(times string) string {
+		return header + `{"trace_id":"1-5759e988-bd862e3fe1be46a994272793","id":"defdfd9912dc5a56","name":"backend-flask",` + times + `}`
+	}
+	docs := []string{
+		segment(`"start_time":1461096053.2,"in_progress":true`),
+		segment(`"start_time":1461096053.2,"end_time":1461096053.5`),
+		segment(`"start_time":1461096053.2,"end_time":1461096053.5`),
+		segment(`"start_time":1461096060.0,"end_time":1461096060.25`),
+	}
+	for i, doc := range docs {
+		if _, err := conn.Write([]byte(doc)); err != nil {
+			t.Fatal(err)
+		}
+		waitCounts(t, m, i+1) // in order: the replacement is the last one
+	}
+	var replaced []Problem
+	for _, p := range d.in.Problems().List() {
+		if p.Kind == ProblemReplaced {
+			replaced = append(replaced, p)
+		}
+	}
+	if len(replaced) != 1 || replaced[0].TraceID != "1-5759e988-bd862e3fe1be46a994272793" || replaced[0].ID != "defdfd9912dc5a56" ||
+		!strings.Contains(replaced[0].Message, "300ms") || !strings.Contains(replaced[0].Message, `"backend-flask"`) {
+		t.Errorf("replaced problems = %+v, want one for the segment that ran 300ms", replaced)
+	}
+}

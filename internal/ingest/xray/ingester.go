@@ -30,6 +30,7 @@ const subsegmentHold = 2 * time.Second
 type Ingester struct {
 	sink     ingest.Sink[telemetry.Span]
 	resolver *resolver
+	ended    endedSegments
 	problems *Problems
 	docs     *prometheus.CounterVec
 	senders  senders
@@ -77,8 +78,23 @@ func (in *Ingester) dropped(via string, n int, why string) {
 func (in *Ingester) write(ctx context.Context, via string, docs []*Document, hold bool) error {
 	for _, d := range docs {
 		d.via = via
+		if !d.Independent {
+			in.noteReplaced(d)
+		}
 	}
 	return in.store(ctx, in.resolver.add(docs, in.now(), hold))
+}
+
+// noteReplaced records a segment that replaces a different one with its id.
+func (in *Ingester) noteReplaced(d *Document) {
+	sp := &d.Spans[0]
+	earlier, ok := in.ended.replaced(sp)
+	if !ok {
+		return
+	}
+	in.problems.add(Problem{Time: in.now(), Kind: ProblemReplaced, Via: d.via, TraceID: FormatTraceID(sp.TraceID), ID: sp.SpanID.String(),
+		Message: fmt.Sprintf("segment %q replaced an earlier segment with its id (which ran %s, from %s): only the later one is kept; each segment needs an id of its own",
+			sp.Name, time.Duration(earlier[1]-earlier[0]), time.Unix(0, earlier[0]).UTC().Format("15:04:05.000"))})
 }
 
 // flushExpired stores the subsegments whose wait for their segment is over, and records

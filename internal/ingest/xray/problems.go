@@ -10,7 +10,7 @@ import (
 // can say why a trace is missing or incomplete.
 type Problem struct {
 	Time    time.Time `json:"time"`
-	Kind    string    `json:"kind"` // refused, orphaned, dropped
+	Kind    string    `json:"kind"` // refused, orphaned, replaced, dropped
 	Via     string    `json:"via"`  // udp or api
 	Code    string    `json:"code,omitempty"`
 	TraceID string    `json:"traceId,omitempty"`
@@ -22,6 +22,7 @@ type Problem struct {
 const (
 	ProblemRefused  = "refused"  // a document could not be read; Code says why
 	ProblemOrphaned = "orphaned" // a subsegment whose segment has not come
+	ProblemReplaced = "replaced" // a segment that replaced another with the same id
 	ProblemDropped  = "dropped"  // documents lookout could not keep up with
 )
 
