@@ -40,6 +40,7 @@ type API struct {
 	sources      *sources.Registry             // nil until ShowSources
 	endpoints    func(*http.Request) Endpoints // with sources
 	demo         atomic.Pointer[Demo]          // nil unless lookout demo runs
+	tokens       TokenAdmin                    // nil until ManageRollbarTokens
 	logger       *slog.Logger
 	now          func() time.Time // the clock; tests replace it
 }
@@ -74,6 +75,7 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 //	GET /api/v1/logs?group=&traceID=&...     lookout: log records, when the store keeps them (logs.go)
 //	/api/v1/errors/...                       lookout: error items and their triage (errors.go)
 //	GET /api/v1/log-groups, log-events, log-tail   lookout: the log pages, when the store keeps log groups (loggroups.go)
+//	/api/v1/errors/access, tokens            lookout: Rollbar's projects and tokens, with ManageRollbarTokens (rollbartokens.go)
 //	GET /api/v1/sources                      lookout: senders and their problems, with ShowSources (sources.go)
 //	GET, PUT /api/v1/demo                    lookout: the demo's troubles, with ShowDemo (demo.go)
 //
@@ -103,6 +105,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	if a.logReader != nil && a.logCatalogue != nil {
 		a.registerLogs(mux) // loggroups.go
+	}
+	if a.tokens != nil {
+		a.registerTokens(mux) // rollbartokens.go
 	}
 	if a.sources != nil {
 		mux.Handle("GET /api/v1/sources", a.wrap(a.sourcesReport))

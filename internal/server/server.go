@@ -242,6 +242,13 @@ func (s *Server) wire(ctx context.Context) error {
 		return err
 	}
 	uiAPI.TailLogsFrom(s.liveTail)
+	if settings, ok := s.backend.(store.SettingsStore); ok && occurrences != nil {
+		if err := rbProjects.KeepIn(ctx, settings); err != nil {
+			pipeline.Shutdown(ctx)
+			return err
+		}
+		uiAPI.ManageRollbarTokens(rbProjects)
+	}
 	uiAPI.ShowSources(s.sources, func(r *http.Request) api.Endpoints { return s.endpoints(ingestHTTP, ingestGRPC, xrayDaemon, uiHTTP, r) })
 	uiAPI.Register(uiHTTP.Mux)
 	xrayAPI.RegisterUI(uiHTTP.Mux)

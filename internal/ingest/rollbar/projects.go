@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"lookout/internal/store"
 	"lookout/internal/triage"
 )
 
@@ -35,23 +36,35 @@ type Token struct {
 	Name    string // for people and rate-limit notices
 	ID      string // names the token in stored occurrences without revealing it
 	Scopes  []Scope
-	limiter *limiter // nil without a rate limit
+	Source  string    // where lookout learnt it: TokenFromFile, TokenFromUI or TokenSeen
+	Created time.Time // when lookout learnt it; zero for a file's tokens
+	limiter *limiter  // nil without a rate limit
 }
+
+// Where a token comes from.
+const (
+	TokenFromFile = "file" // the --rollbar-tokens file
+	TokenFromUI   = "ui"   // made on the UI's tokens page
+	TokenSeen     = "seen" // sent by a client while any token was accepted
+)
 
 // Projects knows the projects and their access tokens. Open (the default), it accepts any
 // token, giving each one it has not seen a project of its own, named after it, with every
 // scope; loaded from a file, it knows only the tokens the file lists.
 type Projects struct {
-	open   bool
-	mu     sync.Mutex
-	tokens map[string]*Token
-	rules  map[string][]triage.Rule
-	names  []string // configured projects, in file order
+	mu       sync.Mutex
+	open     bool
+	fromFile bool
+	tokens   map[string]*Token
+	rules    map[string][]triage.Rule
+	names    []string            // configured projects, in file order
+	settings store.SettingsStore // keeps what the UI changes; nil until KeepIn
+	now      func() time.Time
 }
 
 // OpenProjects returns Projects that accept any token.
 func OpenProjects() *Projects {
-	return &Projects{open: true, tokens: map[string]*Token{}, rules: map[string][]triage.Rule{}}
+	return &Projects{open: true, tokens: map[string]*Token{}, rules: map[string][]triage.Rule{}, now: time.Now}
 }
 
 // projectsFile is the --rollbar-tokens file:
@@ -86,7 +99,7 @@ func LoadProjects(path string) (*Projects, error) {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	p := &Projects{tokens: map[string]*Token{}, rules: map[string][]triage.Rule{}}
+	p := &Projects{fromFile: true, tokens: map[string]*Token{}, rules: map[string][]triage.Rule{}, now: time.Now}
 	for _, proj := range f.Projects {
 		if proj.Name == "" || slices.Contains(p.names, proj.Name) {
 			return nil, fmt.Errorf("%s: every project needs a name of its own", path)
@@ -106,7 +119,7 @@ func LoadProjects(path string) (*Projects, error) {
 					return nil, fmt.Errorf("%s: project %s: unknown scope %q", path, proj.Name, s)
 				}
 			}
-			tok := &Token{Project: proj.Name, Name: t.Name, ID: tokenID(t.Token), Scopes: t.Scopes}
+			tok := &Token{Project: proj.Name, Name: t.Name, ID: tokenID(t.Token), Scopes: t.Scopes, Source: TokenFromFile}
 			if tok.Name == "" {
 				tok.Name = tok.ID
 			}
@@ -124,7 +137,11 @@ func LoadProjects(path string) (*Projects, error) {
 }
 
 // Open reports whether any token is accepted.
-func (p *Projects) Open() bool { return p.open }
+func (p *Projects) Open() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.open
+}
 
 // Names lists the configured projects; open Projects have none until tokens arrive.
 func (p *Projects) Names() []string {
@@ -172,7 +189,7 @@ func (p *Projects) Authorize(token string, scope Scope, platform string) (*Token
 		if !p.open || len(token) > maxToken {
 			return nil, &Error{Status: http.StatusForbidden, Msg: "invalid access token"}
 		}
-		t = &Token{Project: OpenProjectName(token), Name: OpenProjectName(token), ID: tokenID(token), Scopes: allScopes}
+		t = &Token{Project: OpenProjectName(token), Name: OpenProjectName(token), ID: tokenID(token), Scopes: allScopes, Source: TokenSeen, Created: p.now()}
 		p.tokens[token] = t
 		if !slices.Contains(p.names, t.Project) {
 			p.names = append(p.names, t.Project)
