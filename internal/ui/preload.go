@@ -18,7 +18,7 @@ const indexPreloadPlaceholder = "{{PRELOAD}}"
 // pageModules are the page modules app.js imports on demand, by the client route they draw.
 var pageModules = map[string]string{"search": "js/search.js", "trace": "js/trace.js", "query": "js/explore.js",
 	"xray": "js/xray.js", "errors": "js/errors.js", "error": "js/erroritem.js", "logs": "js/logs.js", "sources": "js/sources.js",
-	"insights": "js/insights.js"}
+	"insights": "js/insights.js", "access": "js/erroraccess.js"}
 
 // errorItemRoute matches an error item page's path.
 var errorItemRoute = regexp.MustCompile(`^/errors/[0-9]{1,18}/?$`)
@@ -49,6 +49,8 @@ func routeKind(p string) string {
 		return "trace"
 	case p == "/errors" || p == "/errors/":
 		return "errors"
+	case p == "/errors/access" || p == "/errors/access/":
+		return "access"
 	case errorItemRoute.MatchString(p):
 		return "error"
 	}

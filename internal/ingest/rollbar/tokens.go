@@ -165,7 +165,7 @@ func (p *Projects) save(ctx context.Context, t *savedToken) error {
 }
 
 // RevokeToken stops accepting a token made in the UI or seen from a client. While any token
-// is accepted, revoking one seen would not keep it out, so that is refused.
+// is accepted, revoking would not keep the token out, so that is refused.
 func (p *Projects) RevokeToken(ctx context.Context, id string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -176,8 +176,8 @@ func (p *Projects) RevokeToken(ctx context.Context, id string) error {
 		switch {
 		case t.Source == TokenFromFile:
 			return refused("token %s comes from the token file: change it there", t.Name)
-		case t.Source == TokenSeen && p.open:
-			return refused("lookout accepts any token: accept only the listed tokens first, or %s comes back with its next item", t.Name)
+		case p.open:
+			return refused("lookout accepts any token: accept only the listed tokens first, or %s is accepted again with its next item", t.Name)
 		}
 		if p.settings != nil {
 			if err := p.settings.DeleteSetting(ctx, settingsTokens, id); err != nil {

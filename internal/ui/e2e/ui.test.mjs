@@ -56,7 +56,7 @@
 // trace-collapsed.png, span-detail.png, big-trace.png, query.png, query-fit.png,
 // query-tooltip.png, heatmap-bubbleup.png, heatmap-bubbleup-shop.png,
 // query-events.png, xray-service-map.png, xray-in-progress.png, errors.png,
-// errors-versions.png, error-item.png, trace-errors.png, logs-groups.png, logs-events.png,
+// errors-versions.png, errors-access.png, error-item.png, trace-errors.png, logs-groups.png, logs-events.png,
 // logs-pattern-error.png, logs-live.png.
 // (The Insights test takes none: docs/insights.png comes from a fuller data set.)
 
@@ -810,6 +810,40 @@ test('the errors page lists items with counts and sparklines, filters them, and 
   assert.deepEqual(versions.map((r) => [r[0], r[3], r[4]]).sort(), [['1.4.0', '3', '1'], ['1.4.1', '2', '0']], 'each version with its occurrences and new items');
   assert.match(await page.textContent('.errors-releases'), /1\.4\.1.*succeeded.*andrew.*ship the home feed/s);
   await shot('errors-versions.png');
+});
+
+test('the access page makes a Rollbar token, shows it whole once, and the token works', { skip: skipUnless('LOOKOUT_ERROR_PROJECT', 'LOOKOUT_INGEST_URL'), timeout: 60_000 }, async () => {
+  await page.goto(`${BASE}/errors`);
+  await page.click('a[href="/errors/access"]');
+  await page.waitForSelector('.access-tokens tbody tr');
+  assert.match(await page.textContent('#access-state'), /accepts any access token/);
+  const rows = () => page.$$eval('.access-tokens tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+  const before = await rows();
+  assert.ok(before.some((r) => r[0] === ERROR_PROJECT && r[2] === 'brow…' && r[4] === 'seen from a client'), JSON.stringify(before));
+  assert.equal(await page.$$eval('.access-tokens button', (bs) => bs.length), 0, 'no revoking while any token is accepted');
+  await page.fill('.access-form input[name=project]', 'cruddur-browser');
+  await page.fill('.access-form input[name=name]', 'backend-flask');
+  await page.check('.access-form input[value=read]');
+  await page.click('.access-form button[type=submit]');
+  await page.waitForSelector('#new-token');
+  const token = (await page.textContent('#new-token')).trim();
+  assert.match(token, /^[0-9a-f]{32}$/);
+  await page.waitForFunction((n) => document.querySelectorAll('.access-tokens tbody tr').length === n, before.length + 1);
+  const made = (await rows()).find((r) => r[0] === 'cruddur-browser');
+  assert.deepEqual(made.slice(1, 5), ['backend-flask', `${token.slice(0, 4)}…`, 'post_server_item, read', 'made here']);
+  assert.equal((await page.textContent('.access-tokens')).includes(token), false, 'the list shows only the first characters');
+  await shot('errors-access.png');
+
+  const res = await fetch(`${env.LOOKOUT_INGEST_URL}/api/1/item/`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ access_token: token, data: { environment: 'production', body: { message: { body: 'posted with a token made in the UI' } } } }) });
+  assert.equal(res.status, 200);
+  let titles = [];
+  for (let i = 0; i < 50 && !titles.length; i++) {
+    const list = await (await fetch(`${env.LOOKOUT_INGEST_URL}/api/1/items/`, { headers: { 'X-Rollbar-Access-Token': token } })).json();
+    titles = list.result.items.map((it) => it.title);
+    if (!titles.length) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(titles, ['posted with a token made in the UI'], 'the new token posts and reads its project');
 });
 
 test('an item page shows the stack as text, the request and history, links to its trace, and resolves', { skip: skipUnless('LOOKOUT_ERROR_TRACE_ID', 'LOOKOUT_ERROR_PROJECT'), timeout: 60_000 }, async () => {

@@ -16,6 +16,7 @@ const PAGES = {
   xray: () => import('./xray.js').then((m) => m.XRayPage),
   errors: () => import('./errors.js').then((m) => m.ErrorsPage),
   error: () => import('./erroritem.js').then((m) => m.ErrorItemPage),
+  access: () => import('./erroraccess.js').then((m) => m.ErrorAccessPage),
   logs: () => import('./logs.js').then((m) => m.LogsPage),
   sources: () => import('./sources.js').then((m) => m.SourcesPage),
   insights: () => import('./insights.js').then((m) => m.InsightsPage),
@@ -31,6 +32,7 @@ function resolve(path) {
   if (path === '/query' || path === '/query/') return { kind: 'query' };
   if (path === '/xray' || path === '/xray/') return { kind: 'xray' };
   if (path === '/errors' || path === '/errors/') return { kind: 'errors' };
+  if (path === '/errors/access' || path === '/errors/access/') return { kind: 'access' };
   const item = /^\/errors\/(\d{1,18})\/?$/.exec(path);
   if (item) return { kind: 'error', id: item[1] };
   if (path === '/logs' || path === '/logs/') return { kind: 'logs' };
@@ -55,7 +57,7 @@ onRoute(async (route) => {
   const r = resolve(route.path);
   route.id = r.id;
   document.querySelectorAll('.topnav a').forEach((a) => {
-    a.classList.toggle('active', a.dataset.section === (r.kind === 'error' ? 'errors' : r.kind));
+    a.classList.toggle('active', a.dataset.section === (r.kind === 'error' || r.kind === 'access' ? 'errors' : r.kind));
   });
   if (page && pageKind === r.kind && page.update && page.update(route)) return;
   if (page) page.unmount();

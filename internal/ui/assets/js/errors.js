@@ -29,7 +29,8 @@ export class ErrorsPage {
     this.body = h('div', { class: 'errors-body' });
     this.releases = h('div', { class: 'errors-releases' });
     this.el = h('div', { class: 'errors-page' },
-      h('div', { class: 'errors-filters' }, h('h2', null, 'Errors'), f.project, f.status, f.level, f.environment, f.q, f.sort, this.summary),
+      h('div', { class: 'errors-filters' }, h('h2', null, 'Errors'), f.project, f.status, f.level, f.environment, f.q, f.sort, this.summary,
+        h('a', { href: '/errors/access', 'data-nav': true }, 'Projects and tokens')),
       this.body, this.releases);
     root.appendChild(this.el);
     this.loadProjects();
