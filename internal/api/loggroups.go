@@ -70,12 +70,13 @@ func (a *API) logGroups(r *http.Request) (any, error) {
 }
 
 type logStreamView struct {
-	Name        string     `json:"name"`
-	Created     time.Time  `json:"created"`
-	FirstEvent  *time.Time `json:"firstEvent,omitempty"`
-	LastEvent   *time.Time `json:"lastEvent,omitempty"`
-	Records     int64      `json:"records"`
-	StoredBytes int64      `json:"storedBytes"`
+	Name          string     `json:"name"`
+	Created       time.Time  `json:"created"`
+	FirstEvent    *time.Time `json:"firstEvent,omitempty"`
+	LastEvent     *time.Time `json:"lastEvent,omitempty"`
+	LastIngestion *time.Time `json:"lastIngestion,omitempty"`
+	Records       int64      `json:"records"`
+	StoredBytes   int64      `json:"storedBytes"`
 }
 
 func (a *API) logStreams(r *http.Request) (any, error) {
@@ -89,7 +90,7 @@ func (a *API) logStreams(r *http.Request) (any, error) {
 	out := make([]logStreamView, len(streams))
 	for i, s := range streams {
 		out[i] = logStreamView{Name: s.Name, Created: s.Created, FirstEvent: timeOrNil(s.FirstEvent), LastEvent: timeOrNil(s.LastEvent),
-			Records: s.Records, StoredBytes: s.StoredBytes}
+			LastIngestion: timeOrNil(s.LastIngestion), Records: s.Records, StoredBytes: s.StoredBytes}
 	}
 	return out, nil
 }

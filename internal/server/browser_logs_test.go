@@ -10,13 +10,17 @@ import (
 	"lookout/internal/server"
 )
 
-// Log groups for the browser test's log pages: LOOKOUT_LOG_GROUP holds three lines, one of
-// them a 503 whose text is hostile HTML and which belongs to a trace; LOOKOUT_EMPTY_LOG_GROUP
-// exists without events, after a PutLogEvents refused for its missing stream web-7f9c/node/1.
+// Log groups for the browser test's log pages: LOOKOUT_LOG_GROUP holds three lines sent over
+// OTLP (stream "default"), one of them a 503 whose text is hostile HTML and which belongs to
+// a trace, a fourth in the stream browserLogStream, and an empty stream;
+// LOOKOUT_EMPTY_LOG_GROUP exists without events, after a PutLogEvents refused for its missing
+// stream web-7f9c/node/1.
 const (
-	browserLogGroup      = "e2e-logs"
-	browserEmptyLogGroup = "e2e-empty"
-	browserLogTrace      = "4bf92f3577b34da6a3ce929d0e0e4736"
+	browserLogGroup       = "e2e-logs"
+	browserLogStream      = "web-1/app/7"
+	browserEmptyLogStream = "web-2/app/9"
+	browserEmptyLogGroup  = "e2e-empty"
+	browserLogTrace       = "4bf92f3577b34da6a3ce929d0e0e4736"
 )
 
 // browserLogEnv seeds the log groups and returns the browser test's variables for them.
@@ -32,13 +36,18 @@ func browserLogEnv(t *testing.T, srv *server.Server) []string {
 		t.Fatalf("OTLP export: %v %v", err, resp)
 	}
 	resp.Body.Close()
+	for _, stream := range []string{browserLogStream, browserEmptyLogStream} {
+		cloudWatch(t, srv, "CreateLogStream", fmt.Sprintf(`{"logGroupName":%q,"logStreamName":%q}`, browserLogGroup, stream), http.StatusOK)
+	}
+	cloudWatch(t, srv, "PutLogEvents", fmt.Sprintf(`{"logGroupName":%q,"logStreamName":%q,"logEvents":[{"timestamp":%d,"message":"worker web-1 started"}]}`,
+		browserLogGroup, browserLogStream, now.Add(2*time.Second).UnixMilli()), http.StatusOK)
 	cloudWatch(t, srv, "CreateLogGroup", `{"logGroupName":"`+browserEmptyLogGroup+`"}`, http.StatusOK)
 	cloudWatch(t, srv, "PutLogEvents", fmt.Sprintf(`{"logGroupName":%q,"logStreamName":"web-7f9c/node/1","logEvents":[{"timestamp":%d,"message":"x"}]}`,
 		browserEmptyLogGroup, time.Now().UnixMilli()), http.StatusBadRequest)
 	waitFor(t, func() bool {
 		var got logsResponse
 		getJSON(t, srv, "/api/v1/logs?group="+browserLogGroup, &got)
-		return len(got.Data) == 3
+		return len(got.Data) == 4
 	})
 	return []string{"LOOKOUT_LOG_GROUP=" + browserLogGroup, "LOOKOUT_EMPTY_LOG_GROUP=" + browserEmptyLogGroup,
 		"LOOKOUT_LOG_TRACE_ID=" + browserLogTrace, "LOOKOUT_INGEST_URL=http://" + srv.Addrs().HTTP}

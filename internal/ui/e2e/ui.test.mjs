@@ -56,7 +56,7 @@
 // trace-collapsed.png, span-detail.png, big-trace.png, query.png, query-fit.png,
 // query-tooltip.png, heatmap-bubbleup.png, heatmap-bubbleup-shop.png,
 // query-events.png, xray-service-map.png, xray-in-progress.png, errors.png,
-// errors-versions.png, errors-access.png, error-item.png, trace-errors.png, logs-groups.png, logs-events.png,
+// errors-versions.png, errors-access.png, error-item.png, trace-errors.png, logs-groups.png, logs-streams.png, logs-events.png,
 // logs-pattern-error.png, logs-live.png.
 // (The Insights test takes none: docs/insights.png comes from a fuller data set.)
 
@@ -897,7 +897,19 @@ test('the log pages: groups, a filter pattern and its errors, a line and its tra
 
   await page.click(`a[href="/logs/${encodeURIComponent(LOG_GROUP)}"]`);
   await page.waitForSelector('.logs-line');
-  assert.equal(await page.$$eval('.logs-line', (ls) => ls.length), 3);
+  assert.equal(await page.$$eval('.logs-line', (ls) => ls.length), 4);
+  await page.waitForSelector('.logs-stream-table');
+  assert.match(await page.textContent('.logs-streams summary'), /^3 streams, 1 without events yet$/);
+  const streams = await page.$$eval('.logs-stream-table tr[data-stream]', (trs) => trs.map((tr) => [tr.dataset.stream, tr.cells[1].textContent]));
+  assert.deepEqual(streams.sort(), [['default', '3'], ['web-1/app/7', '1'], ['web-2/app/9', '0']]);
+  assert.match(await page.textContent('.logs-stream-table .logs-note'), /holds no events yet/);
+  await page.click('.logs-stream-table tr[data-stream="web-1/app/7"] button');
+  await page.waitForFunction(() => document.querySelectorAll('.logs-line').length === 1);
+  assert.deepEqual(await page.$$eval('.logs-msg', (els) => els.map((e) => e.textContent)), ['worker web-1 started']);
+  assert.match(page.url(), /stream=web-1%2Fapp%2F7/);
+  await shot('logs-streams.png');
+  await page.click('.logs-stream-chip button');
+  await page.waitForFunction(() => document.querySelectorAll('.logs-line').length === 4);
   await page.fill('.logs-pattern', '{ $.status >= 500 }');
   await page.click('.logs-toolbar button[type=submit]');
   await page.waitForFunction(() => /1 event matches/.test(document.querySelector('.logs-summary').textContent));

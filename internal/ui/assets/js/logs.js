@@ -98,11 +98,51 @@ export class LogsPage {
     this.summary = h('div', { class: 'muted small logs-summary' });
     this.histogram = h('div', { class: 'logs-histogram', 'aria-label': 'Matching events over time' });
     this.lines = h('ol', { class: 'logs-lines' });
+    this.stream = params.get('stream') || '';
+    this.streamChip = h('span', { class: 'logs-stream-chip' });
+    this.streams = h('details', { class: 'logs-streams' }, h('summary', null, 'Streams'));
     const form = h('form', { class: 'logs-toolbar', onSubmit: (e) => { e.preventDefault(); this.search(); } },
-      this.patternInput, this.lookback, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Search'), this.liveBtn);
+      this.patternInput, this.lookback, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Search'), this.liveBtn, this.streamChip);
     this.el.appendChild(h('div', { class: 'logs-page' },
       h('div', { class: 'logs-head' }, h('a', { href: '/logs', 'data-nav': true }, 'Log groups'), ' / ', h('h1', { class: 'logs-title mono' }, group)),
-      form, this.patternError, this.summary, this.histogram, this.lines));
+      this.streams, form, this.patternError, this.summary, this.histogram, this.lines));
+    this.loadStreams();
+    this.search();
+  }
+
+  // loadStreams lists the group's streams, newest event first; one opens its events alone.
+  async loadStreams() {
+    let streams;
+    let g;
+    try {
+      [streams, g] = await Promise.all([getJSON(`/api/v1/log-groups/${encodeURIComponent(this.group)}/streams`, null, this.abort.signal),
+        getJSON('/api/v1/log-groups', null, this.abort.signal).then((gs) => gs.find((x) => x.name === this.group))]);
+    } catch (err) {
+      if (err.name !== 'AbortError') showError(err.message);
+      return;
+    }
+    const empty = streams.filter((st) => st.records === 0).length;
+    clear(this.streams).append(
+      h('summary', null, `${plural(streams.length, 'stream')}${empty ? `, ${empty} without events yet` : ''}`),
+      h('table', { class: 'logs-table logs-stream-table' },
+        h('thead', null, h('tr', null, ['Stream', 'Events', 'Stored', 'First event', 'Last event', 'Last ingestion'].map((c) => h('th', null, c)))),
+        h('tbody', null, streams.map((st) => [
+          h('tr', { class: st.name === this.stream ? 'is-selected' : '', dataset: { stream: st.name } },
+            h('td', null, h('button', { type: 'button', class: 'linklike mono', onClick: () => this.showStream(st.name) }, st.name)),
+            h('td', { class: 'num' }, formatCount(st.records)),
+            h('td', { class: 'num' }, formatBytes(st.storedBytes)),
+            h('td', null, st.firstEvent ? formatDateTime(Date.parse(st.firstEvent)) : '–'),
+            h('td', null, st.lastEvent ? formatDateTime(Date.parse(st.lastEvent)) : '–'),
+            h('td', null, st.lastIngestion ? formatRelative(Date.parse(st.lastIngestion) * 1000) : '–')),
+          st.records === 0 ? h('tr', { class: 'logs-note' }, h('td', { colspan: 6 }, whyEmpty(g && g.missingStream === st.name ? g : {}))) : null,
+        ]))));
+    this.streams.open = empty > 0 || !!this.stream;
+  }
+
+  // showStream narrows the events to one stream ('' for every stream).
+  showStream(name) {
+    this.stream = name;
+    for (const tr of this.streams.querySelectorAll('tr[data-stream]')) tr.classList.toggle('is-selected', tr.dataset.stream === name);
     this.search();
   }
 
@@ -112,6 +152,12 @@ export class LogsPage {
     if (this.patternInput.value) params.set('pattern', this.patternInput.value);
     const shown = new URLSearchParams({ lookback: this.lookback.value });
     if (this.patternInput.value) shown.set('pattern', this.patternInput.value);
+    if (this.stream) {
+      params.set('stream', this.stream);
+      shown.set('stream', this.stream);
+    }
+    clear(this.streamChip).append(this.stream ? h('span', { class: 'chip' }, 'Stream ', h('span', { class: 'mono' }, this.stream), ' ',
+      h('button', { type: 'button', class: 'linklike', 'aria-label': 'Every stream', onClick: () => this.showStream('') }, '×')) : '');
     setURL(`/logs/${encodeURIComponent(this.group)}?${shown}`);
     setText(this.summary, 'Searching…');
     let res;
