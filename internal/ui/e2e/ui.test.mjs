@@ -83,7 +83,7 @@ const ARGS = [
 ];
 
 const ORPHAN_ID = env.LOOKOUT_ORPHAN_TRACE_ID || '';
-const TRACE_BUDGET_MS = Number(env.LOOKOUT_TRACE_BUDGET_MS || 1000);
+const TRACE_BUDGET_MS = Number(env.LOOKOUT_TRACE_BUDGET_MS || 3000); // a guard against gross regressions on a busy machine
 
 let shots = env.LOOKOUT_SCREENSHOT_DIR || '';
 let profile = '';
@@ -390,7 +390,8 @@ test('a trace page opened in a fresh browser draws its first rows quickly', { sk
   }
   const median = [...times].sort((a, b) => a - b)[times.length >> 1];
   console.log(`trace page in a fresh browser: first rows after ${times.join(', ')} ms (median ${median} ms)`);
-  // Under 300 ms on an idle 2-core machine; the bound leaves room for a busy one.
+  // Under 300 ms on an idle 2-core machine, about 1 s when the machine's load is 20; the bound
+  // only catches a page that stopped drawing early.
   assert.ok(median < TRACE_BUDGET_MS, `median ${median} ms to the first rows, over ${TRACE_BUDGET_MS} ms`);
 });
 
