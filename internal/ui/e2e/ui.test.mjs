@@ -36,10 +36,11 @@
 //                             markup, among three active items, and a log line of
 //                             that request, and a deploy of 1.4.1 by andrew
 //   LOOKOUT_TRACE_BUDGET_MS   optional; the longest median time (ms) a trace page may take
-//                             to draw its first rows in a fresh browser (default 1000)
-//   LOOKOUT_LOG_GROUP         a log group of three lines from minutes ago: {"status":200,…},
+//                             to draw its first rows in a fresh browser (default 3000)
+//   LOOKOUT_LOG_GROUP         a log group of four lines from minutes ago: {"status":200,…},
 //                             "GET /api/home 500", and a 503 JSON line whose msg is hostile
-//                             HTML, in the trace LOOKOUT_LOG_TRACE_ID
+//                             HTML, in the trace LOOKOUT_LOG_TRACE_ID, in stream "default";
+//                             "worker web-1 started" in web-1/app/7; an empty web-2/app/9
 //   LOOKOUT_EMPTY_LOG_GROUP   a log group without events, after a PutLogEvents refused for
 //                             its missing stream web-7f9c/node/1
 //   LOOKOUT_INGEST_URL        lookout's --http address, where the logs test sends a line live
