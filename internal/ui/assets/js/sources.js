@@ -86,7 +86,8 @@ export class SourcesPage {
         h('span', { class: 'warning-message' }, w.message),
         h('span', { class: 'warning-at' }, formatRelative(Date.parse(w.at) * 1000, now)),
         w.sender ? h('span', { class: 'warning-sender' }, senderLabel(w.sender)) : null,
-        w.traceID ? h('a', { class: 'warning-sender', href: `/trace/${encodeURIComponent(w.traceID)}`, 'data-nav': true }, 'Open an example trace') : null))));
+        w.traceID ? h('a', { class: 'warning-sender', href: `/trace/${encodeURIComponent(w.traceID)}`, 'data-nav': true }, 'Open an example trace') : null,
+        w.kind === 'new-token' ? h('a', { class: 'warning-sender', href: '/errors/access', 'data-nav': true }, 'Projects and tokens') : null))));
     } else {
       this.warnings.appendChild(h('p', { class: 'all-well' }, 'No warnings: everything that arrives is stored.'));
     }
