@@ -16,7 +16,8 @@ import (
 //	GET  /api/v1/errors/projects
 //	GET  /api/v1/errors/items?project=&status=&level=&environment=&q=&sort=&traceID=&limit=&offset=
 //	GET  /api/v1/errors/items/{id}              the item, its history, breakdowns, hourly counts
-//	GET  /api/v1/errors/items/{id}/occurrences?limit=&offset=
+//	GET  /api/v1/errors/items/{id}/occurrences?traceID=&limit=&offset=
+//	                                            newest first; with traceID, those in that trace
 //	POST /api/v1/errors/items/{id}              {status, resolvedInVersion, assignedTo}
 //	GET  /api/v1/errors/versions?project=       code versions, newest first, with their items
 //	GET  /api/v1/errors/deploys?project=        the latest 100 deploys, newest first
@@ -236,6 +237,11 @@ func (a *API) errorOccurrences(r *http.Request) (any, error) {
 		return nil, err
 	}
 	q := store.OccurrenceQuery{ItemID: id}
+	if s := r.URL.Query().Get("traceID"); s != "" { // the trace page asks which of its spans had them
+		if q.TraceID, err = parseTraceID(s); err != nil {
+			return nil, err
+		}
+	}
 	if q.Limit, err = parseLimit(r.URL.Query().Get("limit")); err != nil {
 		return nil, err
 	}
