@@ -15,6 +15,35 @@ export async function loadTraceLogs(traceID, signal) {
   }
 }
 
+/**
+ * logMarks places the records on the waterfall: a map from span index to the marks of the
+ * records logged in that span (those that name no span of the trace go to its root), each
+ * {t (µs from the trace start), text, severity, error}, by time.
+ */
+export function logMarks(model, logs) {
+  const out = new Map();
+  for (const r of logs) {
+    const i = r.spanID && model.byID.has(r.spanID) ? model.byID.get(r.spanID) : model.root;
+    const us = timeMicros(r.time);
+    if (i < 0 || !Number.isFinite(us)) continue;
+    const severity = r.severityText ? String(r.severityText) : '';
+    let t = us - model.traceStart;
+    if (t < 0 && t > -1000) t = 0; // a time kept to the millisecond, in the trace's first one
+    const mark = { t, text: logText(r), severity, error: /^(error|fatal|critical|emerg|alert)/i.test(severity) };
+    if (out.has(i)) out.get(i).push(mark);
+    else out.set(i, [mark]);
+  }
+  for (const marks of out.values()) marks.sort((a, b) => a.t - b.t);
+  return out;
+}
+
+/** timeMicros reads an RFC 3339 time as µs since the epoch, keeping the microseconds Date drops. */
+export function timeMicros(iso) {
+  const ms = Date.parse(iso);
+  const frac = /\.(\d+)/.exec(iso);
+  return Math.floor(ms / 1000) * 1e6 + (frac ? Number(frac[1].slice(0, 6).padEnd(6, '0')) : 0);
+}
+
 /** logText is a record's body as one line of text. */
 function logText(r) {
   return typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
@@ -25,7 +54,7 @@ function logText(r) {
  * given, opens the span the record belongs to.
  */
 function logLine(r, traceStartUs, onSpan) {
-  const us = Date.parse(r.time) * 1000; // milliseconds are what log lines carry
+  const us = timeMicros(r.time);
   return h('li', { class: 'trace-log' },
     h('span', { class: 'mono muted' }, `+${formatDuration(Math.max(0, us - traceStartUs))}`),
     h('a', { class: 'mono small', href: `/logs/${encodeURIComponent(r.group)}`, 'data-nav': true }, r.group),

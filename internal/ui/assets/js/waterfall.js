@@ -14,18 +14,50 @@ export const ROW_HEIGHT = 24;
 const OVERSCAN = 10;
 const INDENT = 14;
 const MAX_INDENT = 32; // levels; deeper spans stop moving right (the detail shows the depth)
+const MARK_GAP = 1.2; // % of the track: marks closer than this to a cluster's first join it
+const TIP_LINES = 8; // lines a mark's tooltip lists before "and N more"
+
+/**
+ * clusterMarks places a row's marks ({t, …} sorted by t, µs from the trace start) on the
+ * window [view0, view1] of a trace lasting full: a list of {left (% of the track), marks},
+ * each gathering the marks within gap % of its first. Marks outside the window are left out,
+ * except those outside the whole trace (a clock apart), which sit at its edge with outside set.
+ */
+export function clusterMarks(marks, view0, view1, full, gap = MARK_GAP) {
+  const span = view1 - view0 || 1;
+  const out = [];
+  for (const mk of marks) {
+    let left = ((mk.t - view0) / span) * 100;
+    let outside = false;
+    if (mk.t < 0 && view0 <= 0) [left, outside] = [0, true];
+    else if (mk.t > full && view1 >= full) [left, outside] = [100, true];
+    else if (left < 0 || left > 100) continue;
+    const last = out[out.length - 1];
+    if (last && left - last.left < gap) {
+      last.marks.push(mk);
+      last.outside ||= outside;
+    } else {
+      out.push({ left, marks: [mk], outside });
+    }
+  }
+  return out;
+}
 
 export class Waterfall {
   /**
    * model: from buildTraceModel. onCursor(span, how) is called when the
    * cursor row changes (how: 'click' | 'key' | 'api'); onActivate(span) on
-   * Enter or Space.
+   * Enter or Space; onMark(span) when a mark on its row is clicked (after
+   * onCursor).
    */
-  constructor(model, { onCursor, onActivate, onZoom } = {}) {
+  constructor(model, { onCursor, onActivate, onZoom, onMark } = {}) {
     this.m = model;
     this.onCursor = onCursor || (() => {});
     this.onActivate = onActivate || (() => {});
     this.onZoom = onZoom || (() => {});
+    this.onMark = onMark || (() => {});
+    this.marks = new Map(); // span -> its marks on the timeline, by time
+    this.items = new Map(); // span -> the titles of the error items it reported
     this.view0 = 0; // the time window shown, in µs from the trace start
     this.view1 = model.duration || 1;
     this.collapsed = new Uint8Array(model.n);
@@ -56,11 +88,12 @@ export class Waterfall {
     this.gridLines = h('div', { class: 'wf-grid-lines' });
     this.grid = h('div', { class: 'wf-grid', 'aria-hidden': 'true' }, this.gridLines);
     this.canvas = h('div', { class: 'wf-canvas' });
+    this.tip = h('div', { class: 'wf-tip', role: 'tooltip', hidden: true });
     this.scroll = h('div', { class: 'wf-scroll' }, this.grid, this.canvas);
     this.el = h('div', {
       class: 'wf', role: 'tree', tabIndex: 0, 'aria-label': 'Spans',
       dataset: { spanCount: String(this.m.n) },
-    }, this.head, this.scroll);
+    }, this.head, this.scroll, this.tip);
 
     this.scroll.addEventListener('scroll', () => this.schedule(), { passive: true });
     this.ro = new ResizeObserver((entries) => {
@@ -78,6 +111,14 @@ export class Waterfall {
       const span = Number(rowEl.dataset.idx);
       if (e.target.closest('.wf-toggle')) this.toggle(span);
       else this.setCursor(span, 'click');
+      if (e.target.closest('.wf-mark')) this.onMark(span);
+    });
+    this.canvas.addEventListener('pointerover', (e) => {
+      const mark = e.target instanceof Element && e.target.closest('.wf-mark');
+      if (mark) this.showTip(mark);
+    });
+    this.canvas.addEventListener('pointerout', (e) => {
+      if (e.target instanceof Element && e.target.closest('.wf-mark')) this.tip.hidden = true;
     });
     this.canvas.addEventListener('dblclick', (e) => {
       const rowEl = e.target instanceof Element && e.target.closest('.wf-row');
@@ -91,6 +132,29 @@ export class Waterfall {
   }
 
   // ---- state ----
+
+  /**
+   * setMarks puts marks on the rows' timelines: marks maps a span to its marks, sorted by
+   * t (µs from the trace start), each {t, text, severity, error}.
+   */
+  setMarks(marks) {
+    this.marks = marks;
+    this.redrawRows();
+  }
+
+  /** setItems flags the rows of spans that reported error items: a span -> their titles. */
+  setItems(items) {
+    this.items = items;
+    this.redrawRows();
+  }
+
+  // redrawRows makes every row draw its span afresh on the next frame.
+  redrawRows() {
+    for (const row of this.active.values()) row.span = -1;
+    for (const row of this.free) row.span = -1;
+    this.version++;
+    this.schedule();
+  }
 
   recompute() {
     this.rows = visibleRows(this.m, this.collapsed);
@@ -239,10 +303,7 @@ export class Waterfall {
     this.view0 = t0;
     this.view1 = t1;
     this.renderAxis();
-    for (const row of this.active.values()) row.span = -1;
-    for (const row of this.free) row.span = -1;
-    this.version++;
-    this.schedule();
+    this.redrawRows();
     this.el.dataset.zoomed = String(t0 > 0 || t1 < full);
     this.onZoom(t0 > 0 || t1 < full ? [t0, t1] : null);
   }
@@ -317,10 +378,12 @@ export class Waterfall {
     r.op = h('span', { class: 'wf-op' });
     r.badge = h('span', { class: 'wf-badge' });
     r.err = h('span', { class: 'wf-err', title: 'Error' }, '!');
-    r.name = h('div', { class: 'wf-name' }, r.toggle, r.swatch, r.svc, r.op, r.err, r.badge);
+    r.items = h('span', { class: 'wf-items', hidden: true });
+    r.name = h('div', { class: 'wf-name' }, r.toggle, r.swatch, r.svc, r.op, r.err, r.items, r.badge);
     r.bar = h('div', { class: 'wf-bar' });
     r.label = h('span', { class: 'wf-label' });
-    r.track = h('div', { class: 'wf-track' }, r.bar, r.label);
+    r.marks = h('div', { class: 'wf-marks' });
+    r.track = h('div', { class: 'wf-track' }, r.bar, r.label, r.marks);
     r.el = h('div', { class: 'wf-row', role: 'treeitem' }, r.name, h('div', { class: 'wf-time' }, r.track));
     r.span = -1;
     r.v = -1;
@@ -396,6 +459,8 @@ export class Waterfall {
         ls.left = `${left}%`;
         ls.right = '';
       }
+      this.fillItems(r, i);
+      this.fillMarks(r, i);
       r.span = i;
     }
     if (kids) r.el.setAttribute('aria-expanded', collapsed ? 'false' : 'true');
@@ -411,6 +476,57 @@ export class Waterfall {
       setText(r.badge, '');
     }
     r.ver = this.version;
+  }
+
+  fillItems(r, i) {
+    const titles = this.items.get(i);
+    r.items.hidden = !titles;
+    if (!titles) return;
+    setText(r.items, String(titles.length));
+    r.items.title = `${plural(titles.length, 'error item')}: ${titles.join('; ')}`;
+    r.items.dataset.count = String(titles.length);
+  }
+
+  fillMarks(r, i) {
+    const marks = this.marks.get(i);
+    if (!marks) {
+      if (r.marks.firstChild) r.marks.replaceChildren();
+      r.cluster = null;
+      return;
+    }
+    r.cluster = clusterMarks(marks, this.view0, this.view1, this.m.duration);
+    r.marks.replaceChildren(...r.cluster.map((c, k) => {
+      const n = c.marks.length;
+      let cls = n > 1 ? 'wf-mark is-cluster' : 'wf-mark';
+      if (c.marks.some((mk) => mk.error)) cls += ' is-error';
+      if (c.outside) cls += ' is-outside';
+      const el = h('span', { class: cls, dataset: { k: String(k), count: String(n) }, 'aria-label': n > 1 ? plural(n, 'log line') : c.marks[0].text }, n > 1 ? formatCount(n) : null);
+      el.style.left = `${c.left}%`;
+      return el;
+    }));
+  }
+
+  // showTip shows the lines of a mark (or cluster) beside it.
+  showTip(markEl) {
+    const rowEl = markEl.closest('.wf-row');
+    const row = rowEl && this.active.get(this.rowOf[Number(rowEl.dataset.idx)]);
+    const c = row && row.cluster && row.cluster[Number(markEl.dataset.k)];
+    if (!c) return;
+    const lines = c.marks.slice(0, TIP_LINES).map((mk) => h('div', { class: 'wf-tip-line' },
+      h('span', { class: 'mono muted' }, `+${formatDuration(mk.t)}`),
+      mk.severity ? h('span', { class: mk.error ? 'badge badge-error' : 'badge' }, mk.severity) : null,
+      h('span', { class: 'mono wf-tip-text' }, mk.text)));
+    const more = c.marks.length - TIP_LINES;
+    if (more > 0) lines.push(h('div', { class: 'muted small' }, `and ${formatCount(more)} more (click to see all)`));
+    this.tip.replaceChildren(...lines);
+    this.tip.hidden = false;
+    const box = this.el.getBoundingClientRect();
+    const at = markEl.getBoundingClientRect();
+    const x = Math.min(at.left - box.left, box.width - this.tip.offsetWidth - 8);
+    const below = at.bottom - box.top + 4;
+    const y = below + this.tip.offsetHeight > box.height ? at.top - box.top - this.tip.offsetHeight - 4 : below;
+    this.tip.style.left = `${Math.max(4, x)}px`;
+    this.tip.style.top = `${Math.max(0, y)}px`;
   }
 
   // ---- interaction ----
