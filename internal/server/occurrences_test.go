@@ -43,7 +43,9 @@ func TestOccurrencesOfATrace(t *testing.T) {
 		getJSON(t, srv, "/api/v1/errors/items?traceID="+traces[1], &items)
 		return len(items.Data) == 1 && items.Data[0].Total == 2
 	})
-	var occs struct{ Data []struct{ TraceID, SpanID string } }
+	var occs struct {
+		Data []struct{ TraceID, SpanID string }
+	}
 	path := fmt.Sprintf("/api/v1/errors/items/%d/occurrences?traceID=%s", items.Data[0].ID, traces[1])
 	if st := getJSON(t, srv, path, &occs); st != 200 || len(occs.Data) != 1 || occs.Data[0].TraceID != traces[1] || occs.Data[0].SpanID != spans[1] {
 		t.Errorf("%s: %d %+v, want the one of span %s", path, st, occs.Data, spans[1])

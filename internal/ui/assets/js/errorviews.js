@@ -1,6 +1,6 @@
 // Pieces the error pages share: level and status badges, occurrence counts drawn as SVG (a
 // sparkline for a list row, bars for an item's graph), and the trace page's links to the
-// error items of its trace. Data becomes text or SVG attributes only.
+// error items of its trace and of each span. Data becomes text or SVG attributes only.
 import { h } from './dom.js';
 import { formatCount } from './format.js';
 import { getJSON } from './api.js';
@@ -54,17 +54,42 @@ export function bars(counts, label, width = 720, height = 90) {
 }
 
 /**
- * traceErrorItems lists, as links, the error items with an occurrence in trace traceID; it
- * resolves to null when there are none (or the store keeps no error items).
+ * loadTraceErrorItems returns the error items with an occurrence in trace traceID, each with
+ * spans: the ids of the spans its occurrences there carry. It resolves to [] when there are
+ * none, or the store keeps no error items: the trace page stands without them.
  */
-export async function traceErrorItems(traceID, signal) {
+export async function loadTraceErrorItems(traceID, signal) {
   let items;
   try {
     items = await getJSON('/api/v1/errors/items', new URLSearchParams({ traceID, limit: '20' }), signal);
-  } catch {
-    return null; // the trace page stands without them
+    if (!Array.isArray(items)) return [];
+    await Promise.all(items.map(async (it) => {
+      const occs = await getJSON(`/api/v1/errors/items/${encodeURIComponent(it.id)}/occurrences`, new URLSearchParams({ traceID, limit: '100' }), signal);
+      it.spans = Array.isArray(occs) ? occs.map((o) => o.spanID).filter(Boolean) : [];
+    }));
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    return [];
   }
-  if (!Array.isArray(items) || !items.length) return null;
-  return h('div', { class: 'trace-errors' }, h('span', { class: 'muted' }, 'Error items reported in this trace: '),
-    items.map((it) => h('a', { href: `/errors/${encodeURIComponent(it.id)}`, 'data-nav': true, class: 'trace-error' }, levelBadge(it.level), ` #${it.counter} ${it.title}`)));
+  return items;
+}
+
+function itemLink(it) {
+  return h('a', { href: `/errors/${encodeURIComponent(it.id)}`, 'data-nav': true, class: 'trace-error' }, levelBadge(it.level), ` #${it.counter} ${it.title}`);
+}
+
+/** renderTraceErrorItems links the trace's error items, for the trace page's header; null when there are none. */
+export function renderTraceErrorItems(items) {
+  if (!items.length) return null;
+  return h('div', { class: 'trace-errors' }, h('span', { class: 'muted' }, 'Error items reported in this trace: '), items.map(itemLink));
+}
+
+/** renderSpanErrorItems is the span detail's section of the error items that span reported. */
+export function renderSpanErrorItems(items, spanID) {
+  return h('details', { class: 'detail-section', open: true, dataset: { section: 'span-errors' } },
+    h('summary', null, 'Error items', h('span', { class: 'count' }, String(items.length))),
+    h('ul', { class: 'span-errors' }, items.map((it) => {
+      const n = it.spans.filter((id) => id === spanID).length;
+      return h('li', null, itemLink(it), n > 1 ? h('span', { class: 'muted small' }, ` · ${formatCount(n)} times in this span`) : null);
+    })));
 }

@@ -6,11 +6,11 @@ import { busy, showError, setURL, emptyState, loadingState } from './shell.js';
 import { buildTraceModel, findSpans, serviceName, isInProgress } from './tracemodel.js';
 import { Waterfall } from './waterfall.js';
 import { renderSpanDetail } from './spandetail.js';
-import { loadTraceLogs, renderTraceLogs, renderSpanLogs } from './tracelogs.js';
+import { loadTraceLogs, renderTraceLogs, renderSpanLogs, logMarks } from './tracelogs.js';
 import { formatDuration, formatTime, formatRelative, plural, formatCount } from './format.js';
 import { serviceColor, learnServices } from './colors.js';
 import { serviceChip } from './widgets.js';
-import { traceErrorItems } from './errorviews.js';
+import { loadTraceErrorItems, renderTraceErrorItems, renderSpanErrorItems } from './errorviews.js';
 
 export class TracePage {
   mount(root, route) {
@@ -62,7 +62,7 @@ export class TracePage {
     this.wf.renderNow();
     this.showLogs();
     const t3 = performance.now();
-    traceErrorItems(this.id, this.abort.signal).then((el) => { if (el && this.header) this.header.appendChild(el); });
+    this.showErrorItems();
     // Timings for the browser test and for curious people (in the DOM, not the console).
     Object.assign(this.wf.el.dataset, { fetchMs: (t1 - t0).toFixed(1), buildMs: (t2 - t1).toFixed(1), renderMs: (t3 - t2).toFixed(1) });
     // Once the frame showing the rows is drawn: mark it (for the browser test, the mark's
@@ -150,6 +150,7 @@ export class TracePage {
         if (this.panelOpen) this.showDetail(i);
       },
       onActivate: (i) => (this.panelOpen ? this.closePanel() : this.openSpan(i)),
+      onMark: () => this.panel.querySelector('[data-section="span-logs"]')?.scrollIntoView({ block: 'nearest' }),
       onZoom: (range) => {
         this.zoomReset.hidden = !range;
         this.zoomInfo.hidden = !range;
@@ -176,6 +177,35 @@ export class TracePage {
       if (i !== undefined) this.openSpan(i);
     };
     this.el.querySelector('.trace-head').after(renderTraceLogs(logs, this.model.traceStart, onSpan));
+    this.wf.setMarks(logMarks(this.model, logs));
+    if (this.panelOpen && this.selected !== undefined) this.showDetail(this.selected);
+  }
+
+  // showErrorItems links the trace's error items under its header, flags the rows of the
+  // spans that reported them, and lists them in those spans' detail.
+  async showErrorItems() {
+    let items;
+    try {
+      items = await loadTraceErrorItems(this.model.traceID || this.id, this.abort.signal);
+    } catch {
+      return; // left the page
+    }
+    const links = renderTraceErrorItems(items);
+    if (links) this.header.appendChild(links);
+    const bySpan = new Map();
+    for (const it of items) {
+      for (const id of new Set(it.spans)) {
+        if (!bySpan.has(id)) bySpan.set(id, []);
+        bySpan.get(id).push(it);
+      }
+    }
+    this.itemsBySpan = bySpan;
+    const titles = new Map();
+    for (const [id, list] of bySpan) {
+      const i = this.model.byID.get(id);
+      if (i !== undefined) titles.set(i, list.map((it) => `#${it.counter} ${it.title}`));
+    }
+    this.wf.setItems(titles);
     if (this.panelOpen && this.selected !== undefined) this.showDetail(this.selected);
   }
 
@@ -192,7 +222,10 @@ export class TracePage {
       onClose: () => this.closePanel(),
     }));
     this.selected = i;
-    if (this.logs) this.panel.firstChild.appendChild(renderSpanLogs(this.logs, m.spans[i].spanID, m.traceStart));
+    const detail = this.panel.firstChild;
+    const items = this.itemsBySpan && this.itemsBySpan.get(m.spans[i].spanID);
+    if (items) detail.insertBefore(renderSpanErrorItems(items, m.spans[i].spanID), detail.querySelector('[data-section="tags"]'));
+    if (this.logs) detail.appendChild(renderSpanLogs(this.logs, m.spans[i].spanID, m.traceStart));
     this.panel.hidden = false;
     this.panel.scrollTop = 0;
     setURL(`/trace/${encodeURIComponent(this.id)}?span=${encodeURIComponent(m.spans[i].spanID)}`);
