@@ -1,7 +1,7 @@
 // The error item page (/errors/{id}): the item's counts over time, triage (resolve, mute,
 // reopen, assign), the latest occurrence (exception chain with stack frames and code
 // context, request, person, server, telemetry, a link to its trace), breakdowns, every
-// occurrence, the history, the grouping explanation and the raw report. Everything the
+// occurrence (a page at a time, newest first), the history, the grouping explanation and the raw report. Everything the
 // report says is shown as text.
 import { h, clear, append } from './dom.js';
 import { getJSON, sendJSON } from './api.js';
@@ -11,6 +11,8 @@ import { levelBadge, statusBadge, bars } from './errorviews.js';
 
 const BREAKDOWNS = [['code_version', 'Code version'], ['environment', 'Environment'], ['host', 'Server'], ['browser', 'Browser'],
   ['os', 'OS'], ['context', 'Context'], ['person', 'Person'], ['user_ip', 'IP address']];
+
+const PAGE = 100; // occurrences fetched at once
 
 const isObj = (v) => v && typeof v === 'object' && !Array.isArray(v);
 const str = (v) => (v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
@@ -33,11 +35,10 @@ export class ErrorItemPage {
   }
 
   async load() {
-    const base = `/api/v1/errors/items/${encodeURIComponent(this.id)}`;
     try {
       [this.detail, this.occurrences] = await busy(Promise.all([
-        getJSON(base, null, this.abort.signal),
-        getJSON(`${base}/occurrences`, new URLSearchParams({ limit: '100' }), this.abort.signal)]));
+        getJSON(`/api/v1/errors/items/${encodeURIComponent(this.id)}`, null, this.abort.signal),
+        this.occurrencePage(0)]));
     } catch (err) {
       if (err.name === 'AbortError') return;
       clear(this.el);
@@ -141,14 +142,53 @@ export class ErrorItemPage {
     return el;
   }
 
+  /** occurrencePage fetches the item's occurrences from the offset-th newest, a page of them. */
+  async occurrencePage(offset) {
+    const page = await getJSON(`/api/v1/errors/items/${encodeURIComponent(this.id)}/occurrences`,
+      new URLSearchParams({ limit: String(PAGE), offset: String(offset) }), this.abort.signal);
+    return Array.isArray(page) ? page : [];
+  }
+
   occurrenceList() {
-    return section(`Occurrences (${formatCount(this.occurrences.length)}${this.occurrences.length === 100 ? ', latest' : ''})`,
+    this.occTitle = h('h2', null);
+    this.occRows = h('tbody', null, this.occurrences.map(occurrenceRow));
+    this.occMore = h('button', { type: 'button', class: 'btn btn-small occ-more', onClick: () => this.showOlder() });
+    this.occHasMore = this.occurrences.length === PAGE;
+    this.updateOccurrenceCount();
+    return h('section', { class: 'error-section occ-list' }, this.occTitle,
       h('table', { class: 'qtable' },
         h('thead', null, h('tr', null, ['Time', 'Version', 'Server', 'Person', 'Browser', 'Trace'].map((t) => h('th', null, t)))),
-        h('tbody', null, this.occurrences.map((o) => h('tr', null,
-          h('td', null, when(o.time)), h('td', null, o.codeVersion || ''), h('td', null, o.host || ''),
-          h('td', null, o.person || ''), h('td', null, [o.browser, o.os].filter(Boolean).join(' · ')),
-          h('td', null, o.traceID ? h('a', { href: traceHref(o), 'data-nav': true, class: 'mono' }, o.traceID.slice(0, 16)) : ''))))));
+        this.occRows),
+      this.occMore);
+  }
+
+  // showOlder adds the next page of older occurrences to the list. Those that arrived since
+  // the list was fetched push the pages along: rows already listed are skipped.
+  async showOlder() {
+    this.occMore.disabled = true;
+    let page;
+    try {
+      page = await busy(this.occurrencePage(this.occurrences.length));
+    } catch (err) {
+      if (err.name !== 'AbortError') showError(`Could not load older occurrences: ${err.message}`);
+      this.occMore.disabled = false;
+      return;
+    }
+    const shown = new Set(this.occurrences.map((o) => o.id));
+    const fresh = page.filter((o) => !shown.has(o.id));
+    this.occurrences.push(...fresh);
+    append(this.occRows, fresh.map(occurrenceRow));
+    this.occHasMore = page.length === PAGE;
+    this.occMore.disabled = false;
+    this.updateOccurrenceCount();
+  }
+
+  updateOccurrenceCount() {
+    const n = this.occurrences.length;
+    const total = Math.max(n, this.detail.item.total);
+    this.occTitle.textContent = `Occurrences (${n < total ? `latest ${formatCount(n)} of ${formatCount(total)}` : formatCount(n)})`;
+    this.occMore.hidden = !this.occHasMore || n >= total;
+    this.occMore.textContent = `Show ${formatCount(Math.min(PAGE, total - n))} older`;
   }
 
   breakdowns() {
@@ -166,6 +206,13 @@ export class ErrorItemPage {
       h('span', { class: 'muted small' }, when(e.time)), ' ', h('strong', null, e.kind),
       e.version ? ` in ${e.version}` : '', e.detail ? `: ${e.detail}` : '', e.by ? h('span', { class: 'muted' }, ` by ${e.by}`) : ''))));
   }
+}
+
+function occurrenceRow(o) {
+  return h('tr', null,
+    h('td', null, when(o.time)), h('td', null, o.codeVersion || ''), h('td', null, o.host || ''),
+    h('td', null, o.person || ''), h('td', null, [o.browser, o.os].filter(Boolean).join(' · ')),
+    h('td', null, o.traceID ? h('a', { href: traceHref(o), 'data-nav': true, class: 'mono' }, o.traceID.slice(0, 16)) : ''));
 }
 
 function section(title, ...children) {
