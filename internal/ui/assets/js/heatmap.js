@@ -150,7 +150,7 @@ export function drawHeatmap(chart, box, res, key, { ms, onSelect }) {
 }
 
 /** brush lets the user drag a box over the chart; onSelect gets its corners in data coordinates. */
-function brush(chart, box, onSelect) {
+export function brush(chart, box, onSelect) {
   const rect = h('div', { class: 'brush-box', hidden: true });
   box.appendChild(rect);
   const local = (e) => {

@@ -1,11 +1,15 @@
 // The X-Ray page: the service map of a time range (or of an X-Ray group's traces) drawn
 // from lookout's service graph, the details of a node or edge, the traces a filter
-// expression selects (a node or edge clicked fills it in), and what the X-Ray endpoints
+// expression selects (a node or edge clicked fills it in) with the distribution of their
+// response times (dragging over it narrows the filter), and what the X-Ray endpoints
 // received, stored, dropped and refused, with the latest problems and why.
 import { h, clear, append } from './dom.js';
 import { getJSON } from './api.js';
 import { busy, showError, clearError, emptyState, loadingState } from './shell.js';
-import { formatCount, formatMs, formatDateTime } from './format.js';
+import { formatCount, formatMs, formatDateTime, plural } from './format.js';
+import { loadECharts, tooltip, AXIS_LABEL, SPLIT_LINE } from './charts.js';
+import { brush } from './heatmap.js';
+import { responseTimeBins, binRange, narrowToResponseTime } from './xrayfilter.js';
 import { serviceColor, ERROR_COLOR } from './colors.js';
 import { layout, outcomes, arcs, perMinute, averageMs } from './servicemap.js';
 
@@ -58,6 +62,9 @@ export class XRayPage {
       'aria-label': 'Filter expression', placeholder: 'service("backend-flask") { fault } AND annotation.user_handle = "andrewbrown"' });
     this.filterError = h('div', { class: 'xray-filter-error', id: 'xray-filter-error', role: 'alert', hidden: true });
     this.traces = h('div', { class: 'xray-traces', id: 'xray-traces' });
+    this.distNote = h('div', { class: 'muted small' });
+    this.distBox = h('div', { class: 'xray-dist-chart', id: 'xray-dist' });
+    this.dist = h('div', { class: 'xray-dist', hidden: true }, this.distNote, this.distBox);
     this.counters = h('div', { class: 'xray-counters', id: 'xray-counters' });
     this.problems = h('div', { class: 'xray-problems', id: 'xray-problems' });
     this.rules = h('div', { class: 'xray-counters', id: 'xray-rules' });
@@ -74,6 +81,7 @@ export class XRayPage {
       h('form', { class: 'xray-filter', onSubmit: (e) => { e.preventDefault(); this.findTraces(); } },
         this.filter, h('button', { type: 'submit', class: 'btn btn-primary btn-small', id: 'xray-find' }, 'Find traces')),
       this.filterError,
+      this.dist,
       this.traces,
       h('h2', { class: 'xray-h' }, 'X-Ray documents'),
       this.counters,
@@ -208,9 +216,11 @@ export class XRayPage {
     try {
       const res = await busy(getJSON('/api/v1/xray/trace-summaries', params, this.findAbort.signal));
       this.showTraces(res.TraceSummaries || [], res.TracesProcessedCount || 0);
+      this.showDistribution(res.TraceSummaries || [], Boolean(res.NextToken));
     } catch (err) {
       if (err.name === 'AbortError') return;
       clear(this.traces);
+      this.dist.hidden = true;
       this.showFilterError(err.message);
     }
   }
@@ -247,6 +257,40 @@ export class XRayPage {
           t.HasThrottle ? h('span', { class: 'badge badge-warn' }, 'throttle') : null,
           t.IsPartial ? h('span', { class: 'badge badge-incomplete' }, 'in progress') : null));
     })));
+  }
+
+  // showDistribution draws how the response times of the traces found spread; dragging
+  // across bins narrows the filter to their range and searches again.
+  async showDistribution(list, more) {
+    const times = list.filter((t) => !t.IsPartial && Number.isFinite(t.ResponseTime)).map((t) => t.ResponseTime);
+    this.dist.hidden = times.length === 0;
+    if (!times.length) return;
+    const bins = this.bins = responseTimeBins(times);
+    const { step, counts } = bins;
+    this.distNote.textContent = `Response times of the ${more ? `first ${plural(times.length, 'trace')} found` : plural(times.length, 'trace')}: drag across bars to narrow the filter to their range`;
+    Object.assign(this.distBox.dataset, { step: String(step), counts: counts.join(',') });
+    const echarts = await loadECharts();
+    if (!this.distChart) {
+      this.distChart = echarts.init(this.distBox);
+      brush(this.distChart, this.distBox, (a, b) => {
+        const last = this.bins.counts.length - 1;
+        const bin = (p) => Math.max(0, Math.min(last, Math.round(p[0])));
+        const [i, j] = [bin(a), bin(b)].sort((x, y) => x - y);
+        this.filter.value = narrowToResponseTime(this.filter.value, ...binRange(this.bins, i, j));
+        this.findTraces();
+      });
+    }
+    const label = (k) => binRange(bins, k, k).map((s) => formatMs(s * 1000)).join(' – ');
+    const start = (k) => `${bins.overflow && k === counts.length - 1 ? '≥ ' : ''}${formatMs(k * step * 1000)}`;
+    this.distChart.setOption({
+      animation: false,
+      grid: { left: 40, right: 12, top: 8, bottom: 24 },
+      tooltip: tooltip('item', (p) => h('div', { class: 'tt' }, h('div', { class: 'tt-title' }, label(p.dataIndex)), h('b', null, plural(p.value, 'trace')))),
+      xAxis: { type: 'category', data: counts.map((_, k) => start(k)), axisLabel: { ...AXIS_LABEL, hideOverlap: true }, axisTick: { alignWithLabel: false } },
+      yAxis: { type: 'value', minInterval: 1, axisLabel: AXIS_LABEL, splitLine: SPLIT_LINE },
+      series: [{ type: 'bar', data: counts, barCategoryGap: '12%', itemStyle: { color: '#3b6fd4' } }],
+    }, true);
+    this.distChart.resize();
   }
 
   showRules(rules, stats) {
@@ -286,6 +330,7 @@ export class XRayPage {
   unmount() {
     this.abort?.abort();
     this.findAbort?.abort();
+    this.distChart?.dispose();
     this.el.remove();
   }
 }
