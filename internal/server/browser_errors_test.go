@@ -12,8 +12,8 @@ import (
 )
 
 // seedRollbarItems posts Rollbar items for the browser test's error pages (ui.test.mjs): a
-// Flask error whose message is markup that must show as text, in the trace traceID (span
-// spanID), reported five times over the last hours with code context, locals, a request, a
+// Flask error whose message is markup that must show as text, the latest occurrence in the
+// trace traceID (span spanID), reported five times over the last hours with code context, locals, a request, a
 // person and telemetry, with a log line of that request sent over OTLP; a message and a
 // warning from other code; and a deploy of version 1.4.1. It returns their project.
 func seedRollbarItems(t *testing.T, srv *server.Server, traceID, spanID string) string {
@@ -78,4 +78,32 @@ func seedRollbarItems(t *testing.T, srv *server.Server, traceID, spanID string) 
 		return len(items.Data) == 3
 	})
 	return project
+}
+
+// manyOccurrences is how many times seedManyOccurrences reports its error: more than the
+// item page lists at once.
+const manyOccurrences = 230
+
+// seedManyOccurrences posts one error manyOccurrences times, a minute apart and each by
+// another person (p0, p1, …), in a project of its own, and returns its item's id.
+func seedManyOccurrences(t *testing.T, srv *server.Server) int64 {
+	t.Helper()
+	now := time.Now()
+	for i := range manyOccurrences {
+		b, _ := json.Marshal(map[string]any{"access_token": "paging-browser-token", "data": map[string]any{
+			"environment": "production", "level": "warning", "timestamp": now.Add(-time.Duration(manyOccurrences-i) * time.Minute).Unix(),
+			"person": map[string]any{"id": fmt.Sprintf("p%d", i)},
+			"body":   map[string]any{"message": map[string]any{"body": "queue depth above 1000"}}}})
+		resp, err := http.Post("http://"+srv.Addrs().HTTP+"/api/1/item/", "application/json", strings.NewReader(string(b)))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("posting an item: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	var items struct{ Data []struct{ ID, Total int64 } }
+	waitFor(t, func() bool {
+		getJSON(t, srv, "/api/v1/errors/items?q=queue+depth+above+1000", &items)
+		return len(items.Data) == 1 && items.Data[0].Total == manyOccurrences
+	})
+	return items.Data[0].ID
 }

@@ -122,8 +122,9 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// X-Ray: a Flask-like service over UDP calling a database, DynamoDB and a payments
-	// service (its own segment), a segment begun and never ended, and a datagram that is not
-	// one.
+	// service (its own segment), answering in xrayResponseTimes, a segment begun and never
+	// ended, and a datagram that is not one.
+	xrayResponseTimes := []float64{0.3, 0.5, 0.9, 1.7}
 	xrayStart := float64(time.Now().Add(-3*time.Minute).UnixNano()) / 1e9
 	xrayTrace := func(n int) string { return fmt.Sprintf("1-%08x-%024x", int64(xrayStart), 0xa11+n) }
 	for i := range 4 {
@@ -133,7 +134,7 @@ func TestBrowser(t *testing.T) {
 			`{"id":"%016x","name":"postgres","namespace":"remote","start_time":%.3f,"end_time":%.3f,"sql":{"url":"postgres://db"}},`+
 			`{"id":"%016x","name":"DynamoDB","namespace":"aws","start_time":%.3f,"end_time":%.3f,"aws":{"operation":"GetItem"}},`+
 			`{"id":"%016x","name":"payments","namespace":"remote","start_time":%.3f,"end_time":%.3f}]}`,
-			xrayTrace(i), 0xf100+i, t0, t0+0.3, []int{200, 200, 500, 200}[i], i == 2, 0xf200+i, t0+0.01, t0+0.1, 0xf300+i, t0+0.1, t0+0.2, 0xf400+i, t0+0.2, t0+0.29),
+			xrayTrace(i), 0xf100+i, t0, t0+xrayResponseTimes[i], []int{200, 200, 500, 200}[i], i == 2, 0xf200+i, t0+0.01, t0+0.1, 0xf300+i, t0+0.1, t0+0.2, 0xf400+i, t0+0.2, t0+0.29),
 			fmt.Sprintf(`{"trace_id":"%s","id":"%016x","parent_id":"%016x","name":"payments","start_time":%.3f,"end_time":%.3f}`,
 				xrayTrace(i), 0xf500+i, 0xf400+i, t0+0.21, t0+0.28))
 	}
@@ -154,7 +155,9 @@ func TestBrowser(t *testing.T) {
 	waitForTrace(t, srv, big.SpanContext().TraceID().String(), 10001)
 	waitForTrace(t, srv, xss.SpanContext().TraceID().String(), 1)
 	waitForTrace(t, srv, orphan.SpanContext().TraceID().String(), 2)
-	errorProject := seedRollbarItems(t, srv, root.SpanContext().TraceID().String(), root.SpanContext().SpanID().String())
+	errorSpan := charge.SpanContext().SpanID().String() // where the Rollbar item's latest occurrence happened
+	errorProject := seedRollbarItems(t, srv, root.SpanContext().TraceID().String(), errorSpan)
+	pagedItem := seedManyOccurrences(t, srv)
 
 	// The demo's ten minutes of history. It stops when it goes live (and says "simulated
 	// services started"), so that its traffic does not compete with the browser for the CPU;
@@ -197,7 +200,10 @@ func TestBrowser(t *testing.T) {
 		"LOOKOUT_DEMO=1",
 		"LOOKOUT_XRAY_SERVICE=xray-flask",
 		"LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID=" + inProgressTrace,
+		"LOOKOUT_XRAY_RESPONSE_TIMES=" + strings.Trim(fmt.Sprint(xrayResponseTimes), "[]"),
 		"LOOKOUT_ERROR_TRACE_ID=" + root.SpanContext().TraceID().String(), "LOOKOUT_ERROR_PROJECT=" + errorProject,
+		"LOOKOUT_ERROR_SPAN_ID=" + errorSpan,
+		fmt.Sprintf("LOOKOUT_PAGED_ITEM=%d", pagedItem), fmt.Sprintf("LOOKOUT_PAGED_ITEM_OCCURRENCES=%d", manyOccurrences),
 	}
 	runBrowserTest(t, srv, append(env, browserLogEnv(t, srv)...)...)
 }

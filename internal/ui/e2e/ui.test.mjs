@@ -28,13 +28,19 @@
 //                             hour, calling postgres (SQL), DynamoDB and payments (its
 //                             own segments), with a fault; a malformed datagram refused
 //   LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID  a trace of one X-Ray segment begun and never ended
+//   LOOKOUT_XRAY_RESPONSE_TIMES  the response times (seconds, space-separated) of the
+//                             LOOKOUT_XRAY_SERVICE traces that ended, two or more, apart
 //   LOOKOUT_ERROR_PROJECT     the project of the items below (other projects may hold
 //                             the exceptions of the demo's spans)
 //   LOOKOUT_ERROR_TRACE_ID    a trace that a Rollbar item's latest occurrence was
 //                             reported in: the Flask KeyError of seedRollbarItems
 //                             (internal/server/browser_errors_test.go), whose message is
 //                             markup, among three active items, and a log line of
-//                             that request, and a deploy of 1.4.1 by andrew
+//                             that request, and a deploy of 1.4.1 by andrew; it is
+//                             LOOKOUT_SMALL_TRACE_ID
+//   LOOKOUT_ERROR_SPAN_ID     the span of that trace the occurrence (and the log line) names
+//   LOOKOUT_PAGED_ITEM        an item reported LOOKOUT_PAGED_ITEM_OCCURRENCES times (more
+//                             than 100), a minute apart, by persons p0, p1, … in turn
 //   LOOKOUT_TRACE_BUDGET_MS   optional; the longest median time (ms) a trace page may take
 //                             to draw its first rows in a fresh browser (default 3000)
 //   LOOKOUT_LOG_GROUP         a log group of four lines from minutes ago: {"status":200,…},
@@ -56,8 +62,9 @@
 // Screenshots: search.png, search-service.png, trace.png, trace-small.png,
 // trace-collapsed.png, span-detail.png, big-trace.png, query.png, query-fit.png,
 // query-tooltip.png, heatmap-bubbleup.png, heatmap-bubbleup-shop.png,
-// query-events.png, xray-service-map.png, xray-in-progress.png, errors.png,
-// errors-versions.png, errors-access.png, error-item.png, trace-errors.png, logs-groups.png, logs-streams.png, logs-events.png,
+// query-events.png, xray-service-map.png, xray-response-times.png, xray-in-progress.png, errors.png,
+// errors-versions.png, errors-access.png, error-item.png, error-item-occurrences.png,
+// trace-errors.png, trace-logs.png, logs-groups.png, logs-streams.png, logs-events.png,
 // logs-pattern-error.png, logs-live.png.
 // (The Insights test takes none: docs/insights.png comes from a fuller data set.)
 
@@ -771,6 +778,35 @@ test('the X-Ray page maps both worlds\' services and counts the datagrams; an un
   await page.waitForTimeout(200);
   await shot('xray-service-map.png');
 
+  // The response times of the traces found (not of the one in progress); dragging across the
+  // bars of the two fastest narrows the filter to their range, which finds those two.
+  if (env.LOOKOUT_XRAY_RESPONSE_TIMES) {
+    const sent = env.LOOKOUT_XRAY_RESPONSE_TIMES.split(/\s+/).map(Number).sort((a, b) => a - b);
+    await page.waitForSelector('#xray-dist canvas');
+    const counts = (await page.getAttribute('#xray-dist', 'data-counts')).split(',').map(Number);
+    assert.equal(counts.reduce((a, b) => a + b), sent.length, `the complete traces: ${counts}`);
+    const filled = counts.flatMap((n, k) => (n ? [k] : []));
+    const [x0, x1] = await page.evaluate((bins) => {
+      const chart = window.echarts.getInstanceByDom(document.querySelector('#xray-dist'));
+      return bins.map((k) => chart.convertToPixel({ xAxisIndex: 0 }, k));
+    }, [filled[0], filled[1]]);
+    const box = await page.locator('#xray-dist').boundingBox();
+    await page.locator('#xray-dist').scrollIntoViewIfNeeded();
+    await page.mouse.move(box.x + x0, box.y + 40);
+    await page.mouse.down();
+    await page.mouse.move(box.x + x1, box.y + 100, { steps: 4 });
+    await shot('xray-response-times.png');
+    await page.mouse.up();
+    await page.waitForFunction(() => /responsetime >=/.test(document.querySelector('#xray-filter').value));
+    const filter = await page.inputValue('#xray-filter');
+    const m = new RegExp(`^service\\("${xr}"\\) AND responsetime >= ([\\d.]+) AND responsetime <= ([\\d.]+)$`).exec(filter);
+    assert.ok(m, `the range is ANDed to the filter: ${filter}`);
+    const within = sent.filter((v) => v >= Number(m[1]) && v <= Number(m[2]));
+    assert.deepEqual(within, sent.slice(0, 2), `the range covers the two fastest: ${filter}`);
+    await page.waitForFunction((n) => document.querySelectorAll('.xray-trace').length === n, within.length, { timeout: 30_000 });
+    assert.equal(await page.locator('.xray-trace .badge-incomplete').count(), 0, 'no response time, so out of any range');
+  }
+
   // A filter that does not parse says where.
   await page.fill('#xray-filter', 'service("x") { fault AND responsetime > }');
   await page.click('#xray-find');
@@ -860,7 +896,8 @@ test('an item page shows the stack as text, the request and history, links to it
   assert.match(await page.textContent('.frame[open] .frame-line'), /41 {2}return results\[user\['id'\]\]/);
   assert.match(await page.textContent('.error-page'), /GET http:\/\/cruddur.example\/api\/activities\/home/);
   assert.equal(await page.$$eval('svg.occ-bars rect[height]:not([height="0.0"])', (rs) => rs.length) >= 2, true, 'the hourly graph has bars');
-  await page.waitForFunction(() => /Log lines of this request \(1\)/.test(document.querySelector('.error-page').textContent));
+  const traceLogs = await apiData(`/api/v1/logs?traceID=${ERROR_TRACE_ID}`);
+  await page.waitForFunction((n) => document.querySelector('.error-page').textContent.includes(`Log lines of this request (${n})`), traceLogs.length);
   assert.match(await page.textContent('.error-page'), /home feed failed for andrew/);
   const href = await page.getAttribute('.trace-link', 'href');
   assert.ok(href.startsWith(`/trace/${ERROR_TRACE_ID}?span=`), href);
@@ -871,12 +908,115 @@ test('an item page shows the stack as text, the request and history, links to it
   await page.waitForFunction(() => document.querySelector('.error-facts .st')?.textContent === 'resolved');
   assert.match(await page.textContent('.history'), /resolved in 1\.4\.2 by web UI/);
 
+  const itemPath = new URL(page.url()).pathname;
   await page.click('.trace-link');
   await page.waitForSelector('.wf[data-ready="true"]', { timeout: 30_000 });
   assert.ok(page.url().includes(`/trace/${ERROR_TRACE_ID}`));
   await page.waitForSelector('.trace-errors a');
   assert.match(await page.textContent('.trace-errors'), /#1 KeyError: '<img src=x onerror=alert\(3\)>'/, 'the trace links back to its error item');
+
+  // The span the occurrence names is flagged on the waterfall and lists the item in its detail.
+  if (env.LOOKOUT_ERROR_SPAN_ID) {
+    await page.waitForSelector('.wf-items:not([hidden])');
+    const flagged = await page.$$eval('.wf-row', (rows) => rows.filter((r) => !r.querySelector('.wf-items').hidden).map((r) => [r.dataset.spanId, r.querySelector('.wf-items').textContent]));
+    assert.deepEqual(flagged, [[env.LOOKOUT_ERROR_SPAN_ID, '1']], 'only the span of the occurrence is flagged, with its one item');
+    assert.equal(await page.getAttribute('.detail', 'data-span-id'), env.LOOKOUT_ERROR_SPAN_ID, 'the item\'s trace link opens its span');
+    const listed = await page.$$eval('[data-section="span-errors"] a', (as) => as.map((a) => [a.getAttribute('href'), a.textContent]));
+    assert.deepEqual(listed, [[itemPath, `error #1 ${ERROR_TITLE}`]]);
+    assert.equal(await page.$('.span-panel img'), null, 'no markup became an element');
+  }
   await shot('trace-errors.png');
+});
+
+test('an item page lists every occurrence, a page at a time', { skip: skipUnless('LOOKOUT_PAGED_ITEM', 'LOOKOUT_PAGED_ITEM_OCCURRENCES'), timeout: 60_000 }, async () => {
+  const total = Number(env.LOOKOUT_PAGED_ITEM_OCCURRENCES);
+  await page.goto(`${BASE}/errors/${env.LOOKOUT_PAGED_ITEM}`);
+  await page.waitForSelector('.occ-list tbody tr');
+  const persons = () => page.$$eval('.occ-list tbody tr', (trs) => trs.map((tr) => tr.cells[3].textContent));
+  const first = await persons();
+  assert.ok(first.length < total, `${first.length} of ${total} at first`);
+  assert.equal(await page.textContent('.occ-list h2'), `Occurrences (latest ${first.length} of ${total})`);
+  for (let clicks = 0; await page.isVisible('.occ-more'); clicks++) {
+    assert.ok(clicks < total, 'the pages end');
+    const n = (await persons()).length;
+    await page.click('.occ-more');
+    await page.waitForFunction((k) => document.querySelectorAll('.occ-list tbody tr').length > k, n);
+  }
+  // Person p{i} reported the i-th, so newest first is p{total-1} … p0, each once.
+  const want = Array.from({ length: total }, (_, i) => `p${total - 1 - i}`);
+  assert.deepEqual(await persons(), want);
+  assert.equal(await page.textContent('.occ-list h2'), `Occurrences (${total})`);
+  await page.locator('.occ-list h2').scrollIntoViewIfNeeded();
+  await shot('error-item-occurrences.png');
+});
+
+/** apiData fetches a path of lookout's JSON API and returns its data. */
+async function apiData(pathAndQuery) {
+  const res = await fetch(`${BASE}${pathAndQuery}`);
+  assert.equal(res.status, 200, pathAndQuery);
+  return (await res.json()).data;
+}
+
+/** sendLogs sends OTLP/JSON log records of service to LOOKOUT_INGEST_URL. */
+async function sendLogs(service, records) {
+  const body = { resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeLogs: [{ logRecords: records }] }] };
+  const res = await fetch(`${env.LOOKOUT_INGEST_URL}/v1/logs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 200);
+}
+
+test('a trace\'s log lines are marks on their spans\' rows, gathered when they crowd', { skip: skipUnless('LOOKOUT_SMALL_TRACE_ID', 'LOOKOUT_INGEST_URL'), timeout: 60_000 }, async () => {
+  const [trace] = await apiData(`/api/traces/${SMALL_ID}`);
+  const spans = [...trace.spans].sort((a, b) => a.startTime - b.startTime);
+  const root = spans.find((s) => !s.references.length);
+  // Span k gets k+1 lines spread over it; the longest leaf a burst of 30 within 30 µs; one
+  // line names no span; one is markup.
+  const records = [];
+  const line = (us, text, spanId, severityText = 'INFO') => records.push({ timeUnixNano: `${us}000`, severityText, body: { stringValue: text }, traceId: SMALL_ID, ...(spanId ? { spanId } : {}) });
+  spans.forEach((s, k) => { for (let j = 0; j <= k; j++) line(s.startTime + Math.floor((s.duration * (j + 1)) / (k + 2)), `${s.operationName} step ${j}`, s.spanID); });
+  const leaves = spans.filter((s) => !spans.some((c) => c.references.some((r) => r.spanID === s.spanID)));
+  const burst = leaves.reduce((a, b) => (b.duration > a.duration ? b : a));
+  for (let j = 0; j < 30; j++) line(burst.startTime + Math.floor(burst.duration / 2) + j, `burst line ${String(j).padStart(2, '0')}`, burst.spanID, 'DEBUG');
+  line(root.startTime + Math.floor(root.duration / 3), 'no span named here', null);
+  line(burst.startTime + 1, XSS, burst.spanID, 'ERROR');
+  const before = (await apiData(`/api/v1/logs?traceID=${SMALL_ID}&limit=1000`)).length;
+  await sendLogs('e2e-marks', records);
+  let logs = [];
+  for (let t0 = Date.now(); logs.length < before + records.length && Date.now() - t0 < 15_000; await new Promise((r) => setTimeout(r, 200))) {
+    logs = await apiData(`/api/v1/logs?traceID=${SMALL_ID}&limit=1000`);
+  }
+  assert.equal(logs.length, before + records.length, 'the lines are in');
+  // Where each line belongs: its span's row, else the root's.
+  const want = new Map();
+  for (const r of logs) {
+    const id = spans.some((s) => s.spanID === r.spanID) ? r.spanID : root.spanID;
+    want.set(id, (want.get(id) || 0) + 1);
+  }
+
+  await openTrace(SMALL_ID);
+  await page.waitForSelector('.wf-mark');
+  const rows = await page.$$eval('.wf-row', (rs) => rs.map((r) => [r.dataset.spanId,
+    [...r.querySelectorAll('.wf-mark')].reduce((n, m) => n + Number(m.dataset.count), 0), r.querySelectorAll('.wf-mark').length]));
+  assert.deepEqual(new Map(rows.filter(([, n]) => n).map(([id, n]) => [id, n])), want, 'every line on its span\'s row');
+  const counts = await page.$$eval(`.wf-row[data-span-id="${burst.spanID}"] .wf-mark`, (ms) => ms.map((m) => Number(m.dataset.count)));
+  assert.ok(Math.max(...counts) >= 30, `the burst of 30 lines within 30 µs is one mark: ${counts}`);
+
+  // Hovering a crowd lists its first lines; markup stays text.
+  const crowd = `.wf-row[data-span-id="${burst.spanID}"] .wf-mark.is-cluster`;
+  const biggest = await page.$$eval(crowd, (ms) => ms.reduce((best, m, k, all) => (Number(m.dataset.count) > Number(all[best].dataset.count) ? k : best), 0));
+  await page.locator(crowd).nth(biggest).hover();
+  await page.waitForSelector('.wf-tip:not([hidden])');
+  const tip = await page.textContent('.wf-tip');
+  assert.match(tip, /burst line 00/);
+  assert.match(tip, /and \d+ more/);
+  await page.locator(`.wf-row[data-span-id="${burst.spanID}"] .wf-mark.is-error`).first().hover();
+  await page.waitForFunction((x) => document.querySelector('.wf-tip').textContent.includes(x), XSS);
+  assert.equal(await page.$('.wf img'), null, 'no markup became an element');
+  await shot('trace-logs.png');
+
+  // Clicking a mark opens its span's detail, with its lines.
+  await page.locator(crowd).nth(biggest).click();
+  await page.waitForSelector(`.detail[data-span-id="${burst.spanID}"]`);
+  assert.equal(await page.textContent('[data-section="span-logs"] .count'), String(want.get(burst.spanID)));
 });
 
 const LOG_GROUP = env.LOOKOUT_LOG_GROUP || '';
