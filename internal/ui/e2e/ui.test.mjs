@@ -790,8 +790,8 @@ test('the X-Ray page maps both worlds\' services and counts the datagrams; an un
       const chart = window.echarts.getInstanceByDom(document.querySelector('#xray-dist'));
       return bins.map((k) => chart.convertToPixel({ xAxisIndex: 0 }, k));
     }, [filled[0], filled[1]]);
+    await page.$eval('.xray-h', (el) => el.scrollIntoView({ block: 'start' })); // the traces' heading
     const box = await page.locator('#xray-dist').boundingBox();
-    await page.locator('#xray-dist').scrollIntoViewIfNeeded();
     await page.mouse.move(box.x + x0, box.y + 40);
     await page.mouse.down();
     await page.mouse.move(box.x + x1, box.y + 100, { steps: 4 });
@@ -936,6 +936,9 @@ test('an item page lists every occurrence, a page at a time', { skip: skipUnless
   const first = await persons();
   assert.ok(first.length < total, `${first.length} of ${total} at first`);
   assert.equal(await page.textContent('.occ-list h2'), `Occurrences (latest ${first.length} of ${total})`);
+  assert.equal(await page.textContent('.occ-more'), `Show ${Math.min(first.length, total - first.length)} older`);
+  await page.locator('.occ-more').scrollIntoViewIfNeeded();
+  await shot('error-item-occurrences.png');
   for (let clicks = 0; await page.isVisible('.occ-more'); clicks++) {
     assert.ok(clicks < total, 'the pages end');
     const n = (await persons()).length;
@@ -946,8 +949,6 @@ test('an item page lists every occurrence, a page at a time', { skip: skipUnless
   const want = Array.from({ length: total }, (_, i) => `p${total - 1 - i}`);
   assert.deepEqual(await persons(), want);
   assert.equal(await page.textContent('.occ-list h2'), `Occurrences (${total})`);
-  await page.locator('.occ-list h2').scrollIntoViewIfNeeded();
-  await shot('error-item-occurrences.png');
 });
 
 /** apiData fetches a path of lookout's JSON API and returns its data. */

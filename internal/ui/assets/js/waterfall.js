@@ -95,7 +95,10 @@ export class Waterfall {
       dataset: { spanCount: String(this.m.n) },
     }, this.head, this.scroll, this.tip);
 
-    this.scroll.addEventListener('scroll', () => this.schedule(), { passive: true });
+    this.scroll.addEventListener('scroll', () => {
+      this.tip.hidden = true; // its mark moved, or went with its row
+      this.schedule();
+    }, { passive: true });
     this.ro = new ResizeObserver((entries) => {
       for (const e of entries) this.viewH = e.contentRect.height;
       const sbw = this.scroll.offsetWidth - this.scroll.clientWidth;
