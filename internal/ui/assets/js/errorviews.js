@@ -59,18 +59,17 @@ export function bars(counts, label, width = 720, height = 90) {
  * none, or the store keeps no error items: the trace page stands without them.
  */
 export async function loadTraceErrorItems(traceID, signal) {
-  let items;
-  try {
-    items = await getJSON('/api/v1/errors/items', new URLSearchParams({ traceID, limit: '20' }), signal);
-    if (!Array.isArray(items)) return [];
-    await Promise.all(items.map(async (it) => {
-      const occs = await getJSON(`/api/v1/errors/items/${encodeURIComponent(it.id)}/occurrences`, new URLSearchParams({ traceID, limit: '100' }), signal);
-      it.spans = Array.isArray(occs) ? occs.map((o) => o.spanID).filter(Boolean) : [];
-    }));
-  } catch (err) {
+  const none = (err) => {
     if (err.name === 'AbortError') throw err;
     return [];
-  }
+  };
+  const items = await getJSON('/api/v1/errors/items', new URLSearchParams({ traceID, limit: '20' }), signal).catch(none);
+  if (!Array.isArray(items)) return [];
+  await Promise.all(items.map(async (it) => {
+    const occs = await getJSON(`/api/v1/errors/items/${encodeURIComponent(it.id)}/occurrences`, new URLSearchParams({ traceID, limit: '100' }), signal)
+      .catch(none);
+    it.spans = Array.isArray(occs) ? occs.map((o) => o.spanID).filter(Boolean) : [];
+  }));
   return items;
 }
 
