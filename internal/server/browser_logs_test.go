@@ -36,6 +36,11 @@ func browserLogEnv(t *testing.T, srv *server.Server) []string {
 		t.Fatalf("OTLP export: %v %v", err, resp)
 	}
 	resp.Body.Close()
+	waitFor(t, func() bool { // the group exists once its first lines are in
+		var got logsResponse
+		getJSON(t, srv, "/api/v1/logs?group="+browserLogGroup, &got)
+		return len(got.Data) == 3
+	})
 	for _, stream := range []string{browserLogStream, browserEmptyLogStream} {
 		cloudWatch(t, srv, "CreateLogStream", fmt.Sprintf(`{"logGroupName":%q,"logStreamName":%q}`, browserLogGroup, stream), http.StatusOK)
 	}
