@@ -25,3 +25,18 @@ func TestSetValue(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMembers checks that the scan of an object stays within any bytes, valid JSON or not.
+func FuzzMembers(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":{"c":[1,"}"]}}`))
+	f.Add([]byte(`{"a"`))
+	f.Add([]byte(`{"a":"\`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		_, ms, _ := members(doc, 0)
+		for _, m := range ms {
+			if m.from > m.to || m.to > len(doc) {
+				t.Fatalf("member %q at %d:%d of %d bytes", m.key, m.from, m.to, len(doc))
+			}
+		}
+	})
+}

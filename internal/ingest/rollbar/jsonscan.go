@@ -2,7 +2,7 @@ package rollbar
 
 // A few steps over JSON the decoder has already checked, to find where a value is in the
 // bytes sent: the report is kept as it was sent, and edited in place (edits.go). They trust
-// the JSON to be valid and never read past its end.
+// the JSON to be valid, and on any bytes stay within them.
 
 // member is one member of an object: its key as written, quotes and escapes included, and
 // where its value starts and ends.
@@ -20,7 +20,7 @@ func members(doc []byte, at int) (open int, ms []member, ok bool) {
 	open = i + 1
 	for i = skipSpace(doc, open); i < len(doc) && doc[i] == '"'; {
 		keyEnd := skipValue(doc, i)
-		from := skipSpace(doc, skipSpace(doc, keyEnd)+1) // past the colon
+		from := skipSpace(doc, min(skipSpace(doc, keyEnd)+1, len(doc))) // past the colon
 		to := skipValue(doc, from)
 		ms = append(ms, member{key: doc[i:keyEnd], from: from, to: to})
 		if i = skipSpace(doc, to); i < len(doc) && doc[i] == ',' {
@@ -51,7 +51,7 @@ func skipSpace(doc []byte, i int) int {
 // skipValue returns where the value that starts at doc[i] ends.
 func skipValue(doc []byte, i int) int {
 	if i >= len(doc) {
-		return i
+		return len(doc)
 	}
 	switch doc[i] {
 	case '"':
@@ -63,7 +63,7 @@ func skipValue(doc []byte, i int) int {
 				return i + 1
 			}
 		}
-		return i
+		return len(doc)
 	case '{', '[':
 		depth := 0
 		for ; i < len(doc); i++ {
@@ -78,7 +78,7 @@ func skipValue(doc []byte, i int) int {
 				}
 			}
 		}
-		return i
+		return len(doc)
 	}
 	for i < len(doc) && doc[i] != ',' && doc[i] != '}' && doc[i] != ']' && doc[i] != ' ' && doc[i] != '\t' && doc[i] != '\n' && doc[i] != '\r' {
 		i++
