@@ -91,7 +91,7 @@ func Occurrence(p Payload, src Source) (telemetry.Occurrence, error) {
 	js := it.Client.JavaScript
 	o.CodeVersion = first(it.CodeVersion.field(), js.CodeVersion.field(), it.Server.CodeVersion.field())
 	o.Platform, o.Framework, o.Context = it.Platform.field(), it.Framework.field(), it.Context.field()
-	o.Language = language(string(it.Language))
+	o.Language = language(it.Language.field())
 	o.Host = it.Server.Host.field()
 	o.PersonID = triage.Truncate(string(it.Person.ID), maxPersonID)
 	if sent := it.Request.UserIP; sent != nil {
