@@ -15,7 +15,7 @@ func BenchmarkDecodeAndGroup(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := Occurrence(p.Data, Source{Project: "p", Received: time.Unix(1_800_000_000, 0)}); err != nil {
+		if _, err := Occurrence(p, Source{Project: "p", Received: time.Unix(1_800_000_000, 0)}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -27,7 +27,7 @@ func FuzzItem(f *testing.F) {
 			}
 			return
 		}
-		occ, err := Occurrence(p.Data, Source{Project: "p", RemoteIP: "192.0.2.1", Received: time.Unix(1_800_000_000, 0)})
+		occ, err := Occurrence(p, Source{Project: "p", RemoteIP: "192.0.2.1", Received: time.Unix(1_800_000_000, 0)})
 		if err != nil {
 			return
 		}

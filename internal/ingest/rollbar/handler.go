@@ -121,10 +121,9 @@ func (h *Handler) item(w http.ResponseWriter, r *http.Request) {
 		fail(w, err.(*Error))
 		return
 	}
-	platform, _ := p.Data["platform"].(string)
 	token := accessToken(r, p.AccessToken)
 	sources.Observe(r.Context()).SetCredential(token)
-	tok, e := h.projects.Authorize(token, PostServerItem, platform)
+	tok, e := h.projects.Authorize(token, PostServerItem, string(p.Item.Platform))
 	if e != nil {
 		h.sink.Rejected(1)
 		fail(w, e)
@@ -145,7 +144,7 @@ func (h *Handler) item(w http.ResponseWriter, r *http.Request) {
 			setRateHeaders(w.Header(), tok.limiter.limit, remaining, reset, now)
 		}
 	}
-	occ, err := Occurrence(p.Data, Source{Project: tok.Project, KeyID: tok.ID, RemoteIP: remoteIP(r), Received: now, Rules: h.projects.Rules(tok.Project)})
+	occ, err := Occurrence(p, Source{Project: tok.Project, KeyID: tok.ID, RemoteIP: remoteIP(r), Received: now, Rules: h.projects.Rules(tok.Project)})
 	if err == nil {
 		err = occ.Validate()
 	}
@@ -185,10 +184,17 @@ func (h *Handler) noteRateLimit(ctx context.Context, tok *Token, reset, now time
 	data := map[string]any{
 		"environment": "lookout", "level": "warning", "framework": "System Message",
 		"uuid":      fmt.Sprintf("rate-limit-%s-%d", tok.ID, reset.Unix()),
-		"timestamp": json.Number(fmt.Sprint(now.Unix())),
+		"timestamp": now.Unix(),
 		"body":      map[string]any{"message": map[string]any{"body": msg}},
 	}
-	occ, err := Occurrence(data, Source{Project: tok.Project, KeyID: tok.ID, Received: now})
+	body, err := json.Marshal(map[string]any{"data": data})
+	var occ telemetry.Occurrence
+	if err == nil {
+		var p Payload
+		if p, err = DecodePayload(body, false); err == nil {
+			occ, err = Occurrence(p, Source{Project: tok.Project, KeyID: tok.ID, Received: now})
+		}
+	}
 	if err == nil {
 		err = h.sink.Write(ctx, []telemetry.Occurrence{occ})
 	}

@@ -275,12 +275,13 @@ func TestRefusals(t *testing.T) {
 		{"not an object", `[1]`, tok, 422, "object"},
 		{"no data", `{"x":1}`, tok, 422, "no data"},
 		{"data wrong type", `{"data":"x"}`, tok, 422, "data must be an object"},
+		{"two data members", `{"data":{"body":{"message":{"body":"x"}}},"Data":{}}`, tok, 400, "more than one data member"},
 		{"no body", `{"data":{}}`, tok, 422, "data.body"},
 		{"empty body", `{"data":{"body":{"telemetry":[]}}}`, tok, 422, "one of trace"},
 		{"no class", `{"data":{"body":{"trace":{"frames":[],"exception":{}}}}}`, tok, 422, "data.body.trace.exception.class"},
-		{"frames wrong type", `{"data":{"body":{"trace":{"frames":"x","exception":{"class":"E"}}}}}`, tok, 422, "frames must be a list"},
-		{"frame wrong type", `{"data":{"body":{"trace_chain":[{"frames":[{"filename":3}],"exception":{"class":"E"}}]}}}`, tok, 422, "trace_chain.0.frames.0"},
-		{"chain wrong type", `{"data":{"body":{"trace_chain":{}}}}`, tok, 422, "trace_chain must be a list"},
+		{"frames wrong type", `{"data":{"body":{"trace":{"frames":"x","exception":{"class":"E"}}}}}`, tok, 422, "data.body.trace.frames: found a JSON string where a list is required"},
+		{"frame wrong type", `{"data":{"body":{"trace_chain":[{"frames":[{"filename":3}],"exception":{"class":"E"}}]}}}`, tok, 422, "data.body.trace_chain.frames.filename: found a JSON number where a string is required"},
+		{"chain wrong type", `{"data":{"body":{"trace_chain":{}}}}`, tok, 422, "data.body.trace_chain: found a JSON object where a list is required"},
 		{"message wrong type", `{"data":{"body":{"message":{"body":{"a":1}}}}}`, tok, 422, "message.body"},
 		{"uuid too long", `{"data":{"uuid":"` + strings.Repeat("a", 37) + `","body":{"message":{"body":"x"}}}}`, tok, 422, "uuid"},
 		{"huge array", huge, tok, 200, ""},
@@ -316,4 +317,63 @@ func TestRefusals(t *testing.T) {
 			t.Fatalf("%d %s", w.Code, w.Body)
 		}
 	})
+}
+
+// TestFixtureFingerprints pins the fixtures' fingerprints, as lookout has always given them:
+// a change to decoding or normalising must not move an occurrence to another item.
+func TestFixtureFingerprints(t *testing.T) {
+	want := map[string][]string{
+		"pyrollbar-flask.json": {"821ebb532fe040a1124494606b8c44753c76ea29", "e8169d986b3c86d368fbb36828f66aa6b1681fd4"},
+		"rollbar-go.json": {"a8cbcfb1cef4041253d0573c5e317609df59d96c", "9ea4be6d74e15431de406338b78437006a4f0e3a",
+			"1eaacb094637d2ca5fc849e5a1f196f9123b8cc5"},
+		"rollbar-js-node.json": {"c24847e6da8778b2620d0cdb9a8964914daeca97", "34b6334a1961ab638bd2ff52fecb31e22b99db30"},
+	}
+	for file, fps := range want {
+		occs := replay(t, file)
+		for i, o := range occs {
+			if i >= len(fps) || o.Fingerprint != fps[i] {
+				t.Errorf("%s occurrence %d: fingerprint %s, want %v", file, i, o.Fingerprint, fps)
+			}
+		}
+	}
+}
+
+// TestReportStoredAsSent checks that a report is stored byte for byte as the client sent it
+// but for what normalising changes in it: pyrollbar's X-Forwarded-For list as user_ip
+// becomes the client's address, and a uuid is added where there was none.
+func TestReportStoredAsSent(t *testing.T) {
+	c := captures(t, "pyrollbar-flask.json")[0]
+	var sent struct{ Data json.RawMessage }
+	if err := json.Unmarshal(c.Body, &sent); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(string(sent.Data), `"user_ip": "203.0.113.9, 10.0.0.1"`, `"user_ip": "203.0.113.9"`, 1)
+	if o := replay(t, "pyrollbar-flask.json")[0]; o.Data != want || want == string(sent.Data) {
+		t.Errorf("stored\n%s\nwant\n%s", o.Data, want)
+	}
+	sink := &recordingSink{}
+	for _, body := range []string{`{"data":{"body":{"message":{"body":"hi"}}}}`, `{"data":{"uuid":null, "body":{"message":{"body":"hi"}}}}`} {
+		send(newTestHandler(sink, nil), "POST", "/api/1/item/", []byte(body), map[string]string{"X-Rollbar-Access-Token": "t"})
+	}
+	if occs := sink.all(); len(occs) != 2 || occs[0].Data != `{"uuid":"`+occs[0].UUID+`","body":{"message":{"body":"hi"}}}` ||
+		occs[1].Data != `{"uuid":"`+occs[1].UUID+`", "body":{"message":{"body":"hi"}}}` {
+		t.Errorf("stored %+v", occs)
+	}
+}
+
+// TestOtherTypesReadAsAbsent checks that values of unexpected types outside the body are
+// read as absent, and numbers as text, without refusing the item.
+func TestOtherTypesReadAsAbsent(t *testing.T) {
+	sink := &recordingSink{}
+	body := `{"data":{"environment":5,"level":["error"],"server":"web-1","person":{"id":42},"timestamp":"soon",
+		"request":{"headers":"none","user_ip":"203.0.113.1"},"custom":[1,2],"body":{"message":{"body":"hi"}}}}`
+	w := send(newTestHandler(sink, nil), "POST", "/api/1/item/", []byte(body), map[string]string{"X-Rollbar-Access-Token": "t"})
+	if w.Code != http.StatusOK || len(sink.all()) != 1 {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	o := sink.all()[0]
+	if o.Environment != "5" || o.Level != "info" || o.Host != "" || o.PersonID != "42" || o.UserIP != "203.0.113.1" ||
+		o.TimeUnixNano != fixedNow.UnixNano() || o.Title != "hi" {
+		t.Errorf("occurrence %+v", o)
+	}
 }

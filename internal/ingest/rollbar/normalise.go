@@ -6,58 +6,59 @@ import (
 	"strings"
 )
 
-// normaliseFrames puts every trace of data.body into one shape: frames most recent last,
-// without the frames of the Rollbar SDK itself and of the Go runtime that calls main, and
-// without a cause's stack when it repeats the exception's own. rollbar-go sends frames most
-// recent first, starting with its own, and gives errors that carry no stack of their own the
-// caller's stack, so a wrapped error's chain repeats it.
-func normaliseFrames(data map[string]any, traces []map[string]any) {
-	notifier, _ := data["notifier"].(map[string]any)
-	lang, _ := data["language"].(string)
-	goSDK := notifier["name"] == "rollbar/rollbar-go" || lang == "go"
-	var previous []any
+// normaliseFrames puts every trace into one shape: frames most recent last, without the
+// frames of the Rollbar SDK itself and of the Go runtime that calls main, and without a
+// cause's stack when it repeats the exception's own. rollbar-go sends frames most recent
+// first, starting with its own, and gives errors that carry no stack of their own the
+// caller's stack, so a wrapped error's chain repeats it. It reports whether any trace's
+// frames are no longer those sent, in their order.
+func normaliseFrames(it *item, traces []*trace) (changed bool) {
+	goSDK := it.Notifier.Name == "rollbar/rollbar-go" || it.Language == "go"
+	var previous []frame
 	for i, tr := range traces {
-		frames, ok := tr["frames"].([]any)
-		if !ok { // none, or not a list, which exceptions refuses
+		frames := tr.Frames
+		if frames == nil {
 			previous = nil
 			continue
 		}
 		if goSDK {
-			frames = slices.DeleteFunc(slices.Clone(frames), isGoNoise)
+			frames = slices.DeleteFunc(frames, isGoNoise)
 			slices.Reverse(frames)
 		}
 		if i > 0 && len(frames) > 0 && sameFrames(frames, previous) {
-			previous, frames = frames, []any{}
+			previous, frames = frames, []frame{}
 		} else {
 			previous = frames
 		}
-		tr["frames"] = frames
+		changed = changed || !asSent(frames, len(tr.Frames))
+		tr.Frames = frames
 	}
+	return changed
 }
 
-// isGoNoise reports a frame of rollbar-go itself or of the runtime around main.
-func isGoNoise(f any) bool {
-	frame, _ := f.(map[string]any)
-	method, _ := frame["method"].(string)
-	file, _ := frame["filename"].(string)
-	return strings.HasPrefix(method, "rollbar-go.") || strings.Contains(file, "github.com/rollbar/rollbar-go") ||
-		method == "runtime.main" || method == "runtime.goexit" || strings.HasSuffix(file, ".s")
-}
-
-func sameFrames(a, b []any) bool {
-	if len(a) != len(b) {
+// asSent reports whether frames are the n frames sent, in their order.
+func asSent(frames []frame, n int) bool {
+	if len(frames) != n {
 		return false
 	}
-	for i := range a {
-		fa, _ := a[i].(map[string]any)
-		fb, _ := b[i].(map[string]any)
-		for _, k := range []string{"filename", "method", "lineno"} {
-			if text(fa[k]) != text(fb[k]) {
-				return false
-			}
+	for i, f := range frames {
+		if f.sent != i {
+			return false
 		}
 	}
 	return true
+}
+
+// isGoNoise reports a frame of rollbar-go itself or of the runtime around main.
+func isGoNoise(f frame) bool {
+	return strings.HasPrefix(f.Method, "rollbar-go.") || strings.Contains(f.Filename, "github.com/rollbar/rollbar-go") ||
+		f.Method == "runtime.main" || f.Method == "runtime.goexit" || strings.HasSuffix(f.Filename, ".s")
+}
+
+func sameFrames(a, b []frame) bool {
+	return slices.EqualFunc(a, b, func(x, y frame) bool {
+		return x.Filename == y.Filename && x.Method == y.Method && x.Lineno == y.Lineno
+	})
 }
 
 // clientIP reads request.user_ip as SDKs send it: one address, a list (X-Forwarded-For as

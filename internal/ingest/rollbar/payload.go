@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -35,13 +36,14 @@ const maxDepth = 64
 
 // Payload is a decoded item request body.
 type Payload struct {
-	AccessToken string         // top-level access_token, if sent
-	Data        map[string]any // numbers as json.Number
+	AccessToken string // top-level access_token, if sent
+	Data        []byte // the data object as sent
+	Item        item   // what lookout reads of it
 }
 
 // DecodePayload reads an item request body: JSON, or a form whose one field "payload" holds
 // the JSON. It refuses with 400 what is not UTF-8 JSON within maxDepth, and with 422 a body
-// without a data object.
+// without a data object or whose data has a wrong type where lookout needs one.
 func DecodePayload(body []byte, form bool) (Payload, error) {
 	if form {
 		values, err := url.ParseQuery(string(body))
@@ -50,7 +52,8 @@ func DecodePayload(body []byte, form bool) (Payload, error) {
 		}
 		body = []byte(values.Get("payload"))
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
 		return Payload{}, badRequest("no JSON payload found")
 	}
 	if !utf8.Valid(body) {
@@ -59,32 +62,68 @@ func DecodePayload(body []byte, form bool) (Payload, error) {
 	if err := checkDepth(body); err != nil {
 		return Payload{}, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var top any
-	if err := dec.Decode(&top); err != nil {
-		return Payload{}, badRequest("payload could not be decoded as JSON: %v", err)
+	var top struct {
+		AccessToken text `json:"access_token"`
+		Data        item `json:"data"`
 	}
-	if dec.More() {
-		return Payload{}, badRequest("payload could not be decoded as JSON: data after the object")
+	if err := json.Unmarshal(body, &top); err != nil {
+		if err := decodeError(body, err); err != nil {
+			return Payload{}, err
+		}
 	}
-	obj, ok := top.(map[string]any)
-	if !ok {
+	_, ms, isObject := members(body, 0)
+	if !isObject {
 		return Payload{}, invalid("payload must be a JSON object")
 	}
-	var p Payload
-	if tok, ok := obj["access_token"].(string); ok {
-		p.AccessToken = tok
+	data, ok := lastMember(ms, "data")
+	if !ok || string(body[data.from:data.to]) == "null" {
+		return Payload{}, invalid("payload has no data object")
 	}
-	switch data := obj["data"].(type) {
-	case map[string]any:
-		p.Data = data
-	case nil:
-		return p, invalid("payload has no data object")
-	default:
-		return p, invalid("data must be an object")
+	for _, m := range ms { // the decoder takes "Data" or "d\u0061ta" for data too: one is enough
+		if m.from != data.from && isDataKey(m.key) {
+			return Payload{}, badRequest("payload has more than one data member")
+		}
+	}
+	p := Payload{AccessToken: string(top.AccessToken), Data: body[data.from:data.to], Item: top.Data}
+	for _, tr := range p.Item.traces() {
+		for i := range tr.Frames {
+			tr.Frames[i].sent = i
+		}
 	}
 	return p, nil
+}
+
+// decodeError is the refusal of a payload the decoder could not read into an item, or nil.
+// Values of the wrong type where lookout needs their type (strictTypes) are refused with 422,
+// others read as absent; the decoder names only the first wrong type of any field, so it
+// looks again at the strict ones alone.
+func decodeError(body []byte, err error) error {
+	if _, ok := err.(*json.UnmarshalTypeError); ok {
+		var strict struct {
+			Data strictTypes `json:"data"`
+		}
+		err = json.Unmarshal(body, &strict)
+		if err == nil {
+			return nil
+		}
+	}
+	switch te, _ := err.(*json.UnmarshalTypeError); {
+	case te != nil && te.Field == "":
+		return invalid("payload must be a JSON object")
+	case te != nil && te.Field == "data":
+		return invalid("data must be an object")
+	case te != nil:
+		return invalid("%s: found a JSON %s where %s is required", te.Field, te.Value, kind(te.Type))
+	case json.Valid(body[:skipValue(body, 0)]):
+		return badRequest("payload could not be decoded as JSON: data after the object")
+	}
+	return badRequest("payload could not be decoded as JSON: %v", err)
+}
+
+// isDataKey reports whether an object's key, as written, names data in any case.
+func isDataKey(key []byte) bool {
+	var s string
+	return json.Unmarshal(key, &s) == nil && strings.EqualFold(s, "data")
 }
 
 // checkDepth refuses JSON nested deeper than maxDepth, before it is decoded.

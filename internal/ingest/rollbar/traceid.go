@@ -10,34 +10,26 @@ import (
 // their users put them, in this order: data.attributes (rollbar.js 3), data.custom
 // (trace_id, otel_trace_id, traceId), the request's W3C traceparent header, its X-Ray
 // X-Amzn-Trace-Id header, its Honeycomb X-Honeycomb-Trace header.
-func traceContext(data map[string]any) (telemetry.TraceID, telemetry.SpanID) {
-	if attrs, ok := data["attributes"].([]any); ok {
-		var trace, span string
-		for _, a := range attrs {
-			kv, _ := a.(map[string]any)
-			v, _ := kv["value"].(string)
-			switch kv["key"] {
-			case "trace_id":
-				trace = v
-			case "span_id":
-				span = v
-			}
+func traceContext(it *item) (telemetry.TraceID, telemetry.SpanID) {
+	var trace, span string
+	for _, kv := range it.Attributes {
+		switch kv.Key {
+		case "trace_id":
+			trace = string(kv.Value)
+		case "span_id":
+			span = string(kv.Value)
 		}
-		if t, s, ok := ids(trace, span); ok {
+	}
+	if t, s, ok := ids(trace, span); ok {
+		return t, s
+	}
+	c := it.Custom
+	for _, ts := range [][2]text{{c.TraceID, c.SpanID}, {c.OtelTraceID, c.OtelSpanID}, {c.TraceIDJS, c.SpanIDJS}} {
+		if t, s, ok := ids(string(ts[0]), string(ts[1])); ok {
 			return t, s
 		}
 	}
-	if custom, ok := data["custom"].(map[string]any); ok {
-		for _, keys := range [][2]string{{"trace_id", "span_id"}, {"otel_trace_id", "otel_span_id"}, {"traceId", "spanId"}} {
-			trace, _ := custom[keys[0]].(string)
-			span, _ := custom[keys[1]].(string)
-			if t, s, ok := ids(trace, span); ok {
-				return t, s
-			}
-		}
-	}
-	request, _ := data["request"].(map[string]any)
-	headers, _ := request["headers"].(map[string]any)
+	headers := it.Request.Headers
 	if v := header(headers, "traceparent"); v != "" {
 		if parts := strings.Split(v, "-"); len(parts) >= 3 {
 			if t, s, ok := ids(parts[1], parts[2]); ok {
@@ -75,11 +67,10 @@ func ids(trace, span string) (telemetry.TraceID, telemetry.SpanID, bool) {
 
 // header returns a request header's value whatever the case of its name (rollbar.js sends
 // them lower-case, pyrollbar as the client did).
-func header(headers map[string]any, name string) string {
+func header(headers map[string]text, name string) string {
 	for k, v := range headers {
 		if strings.EqualFold(k, name) {
-			s, _ := v.(string)
-			return s
+			return string(v)
 		}
 	}
 	return ""

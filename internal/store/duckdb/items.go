@@ -31,12 +31,13 @@ func scanItem(rows *sql.Rows, extra ...any) (store.Item, error) {
 	return it, err
 }
 
-// itemsByID reads items by id, in no order.
-func (s *Store) itemsByID(ctx context.Context, q querier, ids []int64) ([]store.Item, error) {
-	if len(ids) == 0 {
-		return nil, nil
+// queryItems reads the items that satisfy cond (all when it is empty), in no order.
+func queryItems(ctx context.Context, q querier, cond string, args ...any) ([]store.Item, error) {
+	where := ""
+	if cond != "" {
+		where = " WHERE " + cond
 	}
-	rows, err := q.QueryContext(ctx, "SELECT "+itemColumns+" FROM error_items WHERE id IN ("+placeholders(len(ids))+")", int64Args(ids)...)
+	rows, err := q.QueryContext(ctx, "SELECT "+itemColumns+" FROM error_items"+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -170,23 +171,13 @@ func (s *Store) ItemByCounter(ctx context.Context, project string, counter int64
 }
 
 func (s *Store) oneItem(ctx context.Context, cond string, args ...any) (store.Item, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+itemColumns+" FROM error_items WHERE "+cond, args...)
+	items, err := queryItems(ctx, s.db, cond, args...)
 	if err != nil {
 		return store.Item{}, err
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return store.Item{}, err
-		}
+	if len(items) == 0 {
 		return store.Item{}, fmt.Errorf("item: %w", store.ErrNotFound)
 	}
-	it, err := scanItem(rows)
-	if err != nil {
-		return it, err
-	}
-	rows.Close()
-	items := []store.Item{it}
 	err = s.countPeople(ctx, items)
 	return items[0], err
 }

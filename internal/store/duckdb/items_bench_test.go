@@ -96,6 +96,39 @@ func BenchmarkItemQueries(b *testing.B) {
 	})
 }
 
+// BenchmarkWriteOccurrences measures the store's work for each occurrence the loader hands
+// it, in batches of 50 (what it takes at a time when senders keep it busy), each occurrence
+// with a 4 KB report, into 50 items. cpu-µs/occurrence counts DuckDB's threads too.
+func BenchmarkWriteOccurrences(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, DefaultConfig(b.TempDir()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	data := `{"body":{"trace":{"frames":[` + frames30() + `,` + frames30() + `],"exception":{"class":"OrderError","message":"order 42 not found"}}}}`
+	const batch = 50
+	n := 0
+	cpu := cpuTime()
+	for b.Loop() {
+		occs := make([]telemetry.Occurrence, batch)
+		for i := range occs {
+			n++
+			t := time.Now().UnixNano()
+			occs[i] = telemetry.Occurrence{UUID: fmt.Sprintf("o%d", n), Project: "shop", Environment: "production",
+				Level: "error", TimeUnixNano: t, ReceivedUnixNano: t, Fingerprint: fmt.Sprintf("fp%d", n%50), Grouping: "bench",
+				Title: fmt.Sprintf("OrderError%d: order not found", n%50), Class: fmt.Sprintf("OrderError%d", n%50), CodeVersion: "1.4.2",
+				Host: fmt.Sprintf("web-%d", n%4), PersonID: fmt.Sprintf("u%d", n%1000), UserIP: "203.0.113.9", Browser: "Firefox 120", OS: "Linux",
+				TraceID: telemetry.TraceIDFromParts(uint64(n), 1), SpanID: telemetry.SpanIDFromUint64(uint64(n)), Data: data,
+				Ingest: telemetry.IngestInfo{Protocol: "rollbar"}}
+		}
+		if err := s.WriteOccurrences(ctx, occs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(n), "cpu-µs/occurrence")
+}
+
 // frames30 is a 30-frame trace as JSON.
 func frames30() string {
 	var s string

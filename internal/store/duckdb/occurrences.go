@@ -15,15 +15,17 @@ import (
 	"lookout/internal/triage"
 )
 
-// errorCatalogue is what the occurrence writer keeps in memory: the id of each item by its
-// key, the next ids, each project's last counter and when each of its versions was first
-// seen. It is read from the database at the first write and changed only after commits, by
-// the writer holding writers[0].
+// errorCatalogue is what the occurrence writer keeps in memory: every item, by id and by
+// key, the next ids, each project's last counter, when each of its versions was first seen,
+// and a filter of the stored uuids. It is read from the database at the first write and
+// changed only after commits, by the writer holding writers[0].
 type errorCatalogue struct {
 	loaded         bool
 	items          map[itemKey]int64
+	rows           map[int64]store.Item // as stored, People aside
 	counters       map[string]int64
 	versions       map[string]map[string]int64 // project -> version -> first seen
+	uuids          uuidFilter
 	lastItem       int64
 	lastOccurrence int64
 	lastDeploy     int64
@@ -62,27 +64,24 @@ func (s *Store) loadErrorCatalogue(ctx context.Context, w *writer) error {
 		return nil
 	}
 	stmts := sqlFile("error_catalogue")
-	*c = errorCatalogue{items: map[itemKey]int64{}, counters: map[string]int64{}, versions: map[string]map[string]int64{}}
-	rows, err := w.conn.QueryContext(ctx, stmts[0])
+	*c = errorCatalogue{items: map[itemKey]int64{}, rows: map[int64]store.Item{}, counters: map[string]int64{}, versions: map[string]map[string]int64{}}
+	items, err := queryItems(ctx, w.conn, "")
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var k itemKey
-		var id, counter int64
-		if err := rows.Scan(&k.project, &k.environment, &k.fingerprint, &id, &counter); err != nil {
-			rows.Close()
-			return err
-		}
-		c.items[k] = id
-		c.lastItem = max(c.lastItem, id)
-		c.counters[k.project] = max(c.counters[k.project], counter)
+	for _, it := range items {
+		c.items[itemKey{it.Project, it.Environment, it.Fingerprint}] = it.ID
+		c.rows[it.ID] = it
+		c.lastItem = max(c.lastItem, it.ID)
+		c.counters[it.Project] = max(c.counters[it.Project], it.Counter)
 	}
-	rows.Close()
+	if err := c.loadUUIDs(ctx, w); err != nil {
+		return err
+	}
 	if err := w.conn.QueryRowContext(ctx, stmts[1]).Scan(&c.lastOccurrence); err != nil {
 		return err
 	}
-	rows, err = w.conn.QueryContext(ctx, stmts[2])
+	rows, err := w.conn.QueryContext(ctx, stmts[2])
 	if err != nil {
 		return err
 	}
@@ -106,6 +105,28 @@ func (s *Store) loadErrorCatalogue(ctx context.Context, w *writer) error {
 	}
 	c.loaded = true
 	return nil
+}
+
+// loadUUIDs fills the uuid filter from the stored occurrences, with room for as many again.
+func (c *errorCatalogue) loadUUIDs(ctx context.Context, w *writer) error {
+	var n int
+	if err := w.conn.QueryRowContext(ctx, "SELECT count(*) FROM error_occurrences").Scan(&n); err != nil {
+		return err
+	}
+	c.uuids = newUUIDFilter(2 * n)
+	rows, err := w.conn.QueryContext(ctx, sqlFile("error_catalogue")[0])
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h int64
+		if err := rows.Scan(&h); err != nil {
+			return err
+		}
+		c.uuids.add(h)
+	}
+	return rows.Err()
 }
 
 func (c *errorCatalogue) version(project string) map[string]int64 {
@@ -141,14 +162,14 @@ func (s *Store) WriteOccurrences(ctx context.Context, occs []telemetry.Occurrenc
 	if err := s.loadErrorCatalogue(ctx, w); err != nil {
 		return fmt.Errorf("error catalogue: %w", err)
 	}
-	fresh, err := w.freshOccurrences(ctx, occs)
+	fresh, err := s.freshOccurrences(ctx, w, occs)
 	if err != nil || len(fresh) == 0 {
 		return err
 	}
 	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
 	}
-	b, err := s.fileOccurrences(ctx, w, fresh)
+	b, err := s.fileOccurrences(fresh)
 	if err == nil {
 		err = w.storeOccurrences(ctx, b)
 	}
@@ -164,34 +185,30 @@ func (s *Store) WriteOccurrences(ctx context.Context, occs []telemetry.Occurrenc
 }
 
 // freshOccurrences returns the occurrences whose (project, uuid) is neither stored nor
-// repeated earlier in occs.
-func (w *writer) freshOccurrences(ctx context.Context, occs []telemetry.Occurrence) ([]*telemetry.Occurrence, error) {
+// repeated earlier in occs. Only the uuids the filter may hold are looked up.
+func (s *Store) freshOccurrences(ctx context.Context, w *writer, occs []telemetry.Occurrence) ([]*telemetry.Occurrence, error) {
 	type key struct{ project, uuid string }
-	err := w.conn.Raw(func(dc any) error {
-		return appendRows(dc.(driver.Conn), "temp", "batch_uuids", nil, len(occs), func(app *duckdbdriver.Appender, i int) error {
-			return app.AppendRow(uuidHash(occs[i].Project, occs[i].UUID))
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("stage uuids: %w", err)
+	c := &s.errs
+	if c.uuids.full() {
+		if err := c.loadUUIDs(ctx, w); err != nil {
+			return nil, fmt.Errorf("uuid filter: %w", err)
+		}
 	}
-	defer w.conn.ExecContext(context.Background(), "DELETE FROM batch_uuids")
-	rows, err := w.conn.QueryContext(ctx, sqlFile("stored_uuids")[0])
-	if err != nil {
-		return nil, fmt.Errorf("stored uuids: %w", err)
+	var maybe []int64
+	for i := range occs {
+		if h := uuidHash(occs[i].Project, occs[i].UUID); c.uuids.mayHold(h) {
+			maybe = append(maybe, h)
+		}
 	}
 	seen := map[key]bool{}
-	for rows.Next() {
-		var k key
-		if err := rows.Scan(&k.project, &k.uuid); err != nil {
-			rows.Close()
+	if len(maybe) > 0 {
+		stored, err := w.storedUUIDs(ctx, maybe)
+		if err != nil {
 			return nil, err
 		}
-		seen[k] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+		for _, k := range stored {
+			seen[key{k[0], k[1]}] = true
+		}
 	}
 	fresh := make([]*telemetry.Occurrence, 0, len(occs))
 	for i := range occs {
@@ -202,6 +219,33 @@ func (w *writer) freshOccurrences(ctx context.Context, occs []telemetry.Occurren
 		}
 	}
 	return fresh, nil
+}
+
+// storedUUIDs returns the (project, uuid) of the stored occurrences with these uuid hashes.
+func (w *writer) storedUUIDs(ctx context.Context, hashes []int64) ([][2]string, error) {
+	err := w.conn.Raw(func(dc any) error {
+		return appendRows(dc.(driver.Conn), "temp", "batch_uuids", nil, len(hashes), func(app *duckdbdriver.Appender, i int) error {
+			return app.AppendRow(hashes[i])
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stage uuids: %w", err)
+	}
+	defer w.conn.ExecContext(context.Background(), "DELETE FROM batch_uuids")
+	rows, err := w.conn.QueryContext(ctx, sqlFile("stored_uuids")[0])
+	if err != nil {
+		return nil, fmt.Errorf("stored uuids: %w", err)
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }
 
 // occurrenceBatch is what one write adds: occurrences with their ids, the items it made or
@@ -228,23 +272,10 @@ type versionSeen struct {
 }
 
 // fileOccurrences files each occurrence under its item, moving the items' states.
-func (s *Store) fileOccurrences(ctx context.Context, w *writer, occs []*telemetry.Occurrence) (*occurrenceBatch, error) {
+func (s *Store) fileOccurrences(occs []*telemetry.Occurrence) (*occurrenceBatch, error) {
 	c := &s.errs
 	b := &occurrenceBatch{occs: occs, items: map[int64]*store.Item{}, newKeys: map[itemKey]int64{}, counters: map[string]int64{},
 		lastItem: c.lastItem, lastOcc: c.lastOccurrence}
-	var known []int64
-	for _, o := range occs {
-		if id, ok := c.items[itemKey{o.Project, o.Environment, o.Fingerprint}]; ok {
-			known = append(known, id)
-		}
-	}
-	stored, err := s.itemsByID(ctx, w.conn, known)
-	if err != nil {
-		return nil, err
-	}
-	for i := range stored {
-		b.items[stored[i].ID] = &stored[i]
-	}
 	seenNew := map[string]map[string]int64{}
 	for _, o := range occs {
 		b.lastOcc++
@@ -282,9 +313,12 @@ func (s *Store) fileOccurrences(ctx context.Context, w *writer, occs []*telemetr
 		} else {
 			it := b.items[id]
 			if it == nil {
-				return nil, fmt.Errorf("item %d is in the catalogue but not stored", id)
-			}
-			if !isNew(b.created, id) && !isNew(b.changed, id) {
+				stored, ok := c.rows[id]
+				if !ok {
+					return nil, fmt.Errorf("item %d is in the catalogue but not stored", id)
+				}
+				it = &stored
+				b.items[id] = it
 				b.changed = append(b.changed, id)
 			}
 			versions := mergedVersions(c.versions[o.Project], seenNew[o.Project])
@@ -307,15 +341,6 @@ func (s *Store) fileOccurrences(ctx context.Context, w *writer, occs []*telemetr
 		b.itemIDs = append(b.itemIDs, id)
 	}
 	return b, nil
-}
-
-func isNew(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // mergedVersions is a project's versions with those first seen in the batch so far.
@@ -362,7 +387,7 @@ func (w *writer) storeOccurrences(ctx context.Context, b *occurrenceBatch) error
 	})
 }
 
-// apply takes a committed batch's ids, keys, counters and versions.
+// apply takes a committed batch's ids, keys, counters, versions, items and uuids.
 func (c *errorCatalogue) apply(b *occurrenceBatch) {
 	c.lastItem, c.lastOccurrence = b.lastItem, b.lastOcc
 	for k, id := range b.newKeys {
@@ -373,6 +398,12 @@ func (c *errorCatalogue) apply(b *occurrenceBatch) {
 	}
 	for _, v := range b.versions {
 		c.version(v.project)[v.version] = v.first
+	}
+	for id, it := range b.items {
+		c.rows[id] = *it
+	}
+	for _, o := range b.occs {
+		c.uuids.add(uuidHash(o.Project, o.UUID))
 	}
 }
 

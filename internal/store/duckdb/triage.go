@@ -27,14 +27,13 @@ func (s *Store) updateItem(ctx context.Context, id int64, u store.ItemUpdate) (s
 	w := s.writers[0]
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	items, err := s.itemsByID(ctx, w.conn, []int64{id})
-	if err != nil {
+	if err := s.loadErrorCatalogue(ctx, w); err != nil {
 		return store.Item{}, err
 	}
-	if len(items) == 0 {
+	it, ok := s.errs.rows[id]
+	if !ok {
 		return store.Item{}, fmt.Errorf("item %d: %w", id, store.ErrNotFound)
 	}
-	it := items[0]
 	event := func(kind triage.EventKind, version, detail string) store.ItemEvent {
 		return store.ItemEvent{ItemID: id, Time: u.Time, Kind: kind, Version: version, By: u.By, Detail: detail}
 	}
@@ -73,7 +72,7 @@ func (s *Store) updateItem(ctx context.Context, id int64, u store.ItemUpdate) (s
 	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return it, err
 	}
-	_, err = w.conn.ExecContext(ctx, "DELETE FROM error_items WHERE id = ?", id)
+	_, err := w.conn.ExecContext(ctx, "DELETE FROM error_items WHERE id = ?", id)
 	if err == nil {
 		err = w.conn.Raw(func(dc any) error {
 			if err := appendItems(dc.(driver.Conn), []int64{id}, map[int64]*store.Item{id: &it}); err != nil {
@@ -89,6 +88,7 @@ func (s *Store) updateItem(ctx context.Context, id int64, u store.ItemUpdate) (s
 		w.conn.ExecContext(context.Background(), "ROLLBACK")
 		return it, fmt.Errorf("update item %d: %w", id, err)
 	}
+	s.errs.rows[id] = it
 	return it, nil
 }
 

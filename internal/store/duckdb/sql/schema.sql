@@ -201,6 +201,10 @@ CREATE TABLE IF NOT EXISTS error_occurrences (
     data         VARCHAR NOT NULL
 );
 
+-- An item's page reads its occurrences alone: an index finds them without a scan of them all
+-- (rows arrive in time order, not by item).
+CREATE INDEX IF NOT EXISTS error_occurrences_item ON error_occurrences (item_id);
+
 -- Each item's history: new, reactivated, resolved, muted, ...
 CREATE TABLE IF NOT EXISTS error_events (
     item_id BIGINT  NOT NULL,

@@ -1,0 +1,42 @@
+package rollbar
+
+import "testing"
+
+func TestSetValue(t *testing.T) {
+	cases := []struct {
+		doc  string
+		path []string
+		want string // "" for an error
+	}{
+		{`{}`, []string{"uuid"}, `{"uuid":"v"}`},
+		{` { "a" : 1 } `, []string{"uuid"}, ` {"uuid":"v", "a" : 1 } `},
+		{`{"uuid" : null,"b":[{"uuid":2}]}`, []string{"uuid"}, `{"uuid" : "v","b":[{"uuid":2}]}`},
+		{`{"request":{"x":{"user_ip":1},"user_ip":"a, b"}}`, []string{"request", "user_ip"}, `{"request":{"x":{"user_ip":1},"user_ip":"v"}}`},
+		{`{"request":{}}`, []string{"request", "user_ip"}, `{"request":{"user_ip":"v"}}`},
+		{`{"a":"}\\\"{[","b":[{"}":"]"}],"uuid":1.5e3}`, []string{"uuid"}, `{"a":"}\\\"{[","b":[{"}":"]"}],"uuid":"v"}`},
+		{`{"uuid":1,"uuid":2}`, []string{"uuid"}, `{"uuid":1,"uuid":"v"}`},
+		{`{"request":[1]}`, []string{"request", "user_ip"}, ""},
+		{`{"Request":{"user_ip":"a"}}`, []string{"request", "user_ip"}, ""},
+	}
+	for _, c := range cases {
+		got, err := setValue([]byte(c.doc), c.path, []byte(`"v"`))
+		if c.want == "" && err == nil || c.want != "" && string(got) != c.want {
+			t.Errorf("setValue(%s, %v) = %s, %v; want %s", c.doc, c.path, got, err, c.want)
+		}
+	}
+}
+
+// FuzzMembers checks that the scan of an object stays within any bytes, valid JSON or not.
+func FuzzMembers(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":{"c":[1,"}"]}}`))
+	f.Add([]byte(`{"a"`))
+	f.Add([]byte(`{"a":"\`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		_, ms, _ := members(doc, 0)
+		for _, m := range ms {
+			if m.from > m.to || m.to > len(doc) {
+				t.Fatalf("member %q at %d:%d of %d bytes", m.key, m.from, m.to, len(doc))
+			}
+		}
+	})
+}
