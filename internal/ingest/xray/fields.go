@@ -1,9 +1,7 @@
 package xray
 
 import (
-	"encoding/json"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -15,26 +13,26 @@ import (
 
 // httpAttrs maps the http object: request method, url, user agent, client ip, and the
 // response's status and length.
-func httpAttrs(a *attrs, raw json.RawMessage) {
-	h, err := objectFields(raw)
-	if err != nil {
+func (b *builder) httpAttrs(a *attrs, raw []byte) {
+	h, ok := b.parse(raw)
+	if !ok {
 		return
 	}
-	if req, err := objectFields(h["request"]); err == nil {
-		a.str("http.method", str(req["method"]))
-		a.str("http.url", str(req["url"]))
-		a.str("http.user_agent", str(req["user_agent"]))
-		a.str("http.client_ip", str(req["client_ip"]))
-		if boolean(req["x_forwarded_for"]) {
+	if req, ok := b.parse(h.get("request")); ok {
+		a.str("http.method", str(req.get("method")))
+		a.str("http.url", str(req.get("url")))
+		a.str("http.user_agent", str(req.get("user_agent")))
+		a.str("http.client_ip", str(req.get("client_ip")))
+		if boolean(req.get("x_forwarded_for")) {
 			a.add("aws.xray.x_forwarded_for", telemetry.BoolValue(true))
 		}
-		if boolean(req["traced"]) {
+		if boolean(req.get("traced")) {
 			a.add("aws.xray.traced", telemetry.BoolValue(true))
 		}
 	}
-	if resp, err := objectFields(h["response"]); err == nil {
-		a.integer("http.status_code", resp["status"])
-		a.integer("http.response_content_length", resp["content_length"])
+	if resp, ok := b.parse(h.get("response")); ok {
+		a.integer("http.status_code", resp.get("status"))
+		a.integer("http.response_content_length", resp.get("content_length"))
 	}
 }
 
@@ -42,45 +40,46 @@ func httpAttrs(a *attrs, raw json.RawMessage) {
 // (aws.operation, aws.region, aws.table_name, ...); a segment's describe where it runs and
 // become resource attributes (segmentResource), except its account and the sampling rule
 // that sampled it (AttrSamplingRule).
-func awsAttrs(a *attrs, raw json.RawMessage, segment bool) {
-	fields, err := objectFields(raw)
-	if err != nil {
+func (b *builder) awsAttrs(a *attrs, raw []byte, segment bool) {
+	fields, ok := b.parse(raw)
+	if !ok {
 		return
 	}
-	if x, err := objectFields(fields["xray"]); segment && err == nil {
-		a.str(AttrSamplingRule, str(x["sampling_rule_name"]))
+	if x, ok := b.parse(fields.get("xray")); segment && ok {
+		a.str(AttrSamplingRule, str(x.get("sampling_rule_name")))
 	}
-	for _, k := range sortedKeys(fields) {
-		if segment && k != "account_id" {
+	for _, i := range b.sorted(fields) {
+		m := fields[i]
+		if segment && string(m.key) != "account_id" {
 			continue
 		}
-		key := "aws." + k
-		if k == "retries" {
+		key := "aws." + string(m.key)
+		if key == "aws.retries" {
 			key = "aws.xray.retries"
 		}
-		if v, ok := jsonValue(fields[k], 0); ok {
+		if v, ok := b.jsonValue(m.value, 0); ok {
 			a.add(key, v)
 		}
 	}
 }
 
 // sqlAttrs maps the sql object to OpenTelemetry's database attributes.
-func sqlAttrs(a *attrs, raw json.RawMessage) {
-	s, err := objectFields(raw)
-	if err != nil {
+func (b *builder) sqlAttrs(a *attrs, raw []byte) {
+	s, ok := b.parse(raw)
+	if !ok {
 		return
 	}
-	url := str(s["url"])
+	url := str(s.get("url"))
 	if url == "" {
-		url = str(s["connection_string"])
+		url = str(s.get("connection_string"))
 	}
 	a.str("db.connection_string", url)
-	a.str("db.system", str(s["database_type"]))
-	a.str("db.version", str(s["database_version"]))
-	a.str("db.statement", str(s["sanitized_query"]))
-	a.str("db.user", str(s["user"]))
-	a.str("aws.xray.sql.driver_version", str(s["driver_version"]))
-	a.str("aws.xray.sql.preparation", str(s["preparation"]))
+	a.str("db.system", str(s.get("database_type")))
+	a.str("db.version", str(s.get("database_version")))
+	a.str("db.statement", str(s.get("sanitized_query")))
+	a.str("db.user", str(s.get("user")))
+	a.str("aws.xray.sql.driver_version", str(s.get("driver_version")))
+	a.str("aws.xray.sql.preparation", str(s.get("preparation")))
 }
 
 // annotationKey is what X-Ray indexes as an annotation key.
@@ -90,17 +89,18 @@ var annotationKey = regexp.MustCompile(`^[A-Za-z0-9_]{1,500}$`)
 // type: filter expressions (annotation.KEY) and queries find them like any attribute.
 // Values that are not a string, number or boolean, and keys X-Ray would not index, are left
 // in the document alone.
-func annotationAttrs(a *attrs, raw json.RawMessage) {
-	fields, err := objectFields(raw)
-	if err != nil {
+func (b *builder) annotationAttrs(a *attrs, raw []byte) {
+	fields, ok := b.parse(raw)
+	if !ok {
 		return
 	}
-	for _, k := range sortedKeys(fields) {
-		if !annotationKey.MatchString(k) {
+	for _, i := range b.sorted(fields) {
+		m := fields[i]
+		if !annotationKey.Match(m.key) {
 			continue
 		}
-		if v, ok := jsonValue(fields[k], 0); ok && v.Kind() != telemetry.KindArray && v.Kind() != telemetry.KindMap && v.Kind() != telemetry.KindEmpty {
-			a.add(k, v)
+		if v, ok := b.jsonValue(m.value, 0); ok && v.Kind() != telemetry.KindArray && v.Kind() != telemetry.KindMap && v.Kind() != telemetry.KindEmpty {
+			a.add(string(m.key), v)
 		}
 	}
 }
@@ -108,40 +108,36 @@ func annotationAttrs(a *attrs, raw json.RawMessage) {
 // causeEvents turns a cause into OpenTelemetry exception events, and returns the message of
 // the first exception for the span's status. A cause that is an exception id (a reference to
 // an exception recorded in another subsegment) has no events.
-func causeEvents(raw json.RawMessage, at int64) ([]telemetry.Event, string) {
+func (b *builder) causeEvents(raw []byte, at int64) ([]telemetry.Event, string) {
 	if id := str(raw); id != "" {
 		return nil, "exception " + id
 	}
-	cause, err := objectFields(raw)
-	if err != nil {
+	cause, ok := b.parse(raw)
+	if !ok {
 		return nil, ""
 	}
-	var exceptions []map[string]json.RawMessage
-	var list []json.RawMessage
-	if json.Unmarshal(cause["exceptions"], &list) == nil {
-		for _, e := range list {
-			if f, err := objectFields(e); err == nil {
-				exceptions = append(exceptions, f)
-			}
-		}
-	}
+	list, _ := elements(cause.get("exceptions"))
 	var events []telemetry.Event
 	msg := ""
-	for _, e := range exceptions {
+	for _, item := range list {
+		e, ok := b.parse(item)
+		if !ok {
+			continue
+		}
 		a := attrs{}
-		a.str("exception.type", str(e["type"]))
-		a.str("exception.message", str(e["message"]))
-		a.str("exception.stacktrace", stackTrace(e))
-		a.str("aws.xray.exception.id", str(e["id"]))
-		if boolean(e["remote"]) {
+		a.str("exception.type", str(e.get("type")))
+		a.str("exception.message", str(e.get("message")))
+		a.str("exception.stacktrace", b.stackTrace(e))
+		a.str("aws.xray.exception.id", str(e.get("id")))
+		if boolean(e.get("remote")) {
 			a.add("aws.xray.exception.remote", telemetry.BoolValue(true))
 		}
-		a.str("aws.xray.exception.cause", str(e["cause"]))
+		a.str("aws.xray.exception.cause", str(e.get("cause")))
 		events = append(events, telemetry.Event{TimeUnixNano: at, Name: "exception", Attributes: a.list})
 		if msg == "" {
-			msg = str(e["message"])
+			msg = str(e.get("message"))
 			if msg == "" {
-				msg = str(e["type"])
+				msg = str(e.get("type"))
 			}
 		}
 	}
@@ -150,70 +146,70 @@ func causeEvents(raw json.RawMessage, at int64) ([]telemetry.Event, string) {
 
 // stackTrace renders an exception's frames as the Collector does, Java style:
 // "Type: message\n\tat label(path:line)".
-func stackTrace(e map[string]json.RawMessage) string {
-	var frames []json.RawMessage
-	if json.Unmarshal(e["stack"], &frames) != nil || len(frames) == 0 {
+func (b *builder) stackTrace(e object) string {
+	frames, _ := elements(e.get("stack"))
+	if len(frames) == 0 {
 		return ""
 	}
-	var b strings.Builder
-	b.WriteString(str(e["type"]))
-	if m := str(e["message"]); m != "" {
-		b.WriteString(": " + m)
+	var text strings.Builder
+	text.WriteString(str(e.get("type")))
+	if m := str(e.get("message")); m != "" {
+		text.WriteString(": " + m)
 	}
 	for _, f := range frames {
-		fr, err := objectFields(f)
-		if err != nil {
+		fr, ok := b.parse(f)
+		if !ok {
 			continue
 		}
-		b.WriteString("\n\tat " + str(fr["label"]) + "(" + str(fr["path"]))
-		if line, ok := number(fr["line"]); ok {
-			b.WriteString(":" + strconv.FormatInt(int64(line), 10))
+		text.WriteString("\n\tat " + str(fr.get("label")) + "(" + str(fr.get("path")))
+		if line, ok := number(fr.get("line")); ok {
+			text.WriteString(":" + strconv.FormatInt(int64(line), 10))
 		}
-		b.WriteString(")")
+		text.WriteString(")")
 	}
-	return b.String()
+	return text.String()
 }
 
 // segmentResource describes the service a segment comes from: its name, and where and with
 // what it runs, with OpenTelemetry's resource attributes.
-func segmentResource(fields map[string]json.RawMessage) *telemetry.Resource {
-	a := attrs{}
-	a.str(telemetry.ServiceNameKey, str(fields["name"]))
-	aws, _ := objectFields(fields["aws"])
-	if aws != nil {
+func (b *builder) segmentResource(fields object) *telemetry.Resource {
+	a := attrs{list: make(telemetry.Attributes, 0, 8)}
+	a.str(telemetry.ServiceNameKey, str(fields.get("name")))
+	aws, isAWS := b.parse(fields.get("aws"))
+	if isAWS {
 		a.str("cloud.provider", "aws")
-		a.str("cloud.account.id", str(aws["account_id"]))
+		a.str("cloud.account.id", str(aws.get("account_id")))
 	}
-	if svc, err := objectFields(fields["service"]); err == nil {
-		a.str("service.version", str(svc["version"]))
-		a.str("process.runtime.name", str(svc["runtime"]))
-		a.str("process.runtime.version", str(svc["runtime_version"]))
+	if svc, ok := b.parse(fields.get("service")); ok {
+		a.str("service.version", str(svc.get("version")))
+		a.str("process.runtime.name", str(svc.get("runtime")))
+		a.str("process.runtime.version", str(svc.get("runtime_version")))
 	}
-	if x, err := objectFields(aws["xray"]); err == nil {
-		a.str("telemetry.sdk.name", str(x["sdk"]))
-		a.str("telemetry.sdk.version", str(x["sdk_version"]))
+	if x, ok := b.parse(aws.get("xray")); ok {
+		a.str("telemetry.sdk.name", str(x.get("sdk")))
+		a.str("telemetry.sdk.version", str(x.get("sdk_version")))
 	}
-	if ec2, err := objectFields(aws["ec2"]); err == nil {
-		a.str("host.id", str(ec2["instance_id"]))
-		a.str("host.type", str(ec2["instance_size"]))
-		a.str("host.image.id", str(ec2["ami_id"]))
-		a.str("cloud.availability_zone", str(ec2["availability_zone"]))
+	if ec2, ok := b.parse(aws.get("ec2")); ok {
+		a.str("host.id", str(ec2.get("instance_id")))
+		a.str("host.type", str(ec2.get("instance_size")))
+		a.str("host.image.id", str(ec2.get("ami_id")))
+		a.str("cloud.availability_zone", str(ec2.get("availability_zone")))
 	}
-	if ecs, err := objectFields(aws["ecs"]); err == nil {
-		a.str("container.name", str(ecs["container"]))
-		a.str("container.id", str(ecs["container_id"]))
+	if ecs, ok := b.parse(aws.get("ecs")); ok {
+		a.str("container.name", str(ecs.get("container")))
+		a.str("container.id", str(ecs.get("container_id")))
 	}
-	if eb, err := objectFields(aws["elastic_beanstalk"]); err == nil {
-		a.str("service.namespace", str(eb["environment_name"]))
-		a.str("service.instance.id", strings.Trim(string(eb["deployment_id"]), `"`))
+	if eb, ok := b.parse(aws.get("elastic_beanstalk")); ok {
+		a.str("service.namespace", str(eb.get("environment_name")))
+		a.str("service.instance.id", strings.Trim(string(eb.get("deployment_id")), `"`))
 	}
-	if eks, err := objectFields(aws["eks"]); err == nil {
-		a.str("k8s.cluster.name", str(eks["cluster_name"]))
-		a.str("k8s.pod.name", str(eks["pod"]))
-		a.str("container.id", str(eks["container_id"]))
+	if eks, ok := b.parse(aws.get("eks")); ok {
+		a.str("k8s.cluster.name", str(eks.get("cluster_name")))
+		a.str("k8s.pod.name", str(eks.get("pod")))
+		a.str("container.id", str(eks.get("container_id")))
 	}
-	a.str("cloud.platform", platforms[str(fields["origin"])])
-	a.str("aws.xray.resource_arn", str(fields["resource_arn"]))
+	a.str("cloud.platform", platforms[str(fields.get("origin"))])
+	a.str("aws.xray.resource_arn", str(fields.get("resource_arn")))
 	return &telemetry.Resource{Attributes: a.list}
 }
 
@@ -231,7 +227,7 @@ var platforms = map[string]string{
 }
 
 // jsonValue converts any JSON value to an attribute value of its type.
-func jsonValue(raw json.RawMessage, depth int) (telemetry.Value, bool) {
+func (b *builder) jsonValue(raw []byte, depth int) (telemetry.Value, bool) {
 	if len(raw) == 0 || depth > telemetry.MaxValueDepth {
 		return telemetry.Value{}, false
 	}
@@ -243,26 +239,27 @@ func jsonValue(raw json.RawMessage, depth int) (telemetry.Value, bool) {
 	case 'n':
 		return telemetry.Value{}, true
 	case '[':
-		var items []json.RawMessage
-		if json.Unmarshal(raw, &items) != nil {
+		items, ok := elements(raw)
+		if !ok {
 			return telemetry.Value{}, false
 		}
 		vs := make([]telemetry.Value, 0, len(items))
 		for _, it := range items {
-			if v, ok := jsonValue(it, depth+1); ok {
+			if v, ok := b.jsonValue(it, depth+1); ok {
 				vs = append(vs, v)
 			}
 		}
 		return telemetry.ArrayValue(vs...), true
 	case '{':
-		fields, err := objectFields(raw)
-		if err != nil {
+		fields, ok := b.parse(raw)
+		if !ok {
 			return telemetry.Value{}, false
 		}
 		kvs := make([]telemetry.KeyValue, 0, len(fields))
-		for _, k := range sortedKeys(fields) {
-			if v, ok := jsonValue(fields[k], depth+1); ok {
-				kvs = append(kvs, telemetry.KeyValue{Key: k, Value: v})
+		for _, i := range b.sorted(fields) {
+			m := fields[i]
+			if v, ok := b.jsonValue(m.value, depth+1); ok {
+				kvs = append(kvs, telemetry.KeyValue{Key: string(m.key), Value: v})
 			}
 		}
 		return telemetry.MapValue(kvs...), true
@@ -274,13 +271,4 @@ func jsonValue(raw json.RawMessage, depth int) (telemetry.Value, bool) {
 		return telemetry.DoubleValue(f), true
 	}
 	return telemetry.Value{}, false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
