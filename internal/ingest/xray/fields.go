@@ -1,7 +1,6 @@
 package xray
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -13,16 +12,16 @@ import (
 
 // httpAttrs maps the http object: request method, url, user agent, client ip, and the
 // response's status and length.
-func (b *builder) httpAttrs(a *attrs, raw []byte) {
-	h, ok := b.parse(raw)
+func (b *builder) httpAttrs(a *attrs, m member) {
+	h, ok := m.object()
 	if !ok {
 		return
 	}
-	if req, ok := b.parse(h.get("request")); ok {
-		a.str("http.method", str(req.get("method")))
-		a.str("http.url", str(req.get("url")))
-		a.str("http.user_agent", str(req.get("user_agent")))
-		a.str("http.client_ip", str(req.get("client_ip")))
+	if req, ok := h.find("request").object(); ok {
+		a.str("http.method", req.str("method"))
+		a.str("http.url", req.str("url"))
+		a.str("http.user_agent", req.str("user_agent"))
+		a.str("http.client_ip", req.str("client_ip"))
 		if boolean(req.get("x_forwarded_for")) {
 			a.add("aws.xray.x_forwarded_for", telemetry.BoolValue(true))
 		}
@@ -30,7 +29,7 @@ func (b *builder) httpAttrs(a *attrs, raw []byte) {
 			a.add("aws.xray.traced", telemetry.BoolValue(true))
 		}
 	}
-	if resp, ok := b.parse(h.get("response")); ok {
+	if resp, ok := h.find("response").object(); ok {
 		a.integer("http.status_code", resp.get("status"))
 		a.integer("http.response_content_length", resp.get("content_length"))
 	}
@@ -40,13 +39,13 @@ func (b *builder) httpAttrs(a *attrs, raw []byte) {
 // (aws.operation, aws.region, aws.table_name, ...); a segment's describe where it runs and
 // become resource attributes (segmentResource), except its account and the sampling rule
 // that sampled it (AttrSamplingRule).
-func (b *builder) awsAttrs(a *attrs, raw []byte, segment bool) {
-	fields, ok := b.parse(raw)
+func (b *builder) awsAttrs(a *attrs, m member, segment bool) {
+	fields, ok := m.object()
 	if !ok {
 		return
 	}
-	if x, ok := b.parse(fields.get("xray")); segment && ok {
-		a.str(AttrSamplingRule, str(x.get("sampling_rule_name")))
+	if x, ok := fields.find("xray").object(); segment && ok {
+		a.str(AttrSamplingRule, x.str("sampling_rule_name"))
 	}
 	for _, i := range b.sorted(fields) {
 		m := fields[i]
@@ -57,49 +56,61 @@ func (b *builder) awsAttrs(a *attrs, raw []byte, segment bool) {
 		if key == "aws.retries" {
 			key = "aws.xray.retries"
 		}
-		if v, ok := b.jsonValue(m.value, 0); ok {
+		if v, ok := b.jsonValue(m, 0); ok {
 			a.add(key, v)
 		}
 	}
 }
 
 // sqlAttrs maps the sql object to OpenTelemetry's database attributes.
-func (b *builder) sqlAttrs(a *attrs, raw []byte) {
-	s, ok := b.parse(raw)
+func (b *builder) sqlAttrs(a *attrs, m member) {
+	s, ok := m.object()
 	if !ok {
 		return
 	}
-	url := str(s.get("url"))
+	url := s.str("url")
 	if url == "" {
-		url = str(s.get("connection_string"))
+		url = s.str("connection_string")
 	}
 	a.str("db.connection_string", url)
-	a.str("db.system", str(s.get("database_type")))
-	a.str("db.version", str(s.get("database_version")))
-	a.str("db.statement", str(s.get("sanitized_query")))
-	a.str("db.user", str(s.get("user")))
-	a.str("aws.xray.sql.driver_version", str(s.get("driver_version")))
-	a.str("aws.xray.sql.preparation", str(s.get("preparation")))
+	a.str("db.system", s.str("database_type"))
+	a.str("db.version", s.str("database_version"))
+	a.str("db.statement", s.str("sanitized_query"))
+	a.str("db.user", s.str("user"))
+	a.str("aws.xray.sql.driver_version", s.str("driver_version"))
+	a.str("aws.xray.sql.preparation", s.str("preparation"))
 }
 
-// annotationKey is what X-Ray indexes as an annotation key.
-var annotationKey = regexp.MustCompile(`^[A-Za-z0-9_]{1,500}$`)
+// annotationKey matches what X-Ray indexes as an annotation key: 1 to 500 ASCII letters,
+// digits and underscores. (A regexp of it runs its slow NFA: a microsecond a key.)
+var annotationKey annotationKeyMatcher
+
+type annotationKeyMatcher struct{}
+
+func (annotationKeyMatcher) MatchString(k string) bool {
+	for i := range len(k) {
+		if c := k[i]; !isDigit(c) && c != '_' && (c|0x20 < 'a' || c|0x20 > 'z') {
+			return false
+		}
+	}
+	return len(k) >= 1 && len(k) <= 500
+}
 
 // annotationAttrs adds each annotation as an attribute of its own, under its key, with its
 // type: filter expressions (annotation.KEY) and queries find them like any attribute.
 // Values that are not a string, number or boolean, and keys X-Ray would not index, are left
 // in the document alone.
-func (b *builder) annotationAttrs(a *attrs, raw []byte) {
-	fields, ok := b.parse(raw)
+func (b *builder) annotationAttrs(a *attrs, m member) {
+	fields, ok := m.object()
 	if !ok {
 		return
 	}
 	for _, i := range b.sorted(fields) {
 		m := fields[i]
-		if !annotationKey.Match(m.key) {
+		if !annotationKey.MatchString(string(m.key)) {
 			continue
 		}
-		if v, ok := b.jsonValue(m.value, 0); ok && v.Kind() != telemetry.KindArray && v.Kind() != telemetry.KindMap && v.Kind() != telemetry.KindEmpty {
+		if v, ok := b.jsonValue(m, 0); ok && v.Kind() != telemetry.KindArray && v.Kind() != telemetry.KindMap && v.Kind() != telemetry.KindEmpty {
 			a.add(string(m.key), v)
 		}
 	}
@@ -108,36 +119,36 @@ func (b *builder) annotationAttrs(a *attrs, raw []byte) {
 // causeEvents turns a cause into OpenTelemetry exception events, and returns the message of
 // the first exception for the span's status. A cause that is an exception id (a reference to
 // an exception recorded in another subsegment) has no events.
-func (b *builder) causeEvents(raw []byte, at int64) ([]telemetry.Event, string) {
-	if id := str(raw); id != "" {
+func (b *builder) causeEvents(m member, at int64) ([]telemetry.Event, string) {
+	if id := m.text(); id != "" {
 		return nil, "exception " + id
 	}
-	cause, ok := b.parse(raw)
+	cause, ok := m.object()
 	if !ok {
 		return nil, ""
 	}
-	list, _ := elements(cause.get("exceptions"))
+	list, _ := cause.find("exceptions").items()
 	var events []telemetry.Event
 	msg := ""
 	for _, item := range list {
-		e, ok := b.parse(item)
+		e, ok := item.object()
 		if !ok {
 			continue
 		}
 		a := attrs{}
-		a.str("exception.type", str(e.get("type")))
-		a.str("exception.message", str(e.get("message")))
+		a.str("exception.type", e.str("type"))
+		a.str("exception.message", e.str("message"))
 		a.str("exception.stacktrace", b.stackTrace(e))
-		a.str("aws.xray.exception.id", str(e.get("id")))
+		a.str("aws.xray.exception.id", e.str("id"))
 		if boolean(e.get("remote")) {
 			a.add("aws.xray.exception.remote", telemetry.BoolValue(true))
 		}
-		a.str("aws.xray.exception.cause", str(e.get("cause")))
+		a.str("aws.xray.exception.cause", e.str("cause"))
 		events = append(events, telemetry.Event{TimeUnixNano: at, Name: "exception", Attributes: a.list})
 		if msg == "" {
-			msg = str(e.get("message"))
+			msg = e.str("message")
 			if msg == "" {
-				msg = str(e.get("type"))
+				msg = e.str("type")
 			}
 		}
 	}
@@ -147,21 +158,21 @@ func (b *builder) causeEvents(raw []byte, at int64) ([]telemetry.Event, string) 
 // stackTrace renders an exception's frames as the Collector does, Java style:
 // "Type: message\n\tat label(path:line)".
 func (b *builder) stackTrace(e object) string {
-	frames, _ := elements(e.get("stack"))
+	frames, _ := e.find("stack").items()
 	if len(frames) == 0 {
 		return ""
 	}
 	var text strings.Builder
-	text.WriteString(str(e.get("type")))
-	if m := str(e.get("message")); m != "" {
+	text.WriteString(e.str("type"))
+	if m := e.str("message"); m != "" {
 		text.WriteString(": " + m)
 	}
 	for _, f := range frames {
-		fr, ok := b.parse(f)
+		fr, ok := f.object()
 		if !ok {
 			continue
 		}
-		text.WriteString("\n\tat " + str(fr.get("label")) + "(" + str(fr.get("path")))
+		text.WriteString("\n\tat " + fr.str("label") + "(" + fr.str("path"))
 		if line, ok := number(fr.get("line")); ok {
 			text.WriteString(":" + strconv.FormatInt(int64(line), 10))
 		}
@@ -174,42 +185,42 @@ func (b *builder) stackTrace(e object) string {
 // what it runs, with OpenTelemetry's resource attributes.
 func (b *builder) segmentResource(fields object) *telemetry.Resource {
 	a := attrs{list: make(telemetry.Attributes, 0, 8)}
-	a.str(telemetry.ServiceNameKey, str(fields.get("name")))
-	aws, isAWS := b.parse(fields.get("aws"))
+	a.str(telemetry.ServiceNameKey, fields.str("name"))
+	aws, isAWS := fields.find("aws").object()
 	if isAWS {
 		a.str("cloud.provider", "aws")
-		a.str("cloud.account.id", str(aws.get("account_id")))
+		a.str("cloud.account.id", aws.str("account_id"))
 	}
-	if svc, ok := b.parse(fields.get("service")); ok {
-		a.str("service.version", str(svc.get("version")))
-		a.str("process.runtime.name", str(svc.get("runtime")))
-		a.str("process.runtime.version", str(svc.get("runtime_version")))
+	if svc, ok := fields.find("service").object(); ok {
+		a.str("service.version", svc.str("version"))
+		a.str("process.runtime.name", svc.str("runtime"))
+		a.str("process.runtime.version", svc.str("runtime_version"))
 	}
-	if x, ok := b.parse(aws.get("xray")); ok {
-		a.str("telemetry.sdk.name", str(x.get("sdk")))
-		a.str("telemetry.sdk.version", str(x.get("sdk_version")))
+	if x, ok := aws.find("xray").object(); ok {
+		a.str("telemetry.sdk.name", x.str("sdk"))
+		a.str("telemetry.sdk.version", x.str("sdk_version"))
 	}
-	if ec2, ok := b.parse(aws.get("ec2")); ok {
-		a.str("host.id", str(ec2.get("instance_id")))
-		a.str("host.type", str(ec2.get("instance_size")))
-		a.str("host.image.id", str(ec2.get("ami_id")))
-		a.str("cloud.availability_zone", str(ec2.get("availability_zone")))
+	if ec2, ok := aws.find("ec2").object(); ok {
+		a.str("host.id", ec2.str("instance_id"))
+		a.str("host.type", ec2.str("instance_size"))
+		a.str("host.image.id", ec2.str("ami_id"))
+		a.str("cloud.availability_zone", ec2.str("availability_zone"))
 	}
-	if ecs, ok := b.parse(aws.get("ecs")); ok {
-		a.str("container.name", str(ecs.get("container")))
-		a.str("container.id", str(ecs.get("container_id")))
+	if ecs, ok := aws.find("ecs").object(); ok {
+		a.str("container.name", ecs.str("container"))
+		a.str("container.id", ecs.str("container_id"))
 	}
-	if eb, ok := b.parse(aws.get("elastic_beanstalk")); ok {
-		a.str("service.namespace", str(eb.get("environment_name")))
+	if eb, ok := aws.find("elastic_beanstalk").object(); ok {
+		a.str("service.namespace", eb.str("environment_name"))
 		a.str("service.instance.id", strings.Trim(string(eb.get("deployment_id")), `"`))
 	}
-	if eks, ok := b.parse(aws.get("eks")); ok {
-		a.str("k8s.cluster.name", str(eks.get("cluster_name")))
-		a.str("k8s.pod.name", str(eks.get("pod")))
-		a.str("container.id", str(eks.get("container_id")))
+	if eks, ok := aws.find("eks").object(); ok {
+		a.str("k8s.cluster.name", eks.str("cluster_name"))
+		a.str("k8s.pod.name", eks.str("pod"))
+		a.str("container.id", eks.str("container_id"))
 	}
-	a.str("cloud.platform", platforms[str(fields.get("origin"))])
-	a.str("aws.xray.resource_arn", str(fields.get("resource_arn")))
+	a.str("cloud.platform", platforms[fields.str("origin")])
+	a.str("aws.xray.resource_arn", fields.str("resource_arn"))
 	return &telemetry.Resource{Attributes: a.list}
 }
 
@@ -227,39 +238,31 @@ var platforms = map[string]string{
 }
 
 // jsonValue converts any JSON value to an attribute value of its type.
-func (b *builder) jsonValue(raw []byte, depth int) (telemetry.Value, bool) {
+func (b *builder) jsonValue(m member, depth int) (telemetry.Value, bool) {
+	raw := m.value
 	if len(raw) == 0 || depth > telemetry.MaxValueDepth {
 		return telemetry.Value{}, false
 	}
 	switch raw[0] {
 	case '"':
-		return telemetry.StringValue(str(raw)), true
+		return telemetry.StringValue(m.text()), true
 	case 't', 'f':
 		return telemetry.BoolValue(boolean(raw)), true
 	case 'n':
 		return telemetry.Value{}, true
 	case '[':
-		items, ok := elements(raw)
-		if !ok {
-			return telemetry.Value{}, false
-		}
-		vs := make([]telemetry.Value, 0, len(items))
-		for _, it := range items {
+		vs := make([]telemetry.Value, 0, len(m.kids))
+		for _, it := range m.kids {
 			if v, ok := b.jsonValue(it, depth+1); ok {
 				vs = append(vs, v)
 			}
 		}
 		return telemetry.ArrayValue(vs...), true
 	case '{':
-		fields, ok := b.parse(raw)
-		if !ok {
-			return telemetry.Value{}, false
-		}
-		kvs := make([]telemetry.KeyValue, 0, len(fields))
-		for _, i := range b.sorted(fields) {
-			m := fields[i]
-			if v, ok := b.jsonValue(m.value, depth+1); ok {
-				kvs = append(kvs, telemetry.KeyValue{Key: string(m.key), Value: v})
+		kvs := make([]telemetry.KeyValue, 0, len(m.kids))
+		for _, i := range b.sorted(m.kids) {
+			if v, ok := b.jsonValue(m.kids[i], depth+1); ok {
+				kvs = append(kvs, telemetry.KeyValue{Key: string(m.kids[i].key), Value: v})
 			}
 		}
 		return telemetry.MapValue(kvs...), true

@@ -6,45 +6,82 @@ import (
 	"slices"
 )
 
-// A segment document is read in one pass: an object is split into its members, each value
-// kept as the bytes it was sent as, and read further only where the decoder needs it. The
-// scan accepts exactly the JSON encoding/json accepts (the fuzz target FuzzScan compares
-// them), so that a document is refused or taken as before.
+// A segment document is read in one pass: every object is split into its members and every
+// array into its elements, each value kept as the bytes it was sent as, and read further
+// only where the decoder needs it. The scan accepts exactly the JSON encoding/json accepts
+// (the fuzz target FuzzScan compares them), so that a document is refused or taken as before.
 
-// member is one member of a JSON object: its key, unescaped, and its value as sent.
+// member is a member of a JSON object, or an element of an array (without a key).
 type member struct {
-	key   []byte
-	value []byte
+	key   []byte   // unescaped
+	value []byte   // as sent
+	kind  byte     // '{' for an object, '[' for an array, else 0
+	plain bool     // a string of printable ASCII without escapes: its own value
+	kids  []member // an object's members or an array's elements
 }
 
 // object is the members of a JSON object in the order they were sent.
 type object []member
 
+// find is the member with key, or none (a zero member). A key sent twice has its last
+// value, as in encoding/json.
+func (o object) find(key string) member {
+	for i := len(o) - 1; i >= 0; i-- {
+		if string(o[i].key) == key {
+			return o[i]
+		}
+	}
+	return member{}
+}
+
+// get is the value of key as sent, or nil.
+func (o object) get(key string) []byte { return o.find(key).value }
+
+// str is the value of key if it is a string, else "".
+func (o object) str(key string) string { return o.find(key).text() }
+
+// text is m's value if it is a string, else "".
+func (m member) text() string {
+	if m.plain {
+		return string(m.value[1 : len(m.value)-1])
+	}
+	return str(m.value)
+}
+
+// object is m's members if it is an object (not null).
+func (m member) object() (object, bool) { return m.kids, m.kind == '{' }
+
+// items is m's elements if it is an array (not null).
+func (m member) items() ([]member, bool) { return m.kids, m.kind == '[' }
+
 // maxNesting is how deeply arrays and objects may nest, as in encoding/json.
 const maxNesting = 10000
 
-// objects splits the objects of a document into members kept in one list, each object a
-// slice of it, so that a document's many small objects cost no allocation each. Objects
-// stay valid until reset.
+// objects reads documents. The members of all the objects of a document (and the elements
+// of its arrays) are kept in one list, each object a slice of it, so that a document's many
+// small objects cost no allocation each. What it read stays valid until reset.
 type objects struct {
-	members []member
-	order   []int // the lists sorted returns
+	members []member // the objects and arrays read
+	reading []member // the members of those being read, innermost last
+	order   []int    // the lists sorted returns
+	// loose is set when the document has white space between tokens, or characters that
+	// encoding/json escapes, so that its values must be compacted as encoding/json does.
+	loose bool
 }
 
-// parse splits a JSON object (with white space around it and nothing else) into its
-// members; ok is false for anything else, null included.
-func (s *objects) parse(raw []byte) (o object, ok bool) {
-	i := skipSpace(raw, 0)
-	if i == len(raw) || raw[i] != '{' {
+// parse reads a JSON object (with white space around it and nothing else); ok is false
+// for anything else, null included.
+func (s *objects) parse(doc []byte) (o object, ok bool) {
+	s.loose = false
+	i := s.space(doc, 0)
+	if i == len(doc) || doc[i] != '{' {
 		return nil, false
 	}
-	start := len(s.members)
-	end, ok := scanObject(raw, i, 1, s)
-	if !ok || skipSpace(raw, end) != len(raw) {
-		s.members = s.members[:start]
+	root, end, ok := s.value(doc, i, 0)
+	if !ok || s.space(doc, end) != len(doc) {
 		return nil, false
 	}
-	return s.members[start:len(s.members):len(s.members)], true
+	return root.kids, true
 }
 
 // sorted is where an object's members are in the order of their keys, one a key (its
@@ -67,175 +104,169 @@ func (s *objects) sorted(o object) []int {
 	return out[:len(out):len(out)]
 }
 
-// reset forgets every object, keeping the list's room.
+// reset forgets every document, keeping the room.
 func (s *objects) reset() {
 	clear(s.members)
-	s.members, s.order = s.members[:0], s.order[:0]
+	clear(s.reading[:cap(s.reading)])
+	s.members, s.reading, s.order = s.members[:0], s.reading[:0], s.order[:0]
 }
 
-// get is the value of key, or nil. A key sent twice has its last value, as in encoding/json.
-func (o object) get(key string) []byte {
-	for i := len(o) - 1; i >= 0; i-- {
-		if string(o[i].key) == key {
-			return o[i].value
-		}
-	}
-	return nil
-}
-
-// elements splits a JSON array into its elements; ok is false for anything else.
-func elements(raw []byte) (items [][]byte, ok bool) {
-	i := skipSpace(raw, 0)
-	if i == len(raw) || raw[i] != '[' {
-		return nil, false
-	}
-	end, ok := scanArray(raw, i, 1, &items)
-	if !ok || skipSpace(raw, end) != len(raw) {
-		return nil, false
-	}
-	return items, true
-}
-
-// skipValue returns where the JSON value at data[i] ends, and whether it is valid.
-func skipValue(data []byte, i, depth int) (int, bool) {
+// value reads the JSON value at data[i] and returns it and where it ends.
+func (s *objects) value(data []byte, i, depth int) (m member, end int, ok bool) {
 	if i >= len(data) {
-		return i, false
+		return m, i, false
 	}
 	switch c := data[i]; {
 	case c == '"':
-		end, _, ok := skipString(data, i)
-		return end, ok
-	case c == '{':
-		return scanObject(data, i, depth+1, nil)
-	case c == '[':
-		return scanArray(data, i, depth+1, nil)
+		end, m.plain, ok = s.string(data, i)
+	case c == '{' || c == '[':
+		m.kind = c
+		m.kids, end, ok = s.container(data, i, depth+1)
 	case c == '-' || c >= '0' && c <= '9':
-		return skipNumber(data, i)
+		end, ok = skipNumber(data, i)
 	case c == 't':
-		return skipLiteral(data, i, "true")
+		end, ok = skipLiteral(data, i, "true")
 	case c == 'f':
-		return skipLiteral(data, i, "false")
+		end, ok = skipLiteral(data, i, "false")
 	case c == 'n':
-		return skipLiteral(data, i, "null")
+		end, ok = skipLiteral(data, i, "null")
 	}
-	return i, false
+	if !ok {
+		return m, end, false
+	}
+	m.value = data[i:end]
+	return m, end, true
 }
 
-// scanObject checks the object at data[i], adding its members to into when it is not nil,
-// and returns where it ends.
-func scanObject(data []byte, i, depth int, into *objects) (int, bool) {
+// container reads the object or array at data[i] and returns its members or elements and
+// where it ends.
+func (s *objects) container(data []byte, i, depth int) (kids []member, end int, ok bool) {
 	if depth > maxNesting {
-		return i, false
+		return nil, i, false
 	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == '}' {
-		return i + 1, true
+	closing, isObject := byte(']'), data[i] == '{'
+	if isObject {
+		closing = '}'
+	}
+	first := len(s.reading)
+	i = s.space(data, i+1)
+	if i < len(data) && data[i] == closing {
+		return nil, i + 1, true
 	}
 	for {
-		if i >= len(data) || data[i] != '"' {
-			return i, false
-		}
-		keyStart := i
-		end, escaped, ok := skipString(data, i)
-		if !ok {
-			return end, false
-		}
-		key := data[keyStart+1 : end-1]
-		i = skipSpace(data, end)
-		if i >= len(data) || data[i] != ':' {
-			return i, false
-		}
-		i = skipSpace(data, i+1)
-		start := i
-		if i, ok = skipValue(data, i, depth); !ok {
-			return i, false
-		}
-		if into != nil {
-			if escaped || !plainASCII(key) {
-				key = []byte(str(data[keyStart:end])) // as encoding/json reads a key
+		var key []byte
+		if isObject {
+			if key, i, ok = s.key(data, i); !ok {
+				return nil, i, false
 			}
-			into.members = append(into.members, member{key, data[start:i]})
 		}
-		i = skipSpace(data, i)
+		var m member
+		if m, i, ok = s.value(data, i, depth); !ok {
+			return nil, i, false
+		}
+		m.key = key
+		s.reading = append(s.reading, m)
+		i = s.space(data, i)
 		if i < len(data) && data[i] == ',' {
-			i = skipSpace(data, i+1)
+			i = s.space(data, i+1)
 			continue
 		}
-		if i < len(data) && data[i] == '}' {
-			return i + 1, true
+		if i < len(data) && data[i] == closing {
+			break
 		}
-		return i, false
+		return nil, i, false
 	}
+	start := len(s.members)
+	s.members = append(s.members, s.reading[first:]...)
+	s.reading = s.reading[:first]
+	return s.members[start:len(s.members):len(s.members)], i + 1, true
 }
 
-// scanArray checks the array at data[i], adding its elements to into when it is not nil,
-// and returns where it ends.
-func scanArray(data []byte, i, depth int, into *[][]byte) (int, bool) {
-	if depth > maxNesting {
-		return i, false
+// key reads an object's key and the colon after it, returning the key unescaped and where
+// its value begins.
+func (s *objects) key(data []byte, i int) (key []byte, next int, ok bool) {
+	if i >= len(data) || data[i] != '"' {
+		return nil, i, false
 	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == ']' {
-		return i + 1, true
+	end, plain, ok := s.string(data, i)
+	if !ok {
+		return nil, end, false
 	}
-	for {
-		start := i
-		var ok bool
-		if i, ok = skipValue(data, i, depth); !ok {
-			return i, false
-		}
-		if into != nil {
-			*into = append(*into, data[start:i])
-		}
-		i = skipSpace(data, i)
-		if i < len(data) && data[i] == ',' {
-			i = skipSpace(data, i+1)
-			continue
-		}
-		if i < len(data) && data[i] == ']' {
-			return i + 1, true
-		}
-		return i, false
+	key = data[i+1 : end-1]
+	if !plain {
+		key = []byte(str(data[i:end])) // as encoding/json reads a key
 	}
+	next = s.space(data, end)
+	if next >= len(data) || data[next] != ':' {
+		return nil, next, false
+	}
+	return key, s.space(data, next+1), true
 }
 
-// skipString returns where the string at data[i] ends and whether it holds escapes.
-func skipString(data []byte, i int) (end int, escaped, ok bool) {
+// space skips white space, noting it.
+func (s *objects) space(data []byte, i int) int {
+	j := i
+	for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\n' || data[j] == '\r') {
+		j++
+	}
+	if j != i {
+		s.loose = true
+	}
+	return j
+}
+
+// string returns where the string at data[i] ends, and whether it is plain: printable
+// ASCII without escapes.
+func (s *objects) string(data []byte, i int) (end int, plain, ok bool) {
+	plain = true
 	for i++; ; i++ {
 		for i < len(data) && !stringSpecial[data[i]] {
 			i++
 		}
 		if i >= len(data) || data[i] < 0x20 {
-			return i, escaped, false
+			return i, false, false
 		}
-		if data[i] == '"' {
-			return i + 1, escaped, true
+		switch c := data[i]; {
+		case c == '"':
+			return i + 1, plain, true
+		case c == '<' || c == '>' || c == '&':
+			s.loose = true
+			continue
+		case c >= 0x7f:
+			plain = false
+			if c == 0xE2 && i+2 < len(data) && data[i+1] == 0x80 && data[i+2]&^1 == 0xA8 { // U+2028, U+2029
+				s.loose = true
+			}
+			continue
 		}
-		escaped = true // a backslash
+		plain = false // a backslash
 		if i+1 >= len(data) {
-			return i, escaped, false
+			return i, false, false
 		}
 		switch data[i+1] {
 		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			i++
 		case 'u':
 			if i+5 >= len(data) || !isHex(data[i+2]) || !isHex(data[i+3]) || !isHex(data[i+4]) || !isHex(data[i+5]) {
-				return i, escaped, false
+				return i, false, false
 			}
 			i += 5
 		default:
-			return i, escaped, false
+			return i, false, false
 		}
 	}
 }
 
-// stringSpecial marks the bytes that end a string's plain run: a quote, a backslash, and
-// the control characters JSON does not allow in a string.
+// stringSpecial marks the bytes that end a string's plain run: a quote, a backslash, the
+// control characters JSON does not allow in a string, those encoding/json escapes, and
+// those beyond printable ASCII.
 var stringSpecial = func() (t [256]bool) {
-	for c := range 0x20 {
+	for c := range 256 {
+		t[c] = c < 0x20 || c >= 0x7f
+	}
+	for _, c := range []byte{'"', '\\', '<', '>', '&'} {
 		t[c] = true
 	}
-	t['"'], t['\\'] = true, true
 	return t
 }()
 
@@ -285,33 +316,16 @@ func skipLiteral(data []byte, i int, literal string) (int, bool) {
 	return i + len(literal), true
 }
 
-func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
-		i++
-	}
-	return i
-}
-
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 // appendCompact appends a JSON value as encoding/json marshals it (a json.RawMessage): without
-// white space between tokens, and with <, >, &, U+2028 and U+2029 escaped. Values sent
-// compact and plain, as the SDKs send them, are copied as they are.
-func appendCompact(dst, value []byte) []byte {
-	inString := false
-	for i := 0; i < len(value); i++ {
-		switch c := value[i]; {
-		case c == '<' || c == '>' || c == '&' || c == 0xE2:
-			return appendMarshaled(dst, json.RawMessage(value))
-		case inString && c == '\\':
-			i++
-		case c == '"':
-			inString = !inString
-		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
-			return appendMarshaled(dst, json.RawMessage(value))
-		}
+// white space between tokens, and with <, >, &, U+2028 and U+2029 escaped. Values of a
+// document that has none of these, as the SDKs send them, are copied as they are.
+func (s *objects) appendCompact(dst, value []byte) []byte {
+	if s.loose {
+		return appendMarshaled(dst, json.RawMessage(value))
 	}
 	return append(dst, value...)
 }

@@ -69,17 +69,7 @@ func checkScan(t *testing.T, doc []byte) {
 		if g := got.get(k); string(g) != string(v) {
 			t.Fatalf("%q: member %q = %q, encoding/json's %q", doc, k, g, v)
 		}
-		var items []json.RawMessage
-		itemsErr := json.Unmarshal(v, &items)
-		gotItems, ok := elements(v)
-		if ok != (itemsErr == nil && items != nil) || len(gotItems) != len(items) {
-			t.Fatalf("%q: elements of %q: %d %v, encoding/json's %d %v", doc, v, len(gotItems), ok, len(items), itemsErr)
-		}
-		for i := range items {
-			if string(gotItems[i]) != string(items[i]) {
-				t.Fatalf("%q: element %d of %q = %q, encoding/json's %q", doc, i, v, gotItems[i], items[i])
-			}
-		}
+		checkMember(t, doc, got.find(k), 0)
 	}
 	delete(want, "subsegments")
 	wantOwn, err := json.Marshal(want)
@@ -88,5 +78,37 @@ func checkScan(t *testing.T, doc []byte) {
 	}
 	if own := b.ownDocument(got); own != string(wantOwn) {
 		t.Fatalf("%q: own document\n%s\nencoding/json's\n%s", doc, own, wantOwn)
+	}
+}
+
+// checkMember checks a member's object or array, and theirs in turn (to a depth that keeps
+// the test quick), against encoding/json.
+func checkMember(t *testing.T, doc []byte, m member, depth int) {
+	if depth > 20 {
+		return
+	}
+	var fields map[string]json.RawMessage
+	fieldsErr := json.Unmarshal(m.value, &fields)
+	o, ok := m.object()
+	if ok != (fieldsErr == nil && fields != nil) {
+		t.Fatalf("%q: %q read as an object %v, encoding/json: %v", doc, m.value, ok, fieldsErr)
+	}
+	for k, v := range fields {
+		if g := o.get(k); string(g) != string(v) {
+			t.Fatalf("%q: member %q of %q = %q, encoding/json's %q", doc, k, m.value, g, v)
+		}
+		checkMember(t, doc, o.find(k), depth+1)
+	}
+	var items []json.RawMessage
+	itemsErr := json.Unmarshal(m.value, &items)
+	got, ok := m.items()
+	if ok != (itemsErr == nil && items != nil) || ok && len(got) != len(items) {
+		t.Fatalf("%q: elements of %q: %d %v, encoding/json's %d %v", doc, m.value, len(got), ok, len(items), itemsErr)
+	}
+	for i := range items {
+		if string(got[i].value) != string(items[i]) {
+			t.Fatalf("%q: element %d of %q = %q, encoding/json's %q", doc, i, m.value, got[i].value, items[i])
+		}
+		checkMember(t, doc, got[i], depth+1)
 	}
 }

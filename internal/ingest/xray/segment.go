@@ -83,24 +83,24 @@ func DecodeDocument(doc []byte, now time.Time) (*Document, error) {
 	if !ok {
 		return nil, refuse("", "InvalidSegment", "the document is not a JSON object: %v", notAnObject(doc))
 	}
-	d := &Document{Independent: str(fields.get("type")) == TypeSubsegment}
-	traceText := str(fields.get("trace_id"))
+	d := &Document{Independent: fields.str("type") == TypeSubsegment}
+	traceText := fields.str("trace_id")
 	if traceText == "" {
-		return nil, refuse(str(fields.get("id")), "MissingTraceId", "the document has no trace_id")
+		return nil, refuse(fields.str("id"), "MissingTraceId", "the document has no trace_id")
 	}
 	traceID, err := ParseTraceID(traceText)
 	if err != nil {
-		return nil, refuse(str(fields.get("id")), "InvalidTraceId", "trace_id %q: %v", traceText, err)
+		return nil, refuse(fields.str("id"), "InvalidTraceId", "trace_id %q: %v", traceText, err)
 	}
 	var parent telemetry.SpanID
-	if p := str(fields.get("parent_id")); p != "" {
+	if p := fields.str("parent_id"); p != "" {
 		id, ok := parseEntityID(p)
 		if !ok {
-			return nil, refuse(str(fields.get("id")), "InvalidParentId", "parent_id %q is not 16 hex digits", p)
+			return nil, refuse(fields.str("id"), "InvalidParentId", "parent_id %q is not 16 hex digits", p)
 		}
 		parent = id
 	} else if d.Independent {
-		return nil, refuse(str(fields.get("id")), "MissingParentId", "a subsegment sent on its own needs a parent_id")
+		return nil, refuse(fields.str("id"), "MissingParentId", "a subsegment sent on its own needs a parent_id")
 	}
 	b.trace, b.now, b.res, b.spans = traceID, now.UnixNano(), &telemetry.Resource{}, make([]telemetry.Span, 0, 4)
 	if !d.Independent {
@@ -147,7 +147,7 @@ func (b *builder) entity(fields object, parent telemetry.SpanID, segment bool, d
 	if depth > maxDepth {
 		return refuse("", "InvalidSegment", "subsegments nest more than %d levels deep", maxDepth)
 	}
-	idText := str(fields.get("id"))
+	idText := fields.str("id")
 	id, ok := parseEntityID(idText)
 	if !ok {
 		if idText == "" {
@@ -155,7 +155,7 @@ func (b *builder) entity(fields object, parent telemetry.SpanID, segment bool, d
 		}
 		return refuse(idText, "InvalidId", "id %q is not 16 hex digits", idText)
 	}
-	name := str(fields.get("name"))
+	name := fields.str("name")
 	if name == "" {
 		return refuse(idText, "MissingName", "(sub)segment %s has no name", idText)
 	}
@@ -173,7 +173,7 @@ func (b *builder) entity(fields object, parent telemetry.SpanID, segment bool, d
 	} else {
 		return refuse(idText, "MissingEndTime", "(sub)segment %s has neither end_time nor in_progress", idText)
 	}
-	namespace := str(fields.get("namespace"))
+	namespace := fields.str("namespace")
 	switch {
 	case segment:
 		sp.Kind = telemetry.SpanKindServer
@@ -189,12 +189,12 @@ func (b *builder) entity(fields object, parent telemetry.SpanID, segment bool, d
 	a := attrs{list: make(telemetry.Attributes, 0, 16)}
 	a.str(AttrType, typ)
 	a.str(AttrNamespace, namespace)
-	a.str(AttrOrigin, str(fields.get("origin")))
-	a.str(AttrUser, str(fields.get("user")))
-	a.str("aws.xray.resource_arn", str(fields.get("resource_arn")))
-	b.httpAttrs(&a, fields.get("http"))
-	b.awsAttrs(&a, fields.get("aws"), segment)
-	b.sqlAttrs(&a, fields.get("sql"))
+	a.str(AttrOrigin, fields.str("origin"))
+	a.str(AttrUser, fields.str("user"))
+	a.str("aws.xray.resource_arn", fields.str("resource_arn"))
+	b.httpAttrs(&a, fields.find("http"))
+	b.awsAttrs(&a, fields.find("aws"), segment)
+	b.sqlAttrs(&a, fields.find("sql"))
 	if boolean(fields.get("traced")) {
 		a.add("aws.xray.traced", telemetry.BoolValue(true))
 	}
@@ -207,26 +207,26 @@ func (b *builder) entity(fields object, parent telemetry.SpanID, segment bool, d
 			a.add(f.key, telemetry.BoolValue(true))
 		}
 	}
-	b.annotationAttrs(&a, fields.get("annotations"))
-	cause := fields.get("cause")
+	b.annotationAttrs(&a, fields.find("annotations"))
+	cause := fields.find("cause")
 	sp.Events, sp.Status.Message = b.causeEvents(cause, sp.EndUnixNano)
-	if fault || failed || len(cause) > 0 && string(cause) != "null" {
+	if fault || failed || len(cause.value) > 0 && string(cause.value) != "null" {
 		sp.Status.Code = telemetry.StatusError
 	}
 	a.str(AttrDocument, b.ownDocument(fields))
 	sp.Attributes = a.list
 	b.spans = append(b.spans, sp)
 
-	subs := fields.get("subsegments")
-	if len(subs) == 0 || string(subs) == "null" {
+	subs := fields.find("subsegments")
+	if len(subs.value) == 0 || string(subs.value) == "null" {
 		return nil
 	}
-	children, ok := elements(subs)
+	children, ok := subs.items()
 	if !ok {
 		return refuse(idText, "InvalidSegment", "subsegments of %s are not a list of objects", idText)
 	}
 	for _, c := range children {
-		cf, ok := b.parse(c)
+		cf, ok := c.object()
 		if !ok {
 			return refuse(idText, "InvalidSegment", "a subsegment of %s is not a JSON object", idText)
 		}
@@ -251,7 +251,7 @@ func (b *builder) ownDocument(fields object) string {
 		}
 		b.buf = appendKey(b.buf, m.key)
 		b.buf = append(b.buf, ':')
-		b.buf = appendCompact(b.buf, m.value)
+		b.buf = b.appendCompact(b.buf, m.value)
 	}
 	return string(append(b.buf, '}'))
 }
