@@ -3,7 +3,6 @@ package xray
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 )
 
 // A segment document is read in one pass: every object is split into its members and every
@@ -92,7 +91,11 @@ func (s *objects) sorted(o object) []int {
 		s.order = append(s.order, i)
 	}
 	order := s.order[start:]
-	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(o[a].key, o[b].key) })
+	for i := 1; i < len(order); i++ { // an insertion sort: objects are small
+		for j := i; j > 0 && bytes.Compare(o[order[j]].key, o[order[j-1]].key) < 0; j-- {
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
 	out := order[:0]
 	for n, i := range order {
 		if n+1 < len(order) && bytes.Equal(o[order[n+1]].key, o[i].key) {

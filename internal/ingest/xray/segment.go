@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -129,7 +130,8 @@ type builder struct {
 	res   *telemetry.Resource
 	now   int64
 	spans []telemetry.Span
-	buf   []byte // where an entity's own document is put together
+	buf   []byte               // where an entity's own document is put together
+	attrs telemetry.Attributes // where an entity's attributes are gathered
 }
 
 // builders keeps builders with the room they grew, from one document to the next.
@@ -138,7 +140,8 @@ var builders = sync.Pool{New: func() any { return new(builder) }}
 // release returns b to builders, keeping nothing of its document but room.
 func (b *builder) release() {
 	b.objects.reset()
-	*b = builder{objects: b.objects, buf: b.buf[:0]}
+	clear(b.attrs[:cap(b.attrs)])
+	*b = builder{objects: b.objects, buf: b.buf[:0], attrs: b.attrs[:0]}
 	builders.Put(b)
 }
 
@@ -186,7 +189,7 @@ func (b *builder) entity(fields object, parent telemetry.SpanID, segment bool, d
 	if segment {
 		typ = TypeSegment
 	}
-	a := attrs{list: make(telemetry.Attributes, 0, 16)}
+	a := attrs{list: b.attrs[:0]}
 	a.str(AttrType, typ)
 	a.str(AttrNamespace, namespace)
 	a.str(AttrOrigin, fields.str("origin"))
@@ -214,7 +217,8 @@ func (b *builder) entity(fields object, parent telemetry.SpanID, segment bool, d
 		sp.Status.Code = telemetry.StatusError
 	}
 	a.str(AttrDocument, b.ownDocument(fields))
-	sp.Attributes = a.list
+	sp.Attributes = slices.Clone(a.list) // no room to spare in what is kept
+	b.attrs = a.list
 	b.spans = append(b.spans, sp)
 
 	subs := fields.find("subsegments")
