@@ -12,8 +12,8 @@ import (
 
 // httpAttrs maps the http object: request method, url, user agent, client ip, and the
 // response's status and length.
-func (b *builder) httpAttrs(a *attrs, m member) {
-	h, ok := m.object()
+func (b *builder) httpAttrs(a *attrs, v value) {
+	h, ok := v.object()
 	if !ok {
 		return
 	}
@@ -39,8 +39,8 @@ func (b *builder) httpAttrs(a *attrs, m member) {
 // (aws.operation, aws.region, aws.table_name, ...); a segment's describe where it runs and
 // become resource attributes (segmentResource), except its account and the sampling rule
 // that sampled it (AttrSamplingRule).
-func (b *builder) awsAttrs(a *attrs, m member, segment bool) {
-	fields, ok := m.object()
+func (b *builder) awsAttrs(a *attrs, v value, segment bool) {
+	fields, ok := v.object()
 	if !ok {
 		return
 	}
@@ -48,11 +48,11 @@ func (b *builder) awsAttrs(a *attrs, m member, segment bool) {
 		a.str(AttrSamplingRule, x.str("sampling_rule_name"))
 	}
 	for _, i := range b.sorted(fields) {
-		m := fields[i]
-		if segment && string(m.key) != "account_id" {
+		m := fields.at(i)
+		if segment && string(m.key()) != "account_id" {
 			continue
 		}
-		key := "aws." + string(m.key)
+		key := "aws." + string(m.key())
 		if key == "aws.retries" {
 			key = "aws.xray.retries"
 		}
@@ -63,8 +63,8 @@ func (b *builder) awsAttrs(a *attrs, m member, segment bool) {
 }
 
 // sqlAttrs maps the sql object to OpenTelemetry's database attributes.
-func (b *builder) sqlAttrs(a *attrs, m member) {
-	s, ok := m.object()
+func (b *builder) sqlAttrs(a *attrs, v value) {
+	s, ok := v.object()
 	if !ok {
 		return
 	}
@@ -100,18 +100,18 @@ func (annotationKeyMatcher) MatchString(k string) bool {
 // type: filter expressions (annotation.KEY) and queries find them like any attribute.
 // Values that are not a string, number or boolean, and keys X-Ray would not index, are left
 // in the document alone.
-func (b *builder) annotationAttrs(a *attrs, m member) {
-	fields, ok := m.object()
+func (b *builder) annotationAttrs(a *attrs, v value) {
+	fields, ok := v.object()
 	if !ok {
 		return
 	}
 	for _, i := range b.sorted(fields) {
-		m := fields[i]
-		if !annotationKey.MatchString(string(m.key)) {
+		m := fields.at(i)
+		if !annotationKey.MatchString(string(m.key())) {
 			continue
 		}
 		if v, ok := b.jsonValue(m, 0); ok && v.Kind() != telemetry.KindArray && v.Kind() != telemetry.KindMap && v.Kind() != telemetry.KindEmpty {
-			a.add(string(m.key), v)
+			a.add(string(m.key()), v)
 		}
 	}
 }
@@ -119,19 +119,19 @@ func (b *builder) annotationAttrs(a *attrs, m member) {
 // causeEvents turns a cause into OpenTelemetry exception events, and returns the message of
 // the first exception for the span's status. A cause that is an exception id (a reference to
 // an exception recorded in another subsegment) has no events.
-func (b *builder) causeEvents(m member, at int64) ([]telemetry.Event, string) {
-	if id := m.text(); id != "" {
+func (b *builder) causeEvents(v value, at int64) ([]telemetry.Event, string) {
+	if id := v.text(); id != "" {
 		return nil, "exception " + id
 	}
-	cause, ok := m.object()
+	cause, ok := v.object()
 	if !ok {
 		return nil, ""
 	}
 	list, _ := cause.find("exceptions").items()
 	var events []telemetry.Event
 	msg := ""
-	for _, item := range list {
-		e, ok := item.object()
+	for i := range list.len() {
+		e, ok := list.at(i).object()
 		if !ok {
 			continue
 		}
@@ -159,7 +159,7 @@ func (b *builder) causeEvents(m member, at int64) ([]telemetry.Event, string) {
 // "Type: message\n\tat label(path:line)".
 func (b *builder) stackTrace(e object) string {
 	frames, _ := e.find("stack").items()
-	if len(frames) == 0 {
+	if frames.len() == 0 {
 		return ""
 	}
 	var text strings.Builder
@@ -167,8 +167,8 @@ func (b *builder) stackTrace(e object) string {
 	if m := e.str("message"); m != "" {
 		text.WriteString(": " + m)
 	}
-	for _, f := range frames {
-		fr, ok := f.object()
+	for i := range frames.len() {
+		fr, ok := frames.at(i).object()
 		if !ok {
 			continue
 		}
@@ -238,31 +238,34 @@ var platforms = map[string]string{
 }
 
 // jsonValue converts any JSON value to an attribute value of its type.
-func (b *builder) jsonValue(m member, depth int) (telemetry.Value, bool) {
-	raw := m.value
+func (b *builder) jsonValue(v value, depth int) (telemetry.Value, bool) {
+	raw := v.raw()
 	if len(raw) == 0 || depth > telemetry.MaxValueDepth {
 		return telemetry.Value{}, false
 	}
 	switch raw[0] {
 	case '"':
-		return telemetry.StringValue(m.text()), true
+		return telemetry.StringValue(v.text()), true
 	case 't', 'f':
 		return telemetry.BoolValue(boolean(raw)), true
 	case 'n':
 		return telemetry.Value{}, true
 	case '[':
-		vs := make([]telemetry.Value, 0, len(m.kids))
-		for _, it := range m.kids {
-			if v, ok := b.jsonValue(it, depth+1); ok {
-				vs = append(vs, v)
+		items, _ := v.items()
+		vs := make([]telemetry.Value, 0, items.len())
+		for i := range items.len() {
+			if item, ok := b.jsonValue(items.at(i), depth+1); ok {
+				vs = append(vs, item)
 			}
 		}
 		return telemetry.ArrayValue(vs...), true
 	case '{':
-		kvs := make([]telemetry.KeyValue, 0, len(m.kids))
-		for _, i := range b.sorted(m.kids) {
-			if v, ok := b.jsonValue(m.kids[i], depth+1); ok {
-				kvs = append(kvs, telemetry.KeyValue{Key: string(m.kids[i].key), Value: v})
+		fields, _ := v.object()
+		kvs := make([]telemetry.KeyValue, 0, fields.len())
+		for _, i := range b.sorted(fields) {
+			m := fields.at(i)
+			if mv, ok := b.jsonValue(m, depth+1); ok {
+				kvs = append(kvs, telemetry.KeyValue{Key: string(m.key()), Value: mv})
 			}
 		}
 		return telemetry.MapValue(kvs...), true

@@ -10,57 +10,30 @@ import (
 // only where the decoder needs it. The scan accepts exactly the JSON encoding/json accepts
 // (the fuzz target FuzzScan compares them), so that a document is refused or taken as before.
 
-// member is a member of a JSON object, or an element of an array (without a key).
+// member is a member of a JSON object, or an element of an array (without a key). It holds
+// offsets rather than slices: without pointers, the members of a document cost the garbage
+// collector nothing.
 type member struct {
-	key   []byte   // unescaped
-	value []byte   // as sent
-	kind  byte     // '{' for an object, '[' for an array, else 0
-	plain bool     // a string of printable ASCII without escapes: its own value
-	kids  []member // an object's members or an array's elements
+	key, value span // in the document; an escaped key unescaped in objects.keys
+	kids       span // an object's members or an array's elements, in objects.members
+	kind       byte // '{' for an object, '[' for an array, else 0
+	plain      bool // a string of printable ASCII without escapes: its own value
+	ownKey     bool // the key is in objects.keys
 }
 
-// object is the members of a JSON object in the order they were sent.
-type object []member
-
-// find is the member with key, or none (a zero member). A key sent twice has its last
-// value, as in encoding/json.
-func (o object) find(key string) member {
-	for i := len(o) - 1; i >= 0; i-- {
-		if string(o[i].key) == key {
-			return o[i]
-		}
-	}
-	return member{}
-}
-
-// get is the value of key as sent, or nil.
-func (o object) get(key string) []byte { return o.find(key).value }
-
-// str is the value of key if it is a string, else "".
-func (o object) str(key string) string { return o.find(key).text() }
-
-// text is m's value if it is a string, else "".
-func (m member) text() string {
-	if m.plain {
-		return string(m.value[1 : len(m.value)-1])
-	}
-	return str(m.value)
-}
-
-// object is m's members if it is an object (not null).
-func (m member) object() (object, bool) { return m.kids, m.kind == '{' }
-
-// items is m's elements if it is an array (not null).
-func (m member) items() ([]member, bool) { return m.kids, m.kind == '[' }
+// span is where a member's part lies.
+type span struct{ start, end int32 }
 
 // maxNesting is how deeply arrays and objects may nest, as in encoding/json.
 const maxNesting = 10000
 
-// objects reads documents. The members of all the objects of a document (and the elements
-// of its arrays) are kept in one list, each object a slice of it, so that a document's many
-// small objects cost no allocation each. What it read stays valid until reset.
+// objects reads a document. The members of all its objects (and the elements of its
+// arrays) are kept in one list, so that a document's many small objects cost no
+// allocation each. What it read stays valid until the next document.
 type objects struct {
-	members []member // the objects and arrays read
+	doc     []byte
+	keys    []byte   // keys that had escapes, unescaped
+	members []member // the objects and arrays read, each a span of it
 	reading []member // the members of those being read, innermost last
 	order   []int    // the lists sorted returns
 	// loose is set when the document has white space between tokens, or characters that
@@ -68,37 +41,111 @@ type objects struct {
 	loose bool
 }
 
+// object is a JSON object of the document read, or an array (whose members have no key).
+type object struct {
+	r    *objects
+	kids span
+}
+
+// value is a member of an object or an element of an array, or none (the zero value).
+type value struct {
+	r *objects
+	m member
+}
+
+func (o object) len() int { return int(o.kids.end - o.kids.start) }
+
+// at is the i-th member, in the order they were sent.
+func (o object) at(i int) value { return value{o.r, o.r.members[int(o.kids.start)+i]} }
+
+// find is the member with key, or none. A key sent twice has its last value, as in
+// encoding/json.
+func (o object) find(key string) value {
+	if o.r == nil {
+		return value{}
+	}
+	members := o.r.members[o.kids.start:o.kids.end]
+	for i := len(members) - 1; i >= 0; i-- {
+		m := &members[i]
+		if int(m.key.end-m.key.start) == len(key) && string(o.r.key(m)) == key {
+			return value{o.r, *m}
+		}
+	}
+	return value{}
+}
+
+// get is the value of key as sent, or nil.
+func (o object) get(key string) []byte { return o.find(key).raw() }
+
+// str is the value of key if it is a string, else "".
+func (o object) str(key string) string { return o.find(key).text() }
+
+// raw is the value as sent.
+func (v value) raw() []byte {
+	if v.r == nil {
+		return nil
+	}
+	return v.r.doc[v.m.value.start:v.m.value.end]
+}
+
+// key is the member's key, unescaped.
+func (v value) key() []byte { return v.r.key(&v.m) }
+
+func (s *objects) key(m *member) []byte {
+	if m.ownKey {
+		return s.keys[m.key.start:m.key.end]
+	}
+	return s.doc[m.key.start:m.key.end]
+}
+
+// text is the value if it is a string, else "".
+func (v value) text() string {
+	if v.m.plain {
+		return string(v.r.doc[v.m.value.start+1 : v.m.value.end-1])
+	}
+	return str(v.raw())
+}
+
+// object is the value's members if it is an object (not null).
+func (v value) object() (object, bool) { return object{v.r, v.m.kids}, v.m.kind == '{' }
+
+// items is the value's elements if it is an array (not null).
+func (v value) items() (object, bool) { return object{v.r, v.m.kids}, v.m.kind == '[' }
+
 // parse reads a JSON object (with white space around it and nothing else); ok is false
 // for anything else, null included.
 func (s *objects) parse(doc []byte) (o object, ok bool) {
-	s.loose = false
-	i := s.space(doc, 0)
+	s.reset()
+	s.doc = doc
+	i := s.space(0)
 	if i == len(doc) || doc[i] != '{' {
-		return nil, false
+		return object{}, false
 	}
-	root, end, ok := s.value(doc, i, 0)
-	if !ok || s.space(doc, end) != len(doc) {
-		return nil, false
+	root, end, ok := s.value(i, 0)
+	if !ok || s.space(end) != len(doc) {
+		return object{}, false
 	}
-	return root.kids, true
+	return object{s, root.kids}, true
 }
 
 // sorted is where an object's members are in the order of their keys, one a key (its
 // last value).
 func (s *objects) sorted(o object) []int {
 	start := len(s.order)
-	for i := range o {
+	for i := range o.len() {
 		s.order = append(s.order, i)
 	}
 	order := s.order[start:]
+	members := s.members[o.kids.start:o.kids.end]
+	key := func(i int) []byte { return s.key(&members[i]) }
 	for i := 1; i < len(order); i++ { // an insertion sort: objects are small
-		for j := i; j > 0 && bytes.Compare(o[order[j]].key, o[order[j-1]].key) < 0; j-- {
+		for j := i; j > 0 && bytes.Compare(key(order[j]), key(order[j-1])) < 0; j-- {
 			order[j], order[j-1] = order[j-1], order[j]
 		}
 	}
 	out := order[:0]
 	for n, i := range order {
-		if n+1 < len(order) && bytes.Equal(o[order[n+1]].key, o[i].key) {
+		if n+1 < len(order) && bytes.Equal(key(order[n+1]), key(i)) {
 			continue // a later one replaces it
 		}
 		out = append(out, i)
@@ -107,24 +154,24 @@ func (s *objects) sorted(o object) []int {
 	return out[:len(out):len(out)]
 }
 
-// reset forgets every document, keeping the room.
+// reset forgets the document read, keeping the room.
 func (s *objects) reset() {
-	clear(s.members)
-	clear(s.reading[:cap(s.reading)])
-	s.members, s.reading, s.order = s.members[:0], s.reading[:0], s.order[:0]
+	s.doc, s.loose = nil, false
+	s.keys, s.members, s.reading, s.order = s.keys[:0], s.members[:0], s.reading[:0], s.order[:0]
 }
 
-// value reads the JSON value at data[i] and returns it and where it ends.
-func (s *objects) value(data []byte, i, depth int) (m member, end int, ok bool) {
+// value reads the JSON value at doc[i] and returns it and where it ends.
+func (s *objects) value(i, depth int) (m member, end int, ok bool) {
+	data := s.doc
 	if i >= len(data) {
 		return m, i, false
 	}
 	switch c := data[i]; {
 	case c == '"':
-		end, m.plain, ok = s.string(data, i)
+		end, m.plain, ok = s.string(i)
 	case c == '{' || c == '[':
 		m.kind = c
-		m.kids, end, ok = s.container(data, i, depth+1)
+		m.kids, end, ok = s.container(i, depth+1)
 	case c == '-' || c >= '0' && c <= '9':
 		end, ok = skipNumber(data, i)
 	case c == 't':
@@ -134,81 +181,84 @@ func (s *objects) value(data []byte, i, depth int) (m member, end int, ok bool) 
 	case c == 'n':
 		end, ok = skipLiteral(data, i, "null")
 	}
-	if !ok {
-		return m, end, false
-	}
-	m.value = data[i:end]
-	return m, end, true
+	m.value = span{int32(i), int32(end)}
+	return m, end, ok
 }
 
-// container reads the object or array at data[i] and returns its members or elements and
-// where it ends.
-func (s *objects) container(data []byte, i, depth int) (kids []member, end int, ok bool) {
+// container reads the object or array at doc[i] and returns where its members or elements
+// are and where it ends.
+func (s *objects) container(i, depth int) (kids span, end int, ok bool) {
+	data := s.doc
 	if depth > maxNesting {
-		return nil, i, false
+		return kids, i, false
 	}
 	closing, isObject := byte(']'), data[i] == '{'
 	if isObject {
 		closing = '}'
 	}
 	first := len(s.reading)
-	i = s.space(data, i+1)
+	i = s.space(i + 1)
 	if i < len(data) && data[i] == closing {
-		return nil, i + 1, true
+		return kids, i + 1, true
 	}
 	for {
-		var key []byte
+		var k member
 		if isObject {
-			if key, i, ok = s.key(data, i); !ok {
-				return nil, i, false
+			if k, i, ok = s.readKey(i); !ok {
+				return kids, i, false
 			}
 		}
 		var m member
-		if m, i, ok = s.value(data, i, depth); !ok {
-			return nil, i, false
+		if m, i, ok = s.value(i, depth); !ok {
+			return kids, i, false
 		}
-		m.key = key
+		m.key, m.ownKey = k.key, k.ownKey
 		s.reading = append(s.reading, m)
-		i = s.space(data, i)
+		i = s.space(i)
 		if i < len(data) && data[i] == ',' {
-			i = s.space(data, i+1)
+			i = s.space(i + 1)
 			continue
 		}
 		if i < len(data) && data[i] == closing {
 			break
 		}
-		return nil, i, false
+		return kids, i, false
 	}
-	start := len(s.members)
+	kids.start = int32(len(s.members))
 	s.members = append(s.members, s.reading[first:]...)
 	s.reading = s.reading[:first]
-	return s.members[start:len(s.members):len(s.members)], i + 1, true
+	kids.end = int32(len(s.members))
+	return kids, i + 1, true
 }
 
-// key reads an object's key and the colon after it, returning the key unescaped and where
-// its value begins.
-func (s *objects) key(data []byte, i int) (key []byte, next int, ok bool) {
+// readKey reads an object's key and the colon after it, returning where the key is and
+// where its value begins.
+func (s *objects) readKey(i int) (k member, next int, ok bool) {
+	data := s.doc
 	if i >= len(data) || data[i] != '"' {
-		return nil, i, false
+		return k, i, false
 	}
-	end, plain, ok := s.string(data, i)
+	end, plain, ok := s.string(i)
 	if !ok {
-		return nil, end, false
+		return k, end, false
 	}
-	key = data[i+1 : end-1]
-	if !plain {
-		key = []byte(str(data[i:end])) // as encoding/json reads a key
+	k.key = span{int32(i + 1), int32(end - 1)}
+	if !plain { // as encoding/json reads a key
+		k.ownKey = true
+		start := len(s.keys)
+		s.keys = append(s.keys, str(data[i:end])...)
+		k.key = span{int32(start), int32(len(s.keys))}
 	}
-	next = s.space(data, end)
+	next = s.space(end)
 	if next >= len(data) || data[next] != ':' {
-		return nil, next, false
+		return k, next, false
 	}
-	return key, s.space(data, next+1), true
+	return k, s.space(next + 1), true
 }
 
 // space skips white space, noting it.
-func (s *objects) space(data []byte, i int) int {
-	j := i
+func (s *objects) space(i int) int {
+	data, j := s.doc, i
 	for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\n' || data[j] == '\r') {
 		j++
 	}
@@ -220,7 +270,8 @@ func (s *objects) space(data []byte, i int) int {
 
 // string returns where the string at data[i] ends, and whether it is plain: printable
 // ASCII without escapes.
-func (s *objects) string(data []byte, i int) (end int, plain, ok bool) {
+func (s *objects) string(i int) (end int, plain, ok bool) {
+	data := s.doc
 	plain = true
 	for i++; ; i++ {
 		for i < len(data) && !stringSpecial[data[i]] {

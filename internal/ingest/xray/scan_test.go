@@ -59,8 +59,8 @@ func checkScan(t *testing.T, doc []byte) {
 		return
 	}
 	keys := map[string]bool{}
-	for _, m := range got {
-		keys[string(m.key)] = true
+	for i := range got.len() {
+		keys[string(got.at(i).key())] = true
 	}
 	if len(keys) != len(want) {
 		t.Fatalf("%q: keys %v, encoding/json's %d", doc, keys, len(want))
@@ -83,32 +83,32 @@ func checkScan(t *testing.T, doc []byte) {
 
 // checkMember checks a member's object or array, and theirs in turn (to a depth that keeps
 // the test quick), against encoding/json.
-func checkMember(t *testing.T, doc []byte, m member, depth int) {
+func checkMember(t *testing.T, doc []byte, m value, depth int) {
 	if depth > 20 {
 		return
 	}
 	var fields map[string]json.RawMessage
-	fieldsErr := json.Unmarshal(m.value, &fields)
+	fieldsErr := json.Unmarshal(m.raw(), &fields)
 	o, ok := m.object()
 	if ok != (fieldsErr == nil && fields != nil) {
-		t.Fatalf("%q: %q read as an object %v, encoding/json: %v", doc, m.value, ok, fieldsErr)
+		t.Fatalf("%q: %q read as an object %v, encoding/json: %v", doc, m.raw(), ok, fieldsErr)
 	}
 	for k, v := range fields {
 		if g := o.get(k); string(g) != string(v) {
-			t.Fatalf("%q: member %q of %q = %q, encoding/json's %q", doc, k, m.value, g, v)
+			t.Fatalf("%q: member %q of %q = %q, encoding/json's %q", doc, k, m.raw(), g, v)
 		}
 		checkMember(t, doc, o.find(k), depth+1)
 	}
 	var items []json.RawMessage
-	itemsErr := json.Unmarshal(m.value, &items)
+	itemsErr := json.Unmarshal(m.raw(), &items)
 	got, ok := m.items()
-	if ok != (itemsErr == nil && items != nil) || ok && len(got) != len(items) {
-		t.Fatalf("%q: elements of %q: %d %v, encoding/json's %d %v", doc, m.value, len(got), ok, len(items), itemsErr)
+	if ok != (itemsErr == nil && items != nil) || ok && got.len() != len(items) {
+		t.Fatalf("%q: elements of %q: %d %v, encoding/json's %d %v", doc, m.raw(), got.len(), ok, len(items), itemsErr)
 	}
 	for i := range items {
-		if string(got[i].value) != string(items[i]) {
-			t.Fatalf("%q: element %d of %q = %q, encoding/json's %q", doc, i, m.value, got[i].value, items[i])
+		if string(got.at(i).raw()) != string(items[i]) {
+			t.Fatalf("%q: element %d of %q = %q, encoding/json's %q", doc, i, m.raw(), got.at(i).raw(), items[i])
 		}
-		checkMember(t, doc, got[i], depth+1)
+		checkMember(t, doc, got.at(i), depth+1)
 	}
 }

@@ -139,7 +139,7 @@ var builders = sync.Pool{New: func() any { return new(builder) }}
 
 // release returns b to builders, keeping nothing of its document but room.
 func (b *builder) release() {
-	b.objects.reset()
+	b.reset()
 	clear(b.attrs[:cap(b.attrs)])
 	*b = builder{objects: b.objects, buf: b.buf[:0], attrs: b.attrs[:0]}
 	builders.Put(b)
@@ -213,7 +213,7 @@ func (b *builder) entity(fields object, parent telemetry.SpanID, segment bool, d
 	b.annotationAttrs(&a, fields.find("annotations"))
 	cause := fields.find("cause")
 	sp.Events, sp.Status.Message = b.causeEvents(cause, sp.EndUnixNano)
-	if fault || failed || len(cause.value) > 0 && string(cause.value) != "null" {
+	if fault || failed || len(cause.raw()) > 0 && string(cause.raw()) != "null" {
 		sp.Status.Code = telemetry.StatusError
 	}
 	a.str(AttrDocument, b.ownDocument(fields))
@@ -222,15 +222,15 @@ func (b *builder) entity(fields object, parent telemetry.SpanID, segment bool, d
 	b.spans = append(b.spans, sp)
 
 	subs := fields.find("subsegments")
-	if len(subs.value) == 0 || string(subs.value) == "null" {
+	if len(subs.raw()) == 0 || string(subs.raw()) == "null" {
 		return nil
 	}
 	children, ok := subs.items()
 	if !ok {
 		return refuse(idText, "InvalidSegment", "subsegments of %s are not a list of objects", idText)
 	}
-	for _, c := range children {
-		cf, ok := c.object()
+	for i := range children.len() {
+		cf, ok := children.at(i).object()
 		if !ok {
 			return refuse(idText, "InvalidSegment", "a subsegment of %s is not a JSON object", idText)
 		}
@@ -246,16 +246,16 @@ func (b *builder) entity(fields object, parent telemetry.SpanID, segment bool, d
 func (b *builder) ownDocument(fields object) string {
 	b.buf = append(b.buf[:0], '{')
 	for _, i := range b.sorted(fields) {
-		m := fields[i]
-		if string(m.key) == "subsegments" {
+		m := fields.at(i)
+		if string(m.key()) == "subsegments" {
 			continue
 		}
 		if len(b.buf) > 1 {
 			b.buf = append(b.buf, ',')
 		}
-		b.buf = appendKey(b.buf, m.key)
+		b.buf = appendKey(b.buf, m.key())
 		b.buf = append(b.buf, ':')
-		b.buf = b.appendCompact(b.buf, m.value)
+		b.buf = b.appendCompact(b.buf, m.raw())
 	}
 	return string(append(b.buf, '}'))
 }
