@@ -3,6 +3,7 @@ package xray
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 )
 
 // A segment document is read in one pass: every object is split into its members and every
@@ -14,11 +15,11 @@ import (
 // offsets rather than slices: without pointers, the members of a document cost the garbage
 // collector nothing.
 type member struct {
-	key, value span // in the document; an escaped key unescaped in objects.keys
-	kids       span // an object's members or an array's elements, in objects.members
+	key, value span // in the document; an escaped key unescaped in reader.keys
+	kids       span // an object's members or an array's elements, in reader.members
 	kind       byte // '{' for an object, '[' for an array, else 0
 	plain      bool // a string of printable ASCII without escapes: its own value
-	ownKey     bool // the key is in objects.keys
+	ownKey     bool // the key is in reader.keys
 }
 
 // span is where a member's part lies.
@@ -27,10 +28,10 @@ type span struct{ start, end int32 }
 // maxNesting is how deeply arrays and objects may nest, as in encoding/json.
 const maxNesting = 10000
 
-// objects reads a document. The members of all its objects (and the elements of its
+// reader reads a document. The members of all its objects (and the elements of its
 // arrays) are kept in one list, so that a document's many small objects cost no
 // allocation each. What it read stays valid until the next document.
-type objects struct {
+type reader struct {
 	doc     []byte
 	keys    []byte   // keys that had escapes, unescaped
 	members []member // the objects and arrays read, each a span of it
@@ -43,13 +44,13 @@ type objects struct {
 
 // object is a JSON object of the document read, or an array (whose members have no key).
 type object struct {
-	r    *objects
+	r    *reader
 	kids span
 }
 
 // value is a member of an object or an element of an array, or none (the zero value).
 type value struct {
-	r *objects
+	r *reader
 	m member
 }
 
@@ -91,7 +92,7 @@ func (v value) raw() []byte {
 // key is the member's key, unescaped.
 func (v value) key() []byte { return v.r.key(&v.m) }
 
-func (s *objects) key(m *member) []byte {
+func (s *reader) key(m *member) []byte {
 	if m.ownKey {
 		return s.keys[m.key.start:m.key.end]
 	}
@@ -114,7 +115,7 @@ func (v value) items() (object, bool) { return object{v.r, v.m.kids}, v.m.kind =
 
 // parse reads a JSON object (with white space around it and nothing else); ok is false
 // for anything else, null included.
-func (s *objects) parse(doc []byte) (o object, ok bool) {
+func (s *reader) parse(doc []byte) (o object, ok bool) {
 	s.reset()
 	s.doc = doc
 	i := s.space(0)
@@ -130,7 +131,7 @@ func (s *objects) parse(doc []byte) (o object, ok bool) {
 
 // sorted is where an object's members are in the order of their keys, one a key (its
 // last value).
-func (s *objects) sorted(o object) []int {
+func (s *reader) sorted(o object) []int {
 	start := len(s.order)
 	for i := range o.len() {
 		s.order = append(s.order, i)
@@ -138,11 +139,7 @@ func (s *objects) sorted(o object) []int {
 	order := s.order[start:]
 	members := s.members[o.kids.start:o.kids.end]
 	key := func(i int) []byte { return s.key(&members[i]) }
-	for i := 1; i < len(order); i++ { // an insertion sort: objects are small
-		for j := i; j > 0 && bytes.Compare(key(order[j]), key(order[j-1])) < 0; j-- {
-			order[j], order[j-1] = order[j-1], order[j]
-		}
-	}
+	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(key(a), key(b)) })
 	out := order[:0]
 	for n, i := range order {
 		if n+1 < len(order) && bytes.Equal(key(order[n+1]), key(i)) {
@@ -155,13 +152,13 @@ func (s *objects) sorted(o object) []int {
 }
 
 // reset forgets the document read, keeping the room.
-func (s *objects) reset() {
+func (s *reader) reset() {
 	s.doc, s.loose = nil, false
 	s.keys, s.members, s.reading, s.order = s.keys[:0], s.members[:0], s.reading[:0], s.order[:0]
 }
 
 // value reads the JSON value at doc[i] and returns it and where it ends.
-func (s *objects) value(i, depth int) (m member, end int, ok bool) {
+func (s *reader) value(i, depth int) (m member, end int, ok bool) {
 	data := s.doc
 	if i >= len(data) {
 		return m, i, false
@@ -187,7 +184,7 @@ func (s *objects) value(i, depth int) (m member, end int, ok bool) {
 
 // container reads the object or array at doc[i] and returns where its members or elements
 // are and where it ends.
-func (s *objects) container(i, depth int) (kids span, end int, ok bool) {
+func (s *reader) container(i, depth int) (kids span, end int, ok bool) {
 	data := s.doc
 	if depth > maxNesting {
 		return kids, i, false
@@ -233,7 +230,7 @@ func (s *objects) container(i, depth int) (kids span, end int, ok bool) {
 
 // readKey reads an object's key and the colon after it, returning where the key is and
 // where its value begins.
-func (s *objects) readKey(i int) (k member, next int, ok bool) {
+func (s *reader) readKey(i int) (k member, next int, ok bool) {
 	data := s.doc
 	if i >= len(data) || data[i] != '"' {
 		return k, i, false
@@ -257,7 +254,7 @@ func (s *objects) readKey(i int) (k member, next int, ok bool) {
 }
 
 // space skips white space, noting it.
-func (s *objects) space(i int) int {
+func (s *reader) space(i int) int {
 	data, j := s.doc, i
 	for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\n' || data[j] == '\r') {
 		j++
@@ -270,7 +267,7 @@ func (s *objects) space(i int) int {
 
 // string returns where the string at data[i] ends, and whether it is plain: printable
 // ASCII without escapes.
-func (s *objects) string(i int) (end int, plain, ok bool) {
+func (s *reader) string(i int) (end int, plain, ok bool) {
 	data := s.doc
 	plain = true
 	for i++; ; i++ {
@@ -377,7 +374,7 @@ func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' 
 // appendCompact appends a JSON value as encoding/json marshals it (a json.RawMessage): without
 // white space between tokens, and with <, >, &, U+2028 and U+2029 escaped. Values of a
 // document that has none of these, as the SDKs send them, are copied as they are.
-func (s *objects) appendCompact(dst, value []byte) []byte {
+func (s *reader) appendCompact(dst, value []byte) []byte {
 	if s.loose {
 		return appendMarshaled(dst, json.RawMessage(value))
 	}

@@ -125,7 +125,7 @@ func notAnObject(doc []byte) error {
 
 // builder turns the entities of a document into spans.
 type builder struct {
-	objects
+	reader
 	trace telemetry.TraceID
 	res   *telemetry.Resource
 	now   int64
@@ -141,7 +141,7 @@ var builders = sync.Pool{New: func() any { return new(builder) }}
 func (b *builder) release() {
 	b.reset()
 	clear(b.attrs[:cap(b.attrs)])
-	*b = builder{objects: b.objects, buf: b.buf[:0], attrs: b.attrs[:0]}
+	*b = builder{reader: b.reader, buf: b.buf[:0], attrs: b.attrs[:0]}
 	builders.Put(b)
 }
 
