@@ -22,11 +22,16 @@ type member struct {
 	ownKey     bool // the key is in reader.keys
 }
 
-// span is where a member's part lies.
+// span is where a member's part lies. (Documents are at most a request's 32 MB.)
 type span struct{ start, end int32 }
 
 // maxNesting is how deeply arrays and objects may nest, as in encoding/json.
 const maxNesting = 10000
+
+// maxValues bounds the values (members and elements) of a document, and so the room
+// reading it takes: ~56 bytes a value, for values as short as two bytes. X-Ray's own limit
+// of 64 kB a document allows some 32,000.
+const maxValues = 1 << 20
 
 // reader reads a document. The members of all its objects (and the elements of its
 // arrays) are kept in one list, so that a document's many small objects cost no
@@ -40,6 +45,8 @@ type reader struct {
 	// loose is set when the document has white space between tokens, or characters that
 	// encoding/json escapes, so that its values must be compacted as encoding/json does.
 	loose bool
+	// tooMany is set when the document was not read because it holds more than maxValues.
+	tooMany bool
 }
 
 // object is a JSON object of the document read, or an array (whose members have no key).
@@ -153,7 +160,7 @@ func (s *reader) sorted(o object) []int {
 
 // reset forgets the document read, keeping the room.
 func (s *reader) reset() {
-	s.doc, s.loose = nil, false
+	s.doc, s.loose, s.tooMany = nil, false, false
 	s.keys, s.members, s.reading, s.order = s.keys[:0], s.members[:0], s.reading[:0], s.order[:0]
 }
 
@@ -210,6 +217,10 @@ func (s *reader) container(i, depth int) (kids span, end int, ok bool) {
 			return kids, i, false
 		}
 		m.key, m.ownKey = k.key, k.ownKey
+		if len(s.members)+len(s.reading) == maxValues {
+			s.tooMany = true
+			return kids, i, false
+		}
 		s.reading = append(s.reading, m)
 		i = s.space(i)
 		if i < len(data) && data[i] == ',' {

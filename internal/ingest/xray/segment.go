@@ -81,6 +81,9 @@ func DecodeDocument(doc []byte, now time.Time) (*Document, error) {
 	b := builders.Get().(*builder)
 	defer b.release()
 	fields, ok := b.parse(doc)
+	if !ok && b.tooMany {
+		return nil, refuse("", "InvalidSegment", "the document holds more than %d values", maxValues)
+	}
 	if !ok {
 		return nil, refuse("", "InvalidSegment", "the document is not a JSON object: %v", notAnObject(doc))
 	}

@@ -298,3 +298,19 @@ func checkDecoded(t *testing.T, d *Document) {
 		}
 	}
 }
+
+// TestRefusesDocumentsOfTooManyValues checks that a document of more values than lookout
+// reads (far beyond X-Ray's 64 kB) is refused, and one of exactly as many is read.
+func TestRefusesDocumentsOfTooManyValues(t *testing.T) {
+	doc := func(values int) []byte { // the trace_id and the array's elements
+		return []byte(`{"trace_id":"1-5759e988-bd862e3fe1be46a994272793","id":"defdfd9912dc5a56","name":"a","start_time":1,"end_time":2,` +
+			`"metadata":[` + strings.Repeat("0,", values-7) + `0]}`)
+	}
+	if _, err := DecodeDocument(doc(maxValues), received); err != nil {
+		t.Errorf("%d values: %v", maxValues, err)
+	}
+	_, err := DecodeDocument(doc(maxValues+1), received)
+	if de, ok := err.(*DocumentError); !ok || de.Code != "InvalidSegment" || !strings.Contains(de.Msg, "more than") {
+		t.Errorf("%d values: %v, want the document refused for its size", maxValues+1, err)
+	}
+}
