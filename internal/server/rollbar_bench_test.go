@@ -57,7 +57,7 @@ func benchRollbarItems(b *testing.B, parallelism int) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * parallelism * runtime.GOMAXPROCS(0)}}
 	b.SetBytes(int64(len(rollbarBenchItem(0))))
 	b.SetParallelism(parallelism)
-	cpu := cpuTime(b)
+	cpu := cpuTime(syscall.RUSAGE_SELF)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -88,7 +88,7 @@ func benchRollbarItems(b *testing.B, parallelism int) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/acked.Seconds(), "occurrences/s")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "loaded/s")
-	b.ReportMetric(float64((cpuTime(b)-cpu).Microseconds())/float64(b.N), "cpu-µs/occurrence")
+	b.ReportMetric(float64((cpuTime(syscall.RUSAGE_SELF)-cpu).Microseconds())/float64(b.N), "cpu-µs/occurrence")
 }
 
 // waitLoaded waits until the pipeline holds nothing that is not in the store.
@@ -105,13 +105,4 @@ func waitLoaded(b *testing.B, ui string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// cpuTime is the user and system CPU time the process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -40,8 +40,7 @@ func BenchmarkXRaySamplingClients(b *testing.B) {
 			`{"RuleName":"Default","ClientID":"%024x","Timestamp":%.0f,"RequestCount":3,"SampledCount":1,"BorrowCount":0}]}`, c+1, now, c+1, now)
 	}
 	rulesShare := int(rulesEvery / targetsEvery) // one GetSamplingRules for this many GetSamplingTargets
-	var before syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	before := cpuTime(syscall.RUSAGE_SELF)
 	b.ResetTimer()
 	for i := range b.N {
 		if i%rulesShare == rulesShare-1 {
@@ -51,10 +50,7 @@ func BenchmarkXRaySamplingClients(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	var after syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-	cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
-	perOp := cpu.Seconds() / float64(b.N)
+	perOp := (cpuTime(syscall.RUSAGE_SELF) - before).Seconds() / float64(b.N)
 	perSecond := clients * (1/targetsEvery + 1/rulesEvery) // requests of 100 clients
 	b.ReportMetric(perOp*1e6, "cpu-µs/op")
 	b.ReportMetric(100*perOp*perSecond, "%core-100clients")

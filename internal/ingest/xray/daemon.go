@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -33,9 +34,11 @@ type Daemon struct {
 }
 
 // Batching of the documents that come over UDP: a batch is written when it holds
-// batchSpans spans or is batchWait old, whichever comes first.
+// batchSpans spans or is batchWait old, whichever comes first. Decoded documents wait for
+// their batch in a short queue of decodedDocs.
 const (
 	queueDatagrams = 16384
+	decodedDocs    = 256
 	batchSpans     = 4096
 	batchWait      = 50 * time.Millisecond
 )
@@ -130,9 +133,34 @@ func (d *Daemon) read() {
 	}
 }
 
-// process decodes queued datagrams and hands them in batches to a writer, so that decoding
-// goes on while a batch is made durable, until the queue closes.
+// process decodes queued datagrams on every core and hands them in batches to a writer, so
+// that decoding goes on while a batch is made durable, until the queue closes.
 func (d *Daemon) process() {
+	decoded := make(chan *Document, decodedDocs)
+	var decoders sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		decoders.Go(func() { d.decodeQueue(decoded) })
+	}
+	go func() { decoders.Wait(); close(decoded) }()
+	d.batch(decoded)
+}
+
+// decodeQueue decodes queued datagrams until the queue closes, counting those refused.
+func (d *Daemon) decodeQueue(decoded chan<- *Document) {
+	for datagram := range d.queue {
+		doc, err := d.decode(datagram) // copies what it keeps
+		datagram = datagram[:cap(datagram)]
+		d.buffers.Put(&datagram)
+		if err != nil {
+			d.in.refused(ViaUDP, err)
+			continue
+		}
+		decoded <- doc
+	}
+}
+
+// batch gathers decoded documents into batches for a writer until there are no more.
+func (d *Daemon) batch(decoded <-chan *Document) {
 	batches := make(chan []*Document, 2)
 	written := make(chan struct{})
 	go func() { defer close(written); d.write(batches) }()
@@ -146,19 +174,12 @@ func (d *Daemon) process() {
 	}
 	for {
 		select {
-		case datagram, ok := <-d.queue:
+		case doc, ok := <-decoded:
 			if !ok {
 				flush()
 				close(batches)
 				<-written
 				return
-			}
-			doc, err := d.decode(datagram) // copies what it keeps
-			datagram = datagram[:cap(datagram)]
-			d.buffers.Put(&datagram)
-			if err != nil {
-				d.in.refused(ViaUDP, err)
-				continue
 			}
 			batch = append(batch, doc)
 			if spans += len(doc.Spans); spans >= d.batchSpans {

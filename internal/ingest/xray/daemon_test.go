@@ -12,6 +12,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"lookout/internal/metrics"
+	"lookout/internal/sources"
 	"lookout/internal/telemetry"
 )
 
@@ -218,5 +219,47 @@ func TestDaemonRecordsReplacedSegments(t *testing.T) {
 	if len(replaced) != 1 || replaced[0].TraceID != "1-5759e988-bd862e3fe1be46a994272793" || replaced[0].ID != "defdfd9912dc5a56" ||
 		!strings.Contains(replaced[0].Message, "300ms") || !strings.Contains(replaced[0].Message, `"backend-flask"`) {
 		t.Errorf("replaced problems = %+v, want one for the segment that ran 300ms", replaced)
+	}
+}
+
+// TestDaemonAccountsEveryDatagramAcrossDecoders interleaves good and malformed datagrams,
+// which the decoders take in turns: each is counted once, in the metrics, the store and the
+// Sources page alike.
+func TestDaemonAccountsEveryDatagramAcrossDecoders(t *testing.T) {
+	sink := &gatedSink{gate: make(chan struct{})}
+	close(sink.gate)
+	reg := sources.NewRegistry()
+	conn, _, m := startDaemon(t, sink, func(d *Daemon) { d.in.ReportTo(reg) })
+	const sent = 400
+	for i := range sent {
+		datagram := segmentDatagram(i)
+		if i%2 == 1 {
+			datagram = fmt.Appendf(nil, `{"format":"json","version":1}`+"\n"+`{"id":"%016x","name":"no-trace","start_time":1,"end_time":2}`, i+1)
+		}
+		if _, err := conn.Write(datagram); err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 0 {
+			time.Sleep(time.Millisecond) // lets the reader keep up, so that the kernel drops none
+		}
+	}
+	waitCounts(t, m, sent)
+	if s, r := count(m, metrics.Stored), count(m, metrics.Refused); s != sent/2 || r != sent/2 {
+		t.Errorf("stored %d and refused %d, want %d each", s, r, sent/2)
+	}
+	sink.mu.Lock()
+	spans, rejected := len(sink.spans), sink.rejected
+	sink.mu.Unlock()
+	if spans != sent/2 || rejected != sent/2 {
+		t.Errorf("the store got %d spans and %d rejections, want %d each", spans, rejected, sent/2)
+	}
+	var items, refused int64
+	for _, s := range reg.Report().Senders {
+		if s.Protocol == "xray" {
+			items, refused = items+s.Items, refused+s.Refused
+		}
+	}
+	if items != sent/2 || refused != sent/2 {
+		t.Errorf("the Sources page counts %d spans and %d refused, want %d each", items, refused, sent/2)
 	}
 }

@@ -1,9 +1,6 @@
 package xray
 
 import (
-	"encoding/json"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -15,26 +12,26 @@ import (
 
 // httpAttrs maps the http object: request method, url, user agent, client ip, and the
 // response's status and length.
-func httpAttrs(a *attrs, raw json.RawMessage) {
-	h, err := objectFields(raw)
-	if err != nil {
+func (b *builder) httpAttrs(a *attrs, v value) {
+	h, ok := v.object()
+	if !ok {
 		return
 	}
-	if req, err := objectFields(h["request"]); err == nil {
-		a.str("http.method", str(req["method"]))
-		a.str("http.url", str(req["url"]))
-		a.str("http.user_agent", str(req["user_agent"]))
-		a.str("http.client_ip", str(req["client_ip"]))
-		if boolean(req["x_forwarded_for"]) {
+	if req, ok := h.find("request").object(); ok {
+		a.str("http.method", req.str("method"))
+		a.str("http.url", req.str("url"))
+		a.str("http.user_agent", req.str("user_agent"))
+		a.str("http.client_ip", req.str("client_ip"))
+		if boolean(req.get("x_forwarded_for")) {
 			a.add("aws.xray.x_forwarded_for", telemetry.BoolValue(true))
 		}
-		if boolean(req["traced"]) {
+		if boolean(req.get("traced")) {
 			a.add("aws.xray.traced", telemetry.BoolValue(true))
 		}
 	}
-	if resp, err := objectFields(h["response"]); err == nil {
-		a.integer("http.status_code", resp["status"])
-		a.integer("http.response_content_length", resp["content_length"])
+	if resp, ok := h.find("response").object(); ok {
+		a.integer("http.status_code", resp.get("status"))
+		a.integer("http.response_content_length", resp.get("content_length"))
 	}
 }
 
@@ -42,65 +39,79 @@ func httpAttrs(a *attrs, raw json.RawMessage) {
 // (aws.operation, aws.region, aws.table_name, ...); a segment's describe where it runs and
 // become resource attributes (segmentResource), except its account and the sampling rule
 // that sampled it (AttrSamplingRule).
-func awsAttrs(a *attrs, raw json.RawMessage, segment bool) {
-	fields, err := objectFields(raw)
-	if err != nil {
+func (b *builder) awsAttrs(a *attrs, v value, segment bool) {
+	fields, ok := v.object()
+	if !ok {
 		return
 	}
-	if x, err := objectFields(fields["xray"]); segment && err == nil {
-		a.str(AttrSamplingRule, str(x["sampling_rule_name"]))
+	if x, ok := fields.find("xray").object(); segment && ok {
+		a.str(AttrSamplingRule, x.str("sampling_rule_name"))
 	}
-	for _, k := range sortedKeys(fields) {
-		if segment && k != "account_id" {
+	for _, i := range b.sorted(fields) {
+		m := fields.at(i)
+		if segment && string(m.key()) != "account_id" {
 			continue
 		}
-		key := "aws." + k
-		if k == "retries" {
+		key := "aws." + string(m.key())
+		if key == "aws.retries" {
 			key = "aws.xray.retries"
 		}
-		if v, ok := jsonValue(fields[k], 0); ok {
+		if v, ok := b.jsonValue(m, 0); ok {
 			a.add(key, v)
 		}
 	}
 }
 
 // sqlAttrs maps the sql object to OpenTelemetry's database attributes.
-func sqlAttrs(a *attrs, raw json.RawMessage) {
-	s, err := objectFields(raw)
-	if err != nil {
+func (b *builder) sqlAttrs(a *attrs, v value) {
+	s, ok := v.object()
+	if !ok {
 		return
 	}
-	url := str(s["url"])
+	url := s.str("url")
 	if url == "" {
-		url = str(s["connection_string"])
+		url = s.str("connection_string")
 	}
 	a.str("db.connection_string", url)
-	a.str("db.system", str(s["database_type"]))
-	a.str("db.version", str(s["database_version"]))
-	a.str("db.statement", str(s["sanitized_query"]))
-	a.str("db.user", str(s["user"]))
-	a.str("aws.xray.sql.driver_version", str(s["driver_version"]))
-	a.str("aws.xray.sql.preparation", str(s["preparation"]))
+	a.str("db.system", s.str("database_type"))
+	a.str("db.version", s.str("database_version"))
+	a.str("db.statement", s.str("sanitized_query"))
+	a.str("db.user", s.str("user"))
+	a.str("aws.xray.sql.driver_version", s.str("driver_version"))
+	a.str("aws.xray.sql.preparation", s.str("preparation"))
 }
 
-// annotationKey is what X-Ray indexes as an annotation key.
-var annotationKey = regexp.MustCompile(`^[A-Za-z0-9_]{1,500}$`)
+// annotationKey matches what X-Ray indexes as an annotation key: 1 to 500 ASCII letters,
+// digits and underscores. (A regexp of it runs its slow NFA: a microsecond a key.)
+var annotationKey annotationKeyMatcher
+
+type annotationKeyMatcher struct{}
+
+func (annotationKeyMatcher) MatchString(k string) bool {
+	for i := range len(k) {
+		if c := k[i]; !isDigit(c) && c != '_' && (c|0x20 < 'a' || c|0x20 > 'z') {
+			return false
+		}
+	}
+	return len(k) >= 1 && len(k) <= 500
+}
 
 // annotationAttrs adds each annotation as an attribute of its own, under its key, with its
 // type: filter expressions (annotation.KEY) and queries find them like any attribute.
 // Values that are not a string, number or boolean, and keys X-Ray would not index, are left
 // in the document alone.
-func annotationAttrs(a *attrs, raw json.RawMessage) {
-	fields, err := objectFields(raw)
-	if err != nil {
+func (b *builder) annotationAttrs(a *attrs, v value) {
+	fields, ok := v.object()
+	if !ok {
 		return
 	}
-	for _, k := range sortedKeys(fields) {
-		if !annotationKey.MatchString(k) {
+	for _, i := range b.sorted(fields) {
+		m := fields.at(i)
+		if !annotationKey.MatchString(string(m.key())) {
 			continue
 		}
-		if v, ok := jsonValue(fields[k], 0); ok && v.Kind() != telemetry.KindArray && v.Kind() != telemetry.KindMap && v.Kind() != telemetry.KindEmpty {
-			a.add(k, v)
+		if v, ok := b.jsonValue(m, 0); ok && v.Kind() != telemetry.KindArray && v.Kind() != telemetry.KindMap && v.Kind() != telemetry.KindEmpty {
+			a.add(string(m.key()), v)
 		}
 	}
 }
@@ -108,40 +119,36 @@ func annotationAttrs(a *attrs, raw json.RawMessage) {
 // causeEvents turns a cause into OpenTelemetry exception events, and returns the message of
 // the first exception for the span's status. A cause that is an exception id (a reference to
 // an exception recorded in another subsegment) has no events.
-func causeEvents(raw json.RawMessage, at int64) ([]telemetry.Event, string) {
-	if id := str(raw); id != "" {
+func (b *builder) causeEvents(v value, at int64) ([]telemetry.Event, string) {
+	if id := v.text(); id != "" {
 		return nil, "exception " + id
 	}
-	cause, err := objectFields(raw)
-	if err != nil {
+	cause, ok := v.object()
+	if !ok {
 		return nil, ""
 	}
-	var exceptions []map[string]json.RawMessage
-	var list []json.RawMessage
-	if json.Unmarshal(cause["exceptions"], &list) == nil {
-		for _, e := range list {
-			if f, err := objectFields(e); err == nil {
-				exceptions = append(exceptions, f)
-			}
-		}
-	}
+	list, _ := cause.find("exceptions").items()
 	var events []telemetry.Event
 	msg := ""
-	for _, e := range exceptions {
+	for i := range list.len() {
+		e, ok := list.at(i).object()
+		if !ok {
+			continue
+		}
 		a := attrs{}
-		a.str("exception.type", str(e["type"]))
-		a.str("exception.message", str(e["message"]))
-		a.str("exception.stacktrace", stackTrace(e))
-		a.str("aws.xray.exception.id", str(e["id"]))
-		if boolean(e["remote"]) {
+		a.str("exception.type", e.str("type"))
+		a.str("exception.message", e.str("message"))
+		a.str("exception.stacktrace", b.stackTrace(e))
+		a.str("aws.xray.exception.id", e.str("id"))
+		if boolean(e.get("remote")) {
 			a.add("aws.xray.exception.remote", telemetry.BoolValue(true))
 		}
-		a.str("aws.xray.exception.cause", str(e["cause"]))
+		a.str("aws.xray.exception.cause", e.str("cause"))
 		events = append(events, telemetry.Event{TimeUnixNano: at, Name: "exception", Attributes: a.list})
 		if msg == "" {
-			msg = str(e["message"])
+			msg = e.str("message")
 			if msg == "" {
-				msg = str(e["type"])
+				msg = e.str("type")
 			}
 		}
 	}
@@ -150,70 +157,70 @@ func causeEvents(raw json.RawMessage, at int64) ([]telemetry.Event, string) {
 
 // stackTrace renders an exception's frames as the Collector does, Java style:
 // "Type: message\n\tat label(path:line)".
-func stackTrace(e map[string]json.RawMessage) string {
-	var frames []json.RawMessage
-	if json.Unmarshal(e["stack"], &frames) != nil || len(frames) == 0 {
+func (b *builder) stackTrace(e object) string {
+	frames, _ := e.find("stack").items()
+	if frames.len() == 0 {
 		return ""
 	}
-	var b strings.Builder
-	b.WriteString(str(e["type"]))
-	if m := str(e["message"]); m != "" {
-		b.WriteString(": " + m)
+	var text strings.Builder
+	text.WriteString(e.str("type"))
+	if m := e.str("message"); m != "" {
+		text.WriteString(": " + m)
 	}
-	for _, f := range frames {
-		fr, err := objectFields(f)
-		if err != nil {
+	for i := range frames.len() {
+		fr, ok := frames.at(i).object()
+		if !ok {
 			continue
 		}
-		b.WriteString("\n\tat " + str(fr["label"]) + "(" + str(fr["path"]))
-		if line, ok := number(fr["line"]); ok {
-			b.WriteString(":" + strconv.FormatInt(int64(line), 10))
+		text.WriteString("\n\tat " + fr.str("label") + "(" + fr.str("path"))
+		if line, ok := number(fr.get("line")); ok {
+			text.WriteString(":" + strconv.FormatInt(int64(line), 10))
 		}
-		b.WriteString(")")
+		text.WriteString(")")
 	}
-	return b.String()
+	return text.String()
 }
 
 // segmentResource describes the service a segment comes from: its name, and where and with
 // what it runs, with OpenTelemetry's resource attributes.
-func segmentResource(fields map[string]json.RawMessage) *telemetry.Resource {
-	a := attrs{}
-	a.str(telemetry.ServiceNameKey, str(fields["name"]))
-	aws, _ := objectFields(fields["aws"])
-	if aws != nil {
+func (b *builder) segmentResource(fields object) *telemetry.Resource {
+	a := attrs{list: make(telemetry.Attributes, 0, 8)}
+	a.str(telemetry.ServiceNameKey, fields.str("name"))
+	aws, isAWS := fields.find("aws").object()
+	if isAWS {
 		a.str("cloud.provider", "aws")
-		a.str("cloud.account.id", str(aws["account_id"]))
+		a.str("cloud.account.id", aws.str("account_id"))
 	}
-	if svc, err := objectFields(fields["service"]); err == nil {
-		a.str("service.version", str(svc["version"]))
-		a.str("process.runtime.name", str(svc["runtime"]))
-		a.str("process.runtime.version", str(svc["runtime_version"]))
+	if svc, ok := fields.find("service").object(); ok {
+		a.str("service.version", svc.str("version"))
+		a.str("process.runtime.name", svc.str("runtime"))
+		a.str("process.runtime.version", svc.str("runtime_version"))
 	}
-	if x, err := objectFields(aws["xray"]); err == nil {
-		a.str("telemetry.sdk.name", str(x["sdk"]))
-		a.str("telemetry.sdk.version", str(x["sdk_version"]))
+	if x, ok := aws.find("xray").object(); ok {
+		a.str("telemetry.sdk.name", x.str("sdk"))
+		a.str("telemetry.sdk.version", x.str("sdk_version"))
 	}
-	if ec2, err := objectFields(aws["ec2"]); err == nil {
-		a.str("host.id", str(ec2["instance_id"]))
-		a.str("host.type", str(ec2["instance_size"]))
-		a.str("host.image.id", str(ec2["ami_id"]))
-		a.str("cloud.availability_zone", str(ec2["availability_zone"]))
+	if ec2, ok := aws.find("ec2").object(); ok {
+		a.str("host.id", ec2.str("instance_id"))
+		a.str("host.type", ec2.str("instance_size"))
+		a.str("host.image.id", ec2.str("ami_id"))
+		a.str("cloud.availability_zone", ec2.str("availability_zone"))
 	}
-	if ecs, err := objectFields(aws["ecs"]); err == nil {
-		a.str("container.name", str(ecs["container"]))
-		a.str("container.id", str(ecs["container_id"]))
+	if ecs, ok := aws.find("ecs").object(); ok {
+		a.str("container.name", ecs.str("container"))
+		a.str("container.id", ecs.str("container_id"))
 	}
-	if eb, err := objectFields(aws["elastic_beanstalk"]); err == nil {
-		a.str("service.namespace", str(eb["environment_name"]))
-		a.str("service.instance.id", strings.Trim(string(eb["deployment_id"]), `"`))
+	if eb, ok := aws.find("elastic_beanstalk").object(); ok {
+		a.str("service.namespace", eb.str("environment_name"))
+		a.str("service.instance.id", strings.Trim(string(eb.get("deployment_id")), `"`))
 	}
-	if eks, err := objectFields(aws["eks"]); err == nil {
-		a.str("k8s.cluster.name", str(eks["cluster_name"]))
-		a.str("k8s.pod.name", str(eks["pod"]))
-		a.str("container.id", str(eks["container_id"]))
+	if eks, ok := aws.find("eks").object(); ok {
+		a.str("k8s.cluster.name", eks.str("cluster_name"))
+		a.str("k8s.pod.name", eks.str("pod"))
+		a.str("container.id", eks.str("container_id"))
 	}
-	a.str("cloud.platform", platforms[str(fields["origin"])])
-	a.str("aws.xray.resource_arn", str(fields["resource_arn"]))
+	a.str("cloud.platform", platforms[fields.str("origin")])
+	a.str("aws.xray.resource_arn", fields.str("resource_arn"))
 	return &telemetry.Resource{Attributes: a.list}
 }
 
@@ -231,38 +238,34 @@ var platforms = map[string]string{
 }
 
 // jsonValue converts any JSON value to an attribute value of its type.
-func jsonValue(raw json.RawMessage, depth int) (telemetry.Value, bool) {
+func (b *builder) jsonValue(v value, depth int) (telemetry.Value, bool) {
+	raw := v.raw()
 	if len(raw) == 0 || depth > telemetry.MaxValueDepth {
 		return telemetry.Value{}, false
 	}
 	switch raw[0] {
 	case '"':
-		return telemetry.StringValue(str(raw)), true
+		return telemetry.StringValue(v.text()), true
 	case 't', 'f':
 		return telemetry.BoolValue(boolean(raw)), true
 	case 'n':
 		return telemetry.Value{}, true
 	case '[':
-		var items []json.RawMessage
-		if json.Unmarshal(raw, &items) != nil {
-			return telemetry.Value{}, false
-		}
-		vs := make([]telemetry.Value, 0, len(items))
-		for _, it := range items {
-			if v, ok := jsonValue(it, depth+1); ok {
-				vs = append(vs, v)
+		items, _ := v.items()
+		vs := make([]telemetry.Value, 0, items.len())
+		for i := range items.len() {
+			if item, ok := b.jsonValue(items.at(i), depth+1); ok {
+				vs = append(vs, item)
 			}
 		}
 		return telemetry.ArrayValue(vs...), true
 	case '{':
-		fields, err := objectFields(raw)
-		if err != nil {
-			return telemetry.Value{}, false
-		}
-		kvs := make([]telemetry.KeyValue, 0, len(fields))
-		for _, k := range sortedKeys(fields) {
-			if v, ok := jsonValue(fields[k], depth+1); ok {
-				kvs = append(kvs, telemetry.KeyValue{Key: k, Value: v})
+		fields, _ := v.object()
+		kvs := make([]telemetry.KeyValue, 0, fields.len())
+		for _, i := range b.sorted(fields) {
+			m := fields.at(i)
+			if mv, ok := b.jsonValue(m, depth+1); ok {
+				kvs = append(kvs, telemetry.KeyValue{Key: string(m.key()), Value: mv})
 			}
 		}
 		return telemetry.MapValue(kvs...), true
@@ -274,13 +277,4 @@ func jsonValue(raw json.RawMessage, depth int) (telemetry.Value, bool) {
 		return telemetry.DoubleValue(f), true
 	}
 	return telemetry.Value{}, false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,10 +2,13 @@ package xray
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"lookout/internal/telemetry"
@@ -75,34 +78,38 @@ const maxDepth = 64
 // numbers sent as strings, floats for integers, and a cause given as an exception id are
 // taken as the SDKs send them.
 func DecodeDocument(doc []byte, now time.Time) (*Document, error) {
-	fields, err := objectFields(doc)
-	if err != nil {
-		return nil, refuse("", "InvalidSegment", "the document is not a JSON object: %v", err)
+	b := builders.Get().(*builder)
+	defer b.release()
+	fields, ok := b.parse(doc)
+	if !ok && b.tooMany {
+		return nil, refuse("", "InvalidSegment", "the document holds more than %d values", maxValues)
 	}
-	d := &Document{Independent: str(fields["type"]) == TypeSubsegment}
-	traceText := str(fields["trace_id"])
+	if !ok {
+		return nil, refuse("", "InvalidSegment", "the document is not a JSON object: %v", notAnObject(doc))
+	}
+	d := &Document{Independent: fields.str("type") == TypeSubsegment}
+	traceText := fields.str("trace_id")
 	if traceText == "" {
-		return nil, refuse(str(fields["id"]), "MissingTraceId", "the document has no trace_id")
+		return nil, refuse(fields.str("id"), "MissingTraceId", "the document has no trace_id")
 	}
 	traceID, err := ParseTraceID(traceText)
 	if err != nil {
-		return nil, refuse(str(fields["id"]), "InvalidTraceId", "trace_id %q: %v", traceText, err)
-	}
-	res := &telemetry.Resource{}
-	if !d.Independent {
-		res = segmentResource(fields)
+		return nil, refuse(fields.str("id"), "InvalidTraceId", "trace_id %q: %v", traceText, err)
 	}
 	var parent telemetry.SpanID
-	if p := str(fields["parent_id"]); p != "" {
+	if p := fields.str("parent_id"); p != "" {
 		id, ok := parseEntityID(p)
 		if !ok {
-			return nil, refuse(str(fields["id"]), "InvalidParentId", "parent_id %q is not 16 hex digits", p)
+			return nil, refuse(fields.str("id"), "InvalidParentId", "parent_id %q is not 16 hex digits", p)
 		}
 		parent = id
 	} else if d.Independent {
-		return nil, refuse(str(fields["id"]), "MissingParentId", "a subsegment sent on its own needs a parent_id")
+		return nil, refuse(fields.str("id"), "MissingParentId", "a subsegment sent on its own needs a parent_id")
 	}
-	b := builder{trace: traceID, res: res, now: now.UnixNano()}
+	b.trace, b.now, b.res, b.spans = traceID, now.UnixNano(), &telemetry.Resource{}, make([]telemetry.Span, 0, 4)
+	if !d.Independent {
+		b.res = b.segmentResource(fields)
+	}
 	if err := b.entity(fields, parent, !d.Independent, 0); err != nil {
 		return nil, err
 	}
@@ -110,20 +117,43 @@ func DecodeDocument(doc []byte, now time.Time) (*Document, error) {
 	return d, nil
 }
 
-// builder turns entities into spans.
+// notAnObject says why doc is not a JSON object, in encoding/json's words.
+func notAnObject(doc []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &fields); err != nil {
+		return err
+	}
+	return errors.New("null")
+}
+
+// builder turns the entities of a document into spans.
 type builder struct {
+	reader
 	trace telemetry.TraceID
 	res   *telemetry.Resource
 	now   int64
 	spans []telemetry.Span
+	buf   []byte               // where an entity's own document is put together
+	attrs telemetry.Attributes // where an entity's attributes are gathered
+}
+
+// builders keeps builders with the room they grew, from one document to the next.
+var builders = sync.Pool{New: func() any { return new(builder) }}
+
+// release returns b to builders, keeping nothing of its document but room.
+func (b *builder) release() {
+	b.reset()
+	clear(b.attrs[:cap(b.attrs)])
+	*b = builder{reader: b.reader, buf: b.buf[:0], attrs: b.attrs[:0]}
+	builders.Put(b)
 }
 
 // entity appends the span of a segment or subsegment and then those of its subsegments.
-func (b *builder) entity(fields map[string]json.RawMessage, parent telemetry.SpanID, segment bool, depth int) error {
+func (b *builder) entity(fields object, parent telemetry.SpanID, segment bool, depth int) error {
 	if depth > maxDepth {
 		return refuse("", "InvalidSegment", "subsegments nest more than %d levels deep", maxDepth)
 	}
-	idText := str(fields["id"])
+	idText := fields.str("id")
 	id, ok := parseEntityID(idText)
 	if !ok {
 		if idText == "" {
@@ -131,24 +161,25 @@ func (b *builder) entity(fields map[string]json.RawMessage, parent telemetry.Spa
 		}
 		return refuse(idText, "InvalidId", "id %q is not 16 hex digits", idText)
 	}
-	name := str(fields["name"])
+	name := fields.str("name")
 	if name == "" {
 		return refuse(idText, "MissingName", "(sub)segment %s has no name", idText)
 	}
-	start, ok := seconds(fields["start_time"])
+	start, ok := seconds(fields.get("start_time"))
 	if !ok || start <= 0 {
 		return refuse(idText, "MissingStartTime", "(sub)segment %s has no start_time", idText)
 	}
 	sp := telemetry.Span{TraceID: b.trace, SpanID: id, ParentSpanID: parent, Name: name,
 		StartUnixNano: start, Resource: b.res, Ingest: telemetry.IngestInfo{Protocol: Protocol}}
-	if end, ok := seconds(fields["end_time"]); ok && !boolean(fields["in_progress"]) {
+	inProgress := boolean(fields.get("in_progress"))
+	if end, ok := seconds(fields.get("end_time")); ok && !inProgress {
 		sp.EndUnixNano = max(end, start)
-	} else if boolean(fields["in_progress"]) {
+	} else if inProgress {
 		sp.InProgress, sp.EndUnixNano = true, max(b.now, start)
 	} else {
 		return refuse(idText, "MissingEndTime", "(sub)segment %s has neither end_time nor in_progress", idText)
 	}
-	namespace := str(fields["namespace"])
+	namespace := fields.str("namespace")
 	switch {
 	case segment:
 		sp.Kind = telemetry.SpanKindServer
@@ -161,19 +192,19 @@ func (b *builder) entity(fields map[string]json.RawMessage, parent telemetry.Spa
 	if segment {
 		typ = TypeSegment
 	}
-	a := attrs{}
+	a := attrs{list: b.attrs[:0]}
 	a.str(AttrType, typ)
 	a.str(AttrNamespace, namespace)
-	a.str(AttrOrigin, str(fields["origin"]))
-	a.str(AttrUser, str(fields["user"]))
-	a.str("aws.xray.resource_arn", str(fields["resource_arn"]))
-	httpAttrs(&a, fields["http"])
-	awsAttrs(&a, fields["aws"], segment)
-	sqlAttrs(&a, fields["sql"])
-	if boolean(fields["traced"]) {
+	a.str(AttrOrigin, fields.str("origin"))
+	a.str(AttrUser, fields.str("user"))
+	a.str("aws.xray.resource_arn", fields.str("resource_arn"))
+	b.httpAttrs(&a, fields.find("http"))
+	b.awsAttrs(&a, fields.find("aws"), segment)
+	b.sqlAttrs(&a, fields.find("sql"))
+	if boolean(fields.get("traced")) {
 		a.add("aws.xray.traced", telemetry.BoolValue(true))
 	}
-	fault, failed, throttle := boolean(fields["fault"]), boolean(fields["error"]), boolean(fields["throttle"])
+	fault, failed, throttle := boolean(fields.get("fault")), boolean(fields.get("error")), boolean(fields.get("throttle"))
 	for _, f := range []struct {
 		key string
 		on  bool
@@ -182,30 +213,28 @@ func (b *builder) entity(fields map[string]json.RawMessage, parent telemetry.Spa
 			a.add(f.key, telemetry.BoolValue(true))
 		}
 	}
-	annotationAttrs(&a, fields["annotations"])
-	sp.Events, sp.Status.Message = causeEvents(fields["cause"], sp.EndUnixNano)
-	if fault || failed || len(fields["cause"]) > 0 && string(fields["cause"]) != "null" {
+	b.annotationAttrs(&a, fields.find("annotations"))
+	cause := fields.find("cause")
+	sp.Events, sp.Status.Message = b.causeEvents(cause, sp.EndUnixNano)
+	if fault || failed || len(cause.raw()) > 0 && string(cause.raw()) != "null" {
 		sp.Status.Code = telemetry.StatusError
 	}
-	own, err := ownDocument(fields)
-	if err != nil {
-		return refuse(idText, "InvalidSegment", "(sub)segment %s: %v", idText, err)
-	}
-	a.str(AttrDocument, own)
-	sp.Attributes = a.list
+	a.str(AttrDocument, b.ownDocument(fields))
+	sp.Attributes = slices.Clone(a.list) // no room to spare in what is kept
+	b.attrs = a.list
 	b.spans = append(b.spans, sp)
 
-	subs := fields["subsegments"]
-	if len(subs) == 0 || string(subs) == "null" {
+	subs := fields.find("subsegments")
+	if len(subs.raw()) == 0 || string(subs.raw()) == "null" {
 		return nil
 	}
-	var children []json.RawMessage
-	if err := json.Unmarshal(subs, &children); err != nil {
+	children, ok := subs.items()
+	if !ok {
 		return refuse(idText, "InvalidSegment", "subsegments of %s are not a list of objects", idText)
 	}
-	for _, c := range children {
-		cf, err := objectFields(c)
-		if err != nil {
+	for i := range children.len() {
+		cf, ok := children.at(i).object()
+		if !ok {
 			return refuse(idText, "InvalidSegment", "a subsegment of %s is not a JSON object", idText)
 		}
 		if err := b.entity(cf, id, false, depth+1); err != nil {
@@ -215,32 +244,27 @@ func (b *builder) entity(fields map[string]json.RawMessage, parent telemetry.Spa
 	return nil
 }
 
-// ownDocument is an entity's JSON without its embedded subsegments, keys sorted.
-func ownDocument(fields map[string]json.RawMessage) (string, error) {
-	own := make(map[string]json.RawMessage, len(fields))
-	for k, v := range fields {
-		if k != "subsegments" {
-			own[k] = v
+// ownDocument is an entity's JSON without its embedded subsegments, as encoding/json
+// marshals it: keys sorted, white space removed.
+func (b *builder) ownDocument(fields object) string {
+	b.buf = append(b.buf[:0], '{')
+	for _, i := range b.sorted(fields) {
+		m := fields.at(i)
+		if string(m.key()) == "subsegments" {
+			continue
 		}
+		if len(b.buf) > 1 {
+			b.buf = append(b.buf, ',')
+		}
+		b.buf = appendKey(b.buf, m.key())
+		b.buf = append(b.buf, ':')
+		b.buf = b.appendCompact(b.buf, m.raw())
 	}
-	b, err := json.Marshal(own)
-	return string(b), err
-}
-
-// objectFields splits a JSON object into its members.
-func objectFields(doc []byte) (map[string]json.RawMessage, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(doc, &fields); err != nil { // refuses text after the object too
-		return nil, err
-	}
-	if fields == nil {
-		return nil, fmt.Errorf("null")
-	}
-	return fields, nil
+	return string(append(b.buf, '}'))
 }
 
 // str reads a JSON string; anything else is "".
-func str(raw json.RawMessage) string {
+func str(raw []byte) string {
 	if len(raw) == 0 || raw[0] != '"' {
 		return ""
 	}
@@ -266,10 +290,13 @@ func plainASCII(b []byte) bool {
 }
 
 // boolean reads a JSON true; anything else is false.
-func boolean(raw json.RawMessage) bool { return string(raw) == "true" }
+func boolean(raw []byte) bool { return string(raw) == "true" }
 
 // number reads a JSON number, or a string holding one (as some SDKs send content_length).
-func number(raw json.RawMessage) (float64, bool) {
+func number(raw []byte) (float64, bool) {
+	if len(raw) == 0 {
+		return 0, false
+	}
 	text := string(raw)
 	if len(raw) > 0 && raw[0] == '"' {
 		text = str(raw)
@@ -284,7 +311,7 @@ func number(raw json.RawMessage) (float64, bool) {
 // seconds reads epoch seconds as unix nanoseconds. A plain decimal is read digit by digit, so
 // that microseconds survive (a float64 of today's epoch keeps only about 0.2 µs); exponent
 // forms (1.480615200010E9) go through float64.
-func seconds(raw json.RawMessage) (int64, bool) {
+func seconds(raw []byte) (int64, bool) {
 	text := string(raw)
 	whole, frac, _ := strings.Cut(text, ".")
 	if w, err := strconv.ParseInt(whole, 10, 64); err == nil && w >= 0 && w < math.MaxInt64/1_000_000_000-1 && len(frac) <= 18 && strings.Trim(frac, "0123456789") == "" {
@@ -313,7 +340,7 @@ func (a *attrs) str(key, v string) {
 }
 
 // integer adds a number as an int when it is whole (an SDK may send 200.0), else a double.
-func (a *attrs) integer(key string, raw json.RawMessage) {
+func (a *attrs) integer(key string, raw []byte) {
 	f, ok := number(raw)
 	if !ok {
 		return

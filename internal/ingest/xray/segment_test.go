@@ -1,6 +1,7 @@
 package xray
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -273,7 +274,8 @@ func FuzzSegment(f *testing.F) {
 		checkDecoded(t, d)
 		// What is stored can be given back as a document.
 		for _, sd := range Segments(d.Spans) {
-			if _, err := objectFields([]byte(sd.Document)); err != nil {
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(sd.Document), &doc); err != nil || doc == nil {
 				t.Fatalf("rebuilt document is not JSON: %v", err)
 			}
 		}
@@ -294,5 +296,21 @@ func checkDecoded(t *testing.T, d *Document) {
 		if sp.TraceID != d.Spans[0].TraceID || sp.EndUnixNano < sp.StartUnixNano {
 			t.Fatalf("span %d: trace %s end %d start %d", i, sp.TraceID, sp.EndUnixNano, sp.StartUnixNano)
 		}
+	}
+}
+
+// TestRefusesDocumentsOfTooManyValues checks that a document of more values than lookout
+// reads (far beyond X-Ray's 64 kB) is refused, and one of exactly as many is read.
+func TestRefusesDocumentsOfTooManyValues(t *testing.T) {
+	doc := func(values int) []byte { // the trace_id and the array's elements
+		return []byte(`{"trace_id":"1-5759e988-bd862e3fe1be46a994272793","id":"defdfd9912dc5a56","name":"a","start_time":1,"end_time":2,` +
+			`"metadata":[` + strings.Repeat("0,", values-7) + `0]}`)
+	}
+	if _, err := DecodeDocument(doc(maxValues), received); err != nil {
+		t.Errorf("%d values: %v", maxValues, err)
+	}
+	_, err := DecodeDocument(doc(maxValues+1), received)
+	if de, ok := err.(*DocumentError); !ok || de.Code != "InvalidSegment" || !strings.Contains(de.Msg, "more than") {
+		t.Errorf("%d values: %v, want the document refused for its size", maxValues+1, err)
 	}
 }
