@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	duckdbdriver "github.com/duckdb/duckdb-go/v2"
@@ -38,9 +39,13 @@ func (s *Store) WriteLogs(ctx context.Context, logs []telemetry.LogRecord) error
 	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
 	}
+	columns, row := []string(nil), logRow
+	if !slices.ContainsFunc(fresh, notPlain) {
+		columns, row = plainLogColumns, plainLogRow
+	}
 	err = w.conn.Raw(func(dc any) error {
-		return appendRows(dc.(driver.Conn), "", "logs", nil, len(fresh), func(app *duckdbdriver.Appender, i int) error {
-			return app.AppendRow(logRow(fresh[i], e.resources[fresh[i].Resource])...)
+		return appendRows(dc.(driver.Conn), "", "logs", columns, len(fresh), func(app *duckdbdriver.Appender, i int) error {
+			return app.AppendRow(row(fresh[i], e.resources[fresh[i].Resource])...)
 		})
 	})
 	if err == nil {
@@ -129,6 +134,25 @@ func logRow(r *telemetry.LogRecord, resourceID int64) []driver.Value {
 		int64(r.TraceID.High()), int64(r.TraceID.Low()), int64(r.SpanID.Uint64()), r.Flags,
 		resourceID, scopeName, scopeVersion, validUTF8(r.Ingest.Protocol), nullable(r.Ingest.Dataset), nullable(r.Ingest.KeyID),
 		a.keys, a.kinds, a.values, logExtra(r)}
+}
+
+// plainLogColumns are the columns of the logs table a plain record sets: the others keep
+// their defaults, which stand for what such a record leaves empty. Lines such as CloudWatch
+// Logs events are plain, and appending half the columns halves the appender's work.
+var plainLogColumns = []string{"id", "time_ns", "observed_ns", "log_group", "stream", "body_kind", "body",
+	"trace_hi", "trace_lo", "span_id", "resource_id", "protocol"}
+
+// notPlain says whether a record sets a column outside plainLogColumns.
+func notPlain(r *telemetry.LogRecord) bool {
+	return r.Severity != 0 || r.SeverityText != "" || r.EventName != "" || r.Flags != 0 || r.Scope != nil ||
+		r.Ingest.Dataset != "" || r.Ingest.KeyID != "" || len(r.Attributes) > 0 || r.DroppedAttributesCount != 0
+}
+
+// plainLogRow is a plain record as a row of plainLogColumns.
+func plainLogRow(r *telemetry.LogRecord, resourceID int64) []driver.Value {
+	return []driver.Value{r.ID, r.TimeUnixNano, r.ObservedTimeUnixNano, validUTF8(r.Group), validUTF8(r.Stream),
+		uint8(r.Body.Kind()), validUTF8(r.Body.Encode()), int64(r.TraceID.High()), int64(r.TraceID.Low()), int64(r.SpanID.Uint64()),
+		resourceID, validUTF8(r.Ingest.Protocol)}
 }
 
 // nullable is text for a column where NULL stands for empty.

@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,42 +70,93 @@ func TestNewFileCompressesBodiesWithZSTD(t *testing.T) {
 }
 
 // An earlier lookout made its file in DuckDB's default storage version, where the logs table
-// (which it may not have had) cannot have ZSTD: such a file opens, takes lines, keeps them
-// compressed, and opens again with all of them.
+// cannot have ZSTD, and without the logs table's defaults, or the table itself: such a file
+// opens, takes lines, keeps them compressed, and opens again with all of them.
 func TestEarlierFileOpens(t *testing.T) {
-	dir := t.TempDir()
-	connector, err := duckdbdriver.NewConnector("", nil)
+	earlierLogs := strings.ReplaceAll(sqlFile("schema")[slices.IndexFunc(sqlFile("schema"), func(stmt string) bool {
+		return strings.Contains(stmt, "CREATE TABLE IF NOT EXISTS logs")
+	})], " USING COMPRESSION zstd", "")
+	for name, tables := range map[string][]string{
+		"without logs": {"CREATE TABLE settings (kind VARCHAR, name VARCHAR, value VARCHAR, PRIMARY KEY (kind, name))"},
+		"with logs":    {earlierLogs},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			connector, err := duckdbdriver.NewConnector("", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := sql.OpenDB(connector)
+			db.SetMaxOpenConns(1)
+			for _, stmt := range append(append([]string{"ATTACH " + sqlString(filepath.Join(dir, "lookout.duckdb")) + " AS earlier", "USE earlier"}, tables...), "USE memory", "DETACH earlier") {
+				if _, err := db.Exec(stmt); err != nil {
+					t.Fatal(stmt, err)
+				}
+			}
+			db.Close()
+			cfg := Config{Dir: dir, MemoryLimit: "128MB", Threads: 1, Writers: 1}
+			s, err := Open(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := bodyCompression(t, s); len(got) == 0 || got["Uncompressed"] {
+				t.Errorf("bodies compressed with %v, want some compression", got)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if s, err = Open(context.Background(), cfg); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			logs, err := s.Logs(context.Background(), store.LogQuery{Group: "g", Limit: 10_000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := storageLines(5000)
+			if len(logs) != len(want) || logs[4999].Body.AsString() != want[4999].Body.AsString() {
+				t.Fatalf("read %d lines back, want %d", len(logs), len(want))
+			}
+		})
+	}
+}
+
+// Plain records are written without the columns they leave empty: they read back as they
+// were written, and beside them a record that fills those columns reads back whole too.
+func TestPlainLogsReadBack(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{MemoryLimit: "128MB", Threads: 1, Writers: 1})
 	if err != nil {
-		t.Fatal(err)
-	}
-	db := sql.OpenDB(connector)
-	for _, stmt := range []string{"ATTACH " + sqlString(filepath.Join(dir, "lookout.duckdb")) + " AS earlier", "CREATE TABLE earlier.settings (kind VARCHAR, name VARCHAR, value VARCHAR, PRIMARY KEY (kind, name))", "DETACH earlier"} {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatal(stmt, err)
-		}
-	}
-	db.Close()
-	cfg := Config{Dir: dir, MemoryLimit: "128MB", Threads: 1, Writers: 1}
-	s, err := Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := bodyCompression(t, s); len(got) == 0 || got["Uncompressed"] {
-		t.Errorf("bodies compressed with %v, want some compression", got)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if s, err = Open(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	logs, err := s.Logs(context.Background(), store.LogQuery{Group: "g", Limit: 10_000})
+	plain := storageLines(3)
+	plain[1].TraceID = telemetry.TraceIDFromParts(1, 2)
+	plain[1].SpanID = telemetry.SpanIDFromUint64(3)
+	full := storageLines(4)[3:]
+	full[0].Severity, full[0].SeverityText, full[0].Flags = 9, "INFO", 1
+	full[0].Attributes = telemetry.Attributes{{Key: "k", Value: telemetry.IntValue(7)}}
+	if err := s.WriteLogs(ctx, plain); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteLogs(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Logs(ctx, store.LogQuery{Group: "g"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := storageLines(5000)
-	if len(logs) != len(want) || logs[4999].Body.AsString() != want[4999].Body.AsString() {
-		t.Fatalf("read %d lines back, want %d", len(logs), len(want))
+	want := append(plain, full...)
+	if len(got) != len(want) {
+		t.Fatalf("read %d records, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i].Resource.Attributes, want[i].Resource.Attributes) {
+			t.Errorf("record %d: resource %v, want %v", i, got[i].Resource, want[i].Resource)
+		}
+		got[i].Resource = want[i].Resource
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("record %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
 	}
 }

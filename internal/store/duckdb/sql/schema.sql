@@ -130,6 +130,14 @@ CREATE TABLE IF NOT EXISTS logs (
     extra         VARCHAR              -- JSON of the rare fields, NULL when empty
 );
 
+-- What records that leave these columns out hold (logs.go writes plain records without
+-- them). Set here rather than above, so that files made before them get them too.
+ALTER TABLE logs ALTER COLUMN severity SET DEFAULT 0;
+ALTER TABLE logs ALTER COLUMN flags SET DEFAULT 0;
+ALTER TABLE logs ALTER COLUMN attr_keys SET DEFAULT [];
+ALTER TABLE logs ALTER COLUMN attr_kinds SET DEFAULT [];
+ALTER TABLE logs ALTER COLUMN attr_values SET DEFAULT [];
+
 -- Settings people and clients configure (X-Ray sampling rules and groups): a JSON document
 -- under a kind and a name.
 CREATE TABLE IF NOT EXISTS settings (
