@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -108,6 +109,7 @@ func post(tb testing.TB, endpoint string, body []byte) (retries int) {
 // sustained rate, once the pipeline's memory bound makes senders wait for the store), the
 // process's CPU a line (senders included), its peak RSS and the store's bytes a line.
 func BenchmarkPutLogEvents(b *testing.B) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(160 << 20)) // as lookout serve sets it
 	dir := b.TempDir()
 	l := start(b, func(c *server.Config) { c.DataDir = dir; c.Store.DuckDB.MemoryLimit = "256MB" })
 	c := client(l, "test", "test")

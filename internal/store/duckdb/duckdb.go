@@ -98,7 +98,7 @@ type Store struct {
 	log     *slog.Logger
 	writers []*writer
 	cat     *catalogue
-	unsaved atomic.Int64 // spans written since the last checkpoint
+	unsaved atomic.Int64 // spans and log records written since the last checkpoint
 
 	resources idCache[*telemetry.Resource] // read caches, by id
 	keysets   idCache[*keysetEntry]
@@ -244,10 +244,11 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 	return err
 }
 
-// checkpointAfter is how many spans the store writes before it checkpoints of its own
-// accord, which bounds the uncompressed rows DuckDB holds (and spills once past its memory
-// limit). The store checkpoints rather than DuckDB, which would do it within a commit while
-// the other writer's transaction is open, and then leave some row groups unmerged.
+// checkpointAfter is how many spans or log records the store writes before it checkpoints
+// of its own accord, which bounds the uncompressed rows DuckDB holds (and spills once past
+// its memory limit). The store checkpoints rather than DuckDB, which would do it within a
+// commit while the other writer's transaction is open, and then leave some row groups
+// unmerged.
 const checkpointAfter = 500_000
 
 // Close checkpoints the database and closes it.

@@ -17,27 +17,43 @@ import (
 
 // WriteLogs implements store.LogWriter: records whose id is stored already are skipped, and
 // the rest appended to the logs table in one transaction, after any resource they name, with
-// their groups and streams (logs_catalogue.go).
+// their groups and streams (logs_catalogue.go). Like WriteSpans, it checkpoints every
+// checkpointAfter records, which bounds what DuckDB holds uncompressed.
 func (s *Store) WriteLogs(ctx context.Context, logs []telemetry.LogRecord) error {
 	if len(logs) == 0 {
 		return nil
 	}
+	written, err := s.writeLogs(ctx, logs)
+	if err != nil {
+		return err
+	}
+	if s.unsaved.Add(int64(written)) >= checkpointAfter {
+		// The records are stored whatever becomes of the checkpoint, which the next one retries.
+		if err := s.Checkpoint(ctx); err != nil {
+			s.log.Warn("checkpoint failed", "err", err)
+		}
+	}
+	return nil
+}
+
+// writeLogs appends the fresh records of logs and returns how many there were.
+func (s *Store) writeLogs(ctx context.Context, logs []telemetry.LogRecord) (int, error) {
 	e := s.cat.resourceEntries(logs)
 	w := s.writers[0]
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(e.newResources) > 0 {
 		if err := w.writeCatalogue(ctx, e); err != nil {
-			return fmt.Errorf("store resources: %w", err)
+			return 0, fmt.Errorf("store resources: %w", err)
 		}
 		s.cat.stored(e)
 	}
 	fresh, err := w.freshLogs(ctx, logs)
 	if err != nil || len(fresh) == 0 {
-		return err
+		return 0, err
 	}
 	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return err
+		return 0, err
 	}
 	columns, row := []string(nil), logRow
 	if !slices.ContainsFunc(fresh, notPlain) {
@@ -56,9 +72,9 @@ func (s *Store) WriteLogs(ctx context.Context, logs []telemetry.LogRecord) error
 	}
 	if err != nil {
 		w.conn.ExecContext(context.Background(), "ROLLBACK")
-		return fmt.Errorf("append log records: %w", err)
+		return 0, fmt.Errorf("append log records: %w", err)
 	}
-	return nil
+	return len(fresh), nil
 }
 
 // freshLogs returns the records whose id is neither stored nor repeated earlier in logs.
