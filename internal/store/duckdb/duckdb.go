@@ -226,8 +226,9 @@ func openDB(ctx context.Context, path string, fresh bool, cfg Config) (*sql.DB, 
 	return db, nil
 }
 
-// storageVersion is the DuckDB storage format of new database files: the first in which
-// DuckDB compresses text with ZSTD, which the logs table asks of its bodies (schema.sql).
+// storageVersion is the DuckDB storage format of new database files: one in which DuckDB
+// compresses text with ZSTD, which the logs table asks of its bodies (schema.sql); v1.0,
+// its default, cannot.
 const storageVersion = "v1.4.0"
 
 // sqlString quotes s as an SQL string literal, for the statements that take no parameters.

@@ -154,7 +154,8 @@ func logRow(r *telemetry.LogRecord, resourceID int64) []driver.Value {
 
 // plainLogColumns are the columns of the logs table a plain record sets: the others keep
 // their defaults, which stand for what such a record leaves empty. Lines such as CloudWatch
-// Logs events are plain, and appending half the columns halves the appender's work.
+// Logs events are plain, and leaving out half the columns (three of them lists) saves the
+// appender two thirds of its work.
 var plainLogColumns = []string{"id", "time_ns", "observed_ns", "log_group", "stream", "body_kind", "body",
 	"trace_hi", "trace_lo", "span_id", "resource_id", "protocol"}
 
