@@ -80,8 +80,10 @@ func (s *Store) writeLogs(ctx context.Context, logs []telemetry.LogRecord) (int,
 // freshLogs returns the records whose id is neither stored nor repeated earlier in logs.
 func (w *writer) freshLogs(ctx context.Context, logs []telemetry.LogRecord) ([]*telemetry.LogRecord, error) {
 	lo, hi := logs[0].ID, logs[0].ID
+	increasing := true // as the ingest pipeline numbers a batch: no id can repeat
 	for i := range logs {
 		lo, hi = min(lo, logs[i].ID), max(hi, logs[i].ID)
+		increasing = increasing && (i == 0 || logs[i].ID > logs[i-1].ID)
 	}
 	rows, err := w.conn.QueryContext(ctx, sqlFile("logs_known")[0], lo, hi)
 	if err != nil {
@@ -103,7 +105,9 @@ func (w *writer) freshLogs(ctx context.Context, logs []telemetry.LogRecord) ([]*
 	fresh := make([]*telemetry.LogRecord, 0, len(logs))
 	for i := range logs {
 		if !seen[logs[i].ID] {
-			seen[logs[i].ID] = true
+			if !increasing {
+				seen[logs[i].ID] = true
+			}
 			fresh = append(fresh, &logs[i])
 		}
 	}
