@@ -7,8 +7,11 @@ import (
 	"io/fs"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,75 +23,127 @@ import (
 
 const benchBatch = 1000 // lines a PutLogEvents, as watchtower sends at most 10,000
 
-// benchLine is a realistic access log line of about 200 bytes, varied by n.
-func benchLine(n int) string {
-	paths := []string{"/api/activities/home", "/api/activities/notifications", "/api/messages/groups", "/api/profile/update"}
-	status := []string{"200 OK", "200 OK", "200 OK", "304 NOT MODIFIED", "404 NOT FOUND", "500 INTERNAL SERVER ERROR"}
-	return fmt.Sprintf(`[2026-Nov-30 02:%02d] 172.18.%d.%d GET http %s?page=%d&user=u%05d %s bytes=%d ms=%d ua="python-requests/2.31.0" req=%08x`,
-		n%60, n%7, n%250, paths[n%len(paths)], n%13, n%40000, status[n%len(status)], 200+n%9000, n%700, n*2654435761)
+// appendLine appends a realistic access log line of about 200 bytes, varied by n, as the
+// contents of a JSON string.
+func appendLine(b []byte, n int) []byte {
+	paths := [...]string{"/api/activities/home", "/api/activities/notifications", "/api/messages/groups", "/api/profile/update"}
+	status := [...]string{"200 OK", "200 OK", "200 OK", "304 NOT MODIFIED", "404 NOT FOUND", "500 INTERNAL SERVER ERROR"}
+	b = append(b, "[2026-Nov-30 02:"...)
+	b = appendPadded(b, int64(n%60), 10, 2)
+	b = append(b, "] 172.18."...)
+	b = strconv.AppendInt(b, int64(n%7), 10)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, int64(n%250), 10)
+	b = append(b, " GET http "...)
+	b = append(b, paths[n%len(paths)]...)
+	b = append(b, "?page="...)
+	b = strconv.AppendInt(b, int64(n%13), 10)
+	b = append(b, "&user=u"...)
+	b = appendPadded(b, int64(n%40000), 10, 5)
+	b = append(b, ' ')
+	b = append(b, status[n%len(status)]...)
+	b = append(b, " bytes="...)
+	b = strconv.AppendInt(b, int64(200+n%9000), 10)
+	b = append(b, " ms="...)
+	b = strconv.AppendInt(b, int64(n%700), 10)
+	b = append(b, ` ua=\"python-requests/2.31.0\" req=`...)
+	return appendPadded(b, int64(n)*2654435761, 16, 8)
 }
 
-// putBody is a PutLogEvents request body of benchBatch lines.
+// appendPadded appends v in base, zero-padded to width digits.
+func appendPadded(b []byte, v int64, base, width int) []byte {
+	digits := strconv.FormatInt(v, base)
+	for range width - len(digits) {
+		b = append(b, '0')
+	}
+	return append(b, digits...)
+}
+
+// putBody is a PutLogEvents request body of benchBatch lines, numbered from seed onwards and
+// written a millisecond apart up to at.
 func putBody(group, stream string, at time.Time, seed int) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, `{"logGroupName":%q,"logStreamName":%q,"logEvents":[`, group, stream)
+	b := make([]byte, 0, 256*benchBatch)
+	b = fmt.Appendf(b, `{"logGroupName":%q,"logStreamName":%q,"logEvents":[`, group, stream)
+	first := at.UnixMilli() - benchBatch + 1
 	for i := range benchBatch {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		fmt.Fprintf(&b, `{"timestamp":%d,"message":%q}`, at.UnixMilli(), benchLine(seed+i))
+		b = append(b, `{"timestamp":`...)
+		b = strconv.AppendInt(b, first+int64(i), 10)
+		b = append(b, `,"message":"`...)
+		b = appendLine(b, seed+i)
+		b = append(b, `"}`...)
 	}
-	b.WriteString("]}")
-	return []byte(b.String())
+	return append(b, "]}"...)
 }
 
-func post(tb testing.TB, endpoint string, body []byte) {
-	req, _ := http.NewRequest(http.MethodPost, endpoint+"/", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "Logs_20140328.PutLogEvents")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		tb.Fatalf("PutLogEvents: %s", resp.Status)
+// post sends a PutLogEvents body; told to retry (503), it waits as the answer says and
+// sends it again, as clients do, and reports how many times it had to.
+func post(tb testing.TB, endpoint string, body []byte) (retries int) {
+	for {
+		req, _ := http.NewRequest(http.MethodPost, endpoint+"/", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", "Logs_20140328.PutLogEvents")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusOK:
+			return retries
+		case http.StatusServiceUnavailable:
+			wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+			time.Sleep(time.Duration(max(wait, 1)) * time.Second)
+			retries++
+		default:
+			tb.Fatalf("PutLogEvents: %s", resp.Status)
+		}
 	}
 }
 
 // BenchmarkPutLogEvents: 8 senders of batches of 1,000 lines of about 200 bytes, each
-// acknowledged once durable. Reports lines/s and, after loading, the store's bytes a line.
+// acknowledged once durable, every batch with lines of its own. Reports the lines
+// acknowledged a second, the lines a second until all are loaded and checkpointed (the
+// sustained rate, once the pipeline's memory bound makes senders wait for the store), the
+// process's CPU a line (senders included), its peak RSS and the store's bytes a line.
 func BenchmarkPutLogEvents(b *testing.B) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(160 << 20)) // as lookout serve sets it
 	dir := b.TempDir()
 	l := start(b, func(c *server.Config) { c.DataDir = dir; c.Store.DuckDB.MemoryLimit = "256MB" })
 	c := client(l, "test", "test")
 	ctx := context.Background()
 	must2(b, second(c.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("bench")})))
 	const senders = 8
-	bodies := make([][]byte, senders)
-	for s := range bodies {
-		name := fmt.Sprintf("host-%d//usr/local/bin/flask/app/%d", s, s)
-		must2(b, second(c.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String("bench"), LogStreamName: aws.String(name)})))
-		bodies[s] = putBody("bench", name, time.Now(), s*benchBatch)
+	streams := make([]string, senders)
+	for s := range streams {
+		streams[s] = fmt.Sprintf("host-%d//usr/local/bin/flask/app/%d", s, s)
+		must2(b, second(c.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String("bench"), LogStreamName: aws.String(streams[s])})))
 	}
-	var next atomic.Int32
+	var nextSender, nextBatch, retries atomic.Int64
 	b.SetParallelism((senders + 1) / 2) // × GOMAXPROCS (2 here) senders
-	b.SetBytes(int64(len(bodies[0])))
+	cpuBefore := cpuTime()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		body := bodies[int(next.Add(1)-1)%senders]
+		stream := streams[nextSender.Add(1)%senders]
 		for pb.Next() {
-			post(b, l.endpoint(), body)
+			retries.Add(int64(post(b, l.endpoint(), putBody("bench", stream, time.Now(), int(nextBatch.Add(1))*benchBatch))))
 		}
 	})
-	b.StopTimer()
-	lines := float64(b.N * benchBatch)
-	b.ReportMetric(lines/b.Elapsed().Seconds(), "lines/s")
+	acknowledged := b.Elapsed()
 	ctxStop, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if err := l.Shutdown(ctxStop); err != nil {
 		b.Fatal(err)
 	}
+	b.StopTimer()
+	lines := float64(b.N * benchBatch)
+	b.ReportMetric(lines/acknowledged.Seconds(), "lines/s")
+	b.ReportMetric(lines/b.Elapsed().Seconds(), "stored-lines/s")
+	b.ReportMetric(float64((cpuTime()-cpuBefore).Microseconds())/lines, "cpu-µs/line")
+	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
+	b.ReportMetric(float64(retries.Load()), "retries")
 	var size int64
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && !strings.Contains(p, "ingest-log") {
@@ -99,6 +154,20 @@ func BenchmarkPutLogEvents(b *testing.B) {
 		return nil
 	})
 	b.ReportMetric(float64(size)/lines, "store-bytes/line")
+}
+
+// cpuTime is the user and system CPU time the process has used.
+func cpuTime() time.Duration {
+	var u syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &u)
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// peakRSS is the most memory the process has held resident, in bytes.
+func peakRSS() int64 {
+	var u syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &u)
+	return u.Maxrss << 10 // kilobytes on Linux
 }
 
 // BenchmarkFilterTerm: the first page (100 lines) of a term filter pattern that matches one

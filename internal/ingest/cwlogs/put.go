@@ -36,9 +36,12 @@ type inputEvent struct {
 
 // parsePut decodes and validates a PutLogEvents request as far as it can without the store.
 func parsePut(body []byte) (*putInput, error) {
-	var in putInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
+	in, ok := decodePut(body)
+	if !ok {
+		in = &putInput{}
+		if err := decode(body, in); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkGroupName("logGroupName", in.LogGroupName); err != nil {
 		return nil, err
@@ -66,7 +69,7 @@ func parsePut(body []byte) (*putInput, error) {
 	if size > maxBatchBytes {
 		return nil, invalidParameter("Upload too large: %d bytes exceeds limit of %d", size, maxBatchBytes)
 	}
-	return &in, nil
+	return in, nil
 }
 
 // rejectedInfo says which events of a batch were refused, by index.

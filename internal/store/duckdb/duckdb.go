@@ -98,7 +98,7 @@ type Store struct {
 	log     *slog.Logger
 	writers []*writer
 	cat     *catalogue
-	unsaved atomic.Int64 // spans written since the last checkpoint
+	unsaved atomic.Int64 // spans and log records written since the last checkpoint
 
 	resources idCache[*telemetry.Resource] // read caches, by id
 	keysets   idCache[*keysetEntry]
@@ -118,11 +118,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		path = filepath.Join(cfg.Dir, "lookout.duckdb")
 	}
-	db, err := openDB(ctx, path, cfg)
+	_, statErr := os.Stat(path)
+	fresh := path == "" || errors.Is(statErr, os.ErrNotExist)
+	db, err := openDB(ctx, path, fresh, cfg)
 	if err != nil {
 		return nil, err
 	}
 	for _, stmt := range sqlFile("schema") {
+		if !fresh {
+			// An earlier lookout's file has an older storage version, in which DuckDB
+			// would store text it is told to compress with ZSTD uncompressed.
+			stmt = strings.ReplaceAll(stmt, " USING COMPRESSION zstd", "")
+		}
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("create schema: %w", err)
@@ -162,7 +169,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // crash, so DuckDB's log would only repeat it, uncompressed and synced at every commit. A
 // commit is then visible at once and durable at the next checkpoint; a crash leaves the file
 // as its last checkpoint wrote it.
-func openDB(ctx context.Context, path string, cfg Config) (*sql.DB, error) {
+//
+// A fresh file is written in storageVersion; files an earlier lookout made keep the
+// version they were made in, which DuckDB goes on reading and writing.
+func openDB(ctx context.Context, path string, fresh bool, cfg Config) (*sql.DB, error) {
 	// Checkpoints are the store's to make (checkpointAfter); DuckDB's own threshold, on its
 	// estimate of the rows held in memory, is a safety net. Queries always say ORDER BY, so
 	// inserts need not keep their order.
@@ -175,7 +185,11 @@ func openDB(ctx context.Context, path string, cfg Config) (*sql.DB, error) {
 	}
 	var attach string
 	if path != "" {
-		attach = fmt.Sprintf("ATTACH IF NOT EXISTS %s AS lookout (RECOVERY_MODE NO_WAL_WRITES); USE lookout", sqlString(path))
+		options := "RECOVERY_MODE NO_WAL_WRITES"
+		if fresh {
+			options += ", STORAGE_VERSION " + sqlString(storageVersion)
+		}
+		attach = fmt.Sprintf("ATTACH IF NOT EXISTS %s AS lookout (%s); USE lookout", sqlString(path), options)
 	}
 	connector, err := duckdbdriver.NewConnector("?"+strings.Join(settings, "&"), func(conn driver.ExecerContext) error {
 		if attach == "" {
@@ -212,6 +226,11 @@ func openDB(ctx context.Context, path string, cfg Config) (*sql.DB, error) {
 	return db, nil
 }
 
+// storageVersion is the DuckDB storage format of new database files: one in which DuckDB
+// compresses text with ZSTD, which the logs table asks of its bodies (schema.sql); v1.0,
+// its default, cannot.
+const storageVersion = "v1.4.0"
+
 // sqlString quotes s as an SQL string literal, for the statements that take no parameters.
 func sqlString(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
@@ -226,10 +245,11 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 	return err
 }
 
-// checkpointAfter is how many spans the store writes before it checkpoints of its own
-// accord, which bounds the uncompressed rows DuckDB holds (and spills once past its memory
-// limit). The store checkpoints rather than DuckDB, which would do it within a commit while
-// the other writer's transaction is open, and then leave some row groups unmerged.
+// checkpointAfter is how many spans or log records the store writes before it checkpoints
+// of its own accord, which bounds the uncompressed rows DuckDB holds (and spills once past
+// its memory limit). The store checkpoints rather than DuckDB, which would do it within a
+// commit while the other writer's transaction is open, and then leave some row groups
+// unmerged.
 const checkpointAfter = 500_000
 
 // Close checkpoints the database and closes it.

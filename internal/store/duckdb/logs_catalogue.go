@@ -356,17 +356,20 @@ func noteWritten(ctx context.Context, conn *sql.Conn, fresh []*telemetry.LogReco
 		st.records++
 		st.bytes += int64(len(r.Body.AsString()))
 	}
-	for _, k := range order {
+	// One statement a table, whatever the number of streams: each costs a plan.
+	n := len(order)
+	groups, streams := make([]string, n), make([]string, n)
+	first, last, lastIngest, records, bytes := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, k := range order {
 		st := stats[k]
-		if _, err := conn.ExecContext(ctx, sqlFile("logs_group_ensure")[0], k.group, now); err != nil {
-			return err
-		}
-		if _, err := conn.ExecContext(ctx, sqlFile("logs_stream_written")[0], k.group, k.stream, now,
-			st.first, st.last, st.lastIngest, st.records, st.bytes); err != nil {
-			return err
-		}
+		groups[i], streams[i] = k.group, k.stream
+		first[i], last[i], lastIngest[i], records[i], bytes[i] = st.first, st.last, st.lastIngest, st.records, st.bytes
 	}
-	return nil
+	if _, err := conn.ExecContext(ctx, sqlFile("logs_group_ensure")[0], groups, now); err != nil {
+		return err
+	}
+	_, err := conn.ExecContext(ctx, sqlFile("logs_stream_written")[0], groups, streams, now, first, last, lastIngest, records, bytes)
+	return err
 }
 
 // sqlBuilder collects the conditions of a query and binds their values.

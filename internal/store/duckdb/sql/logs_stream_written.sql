@@ -1,6 +1,8 @@
--- A written batch's records of one stream: the stream exists from then on, and what its
--- records span and weigh grows by them.
-INSERT INTO log_streams VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+-- A written batch's records, by stream ($1 and $2, and $4 to $8, are lists in step): each
+-- stream exists from then on, and what its records span and weigh grows by them.
+INSERT INTO log_streams
+SELECT unnest($1::VARCHAR[]), unnest($2::VARCHAR[]), $3, unnest($4::BIGINT[]), unnest($5::BIGINT[]),
+       unnest($6::BIGINT[]), unnest($7::BIGINT[]), unnest($8::BIGINT[])
 ON CONFLICT (log_group, name) DO UPDATE SET
     first_ns       = least(coalesce(first_ns, excluded.first_ns), excluded.first_ns),
     last_ns        = greatest(coalesce(last_ns, excluded.last_ns), excluded.last_ns),
