@@ -1,0 +1,285 @@
+package duckdb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"lookout/internal/store"
+	"lookout/internal/telemetry"
+)
+
+// segmentSQL builds the expressions of X-Ray's view of a span "s" (store.SegmentReader): every
+// value the caller gave, attribute keys included, is a bound parameter. Attributes are read
+// from the span only, not from its resource.
+type segmentSQL struct {
+	keys  store.SegmentKeys
+	args  []any
+	attrs *attrJoins
+}
+
+func newSegmentSQL(keys store.SegmentKeys, meta attrMeta, args ...any) *segmentSQL {
+	g := &segmentSQL{keys: keys, args: args}
+	meta.resource = nil
+	g.attrs = &attrJoins{arg: g.arg, meta: &meta, alias: "s"}
+	return g
+}
+
+func (g *segmentSQL) arg(v any) string {
+	g.args = append(g.args, bindable(v))
+	return fmt.Sprintf("$%d", len(g.args))
+}
+
+// text is an attribute's text (NULL when the span lacks it); kind is its value's kind.
+func (g *segmentSQL) text(key string) string { return g.attrs.stored(key).text }
+func (g *segmentSQL) kind(key string) string { return g.attrs.stored(key).kind }
+
+// isSegment is whether the span is a segment.
+func (g *segmentSQL) isSegment() string {
+	typ := g.text(g.keys.Type)
+	return fmt.Sprintf("(CASE WHEN s.protocol = %s AND %s IS NOT NULL THEN %s = %s ELSE s.kind = %s OR s.parent_id = 0 END)",
+		g.arg(g.keys.Protocol), typ, typ, g.arg(g.keys.Segment), g.arg(uint8(telemetry.SpanKindServer)))
+}
+
+func (g *segmentSQL) origin() string { return "coalesce(" + g.text(g.keys.Origin) + ", '')" }
+
+// httpStatus is the span's HTTP status, NULL when it has none.
+func (g *segmentSQL) httpStatus() string {
+	var codes []string
+	for _, k := range g.keys.HTTPStatus {
+		codes = append(codes, "TRY_CAST("+g.text(k)+" AS BIGINT)")
+	}
+	return coalesceOr(codes, "BIGINT")
+}
+
+func (g *segmentSQL) flag(key string) string {
+	return fmt.Sprintf("coalesce(%s = 'true' AND %s = %s, false)", g.text(key), g.kind(key), g.arg(uint8(telemetry.KindBool)))
+}
+
+// fault, failed and throttle are the span's outcome, as store.SegmentReader defines it.
+func (g *segmentSQL) fault() string {
+	code := g.httpStatus()
+	return fmt.Sprintf("(%s OR coalesce(%s >= 500, false) OR (%s IS NULL AND s.status_code = %s AND s.protocol <> %s))",
+		g.flag(g.keys.Fault), code, code, g.arg(uint8(telemetry.StatusError)), g.arg(g.keys.Protocol))
+}
+
+func (g *segmentSQL) failed() string {
+	return fmt.Sprintf("(NOT %s AND (%s OR coalesce(%s BETWEEN 400 AND 499, false)))", g.fault(), g.flag(g.keys.Error), g.httpStatus())
+}
+
+func (g *segmentSQL) throttle() string {
+	return fmt.Sprintf("(%s OR coalesce(%s = 429, false))", g.flag(g.keys.Throttle), g.httpStatus())
+}
+
+// outcome is 3 for a fault, 2 for a throttle, 1 for another error, 0 for ok.
+func (g *segmentSQL) outcome() string {
+	return fmt.Sprintf("(CASE WHEN %s THEN 3 WHEN %s THEN 2 WHEN %s THEN 1 ELSE 0 END)", g.fault(), g.throttle(), g.failed())
+}
+
+func (g *segmentSQL) calleeName() string {
+	return fmt.Sprintf("coalesce(NULLIF(%s, ''), NULLIF(%s, ''), s.name)", g.text(g.keys.PeerService), g.text(g.keys.RPCService))
+}
+
+// calleeType is the type of the node a span calls, ” when it calls none (store.Callee).
+func (g *segmentSQL) calleeType() string {
+	k := g.keys
+	ns := g.text(k.Namespace)
+	return fmt.Sprintf("(CASE WHEN %s = %s OR %s = %s THEN 'AWS::' || %s "+
+		"WHEN %s = %s OR s.kind IN (%s, %s) THEN CASE WHEN %s IS NOT NULL OR %s IS NOT NULL THEN 'Database::SQL' ELSE 'remote' END "+
+		"ELSE '' END)",
+		ns, g.arg(k.AWSNamespace), g.text(k.RPCSystem), g.arg(k.AWSRPCSystem), g.calleeName(),
+		ns, g.arg(k.RemoteCall), g.arg(uint8(telemetry.SpanKindClient)), g.arg(uint8(telemetry.SpanKindProducer)),
+		g.text(k.DBSystem), g.text(k.DBConnection))
+}
+
+// ServiceCalls implements store.SegmentReader.
+func (s *Store) ServiceCalls(ctx context.Context, q store.ServiceCallQuery) ([]store.ServiceCalls, error) {
+	g := newSegmentSQL(q.Keys, s.attrSnapshot(), q.Start.UnixNano(), q.End.UnixNano())
+	text := sqlFile("service_calls")[0]
+	for _, m := range []struct{ marker, expr string }{
+		{"{{SEGMENT}}", g.isSegment()}, {"{{ORIGIN}}", g.origin()}, {"{{OUTCOME}}", g.outcome()},
+		{"{{CALLEE_NAME}}", g.calleeName()}, {"{{CALLEE_TYPE}}", g.calleeType()}, {"{{JOINS}}", g.attrs.sql()},
+	} {
+		text = strings.ReplaceAll(text, m.marker, m.expr)
+	}
+	rows, err := s.db.QueryContext(ctx, text, g.args...)
+	if err != nil {
+		return nil, fmt.Errorf("service calls: %w", err)
+	}
+	defer rows.Close()
+	var out []store.ServiceCalls
+	for rows.Next() {
+		var c store.ServiceCalls
+		if err := rows.Scan(&c.Caller.Name, &c.Caller.Type, &c.Callee.Name, &c.Callee.Type, &c.Callee.Inferred, &c.ResponseMillis,
+			&c.OK, &c.Errors, &c.Throttles, &c.Faults, &c.Total, &c.ResponseNanos, &c.Start, &c.End); err != nil {
+			return nil, err
+		}
+		if c.Caller.Name == "" {
+			c.Caller.Type = ""
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// MatchTraces implements store.SegmentReader: one pass over the range's spans, grouped by
+// trace, each of the condition's tests an aggregate over the trace's spans. When no trace
+// can match without a span that passes a test, only such spans are grouped.
+func (s *Store) MatchTraces(ctx context.Context, q store.TraceMatch) ([]telemetry.TraceID, error) {
+	g := newSegmentSQL(q.Keys, s.attrSnapshot(), q.Start.UnixNano(), q.End.UnixNano())
+	var tests []string
+	having := g.condition(q.Cond, &tests)
+	where := ""
+	if !holdsWithoutTests(q.Cond) {
+		where = " AND (" + strings.Join(tests, " OR ") + ")"
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	text := "SELECT s.trace_hi, s.trace_lo, max(s.start_ns) AS last FROM spans s" + g.attrs.sql() +
+		" WHERE s.start_ns >= $1 AND s.start_ns <= $2" + where +
+		" GROUP BY s.trace_hi, s.trace_lo HAVING " + having +
+		" ORDER BY last DESC, s.trace_hi, s.trace_lo LIMIT " + g.arg(min(limit, store.MaxLimit)) + " OFFSET " + g.arg(max(q.Offset, 0))
+	rows, err := s.db.QueryContext(ctx, text, g.args...)
+	if err != nil {
+		return nil, fmt.Errorf("match traces: %w", err)
+	}
+	defer rows.Close()
+	var ids []telemetry.TraceID
+	for rows.Next() {
+		var hi, lo, last int64
+		if err := rows.Scan(&hi, &lo, &last); err != nil {
+			return nil, err
+		}
+		ids = append(ids, telemetry.TraceIDFromParts(uint64(hi), uint64(lo)))
+	}
+	return ids, rows.Err()
+}
+
+// holdsWithoutTests reports whether c holds for a trace none of whose spans passes a test.
+func holdsWithoutTests(c store.TraceCondition) bool {
+	switch {
+	case c.Some != nil:
+		return false
+	case c.Not != nil:
+		return !holdsWithoutTests(*c.Not)
+	case len(c.And) > 0:
+		for _, d := range c.And {
+			if !holdsWithoutTests(d) {
+				return false
+			}
+		}
+		return true
+	case len(c.Or) > 0:
+		for _, d := range c.Or {
+			if holdsWithoutTests(d) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// condition is c as an expression over a trace's group of spans; tests collects its tests.
+func (g *segmentSQL) condition(c store.TraceCondition, tests *[]string) string {
+	join := func(list []store.TraceCondition, op string) string {
+		parts := make([]string, len(list))
+		for i, d := range list {
+			parts[i] = g.condition(d, tests)
+		}
+		return "(" + strings.Join(parts, op) + ")"
+	}
+	switch {
+	case c.Some != nil:
+		t := g.test(c.Some)
+		*tests = append(*tests, t)
+		return "bool_or(" + t + ")"
+	case c.Not != nil:
+		return "NOT " + g.condition(*c.Not, tests)
+	case len(c.And) > 0:
+		return join(c.And, " AND ")
+	case len(c.Or) > 0:
+		return join(c.Or, " OR ")
+	}
+	return "true"
+}
+
+// test is a span test as a boolean that is never NULL.
+func (g *segmentSQL) test(t *store.SpanTest) string {
+	expr := g.testValue(t)
+	if t.Negate {
+		expr = "NOT " + expr
+	}
+	if t.Service != "" {
+		expr = "(s.service = " + g.arg(t.Service) + " AND " + expr + ")"
+	}
+	return expr
+}
+
+var textOps = map[string]string{"=": "%s = %s", "!=": "%s <> %s", "CONTAINS": "contains(%s, %s)",
+	"BEGINSWITH": "starts_with(%s, %s)", "ENDSWITH": "ends_with(%s, %s)"}
+
+var numberOps = map[string]string{"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+func (g *segmentSQL) testValue(t *store.SpanTest) string {
+	number := func(x string) string {
+		op, ok := numberOps[t.Op]
+		if !ok || t.Value.Kind() != telemetry.KindDouble {
+			return "false"
+		}
+		return fmt.Sprintf("coalesce(%s %s %s, false)", x, op, g.arg(t.Value.Double()))
+	}
+	switch t.What {
+	case "":
+		return "true"
+	case "fault":
+		return g.fault()
+	case "error":
+		return g.failed()
+	case "throttle":
+		return g.throttle()
+	case "ok":
+		return fmt.Sprintf("NOT (%s OR %s OR %s)", g.fault(), g.failed(), g.throttle())
+	case "in_progress":
+		return "s.in_progress"
+	case "duration":
+		return number("s.duration_ns / 1e9")
+	case "http.status":
+		return number(g.httpStatus())
+	case "attribute":
+		return g.attributeTest(t, number)
+	}
+	return "false"
+}
+
+func (g *segmentSQL) attributeTest(t *store.SpanTest, number func(string) string) string {
+	text, kind := g.text(t.Key), g.kind(t.Key)
+	if t.Op == "" {
+		return "(" + text + " IS NOT NULL)"
+	}
+	isKind := func(kinds ...telemetry.ValueKind) string {
+		var list []string
+		for _, k := range kinds {
+			list = append(list, g.arg(uint8(k)))
+		}
+		return fmt.Sprintf("coalesce(%s IN (%s), false)", kind, strings.Join(list, ", "))
+	}
+	switch t.Value.Kind() {
+	case telemetry.KindString:
+		op, ok := textOps[t.Op]
+		if !ok {
+			return "false"
+		}
+		return fmt.Sprintf("(%s AND coalesce("+op+", false))", isKind(telemetry.KindString), text, g.arg(t.Value.Str()))
+	case telemetry.KindBool:
+		if t.Op != "=" && t.Op != "!=" {
+			return "false"
+		}
+		return fmt.Sprintf("(%s AND coalesce((%s = %s) = %s, false))", isKind(telemetry.KindBool), text, g.arg(fmt.Sprint(t.Value.Bool())), g.arg(t.Op == "="))
+	case telemetry.KindDouble:
+		return fmt.Sprintf("(%s AND %s)", isKind(telemetry.KindInt, telemetry.KindDouble), number("TRY_CAST("+text+" AS DOUBLE)"))
+	}
+	return "false"
+}
