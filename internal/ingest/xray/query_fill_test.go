@@ -34,7 +34,7 @@ type traceTemplate struct {
 // Outcomes of the backend segment: most requests succeed, some fail on the server (fault),
 // some on the client's side (error), and DynamoDB sometimes throttles.
 var fillOutcomes = []struct {
-	weight         int
+	weight          int
 	backend, dynamo string // extra fields of the backend segment and of its DynamoDB call
 }{
 	{945, `"http":{"request":{"method":"GET","url":"https://api.example.com/api/activities/home"},"response":{"status":200}}`, `"http":{"response":{"status":200}}`},
