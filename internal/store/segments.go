@@ -33,6 +33,10 @@ type SegmentReader interface {
 	// one of q.Cond's tests, or among all of them when q.Cond holds a negation or no test),
 	// from the q.Offset-th, at most q.Limit of them (0: DefaultLimit; MaxLimit at most).
 	MatchTraces(ctx context.Context, q TraceMatch) ([]telemetry.TraceID, error)
+	// Traces returns every span of each of the traces, in the order of ids, each trace's
+	// ordered as TraceReader.Trace orders them; a trace not found has none. It reads them
+	// together, faster than one at a time.
+	Traces(ctx context.Context, ids []telemetry.TraceID) ([][]telemetry.Span, error)
 }
 
 // SegmentKeys are the attribute keys that describe X-Ray's view of a span.

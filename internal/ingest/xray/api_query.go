@@ -200,14 +200,17 @@ func (a *API) traceSummaries(ctx context.Context, start, end time.Time, expr str
 		if err != nil {
 			return nil, internal(err)
 		}
-		for _, id := range ids {
+		traces, err := segments.Traces(ctx, ids)
+		if err != nil {
+			return nil, internal(err)
+		}
+		for i, id := range ids {
 			q.Offset++
 			read++
-			v, aerr := a.view(ctx, id)
-			if aerr != nil {
-				return nil, aerr
+			if len(traces[i]) == 0 {
+				continue // gone since
 			}
-			if v != nil && v.startsWithin(start, end) && f.match(&scope{v: v}) {
+			if v := newView(id, traces[i]); v.startsWithin(start, end) && f.match(&scope{v: v}) {
 				summaries = append(summaries, summary(v))
 			}
 			if len(summaries) == summariesPage || read == maxSummaryTraces {

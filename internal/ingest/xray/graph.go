@@ -150,6 +150,9 @@ func (g *graph) call(caller *nodeKey, callee nodeKey, inferred bool) (node, edge
 	from := clientNode
 	if caller != nil {
 		from = g.id(*caller)
+		if g.nodes[from] == nil { // a caller known only as one: no calls into it counted
+			g.nodes[from] = &stats{}
+		}
 	} else {
 		g.root[id] = true
 	}
@@ -165,9 +168,24 @@ func (g *graph) call(caller *nodeKey, callee nodeKey, inferred bool) (node, edge
 }
 
 // services renders the graph's nodes with their edges.
+// Nodes are numbered in order of name and type, the clients first, whatever order they were
+// met in, so that the same calls make the same answer.
 func (g *graph) services() []any {
+	order := make([]int, len(g.keys))
+	for id := range order {
+		order[id] = id
+	}
+	sort.Slice(order[1:], func(i, j int) bool {
+		a, b := g.keys[order[1+i]], g.keys[order[1+j]]
+		return a.name < b.name || a.name == b.name && a.typ < b.typ
+	})
+	ref := make([]int, len(g.keys))
+	for r, id := range order {
+		ref[id] = r
+	}
 	out := make([]any, 0, len(g.keys))
-	for id, k := range g.keys {
+	for _, id := range order {
+		k := g.keys[id]
 		if id == clientNode && len(g.root) == 0 {
 			continue
 		}
@@ -176,13 +194,13 @@ func (g *graph) services() []any {
 			if e[0] != id {
 				continue
 			}
-			edges = append(edges, map[string]any{"ReferenceId": e[1], "StartTime": epochSeconds(s.start), "EndTime": epochSeconds(s.end),
+			edges = append(edges, map[string]any{"ReferenceId": ref[e[1]], "StartTime": epochSeconds(s.start), "EndTime": epochSeconds(s.end),
 				"SummaryStatistics": s.summary(), "ResponseTimeHistogram": histogram(s.histogram), "Aliases": []any{}})
 		}
 		sort.Slice(edges, func(i, j int) bool {
 			return edges[i].(map[string]any)["ReferenceId"].(int) < edges[j].(map[string]any)["ReferenceId"].(int)
 		})
-		svc := map[string]any{"ReferenceId": id, "Name": k.name, "Names": []string{k.name}, "Type": k.typ, "Edges": edges}
+		svc := map[string]any{"ReferenceId": ref[id], "Name": k.name, "Names": []string{k.name}, "Type": k.typ, "Edges": edges}
 		if id == clientNode {
 			svc["State"] = "unknown"
 			out = append(out, svc)

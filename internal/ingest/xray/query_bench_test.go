@@ -39,7 +39,7 @@ func BenchmarkXRayQueries(b *testing.B) {
 	end := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	if len(services) == 0 {
 		b.Log("filling the store with 10M spans")
-		if err := fillTraces(ctx, s, 10_000_000, end.Add(-time.Hour), time.Hour); err != nil {
+		if err := fillTraces(ctx, s, 10_000_000, 1000, end.Add(-time.Hour), time.Hour); err != nil {
 			b.Fatal(err)
 		}
 		if err := s.Checkpoint(ctx); err != nil {

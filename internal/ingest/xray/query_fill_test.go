@@ -15,9 +15,7 @@ import (
 // Postgres and DynamoDB and sometimes calls a users service), cloned with new ids, times,
 // users and outcomes, so that filling 10M spans takes minutes rather than decoding hours.
 
-// fillUsers is how many distinct users the traces have; fillUser(0) is "andrew".
-const fillUsers = 1000
-
+// fillUser names the i-th user the traces have; the first is "andrew".
 func fillUser(i int) string {
 	if i == 0 {
 		return "andrew"
@@ -102,8 +100,8 @@ func fillTemplates() ([]*traceTemplate, error) {
 }
 
 // fillTraces writes traces of about spans spans in all, their starts spread evenly over
-// [start, start+span), in batches of batch spans.
-func fillTraces(ctx context.Context, w store.SpanWriter, spans int, start time.Time, span time.Duration) error {
+// [start, start+span), with users users.
+func fillTraces(ctx context.Context, w store.SpanWriter, spans, users int, start time.Time, span time.Duration) error {
 	templates, err := fillTemplates()
 	if err != nil {
 		return err
@@ -117,7 +115,7 @@ func fillTraces(ctx context.Context, w store.SpanWriter, spans int, start time.T
 		t := templates[rng.IntN(len(templates))]
 		at := start.UnixNano() + int64(i)*step
 		id := telemetry.TraceIDFromParts(uint64(at/1e9)<<32|uint64(rng.Uint32()), rng.Uint64())
-		user := telemetry.StringValue(fillUser(rng.IntN(fillUsers)))
+		user := telemetry.StringValue(fillUser(rng.IntN(users)))
 		jitter := rng.Int64N(40e6) // response times vary by up to 40 ms
 		ids := map[telemetry.SpanID]telemetry.SpanID{}
 		for _, sp := range t.spans {

@@ -2,7 +2,9 @@ package duckdb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"lookout/internal/store"
@@ -16,6 +18,7 @@ type segmentSQL struct {
 	keys  store.SegmentKeys
 	args  []any
 	attrs *attrJoins
+	kinds []string // keys whose value's kind is read from the span's key set
 }
 
 func newSegmentSQL(keys store.SegmentKeys, meta attrMeta, args ...any) *segmentSQL {
@@ -30,9 +33,32 @@ func (g *segmentSQL) arg(v any) string {
 	return fmt.Sprintf("$%d", len(g.args))
 }
 
-// text is an attribute's text (NULL when the span lacks it); kind is its value's kind.
+// text is an attribute's text (NULL when the span lacks it).
 func (g *segmentSQL) text(key string) string { return g.attrs.stored(key).text }
-func (g *segmentSQL) kind(key string) string { return g.attrs.stored(key).kind }
+
+// kind is the kind of an attribute's value, as the span's key set says (an attribute column
+// holds values of every kind).
+func (g *segmentSQL) kind(key string) string {
+	i := slices.Index(g.kinds, key)
+	if i < 0 {
+		i = len(g.kinds)
+		g.kinds = append(g.kinds, key)
+	}
+	return fmt.Sprintf("kk_s.k%d", i)
+}
+
+// joins are the tables the expressions read beside the spans.
+func (g *segmentSQL) joins() string {
+	out := g.attrs.sql()
+	if len(g.kinds) > 0 {
+		var cols []string
+		for i, k := range g.kinds {
+			cols = append(cols, fmt.Sprintf("kinds[list_position(keys, %s)] AS k%d", g.arg(k), i))
+		}
+		out += " JOIN (SELECT id, " + strings.Join(cols, ", ") + " FROM keysets) kk_s ON kk_s.id = s.keyset_id"
+	}
+	return out
+}
 
 // isSegment is whether the span is a segment.
 func (g *segmentSQL) isSegment() string {
@@ -52,8 +78,9 @@ func (g *segmentSQL) httpStatus() string {
 	return coalesceOr(codes, "BIGINT")
 }
 
+// flag is whether a boolean flag is set. (Its kind is not looked at: a flag holds a boolean.)
 func (g *segmentSQL) flag(key string) string {
-	return fmt.Sprintf("coalesce(%s = 'true' AND %s = %s, false)", g.text(key), g.kind(key), g.arg(uint8(telemetry.KindBool)))
+	return fmt.Sprintf("coalesce(%s = 'true', false)", g.text(key))
 }
 
 // fault, failed and throttle are the span's outcome, as store.SegmentReader defines it.
@@ -98,7 +125,7 @@ func (s *Store) ServiceCalls(ctx context.Context, q store.ServiceCallQuery) ([]s
 	text := sqlFile("service_calls")[0]
 	for _, m := range []struct{ marker, expr string }{
 		{"{{SEGMENT}}", g.isSegment()}, {"{{ORIGIN}}", g.origin()}, {"{{OUTCOME}}", g.outcome()},
-		{"{{CALLEE_NAME}}", g.calleeName()}, {"{{CALLEE_TYPE}}", g.calleeType()}, {"{{JOINS}}", g.attrs.sql()},
+		{"{{CALLEE_NAME}}", g.calleeName()}, {"{{CALLEE_TYPE}}", g.calleeType()}, {"{{JOINS}}", g.joins()},
 	} {
 		text = strings.ReplaceAll(text, m.marker, m.expr)
 	}
@@ -137,7 +164,7 @@ func (s *Store) MatchTraces(ctx context.Context, q store.TraceMatch) ([]telemetr
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
-	text := "SELECT s.trace_hi, s.trace_lo, max(s.start_ns) AS last FROM spans s" + g.attrs.sql() +
+	text := "SELECT s.trace_hi, s.trace_lo, max(s.start_ns) AS last FROM spans s" + g.joins() +
 		" WHERE s.start_ns >= $1 AND s.start_ns <= $2" + where +
 		" GROUP BY s.trace_hi, s.trace_lo HAVING " + having +
 		" ORDER BY last DESC, s.trace_hi, s.trace_lo LIMIT " + g.arg(min(limit, store.MaxLimit)) + " OFFSET " + g.arg(max(q.Offset, 0))
@@ -155,6 +182,53 @@ func (s *Store) MatchTraces(ctx context.Context, q store.TraceMatch) ([]telemetr
 		ids = append(ids, telemetry.TraceIDFromParts(uint64(hi), uint64(lo)))
 	}
 	return ids, rows.Err()
+}
+
+// Traces implements store.SegmentReader: the trace index bounds the time range of the traces'
+// spans, and one scan of it reads them.
+func (s *Store) Traces(ctx context.Context, ids []telemetry.TraceID) ([][]telemetry.Span, error) {
+	out := make([][]telemetry.Span, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	// lows lists the traces' low halves as parameters from the first+1-th on.
+	lows := func(first int) string {
+		list := make([]string, len(ids))
+		for i := range ids {
+			list[i] = fmt.Sprintf("$%d", first+i+1)
+		}
+		return strings.Join(list, ", ")
+	}
+	args := []any{nil, nil}
+	at := map[telemetry.TraceID]int{}
+	for i, id := range ids {
+		args = append(args, int64(id.Low()))
+		at[id] = i
+	}
+	var lo, hi sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, "SELECT min(start_ns), max(end_ns) FROM trace_index WHERE trace_lo IN ("+lows(0)+")", args[2:]...).Scan(&lo, &hi); err != nil {
+		return nil, fmt.Errorf("traces' range: %w", err)
+	}
+	if !lo.Valid {
+		return out, nil
+	}
+	args[0], args[1] = lo.Int64, hi.Int64
+	text := strings.ReplaceAll(withAttrColumns(sqlFile("trace_batch")[0], s.attrColumns()), "{{TRACES}}", lows(2))
+	rows, err := s.db.QueryContext(ctx, text, args...)
+	if err != nil {
+		return nil, fmt.Errorf("traces: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		sp, err := s.scanSpan(ctx, rows)
+		if err != nil {
+			return nil, err
+		}
+		if i, ok := at[sp.TraceID]; ok { // not another trace of the same low half
+			out[i] = append(out[i], sp)
+		}
+	}
+	return out, rows.Err()
 }
 
 // holdsWithoutTests reports whether c holds for a trace none of whose spans passes a test.
