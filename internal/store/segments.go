@@ -96,6 +96,31 @@ type TraceCondition struct {
 	Some    *SpanTest
 }
 
+// HoldsWithoutTests reports whether c holds for a trace none of whose spans passes a test.
+func (c TraceCondition) HoldsWithoutTests() bool {
+	switch {
+	case c.Some != nil:
+		return false
+	case c.Not != nil:
+		return !c.Not.HoldsWithoutTests()
+	case len(c.And) > 0:
+		for _, d := range c.And {
+			if !d.HoldsWithoutTests() {
+				return false
+			}
+		}
+		return true
+	case len(c.Or) > 0:
+		for _, d := range c.Or {
+			if d.HoldsWithoutTests() {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
 // SpanTest is a test of one span.
 type SpanTest struct {
 	Service string // the span's service, exact; empty: any

@@ -80,7 +80,11 @@ func (b *conditionBuilder) within(inner filter, at nodeScope, negated bool) stor
 	if inner == nil {
 		return exists
 	}
-	return store.TraceCondition{And: []store.TraceCondition{exists, b.of(inner, at, false)}}
+	c := b.of(inner, at, false)
+	if c.HoldsWithoutTests() {
+		return store.TraceCondition{And: []store.TraceCondition{exists, c}}
+	}
+	return c // a span of the node passes one of its tests, which name the service
 }
 
 func (b *conditionBuilder) compare(c *compare, at nodeScope, negated bool) store.TraceCondition {

@@ -2,7 +2,6 @@ package duckdb
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -157,7 +156,7 @@ func (s *Store) MatchTraces(ctx context.Context, q store.TraceMatch) ([]telemetr
 	var tests []string
 	having := g.condition(q.Cond, &tests)
 	where := ""
-	if !holdsWithoutTests(q.Cond) {
+	if !q.Cond.HoldsWithoutTests() {
 		where = " AND (" + strings.Join(tests, " OR ") + ")"
 	}
 	limit := q.Limit
@@ -191,29 +190,41 @@ func (s *Store) Traces(ctx context.Context, ids []telemetry.TraceID) ([][]teleme
 	if len(ids) == 0 {
 		return out, nil
 	}
-	// lows lists the traces' low halves as parameters from the first+1-th on.
-	lows := func(first int) string {
-		list := make([]string, len(ids))
-		for i := range ids {
-			list[i] = fmt.Sprintf("$%d", first+i+1)
-		}
-		return strings.Join(list, ", ")
-	}
-	args := []any{nil, nil}
+	// Each trace's spans are read from the time range the index gives it, so that the scan
+	// reads the few row groups that hold them, not every one between.
+	var lows []string
+	var args []any
 	at := map[telemetry.TraceID]int{}
 	for i, id := range ids {
 		args = append(args, int64(id.Low()))
+		lows = append(lows, fmt.Sprintf("$%d", len(args)))
 		at[id] = i
 	}
-	var lo, hi sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, "SELECT min(start_ns), max(end_ns) FROM trace_index WHERE trace_lo IN ("+lows(0)+")", args[2:]...).Scan(&lo, &hi); err != nil {
-		return nil, fmt.Errorf("traces' range: %w", err)
+	ranges, err := s.db.QueryContext(ctx, "SELECT trace_lo, min(start_ns), max(end_ns) FROM trace_index WHERE trace_lo IN ("+strings.Join(lows, ", ")+") GROUP BY trace_lo", args...)
+	if err != nil {
+		return nil, fmt.Errorf("traces' ranges: %w", err)
 	}
-	if !lo.Valid {
+	var scans []string
+	args = args[:0]
+	for ranges.Next() {
+		var lo, from, to int64
+		if err := ranges.Scan(&lo, &from, &to); err != nil {
+			ranges.Close()
+			return nil, err
+		}
+		args = append(args, from, to, lo)
+		n := len(args)
+		scans = append(scans, strings.NewReplacer("$1", fmt.Sprintf("$%d", n-2), "$2", fmt.Sprintf("$%d", n-1), "$3", fmt.Sprintf("$%d", n)).Replace(
+			withAttrColumns(sqlFile("trace_batch")[0], s.attrColumns())))
+	}
+	ranges.Close()
+	if err := ranges.Err(); err != nil {
+		return nil, err
+	}
+	if len(scans) == 0 {
 		return out, nil
 	}
-	args[0], args[1] = lo.Int64, hi.Int64
-	text := strings.ReplaceAll(withAttrColumns(sqlFile("trace_batch")[0], s.attrColumns()), "{{TRACES}}", lows(2))
+	text := strings.Join(scans, " UNION ALL ") + " ORDER BY start_ns, span_id"
 	rows, err := s.db.QueryContext(ctx, text, args...)
 	if err != nil {
 		return nil, fmt.Errorf("traces: %w", err)
@@ -229,31 +240,6 @@ func (s *Store) Traces(ctx context.Context, ids []telemetry.TraceID) ([][]teleme
 		}
 	}
 	return out, rows.Err()
-}
-
-// holdsWithoutTests reports whether c holds for a trace none of whose spans passes a test.
-func holdsWithoutTests(c store.TraceCondition) bool {
-	switch {
-	case c.Some != nil:
-		return false
-	case c.Not != nil:
-		return !holdsWithoutTests(*c.Not)
-	case len(c.And) > 0:
-		for _, d := range c.And {
-			if !holdsWithoutTests(d) {
-				return false
-			}
-		}
-		return true
-	case len(c.Or) > 0:
-		for _, d := range c.Or {
-			if holdsWithoutTests(d) {
-				return true
-			}
-		}
-		return false
-	}
-	return true
 }
 
 // condition is c as an expression over a trace's group of spans; tests collects its tests.
