@@ -24,8 +24,12 @@ var segmentKeys = store.SegmentKeys{
 // answers nothing. Trace 3: an OpenTelemetry server span with error status (a fault).
 func segmentFixture() []telemetry.Span {
 	xray := telemetry.IngestInfo{Protocol: "xray"}
-	str := func(k, v string) telemetry.KeyValue { return telemetry.KeyValue{Key: k, Value: telemetry.StringValue(v)} }
-	num := func(k string, v int64) telemetry.KeyValue { return telemetry.KeyValue{Key: k, Value: telemetry.IntValue(v)} }
+	str := func(k, v string) telemetry.KeyValue {
+		return telemetry.KeyValue{Key: k, Value: telemetry.StringValue(v)}
+	}
+	num := func(k string, v int64) telemetry.KeyValue {
+		return telemetry.KeyValue{Key: k, Value: telemetry.IntValue(v)}
+	}
 	flag := func(k string) telemetry.KeyValue { return telemetry.KeyValue{Key: k, Value: telemetry.BoolValue(true)} }
 	span := func(trace, id, parent byte, svc, name string, from, ms int, ingest telemetry.IngestInfo, attrs ...telemetry.KeyValue) telemetry.Span {
 		sp := telemetry.Span{TraceID: traceID(trace), SpanID: spanID(id), Name: name, StartUnixNano: at(time.Duration(from) * time.Millisecond),
