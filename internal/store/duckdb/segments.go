@@ -78,23 +78,27 @@ func (g *segmentSQL) httpStatus() string {
 }
 
 // flag is whether a boolean flag is set. (Its kind is not looked at: a flag holds a boolean.)
+//
+// Here and below a condition is NULL where SQL's logic makes it so, which a filter takes for
+// false: DuckDB skips the rest of a conjunction for the rows it has decided, which it cannot
+// do inside coalesce(). Negations use IS NOT TRUE.
 func (g *segmentSQL) flag(key string) string {
-	return fmt.Sprintf("coalesce(%s = 'true', false)", g.text(key))
+	return fmt.Sprintf("(%s = 'true')", g.text(key))
 }
 
 // fault, failed and throttle are the span's outcome, as store.SegmentReader defines it.
 func (g *segmentSQL) fault() string {
 	code := g.httpStatus()
-	return fmt.Sprintf("(%s OR coalesce(%s >= 500, false) OR (%s IS NULL AND s.status_code = %s AND s.protocol <> %s))",
-		g.flag(g.keys.Fault), code, code, g.arg(uint8(telemetry.StatusError)), g.arg(g.keys.Protocol))
+	return fmt.Sprintf("(%s OR %s >= 500 OR (s.status_code = %s AND s.protocol <> %s AND %s IS NULL))",
+		g.flag(g.keys.Fault), code, g.arg(uint8(telemetry.StatusError)), g.arg(g.keys.Protocol), code)
 }
 
 func (g *segmentSQL) failed() string {
-	return fmt.Sprintf("(NOT %s AND (%s OR coalesce(%s BETWEEN 400 AND 499, false)))", g.fault(), g.flag(g.keys.Error), g.httpStatus())
+	return fmt.Sprintf("(%s IS NOT TRUE AND (%s OR %s BETWEEN 400 AND 499))", g.fault(), g.flag(g.keys.Error), g.httpStatus())
 }
 
 func (g *segmentSQL) throttle() string {
-	return fmt.Sprintf("(%s OR coalesce(%s = 429, false))", g.flag(g.keys.Throttle), g.httpStatus())
+	return fmt.Sprintf("(%s OR %s = 429)", g.flag(g.keys.Throttle), g.httpStatus())
 }
 
 // outcome is 3 for a fault, 2 for a throttle, 1 for another error, 0 for ok.
@@ -183,13 +187,26 @@ func (s *Store) MatchTraces(ctx context.Context, q store.TraceMatch) ([]telemetr
 	return ids, rows.Err()
 }
 
-// Traces implements store.SegmentReader: the trace index bounds the time range of the traces'
-// spans, and one scan of it reads them.
+// tracesPerRead is how many traces one statement of Traces reads: each is a scan of its own,
+// and every scan holds buffers.
+const tracesPerRead = 50
+
+// Traces implements store.SegmentReader.
 func (s *Store) Traces(ctx context.Context, ids []telemetry.TraceID) ([][]telemetry.Span, error) {
-	out := make([][]telemetry.Span, len(ids))
-	if len(ids) == 0 {
-		return out, nil
+	out := make([][]telemetry.Span, 0, len(ids))
+	for part := range slices.Chunk(ids, tracesPerRead) {
+		spans, err := s.someTraces(ctx, part)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, spans...)
 	}
+	return out, nil
+}
+
+// someTraces reads a few traces in one statement.
+func (s *Store) someTraces(ctx context.Context, ids []telemetry.TraceID) ([][]telemetry.Span, error) {
+	out := make([][]telemetry.Span, len(ids))
 	// Each trace's spans are read from the time range the index gives it, so that the scan
 	// reads the few row groups that hold them, not every one between.
 	var lows []string
@@ -255,7 +272,7 @@ func (g *segmentSQL) condition(c store.TraceCondition, tests *[]string) string {
 	case c.Some != nil:
 		t := g.test(c.Some)
 		*tests = append(*tests, t)
-		return "bool_or(" + t + ")"
+		return "coalesce(bool_or(" + t + "), false)"
 	case c.Not != nil:
 		return "NOT " + g.condition(*c.Not, tests)
 	case len(c.And) > 0:
@@ -266,11 +283,11 @@ func (g *segmentSQL) condition(c store.TraceCondition, tests *[]string) string {
 	return "true"
 }
 
-// test is a span test as a boolean that is never NULL.
+// test is a span test as a condition.
 func (g *segmentSQL) test(t *store.SpanTest) string {
 	expr := g.testValue(t)
 	if t.Negate {
-		expr = "NOT " + expr
+		expr = "(" + expr + " IS NOT TRUE)"
 	}
 	if t.Service != "" {
 		expr = "(s.service = " + g.arg(t.Service) + " AND " + expr + ")"
@@ -289,7 +306,7 @@ func (g *segmentSQL) testValue(t *store.SpanTest) string {
 		if !ok || t.Value.Kind() != telemetry.KindDouble {
 			return "false"
 		}
-		return fmt.Sprintf("coalesce(%s %s %s, false)", x, op, g.arg(t.Value.Double()))
+		return fmt.Sprintf("(%s %s %s)", x, op, g.arg(t.Value.Double()))
 	}
 	switch t.What {
 	case "":
@@ -301,7 +318,7 @@ func (g *segmentSQL) testValue(t *store.SpanTest) string {
 	case "throttle":
 		return g.throttle()
 	case "ok":
-		return fmt.Sprintf("NOT (%s OR %s OR %s)", g.fault(), g.failed(), g.throttle())
+		return fmt.Sprintf("((%s OR %s OR %s) IS NOT TRUE)", g.fault(), g.failed(), g.throttle())
 	case "in_progress":
 		return "s.in_progress"
 	case "duration":
@@ -324,7 +341,7 @@ func (g *segmentSQL) attributeTest(t *store.SpanTest, number func(string) string
 		for _, k := range kinds {
 			list = append(list, g.arg(uint8(k)))
 		}
-		return fmt.Sprintf("coalesce(%s IN (%s), false)", kind, strings.Join(list, ", "))
+		return fmt.Sprintf("%s IN (%s)", kind, strings.Join(list, ", "))
 	}
 	switch t.Value.Kind() {
 	case telemetry.KindString:
@@ -332,14 +349,14 @@ func (g *segmentSQL) attributeTest(t *store.SpanTest, number func(string) string
 		if !ok {
 			return "false"
 		}
-		return fmt.Sprintf("(%s AND coalesce("+op+", false))", isKind(telemetry.KindString), text, g.arg(t.Value.Str()))
+		return fmt.Sprintf("("+op+" AND %s)", text, g.arg(t.Value.Str()), isKind(telemetry.KindString))
 	case telemetry.KindBool:
 		if t.Op != "=" && t.Op != "!=" {
 			return "false"
 		}
-		return fmt.Sprintf("(%s AND coalesce((%s = %s) = %s, false))", isKind(telemetry.KindBool), text, g.arg(fmt.Sprint(t.Value.Bool())), g.arg(t.Op == "="))
+		return fmt.Sprintf("((%s = %s) = %s AND %s)", text, g.arg(fmt.Sprint(t.Value.Bool())), g.arg(t.Op == "="), isKind(telemetry.KindBool))
 	case telemetry.KindDouble:
-		return fmt.Sprintf("(%s AND %s)", isKind(telemetry.KindInt, telemetry.KindDouble), number("TRY_CAST("+text+" AS DOUBLE)"))
+		return fmt.Sprintf("(%s AND %s)", number("TRY_CAST("+text+" AS DOUBLE)"), isKind(telemetry.KindInt, telemetry.KindDouble))
 	}
 	return "false"
 }
