@@ -152,25 +152,16 @@ func (s *Store) ServiceCalls(ctx context.Context, q store.ServiceCallQuery) ([]s
 	return out, rows.Err()
 }
 
-// MatchTraces implements store.SegmentReader: one pass over the range's spans, grouped by
-// trace, each of the condition's tests an aggregate over the trace's spans. When no trace
-// can match without a span that passes a test, only such spans are grouped.
+// MatchTraces implements store.SegmentReader.
 func (s *Store) MatchTraces(ctx context.Context, q store.TraceMatch) ([]telemetry.TraceID, error) {
 	g := newSegmentSQL(q.Keys, s.attrSnapshot(), q.Start.UnixNano(), q.End.UnixNano())
-	var tests []string
-	having := g.condition(q.Cond, &tests)
-	where := ""
-	if !q.Cond.HoldsWithoutTests() {
-		where = " AND (" + strings.Join(tests, " OR ") + ")"
-	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
-	text := "SELECT s.trace_hi, s.trace_lo, max(s.start_ns) AS last FROM spans s" + g.joins() +
-		" WHERE s.start_ns >= $1 AND s.start_ns <= $2" + where +
-		" GROUP BY s.trace_hi, s.trace_lo HAVING " + having +
-		" ORDER BY last DESC, s.trace_hi, s.trace_lo LIMIT " + g.arg(min(limit, store.MaxLimit)) + " OFFSET " + g.arg(max(q.Offset, 0))
+	text := "SELECT trace_hi, trace_lo, last FROM (" + g.traceSet(q.Cond) + ") ORDER BY last DESC, trace_hi, trace_lo LIMIT " +
+		g.arg(min(limit, store.MaxLimit)) + " OFFSET " + g.arg(max(q.Offset, 0))
+	text = strings.ReplaceAll(text, "{{JOINS}}", g.joins())
 	rows, err := s.db.QueryContext(ctx, text, g.args...)
 	if err != nil {
 		return nil, fmt.Errorf("match traces: %w", err)
@@ -257,6 +248,35 @@ func (s *Store) someTraces(ctx context.Context, ids []telemetry.TraceID) ([][]te
 		}
 	}
 	return out, rows.Err()
+}
+
+// traceSet is a query of the traces whose spans satisfy c, each with the latest start of its
+// spans that pass one of c's tests (of all its spans, when c holds without them). The traces
+// of a conjunction are those of each part, each found by a scan of its own, which its tests
+// narrow (DuckDB filters a column while it scans it). Otherwise one pass groups the spans by
+// trace, each test an aggregate; when c cannot hold without a passing span, only the spans
+// that pass a test are grouped.
+func (g *segmentSQL) traceSet(c store.TraceCondition) string {
+	if len(c.And) > 1 && !slices.ContainsFunc(c.And, store.TraceCondition.HoldsWithoutTests) {
+		var from, lasts []string
+		for i, part := range c.And {
+			if i == 0 {
+				from = append(from, fmt.Sprintf("(%s) t0", g.traceSet(part)))
+			} else {
+				from = append(from, fmt.Sprintf("JOIN (%s) t%d USING (trace_hi, trace_lo)", g.traceSet(part), i))
+			}
+			lasts = append(lasts, fmt.Sprintf("t%d.last", i))
+		}
+		return "SELECT trace_hi, trace_lo, greatest(" + strings.Join(lasts, ", ") + ") AS last FROM " + strings.Join(from, " ")
+	}
+	var tests []string
+	having := g.condition(c, &tests)
+	where := ""
+	if !c.HoldsWithoutTests() {
+		where = " AND (" + strings.Join(tests, " OR ") + ")"
+	}
+	return "SELECT s.trace_hi, s.trace_lo, max(s.start_ns) AS last FROM spans s{{JOINS}} WHERE s.start_ns >= $1 AND s.start_ns <= $2" +
+		where + " GROUP BY s.trace_hi, s.trace_lo HAVING " + having
 }
 
 // condition is c as an expression over a trace's group of spans; tests collects its tests.
@@ -348,6 +368,9 @@ func (g *segmentSQL) attributeTest(t *store.SpanTest, number func(string) string
 		op, ok := textOps[t.Op]
 		if !ok {
 			return "false"
+		}
+		if col := g.attrs.stored(t.Key).group; col != "" && t.Op == "=" && t.Value.Str() != "" {
+			text = col // the same, and DuckDB compares it while it scans the column
 		}
 		return fmt.Sprintf("("+op+" AND %s)", text, g.arg(t.Value.Str()), isKind(telemetry.KindString))
 	case telemetry.KindBool:
