@@ -35,6 +35,16 @@ func (g *segmentSQL) arg(v any) string {
 // text is an attribute's text (NULL when the span lacks it).
 func (g *segmentSQL) text(key string) string { return g.attrs.stored(key).text }
 
+// comparable is an attribute's text where an absent one may read as '': for comparisons with
+// a text that is not empty. An attribute kept only in its column is that column, which DuckDB
+// compares as it scans it.
+func (g *segmentSQL) comparable(key string) string {
+	if f := g.attrs.stored(key); f.group != "" {
+		return f.group
+	}
+	return g.text(key)
+}
+
 // kind is the kind of an attribute's value, as the span's key set says (an attribute column
 // holds values of every kind).
 func (g *segmentSQL) kind(key string) string {
@@ -83,7 +93,7 @@ func (g *segmentSQL) httpStatus() string {
 // false: DuckDB skips the rest of a conjunction for the rows it has decided, which it cannot
 // do inside coalesce(). Negations use IS NOT TRUE.
 func (g *segmentSQL) flag(key string) string {
-	return fmt.Sprintf("(%s = 'true')", g.text(key))
+	return fmt.Sprintf("(%s = 'true')", g.comparable(key))
 }
 
 // fault, failed and throttle are the span's outcome, as store.SegmentReader defines it.
@@ -369,8 +379,8 @@ func (g *segmentSQL) attributeTest(t *store.SpanTest, number func(string) string
 		if !ok {
 			return "false"
 		}
-		if col := g.attrs.stored(t.Key).group; col != "" && t.Op == "=" && t.Value.Str() != "" {
-			text = col // the same, and DuckDB compares it while it scans the column
+		if t.Op == "=" && t.Value.Str() != "" {
+			text = g.comparable(t.Key)
 		}
 		return fmt.Sprintf("("+op+" AND %s)", text, g.arg(t.Value.Str()), isKind(telemetry.KindString))
 	case telemetry.KindBool:
