@@ -15,7 +15,7 @@ import (
 // Keys.Type attribute is Keys.Segment, or, for a span without that attribute, a server span
 // or a root span (no parent). Every other span is a subsegment of the segment it descends
 // from. A segment's caller is the segment of its parent span; one whose parent is not among
-// the spans read is an entry point. A subsegment that calls out (see Callee) and that no
+// the spans read is an entry point. A subsegment that calls out (see SegmentKeys) and that no
 // segment answers (no segment is its child) stands for a node of its own, inferred.
 //
 // A span's outcome follows its HTTP status (Keys.HTTPStatus, the first that holds an integer):
@@ -40,6 +40,11 @@ type SegmentReader interface {
 }
 
 // SegmentKeys are the attribute keys that describe X-Ray's view of a span.
+//
+// A subsegment's call is typed AWS::<name> when its namespace is AWSNamespace or its RPCSystem
+// is AWSRPCSystem; Database::SQL when it is a remote call (namespace RemoteCall, or a client
+// or producer span) with DBSystem or DBConnection; remote for another remote call; otherwise
+// it calls nothing. The callee's name is PeerService, else RPCService, else the span's name.
 type SegmentKeys struct {
 	Protocol                 string   // telemetry.IngestInfo.Protocol of X-Ray's spans
 	Type, Segment            string   // the key telling segments from subsegments, and its value for segments
@@ -51,11 +56,6 @@ type SegmentKeys struct {
 	DBSystem, DBConnection   string   // either present: a database call
 	AWSNamespace, RemoteCall string   // the namespaces of AWS and of other remote calls
 }
-
-// Callee is how a subsegment's call is typed: AWS::<name> when its namespace is AWSNamespace
-// or its RPCSystem is AWSRPCSystem; Database::SQL when it is a remote call (namespace
-// RemoteCall, or a client or producer span) with DBSystem or DBConnection; remote for another
-// remote call; no call otherwise. Its name is PeerService, else RPCService, else the span's.
 
 // ServiceCallQuery selects the spans of a service graph.
 type ServiceCallQuery struct {

@@ -179,5 +179,6 @@ func FuzzFilter(f *testing.F) {
 			return
 		}
 		_ = fmt.Sprint(flt.match(&scope{v: v}))
+		_ = storeCondition(flt, func(name string) bool { return name != "" }).HoldsWithoutTests()
 	})
 }
