@@ -35,7 +35,7 @@ func (g *segmentSQL) arg(v any) string {
 // text is an attribute's text (NULL when the span lacks it).
 func (g *segmentSQL) text(key string) string { return g.attrs.stored(key).text }
 
-// comparable is an attribute's text where an absent one may read as ”: for comparisons with
+// comparable is an attribute's text where an absent one may read as empty: for comparisons with
 // a text that is not empty. An attribute kept only in its column is that column, which DuckDB
 // compares as it scans it.
 func (g *segmentSQL) comparable(key string) string {
