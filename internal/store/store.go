@@ -21,7 +21,7 @@ var ErrUnsupported = errors.ErrUnsupported
 
 // Backend is a storage backend: DuckDB embedded, ClickHouse for scale-out. A backend offers
 // capabilities, each an interface of this package (SpanWriter, TraceReader, QueryRunner,
-// DatasetReader, Retainer, LogWriter, LogReader), which callers find with a type assertion.
+// DatasetReader, Retainer, LogWriter, LogReader, SegmentReader, ...), which callers find with a type assertion.
 // A backend may be brought up capability by capability: the conformance suite (storetest)
 // tests each capability a backend has, and a backend declares the ones it lacks.
 type Backend interface {
@@ -48,11 +48,12 @@ const (
 	ItemReading       Capability = "item reading"       // ItemReader
 	ItemTriage        Capability = "item triage"        // ItemTriager
 	LogCataloguing    Capability = "log catalogue"      // LogCatalogue
+	SegmentReading    Capability = "segment reading"    // SegmentReader
 )
 
 // Capabilities lists every capability, in the order the conformance suite tests them.
 var Capabilities = []Capability{SpanWriting, TraceReading, EventQueries, DatasetListing, Retention, LogWriting, LogReading,
-	LogCataloguing, SpanRevising, Settings, OccurrenceWriting, ItemReading, ItemTriage}
+	LogCataloguing, SpanRevising, Settings, OccurrenceWriting, ItemReading, ItemTriage, SegmentReading}
 
 // Has reports whether b offers capability c.
 func Has(b Backend, c Capability) bool {
@@ -84,6 +85,8 @@ func Has(b Backend, c Capability) bool {
 		_, ok = b.(ItemTriager)
 	case LogCataloguing:
 		_, ok = b.(LogCatalogue)
+	case SegmentReading:
+		_, ok = b.(SegmentReader)
 	}
 	return ok
 }

@@ -43,22 +43,9 @@ func timeRange(start, end *epochTime) (time.Time, time.Time, *aws.Error) {
 	return start.Time, end.Time, nil
 }
 
-// Bounds of the traces an answer reads, each read whole: lookout builds summaries and graphs
-// from traces, not from precomputed statistics, so a busy range is sampled.
-const (
-	maxSummaryTraces = 1000 // GetTraceSummaries: the newest of the range
-	maxGraphTraces   = 600  // graphs and statistics: the newest of each service, shared out
-)
-
-// views loads the newest traces with a span in [start, end] (of service, unless empty), at
-// most limit of them.
-func (a *API) views(ctx context.Context, start, end time.Time, service string, limit int) ([]*view, *aws.Error) {
-	ids, err := a.cfg.Traces.FindTraceIDs(ctx, store.TraceQuery{Service: service, Start: start, End: end, Limit: limit})
-	if err != nil {
-		return nil, internal(err)
-	}
-	return a.load(ctx, ids)
-}
+// maxGraphTraces bounds the traces a group's graph and the statistics read, each whole: the
+// newest of each service, shared out. (The graph of every trace is computed by the store.)
+const maxGraphTraces = 600
 
 // graphViews loads traces for a graph: the newest of every service that sent spans, so that
 // a quiet service is drawn beside a busy one. sampled reports that some were left out.
@@ -91,16 +78,36 @@ func (a *API) graphViews(ctx context.Context, start, end time.Time) (views []*vi
 func (a *API) load(ctx context.Context, ids []telemetry.TraceID) ([]*view, *aws.Error) {
 	views := make([]*view, 0, len(ids))
 	for _, id := range ids {
-		spans, err := a.cfg.Traces.Trace(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
+		v, aerr := a.view(ctx, id)
+		if aerr != nil {
+			return nil, aerr
 		}
-		if err != nil {
-			return nil, internal(err)
+		if v != nil {
+			views = append(views, v)
 		}
-		views = append(views, newView(id, spans))
 	}
 	return views, nil
+}
+
+// view reads a trace whole; nil when it is gone.
+func (a *API) view(ctx context.Context, id telemetry.TraceID) (*view, *aws.Error) {
+	spans, err := a.cfg.Traces.Trace(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, internal(err)
+	}
+	return newView(id, spans), nil
+}
+
+// segments is the store's reading of traces as segments.
+func (a *API) segments() (store.SegmentReader, *aws.Error) {
+	s, ok := a.cfg.Traces.(store.SegmentReader)
+	if !ok {
+		return nil, internal(errors.New("the store cannot read traces as segments"))
+	}
+	return s, nil
 }
 
 // filterOf parses a request's filter expression, with the groups it may name.
@@ -126,8 +133,15 @@ func (a *API) filterOf(ctx context.Context, expr string) (filter, *aws.Error) {
 	return f, nil
 }
 
-// summariesPage is how many trace summaries a page holds.
-const summariesPage = 100
+// Bounds of GetTraceSummaries. The store selects the traces a filter may match, newest first;
+// each is read whole and the filter evaluated exactly on it.
+const (
+	summariesPage    = 100  // summaries a page holds
+	maxSummaryTraces = 1000 // traces a request reads at most: past them, a page ends early, with a NextToken
+	// summaryLookaround is how far outside the range the store looks at a trace's spans, so
+	// that a filter sees those that started a little before or after it.
+	summaryLookaround = 5 * time.Minute
+)
 
 // GetTraceSummaries: the traces of a time range that match a filter expression, newest
 // first, a page at a time.
@@ -163,46 +177,52 @@ func (a *API) getTraceSummaries(ctx context.Context, body []byte) (any, *aws.Err
 }
 
 // traceSummaries is GetTraceSummaries' answer: the summaries of the traces of [start, end]
-// that match expr, from the offset-th match.
+// that match expr, from the offset-th trace the store selected for it.
 func (a *API) traceSummaries(ctx context.Context, start, end time.Time, expr string, offset int) (map[string]any, *aws.Error) {
 	f, aerr := a.filterOf(ctx, expr)
 	if aerr != nil {
 		return nil, aerr
 	}
-	// A filter that needs a service that sent spans reads that service's traces only: the
-	// store finds them. (An inferred node's name, DynamoDB say, is no service of the store.)
-	service := requiredService(f)
-	if service != "" {
-		known, err := a.cfg.Traces.Services(ctx)
-		if err != nil {
-			return nil, internal(err)
-		}
-		if !slices.Contains(known, service) {
-			service = ""
-		}
-	}
-	views, aerr := a.views(ctx, start, end, service, maxSummaryTraces)
+	segments, aerr := a.segments()
 	if aerr != nil {
 		return nil, aerr
 	}
-	summaries := []any{}
-	matched := 0
-	next := ""
-	for _, v := range views {
-		if !f.match(&scope{v: v}) {
-			continue
-		}
-		matched++
-		if matched <= offset {
-			continue
-		}
-		if len(summaries) == summariesPage {
-			next = strconv.Itoa(offset + summariesPage)
-			break
-		}
-		summaries = append(summaries, summary(v))
+	known, err := a.cfg.Traces.Services(ctx)
+	if err != nil {
+		return nil, internal(err)
 	}
-	out := map[string]any{"TraceSummaries": summaries, "ApproximateTime": epochSeconds(end.UnixNano()), "TracesProcessedCount": len(views)}
+	q := store.TraceMatch{Keys: segmentKeys, Start: start.Add(-summaryLookaround), End: end.Add(summaryLookaround),
+		Cond: storeCondition(f, func(name string) bool { return slices.Contains(known, name) }), Offset: offset, Limit: summariesPage}
+	summaries := []any{}
+	read, next := 0, ""
+	for next == "" {
+		ids, err := segments.MatchTraces(ctx, q)
+		if err != nil {
+			return nil, internal(err)
+		}
+		traces, err := segments.Traces(ctx, ids)
+		if err != nil {
+			return nil, internal(err)
+		}
+		for i, id := range ids {
+			q.Offset++
+			read++
+			if len(traces[i]) == 0 {
+				continue // gone since
+			}
+			if v := newView(id, traces[i]); v.startsWithin(start, end) && f.match(&scope{v: v}) {
+				summaries = append(summaries, summary(v))
+			}
+			if len(summaries) == summariesPage || read == maxSummaryTraces {
+				next = strconv.Itoa(q.Offset)
+				break
+			}
+		}
+		if len(ids) < q.Limit {
+			break // every selected trace is read
+		}
+	}
+	out := map[string]any{"TraceSummaries": summaries, "ApproximateTime": epochSeconds(end.UnixNano()), "TracesProcessedCount": read}
 	if next != "" {
 		out["NextToken"] = next
 	}
@@ -255,24 +275,40 @@ func (a *API) getServiceGraph(ctx context.Context, body []byte) (any, *aws.Error
 }
 
 // serviceGraph is GetServiceGraph's answer for a time range and a group (none: every trace).
-// It also returns how many traces it read, and whether those are a sample of the range's.
+// It also returns how many traces it is drawn from, and whether those are a sample of the
+// range's: the store counts every call of the range, and a group's graph is drawn from the
+// newest traces, read whole.
 func (a *API) serviceGraph(ctx context.Context, start, end time.Time, groupName, groupARN string) (map[string]any, int, bool, *aws.Error) {
 	f, aerr := a.groupFilter(ctx, groupName, groupARN)
 	if aerr != nil {
 		return nil, 0, false, aerr
 	}
-	views, sampled, aerr := a.graphViews(ctx, start, end)
-	if aerr != nil {
-		return nil, 0, false, aerr
-	}
 	g := newGraph()
-	for _, v := range views {
-		if f.match(&scope{v: v}) {
-			g.add(v)
+	traces, sampled := 0, false
+	if _, every := f.(always); every {
+		segments, aerr := a.segments()
+		if aerr != nil {
+			return nil, 0, false, aerr
 		}
+		calls, err := segments.ServiceCalls(ctx, store.ServiceCallQuery{Keys: segmentKeys, Start: start, End: end})
+		if err != nil {
+			return nil, 0, false, internal(err)
+		}
+		traces = g.addCalls(calls)
+	} else {
+		var views []*view
+		if views, sampled, aerr = a.graphViews(ctx, start, end); aerr != nil {
+			return nil, 0, false, aerr
+		}
+		for _, v := range views {
+			if f.match(&scope{v: v}) {
+				g.add(v)
+			}
+		}
+		traces = len(views)
 	}
 	return map[string]any{"StartTime": epochSeconds(start.UnixNano()), "EndTime": epochSeconds(end.UnixNano()),
-		"Services": g.services(), "ContainsOldGroupVersions": false}, len(views), sampled, nil
+		"Services": g.services(), "ContainsOldGroupVersions": false}, traces, sampled, nil
 }
 
 // GetTraceGraph: the service graph of given traces.
@@ -285,16 +321,13 @@ func (a *API) getTraceGraph(ctx context.Context, body []byte) (any, *aws.Error) 
 	if aerr != nil {
 		return nil, aerr
 	}
+	views, aerr := a.load(ctx, ids)
+	if aerr != nil {
+		return nil, aerr
+	}
 	g := newGraph()
-	for _, id := range ids {
-		spans, err := a.cfg.Traces.Trace(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, internal(err)
-		}
-		g.add(newView(id, spans))
+	for _, v := range views {
+		g.add(v)
 	}
 	return map[string]any{"Services": g.services()}, nil
 }
@@ -359,7 +392,7 @@ func (a *API) getTimeSeriesServiceStatistics(ctx context.Context, body []byte) (
 			if buckets[at] == nil {
 				buckets[at] = &stats{}
 			}
-			buckets[at].add(n, float64(v.end-v.start)/1e9)
+			buckets[at].add(n)
 		}
 	}
 	out := []any{}

@@ -260,20 +260,3 @@ func (f *onEdge) match(s *scope) bool {
 	}
 	return false
 }
-
-// requiredService is a service every trace the filter matches has a segment of, when the
-// filter says so plainly (service("name") alone or in a conjunction), or "".
-func requiredService(f filter) string {
-	switch f := f.(type) {
-	case *inService:
-		if f.sel != nil && f.sel.typ == "" {
-			return f.sel.name
-		}
-	case allOf:
-		if s := requiredService(f[0]); s != "" {
-			return s
-		}
-		return requiredService(f[1])
-	}
-	return ""
-}

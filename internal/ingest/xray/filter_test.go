@@ -124,27 +124,6 @@ func TestFilterExpressions(t *testing.T) {
 	}
 }
 
-// TestRequiredService checks which filters let the store find a service's traces first.
-func TestRequiredService(t *testing.T) {
-	for expr, want := range map[string]string{
-		`service("a")`:                           "a",
-		`fault AND service("a") { error }`:       "a",
-		`service("a") OR service("b")`:           "",
-		`!service("a")`:                          "",
-		`service(id(name: "a", type: "remote"))`: "",
-		`service()`:                              "",
-		`edge("a", "b")`:                         "",
-	} {
-		f, err := parseFilter(expr, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := requiredService(f); got != want {
-			t.Errorf("requiredService(%s) = %q, want %q", expr, got, want)
-		}
-	}
-}
-
 // TestFilterErrors checks that what cannot be used is refused at its position.
 func TestFilterErrors(t *testing.T) {
 	for expr, want := range map[string]struct {
@@ -200,5 +179,6 @@ func FuzzFilter(f *testing.F) {
 			return
 		}
 		_ = fmt.Sprint(flt.match(&scope{v: v}))
+		_ = storeCondition(flt, func(name string) bool { return name != "" }).HoldsWithoutTests()
 	})
 }

@@ -2,7 +2,9 @@ package xray
 
 import (
 	"slices"
+	"time"
 
+	"lookout/internal/store"
 	"lookout/internal/telemetry"
 )
 
@@ -100,17 +102,27 @@ func origin(sp *telemetry.Span) string {
 	return o.Str()
 }
 
+// segmentKeys are the attributes that make a span's segment, call and outcome, for the store
+// (store.SegmentReader) as for the views built here.
+var segmentKeys = store.SegmentKeys{
+	Protocol: Protocol, Type: AttrType, Segment: TypeSegment, Namespace: AttrNamespace, Origin: AttrOrigin,
+	Fault: AttrFault, Error: AttrError, Throttle: AttrThrottle, HTTPStatus: []string{"http.status_code", "http.response.status_code"},
+	PeerService: "peer.service", RPCService: "rpc.service", RPCSystem: "rpc.system", AWSRPCSystem: "aws-api",
+	DBSystem: "db.system", DBConnection: "db.connection_string", AWSNamespace: "aws", RemoteCall: "remote",
+}
+
 // calleeType is the type of the node a span calls: AWS::<service> for an AWS SDK call,
 // remote for another remote call, empty when the span calls nothing outside.
 func calleeType(sp *telemetry.Span) string {
-	ns, _ := sp.Attributes.Get(AttrNamespace)
-	sys, _ := sp.Attributes.Get("rpc.system")
+	k := segmentKeys
+	ns, _ := sp.Attributes.Get(k.Namespace)
+	sys, _ := sp.Attributes.Get(k.RPCSystem)
 	switch {
-	case ns.Str() == "aws" || sys.Str() == "aws-api":
+	case ns.Str() == k.AWSNamespace || sys.Str() == k.AWSRPCSystem:
 		return "AWS::" + calleeName(sp)
-	case ns.Str() == "remote", sp.Kind == telemetry.SpanKindClient, sp.Kind == telemetry.SpanKindProducer:
-		for _, k := range []string{"db.system", "db.connection_string"} {
-			if _, ok := sp.Attributes.Get(k); ok {
+	case ns.Str() == k.RemoteCall, sp.Kind == telemetry.SpanKindClient, sp.Kind == telemetry.SpanKindProducer:
+		for _, key := range []string{k.DBSystem, k.DBConnection} {
+			if _, ok := sp.Attributes.Get(key); ok {
 				return "Database::SQL"
 			}
 		}
@@ -122,11 +134,10 @@ func calleeType(sp *telemetry.Span) string {
 // calleeName names the node a span calls: the peer service when the span says, else its
 // name (X-Ray's SDKs name a call's subsegment after what it calls).
 func calleeName(sp *telemetry.Span) string {
-	if p, ok := sp.Attributes.Get("peer.service"); ok && p.Str() != "" {
-		return p.Str()
-	}
-	if s, ok := sp.Attributes.Get("rpc.service"); ok && s.Str() != "" {
-		return s.Str()
+	for _, key := range []string{segmentKeys.PeerService, segmentKeys.RPCService} {
+		if p, ok := sp.Attributes.Get(key); ok && p.Str() != "" {
+			return p.Str()
+		}
 	}
 	return sp.Name
 }
@@ -156,4 +167,14 @@ func (n *node) attr(key string) (string, bool) {
 		return "", false
 	}
 	return v.AsString(), true
+}
+
+// startsWithin reports whether a span of the trace started in [start, end].
+func (v *view) startsWithin(start, end time.Time) bool {
+	for i := range v.spans {
+		if at := v.spans[i].StartUnixNano; at >= start.UnixNano() && at <= end.UnixNano() {
+			return true
+		}
+	}
+	return false
 }

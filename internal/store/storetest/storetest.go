@@ -43,6 +43,7 @@ var (
 	errItems = []store.Capability{store.OccurrenceWriting, store.ItemReading}
 	triaged  = []store.Capability{store.OccurrenceWriting, store.ItemReading, store.ItemTriage}
 	logCat   = []store.Capability{store.LogWriting, store.LogReading, store.LogCataloguing}
+	segments = []store.Capability{store.SpanWriting, store.TraceReading, store.SegmentReading}
 )
 
 // Run runs every conformance test a backend's capabilities allow, and skips the others with
@@ -94,6 +95,9 @@ func Run(t *testing.T, b Backend) {
 		{"LogGroups", logCat, testLogGroups},
 		{"LogStreams", logCat, testLogStreams},
 		{"LogGroupRetention", logCat, testLogGroupRetention},
+		{"ServiceCalls", segments, testServiceCalls},
+		{"MatchTraces", segments, testMatchTraces},
+		{"BatchTraces", segments, testBatchTraces},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

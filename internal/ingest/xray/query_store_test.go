@@ -1,0 +1,244 @@
+package xray
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"lookout/internal/store"
+	"lookout/internal/store/duckdb"
+	"lookout/internal/telemetry"
+)
+
+// The store computes the service graph and selects the traces a filter may match; the views
+// built here from whole traces are the reference both are checked against.
+
+var queryStart = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+// queryStore is a DuckDB store holding X-Ray-shaped traces over ten minutes from queryStart
+// (three users, so that each has many) and OpenTelemetry ones, with the API over it.
+func queryStore(t *testing.T) (*API, []*view) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := duckdb.Open(ctx, duckdb.Config{MemoryLimit: "256MB", Writers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := fillTraces(ctx, s, 4000, 3, queryStart, 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteSpans(ctx, otelTraces()); err != nil {
+		t.Fatal(err)
+	}
+	a := NewAPI(APIConfig{Traces: s})
+	ids, err := s.FindTraceIDs(ctx, store.TraceQuery{Limit: store.MaxLimit})
+	if err != nil || len(ids) == store.MaxLimit {
+		t.Fatalf("FindTraceIDs: %d, %v", len(ids), err)
+	}
+	traces, err := s.Traces(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var views []*view
+	for i, id := range ids {
+		views = append(views, newView(id, traces[i]))
+	}
+	return a, views
+}
+
+// otelTraces are OpenTelemetry traces: a frontend that calls an orders service (which answers
+// with a server span and fails), a payments service that answers nothing (inferred) and a
+// database.
+func otelTraces() []telemetry.Span {
+	var out []telemetry.Span
+	res := func(svc string) *telemetry.Resource {
+		return &telemetry.Resource{Attributes: telemetry.Attributes{{Key: "service.name", Value: telemetry.StringValue(svc)}}}
+	}
+	for i := range 20 {
+		id := telemetry.TraceIDFromParts(0xfeed, uint64(i+1))
+		at := queryStart.Add(time.Duration(i) * 10 * time.Second).UnixNano()
+		span := func(n uint64, parent uint64, svc, name string, kind telemetry.SpanKind, from, to int64, attrs ...telemetry.KeyValue) telemetry.Span {
+			return telemetry.Span{TraceID: id, SpanID: telemetry.SpanIDFromUint64(n), ParentSpanID: telemetry.SpanIDFromUint64(parent), Name: name, Kind: kind,
+				StartUnixNano: at + from*1e6, EndUnixNano: at + to*1e6, Resource: res(svc), Attributes: attrs, Ingest: telemetry.IngestInfo{Protocol: "otlp"}}
+		}
+		orders := span(4, 2, "orders", "POST /orders", telemetry.SpanKindServer, 12, 60+int64(i), telemetry.KeyValue{Key: "http.response.status_code", Value: telemetry.IntValue(200)})
+		if i%4 == 0 {
+			orders.Status.Code = telemetry.StatusError
+			orders.Attributes = nil
+		}
+		out = append(out,
+			span(1, 0, "shop", "GET /checkout", telemetry.SpanKindServer, 0, 100, telemetry.KeyValue{Key: AttrUser, Value: telemetry.StringValue(fillUser(i % 3))}),
+			span(2, 1, "shop", "POST", telemetry.SpanKindClient, 10, 70, telemetry.KeyValue{Key: "http.request.method", Value: telemetry.StringValue("POST")}),
+			orders,
+			span(5, 1, "shop", "charge", telemetry.SpanKindClient, 70, 90, telemetry.KeyValue{Key: "peer.service", Value: telemetry.StringValue("payments")}),
+			span(6, 4, "orders", "INSERT", telemetry.SpanKindClient, 20, 30, telemetry.KeyValue{Key: "db.system", Value: telemetry.StringValue("postgresql")}),
+		)
+	}
+	return out
+}
+
+// normalised is v as JSON would carry it, numbers rounded to the microsecond.
+func normalised(t *testing.T, v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	var round func(any) any
+	round = func(v any) any {
+		switch v := v.(type) {
+		case float64:
+			return math.Round(v*1e6) / 1e6
+		case []any:
+			for i := range v {
+				v[i] = round(v[i])
+			}
+		case map[string]any:
+			for k := range v {
+				v[k] = round(v[k])
+			}
+		}
+		return v
+	}
+	return round(out)
+}
+
+// TestServiceGraphFromStore checks that the graph the store counts is the one built from
+// every trace read whole.
+func TestServiceGraphFromStore(t *testing.T) {
+	a, views := queryStore(t)
+	want := newGraph()
+	for _, v := range views {
+		want.add(v)
+	}
+	got, traces, sampled, aerr := a.serviceGraph(context.Background(), queryStart.Add(-time.Minute), queryStart.Add(time.Hour), "", "")
+	if aerr != nil {
+		t.Fatal(aerr)
+	}
+	if traces != len(views) || sampled {
+		t.Errorf("drawn from %d traces (sampled %v), want all %d", traces, sampled, len(views))
+	}
+	g, w := normalised(t, got["Services"]), normalised(t, want.services())
+	gj, _ := json.MarshalIndent(g, "", " ")
+	wj, _ := json.MarshalIndent(w, "", " ")
+	if string(gj) != string(wj) {
+		t.Errorf("the store's graph differs from the traces':\n%s\nwant\n%s", gj, wj)
+	}
+	for _, name := range []string{"frontend-react-js", "backend-flask", "users-service", "postgres", "DynamoDB", "orders", "payments", "shop", "INSERT"} {
+		if !hasNode(want, name) {
+			t.Errorf("the fixture has no node %s", name)
+		}
+	}
+}
+
+func hasNode(g *graph, name string) bool {
+	for _, k := range g.keys {
+		if k.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// TestTraceSummariesFromStore checks, for filters of every kind, that the pages of
+// GetTraceSummaries hold exactly the traces the filter matches when each is read whole, and
+// that the store selects few others where it can express the filter.
+func TestTraceSummariesFromStore(t *testing.T) {
+	a, views := queryStore(t)
+	ctx := context.Background()
+	start, end := queryStart, queryStart.Add(10*time.Minute)
+	for _, tc := range []struct {
+		expr  string
+		exact bool // the store selects no trace the filter does not match
+	}{
+		{`service("backend-flask") { fault } AND annotation.user = "andrew"`, true},
+		{`fault`, false},
+		{`!fault`, false},
+		{`error OR throttle`, false},
+		{`ok`, false},
+		{`annotation.page = 3`, true},
+		{`annotation.page = "home"`, true},
+		{`annotation.beta = true`, true},
+		{`!annotation.beta`, true},
+		{`annotation.page > 2 AND annotation.page <= 3`, true},
+		{`annotation.user != "andrew"`, true},
+		{`!(annotation.user = "andrew")`, true},
+		{`user BEGINSWITH "user"`, true},
+		{`user = "andrew" OR user ENDSWITH "1"`, true},
+		{`http.url CONTAINS "nobody"`, false},
+		{`!http.url`, false},
+		{`service("users-service")`, true},
+		{`!service("users-service")`, false},
+		{`service("orders") { fault }`, false},
+		{`edge("backend-flask", "users-service") { ok }`, false},
+		{`service(id(name: "DynamoDB", type: "AWS::DynamoDB")) { ok }`, false},
+		{`service("payments")`, false},
+		{`responsetime > 0.17`, false},
+		{`!(responsetime > 0.17)`, false},
+		{`duration > 0.2`, false},
+		{`http.status = 404`, false},
+		{`!(http.status != 404)`, false},
+		{`partial = false`, true},
+		{`root`, false},
+		{`inferred`, false},
+		{`service("backend-flask") { !fault AND annotation.user = "andrew" }`, false},
+		{`service() { user = "andrew" } AND !service("frontend-react-js") { error }`, false},
+	} {
+		f, err := parseFilter(tc.expr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, v := range views {
+			if v.startsWithin(start, end) && f.match(&scope{v: v}) {
+				want = append(want, FormatTraceID(v.id))
+			}
+		}
+		var got []string
+		processed := 0
+		for token := 0; ; {
+			out, aerr := a.traceSummaries(ctx, start, end, tc.expr, token)
+			if aerr != nil {
+				t.Fatalf("%s: %v", tc.expr, aerr)
+			}
+			for _, s := range out["TraceSummaries"].([]any) {
+				got = append(got, s.(map[string]any)["Id"].(string))
+			}
+			processed += out["TracesProcessedCount"].(int)
+			next, ok := out["NextToken"].(string)
+			if !ok {
+				break
+			}
+			if len(out["TraceSummaries"].([]any)) < summariesPage && processed%maxSummaryTraces != 0 {
+				t.Errorf("%s: a page of %d with a NextToken", tc.expr, len(out["TraceSummaries"].([]any)))
+			}
+			token = atoi(t, next)
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %d traces, want %d", tc.expr, len(got), len(want))
+		}
+		if len(want) == 0 {
+			t.Errorf("%s matches no trace of the fixture", tc.expr)
+		}
+		if tc.exact && processed != len(want) {
+			t.Errorf("%s: the store selected %d traces for %d matches", tc.expr, processed, len(want))
+		}
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	var n int
+	if err := json.Unmarshal([]byte(s), &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
