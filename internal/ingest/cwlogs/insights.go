@@ -186,37 +186,23 @@ func btoi(b bool) int {
 	return 0
 }
 
-// runQuery reads the records of q's groups in [start, end), newest first, evaluates the
-// query and stores its rows.
+// runQuery answers q over the records of its groups in [start, end): in the store when it
+// can aggregate them there, else by reading them (newest first, at most insightsMaxScan).
 func (h *Handler) runQuery(ctx context.Context, q *query, parsed *logsearch.Query, start, end time.Time, limit int) {
 	defer q.cancel()
 	began := time.Now()
-	var rows []logsearch.Row
-	var stats queryStatistics
+	var (
+		out     []logsearch.Row
+		matched int
+		stats   queryStatistics
+		err     error
+	)
+	if plan, ok := parsed.StatsPlan(); ok {
+		out, matched, stats, err = h.aggregateInStore(ctx, plan, q.groups, start, end)
+	} else {
+		out, matched, stats, err = h.readAndRun(ctx, parsed, q.groups, start, end)
+	}
 	stats.LogGroupsScanned = float64(len(q.groups))
-	sq := store.LogQuery{Groups: q.groups, Start: start, End: end, Descending: true, Limit: scanBatch}
-	var err error
-	for len(rows) < insightsMaxScan {
-		var batch []telemetry.LogRecord
-		if batch, err = h.store.Logs(ctx, sq); err != nil {
-			break
-		}
-		for i := range batch {
-			rows = append(rows, recordRow(&batch[i]))
-			stats.BytesScanned += float64(len(batch[i].Body.AsString()))
-		}
-		if len(batch) < sq.Limit {
-			break
-		}
-		k := keyOf(&batch[len(batch)-1])
-		sq.After = &k
-	}
-	stats.RecordsScanned = float64(len(rows))
-	var out []logsearch.Row
-	var matched int
-	if err == nil {
-		out, matched = parsed.Run(rows)
-	}
 	fields := parsed.Fields()
 	if fields == nil {
 		fields = []string{"@timestamp", "@message"}
@@ -249,6 +235,44 @@ func (h *Handler) runQuery(ctx context.Context, q *query, parsed *logsearch.Quer
 	default:
 		q.status, q.rows, q.stats = "Complete", results, stats
 	}
+}
+
+// aggregateInStore runs plan's aggregation in the store and the rest of its query here.
+func (h *Handler) aggregateInStore(ctx context.Context, plan *logsearch.StatsPlan, groups []string, start, end time.Time) ([]logsearch.Row, int, queryStatistics, error) {
+	sq := plan.Store
+	sq.Groups, sq.Start, sq.End = groups, start, end
+	res, err := h.store.LogStats(ctx, sq)
+	if err != nil {
+		return nil, 0, queryStatistics{}, err
+	}
+	rows, matched := plan.Finish(res)
+	return rows, matched, queryStatistics{RecordsScanned: float64(res.Scanned), BytesScanned: float64(res.ScannedBytes)}, nil
+}
+
+// readAndRun reads the records of groups in [start, end), newest first, and runs parsed
+// over them.
+func (h *Handler) readAndRun(ctx context.Context, parsed *logsearch.Query, groups []string, start, end time.Time) ([]logsearch.Row, int, queryStatistics, error) {
+	var rows []logsearch.Row
+	var stats queryStatistics
+	sq := store.LogQuery{Groups: groups, Start: start, End: end, Descending: true, Limit: scanBatch}
+	for len(rows) < insightsMaxScan {
+		batch, err := h.store.Logs(ctx, sq)
+		if err != nil {
+			return nil, 0, stats, err
+		}
+		for i := range batch {
+			rows = append(rows, recordRow(&batch[i]))
+			stats.BytesScanned += float64(len(batch[i].Body.AsString()))
+		}
+		if len(batch) < sq.Limit {
+			break
+		}
+		k := keyOf(&batch[len(batch)-1])
+		sq.After = &k
+	}
+	stats.RecordsScanned = float64(len(rows))
+	out, matched := parsed.Run(rows)
+	return out, matched, stats, nil
 }
 
 // recordRow is a record as Insights sees it, with CloudWatch's @log (account:group) and the

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -156,4 +157,112 @@ func testLogRetention(t *testing.T, b Backend) {
 		t.Fatalf("DeleteBefore reported %d items, want the 10 older log records", n)
 	}
 	compareLogs(t, readLogs(t, s, store.LogQuery{Limit: 100}), all[10:])
+}
+
+func testLogStats(t *testing.T, b Backend) {
+	s := open(t, b)
+	all := logFixture()
+	all[4].TimeUnixNano = all[3].TimeUnixNano // two records in the same instant: ID breaks the tie
+	writeLogs(t, s, all)
+	scope := func(r *telemetry.LogRecord) bool {
+		return r.Group == "cruddur" && r.TimeUnixNano >= at(3*time.Second) && r.TimeUnixNano < at(25*time.Second)
+	}
+	// One bucket of the expected answer, computed here.
+	type bucket struct {
+		key     []any
+		count   int64
+		streams map[string]bool
+		first   int64
+		newest  store.LogKey
+	}
+	expect := func(match func(r *telemetry.LogRecord) bool, binMillis int64) (want []*bucket, scanned, bytes, matched int64) {
+		index := map[[2]any]*bucket{}
+		for i := range all {
+			r := &all[i]
+			if !scope(r) {
+				continue
+			}
+			scanned, bytes = scanned+1, bytes+int64(len(r.Body.Encode()))
+			if !match(r) {
+				continue
+			}
+			matched++
+			ms := r.TimeUnixNano / 1e6
+			k := [2]any{ms / binMillis * binMillis, r.Stream}
+			bk := index[k]
+			if bk == nil {
+				bk = &bucket{key: k[:], streams: map[string]bool{}, first: ms}
+				index[k] = bk
+				want = append(want, bk)
+			}
+			bk.count++
+			bk.streams[r.Stream] = true
+			bk.first = min(bk.first, ms)
+			if key := (store.LogKey{TimeUnixNano: r.TimeUnixNano, ID: r.ID}); key.TimeUnixNano > bk.newest.TimeUnixNano ||
+				key.TimeUnixNano == bk.newest.TimeUnixNano && key.ID > bk.newest.ID {
+				bk.newest = key
+			}
+		}
+		slices.SortFunc(want, func(a, b *bucket) int {
+			if a.newest.TimeUnixNano != b.newest.TimeUnixNano {
+				return int(b.newest.TimeUnixNano - a.newest.TimeUnixNano)
+			}
+			return int(b.newest.ID) - int(a.newest.ID)
+		})
+		return want, scanned, bytes, matched
+	}
+	q := store.LogStatsQuery{Groups: []string{"cruddur", "nope"}, Start: base.Add(3 * time.Second), End: base.Add(25 * time.Second),
+		By:         []store.LogGrouping{{Field: store.LogTime, BinMillis: 5000}, {Field: store.LogStreamName}},
+		Aggregates: []store.LogAggregate{{Fn: "count"}, {Fn: "count_distinct", Field: store.LogStreamName}, {Fn: "min", Field: store.LogTime}}}
+	cases := []struct {
+		name  string
+		where *store.LogCond
+		match func(r *telemetry.LogRecord) bool
+	}{
+		{"all", nil, func(*telemetry.LogRecord) bool { return true }},
+		{"time and stream", &store.LogCond{Op: "or", Conds: []store.LogCond{
+			{Op: "<", Field: store.LogTime, Values: []any{float64(at(9*time.Second) / 1e6)}},
+			{Op: "not", Conds: []store.LogCond{{Op: "in", Field: store.LogStreamName, Values: []any{"h1/app/1", "x"}}}},
+		}}, func(r *telemetry.LogRecord) bool { return r.TimeUnixNano < at(9*time.Second) || r.Stream != "h1/app/1" }},
+		{"contains and compare", &store.LogCond{Op: "and", Conds: []store.LogCond{
+			{Op: "contains", Field: store.LogStreamName, Values: []any{"app/"}},
+			{Op: ">=", Field: store.LogIngestTime, Values: []any{float64(at(20*time.Second) / 1e6)}},
+			{Op: "!=", Field: store.LogStreamName, Values: []any{"h1"}},
+		}}, func(r *telemetry.LogRecord) bool { return r.ObservedTimeUnixNano/1e6 >= at(20*time.Second)/1e6 }},
+		{"nothing", &store.LogCond{Op: "=", Field: store.LogStreamName, Values: []any{"nope"}}, func(*telemetry.LogRecord) bool { return false }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			q.Where = tc.where
+			res, err := s.LogStats(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, scanned, bytes, matched := expect(tc.match, 5000)
+			if res.Scanned != scanned || res.ScannedBytes != bytes || res.Matched != matched {
+				t.Errorf("scanned %d records of %d bytes, %d matched; want %d, %d, %d", res.Scanned, res.ScannedBytes, res.Matched, scanned, bytes, matched)
+			}
+			if len(res.Buckets) != len(want) {
+				t.Fatalf("%d buckets, want %d", len(res.Buckets), len(want))
+			}
+			for i, w := range want {
+				wantBucket := store.LogBucket{Key: w.key, Values: []any{w.count, int64(len(w.streams)), w.first}}
+				if !reflect.DeepEqual(res.Buckets[i], wantBucket) {
+					t.Errorf("bucket %d: %v, want %v", i, res.Buckets[i], wantBucket)
+				}
+			}
+		})
+	}
+	t.Run("without groupings", func(t *testing.T) {
+		q := store.LogStatsQuery{Groups: []string{"cruddur"}, Where: &store.LogCond{Op: "=", Field: store.LogStreamName, Values: []any{"nope"}},
+			Aggregates: []store.LogAggregate{{Fn: "count"}, {Fn: "max", Field: store.LogTime}}}
+		res, err := s.LogStats(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []store.LogBucket{{Key: []any{}, Values: []any{int64(0), nil}}}
+		if res.Matched != 0 || !reflect.DeepEqual(res.Buckets, want) {
+			t.Errorf("%d matched in %v, want none in %v", res.Matched, res.Buckets, want)
+		}
+	})
 }

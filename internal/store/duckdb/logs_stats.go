@@ -1,0 +1,196 @@
+package duckdb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"lookout/internal/store"
+)
+
+// LogStats implements store.LogReader: one aggregate query over the groups' time range,
+// every value bound, and one count of what that range holds.
+func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.LogStatsResult, error) {
+	var scope sqlBuilder
+	if len(q.Groups) > 0 {
+		scope.whereIn("log_group", q.Groups)
+	}
+	if !q.Start.IsZero() {
+		scope.where("time_ns >= %s", q.Start.UnixNano())
+	}
+	if !q.End.IsZero() {
+		scope.where("time_ns < %s", q.End.UnixNano())
+	}
+	res := &store.LogStatsResult{}
+	err := s.db.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(strlen(body)), 0) FROM logs"+scope.clause(), scope.args...).
+		Scan(&res.Scanned, &res.ScannedBytes)
+	if err != nil {
+		return nil, fmt.Errorf("log stats: %w", err)
+	}
+	b := scope
+	if q.Where != nil {
+		cond, err := logCondSQL(&b, *q.Where)
+		if err != nil {
+			return nil, err
+		}
+		b.conds = append(b.conds, cond)
+	}
+	var cols, keys []string
+	for _, g := range q.By {
+		key, err := logFieldSQL(g.Field)
+		if err != nil {
+			return nil, err
+		}
+		if g.BinMillis > 0 {
+			// The float arithmetic of logsearch's bin(), so that bins agree to the millisecond.
+			key = fmt.Sprintf("CAST(floor(CAST(%s AS DOUBLE) / %s) * %[2]s AS BIGINT)", key, b.arg(float64(g.BinMillis)))
+		}
+		keys = append(keys, key)
+	}
+	cols = append(cols, keys...)
+	for _, a := range q.Aggregates {
+		col, err := logAggregateSQL(a)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, col)
+	}
+	text := "SELECT " + strings.Join(cols, ", ") + ", count(*) FROM logs" + b.clause()
+	if len(keys) > 0 {
+		// A bucket's newest record: by time, then id, as LogKey orders them.
+		text = "SELECT " + strings.Join(cols, ", ") + ", sum(count(*)) OVER () FROM logs" + b.clause() +
+			" GROUP BY ALL ORDER BY max(time_ns) DESC, max_by(id, (time_ns, id)) DESC"
+	}
+	rows, err := s.db.QueryContext(ctx, text, b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("log stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		bucket := store.LogBucket{Key: make([]any, len(keys)), Values: make([]any, len(q.Aggregates))}
+		dest := make([]any, 0, len(cols)+1)
+		for i := range bucket.Key {
+			dest = append(dest, &bucket.Key[i])
+		}
+		for i := range bucket.Values {
+			dest = append(dest, &bucket.Values[i])
+		}
+		var matched any
+		if err := rows.Scan(append(dest, &matched)...); err != nil {
+			return nil, fmt.Errorf("log stats: %w", err)
+		}
+		res.Matched = asInt64(matched)
+		for i, v := range bucket.Values {
+			if v != nil {
+				bucket.Values[i] = asInt64(v)
+			}
+		}
+		res.Buckets = append(res.Buckets, bucket)
+	}
+	return res, rows.Err()
+}
+
+// logFieldSQL is a field's value: epoch milliseconds for times.
+func logFieldSQL(f store.LogField) (string, error) {
+	switch f {
+	case store.LogTime:
+		return "(time_ns // 1000000)", nil
+	case store.LogIngestTime:
+		return "(observed_ns // 1000000)", nil
+	case store.LogStreamName:
+		return "stream", nil
+	}
+	return "", fmt.Errorf("log stats: unknown field %d", f)
+}
+
+func logAggregateSQL(a store.LogAggregate) (string, error) {
+	if a.Fn == "count" {
+		return "count(*)", nil
+	}
+	field, err := logFieldSQL(a.Field)
+	if err != nil {
+		return "", err
+	}
+	switch a.Fn {
+	case "count_distinct":
+		return "count(DISTINCT " + field + ")", nil
+	case "min", "max":
+		if a.Field == store.LogStreamName {
+			return "", fmt.Errorf("log stats: %s of a text field", a.Fn)
+		}
+		return a.Fn + "(" + field + ")", nil
+	}
+	return "", fmt.Errorf("log stats: unknown aggregate %q", a.Fn)
+}
+
+// logCondSQL is a condition as SQL, its values bound in b.
+func logCondSQL(b *sqlBuilder, c store.LogCond) (string, error) {
+	switch c.Op {
+	case "and", "or":
+		parts := make([]string, len(c.Conds))
+		for i, sub := range c.Conds {
+			var err error
+			if parts[i], err = logCondSQL(b, sub); err != nil {
+				return "", err
+			}
+		}
+		if len(parts) == 0 {
+			return "", fmt.Errorf("log stats: %s of no conditions", c.Op)
+		}
+		return "(" + strings.Join(parts, " "+strings.ToUpper(c.Op)+" ") + ")", nil
+	case "not":
+		if len(c.Conds) != 1 {
+			return "", fmt.Errorf("log stats: not takes one condition")
+		}
+		inner, err := logCondSQL(b, c.Conds[0])
+		return "(NOT " + inner + ")", err
+	}
+	field, err := logFieldSQL(c.Field)
+	if err != nil {
+		return "", err
+	}
+	text := c.Field == store.LogStreamName
+	switch c.Op {
+	case "=", "!=", "<", "<=", ">", ">=":
+		if len(c.Values) != 1 {
+			return "", fmt.Errorf("log stats: %s takes one value", c.Op)
+		}
+		v, ok := c.Values[0].(float64)
+		if text {
+			s, isText := c.Values[0].(string)
+			ok = isText
+			return field + " " + c.Op + " " + b.arg(s), okOr(ok, c)
+		}
+		return "CAST(" + field + " AS DOUBLE) " + c.Op + " " + b.arg(v), okOr(ok, c)
+	case "in":
+		if !text {
+			return "", fmt.Errorf("log stats: in tests a text field")
+		}
+		if len(c.Values) == 0 {
+			return "false", nil
+		}
+		ph := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			s, ok := v.(string)
+			if !ok {
+				return "", okOr(false, c)
+			}
+			ph[i] = b.arg(s)
+		}
+		return field + " IN (" + strings.Join(ph, ", ") + ")", nil
+	case "contains":
+		s, ok := "", len(c.Values) == 1 && text
+		if ok {
+			s, ok = c.Values[0].(string)
+		}
+		return "contains(" + field + ", " + b.arg(s) + ")", okOr(ok, c)
+	}
+	return "", fmt.Errorf("log stats: unknown condition %q", c.Op)
+}
+
+func okOr(ok bool, c store.LogCond) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("log stats: %s with values %v", c.Op, c.Values)
+}
