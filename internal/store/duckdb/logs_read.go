@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"lookout/internal/store"
 	"lookout/internal/telemetry"
@@ -42,7 +43,10 @@ func (s *Store) Logs(ctx context.Context, q store.LogQuery) ([]telemetry.LogReco
 		order, after = "time_ns DESC, id DESC", "<"
 	}
 	if q.After != nil {
-		b.where("(time_ns, id) "+after+" (%s, %s)", q.After.TimeUnixNano, q.After.ID)
+		// The bound on time_ns alone lets zone maps skip the row groups behind the cursor.
+		b.where("time_ns "+after+"= %s", q.After.TimeUnixNano)
+		// database/sql binds no uint64 above MaxInt64, which keys at the end of an instant hold.
+		b.where("(time_ns, id) "+after+" (%s, CAST(%s AS UBIGINT))", q.After.TimeUnixNano, strconv.FormatUint(q.After.ID, 10))
 	}
 	limit := q.Limit
 	if limit <= 0 {
