@@ -39,7 +39,9 @@ func (q *Query) StatsPlan() (*StatsPlan, bool) {
 				}
 			}
 		case *statsStage:
-			p := &StatsPlan{stats: s, rest: q.stages[i+1:]}
+			// Groups keep the order of their first row, but a lone bin() orders them anew.
+			ordered := len(s.by) > 1 || len(s.by) == 1 && !s.by[0].bin
+			p := &StatsPlan{Store: store.LogStatsQuery{Ordered: ordered}, stats: s, rest: q.stages[i+1:]}
 			switch len(conds) {
 			case 0:
 			case 1:

@@ -46,16 +46,21 @@ type LogStatsQuery struct {
 	Where      *LogCond
 	By         []LogGrouping
 	Aggregates []LogAggregate
+	// Ordered asks for the buckets ordered by each one's newest record (in LogKey order),
+	// newest first; else they come in any order. Ordering costs a good part of the query.
+	Ordered bool
 }
 
 // LogStatsResult is what LogStats answers.
 type LogStatsResult struct {
-	Scanned      int64 // records of the groups in the time range
-	ScannedBytes int64 // the bytes of their bodies in their stored form (telemetry.Value.Encode)
+	Scanned int64 // records of the groups in the time range
+	// ScannedBytes is the bytes of their bodies, estimated from the groups' average body
+	// (the StoredBytes and Records of their streams), so that no body need be read.
+	ScannedBytes int64
 	Matched      int64 // those that met Where
 	// Buckets holds one bucket for each combination of By's values among the matched
-	// records, ordered by each bucket's newest record (in LogKey order), newest first;
-	// without By, exactly one bucket, even when nothing matched.
+	// records (in the order Ordered asks for); without By, exactly one bucket, even when
+	// nothing matched.
 	Buckets []LogBucket
 }
 

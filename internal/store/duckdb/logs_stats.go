@@ -8,42 +8,39 @@ import (
 	"lookout/internal/store"
 )
 
-// LogStats implements store.LogReader: one aggregate query over the groups' time range,
-// every value bound, and one count of what that range holds.
+// LogStats implements store.LogReader: one aggregate query over the groups' time range, its
+// values bound, and a count of the range when Where leaves records out.
 func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.LogStatsResult, error) {
-	var scope sqlBuilder
+	var b sqlBuilder
 	if len(q.Groups) > 0 {
-		scope.whereIn("log_group", q.Groups)
+		b.whereIn("log_group", q.Groups)
 	}
 	if !q.Start.IsZero() {
-		scope.where("time_ns >= %s", q.Start.UnixNano())
+		b.where("time_ns >= %s", q.Start.UnixNano())
 	}
 	if !q.End.IsZero() {
-		scope.where("time_ns < %s", q.End.UnixNano())
+		b.where("time_ns < %s", q.End.UnixNano())
 	}
 	res := &store.LogStatsResult{}
-	err := s.db.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(strlen(body)), 0) FROM logs"+scope.clause(), scope.args...).
-		Scan(&res.Scanned, &res.ScannedBytes)
-	if err != nil {
-		return nil, fmt.Errorf("log stats: %w", err)
-	}
-	b := scope
 	if q.Where != nil {
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM logs"+b.clause(), b.args...).Scan(&res.Scanned); err != nil {
+			return nil, fmt.Errorf("log stats: %w", err)
+		}
 		cond, err := logCondSQL(&b, *q.Where)
 		if err != nil {
 			return nil, err
 		}
 		b.conds = append(b.conds, cond)
 	}
-	var cols, keys []string
+	var keys, cols []string
 	for _, g := range q.By {
 		key, err := logFieldSQL(g.Field)
 		if err != nil {
 			return nil, err
 		}
 		if g.BinMillis > 0 {
-			// The float arithmetic of logsearch's bin(), so that bins agree to the millisecond.
-			key = fmt.Sprintf("CAST(floor(CAST(%s AS DOUBLE) / %s) * %[2]s AS BIGINT)", key, b.arg(float64(g.BinMillis)))
+			// fdiv floors a float division, as logsearch's bin() does.
+			key = fmt.Sprintf("fdiv(%s, %s) * %[2]s", key, b.arg(float64(g.BinMillis)))
 		}
 		keys = append(keys, key)
 	}
@@ -57,9 +54,10 @@ func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.Log
 	}
 	text := "SELECT " + strings.Join(cols, ", ") + ", count(*) FROM logs" + b.clause()
 	if len(keys) > 0 {
-		// A bucket's newest record: by time, then id, as LogKey orders them.
-		text = "SELECT " + strings.Join(cols, ", ") + ", sum(count(*)) OVER () FROM logs" + b.clause() +
-			" GROUP BY ALL ORDER BY max(time_ns) DESC, max_by(id, (time_ns, id)) DESC"
+		text = "SELECT " + strings.Join(cols, ", ") + ", sum(count(*)) OVER () FROM logs" + b.clause() + " GROUP BY ALL"
+		if q.Ordered {
+			text += " ORDER BY max(time_ns) DESC, max_by(id, (time_ns, id)) DESC"
+		}
 	}
 	rows, err := s.db.QueryContext(ctx, text, b.args...)
 	if err != nil {
@@ -80,6 +78,11 @@ func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.Log
 			return nil, fmt.Errorf("log stats: %w", err)
 		}
 		res.Matched = asInt64(matched)
+		for i, k := range bucket.Key {
+			if f, ok := k.(float64); ok { // a bin
+				bucket.Key[i] = int64(f)
+			}
+		}
 		for i, v := range bucket.Values {
 			if v != nil {
 				bucket.Values[i] = asInt64(v)
@@ -87,7 +90,29 @@ func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.Log
 		}
 		res.Buckets = append(res.Buckets, bucket)
 	}
-	return res, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("log stats: %w", err)
+	}
+	if q.Where == nil {
+		res.Scanned = res.Matched
+	}
+	res.ScannedBytes, err = s.scannedBytes(ctx, q.Groups, res.Scanned)
+	return res, err
+}
+
+// scannedBytes estimates the body bytes of records of groups from their streams' average.
+func (s *Store) scannedBytes(ctx context.Context, groups []string, records int64) (int64, error) {
+	var b sqlBuilder
+	if len(groups) > 0 {
+		b.whereIn("log_group", groups)
+	}
+	var bytes, stored int64
+	err := s.db.QueryRowContext(ctx, "SELECT coalesce(sum(stored_bytes), 0), coalesce(sum(records), 0) FROM log_streams"+b.clause(), b.args...).
+		Scan(&bytes, &stored)
+	if err != nil || stored == 0 {
+		return 0, err
+	}
+	return int64(float64(records) * float64(bytes) / float64(stored)), nil
 }
 
 // logFieldSQL is a field's value: epoch milliseconds for times.
