@@ -201,3 +201,33 @@ func storeAggregate(a aggregate) (store.LogAggregate, bool) {
 	}
 	return store.LogAggregate{}, false
 }
+
+// MessageTexts returns texts that the @message of every record the query keeps holds: those
+// of like "text" tests its leading filters require. A store can hand over only the records
+// holding them.
+func (q *Query) MessageTexts() []string {
+	var texts []string
+	for _, st := range q.stages {
+		f, ok := st.(filterStage)
+		if !ok {
+			break
+		}
+		texts = append(texts, requiredTexts(f.cond)...)
+	}
+	return texts
+}
+
+// requiredTexts are the texts a condition requires @message to hold.
+func requiredTexts(e expr) []string {
+	switch x := e.(type) {
+	case binary:
+		if x.op == "and" {
+			return append(requiredTexts(x.l), requiredTexts(x.r)...)
+		}
+	case match:
+		if f, ok := x.e.(fieldRef); ok && f == "@message" && x.op == "contains" && !x.negate {
+			return []string{x.texts[0].(string)}
+		}
+	}
+	return nil
+}

@@ -157,3 +157,27 @@ func renderRows(rows []logsearch.Row, fields []string) []string {
 	}
 	return out
 }
+
+func TestMessageTexts(t *testing.T) {
+	cases := []struct {
+		query string
+		want  []string
+	}{
+		{`filter @message like "ERROR" and @message like 'db' | fields @timestamp`, []string{"ERROR", "db"}},
+		{`filter @message like "a" | filter @logStream = "web" and @message like "b" | parse @message "*" as x | filter @message like "c"`, []string{"a", "b"}},
+		{`filter @message like "a" or @message like "b"`, nil},
+		{`filter @message not like "a"`, nil},
+		{`filter @message like /a/`, nil},
+		{`fields @timestamp | filter @message like "a"`, nil},
+		{`filter msg like "a"`, nil},
+	}
+	for _, c := range cases {
+		q, err := logsearch.ParseQuery(c.query)
+		if err != nil {
+			t.Fatalf("%s: %v", c.query, err)
+		}
+		if got := q.MessageTexts(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.query, got, c.want)
+		}
+	}
+}

@@ -17,12 +17,15 @@ import (
 )
 
 // Logs Insights: StartQuery runs a query in the background over the records of its groups
-// and time range (newest first, at most insightsMaxScan of them); GetQueryResults reads its
-// status and rows; StopQuery cancels it; DescribeQueries lists recent queries. Queries live
-// in memory: a restart forgets them, as AWS forgets them after 7 days.
+// and time range: in the store when it can aggregate them there, else over the records read
+// (newest first, at most insightsMaxScan of them, only those holding the texts its filters
+// require of @message); GetQueryResults reads its status and rows; StopQuery cancels it;
+// DescribeQueries lists recent queries. Queries live in memory: a restart forgets them, as
+// AWS forgets them after 7 days.
 
 const (
 	insightsMaxScan    = 1_000_000 // records one query reads at most
+	insightsBatch      = 20_000    // records it reads a time
 	insightsMaxRows    = 10_000    // rows a query answers at most (AWS's default limit)
 	insightsMaxRunning = 100       // AWS's concurrent query quota
 	insightsKept       = 1000      // finished queries kept for GetQueryResults
@@ -254,7 +257,7 @@ func (h *Handler) aggregateInStore(ctx context.Context, plan *logsearch.StatsPla
 func (h *Handler) readAndRun(ctx context.Context, parsed *logsearch.Query, groups []string, start, end time.Time) ([]logsearch.Row, int, queryStatistics, error) {
 	var rows []logsearch.Row
 	var stats queryStatistics
-	sq := store.LogQuery{Groups: groups, Start: start, End: end, Descending: true, Limit: scanBatch}
+	sq := store.LogQuery{Groups: groups, Start: start, End: end, Contains: parsed.MessageTexts(), Descending: true, Limit: insightsBatch}
 	for len(rows) < insightsMaxScan {
 		batch, err := h.store.Logs(ctx, sq)
 		if err != nil {
@@ -271,6 +274,13 @@ func (h *Handler) readAndRun(ctx context.Context, parsed *logsearch.Query, group
 		sq.After = &k
 	}
 	stats.RecordsScanned = float64(len(rows))
+	if len(sq.Contains) > 0 { // the store read more records than it handed over
+		res, err := h.store.LogStats(ctx, store.LogStatsQuery{Groups: groups, Start: start, End: end})
+		if err != nil {
+			return nil, 0, stats, err
+		}
+		stats.RecordsScanned, stats.BytesScanned = float64(res.Scanned), float64(res.ScannedBytes)
+	}
 	out, matched := parsed.Run(rows)
 	return out, matched, stats, nil
 }

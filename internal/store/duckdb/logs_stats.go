@@ -52,9 +52,9 @@ func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.Log
 		}
 		cols = append(cols, col)
 	}
-	text := "SELECT " + strings.Join(cols, ", ") + ", count(*) FROM logs" + b.clause()
+	text := "SELECT " + strings.Join(append(cols, "count(*)"), ", ") + " FROM logs" + b.clause()
 	if len(keys) > 0 {
-		text = "SELECT " + strings.Join(cols, ", ") + ", sum(count(*)) OVER () FROM logs" + b.clause() + " GROUP BY ALL"
+		text = "SELECT " + strings.Join(append(cols, "sum(count(*)) OVER ()"), ", ") + " FROM logs" + b.clause() + " GROUP BY ALL"
 		if q.Ordered {
 			text += " ORDER BY max(time_ns) DESC, max_by(id, (time_ns, id)) DESC"
 		}

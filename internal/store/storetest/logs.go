@@ -298,5 +298,10 @@ func testLogStats(t *testing.T, b Backend) {
 		if res.Matched != 0 || !reflect.DeepEqual(res.Buckets, want) {
 			t.Errorf("%d matched in %v, want none in %v", res.Matched, res.Buckets, want)
 		}
+		res, err = s.LogStats(context.Background(), store.LogStatsQuery{Groups: []string{"web"}})
+		web := int64(len(selectLogs(all, func(r *telemetry.LogRecord) bool { return r.Group == "web" })))
+		if err != nil || res.Scanned != web || res.Matched != web || len(res.Buckets) != 1 {
+			t.Errorf("counting alone: %+v, %v; want %d records", res, err, web)
+		}
 	})
 }
