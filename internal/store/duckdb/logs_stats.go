@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"lookout/internal/store"
@@ -38,7 +39,11 @@ func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.Log
 		if err != nil {
 			return nil, err
 		}
-		if g.BinMillis > 0 {
+		switch {
+		case g.BinMillis > 0 && g.BinMillis <= math.MaxInt64/1_000_000 && g.Field == store.LogTime && !q.Start.IsZero() && q.Start.UnixNano() >= 0:
+			// Integer division floors times that cannot be negative, and costs least.
+			key = fmt.Sprintf("time_ns // %s * %s", b.arg(g.BinMillis*1e6), b.arg(g.BinMillis))
+		case g.BinMillis > 0:
 			// fdiv floors a float division, as logsearch's bin() does.
 			key = fmt.Sprintf("fdiv(%s, %s) * %[2]s", key, b.arg(float64(g.BinMillis)))
 		}
