@@ -14,9 +14,9 @@ const (
 
 // LogCond is a condition on a record's fields. Op "and" and "or" join Conds, "not" negates
 // Conds[0]; the other ops test Field: "=", "!=", "<", "<=", ">", ">=" compare it with
-// Values[0] (a float64 for a time, else a string, compared byte-wise), "in" holds when it
-// equals one of Values (strings: a time is compared in its decimal text), "contains" when
-// its text holds Values[0] (a string).
+// Values[0] (a float64 for a time, a string compared byte-wise for text), "in" holds when a
+// text field equals one of Values (strings), "contains" when it holds Values[0] (a string).
+// LogStats returns an error for any other condition.
 type LogCond struct {
 	Op     string
 	Field  LogField

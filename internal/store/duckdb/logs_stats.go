@@ -179,48 +179,38 @@ func logCondSQL(b *sqlBuilder, c store.LogCond) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	bad := fmt.Errorf("log stats: %s of field %d with values %v", c.Op, c.Field, c.Values)
 	text := c.Field == store.LogStreamName
 	switch c.Op {
 	case "=", "!=", "<", "<=", ">", ">=":
 		if len(c.Values) != 1 {
-			return "", fmt.Errorf("log stats: %s takes one value", c.Op)
+			return "", bad
 		}
-		v, ok := c.Values[0].(float64)
-		if text {
-			s, isText := c.Values[0].(string)
-			ok = isText
-			return field + " " + c.Op + " " + b.arg(s), okOr(ok, c)
+		if s, ok := c.Values[0].(string); ok && text {
+			return field + " " + c.Op + " " + b.arg(s), nil
 		}
-		return "CAST(" + field + " AS DOUBLE) " + c.Op + " " + b.arg(v), okOr(ok, c)
+		if f, ok := c.Values[0].(float64); ok && !text {
+			return "CAST(" + field + " AS DOUBLE) " + c.Op + " " + b.arg(f), nil
+		}
 	case "in":
-		if !text {
-			return "", fmt.Errorf("log stats: in tests a text field")
-		}
-		if len(c.Values) == 0 {
-			return "false", nil
-		}
 		ph := make([]string, len(c.Values))
 		for i, v := range c.Values {
 			s, ok := v.(string)
-			if !ok {
-				return "", okOr(false, c)
+			if !ok || !text {
+				return "", bad
 			}
 			ph[i] = b.arg(s)
 		}
+		if len(ph) == 0 {
+			return "false", nil
+		}
 		return field + " IN (" + strings.Join(ph, ", ") + ")", nil
 	case "contains":
-		s, ok := "", len(c.Values) == 1 && text
-		if ok {
-			s, ok = c.Values[0].(string)
+		if len(c.Values) == 1 && text {
+			if s, ok := c.Values[0].(string); ok {
+				return "contains(" + field + ", " + b.arg(s) + ")", nil
+			}
 		}
-		return "contains(" + field + ", " + b.arg(s) + ")", okOr(ok, c)
 	}
-	return "", fmt.Errorf("log stats: unknown condition %q", c.Op)
-}
-
-func okOr(ok bool, c store.LogCond) error {
-	if ok {
-		return nil
-	}
-	return fmt.Errorf("log stats: %s with values %v", c.Op, c.Values)
+	return "", bad
 }

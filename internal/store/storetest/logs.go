@@ -291,6 +291,21 @@ func testLogStats(t *testing.T, b Backend) {
 			t.Errorf("buckets %v, want %v", got, wantKeys)
 		}
 	})
+	t.Run("bad conditions", func(t *testing.T) {
+		for _, c := range []store.LogCond{
+			{Op: "=", Field: store.LogStreamName, Values: []any{1.0}},
+			{Op: "<", Field: store.LogTime, Values: []any{"1"}},
+			{Op: "contains", Field: store.LogTime, Values: []any{"1"}},
+			{Op: "not"},
+			{Op: "and"},
+			{Op: "like", Field: store.LogStreamName, Values: []any{"x"}},
+			{Op: "=", Field: 99, Values: []any{"x"}},
+		} {
+			if _, err := s.LogStats(context.Background(), store.LogStatsQuery{Where: &c}); err == nil {
+				t.Errorf("%+v: no error", c)
+			}
+		}
+	})
 	t.Run("without groupings", func(t *testing.T) {
 		q := store.LogStatsQuery{Groups: []string{"cruddur"}, Where: &store.LogCond{Op: "=", Field: store.LogStreamName, Values: []any{"nope"}},
 			Aggregates: []store.LogAggregate{{Fn: "count"}, {Fn: "max", Field: store.LogTime}}}
