@@ -25,7 +25,6 @@ import (
 
 const (
 	insightsMaxScan    = 1_000_000 // records one query reads at most
-	insightsBatch      = 20_000    // records it reads a time
 	insightsMaxRows    = 10_000    // rows a query answers at most (AWS's default limit)
 	insightsMaxRunning = 100       // AWS's concurrent query quota
 	insightsKept       = 1000      // finished queries kept for GetQueryResults
@@ -252,13 +251,21 @@ func (h *Handler) aggregateInStore(ctx context.Context, plan *logsearch.StatsPla
 	return rows, matched, queryStatistics{RecordsScanned: float64(res.Scanned), BytesScanned: float64(res.ScannedBytes)}, nil
 }
 
+// maxWindow bounds readAndRun's windows, so that doubling them cannot overflow.
+const maxWindow = time.Duration(1 << 62)
+
 // readAndRun reads the records of groups in [start, end), newest first, and runs parsed
-// over them.
+// over them. It reads back from end in time windows, each twice as long as the one before,
+// so that the store reads only the part of the range they cover.
 func (h *Handler) readAndRun(ctx context.Context, parsed *logsearch.Query, groups []string, start, end time.Time) ([]logsearch.Row, int, queryStatistics, error) {
 	var rows []logsearch.Row
 	var stats queryStatistics
-	sq := store.LogQuery{Groups: groups, Start: start, End: end, Contains: parsed.MessageTexts(), Descending: true, Limit: insightsBatch}
-	for len(rows) < insightsMaxScan {
+	sq := store.LogQuery{Groups: groups, Contains: parsed.MessageTexts(), Descending: true}
+	for hi, width := end, time.Minute; hi.After(start) && len(rows) < insightsMaxScan; hi, width = sq.Start, min(2*width, maxWindow) {
+		sq.Start, sq.End, sq.Limit = start, hi, insightsMaxScan-len(rows)
+		if hi.Sub(start) > width {
+			sq.Start = hi.Add(-width)
+		}
 		batch, err := h.store.Logs(ctx, sq)
 		if err != nil {
 			return nil, 0, stats, err
@@ -267,11 +274,6 @@ func (h *Handler) readAndRun(ctx context.Context, parsed *logsearch.Query, group
 			rows = append(rows, recordRow(&batch[i]))
 			stats.BytesScanned += float64(len(batch[i].Body.AsString()))
 		}
-		if len(batch) < sq.Limit {
-			break
-		}
-		k := keyOf(&batch[len(batch)-1])
-		sq.After = &k
 	}
 	stats.RecordsScanned = float64(len(rows))
 	if len(sq.Contains) > 0 { // the store read more records than it handed over
