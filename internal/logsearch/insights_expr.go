@@ -147,6 +147,10 @@ type match struct {
 	e      expr
 	test   func(string) bool
 	negate bool
+	// What test is, for the store: "contains" its one text, "in" one of its texts; empty
+	// for a regular expression.
+	op    string
+	texts []any
 }
 
 func (m match) eval(r Row) any {
@@ -158,6 +162,7 @@ func (m match) eval(r Row) any {
 }
 
 type call struct {
+	name string // lower case
 	fn   func(args []any) any
 	args []expr
 }
@@ -246,10 +251,10 @@ func (p *qparser) likeRest(l expr, negate bool) (expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return match{l, re.MatchString, negate}, nil
+		return match{e: l, test: re.MatchString, negate: negate}, nil
 	case '"', '\'':
 		text, err := p.quoted(p.peek())
-		return match{l, func(s string) bool { return strings.Contains(s, text) }, negate}, err
+		return match{l, func(s string) bool { return strings.Contains(s, text) }, negate, "contains", []any{text}}, err
 	}
 	return nil, p.errorf(start, "expected a quoted text or a /regular expression/")
 }
@@ -260,6 +265,7 @@ func (p *qparser) inRest(l expr, negate bool) (expr, error) {
 		return nil, p.errorf(p.pos, "expected [ and a list of values")
 	}
 	set := map[string]bool{}
+	var texts []any
 	for {
 		v, err := p.primary()
 		if err != nil {
@@ -270,9 +276,10 @@ func (p *qparser) inRest(l expr, negate bool) (expr, error) {
 			return nil, p.errorf(p.pos, "the list of in holds values, not fields")
 		}
 		set[Render(lit.v)] = true
+		texts = append(texts, Render(lit.v))
 		p.skip()
 		if p.accept("]") {
-			return match{l, func(s string) bool { return set[s] }, negate}, nil
+			return match{l, func(s string) bool { return set[s] }, negate, "in", texts}, nil
 		}
 		if !p.accept(",") {
 			return nil, p.errorf(p.pos, "expected , or ]")
@@ -427,7 +434,7 @@ func (p *qparser) callRest(start int, name string) (expr, error) {
 	if strings.EqualFold(name, "bin") {
 		args = append(args, fieldRef("@timestamp"))
 	}
-	return call{f.fn, args}, nil
+	return call{strings.ToLower(name), f.fn, args}, nil
 }
 
 type function struct {

@@ -152,22 +152,36 @@ func (s *statsStage) apply(rows []Row) []Row {
 		}
 		g.rows = append(g.rows, r)
 	}
-	if len(s.by) > 0 && s.by[0].bin {
-		slices.SortStableFunc(groups, func(a, b *group) int { return compare(a.key[0], b.key[0]) })
-	}
 	if len(s.by) == 0 && len(groups) == 0 {
 		groups = []*group{{}} // stats without by answers one row, even over nothing
 	}
-	out := make([]Row, len(groups))
+	keys := make([][]any, len(groups))
 	for i, g := range groups {
+		keys[i] = g.key
+	}
+	return s.output(keys, func(i, j int) any { return s.aggs[j].of(groups[i].rows) })
+}
+
+// output is the rows of groups given in the order of their first row: their keys, and
+// value(group, aggregate) for each aggregate. A first grouping by bin() orders them by time.
+func (s *statsStage) output(keys [][]any, value func(group, aggregate int) any) []Row {
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	if len(s.by) > 0 && s.by[0].bin {
+		slices.SortStableFunc(order, func(a, b int) int { return compare(keys[a][0], keys[b][0]) })
+	}
+	out := make([]Row, len(order))
+	for i, g := range order {
 		row := Row{}
 		for j, by := range s.by {
-			if g.key[j] != nil {
-				row[by.name] = g.key[j]
+			if keys[g][j] != nil {
+				row[by.name] = keys[g][j]
 			}
 		}
-		for _, a := range s.aggs {
-			if v := a.of(g.rows); v != nil {
+		for j, a := range s.aggs {
+			if v := value(g, j); v != nil {
 				row[a.name] = v
 			}
 		}

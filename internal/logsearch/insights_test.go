@@ -138,5 +138,7 @@ func FuzzParseQuery(f *testing.F) {
 			return
 		}
 		q.Run(table())
+		q.StatsPlan()
+		q.MessageTexts()
 	})
 }

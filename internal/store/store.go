@@ -156,6 +156,8 @@ type LogReader interface {
 	// Logs returns the records matching q in LogKey order (newest first when q.Descending),
 	// at most q.Limit.
 	Logs(ctx context.Context, q LogQuery) ([]telemetry.LogRecord, error)
+	// LogStats aggregates records as q says, in one pass over them in the store.
+	LogStats(ctx context.Context, q LogStatsQuery) (*LogStatsResult, error)
 }
 
 // LogQuery selects log records. Empty fields match everything.

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
 	"lookout/internal/server"
 )
@@ -215,4 +218,68 @@ func must2(tb testing.TB, err error) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// BenchmarkLogReads50M times the read targets over the 50M lines of group "bench" that
+// BenchmarkLogReads in internal/store/duckdb fills (4 hours from 2026-11-30 00:00 UTC) in
+// the directory LOOKOUT_BENCH_LOGS; lookout must not be running on it. Each request reads
+// another part of the lines, so that caches do not flatter it. Reports the median and the
+// process's peak RSS.
+func BenchmarkLogReads50M(b *testing.B) {
+	dir := os.Getenv("LOOKOUT_BENCH_LOGS")
+	if dir == "" {
+		b.Skip("set LOOKOUT_BENCH_LOGS to the directory BenchmarkLogReads in internal/store/duckdb fills")
+	}
+	l := start(b, func(c *server.Config) { c.DataDir = dir })
+	c := client(l, "test", "test")
+	ctx := context.Background()
+	begin := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	timed := func(b *testing.B, read func(i int)) {
+		var took []time.Duration
+		cpu0 := cpuTime()
+		for i := 0; b.Loop(); i++ {
+			t0 := time.Now()
+			read(i)
+			took = append(took, time.Since(t0))
+		}
+		b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		slices.Sort(took)
+		b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
+	}
+	for name, pattern := range map[string]string{"common": `"/api/activities/notifications" "500 INTERNAL"`, "rare": "UNAVAILABLE"} {
+		b.Run("FilterFirstPage/"+name, func(b *testing.B) {
+			var events int
+			timed(b, func(i int) {
+				from := begin.Add(time.Duration(i%180) * time.Minute) // a page from another minute each time
+				out, err := c.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("bench"),
+					FilterPattern: aws.String(pattern), StartTime: aws.Int64(from.UnixMilli()), Limit: aws.Int32(100)})
+				must2(b, err)
+				events += len(out.Events)
+			})
+			b.ReportMetric(float64(events)/float64(b.N), "events/page")
+		})
+	}
+	b.Run("InsightsCountByMinute", func(b *testing.B) {
+		timed(b, func(i int) {
+			from := begin.Add(time.Duration(i%180) * time.Minute) // an hour from another minute each time
+			started, err := c.StartQuery(ctx, &cloudwatchlogs.StartQueryInput{LogGroupName: aws.String("bench"),
+				QueryString: aws.String("stats count(*) by bin(1m)"), StartTime: aws.Int64(from.Unix()), EndTime: aws.Int64(from.Add(time.Hour).Unix() - 1)})
+			must2(b, err)
+			for {
+				res, err := c.GetQueryResults(ctx, &cloudwatchlogs.GetQueryResultsInput{QueryId: started.QueryId})
+				must2(b, err)
+				if res.Status == types.QueryStatusComplete {
+					if len(res.Results) != 60 {
+						b.Fatalf("%d rows, want one a minute", len(res.Results))
+					}
+					break
+				}
+				if res.Status != types.QueryStatusRunning {
+					b.Fatalf("query %s", res.Status)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	})
 }

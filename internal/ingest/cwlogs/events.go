@@ -2,6 +2,7 @@ package cwlogs
 
 import (
 	"context"
+	"math"
 	"slices"
 	"time"
 
@@ -134,9 +135,10 @@ func (h *Handler) streamExists(ctx context.Context, group, stream string) error 
 	return nil
 }
 
-// FilterLogEvents reads the store in batches, matches each record against the pattern, and
-// stops at the limit or after scanBudget records, answering with a token to go on from
-// there: pages may hold fewer events than asked for, as AWS's do.
+// FilterLogEvents reads the group in time windows (windows.go), matching each record the
+// store finds holding the pattern's literal texts against the pattern, and stops at the
+// limit or once its windows have held scanBudget of the group's records, answering with a
+// token to go on from there: pages may hold fewer events than asked for, as AWS's do.
 const (
 	scanBatch  = 2_000
 	scanBudget = 200_000
@@ -206,8 +208,9 @@ func (h *Handler) filterLogEvents(ctx context.Context, req *request) (any, error
 		}
 		q.Descending, q.After = d == backward, &k
 	}
-	if h.groupMissing(ctx, group) {
-		return nil, errGroupNotFound
+	windows, err := h.groupWindows(ctx, group, q.Start, q.End, q.After, q.Descending, scanBudget)
+	if err != nil {
+		return nil, err
 	}
 	out := struct {
 		Events             []outputEvent `json:"events"`
@@ -215,24 +218,38 @@ func (h *Handler) filterLogEvents(ctx context.Context, req *request) (any, error
 		NextToken          string        `json:"nextToken,omitempty"`
 	}{Events: []outputEvent{}, SearchedLogStreams: []struct{}{}}
 	done := false
-	for scanned := 0; !done && len(out.Events) < limit && scanned < scanBudget; {
-		batch, err := h.store.Logs(ctx, q)
-		if err != nil {
-			return nil, err
+	for !done && len(out.Events) < limit {
+		lo, hi, ok := windows.next()
+		if !ok {
+			done = windows.spent()
+			break
 		}
-		done = len(batch) < q.Limit
-		for i := range batch {
-			r := &batch[i]
-			k := keyOf(r)
-			q.After = &k
-			scanned++
-			if msg := r.Body.AsString(); pattern.Match(msg) {
-				out.Events = append(out.Events, outputEvent{LogStreamName: r.Stream, Timestamp: r.TimeUnixNano / 1e6, Message: msg,
-					IngestionTime: r.ObservedTimeUnixNano / 1e6, EventID: keyDigits(k)})
-				if len(out.Events) == limit {
-					done = done && i == len(batch)-1
-					break
+		q.Start, q.End = time.Unix(0, lo), time.Unix(0, hi)
+		for full := false; !full; {
+			batch, err := h.store.Logs(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			for i := range batch {
+				r := &batch[i]
+				k := keyOf(r)
+				q.After = &k
+				if msg := r.Body.AsString(); pattern.Match(msg) {
+					out.Events = append(out.Events, outputEvent{LogStreamName: r.Stream, Timestamp: r.TimeUnixNano / 1e6, Message: msg,
+						IngestionTime: r.ObservedTimeUnixNano / 1e6, EventID: keyDigits(k)})
+					if full = len(out.Events) == limit; full {
+						// The last record of the range fills the page: no token leads on.
+						done = i == len(batch)-1 && len(batch) < q.Limit && windows.spent()
+						break
+					}
 				}
+			}
+			if !full && len(batch) < q.Limit { // the window is read: go on after it
+				q.After = &store.LogKey{TimeUnixNano: hi - 1, ID: math.MaxUint64}
+				if q.Descending {
+					q.After = &store.LogKey{TimeUnixNano: lo}
+				}
+				break
 			}
 		}
 	}

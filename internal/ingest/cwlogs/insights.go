@@ -17,9 +17,11 @@ import (
 )
 
 // Logs Insights: StartQuery runs a query in the background over the records of its groups
-// and time range (newest first, at most insightsMaxScan of them); GetQueryResults reads its
-// status and rows; StopQuery cancels it; DescribeQueries lists recent queries. Queries live
-// in memory: a restart forgets them, as AWS forgets them after 7 days.
+// and time range: in the store when it can aggregate them there, else over the records read
+// (newest first, at most insightsMaxScan of them, only those holding the texts its filters
+// require of @message); GetQueryResults reads its status and rows; StopQuery cancels it;
+// DescribeQueries lists recent queries. Queries live in memory: a restart forgets them, as
+// AWS forgets them after 7 days.
 
 const (
 	insightsMaxScan    = 1_000_000 // records one query reads at most
@@ -186,37 +188,23 @@ func btoi(b bool) int {
 	return 0
 }
 
-// runQuery reads the records of q's groups in [start, end), newest first, evaluates the
-// query and stores its rows.
+// runQuery answers q over the records of its groups in [start, end): in the store when it
+// can aggregate them there, else by reading them (newest first, at most insightsMaxScan).
 func (h *Handler) runQuery(ctx context.Context, q *query, parsed *logsearch.Query, start, end time.Time, limit int) {
 	defer q.cancel()
 	began := time.Now()
-	var rows []logsearch.Row
-	var stats queryStatistics
+	var (
+		out     []logsearch.Row
+		matched int
+		stats   queryStatistics
+		err     error
+	)
+	if plan, ok := parsed.StatsPlan(); ok {
+		out, matched, stats, err = h.aggregateInStore(ctx, plan, q.groups, start, end)
+	} else {
+		out, matched, stats, err = h.readAndRun(ctx, parsed, q.groups, start, end)
+	}
 	stats.LogGroupsScanned = float64(len(q.groups))
-	sq := store.LogQuery{Groups: q.groups, Start: start, End: end, Descending: true, Limit: scanBatch}
-	var err error
-	for len(rows) < insightsMaxScan {
-		var batch []telemetry.LogRecord
-		if batch, err = h.store.Logs(ctx, sq); err != nil {
-			break
-		}
-		for i := range batch {
-			rows = append(rows, recordRow(&batch[i]))
-			stats.BytesScanned += float64(len(batch[i].Body.AsString()))
-		}
-		if len(batch) < sq.Limit {
-			break
-		}
-		k := keyOf(&batch[len(batch)-1])
-		sq.After = &k
-	}
-	stats.RecordsScanned = float64(len(rows))
-	var out []logsearch.Row
-	var matched int
-	if err == nil {
-		out, matched = parsed.Run(rows)
-	}
 	fields := parsed.Fields()
 	if fields == nil {
 		fields = []string{"@timestamp", "@message"}
@@ -249,6 +237,54 @@ func (h *Handler) runQuery(ctx context.Context, q *query, parsed *logsearch.Quer
 	default:
 		q.status, q.rows, q.stats = "Complete", results, stats
 	}
+}
+
+// aggregateInStore runs plan's aggregation in the store and the rest of its query here.
+func (h *Handler) aggregateInStore(ctx context.Context, plan *logsearch.StatsPlan, groups []string, start, end time.Time) ([]logsearch.Row, int, queryStatistics, error) {
+	sq := plan.Store
+	sq.Groups, sq.Start, sq.End = groups, start, end
+	res, err := h.store.LogStats(ctx, sq)
+	if err != nil {
+		return nil, 0, queryStatistics{}, err
+	}
+	rows, matched := plan.Finish(res)
+	return rows, matched, queryStatistics{RecordsScanned: float64(res.Scanned), BytesScanned: float64(res.ScannedBytes)}, nil
+}
+
+// maxWindow bounds readAndRun's windows, so that doubling them cannot overflow.
+const maxWindow = time.Duration(1 << 62)
+
+// readAndRun reads the records of groups in [start, end), newest first, and runs parsed
+// over them. It reads back from end in time windows, each twice as long as the one before,
+// so that the store reads only the part of the range they cover.
+func (h *Handler) readAndRun(ctx context.Context, parsed *logsearch.Query, groups []string, start, end time.Time) ([]logsearch.Row, int, queryStatistics, error) {
+	var rows []logsearch.Row
+	var stats queryStatistics
+	sq := store.LogQuery{Groups: groups, Contains: parsed.MessageTexts(), Descending: true}
+	for hi, width := end, time.Minute; hi.After(start) && len(rows) < insightsMaxScan; hi, width = sq.Start, min(2*width, maxWindow) {
+		sq.Start, sq.End, sq.Limit = start, hi, insightsMaxScan-len(rows)
+		if hi.Sub(start) > width {
+			sq.Start = hi.Add(-width)
+		}
+		batch, err := h.store.Logs(ctx, sq)
+		if err != nil {
+			return nil, 0, stats, err
+		}
+		for i := range batch {
+			rows = append(rows, recordRow(&batch[i]))
+			stats.BytesScanned += float64(len(batch[i].Body.AsString()))
+		}
+	}
+	stats.RecordsScanned = float64(len(rows))
+	if len(sq.Contains) > 0 { // the store read more records than it handed over
+		res, err := h.store.LogStats(ctx, store.LogStatsQuery{Groups: groups, Start: start, End: end})
+		if err != nil {
+			return nil, 0, stats, err
+		}
+		stats.RecordsScanned, stats.BytesScanned = float64(res.Scanned), float64(res.ScannedBytes)
+	}
+	out, matched := parsed.Run(rows)
+	return out, matched, stats, nil
 }
 
 // recordRow is a record as Insights sees it, with CloudWatch's @log (account:group) and the

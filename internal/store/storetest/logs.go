@@ -2,7 +2,10 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -115,6 +118,9 @@ func testLogQueries(t *testing.T, b Backend) {
 			return r.TimeUnixNano >= at(5*time.Second) && r.TimeUnixNano < at(9*time.Second)
 		}},
 		{"nothing", store.LogQuery{Group: "nope"}, func(*telemetry.LogRecord) bool { return false }},
+		{"after an instant", store.LogQuery{After: &store.LogKey{TimeUnixNano: at(5 * time.Second), ID: math.MaxUint64}}, func(r *telemetry.LogRecord) bool {
+			return r.TimeUnixNano > at(5*time.Second)
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -156,4 +162,165 @@ func testLogRetention(t *testing.T, b Backend) {
 		t.Fatalf("DeleteBefore reported %d items, want the 10 older log records", n)
 	}
 	compareLogs(t, readLogs(t, s, store.LogQuery{Limit: 100}), all[10:])
+}
+
+func testLogStats(t *testing.T, b Backend) {
+	s := open(t, b)
+	all := logFixture()
+	all[4].TimeUnixNano = all[3].TimeUnixNano // two records in the same instant: ID breaks the tie
+	writeLogs(t, s, all)
+	from := at(3 * time.Second) // math.MinInt64 when the range has no start
+	scope := func(r *telemetry.LogRecord) bool {
+		return r.Group == "cruddur" && r.TimeUnixNano >= from && r.TimeUnixNano < at(25*time.Second)
+	}
+	// One bucket of the expected answer, computed here.
+	type bucket struct {
+		key     []any
+		count   int64
+		streams map[string]bool
+		first   int64
+		newest  store.LogKey
+	}
+	expect := func(match func(r *telemetry.LogRecord) bool, binMillis int64) (want []*bucket, scanned, matched int64) {
+		index := map[[2]any]*bucket{}
+		for i := range all {
+			r := &all[i]
+			if !scope(r) {
+				continue
+			}
+			scanned++
+			if !match(r) {
+				continue
+			}
+			matched++
+			ms := r.TimeUnixNano / 1e6
+			k := [2]any{ms / binMillis * binMillis, r.Stream}
+			bk := index[k]
+			if bk == nil {
+				bk = &bucket{key: k[:], streams: map[string]bool{}, first: ms}
+				index[k] = bk
+				want = append(want, bk)
+			}
+			bk.count++
+			bk.streams[r.Stream] = true
+			bk.first = min(bk.first, ms)
+			if key := (store.LogKey{TimeUnixNano: r.TimeUnixNano, ID: r.ID}); key.TimeUnixNano > bk.newest.TimeUnixNano ||
+				key.TimeUnixNano == bk.newest.TimeUnixNano && key.ID > bk.newest.ID {
+				bk.newest = key
+			}
+		}
+		slices.SortFunc(want, func(a, b *bucket) int {
+			if a.newest.TimeUnixNano != b.newest.TimeUnixNano {
+				return int(b.newest.TimeUnixNano - a.newest.TimeUnixNano)
+			}
+			return int(b.newest.ID) - int(a.newest.ID)
+		})
+		return want, scanned, matched
+	}
+	// Bytes scanned are estimated from the streams' average record.
+	streams, err := catalogue(s).LogStreams(context.Background(), store.LogStreamQuery{Group: "cruddur"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var storedBytes, storedRecords int64
+	for _, st := range streams {
+		storedBytes, storedRecords = storedBytes+st.StoredBytes, storedRecords+st.Records
+	}
+	q := store.LogStatsQuery{Groups: []string{"cruddur", "nope"}, Start: base.Add(3 * time.Second), End: base.Add(25 * time.Second),
+		By:         []store.LogGrouping{{Field: store.LogTime, BinMillis: 5000}, {Field: store.LogStreamName}},
+		Aggregates: []store.LogAggregate{{Fn: "count"}, {Fn: "count_distinct", Field: store.LogStreamName}, {Fn: "min", Field: store.LogTime}},
+		Ordered:    true}
+	cases := []struct {
+		name  string
+		where *store.LogCond
+		match func(r *telemetry.LogRecord) bool
+	}{
+		{"all", nil, func(*telemetry.LogRecord) bool { return true }},
+		{"time and stream", &store.LogCond{Op: "or", Conds: []store.LogCond{
+			{Op: "<", Field: store.LogTime, Values: []any{float64(at(9*time.Second) / 1e6)}},
+			{Op: "not", Conds: []store.LogCond{{Op: "in", Field: store.LogStreamName, Values: []any{"h1/app/1", "x"}}}},
+		}}, func(r *telemetry.LogRecord) bool { return r.TimeUnixNano < at(9*time.Second) || r.Stream != "h1/app/1" }},
+		{"contains and compare", &store.LogCond{Op: "and", Conds: []store.LogCond{
+			{Op: "contains", Field: store.LogStreamName, Values: []any{"app/"}},
+			{Op: ">=", Field: store.LogIngestTime, Values: []any{float64(at(20*time.Second) / 1e6)}},
+			{Op: "!=", Field: store.LogStreamName, Values: []any{"h1"}},
+		}}, func(r *telemetry.LogRecord) bool { return r.ObservedTimeUnixNano/1e6 >= at(20*time.Second)/1e6 }},
+		{"nothing", &store.LogCond{Op: "=", Field: store.LogStreamName, Values: []any{"nope"}}, func(*telemetry.LogRecord) bool { return false }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			q.Where, q.Start, from = tc.where, base.Add(3*time.Second), at(3*time.Second)
+			if tc.name == "all" { // the range has no start: the store cannot rule out times before 1970
+				q.Start, from = time.Time{}, math.MinInt64
+			}
+			res, err := s.LogStats(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, scanned, matched := expect(tc.match, 5000)
+			bytes := int64(float64(scanned) * float64(storedBytes) / float64(storedRecords))
+			if res.Scanned != scanned || res.ScannedBytes != bytes || res.Matched != matched {
+				t.Errorf("scanned %d records of %d bytes, %d matched; want %d, %d, %d", res.Scanned, res.ScannedBytes, res.Matched, scanned, bytes, matched)
+			}
+			if len(res.Buckets) != len(want) {
+				t.Fatalf("%d buckets, want %d", len(res.Buckets), len(want))
+			}
+			for i, w := range want {
+				wantBucket := store.LogBucket{Key: w.key, Values: []any{w.count, int64(len(w.streams)), w.first}}
+				if !reflect.DeepEqual(res.Buckets[i], wantBucket) {
+					t.Errorf("bucket %d: %v, want %v", i, res.Buckets[i], wantBucket)
+				}
+			}
+		})
+	}
+	t.Run("in any order", func(t *testing.T) {
+		q.Where, q.Ordered = nil, false
+		res, err := s.LogStats(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _, _ := expect(func(*telemetry.LogRecord) bool { return true }, 5000)
+		var got, wantKeys []string
+		for i := range want {
+			got = append(got, fmt.Sprint(res.Buckets[i]))
+			wantKeys = append(wantKeys, fmt.Sprint(store.LogBucket{Key: want[i].key, Values: []any{want[i].count, int64(len(want[i].streams)), want[i].first}}))
+		}
+		slices.Sort(got)
+		slices.Sort(wantKeys)
+		if !slices.Equal(got, wantKeys) {
+			t.Errorf("buckets %v, want %v", got, wantKeys)
+		}
+	})
+	t.Run("bad conditions", func(t *testing.T) {
+		for _, c := range []store.LogCond{
+			{Op: "=", Field: store.LogStreamName, Values: []any{1.0}},
+			{Op: "<", Field: store.LogTime, Values: []any{"1"}},
+			{Op: "contains", Field: store.LogTime, Values: []any{"1"}},
+			{Op: "not"},
+			{Op: "and"},
+			{Op: "like", Field: store.LogStreamName, Values: []any{"x"}},
+			{Op: "=", Field: 99, Values: []any{"x"}},
+		} {
+			if _, err := s.LogStats(context.Background(), store.LogStatsQuery{Where: &c}); err == nil {
+				t.Errorf("%+v: no error", c)
+			}
+		}
+	})
+	t.Run("without groupings", func(t *testing.T) {
+		q := store.LogStatsQuery{Groups: []string{"cruddur"}, Where: &store.LogCond{Op: "=", Field: store.LogStreamName, Values: []any{"nope"}},
+			Aggregates: []store.LogAggregate{{Fn: "count"}, {Fn: "max", Field: store.LogTime}}}
+		res, err := s.LogStats(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []store.LogBucket{{Key: []any{}, Values: []any{int64(0), nil}}}
+		if res.Matched != 0 || !reflect.DeepEqual(res.Buckets, want) {
+			t.Errorf("%d matched in %v, want none in %v", res.Matched, res.Buckets, want)
+		}
+		res, err = s.LogStats(context.Background(), store.LogStatsQuery{Groups: []string{"web"}})
+		web := int64(len(selectLogs(all, func(r *telemetry.LogRecord) bool { return r.Group == "web" })))
+		if err != nil || res.Scanned != web || res.Matched != web || len(res.Buckets) != 1 {
+			t.Errorf("counting alone: %+v, %v; want %d records", res, err, web)
+		}
+	})
 }

@@ -92,6 +92,7 @@ func Run(t *testing.T, b Backend) {
 		{"VersionOrder", triaged, testVersionOrder},
 		{"Deploys", triaged, testDeploys},
 		{"LogPaging", logs, testLogPaging},
+		{"LogStats", logCat, testLogStats},
 		{"LogGroups", logCat, testLogGroups},
 		{"LogStreams", logCat, testLogStreams},
 		{"LogGroupRetention", logCat, testLogGroupRetention},

@@ -1,0 +1,216 @@
+package duckdb
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"lookout/internal/store"
+)
+
+// LogStats implements store.LogReader: one aggregate query over the groups' time range, its
+// values bound, and a count of the range when Where leaves records out.
+func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.LogStatsResult, error) {
+	var b sqlBuilder
+	if len(q.Groups) > 0 {
+		b.whereIn("log_group", q.Groups)
+	}
+	if !q.Start.IsZero() {
+		b.where("time_ns >= %s", q.Start.UnixNano())
+	}
+	if !q.End.IsZero() {
+		b.where("time_ns < %s", q.End.UnixNano())
+	}
+	res := &store.LogStatsResult{}
+	if q.Where != nil {
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM logs"+b.clause(), b.args...).Scan(&res.Scanned); err != nil {
+			return nil, fmt.Errorf("log stats: %w", err)
+		}
+		cond, err := logCondSQL(&b, *q.Where)
+		if err != nil {
+			return nil, err
+		}
+		b.conds = append(b.conds, cond)
+	}
+	var keys, cols []string
+	for _, g := range q.By {
+		key, err := logFieldSQL(g.Field)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case g.BinMillis > 0 && g.BinMillis <= math.MaxInt64/1_000_000 && g.Field == store.LogTime && !q.Start.IsZero() && q.Start.UnixNano() >= 0:
+			// Integer division floors times that cannot be negative, and costs least.
+			key = fmt.Sprintf("time_ns // %s * %s", b.arg(g.BinMillis*1e6), b.arg(g.BinMillis))
+		case g.BinMillis > 0:
+			// fdiv floors a float division, as logsearch's bin() does.
+			key = fmt.Sprintf("fdiv(%s, %s) * %[2]s", key, b.arg(float64(g.BinMillis)))
+		}
+		keys = append(keys, key)
+	}
+	cols = append(cols, keys...)
+	for _, a := range q.Aggregates {
+		col, err := logAggregateSQL(a)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, col)
+	}
+	text := "SELECT " + strings.Join(append(cols, "count(*)"), ", ") + " FROM logs" + b.clause()
+	if len(keys) > 0 {
+		text = "SELECT " + strings.Join(append(cols, "sum(count(*)) OVER ()"), ", ") + " FROM logs" + b.clause() + " GROUP BY ALL"
+		if q.Ordered {
+			text += " ORDER BY max(time_ns) DESC, max_by(id, (time_ns, id)) DESC"
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, text, b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("log stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		bucket := store.LogBucket{Key: make([]any, len(keys)), Values: make([]any, len(q.Aggregates))}
+		dest := make([]any, 0, len(cols)+1)
+		for i := range bucket.Key {
+			dest = append(dest, &bucket.Key[i])
+		}
+		for i := range bucket.Values {
+			dest = append(dest, &bucket.Values[i])
+		}
+		var matched any
+		if err := rows.Scan(append(dest, &matched)...); err != nil {
+			return nil, fmt.Errorf("log stats: %w", err)
+		}
+		res.Matched = asInt64(matched)
+		for i, k := range bucket.Key {
+			if f, ok := k.(float64); ok { // a bin
+				bucket.Key[i] = int64(f)
+			}
+		}
+		for i, v := range bucket.Values {
+			if v != nil {
+				bucket.Values[i] = asInt64(v)
+			}
+		}
+		res.Buckets = append(res.Buckets, bucket)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("log stats: %w", err)
+	}
+	if q.Where == nil {
+		res.Scanned = res.Matched
+	}
+	res.ScannedBytes, err = s.scannedBytes(ctx, q.Groups, res.Scanned)
+	return res, err
+}
+
+// scannedBytes estimates the body bytes of records of groups from their streams' average.
+func (s *Store) scannedBytes(ctx context.Context, groups []string, records int64) (int64, error) {
+	var b sqlBuilder
+	if len(groups) > 0 {
+		b.whereIn("log_group", groups)
+	}
+	var bytes, stored int64
+	err := s.db.QueryRowContext(ctx, "SELECT coalesce(sum(stored_bytes), 0), coalesce(sum(records), 0) FROM log_streams"+b.clause(), b.args...).
+		Scan(&bytes, &stored)
+	if err != nil || stored == 0 {
+		return 0, err
+	}
+	return int64(float64(records) * float64(bytes) / float64(stored)), nil
+}
+
+// logFieldSQL is a field's value: epoch milliseconds for times.
+func logFieldSQL(f store.LogField) (string, error) {
+	switch f {
+	case store.LogTime:
+		return "(time_ns // 1000000)", nil
+	case store.LogIngestTime:
+		return "(observed_ns // 1000000)", nil
+	case store.LogStreamName:
+		return "stream", nil
+	}
+	return "", fmt.Errorf("log stats: unknown field %d", f)
+}
+
+func logAggregateSQL(a store.LogAggregate) (string, error) {
+	if a.Fn == "count" {
+		return "count(*)", nil
+	}
+	field, err := logFieldSQL(a.Field)
+	if err != nil {
+		return "", err
+	}
+	switch a.Fn {
+	case "count_distinct":
+		return "count(DISTINCT " + field + ")", nil
+	case "min", "max":
+		if a.Field == store.LogStreamName {
+			return "", fmt.Errorf("log stats: %s of a text field", a.Fn)
+		}
+		return a.Fn + "(" + field + ")", nil
+	}
+	return "", fmt.Errorf("log stats: unknown aggregate %q", a.Fn)
+}
+
+// logCondSQL is a condition as SQL, its values bound in b.
+func logCondSQL(b *sqlBuilder, c store.LogCond) (string, error) {
+	switch c.Op {
+	case "and", "or":
+		parts := make([]string, len(c.Conds))
+		for i, sub := range c.Conds {
+			var err error
+			if parts[i], err = logCondSQL(b, sub); err != nil {
+				return "", err
+			}
+		}
+		if len(parts) == 0 {
+			return "", fmt.Errorf("log stats: %s of no conditions", c.Op)
+		}
+		return "(" + strings.Join(parts, " "+strings.ToUpper(c.Op)+" ") + ")", nil
+	case "not":
+		if len(c.Conds) != 1 {
+			return "", fmt.Errorf("log stats: not takes one condition")
+		}
+		inner, err := logCondSQL(b, c.Conds[0])
+		return "(NOT " + inner + ")", err
+	}
+	field, err := logFieldSQL(c.Field)
+	if err != nil {
+		return "", err
+	}
+	bad := fmt.Errorf("log stats: %s of field %d with values %v", c.Op, c.Field, c.Values)
+	text := c.Field == store.LogStreamName
+	switch c.Op {
+	case "=", "!=", "<", "<=", ">", ">=":
+		if len(c.Values) != 1 {
+			return "", bad
+		}
+		if s, ok := c.Values[0].(string); ok && text {
+			return field + " " + c.Op + " " + b.arg(s), nil
+		}
+		if f, ok := c.Values[0].(float64); ok && !text {
+			return "CAST(" + field + " AS DOUBLE) " + c.Op + " " + b.arg(f), nil
+		}
+	case "in":
+		ph := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			s, ok := v.(string)
+			if !ok || !text {
+				return "", bad
+			}
+			ph[i] = b.arg(s)
+		}
+		if len(ph) == 0 {
+			return "false", nil
+		}
+		return field + " IN (" + strings.Join(ph, ", ") + ")", nil
+	case "contains":
+		if len(c.Values) == 1 && text {
+			if s, ok := c.Values[0].(string); ok {
+				return "contains(" + field + ", " + b.arg(s) + ")", nil
+			}
+		}
+	}
+	return "", bad
+}
