@@ -175,9 +175,15 @@ func (s *Store) keyset(ctx context.Context, id int64) (*keysetEntry, error) {
 // FindTraceIDs implements store.TraceReader.
 func (s *Store) FindTraceIDs(ctx context.Context, q store.TraceQuery) ([]telemetry.TraceID, error) {
 	sqlText, args := findTracesSQL(q, s.attrSnapshot())
+	return s.traceIDs(ctx, "find traces", sqlText, args)
+}
+
+// traceIDs runs a query whose rows are (trace_hi, trace_lo, last) and returns the trace ids
+// in its order; what names the query in errors.
+func (s *Store) traceIDs(ctx context.Context, what, sqlText string, args []any) ([]telemetry.TraceID, error) {
 	rows, err := s.db.QueryContext(ctx, sqlText, args...)
 	if err != nil {
-		return nil, fmt.Errorf("find traces: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var ids []telemetry.TraceID

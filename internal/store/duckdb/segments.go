@@ -172,20 +172,7 @@ func (s *Store) MatchTraces(ctx context.Context, q store.TraceMatch) ([]telemetr
 	text := "SELECT trace_hi, trace_lo, last FROM (" + g.traceSet(q.Cond) + ") ORDER BY last DESC, trace_hi, trace_lo LIMIT " +
 		g.arg(min(limit, store.MaxLimit)) + " OFFSET " + g.arg(max(q.Offset, 0))
 	text = strings.ReplaceAll(text, "{{JOINS}}", g.joins())
-	rows, err := s.db.QueryContext(ctx, text, g.args...)
-	if err != nil {
-		return nil, fmt.Errorf("match traces: %w", err)
-	}
-	defer rows.Close()
-	var ids []telemetry.TraceID
-	for rows.Next() {
-		var hi, lo, last int64
-		if err := rows.Scan(&hi, &lo, &last); err != nil {
-			return nil, err
-		}
-		ids = append(ids, telemetry.TraceIDFromParts(uint64(hi), uint64(lo)))
-	}
-	return ids, rows.Err()
+	return s.traceIDs(ctx, "match traces", text, g.args)
 }
 
 // tracesPerRead is how many traces one statement of Traces reads: each is a scan of its own,
