@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -121,5 +122,49 @@ func TestXRaySDKv2(t *testing.T) {
 	var invalid *types.InvalidRequestException
 	if err == nil || !errors.As(err, &invalid) {
 		t.Errorf("a broken filter: %v, want InvalidRequestException", err)
+	}
+}
+
+// TestXRayTimeRangeType: with TimeRangeType TraceId a trace is in the range when the time
+// its id carries is; by default (Event), when one of its segments started in it. One trace's
+// id was made ten minutes before its segment, as when a segment continues an old trace.
+func TestXRayTimeRangeType(t *testing.T) {
+	srv := start(t)
+	ctx := context.Background()
+	c := xrayClient(srv)
+	now := time.Now()
+	traceAt := func(idTime time.Time, n int) string { return fmt.Sprintf("1-%08x-%024x", idTime.Unix(), n) }
+	fresh, continued := traceAt(now.Add(-30*time.Second), 1), traceAt(now.Add(-10*time.Minute), 2)
+	var docs []string
+	for i, id := range []string{fresh, continued} {
+		started := float64(now.Add(-30*time.Second).UnixNano()) / 1e9
+		docs = append(docs, fmt.Sprintf(`{"trace_id":%q,"id":"%016x","name":"checkout","start_time":%.3f,"end_time":%.3f}`, id, i+1, started, started+0.2))
+	}
+	if put, err := c.PutTraceSegments(ctx, &xray.PutTraceSegmentsInput{TraceSegmentDocuments: docs}); err != nil || len(put.UnprocessedTraceSegments) != 0 {
+		t.Fatalf("PutTraceSegments: %v %+v", err, put)
+	}
+	start, end := now.Add(-2*time.Minute), now.Add(time.Minute)
+	ids := func(rangeType types.TimeRangeType) []string {
+		t.Helper()
+		out, err := c.GetTraceSummaries(ctx, &xray.GetTraceSummariesInput{StartTime: &start, EndTime: &end, TimeRangeType: rangeType})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range out.TraceSummaries {
+			got = append(got, *s.Id)
+		}
+		slices.Sort(got)
+		return got
+	}
+	var both []string
+	for deadline := time.Now().Add(5 * time.Second); len(both) < 2 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		both = ids(types.TimeRangeTypeEvent)
+	}
+	if want := []string{continued, fresh}; !slices.Equal(both, want) { // sorted: the older id first
+		t.Errorf("by event: %v, want %v", both, want)
+	}
+	if got := ids(types.TimeRangeTypeTraceId); !slices.Equal(got, []string{fresh}) {
+		t.Errorf("by trace id: %v, want only %s", got, fresh)
 	}
 }

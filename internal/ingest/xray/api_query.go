@@ -173,12 +173,14 @@ func (a *API) getTraceSummaries(ctx context.Context, body []byte) (any, *aws.Err
 		}
 		offset = n
 	}
-	return a.traceSummaries(ctx, start, end, req.FilterExpression, offset)
+	return a.traceSummaries(ctx, start, end, req.TimeRangeType == "TraceId", req.FilterExpression, offset)
 }
 
 // traceSummaries is GetTraceSummaries' answer: the summaries of the traces of [start, end]
-// that match expr, from the offset-th trace the store selected for it.
-func (a *API) traceSummaries(ctx context.Context, start, end time.Time, expr string, offset int) (map[string]any, *aws.Error) {
+// that match expr, from the offset-th trace the store selected for it. A trace is in the
+// range when one of its spans started in it, or with byTraceID when the time its X-Ray trace
+// id carries (the epoch seconds of its first part) is.
+func (a *API) traceSummaries(ctx context.Context, start, end time.Time, byTraceID bool, expr string, offset int) (map[string]any, *aws.Error) {
 	f, aerr := a.filterOf(ctx, expr)
 	if aerr != nil {
 		return nil, aerr
@@ -210,7 +212,12 @@ func (a *API) traceSummaries(ctx context.Context, start, end time.Time, expr str
 			if len(traces[i]) == 0 {
 				continue // gone since
 			}
-			if v := newView(id, traces[i]); v.startsWithin(start, end) && f.match(&scope{v: v}) {
+			v := newView(id, traces[i])
+			within := v.startsWithin(start, end)
+			if byTraceID {
+				within = idTimeWithin(id, start, end)
+			}
+			if within && f.match(&scope{v: v}) {
 				summaries = append(summaries, summary(v))
 			}
 			if len(summaries) == summariesPage || read == maxSummaryTraces {
@@ -410,4 +417,11 @@ func (a *API) getTimeSeriesServiceStatistics(ctx context.Context, body []byte) (
 		out = append(out, point)
 	}
 	return map[string]any{"TimeSeriesServiceStatistics": out, "ContainsOldGroupVersions": false}, nil
+}
+
+// idTimeWithin reports whether the time an X-Ray trace id carries is in [start, end], to the
+// second.
+func idTimeWithin(id telemetry.TraceID, start, end time.Time) bool {
+	at := int64(id.High() >> 32)
+	return at >= start.Unix() && at <= end.Unix()
 }

@@ -204,7 +204,7 @@ func TestTraceSummariesFromStore(t *testing.T) {
 		var got []string
 		processed := 0
 		for token := 0; ; {
-			out, aerr := a.traceSummaries(ctx, start, end, tc.expr, token)
+			out, aerr := a.traceSummaries(ctx, start, end, false, tc.expr, token)
 			if aerr != nil {
 				t.Fatalf("%s: %v", tc.expr, aerr)
 			}

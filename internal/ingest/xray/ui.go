@@ -82,7 +82,7 @@ func (a *API) uiTraceSummaries(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, http.StatusBadRequest, nil, badRange)
 		return
 	}
-	out, aerr := a.traceSummaries(r.Context(), start, end, r.URL.Query().Get("filter"), 0)
+	out, aerr := a.traceSummaries(r.Context(), start, end, false, r.URL.Query().Get("filter"), 0)
 	if aerr != nil {
 		writeEnvelope(w, aerr.Status, nil, aerr.Message)
 		return
