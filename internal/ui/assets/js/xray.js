@@ -17,6 +17,7 @@ const RANGES = [[900, 'Last 15 minutes'], [3600, 'Last hour'], [21600, 'Last 6 h
 const RING = { ok: '#12b76a', error: '#f79009', throttle: '#7a5af8', fault: ERROR_COLOR };
 const WIDTH = 960;
 const HEIGHT = 460;
+const LABEL_ROOM = 38; // below a node's circle: its name and its figures
 const SVGNS = 'http://www.w3.org/2000/svg';
 
 /** svg creates an SVG element; data only ever becomes text nodes. */
@@ -136,7 +137,8 @@ export class XRayPage {
       return;
     }
     const { nodes, edges, height } = layout(services, { width: WIDTH, height: HEIGHT });
-    const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${height}`, class: 'xray-svg', role: 'img', 'aria-label': 'Service map' },
+    // The bottom row's labels hang below its nodes' circles: room for them.
+    const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${height + LABEL_ROOM}`, class: 'xray-svg', role: 'img', 'aria-label': 'Service map' },
       svg('defs', null, svg('marker', { id: 'xr-arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
         svg('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#98a1ae' }))));
     for (const e of edges) root.appendChild(this.edgeShape(e));
@@ -172,8 +174,11 @@ export class XRayPage {
     }));
     const lines = n.client ? ['the callers of entry points'] : statsLines(st);
     const label = n.client ? 'Clients' : n.name;
+    const hitWidth = Math.max(2 * n.r + 8, 7 * label.length); // about the bold label's width
     return svg('g', { class: 'xr-node', tabindex: 0, dataset: null, 'data-name': n.name, onClick: () => this.select(label, n.client ? 'client' : (n.type || 'service'), st, n.service.ResponseTimeHistogram, n, n.client ? 'root' : `service(${quote(n.name)})`) },
       svg('title', null, `${label}${n.type && !n.client ? ` (${n.type})` : ''}\n${lines.join('\n')}`),
+      // A node answers clicks on its labels too, not only on their letters' ink.
+      svg('rect', { class: 'xr-hit', x: n.x - hitWidth / 2, y: n.y - n.r, width: hitWidth, height: 2 * n.r + LABEL_ROOM, fill: 'transparent' }),
       svg('circle', { cx: n.x, cy: n.y, r: n.r, fill: n.client ? '#eef0f3' : serviceColor(n.name), 'fill-opacity': n.inferred ? 0.35 : 0.85, stroke: n.inferred ? '#98a1ae' : 'none', 'stroke-dasharray': n.inferred ? '3 3' : null }),
       ring,
       svg('text', { x: n.x, y: n.y + n.r + 18, class: 'xr-node-label', 'text-anchor': 'middle' }, label),
