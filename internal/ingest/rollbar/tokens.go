@@ -113,8 +113,7 @@ func (p *Projects) Access() Access {
 	defer p.mu.Unlock()
 	a := Access{Open: p.open, FromFile: p.fromFile, Projects: slices.Sorted(slices.Values(p.names)), Tokens: []TokenInfo{}}
 	for token, t := range p.tokens {
-		a.Tokens = append(a.Tokens, TokenInfo{ID: t.ID, Project: t.Project, Name: t.Name, Prefix: token[:min(4, len(token))],
-			Scopes: t.Scopes, Source: t.Source, Created: t.Created})
+		a.Tokens = append(a.Tokens, t.info(token))
 	}
 	slices.SortFunc(a.Tokens, func(x, y TokenInfo) int {
 		return cmp.Or(cmp.Compare(x.Project, y.Project), cmp.Compare(x.Name, y.Name), cmp.Compare(x.ID, y.ID))
@@ -152,7 +151,12 @@ func (p *Projects) CreateToken(ctx context.Context, project, name string, scopes
 	p.mu.Lock()
 	tok := p.add(&t)
 	p.mu.Unlock()
-	return token, TokenInfo{ID: tok.ID, Project: tok.Project, Name: tok.Name, Prefix: token[:4], Scopes: tok.Scopes, Source: tok.Source, Created: tok.Created}, nil
+	return token, tok.info(token), nil
+}
+
+// info is the token t, whose text is token, as the UI shows it.
+func (t *Token) info(token string) TokenInfo {
+	return TokenInfo{ID: t.ID, Project: t.Project, Name: t.Name, Prefix: token[:min(4, len(token))], Scopes: t.Scopes, Source: t.Source, Created: t.Created}
 }
 
 // save keeps a token in the settings, when there are any.

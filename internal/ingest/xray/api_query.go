@@ -213,9 +213,11 @@ func (a *API) traceSummaries(ctx context.Context, start, end time.Time, byTraceI
 				continue // gone since
 			}
 			v := newView(id, traces[i])
-			within := v.startsWithin(start, end)
+			var within bool
 			if byTraceID {
 				within = idTimeWithin(id, start, end)
+			} else {
+				within = v.startsWithin(start, end)
 			}
 			if within && f.match(&scope{v: v}) {
 				summaries = append(summaries, summary(v))
