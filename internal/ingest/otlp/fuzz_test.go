@@ -55,6 +55,9 @@ func FuzzJSONLogs(f *testing.F) {
 	f.Add(readTestdata(f, "logs.json"))
 	f.Add(marshalLogsJSON(f, goldenLogs()))
 	f.Add([]byte(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"kvlistValue":{"values":[{"key":"a","value":{"arrayValue":{"values":[{"intValue":"1"}]}}}]}},"severityNumber":"SEVERITY_NUMBER_WARN2"}]}]}]}`))
+	// A span id without a trace id, and a trace named only in the text.
+	f.Add([]byte(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"spanId":"eee19b7ec3c1b174","body":{"stringValue":"x"}}]}]}]}`))
+	f.Add([]byte(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"traceparent 00-5b8efff798038103d269b633813fc60c-eee19b7ec3c1b174-01"}}]}]}]}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, body []byte) { diffLogs(t, body, JSON) })
 }

@@ -84,8 +84,10 @@ func (l *logs) finish(r *telemetry.LogRecord, res *telemetry.Resource, scope *te
 	}
 	if r.TraceID.IsZero() && r.Body.Kind() == telemetry.KindString {
 		// A record without trace context still links to the trace its text names, as a
-		// CloudWatch Logs line does.
-		r.TraceID, r.SpanID, _ = logsearch.TraceRef(r.Body.Str())
+		// CloudWatch Logs line does. Without one named, the record keeps what it has.
+		if trace, span, ok := logsearch.TraceRef(r.Body.Str()); ok {
+			r.TraceID, r.SpanID = trace, span
+		}
 	}
 	if err := r.Validate(); err != nil {
 		return err

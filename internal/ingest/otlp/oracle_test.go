@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"lookout/internal/honeycomb"
+	"lookout/internal/logsearch"
 	"lookout/internal/telemetry"
 )
 
@@ -337,6 +338,9 @@ func pdataLogsResult(ld plog.Logs, info telemetry.IngestInfo, now int64) Result[
 				}
 				if r.TimeUnixNano == 0 {
 					r.TimeUnixNano = r.ObservedTimeUnixNano
+				}
+				if trace, span, ok := logsearch.TraceRef(lr.Body().Str()); ok && lr.TraceID().IsEmpty() && lr.Body().Type() == pcommon.ValueTypeStr {
+					r.TraceID, r.SpanID = trace, span
 				}
 				r.Group = firstOf(oracleName(r.Attributes, "aws.log.group.names"),
 					oracleName(res.Attributes, "aws.log.group.names"), oracleName(res.Attributes, "service.name"), "unknown_service")
