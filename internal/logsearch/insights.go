@@ -2,6 +2,7 @@ package logsearch
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -135,6 +136,41 @@ func (q *Query) HasStats() bool {
 		}
 	}
 	return false
+}
+
+// Newest reports a query whose answer is the first rows that pass it in the order they are
+// read, newest first, so that reading may stop once there are enough of them: its stages are
+// fields, parse and filter (which look at one row at a time), sorts by @timestamp desc (the
+// order read) and at most one limit, the last stage, whose count it returns (0 without one).
+// filtered says whether some row may not pass. Run gives such a query's answer a batch of
+// rows at a time: the answers of consecutive batches, joined, are the answer of them all.
+func (q *Query) Newest() (limit int, filtered, ok bool) {
+	for i, s := range q.stages {
+		switch s := s.(type) {
+		case filterStage:
+			filtered = true
+		case *fieldsStage:
+			if k := slices.Index(s.names, "@timestamp"); k >= 0 && s.exprs[k] != fieldRef("@timestamp") {
+				return 0, false, false // the order read is no longer by @timestamp
+			}
+		case *parseStage:
+			if slices.Contains(s.names, "@timestamp") {
+				return 0, false, false
+			}
+		case sortStage:
+			if len(s) != 1 || s[0].e != fieldRef("@timestamp") || !s[0].desc {
+				return 0, false, false
+			}
+		case limitStage:
+			if i != len(q.stages)-1 {
+				return 0, false, false
+			}
+			limit = int(s)
+		default:
+			return 0, false, false
+		}
+	}
+	return limit, filtered, true
 }
 
 // Run evaluates the query over rows (newest first, as Insights orders by default). matched

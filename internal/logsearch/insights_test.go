@@ -142,3 +142,55 @@ func FuzzParseQuery(f *testing.F) {
 		q.MessageTexts()
 	})
 }
+
+// TestNewestInBatches checks Query.Newest's promise: for the queries it accepts, running
+// them a batch at a time and joining the answers gives what one run over every row gives.
+func TestNewestInBatches(t *testing.T) {
+	cases := []struct {
+		query        string
+		limit        int
+		filtered, ok bool
+	}{
+		{`fields @timestamp, @message | sort @timestamp desc | limit 20`, 20, false, true},
+		{`filter status >= 400 | fields path | limit 2`, 2, true, true},
+		{`parse @message "user=*, method:* took *ms" as u, m, t | filter ispresent(u) | display u, t`, 0, true, true},
+		{`fields status | sort @timestamp desc`, 0, false, true},
+		{`fields path | sort @timestamp asc | limit 2`, 0, false, false},
+		{`fields path | sort status desc | limit 2`, 0, false, false},
+		{`limit 3 | filter status = 200`, 0, false, false},
+		{`fields ms as @timestamp | limit 2`, 0, false, false},
+		{`stats count(*) by bin(1m)`, 0, false, false},
+		{`fields path | dedup path`, 0, false, false},
+	}
+	for _, tc := range cases {
+		q, err := ParseQuery(tc.query)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		limit, filtered, ok := q.Newest()
+		if limit != tc.limit || filtered != tc.filtered || ok != tc.ok {
+			t.Errorf("%s: Newest() = %d, %v, %v; want %d, %v, %v", tc.query, limit, filtered, ok, tc.limit, tc.filtered, tc.ok)
+		}
+		if !ok {
+			continue
+		}
+		whole, matched := q.Run(table())
+		fields := append([]string{"@timestamp", "@message"}, q.Fields()...)
+		for size := 1; size <= 4; size++ {
+			rows := table()
+			var joined []Row
+			var n int
+			for i := 0; i < len(rows); i += size {
+				out, m := q.Run(rows[i:min(i+size, len(rows))])
+				joined, n = append(joined, out...), n+m
+			}
+			if limit > 0 {
+				joined = joined[:min(len(joined), limit)]
+			}
+			if !slices.Equal(render(joined, fields), render(whole, fields)) || n < matched {
+				t.Errorf("%s in batches of %d: %q (matched %d), want %q (matched %d)", tc.query, size,
+					render(joined, fields), n, render(whole, fields), matched)
+			}
+		}
+	}
+}

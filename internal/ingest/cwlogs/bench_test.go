@@ -260,18 +260,18 @@ func BenchmarkLogReads50M(b *testing.B) {
 			b.ReportMetric(float64(events)/float64(b.N), "events/page")
 		})
 	}
-	b.Run("InsightsCountByMinute", func(b *testing.B) {
+	insights := func(b *testing.B, query string, rows int) {
 		timed(b, func(i int) {
 			from := begin.Add(time.Duration(i%180) * time.Minute) // an hour from another minute each time
 			started, err := c.StartQuery(ctx, &cloudwatchlogs.StartQueryInput{LogGroupName: aws.String("bench"),
-				QueryString: aws.String("stats count(*) by bin(1m)"), StartTime: aws.Int64(from.Unix()), EndTime: aws.Int64(from.Add(time.Hour).Unix() - 1)})
+				QueryString: aws.String(query), StartTime: aws.Int64(from.Unix()), EndTime: aws.Int64(from.Add(time.Hour).Unix() - 1)})
 			must2(b, err)
 			for {
 				res, err := c.GetQueryResults(ctx, &cloudwatchlogs.GetQueryResultsInput{QueryId: started.QueryId})
 				must2(b, err)
 				if res.Status == types.QueryStatusComplete {
-					if len(res.Results) != 60 {
-						b.Fatalf("%d rows, want one a minute", len(res.Results))
+					if len(res.Results) != rows {
+						b.Fatalf("%d rows, want %d", len(res.Results), rows)
 					}
 					break
 				}
@@ -281,5 +281,12 @@ func BenchmarkLogReads50M(b *testing.B) {
 				time.Sleep(5 * time.Millisecond)
 			}
 		})
+	}
+	b.Run("InsightsCountByMinute", func(b *testing.B) { insights(b, "stats count(*) by bin(1m)", 60) })
+	b.Run("InsightsNewest", func(b *testing.B) {
+		insights(b, "fields @timestamp, @message | sort @timestamp desc | limit 20", 20)
+	})
+	b.Run("InsightsNewestMatching", func(b *testing.B) {
+		insights(b, `filter @message like "500 INTERNAL" | fields @timestamp, @message | limit 20`, 20)
 	})
 }

@@ -202,7 +202,7 @@ func (h *Handler) runQuery(ctx context.Context, q *query, parsed *logsearch.Quer
 	if plan, ok := parsed.StatsPlan(); ok {
 		out, matched, stats, err = h.aggregateInStore(ctx, plan, q.groups, start, end)
 	} else {
-		out, matched, stats, err = h.readAndRun(ctx, parsed, q.groups, start, end)
+		out, matched, stats, err = h.readAndRun(ctx, parsed, q.groups, start, end, limit)
 	}
 	stats.LogGroupsScanned = float64(len(q.groups))
 	fields := parsed.Fields()
@@ -256,13 +256,29 @@ const maxWindow = time.Duration(1 << 62)
 
 // readAndRun reads the records of groups in [start, end), newest first, and runs parsed
 // over them. It reads back from end in time windows, each twice as long as the one before,
-// so that the store reads only the part of the range they cover.
-func (h *Handler) readAndRun(ctx context.Context, parsed *logsearch.Query, groups []string, start, end time.Time) ([]logsearch.Row, int, queryStatistics, error) {
-	var rows []logsearch.Row
+// so that the store reads only the part of the range they cover. A query answered by its
+// newest matches (logsearch.Query.Newest) stops reading once it has limit of them; its
+// statistics then count the records read, except that a query without filters matched
+// every record of the range.
+func (h *Handler) readAndRun(ctx context.Context, parsed *logsearch.Query, groups []string, start, end time.Time, limit int) ([]logsearch.Row, int, queryStatistics, error) {
+	var rows, out []logsearch.Row
 	var stats queryStatistics
+	matched, read := 0, 0
+	need, filtered, newest := parsed.Newest()
+	if !newest || need == 0 || need > limit {
+		need = limit
+	}
+	// The first window is short when a few of the newest matches may do.
+	first := time.Minute
+	if newest {
+		first = time.Second
+	}
 	sq := store.LogQuery{Groups: groups, Contains: parsed.MessageTexts(), Descending: true}
-	for hi, width := end, time.Minute; hi.After(start) && len(rows) < insightsMaxScan; hi, width = sq.Start, min(2*width, maxWindow) {
-		sq.Start, sq.End, sq.Limit = start, hi, insightsMaxScan-len(rows)
+	for hi, width := end, first; hi.After(start) && read < insightsMaxScan; hi, width = sq.Start, min(2*width, maxWindow) {
+		sq.Start, sq.End, sq.Limit = start, hi, insightsMaxScan-read
+		if newest && !filtered {
+			sq.Limit = min(sq.Limit, need-len(out))
+		}
 		if hi.Sub(start) > width {
 			sq.Start = hi.Add(-width)
 		}
@@ -270,20 +286,37 @@ func (h *Handler) readAndRun(ctx context.Context, parsed *logsearch.Query, group
 		if err != nil {
 			return nil, 0, stats, err
 		}
+		read += len(batch)
 		for i := range batch {
 			rows = append(rows, recordRow(&batch[i]))
 			stats.BytesScanned += float64(len(batch[i].Body.AsString()))
 		}
+		if newest {
+			kept, n := parsed.Run(rows)
+			out, matched, rows = append(out, kept...), matched+n, rows[:0]
+			if len(out) >= need {
+				out = out[:need]
+				break
+			}
+		}
 	}
-	stats.RecordsScanned = float64(len(rows))
-	if len(sq.Contains) > 0 { // the store read more records than it handed over
+	stats.RecordsScanned = float64(read)
+	if !newest {
+		out, matched = parsed.Run(rows)
+	}
+	stopped := newest && len(out) >= need
+	if len(sq.Contains) > 0 && !stopped || stopped && !filtered {
+		// The store looked at more records than it handed over, or the query matched every
+		// record of the range.
 		res, err := h.store.LogStats(ctx, store.LogStatsQuery{Groups: groups, Start: start, End: end})
 		if err != nil {
 			return nil, 0, stats, err
 		}
 		stats.RecordsScanned, stats.BytesScanned = float64(res.Scanned), float64(res.ScannedBytes)
+		if stopped {
+			matched = int(res.Scanned)
+		}
 	}
-	out, matched := parsed.Run(rows)
 	return out, matched, stats, nil
 }
 

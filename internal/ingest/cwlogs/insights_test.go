@@ -142,3 +142,69 @@ func TestInsightsGoSDK(t *testing.T) {
 	_, err = c.StopQuery(ctx, &cloudwatchlogs.StopQueryInput{QueryId: aws.String("no-such-query")})
 	mustCode(t, "stopping an unknown query", err, "ResourceNotFoundException")
 }
+
+// TestInsightsNewestStopsEarly runs queries answered by their newest matches over lines
+// spread through two hours, so that lookout reads them in several time windows, and checks
+// the rows against the newest matches picked here.
+func TestInsightsNewestStopsEarly(t *testing.T) {
+	l := start(t)
+	c := client(l, "test", "test")
+	ctx := context.Background()
+	must(t, "CreateLogGroup", second(c.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("web")})))
+	must(t, "CreateLogStream", second(c.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String("web"), LogStreamName: aws.String("s")})))
+	// A line every 2 minutes for 2 hours, oldest first; one in 7 a 500.
+	now := time.Now().Truncate(time.Second)
+	var events []types.InputLogEvent
+	var all, errors500 []string // newest first
+	for i := 60; i >= 1; i-- {
+		status := 200
+		if i%7 == 0 {
+			status = 500
+		}
+		msg := fmt.Sprintf(`{"line":%d,"status":%d}`, i, status)
+		events = append(events, event(now.Add(-time.Duration(2*i)*time.Minute), msg))
+		all = append([]string{msg}, all...)
+		if status == 500 {
+			errors500 = append([]string{msg}, errors500...)
+		}
+	}
+	must(t, "PutLogEvents", second(c.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("web"), LogStreamName: aws.String("s"), LogEvents: events})))
+	waitForEvents(t, c, "web", "s", len(events))
+
+	for _, tc := range []struct {
+		query   string
+		want    []string
+		matched int
+	}{
+		{"fields @timestamp, @message | sort @timestamp desc | limit 5", all[:5], len(all)},
+		{"filter status = 500 | fields @message | limit 4", errors500[:4], -1}, // matched: at least 4
+		{"filter status = 500 | display @message", errors500, len(errors500)},
+		{"fields @message | filter @message like /line\":(5|6)[0-9],/ | limit 3", all[49:52], -1}, // lines 50, 51, 52,
+	} {
+		started, err := c.StartQuery(ctx, &cloudwatchlogs.StartQueryInput{LogGroupName: aws.String("web"), QueryString: aws.String(tc.query),
+			StartTime: aws.Int64(now.Add(-3 * time.Hour).Unix()), EndTime: aws.Int64(now.Unix())})
+		must(t, "StartQuery", err)
+		var res *cloudwatchlogs.GetQueryResultsOutput
+		for deadline := time.Now().Add(10 * time.Second); res == nil || res.Status == types.QueryStatusRunning; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: still running", tc.query)
+			}
+			res, err = c.GetQueryResults(ctx, &cloudwatchlogs.GetQueryResultsInput{QueryId: started.QueryId})
+			must(t, "GetQueryResults", err)
+		}
+		var got []string
+		for _, row := range res.Results {
+			for _, f := range row {
+				if aws.ToString(f.Field) == "@message" {
+					got = append(got, aws.ToString(f.Value))
+				}
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.query, got, tc.want)
+		}
+		if m := int(res.Statistics.RecordsMatched); tc.matched >= 0 && m != tc.matched || m < len(tc.want) {
+			t.Errorf("%s: %d records matched, want %d", tc.query, m, tc.matched)
+		}
+	}
+}
