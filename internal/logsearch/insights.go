@@ -177,20 +177,9 @@ func (q *Query) Newest() (limit int, filtered, ok bool) {
 // counts the rows that passed its filters: those that reached its first stats, limit or
 // dedup, or its end.
 func (q *Query) Run(rows []Row) (out []Row, matched int) {
-	matched = -1
-	for _, s := range q.stages {
-		switch s.(type) {
-		case *statsStage, limitStage, dedupStage:
-			if matched < 0 {
-				matched = len(rows)
-			}
-		}
-		rows = s.apply(rows)
-	}
-	if matched < 0 {
-		matched = len(rows)
-	}
-	return rows, matched
+	r := q.Start()
+	r.Add(rows)
+	return r.Finish()
 }
 
 // qparser reads a query.

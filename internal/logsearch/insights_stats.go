@@ -130,36 +130,61 @@ func litValue(l literal, ok bool) any {
 }
 
 func (s *statsStage) apply(rows []Row) []Row {
-	type group struct {
-		key  []any
-		rows []Row
-	}
-	var groups []*group
-	index := map[string]*group{}
+	acc := s.accumulate()
+	acc.add(rows)
+	return acc.rows()
+}
+
+// statsAcc aggregates rows given a batch at a time: it keeps each group's running values,
+// not its rows.
+type statsAcc struct {
+	s      *statsStage
+	groups []*groupAcc
+	index  map[string]*groupAcc
+}
+
+type groupAcc struct {
+	key  []any
+	aggs []aggState
+}
+
+func (s *statsStage) accumulate() *statsAcc {
+	return &statsAcc{s: s, index: map[string]*groupAcc{}}
+}
+
+func (a *statsAcc) add(rows []Row) {
+	var k strings.Builder
 	for _, r := range rows {
-		key := make([]any, len(s.by))
-		var k strings.Builder
-		for i, g := range s.by {
+		key := make([]any, len(a.s.by))
+		k.Reset()
+		for i, g := range a.s.by {
 			key[i] = g.e.eval(r)
 			k.WriteString(Render(key[i]))
 			k.WriteByte(0)
 		}
-		g, ok := index[k.String()]
+		g, ok := a.index[k.String()]
 		if !ok {
-			g = &group{key: key}
-			index[k.String()] = g
-			groups = append(groups, g)
+			g = &groupAcc{key: key, aggs: make([]aggState, len(a.s.aggs))}
+			a.index[k.String()] = g
+			a.groups = append(a.groups, g)
 		}
-		g.rows = append(g.rows, r)
+		for i, agg := range a.s.aggs {
+			agg.add(&g.aggs[i], r)
+		}
 	}
-	if len(s.by) == 0 && len(groups) == 0 {
-		groups = []*group{{}} // stats without by answers one row, even over nothing
+}
+
+func (a *statsAcc) rows() []Row {
+	groups := a.groups
+	if len(a.s.by) == 0 && len(groups) == 0 {
+		// stats without by answers one row, even over nothing
+		groups = []*groupAcc{{aggs: make([]aggState, len(a.s.aggs))}}
 	}
 	keys := make([][]any, len(groups))
 	for i, g := range groups {
 		keys[i] = g.key
 	}
-	return s.output(keys, func(i, j int) any { return s.aggs[j].of(groups[i].rows) })
+	return a.s.output(keys, func(i, j int) any { return a.s.aggs[j].value(&groups[i].aggs[j]) })
 }
 
 // output is the rows of groups given in the order of their first row: their keys, and
@@ -190,79 +215,92 @@ func (s *statsStage) output(keys [][]any, value func(group, aggregate int) any) 
 	return out
 }
 
-// of computes the aggregate over a group's rows; nil when it has no value.
-func (a aggregate) of(rows []Row) any {
-	if a.fn == "count" && a.arg == nil {
-		return float64(len(rows))
+// aggState is an aggregate's running value over a group's rows.
+type aggState struct {
+	present  int       // rows with a value (all rows for count(*))
+	numbers  int       // of them, numbers
+	sum      float64   // of the numbers, in the order given
+	min, max float64   // of the numbers
+	nums     []float64 // the numbers, for pct and stddev
+	seen     map[string]bool
+	best     any // earliest or latest value, and its time
+	bestTime float64
+}
+
+// add counts row r into st.
+func (a aggregate) add(st *aggState, r Row) {
+	if a.arg == nil { // count(*)
+		st.present++
+		return
 	}
-	var nums []float64
-	var present []any
-	var times []float64
-	for _, r := range rows {
-		v := a.arg.eval(r)
-		if v == nil {
-			continue
+	v := a.arg.eval(r)
+	if v == nil {
+		return
+	}
+	st.present++
+	switch a.fn {
+	case "count_distinct":
+		if st.seen == nil {
+			st.seen = map[string]bool{}
 		}
-		present = append(present, v)
-		if n, ok := number(v); ok {
-			nums = append(nums, n)
-		}
+		st.seen[Render(v)] = true
+	case "earliest", "latest":
 		t, _ := number(r["@timestamp"])
-		times = append(times, t)
+		if st.present == 1 || (a.fn == "earliest" && t < st.bestTime) || (a.fn == "latest" && t > st.bestTime) {
+			st.best, st.bestTime = v, t
+		}
 	}
+	n, ok := number(v)
+	if !ok {
+		return
+	}
+	if st.numbers == 0 || n < st.min {
+		st.min = n
+	}
+	if st.numbers == 0 || n > st.max {
+		st.max = n
+	}
+	st.numbers++
+	st.sum += n
+	if a.fn == "pct" || a.fn == "stddev" {
+		st.nums = append(st.nums, n)
+	}
+}
+
+// value is the aggregate of the rows counted into st; nil when it has none.
+func (a aggregate) value(st *aggState) any {
 	switch a.fn {
 	case "count":
-		return float64(len(present))
+		return float64(st.present)
 	case "count_distinct":
-		seen := map[string]bool{}
-		for _, v := range present {
-			seen[Render(v)] = true
-		}
-		return float64(len(seen))
+		return float64(len(st.seen))
 	case "earliest", "latest":
-		if len(present) == 0 {
-			return nil
-		}
-		best := 0
-		for i := range present {
-			if (a.fn == "earliest" && times[i] < times[best]) || (a.fn == "latest" && times[i] > times[best]) {
-				best = i
-			}
-		}
-		return present[best]
+		return st.best
 	}
-	if len(nums) == 0 {
+	if st.numbers == 0 {
 		return nil
 	}
 	switch a.fn {
 	case "sum":
-		return sum(nums)
+		return st.sum
 	case "avg":
-		return sum(nums) / float64(len(nums))
+		return st.sum / float64(st.numbers)
 	case "min":
-		return slices.Min(nums)
+		return st.min
 	case "max":
-		return slices.Max(nums)
+		return st.max
 	case "stddev":
-		mean := sum(nums) / float64(len(nums))
+		mean := st.sum / float64(st.numbers)
 		var sq float64
-		for _, n := range nums {
+		for _, n := range st.nums {
 			sq += (n - mean) * (n - mean)
 		}
-		return math.Sqrt(sq / float64(len(nums)))
+		return math.Sqrt(sq / float64(st.numbers))
 	}
 	// pct: the nearest-rank percentile.
-	slices.Sort(nums)
-	rank := int(math.Ceil(a.pct / 100 * float64(len(nums))))
-	return nums[min(max(rank-1, 0), len(nums)-1)]
-}
-
-func sum(nums []float64) float64 {
-	var s float64
-	for _, n := range nums {
-		s += n
-	}
-	return s
+	slices.Sort(st.nums)
+	rank := int(math.Ceil(a.pct / 100 * float64(len(st.nums))))
+	return st.nums[min(max(rank-1, 0), len(st.nums)-1)]
 }
 
 // sort: sort field [asc|desc], ... (desc unless asc); rows without the field go last.

@@ -83,9 +83,20 @@ func TestInsightsQueries(t *testing.T) {
 		if strings.Contains(c.query, "by verb") { // rows without a verb have no verb field
 			fields = []string{"verb", "n"}
 		}
-		rows, _ := q.Run(table())
+		rows, matched := q.Run(table())
 		if got := render(rows, fields); !slices.Equal(got, c.want) {
 			t.Errorf("%s:\n got %q\nwant %q", c.query, got, c.want)
+		}
+		// The same answer when the rows come a few at a time.
+		for size := 1; size < 4; size++ {
+			r, all := q.Start(), table()
+			for i := 0; i < len(all); i += size {
+				r.Add(all[i:min(i+size, len(all))])
+			}
+			rows, n := r.Finish()
+			if got := render(rows, fields); !slices.Equal(got, c.want) || n != matched {
+				t.Errorf("%s, %d rows at a time:\n got %q (matched %d)\nwant %q (matched %d)", c.query, size, got, n, c.want, matched)
+			}
 		}
 	}
 }
