@@ -156,6 +156,10 @@ type LogReader interface {
 	// Logs returns the records matching q in LogKey order (newest first when q.Descending),
 	// at most q.Limit.
 	Logs(ctx context.Context, q LogQuery) ([]telemetry.LogRecord, error)
+	// ScanLogs reads the records matching q as Logs orders them, in one pass, and hands
+	// them to fn at most batch at a time; q.Limit bounds them, 0 meaning no bound. fn may
+	// keep its batch; an error from fn ends the scan and is returned.
+	ScanLogs(ctx context.Context, q LogQuery, batch int, fn func([]telemetry.LogRecord) error) error
 	// LogStats aggregates records as q says, in one pass over them in the store.
 	LogStats(ctx context.Context, q LogStatsQuery) (*LogStatsResult, error)
 }

@@ -15,6 +15,19 @@ const logColumns = "id, time_ns, observed_ns, log_group, stream, severity, sever
 
 // Logs implements store.LogReader.
 func (s *Store) Logs(ctx context.Context, q store.LogQuery) ([]telemetry.LogRecord, error) {
+	if q.Limit <= 0 {
+		q.Limit = store.DefaultLimit
+	}
+	var out []telemetry.LogRecord
+	err := s.ScanLogs(ctx, q, q.Limit, func(batch []telemetry.LogRecord) error {
+		out = batch
+		return nil
+	})
+	return out, err
+}
+
+// ScanLogs implements store.LogReader: one statement, its rows handed over a batch at a time.
+func (s *Store) ScanLogs(ctx context.Context, q store.LogQuery, batch int, fn func([]telemetry.LogRecord) error) error {
 	var b sqlBuilder
 	if groups := appendNonEmpty(q.Groups, q.Group); groups != nil {
 		b.whereIn("log_group", groups)
@@ -48,24 +61,31 @@ func (s *Store) Logs(ctx context.Context, q store.LogQuery) ([]telemetry.LogReco
 		// database/sql binds no uint64 above MaxInt64, which keys at the end of an instant hold.
 		b.where("(time_ns, id) "+after+" (%s, CAST(%s AS UBIGINT))", q.After.TimeUnixNano, strconv.FormatUint(q.After.ID, 10))
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = store.DefaultLimit
-	}
-	rows, err := s.db.QueryContext(ctx, "SELECT "+logColumns+" FROM logs"+b.clause()+" ORDER BY "+order+b.page(0, limit), b.args...)
+	rows, err := s.db.QueryContext(ctx, "SELECT "+logColumns+" FROM logs"+b.clause()+" ORDER BY "+order+b.page(0, q.Limit), b.args...)
 	if err != nil {
-		return nil, fmt.Errorf("logs: %w", err)
+		return fmt.Errorf("logs: %w", err)
 	}
 	defer rows.Close()
-	var out []telemetry.LogRecord
+	out := make([]telemetry.LogRecord, 0, min(batch, 1024))
 	for rows.Next() {
 		r, err := s.scanLog(ctx, rows)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, r)
+		if out = append(out, r); len(out) == batch {
+			if err := fn(out); err != nil {
+				return err
+			}
+			out = out[:0:0] // fn may keep the batch
+		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(out) > 0 {
+		return fn(out)
+	}
+	return nil
 }
 
 // appendNonEmpty is list with s added when s is not empty; nil when both are empty.

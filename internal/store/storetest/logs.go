@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -133,6 +134,33 @@ func testLogQueries(t *testing.T, b Backend) {
 		want := selectLogs(all, func(r *telemetry.LogRecord) bool { return r.Group == "cruddur" })
 		want = []telemetry.LogRecord{want[len(want)-1], want[len(want)-2], want[len(want)-3]}
 		compareLogs(t, got, want)
+	})
+	t.Run("scanned in batches", func(t *testing.T) {
+		want := selectLogs(all, func(r *telemetry.LogRecord) bool { return r.Group == "cruddur" })
+		slices.Reverse(want)
+		for _, limit := range []int{0, len(want) - 2} {
+			var got []telemetry.LogRecord
+			err := s.ScanLogs(context.Background(), store.LogQuery{Group: "cruddur", Limit: limit, Descending: true}, 4, func(b []telemetry.LogRecord) error {
+				if len(b) == 0 || len(b) > 4 {
+					t.Errorf("a batch of %d records, want 1 to 4", len(b))
+				}
+				got = append(got, b...)
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("ScanLogs: %v", err)
+			}
+			if limit > 0 {
+				compareLogs(t, got, want[:limit])
+			} else {
+				compareLogs(t, got, want)
+			}
+		}
+		stop, calls := errors.New("stop"), 0
+		err := s.ScanLogs(context.Background(), store.LogQuery{Group: "cruddur"}, 2, func([]telemetry.LogRecord) error { calls++; return stop })
+		if err != stop || calls != 1 {
+			t.Errorf("ScanLogs with fn failing: %v after %d calls, want fn's error after 1", err, calls)
+		}
 	})
 }
 
