@@ -7,11 +7,10 @@ import (
 	"time"
 
 	"lookout/internal/logsearch"
-	"lookout/internal/store"
 )
 
 // POST /api/v1/log-insights {"groups":[…],"query":"…","lookback":"1h"}: a Logs Insights
-// query over the groups' records of the range (newest first, at most logScanLimit read),
+// query over the groups' records of the range (logsearch.Execute, at most logScanLimit read),
 // answered at once: the fields, the rows as text, and a syntax error's place.
 
 type insightsRequest struct {
@@ -51,31 +50,18 @@ func (a *API) logInsights(r *http.Request) (any, error) {
 		out.QueryError = &patternError{qe.Start, qe.End, qe.Msg}
 		return &envelope{Data: out}, nil
 	}
-	var rows []logsearch.Row
-	lq := store.LogQuery{Groups: in.Groups, Start: a.now().Add(-lookback), End: a.now(), Descending: true, Limit: 5000}
-	for len(rows) < logScanLimit {
-		batch, err := a.logReader.Logs(r.Context(), lq)
-		if err != nil {
-			return nil, err
-		}
-		for i := range batch {
-			rows = append(rows, logsearch.RecordRow(&batch[i]))
-		}
-		if len(batch) < lq.Limit {
-			out.Complete = true
-			break
-		}
-		last := batch[len(batch)-1]
-		lq.After = &store.LogKey{TimeUnixNano: last.TimeUnixNano, ID: last.ID}
+	now := a.now()
+	ans, err := logsearch.Execute(r.Context(), a.logReader, q, logsearch.Scope{Groups: in.Groups, Start: now.Add(-lookback), End: now,
+		Limit: insightsMaxRows, MaxRead: logScanLimit})
+	if err != nil {
+		return nil, err
 	}
-	out.Scanned = len(rows)
-	result, matched := q.Run(rows)
-	out.Matched = matched
+	out.Scanned, out.Matched, out.Complete = int(ans.Scanned), int(ans.Matched), ans.Complete
 	out.Fields = q.Fields()
 	if out.Fields == nil {
 		out.Fields = []string{"@timestamp", "@message"}
 	}
-	for _, row := range result[:min(len(result), insightsMaxRows)] {
+	for _, row := range ans.Rows {
 		texts := make([]string, len(out.Fields))
 		for i, f := range out.Fields {
 			texts[i] = logsearch.Render(row[f])

@@ -177,7 +177,7 @@ func (q *Query) Newest() (limit int, filtered, ok bool) {
 // counts the rows that passed its filters: those that reached its first stats, limit or
 // dedup, or its end.
 func (q *Query) Run(rows []Row) (out []Row, matched int) {
-	r := q.Start()
+	r := q.Start(0)
 	r.Add(rows)
 	return r.Finish()
 }

@@ -15,8 +15,9 @@ type Run struct {
 	passed int // rows the local stages passed
 }
 
-// Start begins a run of q.
-func (q *Query) Start() *Run {
+// Start begins a run of q. A limit above 0 is the most rows the answer will be cut to, so
+// that a run without stats keeps no more.
+func (q *Query) Start(limit int) *Run {
 	r := &Run{}
 	n := 0
 	for ; n < len(q.stages); n++ {
@@ -30,12 +31,24 @@ func (q *Query) Start() *Run {
 	switch rest := r.rest; {
 	case len(rest) > 0 && isStats(rest[0]):
 		r.stats = rest[0].(*statsStage).accumulate()
+	case len(rest) == 0:
+		r.top = limit
+	case len(rest) == 1 && isSort(rest[0]):
+		r.sort, r.top = rest[0].(sortStage), limit
 	case len(rest) == 1 && isLimit(rest[0]):
-		r.top = int(rest[0].(limitStage))
+		r.top = lower(int(rest[0].(limitStage)), limit)
 	case len(rest) == 2 && isSort(rest[0]) && isLimit(rest[1]):
-		r.sort, r.top = rest[0].(sortStage), int(rest[1].(limitStage))
+		r.sort, r.top = rest[0].(sortStage), lower(int(rest[1].(limitStage)), limit)
 	}
 	return r
+}
+
+// lower is the lower of two limits, where 0 is none.
+func lower(a, b int) int {
+	if a == 0 || b == 0 {
+		return max(a, b)
+	}
+	return min(a, b)
 }
 
 func isStats(s stage) bool { _, ok := s.(*statsStage); return ok }

@@ -289,4 +289,7 @@ func BenchmarkLogReads50M(b *testing.B) {
 	b.Run("InsightsNewestMatching", func(b *testing.B) {
 		insights(b, `filter @message like "500 INTERNAL" | fields @timestamp, @message | limit 20`, 20)
 	})
+	b.Run("InsightsStatsOfMatching", func(b *testing.B) { // counted in Go, over every match of the hour
+		insights(b, `filter @message like "500 INTERNAL" | stats count(*) as n by bin(5m)`, 12)
+	})
 }

@@ -17,17 +17,16 @@ import (
 )
 
 // Logs Insights: StartQuery runs a query in the background over the records of its groups
-// and time range: in the store when it can aggregate them there, else over the records read
-// (newest first, at most insightsMaxScan of them, only those holding the texts its filters
-// require of @message); GetQueryResults reads its status and rows; StopQuery cancels it;
+// and time range (logsearch.Execute: in the store when it can aggregate them there, else
+// over the records read, newest first, at most insightsMaxScan of them); GetQueryResults reads its status and rows; StopQuery cancels it;
 // DescribeQueries lists recent queries. Queries live in memory: a restart forgets them, as
 // AWS forgets them after 7 days.
 
 const (
-	insightsMaxScan    = 1_000_000 // records one query reads at most
-	insightsMaxRows    = 10_000    // rows a query answers at most (AWS's default limit)
-	insightsMaxRunning = 100       // AWS's concurrent query quota
-	insightsKept       = 1000      // finished queries kept for GetQueryResults
+	insightsMaxScan    = 10_000_000 // records one query reads at most
+	insightsMaxRows    = 10_000     // rows a query answers at most (AWS's default limit)
+	insightsMaxRunning = 100        // AWS's concurrent query quota
+	insightsKept       = 1000       // finished queries kept for GetQueryResults
 )
 
 // query is one StartQuery's state.
@@ -188,41 +187,35 @@ func btoi(b bool) int {
 	return 0
 }
 
-// runQuery answers q over the records of its groups in [start, end): in the store when it
-// can aggregate them there, else by reading them (newest first, at most insightsMaxScan).
+// runQuery answers q over the records of its groups in [start, end) (logsearch.Execute).
 func (h *Handler) runQuery(ctx context.Context, q *query, parsed *logsearch.Query, start, end time.Time, limit int) {
 	defer q.cancel()
 	began := time.Now()
-	var (
-		out     []logsearch.Row
-		matched int
-		stats   queryStatistics
-		err     error
-	)
-	if plan, ok := parsed.StatsPlan(); ok {
-		out, matched, stats, err = h.aggregateInStore(ctx, plan, q.groups, start, end)
-	} else {
-		out, matched, stats, err = h.readAndRun(ctx, parsed, q.groups, start, end, limit)
-	}
-	stats.LogGroupsScanned = float64(len(q.groups))
-	fields := parsed.Fields()
-	if fields == nil {
-		fields = []string{"@timestamp", "@message"}
-	}
-	if !parsed.HasStats() {
-		fields = append(slices.Clone(fields), "@ptr")
-	}
-	results := make([][]resultField, 0, min(len(out), limit))
-	for _, r := range out[:min(len(out), limit)] {
-		row := []resultField{}
-		for _, f := range fields {
-			if v, ok := r[f]; ok && v != nil {
-				row = append(row, resultField{f, logsearch.Render(v)})
-			}
+	ans, err := logsearch.Execute(ctx, h.store, parsed, logsearch.Scope{Groups: q.groups, Start: start, End: end,
+		Limit: limit, MaxRead: insightsMaxScan, Row: recordRow})
+	var results [][]resultField
+	var stats queryStatistics
+	if err == nil {
+		fields := parsed.Fields()
+		if fields == nil {
+			fields = []string{"@timestamp", "@message"}
 		}
-		results = append(results, row)
+		if !parsed.HasStats() {
+			fields = append(slices.Clone(fields), "@ptr")
+		}
+		results = make([][]resultField, 0, len(ans.Rows))
+		for _, r := range ans.Rows {
+			row := []resultField{}
+			for _, f := range fields {
+				if v, ok := r[f]; ok && v != nil {
+					row = append(row, resultField{f, logsearch.Render(v)})
+				}
+			}
+			results = append(results, row)
+		}
+		stats = queryStatistics{LogGroupsScanned: float64(len(q.groups)), RecordsMatched: float64(ans.Matched),
+			RecordsScanned: float64(ans.Scanned), BytesScanned: float64(ans.ScannedBytes)}
 	}
-	stats.RecordsMatched = float64(matched)
 
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -237,87 +230,6 @@ func (h *Handler) runQuery(ctx context.Context, q *query, parsed *logsearch.Quer
 	default:
 		q.status, q.rows, q.stats = "Complete", results, stats
 	}
-}
-
-// aggregateInStore runs plan's aggregation in the store and the rest of its query here.
-func (h *Handler) aggregateInStore(ctx context.Context, plan *logsearch.StatsPlan, groups []string, start, end time.Time) ([]logsearch.Row, int, queryStatistics, error) {
-	sq := plan.Store
-	sq.Groups, sq.Start, sq.End = groups, start, end
-	res, err := h.store.LogStats(ctx, sq)
-	if err != nil {
-		return nil, 0, queryStatistics{}, err
-	}
-	rows, matched := plan.Finish(res)
-	return rows, matched, queryStatistics{RecordsScanned: float64(res.Scanned), BytesScanned: float64(res.ScannedBytes)}, nil
-}
-
-// maxWindow bounds readAndRun's windows, so that doubling them cannot overflow.
-const maxWindow = time.Duration(1 << 62)
-
-// readAndRun reads the records of groups in [start, end), newest first, and runs parsed
-// over them. It reads back from end in time windows, each twice as long as the one before,
-// so that the store reads only the part of the range they cover. A query answered by its
-// newest matches (logsearch.Query.Newest) stops reading once it has limit of them; its
-// statistics then count the records read, except that a query without filters matched
-// every record of the range.
-func (h *Handler) readAndRun(ctx context.Context, parsed *logsearch.Query, groups []string, start, end time.Time, limit int) ([]logsearch.Row, int, queryStatistics, error) {
-	var rows, out []logsearch.Row
-	var stats queryStatistics
-	matched, read := 0, 0
-	need, filtered, newest := parsed.Newest()
-	if !newest || need == 0 || need > limit {
-		need = limit
-	}
-	// The first window is short when a few of the newest matches may do.
-	first := time.Minute
-	if newest {
-		first = time.Second
-	}
-	sq := store.LogQuery{Groups: groups, Contains: parsed.MessageTexts(), Descending: true}
-	for hi, width := end, first; hi.After(start) && read < insightsMaxScan; hi, width = sq.Start, min(2*width, maxWindow) {
-		sq.Start, sq.End, sq.Limit = start, hi, insightsMaxScan-read
-		if newest && !filtered {
-			sq.Limit = min(sq.Limit, need-len(out))
-		}
-		if hi.Sub(start) > width {
-			sq.Start = hi.Add(-width)
-		}
-		batch, err := h.store.Logs(ctx, sq)
-		if err != nil {
-			return nil, 0, stats, err
-		}
-		read += len(batch)
-		for i := range batch {
-			rows = append(rows, recordRow(&batch[i]))
-			stats.BytesScanned += float64(len(batch[i].Body.AsString()))
-		}
-		if newest {
-			kept, n := parsed.Run(rows)
-			out, matched, rows = append(out, kept...), matched+n, rows[:0]
-			if len(out) >= need {
-				out = out[:need]
-				break
-			}
-		}
-	}
-	stats.RecordsScanned = float64(read)
-	if !newest {
-		out, matched = parsed.Run(rows)
-	}
-	stopped := newest && len(out) >= need
-	if len(sq.Contains) > 0 && !stopped || stopped && !filtered {
-		// The store looked at more records than it handed over, or the query matched every
-		// record of the range.
-		res, err := h.store.LogStats(ctx, store.LogStatsQuery{Groups: groups, Start: start, End: end})
-		if err != nil {
-			return nil, 0, stats, err
-		}
-		stats.RecordsScanned, stats.BytesScanned = float64(res.Scanned), float64(res.ScannedBytes)
-		if stopped {
-			matched = int(res.Scanned)
-		}
-	}
-	return out, matched, stats, nil
 }
 
 // recordRow is a record as Insights sees it, with CloudWatch's @log (account:group) and the
