@@ -21,6 +21,7 @@ func members(doc []byte, at int) (open int, ms []member, ok bool) {
 		return 0, nil, false
 	}
 	open = i + 1
+	ms = make([]member, 0, 16) // a report's top level has about a dozen
 	for i = skipSpace(doc, open); i < len(doc) && doc[i] == '"'; {
 		keyEnd := skipValue(doc, i)
 		from := skipSpace(doc, min(skipSpace(doc, keyEnd)+1, len(doc))) // past the colon
