@@ -220,7 +220,7 @@ func (s *Server) wire(ctx context.Context) error {
 	xrayAPI.Register(ingestHTTP.Mux)
 	xrayDaemon := xray.NewDaemon(cfg.XRayAddr, xrayAPI, log.With("subsystem", "xray"))
 	if occurrences != nil {
-		rollbar.NewHandler(sources.Sink(occurrences.Sink("rollbar"), sources.Occurrences), rbProjects, 0, log.With("subsystem", "rollbar")).Register(ingestHTTP.Mux)
+		rollbar.NewHandler(sources.Sink(occurrences.Sink("rollbar"), rollbar.Sources), rbProjects, 0, log.With("subsystem", "rollbar")).Register(ingestHTTP.Mux)
 	}
 	if cw, ok := s.backend.(cwlogs.Store); ok && logs != nil {
 		cwlogs.New(s.liveTail.Tee(logs("cloudwatch")), cw, verifier, s.liveTail, log.With("subsystem", "cloudwatch-logs")).Register(ingestHTTP.Mux)

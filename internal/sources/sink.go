@@ -2,7 +2,6 @@ package sources
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 
 	"lookout/internal/ingest"
@@ -76,19 +75,6 @@ var Spans = Describe[telemetry.Span]{
 var Logs = Describe[telemetry.LogRecord]{
 	Where: func(r *telemetry.LogRecord) (string, string) { return "log group", r.Group },
 	SDK:   func(r *telemetry.LogRecord) string { return resourceSDK(r.Resource) },
-}
-
-// Occurrences files an error occurrence under its project and environment, and names the
-// notifier that sent it ("rollbar-go 1.4.5").
-var Occurrences = Describe[telemetry.Occurrence]{
-	Where: func(o *telemetry.Occurrence) (string, string) { return "project", o.Project + " / " + o.Environment },
-	SDK: func(o *telemetry.Occurrence) string {
-		var data struct {
-			Notifier struct{ Name, Version string }
-		}
-		json.Unmarshal([]byte(o.Data), &data) // a notifier is optional
-		return strings.TrimSpace(strings.TrimPrefix(data.Notifier.Name, "rollbar/") + " " + data.Notifier.Version)
-	},
 }
 
 // resourceSDK names the SDK of a resource from its telemetry.sdk.* attributes:

@@ -1,6 +1,10 @@
 package rollbar
 
-import "testing"
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
 
 func TestSetValue(t *testing.T) {
 	cases := []struct {
@@ -39,4 +43,43 @@ func FuzzMembers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzNesting checks the scan that measures a payload's depth against the decoder: on valid
+// JSON it ends where the value ends and counts the arrays and objects the decoder finds.
+func FuzzNesting(f *testing.F) {
+	f.Add([]byte(`{"a":[1,{"b":"]\\\""}],"c":{}}`))
+	f.Add([]byte(`[[[]],{"x":[[["\\\\"]]]}]`))
+	f.Add([]byte(`"a\\"`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		end, depth := nesting(doc, 0)
+		if end < 0 || end > len(doc) {
+			t.Fatalf("end %d of %d bytes", end, len(doc))
+		}
+		if !json.Valid(doc) || len(bytes.TrimSpace(doc)) != len(doc) {
+			return
+		}
+		if want := decodedDepth(doc); end != len(doc) || depth != want {
+			t.Fatalf("nesting(%s) = %d, %d; want %d, %d", doc, end, depth, len(doc), want)
+		}
+	})
+}
+
+// decodedDepth is how many arrays and objects deep valid JSON nests, as the decoder reads it.
+func decodedDepth(doc []byte) int {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	level, deepest := 0, 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return deepest
+		}
+		switch tok {
+		case json.Delim('['), json.Delim('{'):
+			level++
+			deepest = max(deepest, level)
+		case json.Delim(']'), json.Delim('}'):
+			level--
+		}
+	}
 }

@@ -145,9 +145,6 @@ func (h *Handler) item(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	occ, err := Occurrence(p, Source{Project: tok.Project, KeyID: tok.ID, RemoteIP: remoteIP(r), Received: now, Rules: h.projects.Rules(tok.Project)})
-	if err == nil {
-		err = occ.Validate()
-	}
 	if err != nil {
 		h.sink.Rejected(1)
 		var re *Error

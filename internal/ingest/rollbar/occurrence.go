@@ -35,9 +35,14 @@ const (
 
 // Occurrence turns a decoded item into an occurrence: it checks the parts lookout reads and
 // refuses with 422 what it cannot use, normalises the frames (see normaliseFrames), and
-// groups it. The report is stored as it was sent unless normalising changed it.
+// groups it. The report is stored as it was sent unless normalising changed it. What it
+// returns without an error is valid (telemetry.Occurrence.Validate; FuzzItem holds it to
+// that), so the receiver need not check the report's JSON again.
 func Occurrence(p Payload, src Source) (telemetry.Occurrence, error) {
 	it := &p.Item
+	if src.Project == "" {
+		return telemetry.Occurrence{}, invalid("the access token names no project")
+	}
 	if it.Body == nil {
 		return telemetry.Occurrence{}, invalid("data.body is required and must be an object")
 	}

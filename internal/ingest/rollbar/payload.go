@@ -59,7 +59,8 @@ func DecodePayload(body []byte, form bool) (Payload, error) {
 	if !utf8.Valid(body) {
 		return Payload{}, badRequest("payload is not valid UTF-8")
 	}
-	if err := checkDepth(body); err != nil {
+	_, ms, isObject := members(body, 0)
+	if err := checkDepth(body, ms, isObject); err != nil {
 		return Payload{}, err
 	}
 	var top struct {
@@ -71,7 +72,6 @@ func DecodePayload(body []byte, form bool) (Payload, error) {
 			return Payload{}, err
 		}
 	}
-	_, ms, isObject := members(body, 0)
 	if !isObject {
 		return Payload{}, invalid("payload must be a JSON object")
 	}
@@ -126,29 +126,20 @@ func isDataKey(key []byte) bool {
 	return json.Unmarshal(key, &s) == nil && strings.EqualFold(s, "data")
 }
 
-// checkDepth refuses JSON nested deeper than maxDepth, before it is decoded.
-func checkDepth(b []byte) error {
-	depth, inString, escaped := 0, false, false
-	for _, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
-			if depth++; depth > maxDepth {
-				return badRequest("payload nests arrays and objects more than %d levels deep", maxDepth)
-			}
-		case c == ']' || c == '}':
-			depth--
+// checkDepth refuses a payload nested deeper than maxDepth, before it is decoded; ms are
+// its members when it is an object. JSON that is not valid is left to the decoder, whose own
+// first pass refuses it without nesting further than its own limit.
+func checkDepth(body []byte, ms []member, isObject bool) error {
+	depth := 0
+	if isObject {
+		for _, m := range ms {
+			depth = max(depth, 1+m.depth)
 		}
+	} else {
+		_, depth = nesting(body, 0)
+	}
+	if depth > maxDepth {
+		return badRequest("payload nests arrays and objects more than %d levels deep", maxDepth)
 	}
 	return nil
 }

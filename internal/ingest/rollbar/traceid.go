@@ -57,6 +57,9 @@ func traceContext(it *item) (telemetry.TraceID, telemetry.SpanID) {
 
 // ids parses a hex trace id and an optional span id.
 func ids(trace, span string) (telemetry.TraceID, telemetry.SpanID, bool) {
+	if trace == "" { // most places hold none: spare the parser's error
+		return telemetry.TraceID{}, telemetry.SpanID{}, false
+	}
 	t, err := telemetry.ParseTraceID(strings.TrimSpace(trace))
 	if err != nil || t.IsZero() {
 		return t, telemetry.SpanID{}, false

@@ -98,7 +98,7 @@ func BenchmarkItemQueries(b *testing.B) {
 
 // BenchmarkWriteOccurrences measures the store's work for each occurrence the loader hands
 // it, in batches of 50 (what it takes at a time when senders keep it busy), each occurrence
-// with a 4 KB report, into 50 items. cpu-µs/occurrence counts DuckDB's threads too.
+// with a 4 KB report of its own (numbers and uuid vary, as they do), into 50 items. cpu-µs/occurrence counts DuckDB's threads too.
 func BenchmarkWriteOccurrences(b *testing.B) {
 	ctx := context.Background()
 	s, err := Open(ctx, DefaultConfig(b.TempDir()))
@@ -106,7 +106,7 @@ func BenchmarkWriteOccurrences(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	data := `{"body":{"trace":{"frames":[` + frames30() + `,` + frames30() + `],"exception":{"class":"OrderError","message":"order 42 not found"}}}}`
+	frames := frames30() + `,` + frames30()
 	const batch = 50
 	n := 0
 	cpu := cpuTime()
@@ -119,7 +119,8 @@ func BenchmarkWriteOccurrences(b *testing.B) {
 				Level: "error", TimeUnixNano: t, ReceivedUnixNano: t, Fingerprint: fmt.Sprintf("fp%d", n%50), Grouping: "bench",
 				Title: fmt.Sprintf("OrderError%d: order not found", n%50), Class: fmt.Sprintf("OrderError%d", n%50), CodeVersion: "1.4.2",
 				Host: fmt.Sprintf("web-%d", n%4), PersonID: fmt.Sprintf("u%d", n%1000), UserIP: "203.0.113.9", Browser: "Firefox 120", OS: "Linux",
-				TraceID: telemetry.TraceIDFromParts(uint64(n), 1), SpanID: telemetry.SpanIDFromUint64(uint64(n)), Data: data,
+				TraceID: telemetry.TraceIDFromParts(uint64(n), 1), SpanID: telemetry.SpanIDFromUint64(uint64(n)),
+				Data:   `{"body":{"trace":{"frames":[` + frames + fmt.Sprintf(`],"exception":{"class":"OrderError%d","message":"order %d not found in shard %x"}}},"uuid":"o%d"}`, n%50, n, n*7919, n),
 				Ingest: telemetry.IngestInfo{Protocol: "rollbar"}}
 		}
 		if err := s.WriteOccurrences(ctx, occs); err != nil {
