@@ -290,6 +290,6 @@ func BenchmarkLogReads50M(b *testing.B) {
 		insights(b, `filter @message like "500 INTERNAL" | fields @timestamp, @message | limit 20`, 20)
 	})
 	b.Run("InsightsStatsOfMatching", func(b *testing.B) { // counted in Go, over every match of the hour
-		insights(b, `filter @message like "500 INTERNAL" | stats count(*) as n by bin(5m)`, 12)
+		insights(b, `filter @message like "500 INTERNAL" | stats count(*) as n by bin(1m)`, 60)
 	})
 }

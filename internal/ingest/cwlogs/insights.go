@@ -191,8 +191,17 @@ func btoi(b bool) int {
 func (h *Handler) runQuery(ctx context.Context, q *query, parsed *logsearch.Query, start, end time.Time, limit int) {
 	defer q.cancel()
 	began := time.Now()
+	row := recordRow
+	if parsed.HasStats() && !strings.Contains(q.text, "@ptr") {
+		// Aggregates have no @ptr, and making one for each record read costs.
+		row = func(r *telemetry.LogRecord) logsearch.Row {
+			row := logsearch.RecordRow(r)
+			row["@log"] = account + ":" + r.Group
+			return row
+		}
+	}
 	ans, err := logsearch.Execute(ctx, h.store, parsed, logsearch.Scope{Groups: q.groups, Start: start, End: end,
-		Limit: limit, MaxRead: insightsMaxScan, Row: recordRow})
+		Limit: limit, MaxRead: insightsMaxScan, Row: row})
 	var results [][]resultField
 	var stats queryStatistics
 	if err == nil {
