@@ -95,7 +95,17 @@ func graphPieces(from, to int64, kept map[int64]bool, closed int64) []graphPiece
 // countCalls adds to t the calls of the spans that started in [from, to), and to counts, if
 // not nil, the same by bucket.
 func (s *Store) countCalls(ctx context.Context, keys store.SegmentKeys, from, to int64, t *callTally, counts *bucketCounts) error {
-	text, args := graphSQL(keys, s.attrSnapshot(), "service_calls", from, to, graphReach, graphBucket)
+	// Parents and answers are looked for within the traces' time spans, mostly much less
+	// than the reach around the range.
+	var lo, hi sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, sqlFile("trace_bounds")[0], from, to, graphReach).Scan(&lo, &hi); err != nil {
+		return fmt.Errorf("traces' time spans: %w", err)
+	}
+	if !lo.Valid {
+		return nil // no span started in the range
+	}
+	lo.Int64, hi.Int64 = max(lo.Int64, saturatingAdd(from, -graphReach)), min(hi.Int64, saturatingAdd(to, graphReach-1))
+	text, args := graphSQL(keys, s.attrSnapshot(), "service_calls", from, to, graphReach, graphBucket, lo.Int64, hi.Int64)
 	rows, err := s.db.QueryContext(ctx, text, args...)
 	if err != nil {
 		return fmt.Errorf("service calls: %w", err)

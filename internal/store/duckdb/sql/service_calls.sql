@@ -2,8 +2,9 @@
 -- spans that started in [$1, $2), by the bucket of $4 nanoseconds the span started in,
 -- caller, callee and response time in milliseconds. A segment's parent, and the segments
 -- that answer a call, are looked for among the spans that started within $3 nanoseconds of
--- it, so that what a span counts for is the same whatever range it is read in. The markers
--- are expressions over a span "s" (segments.go).
+-- it, so that what a span counts for is the same whatever range it is read in; [$5, $6]
+-- bounds their start (trace_bounds.sql). The markers are expressions over a span "s"
+-- (segments.go).
 WITH roots AS (
     -- Entry points need no caller: they are counted apart from the segments that have one.
     SELECT s.duration_ns, s.start_ns, s.service AS name, {{ORIGIN}} AS type, {{OUTCOME}} AS outcome
@@ -17,12 +18,12 @@ WITH roots AS (
 ), parents AS (
     SELECT s.trace_hi, s.trace_lo, s.span_id, s.start_ns, s.service
     FROM spans s
-    WHERE s.start_ns >= $1 - $3 AND s.start_ns < $2 + $3
+    WHERE s.start_ns BETWEEN $5 AND $6
 ), called AS (
     -- Segments with a parent: the calls they answer are not inferred nodes.
     SELECT s.trace_hi, s.trace_lo, s.parent_id, s.start_ns
     FROM spans s {{JOINS}}
-    WHERE s.start_ns >= $1 - $3 AND s.start_ns < $2 + $3 AND s.parent_id <> 0 AND {{SEGMENT}}
+    WHERE s.start_ns BETWEEN $5 AND $6 AND s.parent_id <> 0 AND {{SEGMENT}}
 ), calls AS (
     SELECT s.trace_hi, s.trace_lo, s.span_id, s.duration_ns, s.start_ns, s.service AS caller,
            {{CALLEE_NAME}} AS name, {{CALLEE_TYPE}} AS type, {{OUTCOME}} AS outcome
