@@ -22,9 +22,9 @@ const fillBuckets = 10
 // should have arrived (graphReach after their end); the rest of the range is counted from
 // the spans.
 func (s *Store) ServiceCalls(ctx context.Context, q store.ServiceCallQuery) ([]store.ServiceCalls, error) {
-	from, to := q.Start.UnixNano(), q.End.UnixNano()
-	if from >= to {
-		return nil, nil
+	from, to, err := s.spanExtent(ctx, q.Start.UnixNano(), q.End.UnixNano())
+	if err != nil || from >= to {
+		return nil, err
 	}
 	keys := keysID(q.Keys)
 	first, last := floorDiv(from, graphBucket), floorDiv(to, graphBucket) // whole buckets [first, last)
@@ -38,7 +38,6 @@ func (s *Store) ServiceCalls(ctx context.Context, q store.ServiceCallQuery) ([]s
 	defer s.graphs.fill.Unlock()
 	kept := map[int64]bool{}
 	if first < last {
-		var err error
 		if kept, err = s.graphs.read(ctx, keys, first, last, t); err != nil {
 			return nil, err
 		}
@@ -62,6 +61,18 @@ func (s *Store) ServiceCalls(ctx context.Context, q store.ServiceCallQuery) ([]s
 	return t.result(), nil
 }
 
+// spanExtent narrows [from, to) to whole buckets around the spans that started in it, as
+// far as trace_index tells (a smaller table than the spans), so that a range of months where
+// a day has spans does not count every empty minute.
+func (s *Store) spanExtent(ctx context.Context, from, to int64) (int64, int64, error) {
+	var lo, hi sql.NullInt64
+	err := s.db.QueryRowContext(ctx, "SELECT min(start_ns), max(end_ns) FROM trace_index WHERE end_ns >= $1 AND start_ns < $2", from, to).Scan(&lo, &hi)
+	if err != nil || !lo.Valid {
+		return 0, 0, err
+	}
+	return max(from, floorDiv(lo.Int64, graphBucket)*graphBucket), min(to, saturatingAdd(floorDiv(hi.Int64, graphBucket)*graphBucket, graphBucket)), nil
+}
+
 // graphPiece is a part of a graph's range to count from the spans: whole buckets to keep
 // counted, or start times to count only.
 type graphPiece struct {
@@ -75,8 +86,8 @@ func graphPieces(from, to int64, kept map[int64]bool, closed int64) []graphPiece
 	var out []graphPiece
 	for at := from; at < to; {
 		b := floorDiv(at, graphBucket)
-		end := min((b+1)*graphBucket, to)
-		whole := at == b*graphBucket && end == (b+1)*graphBucket
+		end := min(saturatingAdd(b*graphBucket, graphBucket), to)
+		whole := at == b*graphBucket && end-at == graphBucket
 		if whole && kept[b] {
 			at = end
 			continue
