@@ -14,9 +14,10 @@ import (
 // A segment is the work of one service for one request: a span of Keys.Protocol whose
 // Keys.Type attribute is Keys.Segment, or, for a span without that attribute, a server span
 // or a root span (no parent). Every other span is a subsegment of the segment it descends
-// from. A segment's caller is the segment of its parent span; one whose parent is not among
-// the spans read is an entry point. A subsegment that calls out (see SegmentKeys) and that no
-// segment answers (no segment is its child) stands for a node of its own, inferred.
+// from. A segment's caller is the segment of its parent span; one whose parent did not start
+// within 15 minutes of it is an entry point. A subsegment that calls out (see SegmentKeys)
+// and that no segment answers (no segment that started within 15 minutes of it is its child)
+// stands for a node of its own, inferred.
 //
 // A span's outcome follows its HTTP status (Keys.HTTPStatus, the first that holds an integer):
 // a fault when Keys.Fault is true, the status is 5xx, or no status is known and the span has
@@ -26,7 +27,8 @@ type SegmentReader interface {
 	// ServiceCalls counts the calls into the nodes of the service graph made by segments and
 	// inferred nodes whose span started in [q.Start, q.End) and has ended, by caller, callee
 	// and response time to the millisecond. A caller's name is its segment's service and its
-	// type the most frequent origin of that service's segments in the range.
+	// type the most frequent origin of that service's segments in the range (the first in
+	// text order of those as frequent).
 	ServiceCalls(ctx context.Context, q ServiceCallQuery) ([]ServiceCalls, error)
 	// MatchTraces returns the ids of the traces whose spans that started in [q.Start, q.End]
 	// satisfy q.Cond, newest first (by the latest start among those of their spans that pass

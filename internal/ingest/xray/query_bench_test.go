@@ -68,6 +68,7 @@ func BenchmarkXRayQueries(b *testing.B) {
 				}
 				i++
 			}
+			b.ReportMetric(float64(took[0].Milliseconds()), "first-ms") // counts what the store keeps counted
 			slices.Sort(took)
 			b.ReportMetric(float64(took[len(took)/2].Milliseconds()), "p50-ms")
 		})

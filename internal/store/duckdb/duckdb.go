@@ -104,6 +104,8 @@ type Store struct {
 	keysets   idCache[*keysetEntry]
 
 	errs errorCatalogue // error items' keys and ids; writers[0].mu guards it (occurrences.go)
+
+	graphs *graphCache // the service graph's counts (graph_cache.go)
 }
 
 // Open opens or creates the database in cfg.Dir.
@@ -141,6 +143,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db, log: cfg.Logger}
+	if s.graphs, err = newGraphCache(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if s.cat, err = loadCatalogue(ctx, db); err != nil {
 		db.Close()
 		return nil, err
@@ -241,6 +247,9 @@ func sqlString(s string) string {
 func (s *Store) Checkpoint(ctx context.Context) error {
 	defer s.lockWriters()()
 	s.unsaved.Store(0)
+	if err := s.graphs.flush(ctx); err != nil {
+		return err
+	}
 	_, err := s.writers[0].conn.ExecContext(ctx, "FORCE CHECKPOINT")
 	return err
 }
@@ -260,6 +269,9 @@ func (s *Store) Close() error {
 		werr = errors.Join(werr, w.conn.Close())
 	}
 	unlock()
+	if err := s.graphs.flush(context.Background()); err != nil {
+		s.log.Warn("service graph counts not flushed on close", "err", err)
+	}
 	if _, err := s.db.Exec("CHECKPOINT"); err != nil {
 		s.log.Warn("checkpoint on close failed", "err", err)
 	}

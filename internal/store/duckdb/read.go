@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -342,6 +343,7 @@ func (s *Store) MissingParents(ctx context.Context, start, end time.Time, lookar
 // DeleteBefore implements store.Retainer.
 func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error) {
 	defer s.lockWriters()()
+	defer s.graphs.changed(math.MinInt64, cutoff.UnixNano())
 	w := s.writers[0]
 	var deleted int64
 	err := inTransaction(ctx, w.conn, func(conn *sql.Conn) error {

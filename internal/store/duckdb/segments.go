@@ -132,36 +132,6 @@ func (g *segmentSQL) calleeType() string {
 		g.text(k.DBSystem), g.text(k.DBConnection))
 }
 
-// ServiceCalls implements store.SegmentReader.
-func (s *Store) ServiceCalls(ctx context.Context, q store.ServiceCallQuery) ([]store.ServiceCalls, error) {
-	g := newSegmentSQL(q.Keys, s.attrSnapshot(), q.Start.UnixNano(), q.End.UnixNano())
-	text := sqlFile("service_calls")[0]
-	for _, m := range []struct{ marker, expr string }{
-		{"{{SEGMENT}}", g.isSegment()}, {"{{ORIGIN}}", g.origin()}, {"{{OUTCOME}}", g.outcome()},
-		{"{{CALLEE_NAME}}", g.calleeName()}, {"{{CALLEE_TYPE}}", g.calleeType()}, {"{{JOINS}}", g.joins()},
-	} {
-		text = strings.ReplaceAll(text, m.marker, m.expr)
-	}
-	rows, err := s.db.QueryContext(ctx, text, g.args...)
-	if err != nil {
-		return nil, fmt.Errorf("service calls: %w", err)
-	}
-	defer rows.Close()
-	var out []store.ServiceCalls
-	for rows.Next() {
-		var c store.ServiceCalls
-		if err := rows.Scan(&c.Caller.Name, &c.Caller.Type, &c.Callee.Name, &c.Callee.Type, &c.Callee.Inferred, &c.ResponseMillis,
-			&c.OK, &c.Errors, &c.Throttles, &c.Faults, &c.Total, &c.ResponseNanos, &c.Start, &c.End); err != nil {
-			return nil, err
-		}
-		if c.Caller.Name == "" {
-			c.Caller.Type = ""
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
 // MatchTraces implements store.SegmentReader.
 func (s *Store) MatchTraces(ctx context.Context, q store.TraceMatch) ([]telemetry.TraceID, error) {
 	g := newSegmentSQL(q.Keys, s.attrSnapshot(), q.Start.UnixNano(), q.End.UnixNano())

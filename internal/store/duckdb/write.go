@@ -176,6 +176,7 @@ func (s *Store) writeSpans(ctx context.Context, spans []telemetry.Span, revise b
 		}()
 	}
 	wg.Wait()
+	s.graphs.written(spans) // after the commits, so that no count made before them is kept
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
