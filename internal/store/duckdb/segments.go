@@ -1,6 +1,7 @@
 package duckdb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -248,23 +249,24 @@ func (s *Store) someTraces(ctx context.Context, ids []telemetry.TraceID) ([][]te
 }
 
 // traceSet is a query of the traces whose spans satisfy c, each with the latest start of its
-// spans that pass one of c's tests (of all its spans, when c holds without them). The traces
-// of a conjunction are those of each part, each found by a scan of its own, which its tests
-// narrow (DuckDB filters a column while it scans it). Otherwise one pass groups the spans by
-// trace, each test an aggregate; when c cannot hold without a passing span, only the spans
-// that pass a test are grouped.
+// spans that pass one of c's tests (of all its spans, when c holds without them). One pass
+// groups the spans by trace, each test an aggregate; when c cannot hold without a passing
+// span, only the spans that pass a test are grouped, which DuckDB narrows as it scans (it
+// filters a column while it reads it).
+//
+// A conjunction's parts are found one after the other: the part likely to match fewest
+// traces first (narrowing), each next one among the spans of the traces found so far
+// (withinTraces). A test of a part after the first is then evaluated on the spans of a few
+// traces, rather than on every span of the range.
 func (g *segmentSQL) traceSet(c store.TraceCondition) string {
 	if len(c.And) > 1 && !slices.ContainsFunc(c.And, store.TraceCondition.HoldsWithoutTests) {
-		var from, lasts []string
-		for i, part := range c.And {
-			if i == 0 {
-				from = append(from, fmt.Sprintf("(%s) t0", g.traceSet(part)))
-			} else {
-				from = append(from, fmt.Sprintf("JOIN (%s) t%d USING (trace_hi, trace_lo)", g.traceSet(part), i))
-			}
-			lasts = append(lasts, fmt.Sprintf("t%d.last", i))
+		parts := slices.Clone(c.And)
+		slices.SortStableFunc(parts, func(a, b store.TraceCondition) int { return cmp.Compare(narrowing(a), narrowing(b)) })
+		set := g.traceSet(parts[0])
+		for _, part := range parts[1:] {
+			set = g.withinTraces(part, set)
 		}
-		return "SELECT trace_hi, trace_lo, greatest(" + strings.Join(lasts, ", ") + ") AS last FROM " + strings.Join(from, " ")
+		return set
 	}
 	var tests []string
 	having := g.condition(c, &tests)
@@ -274,6 +276,79 @@ func (g *segmentSQL) traceSet(c store.TraceCondition) string {
 	}
 	return "SELECT s.trace_hi, s.trace_lo, max(s.start_ns) AS last FROM spans s{{JOINS}} WHERE s.start_ns >= $1 AND s.start_ns <= $2" +
 		where + " GROUP BY s.trace_hi, s.trace_lo HAVING " + having
+}
+
+// withinTraces is the query of the traces of set whose spans satisfy c, which cannot hold
+// without a passing span; each trace's latest start is the later of set's and that of its
+// spans passing one of c's tests. The spans are joined to set's traces before c's tests are
+// evaluated; when every test names a service, only that service's spans are read.
+func (g *segmentSQL) withinTraces(c store.TraceCondition, set string) string {
+	var tests []string
+	having := g.condition(c, &tests)
+	where := ""
+	if services := testServices(c); len(services) > 0 {
+		var args []string
+		for _, name := range services {
+			args = append(args, g.arg(name))
+		}
+		where = " AND s.service IN (" + strings.Join(args, ", ") + ")"
+	}
+	return "SELECT s.trace_hi, s.trace_lo, greatest(any_value(t.last), max(s.start_ns) FILTER (WHERE " + strings.Join(tests, " OR ") + ")) AS last " +
+		"FROM spans s{{JOINS}} JOIN (" + set + ") t ON t.trace_hi = s.trace_hi AND t.trace_lo = s.trace_lo " +
+		"WHERE s.start_ns >= $1 AND s.start_ns <= $2" + where + " GROUP BY s.trace_hi, s.trace_lo HAVING " + having
+}
+
+// testServices are the services c's tests name, none when one of them names none.
+func testServices(c store.TraceCondition) []string {
+	var out []string
+	for _, t := range spanTests(c) {
+		if t.Service == "" {
+			return nil
+		}
+		if !slices.Contains(out, t.Service) {
+			out = append(out, t.Service)
+		}
+	}
+	return out
+}
+
+// spanTests are the tests of c, negated ones included.
+func spanTests(c store.TraceCondition) []*store.SpanTest {
+	if c.Some != nil {
+		return []*store.SpanTest{c.Some}
+	}
+	var out []*store.SpanTest
+	if c.Not != nil {
+		out = spanTests(*c.Not)
+	}
+	for _, d := range slices.Concat(c.And, c.Or) {
+		out = append(out, spanTests(d)...)
+	}
+	return out
+}
+
+// narrowing ranks a condition by how few traces it is likely to match: 0 when each of its
+// tests compares an attribute for equality (annotations, users, URLs: mostly a few traces'
+// own), 1 when each tests an attribute, 2 otherwise (outcomes, durations, services, negations).
+func narrowing(c store.TraceCondition) int {
+	switch {
+	case c.Some != nil:
+		t := c.Some
+		switch {
+		case t.What != "attribute" || t.Negate:
+			return 2
+		case t.Op != "=":
+			return 1
+		}
+		return 0
+	case c.Not != nil:
+		return 2
+	}
+	rank := 0
+	for _, d := range slices.Concat(c.And, c.Or) {
+		rank = max(rank, narrowing(d))
+	}
+	return rank
 }
 
 // condition is c as an expression over a trace's group of spans; tests collects its tests.

@@ -96,6 +96,9 @@ func testMatchTraces(t *testing.T, b Backend) {
 	segs := s.Backend.(store.SegmentReader)
 	ctx := context.Background()
 	some := func(t store.SpanTest) store.TraceCondition { return store.TraceCondition{Some: &t} }
+	user := func(name string) store.TraceCondition {
+		return some(store.SpanTest{What: "attribute", Key: "user", Op: "=", Value: telemetry.StringValue(name)})
+	}
 	for _, tc := range []struct {
 		name string
 		cond store.TraceCondition
@@ -117,6 +120,14 @@ func testMatchTraces(t *testing.T, b Backend) {
 		{"status", some(store.SpanTest{What: "http.status", Op: "=", Value: telemetry.DoubleValue(404)}), []byte{2}},
 		{"slow", some(store.SpanTest{What: "duration", Op: ">", Value: telemetry.DoubleValue(0.04)}), []byte{1}},
 		{"web and fault", store.TraceCondition{And: []store.TraceCondition{some(store.SpanTest{Service: "web"}), some(store.SpanTest{What: "fault"})}}, []byte{1}},
+		// Conjunctions whose selective part comes last, searched among the traces of the other.
+		{"fault of api for ann", store.TraceCondition{And: []store.TraceCondition{some(store.SpanTest{Service: "api", What: "fault"}), user("ann")}}, []byte{1}},
+		{"fault of web for ann", store.TraceCondition{And: []store.TraceCondition{some(store.SpanTest{Service: "web", What: "fault"}), user("ann")}}, nil},
+		{"ok and a user", store.TraceCondition{And: []store.TraceCondition{some(store.SpanTest{What: "ok"}), some(store.SpanTest{What: "attribute", Key: "user"})}}, []byte{2, 1}},
+		{"bob, web and no fault", store.TraceCondition{And: []store.TraceCondition{
+			{And: []store.TraceCondition{some(store.SpanTest{Service: "web"}), {Not: &store.TraceCondition{Some: &store.SpanTest{What: "fault"}}}}}, user("bob")}}, []byte{2}},
+		{"ann, web and no fault", store.TraceCondition{And: []store.TraceCondition{
+			{And: []store.TraceCondition{some(store.SpanTest{Service: "web"}), {Not: &store.TraceCondition{Some: &store.SpanTest{What: "fault"}}}}}, user("ann")}}, nil},
 		{"bob or shop", store.TraceCondition{Or: []store.TraceCondition{
 			some(store.SpanTest{What: "attribute", Key: "user", Op: "=", Value: telemetry.StringValue("bob")}), some(store.SpanTest{Service: "shop"})}}, []byte{3, 2}},
 	} {
