@@ -281,7 +281,9 @@ func (g *segmentSQL) traceSet(c store.TraceCondition) string {
 // withinTraces is the query of the traces of set whose spans satisfy c, which cannot hold
 // without a passing span; each trace's latest start is the later of set's and that of its
 // spans passing one of c's tests. The spans are joined to set's traces before c's tests are
-// evaluated; when every test names a service, only that service's spans are read.
+// evaluated, by the low half of their trace id alone (reading the high half of every span
+// would double the cost: store.SegmentReader allows the rare false match); when every test
+// names a service, only that service's spans are read.
 func (g *segmentSQL) withinTraces(c store.TraceCondition, set string) string {
 	var tests []string
 	having := g.condition(c, &tests)
@@ -293,9 +295,9 @@ func (g *segmentSQL) withinTraces(c store.TraceCondition, set string) string {
 		}
 		where = " AND s.service IN (" + strings.Join(args, ", ") + ")"
 	}
-	return "SELECT s.trace_hi, s.trace_lo, greatest(any_value(t.last), max(s.start_ns) FILTER (WHERE " + strings.Join(tests, " OR ") + ")) AS last " +
-		"FROM spans s{{JOINS}} JOIN (" + set + ") t ON t.trace_hi = s.trace_hi AND t.trace_lo = s.trace_lo " +
-		"WHERE s.start_ns >= $1 AND s.start_ns <= $2" + where + " GROUP BY s.trace_hi, s.trace_lo HAVING " + having
+	return "SELECT t.trace_hi, t.trace_lo, greatest(any_value(t.last), max(s.start_ns) FILTER (WHERE " + strings.Join(tests, " OR ") + ")) AS last " +
+		"FROM spans s{{JOINS}} JOIN (" + set + ") t ON t.trace_lo = s.trace_lo " +
+		"WHERE s.start_ns >= $1 AND s.start_ns <= $2" + where + " GROUP BY t.trace_hi, t.trace_lo HAVING " + having
 }
 
 // testServices are the services c's tests name, none when one of them names none.
