@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"lookout/internal/store"
 	"lookout/internal/telemetry"
@@ -176,9 +177,14 @@ func (s *Store) MatchTraces(ctx context.Context, q store.TraceMatch) ([]telemetr
 	return s.traceIDs(ctx, "match traces", text, g.args)
 }
 
-// tracesPerRead is how many traces one statement of Traces reads: each is a scan of its own,
-// and every scan holds buffers.
+// tracesPerRead is how many traces one statement of Traces reads: each group of them is a
+// scan of its own, and every scan holds buffers.
 const tracesPerRead = 50
+
+// traceReadGap is how far apart the spans of two traces may start for one scan to read both:
+// a scan costs more to start, reading every column, than to pass over the start times and
+// trace ids of a second's spans between.
+const traceReadGap = int64(time.Second)
 
 // Traces implements store.SegmentReader.
 func (s *Store) Traces(ctx context.Context, ids []telemetry.TraceID) ([][]telemetry.Span, error) {
@@ -193,42 +199,38 @@ func (s *Store) Traces(ctx context.Context, ids []telemetry.TraceID) ([][]teleme
 	return out, nil
 }
 
+// traceRange is the time range in which the spans of some traces started.
+type traceRange struct {
+	from, to int64
+	lows     []int64 // the traces' low halves
+}
+
 // someTraces reads a few traces in one statement.
 func (s *Store) someTraces(ctx context.Context, ids []telemetry.TraceID) ([][]telemetry.Span, error) {
 	out := make([][]telemetry.Span, len(ids))
-	// Each trace's spans are read from the time range the index gives it, so that the scan
-	// reads the few row groups that hold them, not every one between.
-	var lows []string
-	var args []any
 	at := map[telemetry.TraceID]int{}
 	for i, id := range ids {
-		args = append(args, int64(id.Low()))
-		lows = append(lows, fmt.Sprintf("$%d", len(args)))
 		at[id] = i
 	}
-	ranges, err := s.db.QueryContext(ctx, "SELECT trace_lo, min(start_ns), max(end_ns) FROM trace_index WHERE trace_lo IN ("+strings.Join(lows, ", ")+") GROUP BY trace_lo", args...)
-	if err != nil {
-		return nil, fmt.Errorf("traces' ranges: %w", err)
+	groups, err := s.traceRanges(ctx, ids)
+	if err != nil || len(groups) == 0 {
+		return out, err
 	}
+	// Each group of traces is read from its time range, so that the scan reads the few row
+	// groups that hold them, not every one between.
 	var scans []string
-	args = args[:0]
-	for ranges.Next() {
-		var lo, from, to int64
-		if err := ranges.Scan(&lo, &from, &to); err != nil {
-			ranges.Close()
-			return nil, err
+	var args []any
+	arg := func(v int64) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	for _, g := range groups {
+		var lows []string
+		for _, lo := range g.lows {
+			lows = append(lows, arg(lo))
 		}
-		args = append(args, from, to, lo)
-		n := len(args)
-		scans = append(scans, strings.NewReplacer("$1", fmt.Sprintf("$%d", n-2), "$2", fmt.Sprintf("$%d", n-1), "$3", fmt.Sprintf("$%d", n)).Replace(
+		scans = append(scans, strings.NewReplacer("{{FROM}}", arg(g.from), "{{TO}}", arg(g.to), "{{LOWS}}", strings.Join(lows, ", ")).Replace(
 			withAttrColumns(sqlFile("trace_batch")[0], s.attrColumns())))
-	}
-	ranges.Close()
-	if err := ranges.Err(); err != nil {
-		return nil, err
-	}
-	if len(scans) == 0 {
-		return out, nil
 	}
 	text := strings.Join(scans, " UNION ALL ") + " ORDER BY start_ns, span_id"
 	rows, err := s.db.QueryContext(ctx, text, args...)
@@ -244,6 +246,39 @@ func (s *Store) someTraces(ctx context.Context, ids []telemetry.TraceID) ([][]te
 		if i, ok := at[sp.TraceID]; ok { // not another trace of the same low half
 			out[i] = append(out[i], sp)
 		}
+	}
+	return out, rows.Err()
+}
+
+// traceRanges are the time ranges the index gives the traces, those that lie within
+// traceReadGap of each other merged, in time order.
+func (s *Store) traceRanges(ctx context.Context, ids []telemetry.TraceID) ([]traceRange, error) {
+	var lows []string
+	var args []any
+	for _, id := range ids {
+		args = append(args, int64(id.Low()))
+		lows = append(lows, fmt.Sprintf("$%d", len(args)))
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT trace_lo, min(start_ns) AS since, max(end_ns) FROM trace_index WHERE trace_lo IN ("+
+		strings.Join(lows, ", ")+") GROUP BY trace_lo ORDER BY since", args...)
+	if err != nil {
+		return nil, fmt.Errorf("traces' ranges: %w", err)
+	}
+	defer rows.Close()
+	var out []traceRange
+	for rows.Next() {
+		var r traceRange
+		var lo int64
+		if err := rows.Scan(&lo, &r.from, &r.to); err != nil {
+			return nil, err
+		}
+		if n := len(out); n > 0 && r.from-out[n-1].to <= traceReadGap {
+			out[n-1].to = max(out[n-1].to, r.to)
+			out[n-1].lows = append(out[n-1].lows, lo)
+			continue
+		}
+		r.lows = []int64{lo}
+		out = append(out, r)
 	}
 	return out, rows.Err()
 }

@@ -158,13 +158,15 @@ func testBatchTraces(t *testing.T, b Backend) {
 	s := open(t, b)
 	spans := segmentFixture()
 	write(t, s, spans)
-	got, err := s.Backend.(store.SegmentReader).Traces(context.Background(), []telemetry.TraceID{traceID(3), traceID(9), traceID(1)})
+	// Traces 2 and 3 started within a second of each other, trace 1 two seconds before.
+	got, err := s.Backend.(store.SegmentReader).Traces(context.Background(), []telemetry.TraceID{traceID(3), traceID(9), traceID(2), traceID(1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 3 || len(got[1]) != 0 {
+	if len(got) != 4 || len(got[1]) != 0 {
 		t.Fatalf("Traces gave %d traces, the unknown one with %d spans", len(got), len(got[1]))
 	}
 	compareSpans(t, got[0], spans[7:8])
-	compareSpans(t, got[2], spans[:4])
+	compareSpans(t, got[2], spans[4:7])
+	compareSpans(t, got[3], spans[:4])
 }
