@@ -165,16 +165,52 @@ func (s *Store) ServiceCalls(ctx context.Context, q store.ServiceCallQuery) ([]s
 }
 
 // MatchTraces implements store.SegmentReader.
+//
+// When a condition is met by single spans (oneSpan), the newest traces are those of its
+// newest passing spans: the end of the range is searched first, a thirty-second of it, and
+// the search widened eightfold while it finds fewer traces than asked for. Each trace found
+// has its latest passing span in the part searched, so the page is the one of the whole range.
 func (s *Store) MatchTraces(ctx context.Context, q store.TraceMatch) ([]telemetry.TraceID, error) {
-	g := newSegmentSQL(q.Keys, s.attrSnapshot(), q.Start.UnixNano(), q.End.UnixNano())
-	limit := q.Limit
+	limit := min(q.Limit, store.MaxLimit)
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
+	from := q.Start
+	if oneSpan(q.Cond) {
+		from = q.End.Add(-q.End.Sub(q.Start) / 32)
+	}
+	for {
+		ids, err := s.matchSince(ctx, q, from, limit)
+		if err != nil || len(ids) == limit || !from.After(q.Start) {
+			return ids, err
+		}
+		width := 8 * q.End.Sub(from)
+		from = q.End.Add(-width)
+		if width <= 0 || from.Before(q.Start) {
+			from = q.Start
+		}
+	}
+}
+
+// matchSince is a page of the traces matching q among the spans that started in [from, q.End].
+func (s *Store) matchSince(ctx context.Context, q store.TraceMatch, from time.Time, limit int) ([]telemetry.TraceID, error) {
+	g := newSegmentSQL(q.Keys, s.attrSnapshot(), from.UnixNano(), q.End.UnixNano())
 	text := "SELECT trace_hi, trace_lo, last FROM (" + g.traceSet(q.Cond) + ") ORDER BY last DESC, trace_hi, trace_lo LIMIT " +
-		g.arg(min(limit, store.MaxLimit)) + " OFFSET " + g.arg(max(q.Offset, 0))
+		g.arg(limit) + " OFFSET " + g.arg(max(q.Offset, 0))
 	text = strings.ReplaceAll(text, "{{JOINS}}", g.joins())
 	return s.traceIDs(ctx, "match traces", text, g.args)
+}
+
+// oneSpan reports whether c holds for exactly the traces with a span that passes one of its
+// tests (every trace, when it has none).
+func oneSpan(c store.TraceCondition) bool {
+	switch {
+	case c.Some != nil:
+		return true
+	case len(c.Or) > 0:
+		return !slices.ContainsFunc(c.Or, func(d store.TraceCondition) bool { return d.Some == nil })
+	}
+	return c.Not == nil && len(c.And) == 0
 }
 
 // tracesPerRead is how many traces one statement of Traces reads: each group of them is a

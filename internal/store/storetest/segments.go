@@ -152,6 +152,15 @@ func testMatchTraces(t *testing.T, b Backend) {
 	if err != nil || !slices.Equal(ids, []telemetry.TraceID{traceID(1)}) {
 		t.Errorf("range of trace 1: %v, %v", ids, err)
 	}
+	// A range whose last seconds hold one trace of web, the newest, and another before.
+	for _, want := range [][]telemetry.TraceID{{traceID(2)}, {traceID(2), traceID(1)}} {
+		limit := len(want)
+		ids, err = segs.MatchTraces(ctx, store.TraceMatch{Keys: segmentKeys, Start: base.Add(-time.Minute), End: base.Add(2050 * time.Millisecond),
+			Cond: some(store.SpanTest{Service: "web"}), Limit: limit})
+		if err != nil || !slices.Equal(ids, want) {
+			t.Errorf("newest %d of web: %v, %v", limit, ids, err)
+		}
+	}
 }
 
 func testBatchTraces(t *testing.T, b Backend) {
