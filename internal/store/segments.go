@@ -34,6 +34,9 @@ type SegmentReader interface {
 	// satisfy q.Cond, newest first (by the latest start among those of their spans that pass
 	// one of q.Cond's tests, or among all of them when q.Cond holds a negation or no test),
 	// from the q.Offset-th, at most q.Limit of them (0: DefaultLimit; MaxLimit at most).
+	// Where q.Cond is a conjunction, a part may be found met by the spans of another trace
+	// whose id has the same low 64 bits: random ids make that rare, and a caller that
+	// needs certainty evaluates the condition on the traces it reads (Traces).
 	MatchTraces(ctx context.Context, q TraceMatch) ([]telemetry.TraceID, error)
 	// Traces returns every span of each of the traces, in the order of ids, each trace's
 	// ordered as TraceReader.Trace orders them; a trace not found has none. It reads them

@@ -230,6 +230,9 @@ func (a *API) traceSummaries(ctx context.Context, start, end time.Time, byTraceI
 		if len(ids) < q.Limit {
 			break // every selected trace is read
 		}
+		// Ask for more at once while the selected traces fail the filter or lie outside the
+		// range (the store looks around it): a search costs more than reading a trace.
+		q.Limit = min(2*q.Limit, maxSummaryTraces-read)
 	}
 	out := map[string]any{"TraceSummaries": summaries, "ApproximateTime": epochSeconds(end.UnixNano()), "TracesProcessedCount": read}
 	if next != "" {

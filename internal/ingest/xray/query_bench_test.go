@@ -13,8 +13,9 @@ import (
 )
 
 // BenchmarkXRayQueries measures GetTraceSummaries with a service-scoped clause and an
-// annotation, and GetServiceGraph, over an hour of 10M X-Ray-shaped spans. The store is kept
-// in the directory LOOKOUT_XRAY_BENCH_DATA names and filled on the first run (minutes):
+// annotation, its first page for a filter most traces match, and GetServiceGraph, over an
+// hour of 10M X-Ray-shaped spans. The store is kept in the directory LOOKOUT_XRAY_BENCH_DATA
+// names and filled on the first run (minutes):
 //
 //	LOOKOUT_XRAY_BENCH_DATA=/tmp/xray-bench go test ./internal/ingest/xray -run '^$' -bench XRayQueries -benchtime 20x
 //
@@ -87,6 +88,15 @@ func BenchmarkXRayQueries(b *testing.B) {
 			b.Fatal("no trace matches")
 		}
 		b.Logf("%d summaries, %v traces processed", n, out["TracesProcessedCount"])
+	})
+	// A filter most traces match: the first page of a hundred, and the token of the next.
+	run("GetTraceSummariesFirstPage", a.getTraceSummaries, func(i int) map[string]any {
+		from, to := hour(i)
+		return map[string]any{"StartTime": from, "EndTime": to, "FilterExpression": `service("backend-flask")`}
+	}, func(b *testing.B, out map[string]any) {
+		if n := len(out["TraceSummaries"].([]any)); n != summariesPage || out["NextToken"] == nil {
+			b.Fatalf("%d summaries, next token %v", n, out["NextToken"])
+		}
 	})
 	run("GetServiceGraph", a.getServiceGraph, func(i int) map[string]any {
 		from, to := hour(i)

@@ -242,3 +242,42 @@ func atoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// TestTraceSummariesSharingLowHalf checks that GetTraceSummaries stays exact when the parts
+// of a conjunction are met by two traces whose ids share their low half, which the store's
+// search may take for one trace.
+func TestTraceSummariesSharingLowHalf(t *testing.T) {
+	ctx := context.Background()
+	s, err := duckdb.Open(ctx, duckdb.Config{MemoryLimit: "256MB", Writers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	at := queryStart.UnixNano()
+	span := func(hi, lo uint64, svc string, fault bool, attrs ...telemetry.KeyValue) telemetry.Span {
+		sp := telemetry.Span{TraceID: telemetry.TraceIDFromParts(hi, lo), SpanID: telemetry.SpanIDFromUint64(hi), Name: "GET /", Kind: telemetry.SpanKindServer,
+			StartUnixNano: at, EndUnixNano: at + 1e6, Attributes: attrs, Ingest: telemetry.IngestInfo{Protocol: "otlp"},
+			Resource: &telemetry.Resource{Attributes: telemetry.Attributes{{Key: "service.name", Value: telemetry.StringValue(svc)}}}}
+		if fault {
+			sp.Status.Code = telemetry.StatusError
+		}
+		return sp
+	}
+	andrew := telemetry.KeyValue{Key: "user", Value: telemetry.StringValue("andrew")}
+	both := span(3, 8, "orders", true, andrew)
+	if err := s.WriteSpans(ctx, []telemetry.Span{span(1, 7, "orders", true), span(2, 7, "shop", false, andrew), both}); err != nil {
+		t.Fatal(err)
+	}
+	a := NewAPI(APIConfig{Traces: s})
+	out, aerr := a.traceSummaries(ctx, queryStart.Add(-time.Minute), queryStart.Add(time.Minute), false, `service("orders") { fault } AND annotation.user = "andrew"`, 0)
+	if aerr != nil {
+		t.Fatal(aerr)
+	}
+	var got []string
+	for _, s := range out["TraceSummaries"].([]any) {
+		got = append(got, s.(map[string]any)["Id"].(string))
+	}
+	if want := []string{FormatTraceID(both.TraceID)}; !slices.Equal(got, want) {
+		t.Errorf("summaries of %v, want %v", got, want)
+	}
+}

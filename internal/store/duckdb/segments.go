@@ -1,10 +1,12 @@
 package duckdb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"lookout/internal/store"
 	"lookout/internal/telemetry"
@@ -133,21 +135,62 @@ func (g *segmentSQL) calleeType() string {
 }
 
 // MatchTraces implements store.SegmentReader.
+//
+// When a condition is met by single spans (oneSpan), the newest traces are those of its
+// newest passing spans: the end of the range is searched first, a thirty-second of it, and
+// the search widened eightfold while it finds fewer traces than asked for. Each trace found
+// has its latest passing span in the part searched, so the page is the one of the whole range.
 func (s *Store) MatchTraces(ctx context.Context, q store.TraceMatch) ([]telemetry.TraceID, error) {
-	g := newSegmentSQL(q.Keys, s.attrSnapshot(), q.Start.UnixNano(), q.End.UnixNano())
-	limit := q.Limit
+	limit := min(q.Limit, store.MaxLimit)
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
+	from := q.Start
+	if oneSpan(q.Cond) {
+		from = q.End.Add(-q.End.Sub(q.Start) / 32)
+	}
+	for {
+		ids, err := s.matchSince(ctx, q, from, limit)
+		if err != nil || len(ids) == limit || !from.After(q.Start) {
+			return ids, err
+		}
+		width := 8 * q.End.Sub(from)
+		from = q.End.Add(-width)
+		if width <= 0 || from.Before(q.Start) {
+			from = q.Start
+		}
+	}
+}
+
+// matchSince is a page of the traces matching q among the spans that started in [from, q.End].
+func (s *Store) matchSince(ctx context.Context, q store.TraceMatch, from time.Time, limit int) ([]telemetry.TraceID, error) {
+	g := newSegmentSQL(q.Keys, s.attrSnapshot(), from.UnixNano(), q.End.UnixNano())
 	text := "SELECT trace_hi, trace_lo, last FROM (" + g.traceSet(q.Cond) + ") ORDER BY last DESC, trace_hi, trace_lo LIMIT " +
-		g.arg(min(limit, store.MaxLimit)) + " OFFSET " + g.arg(max(q.Offset, 0))
+		g.arg(limit) + " OFFSET " + g.arg(max(q.Offset, 0))
 	text = strings.ReplaceAll(text, "{{JOINS}}", g.joins())
 	return s.traceIDs(ctx, "match traces", text, g.args)
 }
 
-// tracesPerRead is how many traces one statement of Traces reads: each is a scan of its own,
-// and every scan holds buffers.
+// oneSpan reports whether c holds for exactly the traces with a span that passes one of its
+// tests (every trace, when it has none).
+func oneSpan(c store.TraceCondition) bool {
+	switch {
+	case c.Some != nil:
+		return true
+	case len(c.Or) > 0:
+		return !slices.ContainsFunc(c.Or, func(d store.TraceCondition) bool { return d.Some == nil })
+	}
+	return c.Not == nil && len(c.And) == 0
+}
+
+// tracesPerRead is how many traces one statement of Traces reads: each group of them is a
+// scan of its own, and every scan holds buffers.
 const tracesPerRead = 50
+
+// traceReadGap is how far apart the spans of two traces may start for one scan to read both:
+// a scan costs more to start, reading every column, than to pass over the start times and
+// trace ids of a second's spans between.
+const traceReadGap = int64(time.Second)
 
 // Traces implements store.SegmentReader.
 func (s *Store) Traces(ctx context.Context, ids []telemetry.TraceID) ([][]telemetry.Span, error) {
@@ -162,42 +205,38 @@ func (s *Store) Traces(ctx context.Context, ids []telemetry.TraceID) ([][]teleme
 	return out, nil
 }
 
+// traceRange is the time range in which the spans of some traces started.
+type traceRange struct {
+	from, to int64
+	lows     []int64 // the traces' low halves
+}
+
 // someTraces reads a few traces in one statement.
 func (s *Store) someTraces(ctx context.Context, ids []telemetry.TraceID) ([][]telemetry.Span, error) {
 	out := make([][]telemetry.Span, len(ids))
-	// Each trace's spans are read from the time range the index gives it, so that the scan
-	// reads the few row groups that hold them, not every one between.
-	var lows []string
-	var args []any
 	at := map[telemetry.TraceID]int{}
 	for i, id := range ids {
-		args = append(args, int64(id.Low()))
-		lows = append(lows, fmt.Sprintf("$%d", len(args)))
 		at[id] = i
 	}
-	ranges, err := s.db.QueryContext(ctx, "SELECT trace_lo, min(start_ns), max(end_ns) FROM trace_index WHERE trace_lo IN ("+strings.Join(lows, ", ")+") GROUP BY trace_lo", args...)
-	if err != nil {
-		return nil, fmt.Errorf("traces' ranges: %w", err)
+	groups, err := s.traceRanges(ctx, ids)
+	if err != nil || len(groups) == 0 {
+		return out, err
 	}
+	// Each group of traces is read from its time range, so that the scan reads the few row
+	// groups that hold them, not every one between.
 	var scans []string
-	args = args[:0]
-	for ranges.Next() {
-		var lo, from, to int64
-		if err := ranges.Scan(&lo, &from, &to); err != nil {
-			ranges.Close()
-			return nil, err
+	var args []any
+	arg := func(v int64) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	for _, g := range groups {
+		var lows []string
+		for _, lo := range g.lows {
+			lows = append(lows, arg(lo))
 		}
-		args = append(args, from, to, lo)
-		n := len(args)
-		scans = append(scans, strings.NewReplacer("$1", fmt.Sprintf("$%d", n-2), "$2", fmt.Sprintf("$%d", n-1), "$3", fmt.Sprintf("$%d", n)).Replace(
+		scans = append(scans, strings.NewReplacer("{{FROM}}", arg(g.from), "{{TO}}", arg(g.to), "{{LOWS}}", strings.Join(lows, ", ")).Replace(
 			withAttrColumns(sqlFile("trace_batch")[0], s.attrColumns())))
-	}
-	ranges.Close()
-	if err := ranges.Err(); err != nil {
-		return nil, err
-	}
-	if len(scans) == 0 {
-		return out, nil
 	}
 	text := strings.Join(scans, " UNION ALL ") + " ORDER BY start_ns, span_id"
 	rows, err := s.db.QueryContext(ctx, text, args...)
@@ -217,24 +256,58 @@ func (s *Store) someTraces(ctx context.Context, ids []telemetry.TraceID) ([][]te
 	return out, rows.Err()
 }
 
+// traceRanges are the time ranges the index gives the traces, those that lie within
+// traceReadGap of each other merged, in time order.
+func (s *Store) traceRanges(ctx context.Context, ids []telemetry.TraceID) ([]traceRange, error) {
+	var lows []string
+	var args []any
+	for _, id := range ids {
+		args = append(args, int64(id.Low()))
+		lows = append(lows, fmt.Sprintf("$%d", len(args)))
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT trace_lo, min(start_ns) AS since, max(end_ns) FROM trace_index WHERE trace_lo IN ("+
+		strings.Join(lows, ", ")+") GROUP BY trace_lo ORDER BY since", args...)
+	if err != nil {
+		return nil, fmt.Errorf("traces' ranges: %w", err)
+	}
+	defer rows.Close()
+	var out []traceRange
+	for rows.Next() {
+		var r traceRange
+		var lo int64
+		if err := rows.Scan(&lo, &r.from, &r.to); err != nil {
+			return nil, err
+		}
+		if n := len(out); n > 0 && r.from-out[n-1].to <= traceReadGap {
+			out[n-1].to = max(out[n-1].to, r.to)
+			out[n-1].lows = append(out[n-1].lows, lo)
+			continue
+		}
+		r.lows = []int64{lo}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // traceSet is a query of the traces whose spans satisfy c, each with the latest start of its
-// spans that pass one of c's tests (of all its spans, when c holds without them). The traces
-// of a conjunction are those of each part, each found by a scan of its own, which its tests
-// narrow (DuckDB filters a column while it scans it). Otherwise one pass groups the spans by
-// trace, each test an aggregate; when c cannot hold without a passing span, only the spans
-// that pass a test are grouped.
+// spans that pass one of c's tests (of all its spans, when c holds without them). One pass
+// groups the spans by trace, each test an aggregate; when c cannot hold without a passing
+// span, only the spans that pass a test are grouped, which DuckDB narrows as it scans (it
+// filters a column while it reads it).
+//
+// A conjunction's parts are found one after the other: the part likely to match fewest
+// traces first (narrowing), each next one among the spans of the traces found so far
+// (withinTraces). A test of a part after the first is then evaluated on the spans of a few
+// traces, rather than on every span of the range.
 func (g *segmentSQL) traceSet(c store.TraceCondition) string {
 	if len(c.And) > 1 && !slices.ContainsFunc(c.And, store.TraceCondition.HoldsWithoutTests) {
-		var from, lasts []string
-		for i, part := range c.And {
-			if i == 0 {
-				from = append(from, fmt.Sprintf("(%s) t0", g.traceSet(part)))
-			} else {
-				from = append(from, fmt.Sprintf("JOIN (%s) t%d USING (trace_hi, trace_lo)", g.traceSet(part), i))
-			}
-			lasts = append(lasts, fmt.Sprintf("t%d.last", i))
+		parts := slices.Clone(c.And)
+		slices.SortStableFunc(parts, func(a, b store.TraceCondition) int { return cmp.Compare(narrowing(a), narrowing(b)) })
+		set := g.traceSet(parts[0])
+		for _, part := range parts[1:] {
+			set = g.withinTraces(part, set)
 		}
-		return "SELECT trace_hi, trace_lo, greatest(" + strings.Join(lasts, ", ") + ") AS last FROM " + strings.Join(from, " ")
+		return set
 	}
 	var tests []string
 	having := g.condition(c, &tests)
@@ -244,6 +317,81 @@ func (g *segmentSQL) traceSet(c store.TraceCondition) string {
 	}
 	return "SELECT s.trace_hi, s.trace_lo, max(s.start_ns) AS last FROM spans s{{JOINS}} WHERE s.start_ns >= $1 AND s.start_ns <= $2" +
 		where + " GROUP BY s.trace_hi, s.trace_lo HAVING " + having
+}
+
+// withinTraces is the query of the traces of set whose spans satisfy c, which cannot hold
+// without a passing span; each trace's latest start is the later of set's and that of its
+// spans passing one of c's tests. The spans are joined to set's traces before c's tests are
+// evaluated, by the low half of their trace id alone (reading the high half of every span
+// would double the cost: store.SegmentReader allows the rare false match); when every test
+// names a service, only that service's spans are read.
+func (g *segmentSQL) withinTraces(c store.TraceCondition, set string) string {
+	var tests []string
+	having := g.condition(c, &tests)
+	where := ""
+	if services := testServices(c); len(services) > 0 {
+		var args []string
+		for _, name := range services {
+			args = append(args, g.arg(name))
+		}
+		where = " AND s.service IN (" + strings.Join(args, ", ") + ")"
+	}
+	return "SELECT t.trace_hi, t.trace_lo, greatest(any_value(t.last), max(s.start_ns) FILTER (WHERE " + strings.Join(tests, " OR ") + ")) AS last " +
+		"FROM spans s{{JOINS}} JOIN (" + set + ") t ON t.trace_lo = s.trace_lo " +
+		"WHERE s.start_ns >= $1 AND s.start_ns <= $2" + where + " GROUP BY t.trace_hi, t.trace_lo HAVING " + having
+}
+
+// testServices are the services c's tests name, none when one of them names none.
+func testServices(c store.TraceCondition) []string {
+	var out []string
+	for _, t := range spanTests(c) {
+		if t.Service == "" {
+			return nil
+		}
+		if !slices.Contains(out, t.Service) {
+			out = append(out, t.Service)
+		}
+	}
+	return out
+}
+
+// spanTests are the tests of c, negated ones included.
+func spanTests(c store.TraceCondition) []*store.SpanTest {
+	if c.Some != nil {
+		return []*store.SpanTest{c.Some}
+	}
+	var out []*store.SpanTest
+	if c.Not != nil {
+		out = spanTests(*c.Not)
+	}
+	for _, d := range slices.Concat(c.And, c.Or) {
+		out = append(out, spanTests(d)...)
+	}
+	return out
+}
+
+// narrowing ranks a condition by how few traces it is likely to match: 0 when each of its
+// tests compares an attribute for equality (annotations, users, URLs: mostly a few traces'
+// own), 1 when each tests an attribute, 2 otherwise (outcomes, durations, services, negations).
+func narrowing(c store.TraceCondition) int {
+	switch {
+	case c.Some != nil:
+		t := c.Some
+		switch {
+		case t.What != "attribute" || t.Negate:
+			return 2
+		case t.Op != "=":
+			return 1
+		}
+		return 0
+	case c.Not != nil:
+		return 2
+	}
+	rank := 0
+	for _, d := range slices.Concat(c.And, c.Or) {
+		rank = max(rank, narrowing(d))
+	}
+	return rank
 }
 
 // condition is c as an expression over a trace's group of spans; tests collects its tests.

@@ -96,6 +96,9 @@ func testMatchTraces(t *testing.T, b Backend) {
 	segs := s.Backend.(store.SegmentReader)
 	ctx := context.Background()
 	some := func(t store.SpanTest) store.TraceCondition { return store.TraceCondition{Some: &t} }
+	user := func(name string) store.TraceCondition {
+		return some(store.SpanTest{What: "attribute", Key: "user", Op: "=", Value: telemetry.StringValue(name)})
+	}
 	for _, tc := range []struct {
 		name string
 		cond store.TraceCondition
@@ -117,6 +120,14 @@ func testMatchTraces(t *testing.T, b Backend) {
 		{"status", some(store.SpanTest{What: "http.status", Op: "=", Value: telemetry.DoubleValue(404)}), []byte{2}},
 		{"slow", some(store.SpanTest{What: "duration", Op: ">", Value: telemetry.DoubleValue(0.04)}), []byte{1}},
 		{"web and fault", store.TraceCondition{And: []store.TraceCondition{some(store.SpanTest{Service: "web"}), some(store.SpanTest{What: "fault"})}}, []byte{1}},
+		// Conjunctions whose selective part comes last, searched among the traces of the other.
+		{"fault of api for ann", store.TraceCondition{And: []store.TraceCondition{some(store.SpanTest{Service: "api", What: "fault"}), user("ann")}}, []byte{1}},
+		{"fault of web for ann", store.TraceCondition{And: []store.TraceCondition{some(store.SpanTest{Service: "web", What: "fault"}), user("ann")}}, nil},
+		{"ok and a user", store.TraceCondition{And: []store.TraceCondition{some(store.SpanTest{What: "ok"}), some(store.SpanTest{What: "attribute", Key: "user"})}}, []byte{2, 1}},
+		{"bob, web and no fault", store.TraceCondition{And: []store.TraceCondition{
+			{And: []store.TraceCondition{some(store.SpanTest{Service: "web"}), {Not: &store.TraceCondition{Some: &store.SpanTest{What: "fault"}}}}}, user("bob")}}, []byte{2}},
+		{"ann, web and no fault", store.TraceCondition{And: []store.TraceCondition{
+			{And: []store.TraceCondition{some(store.SpanTest{Service: "web"}), {Not: &store.TraceCondition{Some: &store.SpanTest{What: "fault"}}}}}, user("ann")}}, nil},
 		{"bob or shop", store.TraceCondition{Or: []store.TraceCondition{
 			some(store.SpanTest{What: "attribute", Key: "user", Op: "=", Value: telemetry.StringValue("bob")}), some(store.SpanTest{Service: "shop"})}}, []byte{3, 2}},
 	} {
@@ -141,19 +152,30 @@ func testMatchTraces(t *testing.T, b Backend) {
 	if err != nil || !slices.Equal(ids, []telemetry.TraceID{traceID(1)}) {
 		t.Errorf("range of trace 1: %v, %v", ids, err)
 	}
+	// A range whose last seconds hold one trace of web, the newest, and another before.
+	for _, want := range [][]telemetry.TraceID{{traceID(2)}, {traceID(2), traceID(1)}} {
+		limit := len(want)
+		ids, err = segs.MatchTraces(ctx, store.TraceMatch{Keys: segmentKeys, Start: base.Add(-time.Minute), End: base.Add(2050 * time.Millisecond),
+			Cond: some(store.SpanTest{Service: "web"}), Limit: limit})
+		if err != nil || !slices.Equal(ids, want) {
+			t.Errorf("newest %d of web: %v, %v", limit, ids, err)
+		}
+	}
 }
 
 func testBatchTraces(t *testing.T, b Backend) {
 	s := open(t, b)
 	spans := segmentFixture()
 	write(t, s, spans)
-	got, err := s.Backend.(store.SegmentReader).Traces(context.Background(), []telemetry.TraceID{traceID(3), traceID(9), traceID(1)})
+	// Traces 2 and 3 started within a second of each other, trace 1 two seconds before.
+	got, err := s.Backend.(store.SegmentReader).Traces(context.Background(), []telemetry.TraceID{traceID(3), traceID(9), traceID(2), traceID(1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 3 || len(got[1]) != 0 {
+	if len(got) != 4 || len(got[1]) != 0 {
 		t.Fatalf("Traces gave %d traces, the unknown one with %d spans", len(got), len(got[1]))
 	}
 	compareSpans(t, got[0], spans[7:8])
-	compareSpans(t, got[2], spans[:4])
+	compareSpans(t, got[2], spans[4:7])
+	compareSpans(t, got[3], spans[:4])
 }
