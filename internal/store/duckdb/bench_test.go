@@ -63,6 +63,7 @@ func benchSpans(rnd *rand.Rand, n int, startNano int64) []telemetry.Span {
 func BenchmarkWriteSpans(b *testing.B) {
 	b.Run("uniform", func(b *testing.B) { benchmarkWrite(b, benchSpans) })
 	b.Run("shop", func(b *testing.B) { benchmarkWrite(b, shopSpans) })
+	b.Run("xray", func(b *testing.B) { benchmarkWrite(b, xraySpans) })
 }
 
 func benchmarkWrite(b *testing.B, gen func(rnd *rand.Rand, n int, startNano int64) []telemetry.Span) {
