@@ -1,8 +1,13 @@
 package xray
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"lookout/internal/ingest"
+	"lookout/internal/telemetry"
 )
 
 // realisticSegment is a Flask request's segment as the Python SDK sends it: an HTTP request,
@@ -25,4 +30,26 @@ func BenchmarkDecodeDocument(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkLogRecord measures the ingest log's record of a batch as the daemon endpoint
+// writes one: 1,024 realistic segments (4,096 spans), each with ids and a user of its own.
+func BenchmarkLogRecord(b *testing.B) {
+	var spans []telemetry.Span
+	for i := range 1024 {
+		doc := strings.NewReplacer("547b7d678bf2d20e5de43bd5", fmt.Sprintf("%024x", i*7919+1), "fa816986ff39bb79", fmt.Sprintf("%016x", i*4+1),
+			"891e8df36a2c4fd3", fmt.Sprintf("%016x", i*4+2), "d556352d7c8d7fb1", fmt.Sprintf("%016x", i*4+3),
+			"53995c3f42cd8ad8", fmt.Sprintf("%016x", i*4+4), "andrewbrown", fmt.Sprintf("user%d", i)).Replace(realisticSegment)
+		d, err := DecodeDocument([]byte(doc), time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		spans = append(spans, d.Spans...)
+	}
+	var size int
+	for b.Loop() {
+		size = len(ingest.Spans.Encode(spans))
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(spans)), "ns/span")
+	b.ReportMetric(float64(size)/float64(len(spans)), "B/span")
 }
