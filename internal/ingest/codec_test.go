@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
+
 	"lookout/internal/telemetry"
 )
 
@@ -63,6 +65,27 @@ func TestCodecRejectsDamage(t *testing.T) {
 	}
 	if _, err := decodeSpans([]byte{99}); err == nil {
 		t.Fatal("unknown version decoded")
+	}
+}
+
+// Records written before the log left out zstd's checksum still read.
+func TestCodecReadsChecksummedRecords(t *testing.T) {
+	withCRC, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := encodeSpans(codecFixture())
+	raw, err := zstdDecoder.DecodeAll(rec[1:], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := withCRC.EncodeAll(raw, []byte{byte(RecordSpans)})
+	if len(old) != len(rec)+4 {
+		t.Fatalf("a record with a checksum has %d bytes, without %d: want 4 more", len(old), len(rec))
+	}
+	spans, err := decodeSpans(old)
+	if err != nil || len(spans) != len(codecFixture()) {
+		t.Fatalf("decoded %d spans (%v), want %d", len(spans), err, len(codecFixture()))
 	}
 }
 
