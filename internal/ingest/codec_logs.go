@@ -1,8 +1,19 @@
 package ingest
 
-import "lookout/internal/telemetry"
+import (
+	"encoding/binary"
+	"math"
 
-// encodeLogs returns the log record of a batch of log records.
+	"lookout/internal/telemetry"
+)
+
+// A record of log records (RecordNumbered) holds the id of its first item, uncompressed, so
+// that numberLogs can write it just before the record is logged, and the others follow:
+// [type][first id, 8 bytes little-endian][zstd batch]. Records of earlier versions
+// (RecordLogs) are [type][zstd batch] and their items are numbered by position (stampLogs).
+const firstIDBytes = 8
+
+// encodeLogs returns the log record of a batch of log records, with room for its first id.
 func encodeLogs(logs []telemetry.LogRecord) []byte {
 	e := encoder{buf: make([]byte, 0, 256*len(logs))}
 	sh := newShared()
@@ -29,12 +40,24 @@ func encodeLogs(logs []telemetry.LogRecord) []byte {
 		e.str(r.Stream)
 		e.ingest(r.Ingest)
 	}
-	return seal(RecordLogs, e.buf)
+	header := make([]byte, 1+firstIDBytes, 1+firstIDBytes+len(e.buf)/4)
+	header[0] = byte(RecordNumbered)
+	return zstdEncoder.EncodeAll(e.buf, header)
 }
 
-// decodeLogs is the inverse of encodeLogs.
+// numberLogs gives the records of a batch the ids first, first+1, … and writes first into
+// the batch's record.
+func numberLogs(logs []telemetry.LogRecord, record []byte, first uint64) {
+	binary.LittleEndian.PutUint64(record[1:], first)
+	for i := range logs {
+		logs[i].ID = first + uint64(i)
+	}
+}
+
+// decodeLogs is the inverse of encodeLogs and numberLogs. It also reads the records of
+// earlier versions, whose items it leaves unnumbered (ID 0).
 func decodeLogs(record []byte) ([]telemetry.LogRecord, error) {
-	raw, err := unseal(RecordLogs, record)
+	first, raw, err := splitLogRecord(record)
 	if err != nil {
 		return nil, err
 	}
@@ -43,6 +66,9 @@ func decodeLogs(record []byte) ([]telemetry.LogRecord, error) {
 	logs := make([]telemetry.LogRecord, d.count(36))
 	for i := range logs {
 		r := &logs[i]
+		if first != 0 {
+			r.ID = first + uint64(i)
+		}
 		r.TimeUnixNano = d.varint()
 		r.ObservedTimeUnixNano = r.TimeUnixNano + d.varint()
 		r.Severity = telemetry.Severity(d.byte())
@@ -62,5 +88,25 @@ func decodeLogs(record []byte) ([]telemetry.LogRecord, error) {
 			return nil, d.err
 		}
 	}
+	if first > math.MaxUint64-uint64(len(logs)) {
+		return nil, errCorrupt
+	}
 	return logs, d.done()
+}
+
+// splitLogRecord returns the first id of a record of log records (0 in records of earlier
+// versions) and its batch, decompressed.
+func splitLogRecord(record []byte) (first uint64, raw []byte, err error) {
+	if len(record) == 0 || RecordType(record[0]) != RecordNumbered {
+		raw, err = unseal(RecordLogs, record)
+		return 0, raw, err
+	}
+	if len(record) < 1+firstIDBytes {
+		return 0, nil, errCorrupt
+	}
+	if first = binary.LittleEndian.Uint64(record[1:]); first == 0 {
+		return 0, nil, errCorrupt // numberLogs never gives 0
+	}
+	raw, err = decompress(record[1+firstIDBytes:])
+	return first, raw, err
 }

@@ -1,0 +1,98 @@
+package ingest
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	"lookout/internal/ingest/wal"
+)
+
+// TestLogIDsAreConsecutive: log records get consecutive ids from the first run's start
+// (position 1 << 24), one after another in the order they are stored, and concurrent
+// requests share them out without gaps or repeats.
+func TestLogIDsAreConsecutive(t *testing.T) {
+	st := newMemStore()
+	h := start(t, t.TempDir(), st, testConfig())
+	for i := range 3 {
+		if err := h.logs.Write(context.Background(), logBatch(i*4, 4)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			if err := h.logs.Write(context.Background(), logBatch(100+i*5, 5)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	h.shutdown(t)
+	const first = 1 << 24
+	for i, id := range st.logOrder[:12] {
+		if id != first+uint64(i) {
+			t.Fatalf("record %d stored with id %d, want %d (stored %v)", i, id, first+i, st.logOrder[:12])
+		}
+	}
+	got := slices.Sorted(slices.Values(st.logOrder))
+	for i, id := range got {
+		if id != first+uint64(i) {
+			t.Fatalf("ids %v: not consecutive from %d", got, first)
+		}
+	}
+	if len(got) != 12+40 {
+		t.Fatalf("%d records stored, want 52", len(got))
+	}
+}
+
+// TestReplayKeepsLogIDs: records replayed after a crash keep the ids they were acknowledged
+// with, an earlier version's record is numbered by its position as that version did, and
+// the next run numbers above them all.
+func TestReplayKeepsLogIDs(t *testing.T) {
+	dir := t.TempDir()
+	hung := newMemStore()
+	hung.gate = make(chan struct{}) // never opened: the first run dies before loading
+	h1 := start(t, dir, hung, testConfig())
+	acknowledged := map[string]uint64{}
+	for i := range 3 {
+		logs := logBatch(i*2, 2)
+		if err := h1.logs.Write(context.Background(), logs); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range logs {
+			acknowledged[r.Body.Str()] = r.ID
+		}
+	}
+	var earlierPos wal.Position
+	earlier := logBatch(50, 2)
+	record := encodeLogs(earlier)
+	record = append([]byte{byte(RecordLogs)}, record[1+firstIDBytes:]...)
+	if err := h1.p.append(context.Background(), 1, func() []byte { return record }, func(pos wal.Position) { earlierPos = pos }); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range earlier {
+		acknowledged[r.Body.Str()] = uint64(earlierPos)<<24 | uint64(i)
+	}
+
+	st := newMemStore()
+	h2 := start(t, dir, st, testConfig())
+	waitUntil(t, h2.p.Ready)
+	later := logBatch(60, 1)
+	if err := h2.logs.Write(context.Background(), later); err != nil {
+		t.Fatal(err)
+	}
+	h2.shutdown(t)
+	for body, id := range acknowledged {
+		if st.logIDs[body] != id {
+			t.Errorf("%q replayed with id %d, acknowledged with %d", body, st.logIDs[body], id)
+		}
+	}
+	if want := uint64(earlierPos+1) << 24; later[0].ID != want || st.logIDs["line 60"] != want {
+		t.Errorf("the next run's first record got id %d (stored %d), want %d", later[0].ID, st.logIDs["line 60"], want)
+	}
+	if len(st.logIDs) != len(acknowledged)+1 {
+		t.Errorf("stored %d records, want 9", len(st.logIDs))
+	}
+}
