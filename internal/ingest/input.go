@@ -106,9 +106,10 @@ func (in *Input[T]) oldest() wal.Position {
 }
 
 func (in *Input[T]) take(maxBytes int64) work {
-	n, bytes := 0, int64(0)
+	n, bytes, count := 0, int64(0), 0
 	for n < len(in.queue) && (n == 0 || bytes+in.queue[n].bytes <= maxBytes) {
 		bytes += in.queue[n].bytes
+		count += len(in.queue[n].items)
 		n++
 	}
 	taken := in.queue[:n:n]
@@ -116,7 +117,7 @@ func (in *Input[T]) take(maxBytes int64) work {
 	w := work{bytes: bytes, positions: make([]wal.Position, n)}
 	items := taken[0].items
 	if n > 1 {
-		items = nil
+		items = make([]T, 0, count) // items are large (log records): copied once
 		for _, q := range taken {
 			items = append(items, q.items...)
 		}
