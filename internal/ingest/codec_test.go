@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/klauspost/compress/s2"
+
 	"lookout/internal/telemetry"
 )
 
@@ -122,9 +124,7 @@ func TestLogCodecRoundTrip(t *testing.T) {
 // its items unnumbered, for the pipeline to number by position.
 func TestLogCodecReadsEarlierRecords(t *testing.T) {
 	want := logFixture()
-	numbered := encodeLogs(want)
-	earlier := append([]byte{byte(RecordLogs)}, numbered[1+firstIDBytes:]...)
-	got, err := decodeLogs(earlier)
+	got, err := decodeLogs(earlierLogRecord(t, want))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,10 +133,21 @@ func TestLogCodecReadsEarlierRecords(t *testing.T) {
 	}
 }
 
+// earlierLogRecord is logs as an earlier version logged them: the same batch, compressed
+// with zstd, without ids.
+func earlierLogRecord(t testing.TB, logs []telemetry.LogRecord) []byte {
+	raw, err := s2.Decode(nil, encodeLogs(logs)[1+firstIDBytes:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seal(RecordLogs, raw)
+}
+
 func FuzzDecodeLogs(f *testing.F) {
 	record := encodeLogs(logFixture())
 	numberLogs(logFixture(), record, 1<<24)
 	f.Add(record)
+	f.Add(earlierLogRecord(f, logFixture()))
 	f.Add([]byte{byte(RecordLogs)})
 	f.Add([]byte{byte(RecordNumbered)})
 	f.Fuzz(func(t *testing.T, record []byte) {

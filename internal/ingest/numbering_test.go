@@ -67,8 +67,7 @@ func TestReplayKeepsLogIDs(t *testing.T) {
 	}
 	var earlierPos wal.Position
 	earlier := logBatch(50, 2)
-	record := encodeLogs(earlier)
-	record = append([]byte{byte(RecordLogs)}, record[1+firstIDBytes:]...)
+	record := earlierLogRecord(t, earlier)
 	if err := h1.p.append(context.Background(), 1, func() []byte { return record }, func(pos wal.Position) { earlierPos = pos }); err != nil {
 		t.Fatal(err)
 	}
