@@ -2,11 +2,16 @@ package ingest
 
 import (
 	"context"
+	"maps"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 
 	"lookout/internal/ingest/wal"
+	"lookout/internal/metrics"
+	"lookout/internal/store"
+	"lookout/internal/store/duckdb"
 )
 
 // TestLogIDsAreConsecutive: log records get consecutive ids from the first run's start
@@ -93,5 +98,80 @@ func TestReplayKeepsLogIDs(t *testing.T) {
 	}
 	if len(st.logIDs) != len(acknowledged)+1 {
 		t.Errorf("stored %d records, want 9", len(st.logIDs))
+	}
+}
+
+// TestReplayIntoDuckDB: a run loads log records into the real store, which makes them
+// durable, and dies before the pipeline's own checkpoint; the next run replays them, and the
+// store, recognising their ids, keeps each record once, with the id it was acknowledged with.
+func TestReplayIntoDuckDB(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	st1, err := duckdb.Open(ctx, duckdb.Config{Dir: filepath.Join(dir, "store"), MemoryLimit: "128MB", Threads: 1, Writers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := NewPipeline(filepath.Join(dir, "log"), st1, testConfig(), quiet, metrics.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs1 := AddInput(p1, Logs, st1.WriteLogs).Sink("test")
+	if err := p1.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	acknowledged := map[string]uint64{}
+	for i := range 3 {
+		logs := logBatch(i*10, 10)
+		if err := logs1.Write(ctx, logs); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range logs {
+			acknowledged[r.Body.Str()] = r.ID
+		}
+	}
+	stored := func(st *duckdb.Store) map[string]uint64 {
+		logs, err := st.Logs(ctx, store.LogQuery{Group: "svc", Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := map[string]uint64{}
+		for _, r := range logs {
+			if _, again := ids[r.Body.Str()]; again {
+				t.Errorf("%q stored twice", r.Body.Str())
+			}
+			ids[r.Body.Str()] = r.ID
+		}
+		return ids
+	}
+	waitUntil(t, func() bool { return len(stored(st1)) == 30 })
+	p1.stopLoad() // the crash: the loader stops before the pipeline checkpoints
+	<-p1.stopped
+	p1.wal.Close()
+	if err := st1.Close(); err != nil { // the store's own checkpoint made the records durable
+		t.Fatal(err)
+	}
+
+	st2, err := duckdb.Open(ctx, duckdb.Config{Dir: filepath.Join(dir, "store"), MemoryLimit: "128MB", Threads: 1, Writers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	p2, err := NewPipeline(filepath.Join(dir, "log"), st2, testConfig(), quiet, metrics.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	AddInput(p2, Logs, st2.WriteLogs)
+	if p2.replayFrom >= p2.replayTo {
+		t.Fatal("nothing to replay: the first run checkpointed")
+	}
+	if err := p2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, p2.Ready)
+	if err := p2.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := stored(st2); !maps.Equal(got, acknowledged) {
+		t.Fatalf("after the replay the store holds %v, want %v", got, acknowledged)
 	}
 }
