@@ -22,8 +22,9 @@ type RecordType byte
 
 const (
 	RecordSpans       RecordType = 1 // codec_spans.go; records of earlier versions hold spans too
-	RecordLogs        RecordType = 2 // codec_logs.go
+	RecordLogs        RecordType = 2 // codec_logs.go: written by earlier versions, numbered by position
 	RecordOccurrences RecordType = 3 // codec_occurrences.go
+	RecordNumbered    RecordType = 4 // codec_logs.go: log records with their ids
 )
 
 // seal compresses an encoded batch behind its record type.
@@ -36,7 +37,12 @@ func unseal(t RecordType, record []byte) ([]byte, error) {
 	if len(record) == 0 || RecordType(record[0]) != t {
 		return nil, fmt.Errorf("%w: not a record of type %d", errCorrupt, t)
 	}
-	raw, err := zstdDecoder.DecodeAll(record[1:], nil)
+	return decompress(record[1:])
+}
+
+// decompress returns a sealed batch decompressed.
+func decompress(batch []byte) ([]byte, error) {
+	raw, err := zstdDecoder.DecodeAll(batch, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
 	}

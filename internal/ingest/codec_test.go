@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 
 	"lookout/internal/telemetry"
@@ -121,7 +122,12 @@ func logFixture() []telemetry.LogRecord {
 
 func TestLogCodecRoundTrip(t *testing.T) {
 	want := logFixture()
-	got, err := decodeLogs(encodeLogs(want))
+	record := encodeLogs(want)
+	numberLogs(want, record, 5<<24+7)
+	if want[0].ID != 5<<24+7 || want[1].ID != 5<<24+8 {
+		t.Fatalf("numbered %d, %d; want %d, %d", want[0].ID, want[1].ID, 5<<24+7, 5<<24+8)
+	}
+	got, err := decodeLogs(record)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,18 +137,49 @@ func TestLogCodecRoundTrip(t *testing.T) {
 	if _, err := decodeLogs(encodeSpans(codecFixture())); err == nil {
 		t.Fatal("a span record decoded as log records")
 	}
+	if _, err := decodeLogs(encodeLogs(want)); err == nil {
+		t.Fatal("a record never numbered decoded")
+	}
+}
+
+// An earlier version's record is the same batch without the first id: it reads back with
+// its items unnumbered, for the pipeline to number by position.
+func TestLogCodecReadsEarlierRecords(t *testing.T) {
+	want := logFixture()
+	got, err := decodeLogs(earlierLogRecord(t, want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("earlier record differs:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// earlierLogRecord is logs as an earlier version logged them: the same batch, compressed
+// with zstd, without ids.
+func earlierLogRecord(t testing.TB, logs []telemetry.LogRecord) []byte {
+	raw, err := s2.Decode(nil, encodeLogs(logs)[1+firstIDBytes:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seal(RecordLogs, raw)
 }
 
 func FuzzDecodeLogs(f *testing.F) {
-	f.Add(encodeLogs(logFixture()))
+	record := encodeLogs(logFixture())
+	numberLogs(logFixture(), record, 1<<24)
+	f.Add(record)
+	f.Add(earlierLogRecord(f, logFixture()))
 	f.Add([]byte{byte(RecordLogs)})
+	f.Add([]byte{byte(RecordNumbered)})
 	f.Fuzz(func(t *testing.T, record []byte) {
 		logs, err := decodeLogs(record)
-		if err != nil {
+		if err != nil || len(logs) == 0 {
 			return
 		}
-		again, err := decodeLogs(encodeLogs(logs))
-		if err != nil || len(again) != len(logs) {
+		again := encodeLogs(logs)
+		numberLogs(logs, again, max(logs[0].ID, 1))
+		if again, err := decodeLogs(again); err != nil || len(again) != len(logs) {
 			t.Fatalf("re-encoding a decoded record failed: %v", err)
 		}
 	})

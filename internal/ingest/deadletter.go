@@ -105,7 +105,7 @@ func describeRecord(record []byte) (string, []string) {
 			lines[i] = fmt.Sprintf("trace %s span %s service %q name %q, %d bytes", s.TraceID, s.SpanID, s.Service(), s.Name, s.Size())
 		}
 		return Spans.Name, lines
-	case RecordLogs:
+	case RecordLogs, RecordNumbered:
 		logs, err := decodeLogs(record)
 		if err != nil {
 			return Logs.Name, []string{"unreadable: " + err.Error()}

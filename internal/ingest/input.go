@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"context"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"lookout/internal/ingest/wal"
@@ -14,7 +16,8 @@ type Input[T any] struct {
 	p     *Pipeline
 	sig   Signal[T]
 	store StoreFunc[T]
-	queue []queued[T] // guarded by p.mu
+	queue []queued[T]   // guarded by p.mu, in log order
+	ids   atomic.Uint64 // the next id Number gives (numbering.go)
 }
 
 // queued is one acknowledged request's items, waiting to be loaded.
@@ -28,7 +31,11 @@ type queued[T any] struct {
 // Start, once per signal.
 func AddInput[T any](p *Pipeline, sig Signal[T], store StoreFunc[T]) *Input[T] {
 	in := &Input[T]{p: p, sig: sig, store: store}
+	in.ids.Store(firstID(p.wal.Next()))
 	p.inputs[sig.Record] = in
+	if sig.Earlier != 0 {
+		p.inputs[sig.Earlier] = in
+	}
 	return in
 }
 
@@ -75,9 +82,20 @@ func (in *Input[T]) write(ctx context.Context, items []T) error {
 	for i := range items {
 		size += int64(in.sig.Fit(&items[i], in.p.cfg.Limits))
 	}
-	return in.p.append(ctx, size, func() []byte { return in.sig.Encode(items) }, func(pos wal.Position) {
+	return in.p.append(ctx, size, func() []byte { return in.record(items) }, func(pos wal.Position) {
 		in.enqueue(items, pos, size)
 	})
+}
+
+// record encodes items as a record of the ingest log, numbering them if the signal does:
+// done last, just before the record is logged, the numbers follow the log's order.
+func (in *Input[T]) record(items []T) []byte {
+	record := in.sig.Encode(items)
+	if in.sig.Number != nil {
+		n := uint64(len(items))
+		in.sig.Number(items, record, in.ids.Add(n)-n)
+	}
+	return record
 }
 
 func (in *Input[T]) oldest() wal.Position {
@@ -88,9 +106,10 @@ func (in *Input[T]) oldest() wal.Position {
 }
 
 func (in *Input[T]) take(maxBytes int64) work {
-	n, bytes := 0, int64(0)
+	n, bytes, count := 0, int64(0), 0
 	for n < len(in.queue) && (n == 0 || bytes+in.queue[n].bytes <= maxBytes) {
 		bytes += in.queue[n].bytes
+		count += len(in.queue[n].items)
 		n++
 	}
 	taken := in.queue[:n:n]
@@ -98,7 +117,7 @@ func (in *Input[T]) take(maxBytes int64) work {
 	w := work{bytes: bytes, positions: make([]wal.Position, n)}
 	items := taken[0].items
 	if n > 1 {
-		items = nil
+		items = make([]T, 0, count) // items are large (log records): copied once
 		for _, q := range taken {
 			items = append(items, q.items...)
 		}
@@ -115,6 +134,9 @@ func (in *Input[T]) queueReplayed(record []byte, pos wal.Position) error {
 	if err != nil {
 		return err
 	}
+	if in.sig.Stamp != nil && RecordType(record[0]) == in.sig.Earlier {
+		in.sig.Stamp(items, pos)
+	}
 	var size int64
 	for i := range items {
 		size += int64(in.sig.Fit(&items[i], in.p.cfg.Limits))
@@ -124,12 +146,14 @@ func (in *Input[T]) queueReplayed(record []byte, pos wal.Position) error {
 	return nil
 }
 
-// enqueue queues a logged batch for loading (p.mu held).
+// enqueue queues a logged batch for loading, in log order (p.mu held): requests whose
+// records were logged together may get here in any order.
 func (in *Input[T]) enqueue(items []T, pos wal.Position, size int64) {
-	if in.sig.Stamp != nil {
-		in.sig.Stamp(items, pos)
+	i := len(in.queue)
+	for i > 0 && in.queue[i-1].pos > pos {
+		i--
 	}
-	in.queue = append(in.queue, queued[T]{items: items, pos: pos, bytes: size})
+	in.queue = slices.Insert(in.queue, i, queued[T]{items: items, pos: pos, bytes: size})
 }
 
 // How the loader treats a batch the store refuses.

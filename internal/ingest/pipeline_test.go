@@ -22,6 +22,8 @@ type memStore struct {
 	mu          sync.Mutex
 	spans       map[telemetry.SpanID]bool
 	logs        map[string]bool
+	logIDs      map[string]uint64 // by body
+	logOrder    []uint64          // the ids of the log records, in the order they were written
 	writes      int
 	checkpoints int
 	gate        chan struct{} // when set, writes wait for it to close or for their context
@@ -30,7 +32,7 @@ type memStore struct {
 }
 
 func newMemStore() *memStore {
-	return &memStore{spans: map[telemetry.SpanID]bool{}, logs: map[string]bool{}}
+	return &memStore{spans: map[telemetry.SpanID]bool{}, logs: map[string]bool{}, logIDs: map[string]uint64{}}
 }
 
 func (m *memStore) wait(ctx context.Context) error {
@@ -78,6 +80,8 @@ func (m *memStore) WriteLogs(ctx context.Context, logs []telemetry.LogRecord) er
 	defer m.mu.Unlock()
 	for _, r := range logs {
 		m.logs[r.Body.Str()] = true
+		m.logIDs[r.Body.Str()] = r.ID
+		m.logOrder = append(m.logOrder, r.ID)
 	}
 	return nil
 }

@@ -13,15 +13,20 @@ import (
 type Signal[T any] struct {
 	// Name labels the signal in metrics and logs: "spans", "logs".
 	Name string
-	// Record is the type of the ingest log's records that hold this signal.
-	Record RecordType
+	// Record is the type of the ingest log's records that hold this signal; Earlier, if not
+	// 0, the type of those an earlier version wrote, which Decode reads too.
+	Record, Earlier RecordType
 	// Fit cuts an item to the limits and returns about how much memory it holds.
 	Fit func(item *T, l telemetry.Limits) int
 	// Encode returns the ingest log record of a batch; Decode reads one back.
 	Encode func(items []T) []byte
 	Decode func(record []byte) ([]T, error)
-	// Stamp, if set, gives each item of a logged batch what it takes from the batch's
-	// position in the ingest log; it is called again with the same position on replay.
+	// Number, if set, gives the items of a batch the ids first, first+1, … as its record
+	// is logged, and writes them into the record, for Decode to read back. The pipeline
+	// hands out ids in the order of the log, never twice (numbering.go).
+	Number func(items []T, record []byte, first uint64)
+	// Stamp, if set, gives each item of a record of the Earlier type its id from the
+	// record's position in the ingest log.
 	Stamp func(items []T, pos wal.Position)
 }
 
@@ -36,12 +41,14 @@ var Spans = Signal[telemetry.Span]{
 
 // Logs is the signal of log records.
 var Logs = Signal[telemetry.LogRecord]{
-	Name:   "logs",
-	Record: RecordLogs,
-	Fit:    (*telemetry.LogRecord).FitTo,
-	Encode: encodeLogs,
-	Decode: decodeLogs,
-	Stamp:  stampLogs,
+	Name:    "logs",
+	Record:  RecordNumbered,
+	Earlier: RecordLogs,
+	Fit:     (*telemetry.LogRecord).FitTo,
+	Encode:  encodeLogs,
+	Decode:  decodeLogs,
+	Number:  numberLogs,
+	Stamp:   stampLogs,
 }
 
 // Occurrences is the signal of error occurrences. Stores keep them once per project and
@@ -54,12 +61,12 @@ var Occurrences = Signal[telemetry.Occurrence]{
 	Decode: decodeOccurrences,
 }
 
-// stampLogs gives each log record an ID from its batch's log position and its index in the
-// batch: unique, and the same when the batch is replayed, so stores can skip records they
-// already hold. A batch holds far fewer than 2^24 records (requests are bounded in bytes).
+// stampLogs numbers the log records of an earlier version's record as that version did, by
+// the record's log position and their index in it, so that stores recognise the records
+// they already hold. A record holds far fewer than 2^positionShift items.
 func stampLogs(logs []telemetry.LogRecord, pos wal.Position) {
 	for i := range logs {
-		logs[i].ID = uint64(pos)<<24 | uint64(i)
+		logs[i].ID = uint64(pos)<<positionShift | uint64(i)
 	}
 }
 

@@ -9,16 +9,18 @@ import (
 )
 
 // knownStreams remembers, for a few seconds, the streams PutLogEvents found and their
-// group's retention, so that a busy stream costs no catalogue lookups. Only existence is
-// remembered (a missing stream is looked up every time, as something may create it), and
-// the changes this API makes (deletes, retention) forget everything at once.
+// groups' retention, so that a busy stream costs no catalogue lookups (and the streams of a
+// group share one lookup of its retention). Only existence is remembered (a missing stream
+// is looked up every time, as something may create it), and the changes this API makes
+// (deletes, retention) forget everything at once.
 type knownStreams struct {
 	Store
 	mu      sync.Mutex
-	streams map[[2]string]knownStream
+	streams map[[2]string]time.Time // when each stream was found
+	groups  map[string]knownGroup
 }
 
-type knownStream struct {
+type knownGroup struct {
 	retentionDays int
 	at            time.Time
 }
@@ -32,32 +34,44 @@ const knownFor = 5 * time.Second
 func (k *knownStreams) streamRetention(ctx context.Context, group, stream string, now time.Time) (days int, found bool, err error) {
 	key := [2]string{group, stream}
 	k.mu.Lock()
-	s, ok := k.streams[key]
+	foundAt, ok := k.streams[key]
+	streamFresh := ok && now.Sub(foundAt) < knownFor
+	g, ok := k.groups[group]
+	groupFresh := ok && now.Sub(g.at) < knownFor
 	k.mu.Unlock()
-	if ok && now.Sub(s.at) < knownFor {
-		return s.retentionDays, true, nil
+	if streamFresh && groupFresh {
+		return g.retentionDays, true, nil
 	}
-	streams, err := k.LogStreams(ctx, store.LogStreamQuery{Group: group, Name: stream})
-	if err != nil || len(streams) == 0 {
-		return 0, false, err
+	if !streamFresh {
+		streams, err := k.LogStreams(ctx, store.LogStreamQuery{Group: group, Name: stream})
+		if err != nil || len(streams) == 0 {
+			return 0, false, err
+		}
 	}
-	groups, err := k.LogGroups(ctx, store.LogGroupQuery{Names: []string{group}})
-	if err != nil || len(groups) == 0 {
-		return 0, false, err
+	if !groupFresh {
+		groups, err := k.LogGroups(ctx, store.LogGroupQuery{Names: []string{group}})
+		if err != nil || len(groups) == 0 {
+			return 0, false, err
+		}
+		g = knownGroup{groups[0].RetentionDays, now}
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.streams == nil {
-		k.streams = map[[2]string]knownStream{}
+		k.streams, k.groups = map[[2]string]time.Time{}, map[string]knownGroup{}
 	}
-	k.streams[key] = knownStream{groups[0].RetentionDays, now}
-	return groups[0].RetentionDays, true, nil
+	if !streamFresh {
+		k.streams[key] = now
+	}
+	k.groups[group] = g
+	return g.retentionDays, true, nil
 }
 
 func (k *knownStreams) forget() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	clear(k.streams)
+	clear(k.groups)
 }
 
 // DeleteLogGroup implements store.LogCatalogue, forgetting what it knew.

@@ -55,7 +55,7 @@ func (s *Store) writeLogs(ctx context.Context, logs []telemetry.LogRecord) (int,
 	}
 	columns, row := []string(nil), logRow
 	if !slices.ContainsFunc(fresh, notPlain) {
-		columns, row = plainLogColumns, plainLogRow
+		columns, row = plainLogColumns, new(plainLogRows).row
 	}
 	err = w.conn.Raw(func(dc any) error {
 		return appendRows(dc.(driver.Conn), "", "logs", columns, len(fresh), func(app *duckdbdriver.Appender, i int) error {
@@ -167,11 +167,24 @@ func notPlain(r *telemetry.LogRecord) bool {
 		r.Ingest.Dataset != "" || r.Ingest.KeyID != "" || len(r.Attributes) > 0 || r.DroppedAttributesCount != 0
 }
 
-// plainLogRow is a plain record as a row of plainLogColumns.
-func plainLogRow(r *telemetry.LogRecord, resourceID int64) []driver.Value {
-	return []driver.Value{r.ID, r.TimeUnixNano, r.ObservedTimeUnixNano, validUTF8(r.Group), validUTF8(r.Stream),
-		uint8(r.Body.Kind()), validUTF8(r.Body.Encode()), int64(r.TraceID.High()), int64(r.TraceID.Low()), int64(r.SpanID.Uint64()),
-		resourceID, validUTF8(r.Ingest.Protocol)}
+// plainLogRows makes the rows of plainLogColumns of a batch's plain records. It reuses one
+// row, which the appender copies at once, and in it the texts a request's records share
+// (group, stream, protocol) while they repeat: putting a value in a driver.Value allocates.
+type plainLogRows struct {
+	values                  []driver.Value
+	group, stream, protocol string
+}
+
+func (p *plainLogRows) row(r *telemetry.LogRecord, resourceID int64) []driver.Value {
+	if p.values == nil || r.Group != p.group || r.Stream != p.stream || r.Ingest.Protocol != p.protocol {
+		p.group, p.stream, p.protocol = r.Group, r.Stream, r.Ingest.Protocol
+		p.values = []driver.Value{3: validUTF8(r.Group), 4: validUTF8(r.Stream), 11: validUTF8(r.Ingest.Protocol)}
+	}
+	v := p.values
+	v[0], v[1], v[2] = r.ID, r.TimeUnixNano, r.ObservedTimeUnixNano
+	v[5], v[6] = uint8(r.Body.Kind()), validUTF8(r.Body.Encode())
+	v[7], v[8], v[9], v[10] = int64(r.TraceID.High()), int64(r.TraceID.Low()), int64(r.SpanID.Uint64()), resourceID
+	return v
 }
 
 // nullable is text for a column where NULL stands for empty.
