@@ -29,9 +29,10 @@ import (
 // API serves queries from a TraceReader. It is safe for concurrent use.
 type API struct {
 	reader    store.TraceReader
-	explore   HoneycombReader // nil when the store cannot run Honeycomb queries
-	logReader store.LogReader // nil when the store keeps no logs
-	items     ItemStore       // nil when the store keeps no error items
+	segments  store.SegmentReader // nil when the store cannot count the service graph
+	explore   HoneycombReader     // nil when the store cannot run Honeycomb queries
+	logReader store.LogReader     // nil when the store keeps no logs
+	items     ItemStore           // nil when the store keeps no error items
 	// logCatalogue serves the log pages, when the store keeps log groups; tail their live
 	// view (TailLogsFrom).
 	logCatalogue store.LogCatalogue
@@ -55,6 +56,7 @@ func New(reader store.TraceReader, logger *slog.Logger) *API {
 		logger = slog.Default()
 	}
 	a := &API{reader: reader, logger: logger, now: time.Now}
+	a.segments, _ = reader.(store.SegmentReader)
 	a.explore, _ = reader.(HoneycombReader)
 	a.logReader, _ = reader.(store.LogReader)
 	a.items, _ = reader.(ItemStore)

@@ -96,11 +96,15 @@ func (a *API) getTrace(r *http.Request) (any, error) {
 	return []jaegerTrace{toJaegerTrace(id, spans)}, nil
 }
 
-// GET /api/dependencies?endTs=<unix ms>&lookback=<ms>
+// GET /api/dependencies?endTs=<unix ms>&lookback=<ms>. A store that counts the service graph
+// answers with its calls (graphDependencies), so that Jaeger's graph and X-Ray's agree.
 func (a *API) dependencies(r *http.Request) (any, error) {
 	start, end, err := parseDependencyRange(r.URL.Query(), a.now())
 	if err != nil {
 		return nil, err
+	}
+	if a.segments != nil {
+		return a.graphDependencies(r.Context(), start, end)
 	}
 	deps, err := a.reader.Dependencies(r.Context(), start, end)
 	if err != nil {

@@ -111,6 +111,10 @@ var segmentKeys = store.SegmentKeys{
 	DBSystem: "db.system", DBConnection: "db.connection_string", AWSNamespace: "aws", RemoteCall: "remote",
 }
 
+// SegmentKeys returns the keys of X-Ray's view of spans, for readers of the store's service
+// graph outside this package, so that they count what GetServiceGraph counts.
+func SegmentKeys() store.SegmentKeys { return segmentKeys }
+
 // calleeType is the type of the node a span calls: AWS::<service> for an AWS SDK call,
 // remote for another remote call, empty when the span calls nothing outside.
 func calleeType(sp *telemetry.Span) string {
