@@ -2,8 +2,11 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -166,5 +169,90 @@ func TestXRayTimeRangeType(t *testing.T) {
 	}
 	if got := ids(types.TimeRangeTypeTraceId); !slices.Equal(got, []string{fresh}) {
 		t.Errorf("by trace id: %v, want only %s", got, fresh)
+	}
+}
+
+// TestXRayInferredSegments puts a segment whose subsegments call DynamoDB, a remote endpoint
+// and a service that answers with a segment of its own, and reads the trace back with
+// aws-sdk-go-v2's BatchGetTraces: the two calls nothing answers get an inferred segment each,
+// made from the calling subsegment as sent; the answered call gets none.
+func TestXRayInferredSegments(t *testing.T) {
+	srv := start(t)
+	ctx := context.Background()
+	c := xrayClient(srv)
+	now := time.Now()
+	trace := fmt.Sprintf("1-%08x-%024x", now.Unix(), 7)
+	at := func(d time.Duration) float64 { return float64(now.Add(d).UnixMilli()) / 1e3 }
+	calls := []map[string]any{
+		{"name": "DynamoDB", "id": "7000000000000002", "start_time": at(-900 * time.Millisecond), "end_time": at(-800 * time.Millisecond),
+			"namespace": "aws", "aws": map[string]any{"operation": "GetItem", "table_name": "orders"}, "http": map[string]any{"response": map[string]any{"status": 200.0}}},
+		{"name": "payments.example", "id": "7000000000000003", "start_time": at(-700 * time.Millisecond), "end_time": at(-600 * time.Millisecond),
+			"namespace": "remote", "fault": true, "http": map[string]any{"request": map[string]any{"method": "POST", "url": "https://payments.example/charge"}, "response": map[string]any{"status": 503.0}}},
+		{"name": "inventory", "id": "7000000000000004", "start_time": at(-500 * time.Millisecond), "end_time": at(-200 * time.Millisecond),
+			"namespace": "remote", "http": map[string]any{"request": map[string]any{"method": "GET", "url": "http://inventory/stock"}}},
+	}
+	subs := make([]any, len(calls))
+	for i := range calls {
+		subs[i] = calls[i]
+	}
+	segment := map[string]any{"name": "orders", "id": "7000000000000001", "trace_id": trace, "start_time": at(-time.Second), "end_time": at(0), "subsegments": subs}
+	answer := map[string]any{"name": "inventory", "id": "7000000000000005", "trace_id": trace, "parent_id": "7000000000000004",
+		"start_time": at(-450 * time.Millisecond), "end_time": at(-250 * time.Millisecond)}
+	var docs []string
+	for _, d := range []map[string]any{segment, answer} {
+		b, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, string(b))
+	}
+	if put, err := c.PutTraceSegments(ctx, &xray.PutTraceSegmentsInput{TraceSegmentDocuments: docs}); err != nil || len(put.UnprocessedTraceSegments) != 0 {
+		t.Fatalf("PutTraceSegments: %v %+v", err, put)
+	}
+	var segments []types.Segment
+	for deadline := time.Now().Add(5 * time.Second); len(segments) < 4 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		out, err := c.BatchGetTraces(ctx, &xray.BatchGetTracesInput{TraceIds: []string{trace}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Traces) == 1 {
+			segments = out.Traces[0].Segments
+		}
+	}
+	inferred := map[string]map[string]any{} // by parent_id
+	for _, s := range segments {
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(*s.Document), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc["inferred"] == true {
+			if doc["id"] != *s.Id {
+				t.Errorf("inferred segment's id %v, listed as %s", doc["id"], *s.Id)
+			}
+			inferred[doc["parent_id"].(string)] = doc
+		}
+	}
+	if len(segments) != 4 || len(inferred) != 2 {
+		t.Fatalf("%d segments, %d inferred; want the 2 sent and 2 inferred", len(segments), len(inferred))
+	}
+	for _, call := range calls[:2] {
+		doc := inferred[call["id"].(string)]
+		if doc == nil {
+			t.Errorf("no inferred segment for the call %s", call["name"])
+			continue
+		}
+		wantOrigin := "remote"
+		if call["namespace"] == "aws" {
+			wantOrigin = "AWS::" + call["name"].(string)
+		}
+		if doc["name"] != call["name"] || doc["origin"] != wantOrigin || doc["trace_id"] != trace ||
+			math.Abs(doc["start_time"].(float64)-call["start_time"].(float64)) > 1e-6 || math.Abs(doc["end_time"].(float64)-call["end_time"].(float64)) > 1e-6 {
+			t.Errorf("inferred segment %v for the call %v", doc, call)
+		}
+		for _, k := range []string{"http", "aws", "fault"} {
+			if !reflect.DeepEqual(doc[k], call[k]) {
+				t.Errorf("inferred segment of %s: %s = %v, want the call's %v", call["name"], k, doc[k], call[k])
+			}
+		}
 	}
 }

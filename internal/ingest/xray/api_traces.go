@@ -26,7 +26,7 @@ func parseAnyTraceID(s string) (telemetry.TraceID, bool) {
 }
 
 // BatchGetTraces returns the segment documents of up to five traces, whichever client sent
-// their spans.
+// their spans, and the segments X-Ray infers for their calls out.
 func (a *API) batchGetTraces(ctx context.Context, body []byte) (any, *aws.Error) {
 	var req struct {
 		TraceIds []string
@@ -62,7 +62,7 @@ func (a *API) batchGetTraces(ctx context.Context, body []byte) (any, *aws.Error)
 		for i := range spans {
 			start, end = min(start, spans[i].StartUnixNano), max(end, spans[i].EndUnixNano)
 		}
-		traces = append(traces, trace{Id: FormatTraceID(id), Duration: float64(end-start) / 1e9, Segments: Segments(spans)})
+		traces = append(traces, trace{Id: FormatTraceID(id), Duration: float64(end-start) / 1e9, Segments: append(Segments(spans), inferredSegments(id, spans)...)})
 	}
 	return map[string]any{"Traces": traces, "UnprocessedTraceIds": unprocessed}, nil
 }
