@@ -46,9 +46,9 @@ const maxWindow = time.Duration(1 << 62)
 // aggregate them there (StatsPlan), else by reading them back from the range's end in time
 // windows, each twice as long as the one before, each in one pass (ScanLogs), through a Run,
 // the store handing over only the records that hold the texts q's filters require of
-// @message. A query answered by its
-// newest matches (Newest) stops reading once it has them; its counts are then of the
-// records read, except that a query without filters matched every record of the range.
+// @message. A query answered by its newest matches (Newest) stops reading once it has
+// them; its counts are then of the records read, except that a query without filters
+// matched every record of the range.
 func Execute(ctx context.Context, src store.LogReader, q *Query, s Scope) (*Answer, error) {
 	if plan, ok := q.StatsPlan(); ok {
 		sq := plan.Store
@@ -64,10 +64,7 @@ func Execute(ctx context.Context, src store.LogReader, q *Query, s Scope) (*Answ
 	if row == nil {
 		row = RecordRow
 	}
-	need, filtered, newest := q.Newest()
-	if !newest || need == 0 || need > s.Limit {
-		need = s.Limit
-	}
+	_, filtered, newest := q.Newest() // the run's top is then the newest matches it needs
 	first := time.Minute
 	if newest { // a few of the newest records may do
 		first = time.Second
@@ -85,7 +82,7 @@ func Execute(ctx context.Context, src store.LogReader, q *Query, s Scope) (*Answ
 		ans.Scanned += int64(len(batch))
 		run.Add(rows)
 		switch {
-		case newest && run.Kept() >= need:
+		case newest && run.top > 0 && run.Kept() >= run.top:
 			stopped = true
 		case s.MaxRead > 0 && ans.Scanned >= int64(s.MaxRead) || run.Kept() >= maxKept:
 			ans.Complete = false
@@ -102,8 +99,8 @@ func Execute(ctx context.Context, src store.LogReader, q *Query, s Scope) (*Answ
 		if s.MaxRead > 0 {
 			lq.Limit = s.MaxRead - int(ans.Scanned)
 		}
-		if newest && !filtered {
-			lq.Limit = need - run.Kept()
+		if newest && !filtered && run.top > 0 {
+			lq.Limit = run.top - run.Kept()
 		}
 		if err := src.ScanLogs(ctx, lq, readBatch, take); err != nil && err != errEnough {
 			return nil, err
