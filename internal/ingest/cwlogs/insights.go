@@ -193,12 +193,7 @@ func (h *Handler) runQuery(ctx context.Context, q *query, parsed *logsearch.Quer
 	began := time.Now()
 	row := recordRow
 	if parsed.HasStats() && !strings.Contains(q.text, "@ptr") {
-		// Aggregates have no @ptr, and making one for each record read costs.
-		row = func(r *telemetry.LogRecord) logsearch.Row {
-			row := logsearch.RecordRow(r)
-			row["@log"] = account + ":" + r.Group
-			return row
-		}
+		row = logRow // aggregates have no @ptr, and making one for each record read costs
 	}
 	ans, err := logsearch.Execute(ctx, h.store, parsed, logsearch.Scope{Groups: q.groups, Start: start, End: end,
 		Limit: limit, MaxRead: insightsMaxScan, Row: row})
@@ -241,11 +236,17 @@ func (h *Handler) runQuery(ctx context.Context, q *query, parsed *logsearch.Quer
 	}
 }
 
-// recordRow is a record as Insights sees it, with CloudWatch's @log (account:group) and the
-// @ptr GetLogRecord reads.
-func recordRow(r *telemetry.LogRecord) logsearch.Row {
+// logRow is a record as Insights sees it, with CloudWatch's @log (account:group).
+func logRow(r *telemetry.LogRecord) logsearch.Row {
 	row := logsearch.RecordRow(r)
-	row["@log"], row["@ptr"] = account+":"+r.Group, recordPointer(r)
+	row["@log"] = account + ":" + r.Group
+	return row
+}
+
+// recordRow is logRow with the @ptr GetLogRecord reads.
+func recordRow(r *telemetry.LogRecord) logsearch.Row {
+	row := logRow(r)
+	row["@ptr"] = recordPointer(r)
 	return row
 }
 
