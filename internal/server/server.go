@@ -383,12 +383,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.stopErr
 }
 
+// slowShutdown is how long a component may take to stop before the log says so.
+const slowShutdown = 2 * time.Second
+
 // shutdown stops components in reverse order.
 func (s *Server) shutdown(ctx context.Context, components []Component) error {
 	var errs []error
 	for i := len(components) - 1; i >= 0; i-- {
-		if err := components[i].Shutdown(ctx); err != nil {
+		start := time.Now()
+		err := components[i].Shutdown(ctx)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+		}
+		if took := time.Since(start); took > slowShutdown {
+			// Said so that a slow stop can be told apart from a hung one.
+			s.log.Warn("a component was slow to stop", "component", fmt.Sprintf("%T", components[i]), "took", took.Round(time.Millisecond))
 		}
 	}
 	return errors.Join(errs...)

@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,19 +26,44 @@ func start(t testing.TB, mutate ...func(*server.Config)) *server.Server {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	warnings := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(warnings, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv, err := server.Start(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// Generous: a loaded machine may take seconds to load and checkpoint what a test
+		// sent; the bound is there to catch a shutdown that hangs.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
+		began := time.Now()
 		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
+			t.Errorf("shutdown after %v: %v\nlookout's warnings:\n%s", time.Since(began), err, warnings)
 		}
 	})
 	return srv
+}
+
+// lockedBuffer keeps the first MiB the server logs, for a failing test to show.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len() < 1<<20 {
+		b.buf.Write(p)
+	}
+	return len(p), nil
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // getJSON fetches a query API path into v and returns the status.
