@@ -43,7 +43,7 @@ const maxKept = 100_000
 const maxWindow = time.Duration(1 << 62)
 
 // Execute answers q over the records of s's groups and range: in the store when it can
-// aggregate them there (StatsPlan), else by reading them back from the range's end in time
+// aggregate them there (StatsPlan, and no message it tests is a structured body), else by reading them back from the range's end in time
 // windows, each twice as long as the one before, each in one pass (ScanLogs), through a Run,
 // the store handing over only the records that hold the texts q's filters require of
 // @message. A query answered by its newest matches (Newest) stops reading once it has
@@ -54,11 +54,13 @@ func Execute(ctx context.Context, src store.LogReader, q *Query, s Scope) (*Answ
 		sq := plan.Store
 		sq.Groups, sq.Start, sq.End = s.Groups, s.Start, s.End
 		res, err := src.LogStats(ctx, sq)
-		if err != nil {
+		switch {
+		case err == nil:
+			rows, matched := plan.Finish(res)
+			return &Answer{Rows: cut(rows, s.Limit), Matched: int64(matched), Scanned: res.Scanned, ScannedBytes: res.ScannedBytes, Complete: true}, nil
+		case !errors.Is(err, store.ErrStructuredBodies): // those are read below
 			return nil, err
 		}
-		rows, matched := plan.Finish(res)
-		return &Answer{Rows: cut(rows, s.Limit), Matched: int64(matched), Scanned: res.Scanned, ScannedBytes: res.ScannedBytes, Complete: true}, nil
 	}
 	row := s.Row
 	if row == nil {

@@ -16,9 +16,10 @@ type StatsPlan struct {
 	rest  []stage
 }
 
-// storeFields are the fields every record has, by their Insights names.
+// storeFields are the fields every record has, by their Insights names. Filters may test
+// @message in the store; stats may not group or aggregate it there.
 var storeFields = map[string]store.LogField{"@timestamp": store.LogTime, "@ingestionTime": store.LogIngestTime,
-	"@logStream": store.LogStreamName}
+	"@logStream": store.LogStreamName, "@message": store.LogMessage}
 
 // StatsPlan returns the plan of a query that begins with filters (and fields that change
 // nothing) and a stats the store can compute; false for any other query.
@@ -108,6 +109,9 @@ func storeField(e expr) (store.LogField, bool) {
 	return sf, ok
 }
 
+// isText says whether a store field is text rather than a time.
+func isText(f store.LogField) bool { return f == store.LogStreamName || f == store.LogMessage }
+
 // flipped is a comparison with its sides swapped.
 var flipped = map[string]string{"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
@@ -133,13 +137,13 @@ func storeCond(e expr) (store.LogCond, bool) {
 			return store.LogCond{}, false
 		}
 		// compare orders numbers as numbers and the rest as text: so times against
-		// numbers, and streams against texts that are not numbers.
+		// numbers, and texts against texts that are not numbers.
 		switch v := l.v.(type) {
 		case float64:
-			okL = f != store.LogStreamName
+			okL = !isText(f)
 		case string:
 			_, isNum := number(v)
-			okL = f == store.LogStreamName && !isNum
+			okL = isText(f) && !isNum
 		default:
 			okL = false
 		}
@@ -153,7 +157,7 @@ func storeCond(e expr) (store.LogCond, bool) {
 	case match:
 		// A time matches as its rendered text, which the store does not hold.
 		f, ok := storeField(x.e)
-		if !ok || f != store.LogStreamName || x.op == "" {
+		if !ok || !isText(f) || x.op == "" {
 			return store.LogCond{}, false
 		}
 		c := store.LogCond{Op: x.op, Field: f, Values: x.texts}
@@ -169,7 +173,7 @@ func storeCond(e expr) (store.LogCond, bool) {
 // milliseconds.
 func storeGrouping(g grouping) (store.LogGrouping, bool) {
 	if f, ok := storeField(g.e); ok {
-		return store.LogGrouping{Field: f}, true
+		return store.LogGrouping{Field: f}, f != store.LogMessage
 	}
 	c, ok := g.e.(call)
 	if !ok || c.name != "bin" {
@@ -178,7 +182,7 @@ func storeGrouping(g grouping) (store.LogGrouping, bool) {
 	period, okP := c.args[0].(literal)
 	f, okF := storeField(c.args[1])
 	ms, isFloat := period.v.(float64)
-	if !okP || !okF || !isFloat || ms < 1 || ms != float64(int64(ms)) || f == store.LogStreamName {
+	if !okP || !okF || !isFloat || ms < 1 || ms != float64(int64(ms)) || isText(f) {
 		return store.LogGrouping{}, false
 	}
 	return store.LogGrouping{Field: f, BinMillis: int64(ms)}, true
@@ -192,11 +196,11 @@ func storeAggregate(a aggregate) (store.LogAggregate, bool) {
 	}
 	f, ok := storeField(a.arg)
 	switch {
-	case !ok:
+	case !ok || f == store.LogMessage:
 		return store.LogAggregate{}, false
 	case a.fn == "count", a.fn == "count_distinct":
 		return store.LogAggregate{Fn: a.fn, Field: f}, true
-	case (a.fn == "min" || a.fn == "max") && f != store.LogStreamName:
+	case (a.fn == "min" || a.fn == "max") && !isText(f):
 		return store.LogAggregate{Fn: a.fn, Field: f}, true
 	}
 	return store.LogAggregate{}, false

@@ -2,6 +2,7 @@ package logsearch_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"lookout/internal/logsearch"
+	"lookout/internal/store"
 	"lookout/internal/store/duckdb"
 	"lookout/internal/telemetry"
 )
@@ -77,6 +79,11 @@ func TestStatsPlanAgreesWithRun(t *testing.T) {
 		fmt.Sprintf(`filter %v > @timestamp | stats count(*) as n by @timestamp | sort n desc | limit 5`, mid),
 		`stats count(*) as n, max(@timestamp) as last by bin(1.5s), @logStream | sort last asc`,
 		`stats count(*) as n by @logStream, bin(2m)`,
+		`filter @message like "x" | stats count(*)`,
+		`filter @message like '"status":300' | stats count(*) as n by bin(1m)`,
+		`filter @message not like "400" and @logStream = "web" | stats count(*) as n by @logStream`,
+		`filter @message in ['{"status":200,"ms":0}', '{"status":500,"ms":7}'] or @message = '{"status":300,"ms":1}' | stats count(*) as n by bin(5m)`,
+		`filter @message > '{"status":3' | stats count(*) as n`,
 	}
 	for _, text := range queries {
 		q, err := logsearch.ParseQuery(text)
@@ -109,8 +116,11 @@ func TestStatsPlanAgreesWithRun(t *testing.T) {
 func TestStatsPlanRefuses(t *testing.T) {
 	for _, text := range []string{
 		`fields @timestamp, @message | sort @timestamp desc`,
-		`filter @message like "x" | stats count(*)`,
 		`stats avg(ms)`,
+		`stats count(*) by @message`,
+		`stats count_distinct(@message)`,
+		`filter @message = "10" | stats count(*)`, // compared as numbers
+		`filter @message like /status/ | stats count(*)`,
 		`stats sum(@timestamp)`,
 		`filter @logStream = "10" | stats count(*)`, // compared as numbers
 		`filter @timestamp = "2024" | stats count(*)`,
@@ -129,6 +139,55 @@ func TestStatsPlanRefuses(t *testing.T) {
 		}
 		if _, ok := q.StatsPlan(); ok {
 			t.Errorf("%s: planned for the store", text)
+		}
+	}
+}
+
+// TestExecuteStructuredMessages checks that a query testing @message is answered over the
+// records when some of them have map bodies, whose text the store does not hold, and in
+// the store otherwise, both as Run answers it.
+func TestExecuteStructuredMessages(t *testing.T) {
+	ctx := context.Background()
+	s, err := duckdb.Open(ctx, duckdb.DefaultConfig(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	records := planRecords()
+	for i := range records {
+		if records[i].Group == "other" && i%2 == 0 {
+			records[i].Body = telemetry.MapValue(telemetry.KeyValue{Key: "status", Value: telemetry.IntValue(int64(200 + 100*(i%4)))})
+		}
+	}
+	if err := s.WriteLogs(ctx, records); err != nil {
+		t.Fatal(err)
+	}
+	q, err := logsearch.ParseQuery(`filter @message like '"status":300' | stats count(*) as n by bin(1m)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, group := range []string{"app", "other"} {
+		var rows []logsearch.Row
+		for i := range records {
+			if records[i].Group == group {
+				rows = append(rows, logsearch.RecordRow(&records[i]))
+			}
+		}
+		want, wantMatched := q.Run(rows)
+		start, end := time.Unix(0, records[0].TimeUnixNano), time.Unix(0, records[len(records)-1].TimeUnixNano+1)
+		ans, err := logsearch.Execute(ctx, s, q, logsearch.Scope{Groups: []string{group}, Start: start, End: end})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := renderRows(ans.Rows, q.Fields()), renderRows(want, q.Fields()); !slices.Equal(g, w) || ans.Matched != int64(wantMatched) || wantMatched == 0 {
+			t.Errorf("%s: got %d matched %q\nwant %d matched %q", group, ans.Matched, g, wantMatched, w)
+		}
+		plan, _ := q.StatsPlan()
+		sq := plan.Store
+		sq.Groups, sq.Start, sq.End = []string{group}, start, end
+		_, err = s.LogStats(ctx, sq)
+		if structured := errors.Is(err, store.ErrStructuredBodies); structured != (group == "other") {
+			t.Errorf("%s: the store answered %v", group, err)
 		}
 	}
 }

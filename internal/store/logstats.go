@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // LogField is a field every log record has, which log aggregations filter, group and
 // aggregate on. Times are in epoch milliseconds (int64), the others are text (string).
@@ -10,7 +13,15 @@ const (
 	LogTime       LogField = iota + 1 // the record's time
 	LogIngestTime                     // when lookout received it (ObservedTimeUnixNano)
 	LogStreamName                     // its stream
+	// LogMessage is its message, the body as text; conditions may test it, groupings and
+	// aggregates may not.
+	LogMessage
 )
+
+// ErrStructuredBodies is what LogStats answers a condition on LogMessage when a record of
+// the groups' range has an array or map body, whose text the store does not hold: such a
+// query is to be answered over the records instead.
+var ErrStructuredBodies = errors.New("log stats: some messages are structured bodies")
 
 // LogCond is a condition on a record's fields. Op "and" and "or" join Conds, "not" negates
 // Conds[0]; the other ops test Field: "=", "!=", "<", "<=", ">", ">=" compare it with

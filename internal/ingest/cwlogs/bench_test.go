@@ -289,7 +289,7 @@ func BenchmarkLogReads50M(b *testing.B) {
 	b.Run("InsightsNewestMatching", func(b *testing.B) {
 		insights(b, `filter @message like "500 INTERNAL" | fields @timestamp, @message | limit 20`, 20)
 	})
-	b.Run("InsightsStatsOfMatching", func(b *testing.B) { // counted in Go, over every match of the hour
+	b.Run("InsightsStatsOfMatching", func(b *testing.B) { // every match of the hour, counted in the store
 		insights(b, `filter @message like "500 INTERNAL" | stats count(*) as n by bin(1m)`, 60)
 	})
 }

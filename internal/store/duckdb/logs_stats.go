@@ -2,11 +2,14 @@ package duckdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"lookout/internal/store"
+	"lookout/internal/telemetry"
 )
 
 // LogStats implements store.LogReader: one aggregate query over the groups' time range, its
@@ -24,8 +27,13 @@ func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.Log
 	}
 	res := &store.LogStatsResult{}
 	if q.Where != nil {
-		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM logs"+b.clause(), b.args...).Scan(&res.Scanned); err != nil {
+		var structured int64
+		count := fmt.Sprintf("SELECT count(*), count(*) FILTER (WHERE body_kind IN (%d, %d)) FROM logs", telemetry.KindArray, telemetry.KindMap)
+		if err := s.db.QueryRowContext(ctx, count+b.clause(), b.args...).Scan(&res.Scanned, &structured); err != nil {
 			return nil, fmt.Errorf("log stats: %w", err)
+		}
+		if structured > 0 && testsMessage(*q.Where) {
+			return nil, store.ErrStructuredBodies
 		}
 		cond, err := logCondSQL(&b, *q.Where)
 		if err != nil {
@@ -35,6 +43,9 @@ func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.Log
 	}
 	var keys, cols []string
 	for _, g := range q.By {
+		if g.Field == store.LogMessage {
+			return nil, errors.New("log stats: grouping by messages")
+		}
 		key, err := logFieldSQL(g.Field)
 		if err != nil {
 			return nil, err
@@ -120,9 +131,17 @@ func (s *Store) scannedBytes(ctx context.Context, groups []string, records int64
 	return int64(float64(records) * float64(bytes) / float64(stored)), nil
 }
 
-// logFieldSQL is a field's value: epoch milliseconds for times.
+// testsMessage says whether a condition tests records' messages.
+func testsMessage(c store.LogCond) bool {
+	return c.Field == store.LogMessage || slices.ContainsFunc(c.Conds, testsMessage)
+}
+
+// logFieldSQL is a field's value: epoch milliseconds for times. A message is the body as
+// stored, which is its text unless the body is an array or a map.
 func logFieldSQL(f store.LogField) (string, error) {
 	switch f {
+	case store.LogMessage:
+		return "body", nil
 	case store.LogTime:
 		return "(time_ns // 1000000)", nil
 	case store.LogIngestTime:
@@ -136,6 +155,9 @@ func logFieldSQL(f store.LogField) (string, error) {
 func logAggregateSQL(a store.LogAggregate) (string, error) {
 	if a.Fn == "count" {
 		return "count(*)", nil
+	}
+	if a.Field == store.LogMessage {
+		return "", errors.New("log stats: aggregating messages")
 	}
 	field, err := logFieldSQL(a.Field)
 	if err != nil {
@@ -180,7 +202,7 @@ func logCondSQL(b *sqlBuilder, c store.LogCond) (string, error) {
 		return "", err
 	}
 	bad := fmt.Errorf("log stats: %s of field %d with values %v", c.Op, c.Field, c.Values)
-	text := c.Field == store.LogStreamName
+	text := c.Field == store.LogStreamName || c.Field == store.LogMessage
 	switch c.Op {
 	case "=", "!=", "<", "<=", ">", ">=":
 		if len(c.Values) != 1 {

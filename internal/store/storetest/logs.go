@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -331,6 +332,38 @@ func testLogStats(t *testing.T, b Backend) {
 		} {
 			if _, err := s.LogStats(context.Background(), store.LogStatsQuery{Where: &c}); err == nil {
 				t.Errorf("%+v: no error", c)
+			}
+		}
+	})
+	t.Run("messages", func(t *testing.T) {
+		cond := &store.LogCond{Op: "and", Conds: []store.LogCond{
+			{Op: "contains", Field: store.LogMessage, Values: []any{"200 <b>"}},
+			{Op: "not", Conds: []store.LogCond{{Op: "in", Field: store.LogMessage, Values: []any{all[2].Body.AsString()}}}},
+		}}
+		count := []store.LogAggregate{{Fn: "count"}}
+		var want int64
+		for i := range all {
+			if msg := all[i].Body.AsString(); all[i].Group == "web" && strings.Contains(msg, "200 <b>") && msg != all[2].Body.AsString() {
+				want++
+			}
+		}
+		res, err := s.LogStats(context.Background(), store.LogStatsQuery{Groups: []string{"web"}, Where: cond, Aggregates: count})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Matched != want || want == 0 || !reflect.DeepEqual(res.Buckets[0].Values, []any{want}) {
+			t.Errorf("%d matched, buckets %v; want %d", res.Matched, res.Buckets, want)
+		}
+		// The other group has map bodies, whose text the store does not hold.
+		if _, err := s.LogStats(context.Background(), store.LogStatsQuery{Groups: []string{"cruddur"}, Where: cond, Aggregates: count}); !errors.Is(err, store.ErrStructuredBodies) {
+			t.Errorf("messages tested among map bodies: %v, want ErrStructuredBodies", err)
+		}
+		for _, q := range []store.LogStatsQuery{
+			{Groups: []string{"web"}, By: []store.LogGrouping{{Field: store.LogMessage}}},
+			{Groups: []string{"web"}, Aggregates: []store.LogAggregate{{Fn: "count_distinct", Field: store.LogMessage}}},
+		} {
+			if _, err := s.LogStats(context.Background(), q); err == nil {
+				t.Errorf("%+v: messages grouped or aggregated", q)
 			}
 		}
 	})
