@@ -224,13 +224,18 @@ func needBrowser(t *testing.T) {
 
 // runBrowserTest runs the UI's Playwright script (internal/ui/e2e/ui.test.mjs) against srv;
 // env says what lookout holds, and each of the script's tests runs only when its variables
-// are set. Screenshots go to $LOOKOUT_SCREENSHOT_DIR (docs/ to update them).
+// are set. Screenshots go to $LOOKOUT_SCREENSHOT_DIR (docs/ to update them);
+// $LOOKOUT_BROWSER_ONLY runs only the tests whose names match it.
 func runBrowserTest(t *testing.T, srv *server.Server, env ...string) {
 	shots := os.Getenv("LOOKOUT_SCREENSHOT_DIR")
 	if shots == "" {
 		shots = t.TempDir()
 	}
-	cmd := exec.Command("node", "--test", "ui.test.mjs")
+	args := []string{"--test"}
+	if only := os.Getenv("LOOKOUT_BROWSER_ONLY"); only != "" { // a pattern of the script's test names
+		args = append(args, "--test-name-pattern="+only)
+	}
+	cmd := exec.Command("node", append(args, "ui.test.mjs")...)
 	cmd.Dir = filepath.Join("..", "ui", "e2e")
 	cmd.Env = append(append(os.Environ(), "LOOKOUT_UI_URL=http://"+srv.Addrs().UI, "LOOKOUT_SCREENSHOT_DIR="+shots), env...)
 	out, err := cmd.CombinedOutput()
