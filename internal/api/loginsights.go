@@ -21,10 +21,13 @@ type insightsRequest struct {
 
 type insightsView struct {
 	Fields     []string      `json:"fields"`
+	By         []string      `json:"by,omitempty"` // the fields of Fields a stats groups the rows by
 	Rows       [][]string    `json:"rows"`
 	Matched    int           `json:"matched"`
 	Scanned    int           `json:"scanned"`
 	Complete   bool          `json:"complete"`
+	Start      int64         `json:"start"` // the range read, in epoch milliseconds
+	End        int64         `json:"end"`
 	QueryError *patternError `json:"queryError,omitempty"`
 }
 
@@ -43,21 +46,21 @@ func (a *API) logInsights(r *http.Request) (any, error) {
 	if err != nil || lookback <= 0 {
 		return nil, badRequest("lookback must be a duration such as 1h")
 	}
-	out := &insightsView{Fields: []string{}, Rows: [][]string{}}
+	now := a.now()
+	out := &insightsView{Fields: []string{}, Rows: [][]string{}, Start: now.Add(-lookback).UnixMilli(), End: now.UnixMilli()}
 	q, err := logsearch.ParseQuery(in.Query)
 	var qe *logsearch.Error
 	if errors.As(err, &qe) {
 		out.QueryError = &patternError{qe.Start, qe.End, qe.Msg}
 		return &envelope{Data: out}, nil
 	}
-	now := a.now()
 	ans, err := logsearch.Execute(r.Context(), a.logReader, q, logsearch.Scope{Groups: in.Groups, Start: now.Add(-lookback), End: now,
 		Limit: insightsMaxRows, MaxRead: logScanLimit})
 	if err != nil {
 		return nil, err
 	}
 	out.Scanned, out.Matched, out.Complete = int(ans.Scanned), int(ans.Matched), ans.Complete
-	out.Fields = q.Fields()
+	out.Fields, out.By = q.Fields(), q.GroupedBy()
 	if out.Fields == nil {
 		out.Fields = []string{"@timestamp", "@message"}
 	}

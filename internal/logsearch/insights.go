@@ -138,6 +138,21 @@ func (q *Query) HasStats() bool {
 	return false
 }
 
+// GroupedBy returns the names of the groupings of the query's last stats, the fields its
+// rows are keyed by; nil when it has no stats.
+func (q *Query) GroupedBy() []string {
+	var names []string
+	for _, s := range q.stages {
+		if st, ok := s.(*statsStage); ok {
+			names = []string{}
+			for _, g := range st.by {
+				names = append(names, g.name)
+			}
+		}
+	}
+	return names
+}
+
 // Newest reports a query whose answer is the first rows that pass it in the order they are
 // read, newest first, so that reading may stop once there are enough of them: its stages are
 // fields, parse and filter (which look at one row at a time), sorts by @timestamp desc (the

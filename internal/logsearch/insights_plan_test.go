@@ -240,3 +240,20 @@ func TestMessageTexts(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupedBy(t *testing.T) {
+	for query, want := range map[string][]string{
+		`fields @message`:                        nil,
+		`stats count(*) as n by bin(5m), status`: {"bin(5m)", "status"},
+		`stats count(*)`:                         {},
+		`stats count(*) as n by a, b | stats sum(n) as total by a`: {"a"},
+	} {
+		q, err := logsearch.ParseQuery(query)
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		if got := q.GroupedBy(); !slices.Equal(got, want) || (got == nil) != (want == nil) {
+			t.Errorf("%s: %q, want %q", query, got, want)
+		}
+	}
+}

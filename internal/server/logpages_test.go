@@ -104,8 +104,9 @@ func TestLogInsightsAPI(t *testing.T) {
 	postLogs(t, srv, "ins", now.Add(-3*time.Minute), `{"status":500}`, `{"status":200}`, `{"status":500}`)
 	post := func(body string) (out struct {
 		Data struct {
-			Fields     []string
+			Fields, By []string
 			Rows       [][]string
+			Start, End int64
 			QueryError *struct{ Start int }
 		}
 	}) {
@@ -122,8 +123,11 @@ func TestLogInsightsAPI(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); len(got.Data.Rows) < 2 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		got = post(`{"groups":["ins"],"lookback":"1h","query":"stats count(*) as n by status | sort status asc"}`)
 	}
-	if fmt.Sprint(got.Data.Fields, got.Data.Rows) != "[status n] [[200 1] [500 2]]" {
-		t.Errorf("insights %v %v", got.Data.Fields, got.Data.Rows)
+	if fmt.Sprint(got.Data.Fields, got.Data.By, got.Data.Rows) != "[status n] [status] [[200 1] [500 2]]" {
+		t.Errorf("insights %v by %v: %v", got.Data.Fields, got.Data.By, got.Data.Rows)
+	}
+	if span := time.Duration(got.Data.End-got.Data.Start) * time.Millisecond; span != time.Hour || time.UnixMilli(got.Data.End).Before(now) {
+		t.Errorf("range %d–%d, want the hour before the query", got.Data.Start, got.Data.End)
 	}
 	if e := post(`{"groups":["ins"],"lookback":"1h","query":"fields a | frobnicate"}`).Data.QueryError; e == nil || e.Start != 11 {
 		t.Errorf("query error %+v, want at 11", e)

@@ -1094,6 +1094,14 @@ test('the Insights page runs a query over a group and places a query error', { s
   await page.goto(`${BASE}/insights?group=${encodeURIComponent(LOG_GROUP)}&lookback=1h&query=${encodeURIComponent('filter status >= 500 | stats count(*) as n, max(status) as worst')}`);
   await page.waitForSelector('.insights-table');
   assert.deepEqual(await page.$$eval('.insights-table td', (tds) => tds.map((td) => td.textContent)), ['1', '503']);
+  // stats … by bin(): a chart for each statistic, the table's fractions rounded alike.
+  await page.fill('.insights-editor', 'filter ispresent(status) | stats count(*) as n, avg(status) as mean by bin(1m)');
+  await page.click('.insights-form button[type=submit]');
+  await page.waitForSelector('.insights-charts:not([hidden]) .qchart canvas');
+  assert.deepEqual(await page.$$eval('.insights-charts .qchart-title', (els) => els.map((e) => e.textContent)), ['n', 'mean']);
+  const rows = await page.$$eval('.insights-table tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => ({ text: td.textContent, title: td.title }))));
+  assert.equal(rows.reduce((sum, r) => sum + Number(r[1].text), 0), 2); // the 200 and the 503
+  if (rows.length === 1) assert.deepEqual(rows[0][2], { text: '352', title: '351.5' });
   await page.fill('.insights-editor', 'fields status | frobnicate');
   await page.click('.insights-form button[type=submit]');
   await page.waitForSelector('.logs-pattern-error:not([hidden])');
