@@ -43,27 +43,25 @@ func timeRange(start, end *epochTime) (time.Time, time.Time, *aws.Error) {
 	return start.Time, end.Time, nil
 }
 
-// maxGraphTraces bounds the traces a group's graph and the statistics read, each whole: the
-// newest of each service, shared out. (The graph of every trace is computed by the store.)
+// maxGraphTraces bounds the traces the time series statistics read, each whole: the newest
+// of each service, shared out.
 const maxGraphTraces = 600
 
-// graphViews loads traces for a graph: the newest of every service that sent spans, so that
-// a quiet service is drawn beside a busy one. sampled reports that some were left out.
-func (a *API) graphViews(ctx context.Context, start, end time.Time) (views []*view, sampled bool, aerr *aws.Error) {
+// graphViews loads traces for time series: the newest of every service that sent spans, so
+// that a busy service does not crowd out a quiet one.
+func (a *API) graphViews(ctx context.Context, start, end time.Time) ([]*view, *aws.Error) {
 	services, err := a.cfg.Traces.Services(ctx)
 	if err != nil {
-		return nil, false, internal(err)
+		return nil, internal(err)
 	}
 	per := maxGraphTraces / max(1, len(services))
 	seen := map[telemetry.TraceID]bool{}
 	var ids []telemetry.TraceID
 	for _, svc := range services {
-		limit := max(per, 5)
-		found, err := a.cfg.Traces.FindTraceIDs(ctx, store.TraceQuery{Service: svc, Start: start, End: end, Limit: limit})
+		found, err := a.cfg.Traces.FindTraceIDs(ctx, store.TraceQuery{Service: svc, Start: start, End: end, Limit: max(per, 5)})
 		if err != nil {
-			return nil, false, internal(err)
+			return nil, internal(err)
 		}
-		sampled = sampled || len(found) == limit
 		for _, id := range found {
 			if !seen[id] {
 				seen[id] = true
@@ -71,8 +69,7 @@ func (a *API) graphViews(ctx context.Context, start, end time.Time) (views []*vi
 			}
 		}
 	}
-	views, aerr = a.load(ctx, ids)
-	return views, sampled, aerr
+	return a.load(ctx, ids)
 }
 
 func (a *API) load(ctx context.Context, ids []telemetry.TraceID) ([]*view, *aws.Error) {
@@ -185,26 +182,53 @@ func (a *API) traceSummaries(ctx context.Context, start, end time.Time, byTraceI
 	if aerr != nil {
 		return nil, aerr
 	}
-	segments, aerr := a.segments()
+	summaries := []any{}
+	m := traceMatch{start: start, end: end, byTraceID: byTraceID, filter: f, offset: offset, page: summariesPage, maxRead: maxSummaryTraces}
+	read, all, aerr := a.eachMatch(ctx, m, func(v *view) bool {
+		summaries = append(summaries, summary(v))
+		return len(summaries) < summariesPage
+	})
 	if aerr != nil {
 		return nil, aerr
 	}
+	out := map[string]any{"TraceSummaries": summaries, "ApproximateTime": epochSeconds(end.UnixNano()), "TracesProcessedCount": read}
+	if !all {
+		out["NextToken"] = strconv.Itoa(offset + read)
+	}
+	return out, nil
+}
+
+// traceMatch is what eachMatch looks for: the traces of [start, end] (by their spans' starts,
+// or with byTraceID by the time their id carries) that filter matches, from the offset-th
+// the store selects, read page traces at a time at first, at most maxRead of them.
+type traceMatch struct {
+	start, end            time.Time
+	byTraceID             bool
+	filter                filter
+	offset, page, maxRead int
+}
+
+// eachMatch calls fn with each trace m looks for, newest first, until fn returns false. It
+// returns how many traces the store selected were read, and whether those were all.
+func (a *API) eachMatch(ctx context.Context, m traceMatch, fn func(v *view) bool) (read int, all bool, aerr *aws.Error) {
+	segments, aerr := a.segments()
+	if aerr != nil {
+		return 0, false, aerr
+	}
 	known, err := a.cfg.Traces.Services(ctx)
 	if err != nil {
-		return nil, internal(err)
+		return 0, false, internal(err)
 	}
-	q := store.TraceMatch{Keys: segmentKeys, Start: start.Add(-summaryLookaround), End: end.Add(summaryLookaround),
-		Cond: storeCondition(f, func(name string) bool { return slices.Contains(known, name) }), Offset: offset, Limit: summariesPage}
-	summaries := []any{}
-	read, next := 0, ""
-	for next == "" {
+	q := store.TraceMatch{Keys: segmentKeys, Start: m.start.Add(-summaryLookaround), End: m.end.Add(summaryLookaround),
+		Cond: storeCondition(m.filter, func(name string) bool { return slices.Contains(known, name) }), Offset: m.offset, Limit: m.page}
+	for {
 		ids, err := segments.MatchTraces(ctx, q)
 		if err != nil {
-			return nil, internal(err)
+			return read, false, internal(err)
 		}
 		traces, err := segments.Traces(ctx, ids)
 		if err != nil {
-			return nil, internal(err)
+			return read, false, internal(err)
 		}
 		for i, id := range ids {
 			q.Offset++
@@ -214,31 +238,22 @@ func (a *API) traceSummaries(ctx context.Context, start, end time.Time, byTraceI
 			}
 			v := newView(id, traces[i])
 			var within bool
-			if byTraceID {
-				within = idTimeWithin(id, start, end)
+			if m.byTraceID {
+				within = idTimeWithin(id, m.start, m.end)
 			} else {
-				within = v.startsWithin(start, end)
+				within = v.startsWithin(m.start, m.end)
 			}
-			if within && f.match(&scope{v: v}) {
-				summaries = append(summaries, summary(v))
-			}
-			if len(summaries) == summariesPage || read == maxSummaryTraces {
-				next = strconv.Itoa(q.Offset)
-				break
+			if within && m.filter.match(&scope{v: v}) && !fn(v) || read == m.maxRead {
+				return read, false, nil
 			}
 		}
 		if len(ids) < q.Limit {
-			break // every selected trace is read
+			return read, true, nil // every selected trace is read
 		}
 		// Ask for more at once while the selected traces fail the filter or lie outside the
 		// range (the store looks around it): a search costs more than reading a trace.
-		q.Limit = min(2*q.Limit, maxSummaryTraces-read)
+		q.Limit = min(2*q.Limit, m.maxRead-read)
 	}
-	out := map[string]any{"TraceSummaries": summaries, "ApproximateTime": epochSeconds(end.UnixNano()), "TracesProcessedCount": read}
-	if next != "" {
-		out["NextToken"] = next
-	}
-	return out, nil
 }
 
 func epochSeconds(ns int64) float64 { return float64(ns) / 1e9 }
@@ -286,10 +301,13 @@ func (a *API) getServiceGraph(ctx context.Context, body []byte) (any, *aws.Error
 	return graph, aerr
 }
 
+// maxGroupGraphTraces bounds the traces a group's graph reads, each whole.
+const maxGroupGraphTraces = 2000
+
 // serviceGraph is GetServiceGraph's answer for a time range and a group (none: every trace).
 // It also returns how many traces it is drawn from, and whether those are a sample of the
 // range's: the store counts every call of the range, and a group's graph is drawn from the
-// newest traces, read whole.
+// group's traces, newest first, read whole (at most maxGroupGraphTraces).
 func (a *API) serviceGraph(ctx context.Context, start, end time.Time, groupName, groupARN string) (map[string]any, int, bool, *aws.Error) {
 	f, aerr := a.groupFilter(ctx, groupName, groupARN)
 	if aerr != nil {
@@ -308,16 +326,16 @@ func (a *API) serviceGraph(ctx context.Context, start, end time.Time, groupName,
 		}
 		traces = g.addCalls(calls)
 	} else {
-		var views []*view
-		if views, sampled, aerr = a.graphViews(ctx, start, end); aerr != nil {
+		m := traceMatch{start: start, end: end, filter: f, page: summariesPage, maxRead: maxGroupGraphTraces}
+		_, all, aerr := a.eachMatch(ctx, m, func(v *view) bool {
+			g.add(v)
+			traces++
+			return true
+		})
+		if aerr != nil {
 			return nil, 0, false, aerr
 		}
-		for _, v := range views {
-			if f.match(&scope{v: v}) {
-				g.add(v)
-			}
-		}
-		traces = len(views)
+		sampled = !all
 	}
 	return map[string]any{"StartTime": epochSeconds(start.UnixNano()), "EndTime": epochSeconds(end.UnixNano()),
 		"Services": g.services(), "ContainsOldGroupVersions": false}, traces, sampled, nil
@@ -377,7 +395,7 @@ func (a *API) getTimeSeriesServiceStatistics(ctx context.Context, body []byte) (
 	if aerr != nil {
 		return nil, aerr
 	}
-	views, _, aerr := a.graphViews(ctx, start, end)
+	views, aerr := a.graphViews(ctx, start, end)
 	if aerr != nil {
 		return nil, aerr
 	}

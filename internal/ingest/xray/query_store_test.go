@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -279,5 +281,43 @@ func TestTraceSummariesSharingLowHalf(t *testing.T) {
 	}
 	if want := []string{FormatTraceID(both.TraceID)}; !slices.Equal(got, want) {
 		t.Errorf("summaries of %v, want %v", got, want)
+	}
+}
+
+// TestGroupGraphFromStore checks that a group's graph is drawn from every trace of the range
+// its filter matches, read whole.
+func TestGroupGraphFromStore(t *testing.T) {
+	a, views := queryStore(t)
+	ctx := context.Background()
+	a.cfg.Settings = a.cfg.Traces.(store.SettingsStore)
+	start, end := queryStart.Add(-time.Minute), queryStart.Add(time.Hour)
+	for name, expr := range map[string]string{"shop": `service("orders") OR service("payments")`, "all": `!service("nothing")`} {
+		if _, aerr := a.createGroup(ctx, []byte(`{"GroupName":"`+name+`","FilterExpression":`+strconv.Quote(expr)+`}`)); aerr != nil {
+			t.Fatal(aerr)
+		}
+	}
+	f, err := parseFilter(`service("orders") OR service("payments")`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, matched := newGraph(), 0
+	for _, v := range views {
+		if v.startsWithin(start, end) && f.match(&scope{v: v}) {
+			want.add(v)
+			matched++
+		}
+	}
+	got, traces, sampled, aerr := a.serviceGraph(ctx, start, end, "shop", "")
+	if aerr != nil {
+		t.Fatal(aerr)
+	}
+	if traces != matched || sampled || matched == 0 {
+		t.Errorf("drawn from %d traces (sampled %v), want all %d", traces, sampled, matched)
+	}
+	if g, w := normalised(t, got["Services"]), normalised(t, want.services()); !reflect.DeepEqual(g, w) {
+		t.Errorf("the group's graph differs from its traces':\n%v\nwant\n%v", g, w)
+	}
+	if _, traces, sampled, aerr = a.serviceGraph(ctx, start, end, "all", ""); aerr != nil || sampled || traces != len(views) {
+		t.Errorf("a group of every trace: drawn from %d (sampled %v, %v), want all %d", traces, sampled, aerr, len(views))
 	}
 }
