@@ -1053,6 +1053,29 @@ test('the log pages: groups, a filter pattern and its errors, a line and its tra
   await shot('logs-streams.png');
   await page.click('.logs-stream-chip button');
   await page.waitForFunction(() => document.querySelectorAll('.logs-line').length === 4);
+
+  // Dragging across the histogram narrows the time range; its chip goes back to the hour.
+  await page.waitForSelector('.logs-histogram canvas');
+  const drag = async (from, to) => { // fractions of the plot's width (the chart's grid: 48 px left, 12 right)
+    const r = await page.$eval('.logs-histogram', (el) => { const b = el.getBoundingClientRect(); return { x: b.left, y: b.top + b.height / 2, w: b.width }; });
+    const x = (f) => r.x + 48 + f * (r.w - 60);
+    await page.mouse.move(x(from), r.y);
+    await page.mouse.down();
+    await page.mouse.move(x(to), r.y, { steps: 5 });
+    await page.mouse.up();
+  };
+  await drag(0.05, 0.5); // the hour's first half: the lines came five minutes ago
+  await page.waitForSelector('.logs-empty');
+  assert.match(page.url(), /start=\d+&end=\d+/);
+  assert.ok(await page.$('.logs-range-chip .chip'));
+  await page.click('.logs-range-chip button');
+  await page.waitForFunction(() => document.querySelectorAll('.logs-line').length === 4);
+  assert.doesNotMatch(page.url(), /start=/);
+  await drag(0.75, 0.999); // the hour's last quarter holds them all
+  await page.waitForFunction(() => /start=/.test(location.search) && document.querySelectorAll('.logs-line').length === 4);
+  await page.click('.logs-range-chip button');
+  await page.waitForFunction(() => !/start=/.test(location.search));
+
   await page.fill('.logs-pattern', '{ $.status >= 500 }');
   await page.click('.logs-toolbar button[type=submit]');
   await page.waitForFunction(() => /1 event matches/.test(document.querySelector('.logs-summary').textContent));

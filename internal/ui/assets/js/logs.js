@@ -1,10 +1,13 @@
 // The log pages: /logs lists the log groups, /logs/{group} shows a group's events with a
-// filter pattern, a histogram of the matches over time, lines that open on click, a link
-// to each line's trace, and a live view that streams new lines as they are acknowledged.
-import { h, clear, setText, setStyle } from './dom.js';
+// filter pattern, a histogram of the matches over time (drag across it to narrow the range),
+// lines that open on click, a link to each line's trace, and a live view that streams new
+// lines as they are acknowledged.
+import { h, clear, setText } from './dom.js';
 import { getJSON } from './api.js';
 import { setURL, showError, emptyState, loadingState } from './shell.js';
-import { formatDateTime, formatRelative, formatCount, plural } from './format.js';
+import { formatDateTime, formatRelative, formatCount, formatTimeRange, timeAxisLabel, plural } from './format.js';
+import { loadECharts, tooltip, AXIS_LABEL, SPLIT_LINE } from './charts.js';
+import { brush } from './heatmap.js';
 
 const LOOKBACKS = [['15m', 'Last 15 minutes'], ['1h', 'Last hour'], ['6h', 'Last 6 hours'], ['24h', 'Last day'], ['168h', 'Last 7 days']];
 const MAX_LIVE_LINES = 1000;
@@ -36,6 +39,7 @@ export class LogsPage {
   update(route) {
     this.stopLive();
     this.abort.abort();
+    this.disposeChart();
     this.abort = new AbortController();
     clear(this.el);
     this.route(route);
@@ -45,6 +49,12 @@ export class LogsPage {
   unmount() {
     this.stopLive();
     this.abort.abort();
+    this.disposeChart();
+  }
+
+  disposeChart() {
+    if (this.chart) this.chart.dispose();
+    this.chart = null;
   }
 
   route(route) {
@@ -93,16 +103,23 @@ export class LogsPage {
     this.group = group;
     this.patternInput = h('input', { type: 'search', class: 'mono logs-pattern', placeholder: 'Filter pattern: ERROR, "a phrase", ?a ?b, -x, %regex%, { $.status >= 500 }, [ip, ..., status=5*]', value: params.get('pattern') || '', spellcheck: 'false', 'aria-label': 'Filter pattern' });
     this.lookback = h('select', { 'aria-label': 'Time range' }, LOOKBACKS.map(([v, label]) => h('option', { value: v, selected: v === (params.get('lookback') || '1h') }, label)));
+    // A range dragged on the histogram, in epoch milliseconds; choosing a lookback drops it.
+    const start = Number(params.get('start'));
+    const end = Number(params.get('end'));
+    this.range = start > 0 && end > start ? { start, end } : null;
+    this.rangeChip = h('span', { class: 'logs-range-chip' });
+    this.lookback.addEventListener('change', () => this.narrow(null));
     this.liveBtn = h('button', { type: 'button', class: 'btn', onClick: () => (this.source ? this.stopLive() : this.startLive()) }, 'Live tail');
     this.patternError = h('div', { class: 'logs-pattern-error', role: 'alert', hidden: true });
     this.summary = h('div', { class: 'muted small logs-summary' });
-    this.histogram = h('div', { class: 'logs-histogram', 'aria-label': 'Matching events over time' });
+    this.histogram = h('div', { class: 'logs-histogram', 'aria-label': 'Matching events over time: drag across it to narrow the time range' });
+    window.addEventListener('resize', () => this.chart && this.chart.resize(), { signal: this.abort.signal });
     this.lines = h('ol', { class: 'logs-lines' });
     this.stream = params.get('stream') || '';
     this.streamChip = h('span', { class: 'logs-stream-chip' });
     this.streams = h('details', { class: 'logs-streams' }, h('summary', null, 'Streams'));
     const form = h('form', { class: 'logs-toolbar', onSubmit: (e) => { e.preventDefault(); this.search(); } },
-      this.patternInput, this.lookback, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Search'), this.liveBtn, this.streamChip);
+      this.patternInput, this.lookback, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Search'), this.liveBtn, this.rangeChip, this.streamChip);
     this.el.appendChild(h('div', { class: 'logs-page' },
       h('div', { class: 'logs-head' }, h('a', { href: '/logs', 'data-nav': true }, 'Log groups'), ' / ', h('h1', { class: 'logs-title mono' }, group)),
       this.streams, form, this.patternError, this.summary, this.histogram, this.lines));
@@ -146,12 +163,27 @@ export class LogsPage {
     this.search();
   }
 
+  // narrow searches the range [start, end] of epoch milliseconds, or the lookback with null.
+  narrow(range) {
+    this.range = range;
+    this.search();
+  }
+
   async search() {
     this.stopLive();
     const params = new URLSearchParams({ group: this.group, lookback: this.lookback.value, limit: '500' });
     if (this.patternInput.value) params.set('pattern', this.patternInput.value);
     const shown = new URLSearchParams({ lookback: this.lookback.value });
     if (this.patternInput.value) shown.set('pattern', this.patternInput.value);
+    if (this.range) {
+      params.set('start', String(Math.floor(this.range.start * 1000))); // the API's times are microseconds
+      params.set('end', String(Math.ceil(this.range.end * 1000)));
+      params.delete('lookback');
+      shown.set('start', String(Math.floor(this.range.start)));
+      shown.set('end', String(Math.ceil(this.range.end)));
+    }
+    clear(this.rangeChip).append(this.range ? h('span', { class: 'chip' }, formatTimeRange(this.range.start, this.range.end), ' ',
+      h('button', { type: 'button', class: 'linklike', 'aria-label': 'Back to the time range chosen', onClick: () => this.narrow(null) }, '×')) : '');
     if (this.stream) {
       params.set('stream', this.stream);
       shown.set('stream', this.stream);
@@ -175,7 +207,7 @@ export class LogsPage {
       return;
     }
     setText(this.summary, `${plural(res.matched, 'event')} ${res.matched === 1 ? 'matches' : 'match'}, of ${formatCount(res.scanned)} read${res.complete ? '' : ' (stopped early: narrow the time range)'}${res.events.length < res.matched ? `; the newest ${res.events.length} shown` : ''}`);
-    this.drawHistogram(res.histogram, res.binSeconds);
+    await this.drawHistogram(res.histogram, res.binSeconds);
     clear(this.lines);
     if (!res.events.length) {
       this.lines.appendChild(h('li', { class: 'logs-empty' }, await this.emptyReason()));
@@ -206,14 +238,32 @@ export class LogsPage {
     this.patternInput.setSelectionRange(pe.start, Math.min(end, p.length));
   }
 
-  drawHistogram(bins, binSeconds) {
-    clear(this.histogram);
-    const max = Math.max(1, ...bins.map((b) => b.count));
-    for (const b of bins) {
-      const bar = h('div', { class: 'logs-bar', title: `${formatDateTime(Date.parse(b.time))}: ${formatCount(b.count)} in ${binSeconds}s` });
-      setStyle(bar, { height: `${Math.round((b.count / max) * 100)}%` });
-      this.histogram.appendChild(h('div', { class: 'logs-bin' }, bar));
+  // drawHistogram charts the matches a bin at a time over the range searched.
+  async drawHistogram(bins, binSeconds) {
+    const echarts = await loadECharts();
+    if (!this.chart) {
+      this.chart = echarts.init(this.histogram);
+      brush(this.chart, this.histogram, (a, b) => {
+        const [start, end] = [a[0], b[0]].sort((x, y) => x - y);
+        if (end - start >= 1000) this.narrow({ start, end });
+      });
     }
+    const box = this.histogram.querySelector('.brush-box');
+    if (box) box.hidden = true; // the range it marked is the one now drawn
+    const step = binSeconds * 1000;
+    const data = bins.map((b) => [Date.parse(b.time), b.count]);
+    const start = data.length ? data[0][0] : Date.now() - 3600e3;
+    const end = data.length ? data[data.length - 1][0] + step : Date.now();
+    this.chart.setOption({
+      animation: false,
+      grid: { left: 48, right: 12, top: 8, bottom: 22 },
+      tooltip: tooltip('item', (p) => h('div', { class: 'tt' }, h('div', { class: 'tt-title' }, formatTimeRange(p.value[2], p.value[2] + step)),
+        h('b', null, plural(p.value[1], 'event')))),
+      xAxis: { type: 'time', min: start, max: end, axisLabel: { ...AXIS_LABEL, hideOverlap: true, formatter: timeAxisLabel(end - start) } },
+      yAxis: { type: 'value', minInterval: 1, splitNumber: 2, axisLabel: AXIS_LABEL, splitLine: SPLIT_LINE },
+      series: [{ type: 'bar', data: data.map(([t, n]) => [t + step / 2, n, t]), encode: { x: 0, y: 1 },
+        barWidth: Math.max(1, (this.histogram.clientWidth - 60) / Math.max(1, data.length) - 1), itemStyle: { color: '#3b6fd4' } }],
+    }, true);
   }
 
   line(e, live = false) {
