@@ -265,6 +265,9 @@ func (s *Server) wire(ctx context.Context) error {
 	if c, ok := s.backend.(store.LogCatalogue); ok {
 		s.components = append(s.components, &background{run: func(ctx context.Context) { s.expireLogs(ctx, c) }})
 	}
+	if r, ok := s.backend.(store.SegmentReader); ok {
+		s.components = append(s.components, &background{run: func(ctx context.Context) { s.countServiceGraph(ctx, r) }})
+	}
 	s.listeners = []Listener{ingestHTTP, ingestGRPC, uiHTTP, xrayDaemon}
 	for _, l := range s.listeners {
 		s.components = append(s.components, l)

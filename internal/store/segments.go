@@ -30,6 +30,10 @@ type SegmentReader interface {
 	// type the most frequent origin of that service's segments in the range (the first in
 	// text order of those as frequent).
 	ServiceCalls(ctx context.Context, q ServiceCallQuery) ([]ServiceCalls, error)
+	// CountServiceCalls does ahead of any graph the work ServiceCalls would do for the
+	// minutes since since that no span can still join: a store that keeps counts of such
+	// minutes counts them now, so that a graph over them reads the counts, not the spans.
+	CountServiceCalls(ctx context.Context, keys SegmentKeys, since time.Time) error
 	// MatchTraces returns the ids of the traces whose spans that started in [q.Start, q.End]
 	// satisfy q.Cond, newest first (by the latest start among those of their spans that pass
 	// one of q.Cond's tests, or among all of them when q.Cond holds a negation or no test),

@@ -111,3 +111,42 @@ func TestServiceCallsKeptAcrossChanges(t *testing.T) {
 		t.Fatalf("%d buckets kept (%v)", kept, err)
 	}
 }
+
+// TestCountServiceCallsAhead checks that counting ahead keeps the closed minutes since the
+// time given, from its first span to its last, and no minute that a span may still join.
+func TestCountServiceCallsAhead(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{Dir: t.TempDir(), Writers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now()
+	var spans []telemetry.Span
+	for i, ago := range []time.Duration{50 * time.Minute, 35 * time.Minute, 30 * time.Minute, 5 * time.Minute} {
+		start := now.Add(-ago)
+		spans = append(spans, telemetry.Span{TraceID: telemetry.TraceIDFromParts(1, uint64(i+1)), SpanID: telemetry.SpanIDFromUint64(1),
+			Name: "GET /", Kind: telemetry.SpanKindServer, StartUnixNano: start.UnixNano(), EndUnixNano: start.Add(time.Millisecond).UnixNano(),
+			Resource: &telemetry.Resource{Attributes: telemetry.Attributes{{Key: "service.name", Value: telemetry.StringValue("web")}}}})
+	}
+	if err := s.WriteSpans(ctx, spans); err != nil {
+		t.Fatal(err)
+	}
+	since := now.Add(-40 * time.Minute)
+	if err := s.CountServiceCalls(ctx, graphKeys, since); err != nil {
+		t.Fatal(err)
+	}
+	var first, last, n int64
+	if err := s.db.QueryRowContext(ctx, "SELECT min(bucket), max(bucket), count(*) FROM graph_buckets").Scan(&first, &last, &n); err != nil {
+		t.Fatal(err)
+	}
+	// The minutes of the spans 35 and 30 minutes ago, and those between.
+	wantFirst, wantLast := spans[1].StartUnixNano/graphBucket, spans[2].StartUnixNano/graphBucket
+	if first != wantFirst || last != wantLast || n != last-first+1 {
+		t.Errorf("kept minutes %d..%d (%d), want %d..%d", first, last, n, wantFirst, wantLast)
+	}
+	var calls int64
+	if err := s.db.QueryRowContext(ctx, "SELECT coalesce(sum(total), 0) FROM graph_calls").Scan(&calls); err != nil || calls != 2 {
+		t.Errorf("%d calls kept (%v), want those 35 and 30 minutes ago", calls, err)
+	}
+}

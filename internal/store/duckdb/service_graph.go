@@ -61,6 +61,17 @@ func (s *Store) ServiceCalls(ctx context.Context, q store.ServiceCallQuery) ([]s
 	return t.result(), nil
 }
 
+// CountServiceCalls implements store.SegmentReader: ServiceCalls over the whole buckets from
+// since's to the first not yet closed keeps those it lacks.
+func (s *Store) CountServiceCalls(ctx context.Context, keys store.SegmentKeys, since time.Time) error {
+	from, to := floorDiv(since.UnixNano(), graphBucket)*graphBucket, floorDiv(time.Now().UnixNano()-graphReach, graphBucket)*graphBucket
+	if from >= to {
+		return nil
+	}
+	_, err := s.ServiceCalls(ctx, store.ServiceCallQuery{Keys: keys, Start: time.Unix(0, from), End: time.Unix(0, to)})
+	return err
+}
+
 // spanExtent narrows [from, to) to whole buckets around the spans that started in it, as
 // far as trace_index tells (a smaller table than the spans), so that a range of months where
 // a day has spans does not count every empty minute.
