@@ -180,7 +180,7 @@ export class XRayPage {
 
   edgeLabel(e) {
     const { text, x, y, w, h: height } = e.label;
-    return svg('g', { class: 'xr-edge-label', onClick: () => this.selectCall(e) },
+    return svg('g', { class: 'xr-edge-label', 'data-from': e.from.name, 'data-to': e.to.name, onClick: () => this.selectCall(e) },
       svg('rect', { x, y, width: w, height, rx: 3 }),
       svg('text', { x: x + w / 2, y: y + height / 2, 'text-anchor': 'middle', 'dominant-baseline': 'central' }, text));
   }
