@@ -5,7 +5,8 @@
 // to reduce crossings, and each node then moves towards its neighbours as far as the spacing
 // lets it. Pure: no DOM.
 
-const SWEEPS = 24; // ordering passes; small graphs settle in a few
+const SWEEPS = 24; // ordering passes at most; small graphs settle in a few
+const PATIENCE = 4; // passes without fewer crossings before ordering stops
 const RELAX = 12; // passes that pull nodes towards their neighbours
 const DUMMY = 6; // the room an edge passing through a column takes above and below itself
 
@@ -124,10 +125,10 @@ function order(columns, segments) {
     left.get(b).push(a);
     right.get(a).push(b);
   }
-  let cols = columns.map((c) => c.slice());
+  const cols = columns.map((c) => c.slice());
   let best = cols.map((c) => c.slice());
   let fewest = crossings(cols, segments);
-  for (let s = 0; s < SWEEPS && fewest > 0; s++) {
+  for (let s = 0, lastBetter = 0; s < SWEEPS && fewest > 0 && s - lastBetter <= PATIENCE; s++) {
     const down = s % 2 === 0;
     for (let k = 1; k < cols.length; k++) {
       const c = down ? k : cols.length - 1 - k;
@@ -138,6 +139,7 @@ function order(columns, segments) {
     const n = crossings(cols, segments);
     if (n < fewest) {
       fewest = n;
+      lastBetter = s;
       best = cols.map((c) => c.slice());
     }
   }
@@ -156,42 +158,49 @@ function byBarycentre(col, ref, neighbours) {
 
 /** transpose swaps neighbours in a column while that removes crossings with the columns either side. */
 function transpose(cols, left, right) {
+  const at = new Map();
+  cols.forEach((col) => col.forEach((it, i) => at.set(it, i)));
+  const cost = (u, v) => pairCrossings(u, v, left, at) + pairCrossings(u, v, right, at);
   for (let improved = true, rounds = 0; improved && rounds < 8; rounds++) {
     improved = false;
-    cols.forEach((col, c) => {
+    for (const col of cols) {
       for (let i = 0; i + 1 < col.length; i++) {
-        const [u, v] = [col[i], col[i + 1]];
-        const cost = (a, b) => pairCrossings(a, b, left, cols[c - 1]) + pairCrossings(a, b, right, cols[c + 1]);
+        const u = col[i];
+        const v = col[i + 1];
         if (cost(v, u) < cost(u, v)) {
-          [col[i], col[i + 1]] = [v, u];
+          col[i] = v;
+          col[i + 1] = u;
+          at.set(v, i);
+          at.set(u, i + 1);
           improved = true;
         }
       }
-    });
+    }
   }
 }
 
-/** pairCrossings counts the crossings between the edges of u and of v (u above v) to the column ref. */
-function pairCrossings(u, v, neighbours, ref) {
-  if (!ref) return 0;
-  const at = (it) => ref.indexOf(it);
+/** pairCrossings counts the crossings between the edges of u and of v (u above v) to one side, at being positions. */
+function pairCrossings(u, v, neighbours, at) {
+  const us = neighbours.get(u);
+  const vs = neighbours.get(v);
+  if (!us || !vs) return 0;
   let n = 0;
-  for (const a of neighbours.get(u) || []) for (const b of neighbours.get(v) || []) if (at(a) > at(b)) n++;
+  for (const a of us) for (const b of vs) if (at.get(a) > at.get(b)) n++;
   return n;
 }
 
 /** crossings counts the pairs of segments that cross, given the columns' order. */
 function crossings(cols, segments) {
   const at = new Map();
-  cols.forEach((col) => col.forEach((it, i) => at.set(it, i)));
-  const byGap = new Map();
-  for (const [a, b] of segments) {
-    const g = cols.findIndex((col) => col.includes(a));
-    if (!byGap.has(g)) byGap.set(g, []);
-    byGap.get(g).push([at.get(a), at.get(b)]);
-  }
+  const column = new Map();
+  cols.forEach((col, c) => col.forEach((it, i) => {
+    at.set(it, i);
+    column.set(it, c);
+  }));
+  const byGap = cols.map(() => []);
+  for (const [a, b] of segments) byGap[column.get(a)].push([at.get(a), at.get(b)]);
   let n = 0;
-  for (const segs of byGap.values()) {
+  for (const segs of byGap) {
     for (let i = 0; i < segs.length; i++) {
       for (let j = i + 1; j < segs.length; j++) {
         if ((segs[i][0] - segs[j][0]) * (segs[i][1] - segs[j][1]) < 0) n++;

@@ -151,13 +151,16 @@ function route(r, columns, ports, width) {
   const last = points[points.length - 1];
   const arrow = r.reversed ? arrowHead(first, { x: -1, y: 0 }, head) : arrowHead(last, { x: 1, y: 0 }, head);
   if (r.reversed) first.x += head.len; else last.x -= head.len;
+  // A head longer than the room beside its node pushes the curve out, never the line under the head.
+  points[1].x = Math.max(points[1].x, first.x);
+  points[points.length - 2].x = Math.min(points[points.length - 2].x, last.x);
   const curves = [];
   let d = `M ${f(first.x)} ${f(first.y)}`;
   for (let i = 1; i < points.length; i++) {
     const p = points[i];
     const q = points[i - 1];
     if (i % 2) {
-      d += ` H ${f(Math.max(p.x, q.x))}`;
+      d += ` H ${f(p.x)}`;
     } else {
       const mid = (q.x + p.x) / 2;
       const cv = [q, { x: mid, y: q.y }, { x: mid, y: p.y }, p];
