@@ -173,3 +173,25 @@ test('a cycle does not hang the layout', () => {
   ];
   assert.equal(layout(cyc).nodes.length, 2);
 });
+
+test('any graph, however odd, is laid out with finite coordinates and nodes apart', () => {
+  let seed = 1;
+  const random = (n) => {
+    seed = (seed * 48271) % 2147483647;
+    return seed % n;
+  };
+  for (let round = 0; round < 200; round++) {
+    const size = 1 + random(12);
+    const services = Array.from({ length: size }, (_, i) => ({
+      ReferenceId: random(3) ? i : random(size), // now and then an id twice
+      Name: random(5) ? `s${i}` : null, Type: random(4) ? '' : 'client', Root: !random(3), State: random(2) ? 'active' : 'unknown',
+      SummaryStatistics: random(4) ? stats(random(50), random(5), random(3), random(5)) : undefined,
+      Edges: Array.from({ length: random(4) }, () => ({ ReferenceId: random(size + 2), SummaryStatistics: random(3) ? stats(random(9), 0, 0, random(2)) : undefined })),
+    }));
+    const { nodes, edges, width, height } = layout(services, wordy);
+    assert.ok(Number.isFinite(width) && Number.isFinite(height), `round ${round}: size ${width} x ${height}`);
+    for (const n of nodes) assert.ok(Number.isFinite(n.x) && Number.isFinite(n.y), `round ${round}: ${n.name} at ${n.x}, ${n.y}`);
+    for (const e of edges) assert.ok(!/NaN|undefined|Infinity/.test(`${e.d} ${e.arrow}`), `round ${round}: ${e.d} ${e.arrow}`);
+    for (const a of nodes) for (const b of nodes) assert.ok(a === b || !overlap(boxOf(a), boxOf(b)), `round ${round}: ${a.name} overlaps ${b.name}`);
+  }
+});

@@ -16,6 +16,7 @@ import { layout, outcomes, arcs, perMinute, averageMs, LABEL_ROOM } from './serv
 const RANGES = [[900, 'Last 15 minutes'], [3600, 'Last hour'], [21600, 'Last 6 hours'], [86400, 'Last 24 hours']];
 const RING = { ok: '#12b76a', error: '#f79009', throttle: '#7a5af8', fault: ERROR_COLOR };
 const WIDTH = 960; // the least width the map is laid out for
+const MIN_SCALE = 0.85; // the most a wide map shrinks to fit its box: its labels stay 10px and more
 const SVGNS = 'http://www.w3.org/2000/svg';
 
 /** svg creates an SVG element; data only ever becomes text nodes. */
@@ -146,7 +147,7 @@ export class XRayPage {
       return;
     }
     const { nodes, edges, width, minWidth, height } = layout(services, {
-      width: Math.max(WIDTH, this.map.clientWidth - 2), measure: textMeasure(this.map),
+      width: Math.max(WIDTH, this.map.clientWidth), measure: textMeasure(this.map),
       nodeText: (n) => (n.client ? ['Clients', ''] : [n.name, `${rate(n.total)} · ${formatMs(averageMs(n.service.SummaryStatistics))}`]),
       edgeText: (e) => {
         const { total } = outcomes(e.SummaryStatistics);
@@ -154,8 +155,8 @@ export class XRayPage {
       },
     });
     const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'xray-svg', role: 'img', 'aria-label': 'Service map' });
-    // A map wider than the box scrolls rather than shrinking its text.
-    root.style.minWidth = `${minWidth}px`;
+    // A map wider than the box shrinks a little, then scrolls rather than shrink its text further.
+    root.style.minWidth = `${Math.round(MIN_SCALE * minWidth)}px`;
     for (const e of edges) root.appendChild(this.edgeShape(e));
     for (const n of nodes) root.appendChild(this.nodeShape(n));
     // Labels last, so that no line runs over them.
