@@ -57,7 +57,7 @@ export function layout(services, { width = 0, minR = 14, maxR = 34, measure = (t
   });
   const at = new Map(nodes.map((n) => [n.id, n]));
   const calls = services.flatMap((s) => (s.Edges || []).filter((e) => at.has(s.ReferenceId) && at.has(e.ReferenceId))
-    .map((e) => ({ from: at.get(s.ReferenceId), to: at.get(e.ReferenceId), edge: e, text: edgeText(e) })));
+    .map((e) => ({ from: at.get(s.ReferenceId), to: at.get(e.ReferenceId), edge: e, text: edgeText(e), width: strokeWidth(e) })));
   const loops = new Set(calls.filter((c) => c.from === c.to).map((c) => c.from));
   for (const n of nodes) {
     n.half = Math.ceil(Math.max(n.r + RING, measure(n.title, 'node') / 2, measure(n.sub, 'sub') / 2)) + 4;
@@ -65,11 +65,11 @@ export function layout(services, { width = 0, minR = 14, maxR = 34, measure = (t
     n.bottom = n.r + LABEL_ROOM;
   }
   const g = layered(nodes.map((n) => ({ id: n, top: n.top, bottom: n.bottom, half: n.half, first: n.client })),
-    calls.map((c, index) => ({ from: c.from, to: c.to, index })), { width, gap: 110, rowGap: 22 });
+    calls.map((c, index) => ({ from: c.from, to: c.to, index, width: c.width })), { width, gap: 110, rowGap: 22 });
   for (const n of nodes) Object.assign(n, g.pos.get(n));
 
   const boxes = nodes.map((n) => ({ x: n.x - n.half, y: n.y - n.top, w: 2 * n.half, h: n.top + n.bottom }));
-  const edges = calls.map((c) => ({ from: c.from, to: c.to, edge: c.edge, self: c.from === c.to, width: strokeWidth(c.edge), label: null }));
+  const edges = calls.map((c) => ({ from: c.from, to: c.to, edge: c.edge, self: c.from === c.to, width: c.width, label: null }));
   const curves = new Map(); // edge -> the curves a label may sit on
   const ports = portOffsets(g.routes);
   for (const r of g.routes) {
@@ -120,7 +120,9 @@ function portOffsets(routes) {
   for (const [node, both] of sides) {
     for (const side of ['out', 'in']) {
       const list = both[side].sort((a, b) => a.towards - b.towards);
-      const step = list.length > 1 ? Math.min(6, (1.2 * node.r) / (list.length - 1)) : 0;
+      // Apart by the thickest line and some, as far as the side's height allows.
+      const thickest = Math.max(...list.map(({ r }) => r.edge.width));
+      const step = list.length > 1 ? Math.min(thickest + 4, (1.2 * node.r) / (list.length - 1)) : 0;
       list.forEach(({ r }, i) => {
         if (!offsets.has(r)) offsets.set(r, {});
         offsets.get(r)[side] = (i - (list.length - 1) / 2) * step;
