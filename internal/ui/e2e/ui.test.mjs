@@ -840,7 +840,7 @@ async function assertMapLegible() {
     return {
       nodeLabels: [...svg.querySelectorAll('.xr-node')].flatMap((g) => [...g.querySelectorAll('.xr-node-label, .xr-node-sub')]
         .map((t) => ({ ...box(t), text: t.textContent, node: g.dataset.name }))),
-      callLabels: [...svg.querySelectorAll('.xr-edge-label')].map((g) => ({ ...box(g.querySelector('rect')), text: g.textContent, from: g.dataset.from, to: g.dataset.to })),
+      callLabels: [...svg.querySelectorAll('.xr-edge-label')].map((g) => ({ ...box(g.querySelector('rect')), text: g.querySelector('text').textContent, from: g.dataset.from, to: g.dataset.to })),
       lines: [...svg.querySelectorAll('.xr-edge')].map((g) => {
         const path = g.querySelector('.xr-edge-line');
         const m = path.getScreenCTM();
@@ -1207,7 +1207,7 @@ test('the X-Ray map draws Cruddur and its frontend', { skip: skipUnless('LOOKOUT
     const node = svg.querySelector('.xr-node[data-name="backend-flask"] circle');
     const call = svg.querySelector('.xr-edge[data-from="backend-flask"][data-to="backend-flask"] .xr-edge-line');
     const label = svg.querySelector('.xr-edge-label[data-from="backend-flask"][data-to="backend-flask"]');
-    return call && { node: top(node), call: top(call), label: label && top(label), text: label && label.textContent };
+    return call && { node: top(node), call: top(call), label: label && top(label), text: label && label.querySelector('text').textContent };
   });
   assert.ok(loop, 'backend-flask\'s calls to itself are not drawn');
   const centre = (loop.node.top + loop.node.bottom) / 2;

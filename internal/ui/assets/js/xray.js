@@ -59,6 +59,9 @@ function statsLines(st) {
   return [`${rate(o.total)} · avg ${formatMs(averageMs(st))}`, `ok ${o.ok} · error ${o.error} · throttle ${o.throttle} · fault ${o.fault}`];
 }
 
+/** callTitle is a call's tooltip: who calls whom, and its figures. */
+const callTitle = (e) => `${e.from.name} → ${e.to.name}\n${statsLines(e.edge.SummaryStatistics).join('\n')}`;
+
 export class XRayPage {
   mount(root, route) {
     document.title = 'X-Ray · lookout';
@@ -173,7 +176,7 @@ export class XRayPage {
   edgeShape(e) {
     const colour = outcomes(e.edge.SummaryStatistics).fault > 0 ? ERROR_COLOR : '#b6bdc8';
     return svg('g', { class: 'xr-edge', tabindex: 0, 'data-from': e.from.name, 'data-to': e.to.name, onClick: () => this.selectCall(e) },
-      svg('title', null, `${e.from.name} → ${e.to.name}\n${statsLines(e.edge.SummaryStatistics).join('\n')}`),
+      svg('title', null, callTitle(e)),
       svg('path', { d: e.d, class: 'xr-edge-hit' }), // a wide, invisible line to click
       svg('path', { d: e.d, class: 'xr-edge-line', stroke: colour, 'stroke-width': e.width }),
       svg('polygon', { points: e.arrow, fill: colour }));
@@ -182,6 +185,7 @@ export class XRayPage {
   edgeLabel(e) {
     const { text, x, y, w, h: height } = e.label;
     return svg('g', { class: 'xr-edge-label', 'data-from': e.from.name, 'data-to': e.to.name, onClick: () => this.selectCall(e) },
+      svg('title', null, callTitle(e)),
       svg('rect', { x, y, width: w, height, rx: 3 }),
       svg('text', { x: x + w / 2, y: y + height / 2, 'text-anchor': 'middle', 'dominant-baseline': 'central' }, text));
   }
