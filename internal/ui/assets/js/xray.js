@@ -151,7 +151,10 @@ export class XRayPage {
     }
     const { nodes, edges, width, minWidth, height } = layout(services, {
       width: Math.max(WIDTH, this.map.clientWidth), measure: textMeasure(this.map),
-      nodeText: (n) => (n.client ? ['Clients', ''] : [n.name, `${rate(n.total)} · ${formatMs(averageMs(n.service.SummaryStatistics))}`]),
+      nodeText: (n) => {
+        const st = n.service.SummaryStatistics;
+        return n.client ? ['Clients', ''] : [n.name, `${rate(outcomes(st).total)} · ${formatMs(averageMs(st))}`];
+      },
       edgeText: (e) => {
         const { total } = outcomes(e.SummaryStatistics);
         return total ? rate(total) : '';
