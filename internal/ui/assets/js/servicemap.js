@@ -39,7 +39,7 @@ const LABEL_SPOTS = [0.5, 0.35, 0.65, 0.2, 0.8]; // where along a curve a label 
  * edgeText(edge) an edge's label. width is the least width; minWidth the one it needs.
  *
  * It returns {nodes, edges, width, height, minWidth}: nodes {id, name, type, client,
- * inferred, service, total, x, y, r, half, title, sub}, edges {from, to, edge, self, width,
+ * inferred, service, total, x, y, r, half, title, sub}, edges {from, to, edge, self, reversed, width,
  * d (an SVG path), arrow (polygon points), label: {text, x, y, w, h} or null}.
  */
 export function layout(services, { width = 0, minR = 14, maxR = 34, measure = (t) => 7 * t.length,
@@ -204,7 +204,7 @@ function arrowHead(tip, u, { len, half }) {
 }
 
 /** bezier is the point at t along a cubic Bézier curve [p0, p1, p2, p3]. */
-export function bezier([p0, p1, p2, p3], t) {
+function bezier([p0, p1, p2, p3], t) {
   const u = 1 - t;
   const w = [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t];
   return { x: w[0] * p0.x + w[1] * p1.x + w[2] * p2.x + w[3] * p3.x, y: w[0] * p0.y + w[1] * p1.y + w[2] * p2.y + w[3] * p3.y };
