@@ -774,6 +774,8 @@ test('the X-Ray page maps both worlds\' services and counts the datagrams; an un
   await page.waitForFunction(() => document.querySelectorAll('.xray-trace').length === 5, null, { timeout: 30_000 });
   assert.equal(await page.locator('.xray-trace .badge-error').count(), 1, 'one fault');
   assert.equal(await page.locator('.xray-trace .badge-incomplete').count(), 1, 'one still in progress');
+  const map = await assertMapLegible();
+  assert.ok(map.callLabels.some((c) => c.from === xr && c.to === 'payments'), 'the call to payments has its label');
   await page.hover('.xr-node[data-name="payments"]');
   await page.waitForTimeout(200);
   await shot('xray-service-map.png');
@@ -807,6 +809,12 @@ test('the X-Ray page maps both worlds\' services and counts the datagrams; an un
     assert.equal(await page.locator('.xray-trace .badge-incomplete').count(), 0, 'no response time, so out of any range');
   }
 
+  // A call's label answers clicks as its line does.
+  await page.click(`.xr-edge-label[data-from="${xr}"][data-to="payments"]`);
+  await page.waitForFunction(() => /→/.test(document.querySelector('#xray-detail h3')?.textContent));
+  assert.equal(await page.textContent('#xray-detail h3'), `${xr} → payments`);
+  assert.equal(await page.inputValue('#xray-filter'), `edge("${xr}", "payments")`);
+
   // A filter that does not parse says where.
   await page.fill('#xray-filter', 'service("x") { fault AND responsetime > }');
   await page.click('#xray-find');
@@ -819,6 +827,43 @@ test('the X-Ray page maps both worlds\' services and counts the datagrams; an un
   assert.match(await page.textContent('.wf-row.is-in-progress'), /in progress, never ended/);
   await shot('xray-in-progress.png');
 });
+
+// assertMapLegible checks the service map as drawn: every call's label clear of every other
+// label (the nodes' names and figures, and the other calls'), and every node's label clear
+// of every line but its own node's calls. Returns the boxes, by kind.
+async function assertMapLegible() {
+  const map = await page.$eval('#service-map svg', (svg) => {
+    const box = (el) => {
+      const r = el.getBoundingClientRect();
+      return { x: r.x, y: r.y, w: r.width, h: r.height };
+    };
+    return {
+      nodeLabels: [...svg.querySelectorAll('.xr-node')].flatMap((g) => [...g.querySelectorAll('.xr-node-label, .xr-node-sub')]
+        .map((t) => ({ ...box(t), text: t.textContent, node: g.dataset.name }))),
+      callLabels: [...svg.querySelectorAll('.xr-edge-label')].map((g) => ({ ...box(g.querySelector('rect')), text: g.querySelector('text').textContent, from: g.dataset.from, to: g.dataset.to })),
+      lines: [...svg.querySelectorAll('.xr-edge')].map((g) => {
+        const path = g.querySelector('.xr-edge-line');
+        const m = path.getScreenCTM();
+        const len = path.getTotalLength();
+        const points = Array.from({ length: 200 }, (_, k) => path.getPointAtLength((len * k) / 199)).map((p) => p.matrixTransform(m));
+        return { from: g.dataset.from, to: g.dataset.to, points: points.map((p) => ({ x: p.x, y: p.y })) };
+      }),
+    };
+  });
+  const apart = (a, b) => a.x + a.w <= b.x + 0.5 || b.x + b.w <= a.x + 0.5 || a.y + a.h <= b.y + 0.5 || b.y + b.h <= a.y + 0.5;
+  for (const c of map.callLabels) {
+    for (const n of map.nodeLabels) assert.ok(apart(c, n), `the label of ${c.from} → ${c.to} covers ${n.node}'s "${n.text}"`);
+    for (const d of map.callLabels) assert.ok(c === d || apart(c, d), `the labels of ${c.from} → ${c.to} and ${d.from} → ${d.to} overlap`);
+  }
+  for (const l of map.lines) {
+    for (const n of map.nodeLabels) {
+      if (n.node === l.from || n.node === l.to) continue;
+      const p = l.points.find((q) => q.x > n.x && q.x < n.x + n.w && q.y > n.y && q.y < n.y + n.h);
+      assert.ok(!p, `${l.from} → ${l.to} runs through ${n.node}'s "${n.text}"`);
+    }
+  }
+  return map;
+}
 
 const ERROR_TRACE_ID = env.LOOKOUT_ERROR_TRACE_ID || '';
 const ERROR_PROJECT = env.LOOKOUT_ERROR_PROJECT || '';
@@ -1186,5 +1231,21 @@ test('the X-Ray map draws Cruddur and its frontend', { skip: skipUnless('LOOKOUT
   await page.waitForSelector('.xr-node[data-name="backend-flask"]', { timeout: 30_000 });
   const names = await page.$$eval('.xr-node', (ns) => ns.map((n) => n.getAttribute('data-name')));
   assert.ok(names.includes('frontend-react-js'), `the frontend is not on the map: ${names}`);
+  await assertMapLegible();
+  // backend-flask calls itself: a loop above its circle, with its count above the loop.
+  const loop = await page.$eval('#service-map svg', (svg) => {
+    const top = (el) => el.getBoundingClientRect();
+    const node = svg.querySelector('.xr-node[data-name="backend-flask"] circle');
+    const call = svg.querySelector('.xr-edge[data-from="backend-flask"][data-to="backend-flask"] .xr-edge-line');
+    const label = svg.querySelector('.xr-edge-label[data-from="backend-flask"][data-to="backend-flask"]');
+    return call && { node: top(node), call: top(call), label: label && top(label), text: label && label.querySelector('text').textContent };
+  });
+  assert.ok(loop, 'backend-flask\'s calls to itself are not drawn');
+  const centre = (loop.node.top + loop.node.bottom) / 2;
+  assert.ok(loop.call.bottom < centre && loop.call.top < loop.node.top && loop.call.width < loop.node.width, `a small loop above the node: ${JSON.stringify(loop)}`);
+  assert.match(loop.text, /\/min$/);
+  assert.ok(loop.label.bottom <= loop.call.top + 1, 'its count above it');
+  // The screenshot waits for the traces the page finds on arrival.
+  await page.waitForSelector('#xray-traces .xray-trace-list, #xray-traces p', { timeout: 30_000 });
   await shot('cruddur-xray.png');
 });

@@ -11,13 +11,12 @@ import { loadECharts, tooltip, AXIS_LABEL, SPLIT_LINE } from './charts.js';
 import { brush } from './heatmap.js';
 import { responseTimeBins, binRange, narrowToResponseTime } from './xrayfilter.js';
 import { serviceColor, ERROR_COLOR } from './colors.js';
-import { layout, outcomes, arcs, perMinute, averageMs } from './servicemap.js';
+import { layout, outcomes, arcs, perMinute, averageMs, LABEL_ROOM } from './servicemap.js';
 
 const RANGES = [[900, 'Last 15 minutes'], [3600, 'Last hour'], [21600, 'Last 6 hours'], [86400, 'Last 24 hours']];
 const RING = { ok: '#12b76a', error: '#f79009', throttle: '#7a5af8', fault: ERROR_COLOR };
-const WIDTH = 960;
-const HEIGHT = 460;
-const LABEL_ROOM = 38; // below a node's circle: its name and its figures
+const WIDTH = 960; // the least width the map is laid out for
+const MIN_SCALE = 0.85; // the most a wide map shrinks to fit its box: its labels stay 10px and more
 const SVGNS = 'http://www.w3.org/2000/svg';
 
 /** svg creates an SVG element; data only ever becomes text nodes. */
@@ -34,6 +33,17 @@ function svg(tag, attrs, ...children) {
   return el;
 }
 
+/** textMeasure measures text in the fonts the map's labels use (app.css: .xr-node-label, .xr-node-sub, .xr-edge-label). */
+function textMeasure(el) {
+  const family = getComputedStyle(el).fontFamily;
+  const fonts = { node: `600 12px ${family}`, sub: `10.5px ${family}`, edge: `10.5px ${family}` };
+  const ctx = document.createElement('canvas').getContext('2d');
+  return (text, kind) => {
+    ctx.font = fonts[kind];
+    return ctx.measureText(text).width;
+  };
+}
+
 /** quote is a filter expression string holding s. */
 const quote = (s) => `"${String(s).replace(/["\\]/g, (c) => `\\${c}`)}"`;
 
@@ -48,6 +58,9 @@ function statsLines(st) {
   const o = outcomes(st);
   return [`${rate(o.total)} · avg ${formatMs(averageMs(st))}`, `ok ${o.ok} · error ${o.error} · throttle ${o.throttle} · fault ${o.fault}`];
 }
+
+/** callTitle is a call's tooltip: who calls whom, and its figures. */
+const callTitle = (e) => `${e.from.name} → ${e.to.name}\n${statsLines(e.edge.SummaryStatistics).join('\n')}`;
 
 export class XRayPage {
   mount(root, route) {
@@ -136,32 +149,48 @@ export class XRayPage {
       this.map.appendChild(emptyState('No traces in this range', 'Send segments to the X-Ray daemon endpoint or OTLP spans, then refresh.'));
       return;
     }
-    const { nodes, edges, height } = layout(services, { width: WIDTH, height: HEIGHT });
-    // The bottom row's labels hang below its nodes' circles: room for them.
-    const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${height + LABEL_ROOM}`, class: 'xray-svg', role: 'img', 'aria-label': 'Service map' },
-      svg('defs', null, svg('marker', { id: 'xr-arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
-        svg('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#98a1ae' }))));
+    const { nodes, edges, width, minWidth, height } = layout(services, {
+      width: Math.max(WIDTH, this.map.clientWidth), measure: textMeasure(this.map),
+      nodeText: (n) => {
+        const st = n.service.SummaryStatistics;
+        return n.client ? ['Clients', ''] : [n.name, `${rate(outcomes(st).total)} · ${formatMs(averageMs(st))}`];
+      },
+      edgeText: (e) => {
+        const { total } = outcomes(e.SummaryStatistics);
+        return total ? rate(total) : '';
+      },
+    });
+    const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'xray-svg', role: 'img', 'aria-label': 'Service map' });
+    // A map wider than the box shrinks a little, then scrolls rather than shrink its text further.
+    root.style.minWidth = `${Math.round(MIN_SCALE * minWidth)}px`;
     for (const e of edges) root.appendChild(this.edgeShape(e));
     for (const n of nodes) root.appendChild(this.nodeShape(n));
+    // Labels last, so that no line runs over them.
+    for (const e of edges) if (e.label) root.appendChild(this.edgeLabel(e));
     this.map.appendChild(root);
   }
 
-  edgeShape({ from, to, edge }) {
-    const dx = to.x - from.x;
-    const dy = to.y - from.y;
-    const len = Math.hypot(dx, dy) || 1;
-    const x1 = from.x + (dx / len) * (from.r + 4);
-    const y1 = from.y + (dy / len) * (from.r + 4);
-    const x2 = to.x - (dx / len) * (to.r + 6);
-    const y2 = to.y - (dy / len) * (to.r + 6);
-    const o = outcomes(edge.SummaryStatistics);
-    const failing = o.fault > 0;
-    const lines = statsLines(edge.SummaryStatistics);
-    return svg('g', { class: 'xr-edge', tabindex: 0, onClick: () => this.select(`${from.name} → ${to.name}`, 'call', edge.SummaryStatistics, edge.ResponseTimeHistogram, null, from.client ? `service(${quote(to.name)}) { root }` : `edge(${quote(from.name)}, ${quote(to.name)})`) },
-      svg('title', null, `${from.name} → ${to.name}\n${lines.join('\n')}`),
-      svg('line', { x1, y1, x2, y2, class: 'xr-edge-hit' }), // a wide, invisible line to click
-      svg('line', { x1, y1, x2, y2, stroke: failing ? ERROR_COLOR : '#b6bdc8', 'stroke-width': 1.5 + Math.min(4, Math.log10(1 + o.total)), 'marker-end': 'url(#xr-arrow)' }),
-      svg('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 6, class: 'xr-edge-label', 'text-anchor': 'middle' }, o.total ? rate(o.total) : ''));
+  /** selectCall shows a call's figures and finds its traces. */
+  selectCall({ from, to, edge }) {
+    this.select(`${from.name} → ${to.name}`, 'call', edge.SummaryStatistics, edge.ResponseTimeHistogram, null,
+      from.client ? `service(${quote(to.name)}) { root }` : `edge(${quote(from.name)}, ${quote(to.name)})`);
+  }
+
+  edgeShape(e) {
+    const colour = outcomes(e.edge.SummaryStatistics).fault > 0 ? ERROR_COLOR : '#b6bdc8';
+    return svg('g', { class: 'xr-edge', tabindex: 0, 'data-from': e.from.name, 'data-to': e.to.name, onClick: () => this.selectCall(e) },
+      svg('title', null, callTitle(e)),
+      svg('path', { d: e.d, class: 'xr-edge-hit' }), // a wide, invisible line to click
+      svg('path', { d: e.d, class: 'xr-edge-line', stroke: colour, 'stroke-width': e.width }),
+      svg('polygon', { points: e.arrow, fill: colour }));
+  }
+
+  edgeLabel(e) {
+    const { text, x, y, w, h: height } = e.label;
+    return svg('g', { class: 'xr-edge-label', 'data-from': e.from.name, 'data-to': e.to.name, onClick: () => this.selectCall(e) },
+      svg('title', null, callTitle(e)),
+      svg('rect', { x, y, width: w, height, rx: 3 }),
+      svg('text', { x: x + w / 2, y: y + height / 2, 'text-anchor': 'middle', 'dominant-baseline': 'central' }, text));
   }
 
   nodeShape(n) {
@@ -173,16 +202,14 @@ export class XRayPage {
       'stroke-dasharray': `${(a.to - a.from) * c} ${c}`, 'stroke-dashoffset': -a.from * c, transform: `rotate(-90 ${n.x} ${n.y})`,
     }));
     const lines = n.client ? ['the callers of entry points'] : statsLines(st);
-    const label = n.client ? 'Clients' : n.name;
-    const hitWidth = Math.max(2 * n.r + 8, 7 * label.length); // about the bold label's width
-    return svg('g', { class: 'xr-node', tabindex: 0, dataset: null, 'data-name': n.name, onClick: () => this.select(label, n.client ? 'client' : (n.type || 'service'), st, n.service.ResponseTimeHistogram, n, n.client ? 'root' : `service(${quote(n.name)})`) },
-      svg('title', null, `${label}${n.type && !n.client ? ` (${n.type})` : ''}\n${lines.join('\n')}`),
+    return svg('g', { class: 'xr-node', tabindex: 0, 'data-name': n.name, onClick: () => this.select(n.title, n.client ? 'client' : (n.type || 'service'), st, n.service.ResponseTimeHistogram, n, n.client ? 'root' : `service(${quote(n.name)})`) },
+      svg('title', null, `${n.title}${n.type && !n.client ? ` (${n.type})` : ''}\n${lines.join('\n')}`),
       // A node answers clicks on its labels too, not only on their letters' ink.
-      svg('rect', { class: 'xr-hit', x: n.x - hitWidth / 2, y: n.y - n.r, width: hitWidth, height: 2 * n.r + LABEL_ROOM, fill: 'transparent' }),
+      svg('rect', { class: 'xr-hit', x: n.x - n.half, y: n.y - n.r, width: 2 * n.half, height: 2 * n.r + LABEL_ROOM, fill: 'transparent' }),
       svg('circle', { cx: n.x, cy: n.y, r: n.r, fill: n.client ? '#eef0f3' : serviceColor(n.name), 'fill-opacity': n.inferred ? 0.35 : 0.85, stroke: n.inferred ? '#98a1ae' : 'none', 'stroke-dasharray': n.inferred ? '3 3' : null }),
       ring,
-      svg('text', { x: n.x, y: n.y + n.r + 18, class: 'xr-node-label', 'text-anchor': 'middle' }, label),
-      n.client ? null : svg('text', { x: n.x, y: n.y + n.r + 31, class: 'xr-node-sub', 'text-anchor': 'middle' }, `${rate(o.total)} · ${formatMs(averageMs(st))}`));
+      svg('text', { x: n.x, y: n.y + n.r + 18, class: 'xr-node-label', 'text-anchor': 'middle' }, n.title),
+      n.sub ? svg('text', { x: n.x, y: n.y + n.r + 31, class: 'xr-node-sub', 'text-anchor': 'middle' }, n.sub) : null);
   }
 
   select(title, kind, st, histogram, node, filter) {
