@@ -141,9 +141,10 @@ export class XRayPage {
   showMap(graph) {
     span = { start: graph.StartTime, end: graph.EndTime };
     const services = Array.isArray(graph.Services) ? graph.Services : [];
+    const of = this.group.value ? `of the group ${this.group.value} in the range` : 'of the range';
     this.note.textContent = graph.Sampled
-      ? `Drawn from ${formatCount(graph.TracesRead)} traces, the newest of each service: counts and rates are of those, not of every request in the range.`
-      : `Drawn from all ${formatCount(graph.TracesRead)} traces of the range.`;
+      ? `Drawn from the newest ${formatCount(graph.TracesRead)} traces ${of}: counts and rates are of those, not of every request.`
+      : `Drawn from all ${formatCount(graph.TracesRead)} traces ${of}.`;
     clear(this.map);
     if (!services.length) {
       this.map.appendChild(emptyState('No traces in this range', 'Send segments to the X-Ray daemon endpoint or OTLP spans, then refresh.'));
