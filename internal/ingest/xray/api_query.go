@@ -43,35 +43,6 @@ func timeRange(start, end *epochTime) (time.Time, time.Time, *aws.Error) {
 	return start.Time, end.Time, nil
 }
 
-// maxGraphTraces bounds the traces the time series statistics read, each whole: the newest
-// of each service, shared out.
-const maxGraphTraces = 600
-
-// graphViews loads traces for time series: the newest of every service that sent spans, so
-// that a busy service does not crowd out a quiet one.
-func (a *API) graphViews(ctx context.Context, start, end time.Time) ([]*view, *aws.Error) {
-	services, err := a.cfg.Traces.Services(ctx)
-	if err != nil {
-		return nil, internal(err)
-	}
-	per := maxGraphTraces / max(1, len(services))
-	seen := map[telemetry.TraceID]bool{}
-	var ids []telemetry.TraceID
-	for _, svc := range services {
-		found, err := a.cfg.Traces.FindTraceIDs(ctx, store.TraceQuery{Service: svc, Start: start, End: end, Limit: max(per, 5)})
-		if err != nil {
-			return nil, internal(err)
-		}
-		for _, id := range found {
-			if !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
-			}
-		}
-	}
-	return a.load(ctx, ids)
-}
-
 func (a *API) load(ctx context.Context, ids []telemetry.TraceID) ([]*view, *aws.Error) {
 	views := make([]*view, 0, len(ids))
 	for _, id := range ids {
@@ -301,13 +272,14 @@ func (a *API) getServiceGraph(ctx context.Context, body []byte) (any, *aws.Error
 	return graph, aerr
 }
 
-// maxGroupGraphTraces bounds the traces a group's graph reads, each whole.
-const maxGroupGraphTraces = 2000
+// maxGraphTraces bounds the traces a group's graph and the time series statistics read, each
+// whole.
+const maxGraphTraces = 2000
 
 // serviceGraph is GetServiceGraph's answer for a time range and a group (none: every trace).
 // It also returns how many traces it is drawn from, and whether those are a sample of the
 // range's: the store counts every call of the range, and a group's graph is drawn from the
-// group's traces, newest first, read whole (at most maxGroupGraphTraces).
+// group's traces, newest first, read whole (at most maxGraphTraces).
 func (a *API) serviceGraph(ctx context.Context, start, end time.Time, groupName, groupARN string) (map[string]any, int, bool, *aws.Error) {
 	f, aerr := a.groupFilter(ctx, groupName, groupARN)
 	if aerr != nil {
@@ -326,7 +298,7 @@ func (a *API) serviceGraph(ctx context.Context, start, end time.Time, groupName,
 		}
 		traces = g.addCalls(calls)
 	} else {
-		m := traceMatch{start: start, end: end, filter: f, page: summariesPage, maxRead: maxGroupGraphTraces}
+		m := traceMatch{start: start, end: end, filter: f, page: summariesPage, maxRead: maxGraphTraces}
 		_, all, aerr := a.eachMatch(ctx, m, func(v *view) bool {
 			g.add(v)
 			traces++
@@ -363,7 +335,8 @@ func (a *API) getTraceGraph(ctx context.Context, body []byte) (any, *aws.Error) 
 }
 
 // GetTimeSeriesServiceStatistics: a node's or an edge's statistics per period, the node or
-// edge chosen with service() or edge() (id() inside), in a group's traces.
+// edge chosen with service() or edge() (id() inside), in the newest traces through it (of a
+// group's, when one is named), read whole (at most maxGraphTraces).
 func (a *API) getTimeSeriesServiceStatistics(ctx context.Context, body []byte) (any, *aws.Error) {
 	var req struct {
 		StartTime, EndTime       *epochTime
@@ -395,16 +368,10 @@ func (a *API) getTimeSeriesServiceStatistics(ctx context.Context, body []byte) (
 	if aerr != nil {
 		return nil, aerr
 	}
-	views, aerr := a.graphViews(ctx, start, end)
-	if aerr != nil {
-		return nil, aerr
-	}
 	buckets := map[int64]*stats{}
 	_, isEdge := sel.(*onEdge)
-	for _, v := range views {
-		if !group.match(&scope{v: v}) {
-			continue
-		}
+	m := traceMatch{start: start, end: end, filter: allOf{group, sel}, page: summariesPage, maxRead: maxGraphTraces}
+	_, _, aerr = a.eachMatch(ctx, m, func(v *view) bool {
 		for _, n := range v.nodes {
 			var chosen bool
 			switch f := sel.(type) {
@@ -424,6 +391,10 @@ func (a *API) getTimeSeriesServiceStatistics(ctx context.Context, body []byte) (
 			}
 			buckets[at].add(n)
 		}
+		return true
+	})
+	if aerr != nil {
+		return nil, aerr
 	}
 	out := []any{}
 	for at := start.Truncate(period); at.Before(end); at = at.Add(period) {

@@ -3,6 +3,7 @@ package xray
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
@@ -319,5 +320,58 @@ func TestGroupGraphFromStore(t *testing.T) {
 	}
 	if _, traces, sampled, aerr = a.serviceGraph(ctx, start, end, "all", ""); aerr != nil || sampled || traces != len(views) {
 		t.Errorf("a group of every trace: drawn from %d (sampled %v, %v), want all %d", traces, sampled, aerr, len(views))
+	}
+}
+
+// TestTimeSeriesFromStore checks GetTimeSeriesServiceStatistics against the traces read
+// whole: each minute's requests and faults of a service, and of the calls into it from
+// another.
+func TestTimeSeriesFromStore(t *testing.T) {
+	a, views := queryStore(t)
+	start, end := queryStart, queryStart.Add(10*time.Minute)
+	for _, tc := range []struct {
+		selector string
+		chosen   func(n *node) bool
+		key      string
+	}{
+		{`service("users-service")`, func(n *node) bool { return n.name == "users-service" }, "ServiceSummaryStatistics"},
+		{`edge("backend-flask", "users-service")`, func(n *node) bool {
+			return n.name == "users-service" && n.caller != nil && n.caller.name == "backend-flask"
+		}, "EdgeSummaryStatistics"},
+	} {
+		type counts struct{ total, faults int64 }
+		want := map[float64]counts{}
+		for _, v := range views {
+			if !v.startsWithin(start, end) {
+				continue
+			}
+			for _, n := range v.nodes {
+				if !tc.chosen(n) || n.span.InProgress {
+					continue
+				}
+				at := float64(time.Unix(0, n.span.StartUnixNano).Truncate(time.Minute).Unix())
+				_, fault, _, _ := n.status()
+				c := want[at]
+				c.total++
+				if fault {
+					c.faults++
+				}
+				want[at] = c
+			}
+		}
+		body := fmt.Sprintf(`{"StartTime":%d,"EndTime":%d,"EntitySelectorExpression":%q,"Period":60}`, start.Unix(), end.Unix(), tc.selector)
+		res, aerr := a.getTimeSeriesServiceStatistics(context.Background(), []byte(body))
+		if aerr != nil {
+			t.Fatal(aerr)
+		}
+		got := map[float64]counts{}
+		for _, p := range res.(map[string]any)["TimeSeriesServiceStatistics"].([]any) {
+			point := p.(map[string]any)
+			s := point[tc.key].(map[string]any)
+			got[point["Timestamp"].(float64)] = counts{s["TotalCount"].(int64), s["FaultStatistics"].(map[string]any)["TotalCount"].(int64)}
+		}
+		if len(want) == 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v, want %v", tc.selector, got, want)
+		}
 	}
 }
