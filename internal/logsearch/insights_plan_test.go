@@ -36,19 +36,26 @@ func planRecords() []telemetry.LogRecord {
 	return out
 }
 
+// logStore is a DuckDB store holding records, closed when the test ends.
+func logStore(t *testing.T, records []telemetry.LogRecord) *duckdb.Store {
+	t.Helper()
+	s, err := duckdb.Open(context.Background(), duckdb.DefaultConfig(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.WriteLogs(context.Background(), records); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // TestStatsPlanAgreesWithRun runs queries in the store through their StatsPlan and checks
 // their rows and matched count against Run over the same records read as rows.
 func TestStatsPlanAgreesWithRun(t *testing.T) {
 	ctx := context.Background()
-	s, err := duckdb.Open(ctx, duckdb.DefaultConfig(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	records := planRecords()
-	if err := s.WriteLogs(ctx, records); err != nil {
-		t.Fatal(err)
-	}
+	s := logStore(t, records)
 	groups := []string{"app"}
 	start, end := time.Unix(0, records[20].TimeUnixNano), time.Unix(0, records[200].TimeUnixNano)
 	// The rows Run reads: the groups' records in the range, newest first.
@@ -148,20 +155,13 @@ func TestStatsPlanRefuses(t *testing.T) {
 // the store otherwise, both as Run answers it.
 func TestExecuteStructuredMessages(t *testing.T) {
 	ctx := context.Background()
-	s, err := duckdb.Open(ctx, duckdb.DefaultConfig(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	records := planRecords()
 	for i := range records {
 		if records[i].Group == "other" && i%2 == 0 {
 			records[i].Body = telemetry.MapValue(telemetry.KeyValue{Key: "status", Value: telemetry.IntValue(int64(200 + 100*(i%4)))})
 		}
 	}
-	if err := s.WriteLogs(ctx, records); err != nil {
-		t.Fatal(err)
-	}
+	s := logStore(t, records)
 	q, err := logsearch.ParseQuery(`filter @message like '"status":300' | stats count(*) as n by bin(1m)`)
 	if err != nil {
 		t.Fatal(err)
