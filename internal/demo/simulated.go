@@ -150,10 +150,28 @@ type call struct {
 func (c call) span(in instance, name string, kind trace.SpanKind, start, end time.Time, err error, attrs ...attribute.KeyValue) {
 	_, sp := c.sim.tracers[in].Start(c.ctx, name, trace.WithSpanKind(kind), trace.WithTimestamp(start), trace.WithAttributes(attrs...))
 	if err != nil {
-		sp.RecordError(err, trace.WithTimestamp(end))
+		recordError(sp, err, end)
 		sp.SetStatus(codes.Error, err.Error())
 	}
 	sp.End(trace.WithTimestamp(end))
+}
+
+// libraryError is an error as a client library would return it: its type is the library's.
+type libraryError struct{ typ, msg string }
+
+func (e libraryError) Error() string { return e.msg }
+
+// pqError is an error of Go's Postgres driver.
+func pqError(msg string) error { return libraryError{"*pq.Error", msg} }
+
+// recordError records err on sp as an exception of its library's type.
+func recordError(sp trace.Span, err error, at time.Time) {
+	opts := []trace.EventOption{trace.WithTimestamp(at)}
+	var le libraryError
+	if errors.As(err, &le) {
+		opts = append(opts, trace.WithAttributes(attribute.String("exception.type", le.typ)))
+	}
+	sp.RecordError(err, opts...)
 }
 
 // request simulates one user request across the services, ending at end.
@@ -174,9 +192,9 @@ func (s *simulator) request(ctx context.Context, end time.Time) {
 	case s.rnd.IntN(60) == 0:
 		status = 401 // an expired token: the client's problem, not an error of the server
 	case api == apiCanary && r.route != "/api/messages/{handle}" && r.route != "/api/messages" && s.rnd.IntN(8) == 0:
-		status, failure = 500, errors.New(`pq: column "likes_count" does not exist`)
+		status, failure = 500, pqError(`pq: column "likes_count" does not exist`)
 	case s.rnd.IntN(100) == 0:
-		status, failure = 500, errors.New("pq: could not serialize access due to concurrent update")
+		status, failure = 500, pqError("pq: could not serialize access due to concurrent update")
 	case r.writes:
 		status = 201
 	}
@@ -238,7 +256,7 @@ func (s *simulator) request(ctx context.Context, end time.Time) {
 
 	apiEnd := end.Add(-4 * time.Millisecond)
 	if failure != nil {
-		srv.RecordError(failure, trace.WithTimestamp(apiEnd.Add(-time.Millisecond)), trace.WithAttributes(attribute.String("exception.type", "*pq.Error")))
+		recordError(srv, failure, apiEnd.Add(-time.Millisecond))
 	}
 	finish(srv, false, status, apiEnd)
 	finish(client, true, status, end.Add(-2*time.Millisecond))
