@@ -82,11 +82,15 @@ func occurrence(sp *telemetry.Span, index int, ev *telemetry.Event) telemetry.Oc
 	for i, f := range frames {
 		jframes[i] = map[string]string{"filename": f.Filename, "method": f.Method}
 	}
+	custom := map[string]string{"span": sp.Name, "trace_id": sp.TraceID.String(), "span_id": sp.SpanID.String()}
+	if stack != "" {
+		custom["stacktrace"] = stack
+	}
 	data, _ := json.Marshal(map[string]any{ // of strings and maps of strings: cannot fail
 		"environment": env, "level": "error", "platform": "opentelemetry", "language": str(res, "telemetry.sdk.language"),
 		"code_version": str(res, "service.version"),
 		"body":         map[string]any{"trace": map[string]any{"frames": jframes, "exception": map[string]string{"class": class, "message": message}}},
-		"custom":       map[string]string{"span": sp.Name, "trace_id": sp.TraceID.String(), "span_id": sp.SpanID.String(), "stacktrace": stack},
+		"custom":       custom,
 		"server":       map[string]string{"host": str(res, "host.name")},
 	})
 	return telemetry.Occurrence{

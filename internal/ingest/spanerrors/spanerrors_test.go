@@ -1,6 +1,7 @@
 package spanerrors
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -65,6 +66,20 @@ func TestOccurrences(t *testing.T) {
 	}
 	if occs[2].Fingerprint == o.Fingerprint {
 		t.Error("another class made the same item")
+	}
+	// The report keeps the stack trace as sent, and names none when none came.
+	custom := func(o telemetry.Occurrence) map[string]string {
+		var d struct{ Custom map[string]string }
+		if err := json.Unmarshal([]byte(o.Data), &d); err != nil {
+			t.Fatal(err)
+		}
+		return d.Custom
+	}
+	if st, ok := custom(o)["stacktrace"]; st != here || !ok {
+		t.Errorf("stacktrace %q, want %q", st, here)
+	}
+	if st, ok := custom(Occurrences([]telemetry.Span{exceptionSpan(1, "KeyError", "")})[0])["stacktrace"]; ok {
+		t.Errorf("an exception without a stack trace reports stacktrace %q", st)
 	}
 }
 
