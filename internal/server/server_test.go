@@ -40,6 +40,8 @@ func start(t testing.TB, mutate ...func(*server.Config)) *server.Server {
 		began := time.Now()
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown after %v: %v\nlookout's warnings:\n%s", time.Since(began), err, warnings)
+		} else if took := time.Since(began); took > 5*time.Second {
+			t.Logf("lookout took %v to stop:\n%s", took, warnings)
 		}
 	})
 	return srv
