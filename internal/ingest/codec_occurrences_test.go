@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/klauspost/compress/s2"
+
 	"lookout/internal/telemetry"
 )
 
@@ -35,17 +37,45 @@ func TestOccurrenceCodecRoundTrip(t *testing.T) {
 	if _, err := decodeOccurrences(encodeLogs(logFixture())); err == nil {
 		t.Fatal("a log record decoded as occurrences")
 	}
-	raw, _ := zstdDecoder.DecodeAll(encodeOccurrences(want)[1:], nil)
+	record := encodeOccurrences(want)
+	if RecordType(record[0]) != RecordErrors {
+		t.Fatalf("record type %d, want %d", record[0], RecordErrors)
+	}
+	raw, err := s2.Decode(nil, record[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
 	for cut := 0; cut < len(raw); cut += 5 {
-		if _, err := decodeOccurrences(zstdEncoder.EncodeAll(raw[:cut], []byte{byte(RecordOccurrences)})); err == nil {
+		if _, err := decodeOccurrences(append([]byte{byte(RecordErrors)}, s2.Encode(nil, raw[:cut])...)); err == nil {
 			t.Fatalf("a record cut at %d of %d bytes decoded without error", cut, len(raw))
 		}
 	}
 }
 
+// Records that earlier versions wrote, the same batch compressed with zstd, stay readable.
+func TestOccurrenceCodecReadsEarlierRecords(t *testing.T) {
+	want := occurrenceFixture()
+	raw, err := s2.Decode(nil, encodeOccurrences(want)[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	earlier := zstdEncoder.EncodeAll(raw, []byte{byte(RecordOccurrences)})
+	got, err := decodeOccurrences(earlier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("earlier record differs:\n got %+v\nwant %+v", got, want)
+	}
+	if _, err := decodeOccurrences(append([]byte{byte(RecordOccurrences)}, encodeOccurrences(want)[1:]...)); err == nil {
+		t.Fatal("an S2 batch decoded as zstd")
+	}
+}
+
 func FuzzDecodeOccurrences(f *testing.F) {
 	f.Add(encodeOccurrences(occurrenceFixture()))
-	f.Add([]byte{byte(RecordOccurrences)})
+	f.Add([]byte{byte(RecordErrors)})
+	f.Add(seal(RecordOccurrences, []byte{1}))
 	f.Fuzz(func(t *testing.T, record []byte) {
 		occs, err := decodeOccurrences(record)
 		if err != nil {
