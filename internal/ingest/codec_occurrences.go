@@ -6,10 +6,10 @@ import (
 	"lookout/internal/telemetry"
 )
 
-// A record of occurrences is [RecordErrors][S2 block of the batch]: S2 rather than zstd
-// because a request is one occurrence of a few KB, whose record costs zstd several times
-// S2's CPU on every request and is kept only until the next checkpoint. Records of earlier
-// versions are [RecordOccurrences][zstd batch], with the same batch inside.
+// A record of occurrences is [RecordOccurrencesS2][S2 block of the batch]. S2 rather than
+// zstd: a request is one occurrence of a few KB, which zstd compresses for several times
+// S2's CPU on every request, and the record is kept only until the next checkpoint. Records
+// of earlier versions are [RecordOccurrences][zstd batch], with the same batch inside.
 
 // maxOccurrenceBatch bounds a batch's decompressed size, so that a damaged length cannot
 // allocate without bound (a request's batch is far smaller).
@@ -35,7 +35,7 @@ func encodeOccurrences(occs []telemetry.Occurrence) []byte {
 		e.ingest(o.Ingest)
 	}
 	record := make([]byte, 1+s2.MaxEncodedLen(len(e.buf)))
-	record[0] = byte(RecordErrors)
+	record[0] = byte(RecordOccurrencesS2)
 	return record[:1+len(s2.Encode(record[1:], e.buf))]
 }
 
@@ -73,7 +73,7 @@ func occurrenceStrings(o *telemetry.Occurrence) []*string {
 
 // occurrenceBatch returns a record's batch decompressed, whichever version wrote it.
 func occurrenceBatch(record []byte) ([]byte, error) {
-	if len(record) == 0 || RecordType(record[0]) != RecordErrors {
+	if len(record) == 0 || RecordType(record[0]) != RecordOccurrencesS2 {
 		return unseal(RecordOccurrences, record)
 	}
 	block := record[1:]

@@ -38,15 +38,15 @@ func TestOccurrenceCodecRoundTrip(t *testing.T) {
 		t.Fatal("a log record decoded as occurrences")
 	}
 	record := encodeOccurrences(want)
-	if RecordType(record[0]) != RecordErrors {
-		t.Fatalf("record type %d, want %d", record[0], RecordErrors)
+	if RecordType(record[0]) != RecordOccurrencesS2 {
+		t.Fatalf("record type %d, want %d", record[0], RecordOccurrencesS2)
 	}
 	raw, err := s2.Decode(nil, record[1:])
 	if err != nil {
 		t.Fatal(err)
 	}
 	for cut := 0; cut < len(raw); cut += 5 {
-		if _, err := decodeOccurrences(append([]byte{byte(RecordErrors)}, s2.Encode(nil, raw[:cut])...)); err == nil {
+		if _, err := decodeOccurrences(append([]byte{byte(RecordOccurrencesS2)}, s2.Encode(nil, raw[:cut])...)); err == nil {
 			t.Fatalf("a record cut at %d of %d bytes decoded without error", cut, len(raw))
 		}
 	}
@@ -74,7 +74,7 @@ func TestOccurrenceCodecReadsEarlierRecords(t *testing.T) {
 
 func FuzzDecodeOccurrences(f *testing.F) {
 	f.Add(encodeOccurrences(occurrenceFixture()))
-	f.Add([]byte{byte(RecordErrors)})
+	f.Add([]byte{byte(RecordOccurrencesS2)})
 	f.Add(seal(RecordOccurrences, []byte{1}))
 	f.Fuzz(func(t *testing.T, record []byte) {
 		occs, err := decodeOccurrences(record)

@@ -55,7 +55,7 @@ var Logs = Signal[telemetry.LogRecord]{
 // UUID, so they need no stamp.
 var Occurrences = Signal[telemetry.Occurrence]{
 	Name:    "occurrences",
-	Record:  RecordErrors,
+	Record:  RecordOccurrencesS2,
 	Earlier: RecordOccurrences,
 	Fit:     (*telemetry.Occurrence).FitTo,
 	Encode:  encodeOccurrences,
