@@ -1,11 +1,16 @@
 package ingest
 
 import (
+	"context"
 	"reflect"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/klauspost/compress/s2"
 
+	"lookout/internal/ingest/wal"
+	"lookout/internal/metrics"
 	"lookout/internal/telemetry"
 )
 
@@ -69,6 +74,62 @@ func TestOccurrenceCodecReadsEarlierRecords(t *testing.T) {
 	}
 	if _, err := decodeOccurrences(append([]byte{byte(RecordOccurrences)}, encodeOccurrences(want)[1:]...)); err == nil {
 		t.Fatal("an S2 batch decoded as zstd")
+	}
+}
+
+// TestReplayReadsEarlierOccurrenceRecords: a run dies with a zstd record an earlier version
+// logged and an S2 one in its log, neither loaded; the next run loads both.
+func TestReplayReadsEarlierOccurrenceRecords(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	hung := func(ctx context.Context, _ []telemetry.Occurrence) error { <-ctx.Done(); return ctx.Err() }
+	p1, err := NewPipeline(dir, newMemStore(), testConfig(), quiet, metrics.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := AddInput(p1, Occurrences, hung).Sink("test")
+	if err := p1.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fixture := occurrenceFixture()
+	raw, err := s2.Decode(nil, encodeOccurrences(fixture[:1])[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	earlier := zstdEncoder.EncodeAll(raw, []byte{byte(RecordOccurrences)})
+	if err := p1.append(ctx, 1, func() []byte { return earlier }, func(wal.Position) {}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Write(ctx, fixture[1:]); err != nil {
+		t.Fatal(err)
+	}
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	p1.Shutdown(stopped) // the loader never loaded: both records stay in the log
+
+	var mu sync.Mutex
+	var loaded []string
+	p2, err := NewPipeline(dir, newMemStore(), testConfig(), quiet, metrics.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	AddInput(p2, Occurrences, func(_ context.Context, occs []telemetry.Occurrence) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, o := range occs {
+			loaded = append(loaded, o.UUID)
+		}
+		return nil
+	})
+	if err := p2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := p2.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(loaded)
+	if want := []string{fixture[0].UUID, fixture[1].UUID}; !slices.Equal(loaded, want) {
+		t.Fatalf("replay loaded %q, want %q", loaded, want)
 	}
 }
 
