@@ -21,10 +21,11 @@ import (
 type RecordType byte
 
 const (
-	RecordSpans       RecordType = 1 // codec_spans.go; records of earlier versions hold spans too
-	RecordLogs        RecordType = 2 // codec_logs.go: written by earlier versions, numbered by position
-	RecordOccurrences RecordType = 3 // codec_occurrences.go
-	RecordNumbered    RecordType = 4 // codec_logs.go: log records with their ids
+	RecordSpans         RecordType = 1 // codec_spans.go; records of earlier versions hold spans too
+	RecordLogs          RecordType = 2 // codec_logs.go: written by earlier versions, numbered by position
+	RecordOccurrences   RecordType = 3 // codec_occurrences.go: written by earlier versions, zstd
+	RecordNumbered      RecordType = 4 // codec_logs.go: log records with their ids
+	RecordOccurrencesS2 RecordType = 5 // codec_occurrences.go: occurrences, S2
 )
 
 // seal compresses an encoded batch behind its record type.

@@ -40,6 +40,10 @@ type PipelineConfig struct {
 	RetryAfter time.Duration
 	// CheckpointEvery is how often the store is checkpointed and the log trimmed.
 	CheckpointEvery time.Duration
+	// Gather is how long the loader may wait after a write for more items before the next:
+	// a store write costs about the same however few items it holds, and requests are
+	// acknowledged once logged, so waiting delays only when items can be read.
+	Gather time.Duration
 	// Limits bound each item; larger ones are cut before they are acknowledged.
 	Limits telemetry.Limits
 }
@@ -47,7 +51,7 @@ type PipelineConfig struct {
 // DefaultPipelineConfig suits the embedded store on a small machine.
 func DefaultPipelineConfig() PipelineConfig {
 	return PipelineConfig{MaxPendingBytes: 32 << 20, MaxBatchBytes: 32 << 20, MaxWait: 2 * time.Second,
-		RetryAfter: time.Second, CheckpointEvery: 30 * time.Second, Limits: telemetry.DefaultLimits()}
+		RetryAfter: time.Second, CheckpointEvery: 30 * time.Second, Gather: 50 * time.Millisecond, Limits: telemetry.DefaultLimits()}
 }
 
 // Pipeline is what receivers write to, through the Sink of each signal's Input. A request is
@@ -246,6 +250,7 @@ func (p *Pipeline) admit(ctx context.Context, n int64) error {
 		}
 		room := p.room
 		p.waiting += n
+		p.signal() // a loader gathering items loads them now
 		p.mu.Unlock()
 		var err error
 		select {
@@ -316,6 +321,7 @@ func (p *Pipeline) run() {
 			lastCheckpoint = time.Now()
 		}
 		if loadedAny {
+			p.gather()
 			continue
 		}
 		if closed {
@@ -324,6 +330,32 @@ func (p *Pipeline) run() {
 		select {
 		case <-p.wake:
 		case <-ticker.C:
+		case <-p.loadCtx.Done():
+			return
+		}
+	}
+}
+
+// gather waits, up to cfg.Gather, until what is queued fills half the room for pending
+// items. It returns at once when the pipeline is closing, requests wait for room, or the
+// load context ends.
+func (p *Pipeline) gather() {
+	if p.cfg.Gather <= 0 {
+		return
+	}
+	timer := time.NewTimer(p.cfg.Gather)
+	defer timer.Stop()
+	for {
+		p.mu.Lock()
+		enough := p.closed || p.waiting > 0 || p.pending >= min(p.cfg.MaxBatchBytes, p.cfg.MaxPendingBytes/2)
+		p.mu.Unlock()
+		if enough {
+			return
+		}
+		select {
+		case <-p.wake:
+		case <-timer.C:
+			return
 		case <-p.loadCtx.Done():
 			return
 		}

@@ -408,3 +408,91 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// waitForSpans waits up to within for the store to hold n spans, and says how long it took.
+func waitForSpans(t *testing.T, st *memStore, n int, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		if spans, _ := st.count(); spans >= n {
+			return time.Since(start)
+		}
+		if time.Since(start) > within {
+			t.Fatalf("the store holds fewer than %d spans after %v", n, within)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestPipelineGathersSmallWrites checks that requests arriving soon after a load are loaded
+// together, no later than Gather after it.
+func TestPipelineGathersSmallWrites(t *testing.T) {
+	st := newMemStore()
+	cfg := testConfig()
+	cfg.Gather = 2 * time.Second
+	h := start(t, t.TempDir(), st, cfg)
+	defer h.shutdown(t)
+	if err := h.spans.Write(context.Background(), batch(0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if took := waitForSpans(t, st, 1, time.Second); took > time.Second {
+		t.Fatalf("the first request after an idle time waited %v", took)
+	}
+	began := time.Now()
+	for i := 1; i <= 10; i++ {
+		if err := h.spans.Write(context.Background(), batch(i, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if spans, _ := st.count(); spans != 1 && time.Since(began) < cfg.Gather {
+		t.Fatalf("the store holds %d spans while the loader gathers, want 1", spans)
+	}
+	waitForSpans(t, st, 11, 2*cfg.Gather)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.writes != 2 {
+		t.Fatalf("11 requests took %d writes, want 2", st.writes)
+	}
+}
+
+// TestPipelineGatherYields checks that the loader stops gathering when memory runs short
+// and when the pipeline closes.
+func TestPipelineGatherYields(t *testing.T) {
+	st := newMemStore()
+	cfg := testConfig() // room for 100 spans
+	cfg.Gather = time.Hour
+	h := start(t, t.TempDir(), st, cfg)
+	if err := h.spans.Write(context.Background(), batch(0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	waitForSpans(t, st, 1, 5*time.Second)
+	if err := h.spans.Write(context.Background(), batch(1, 10)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if spans, _ := st.count(); spans != 1 {
+		t.Fatalf("the store holds %d spans while the loader gathers, want 1", spans)
+	}
+	if err := h.spans.Write(context.Background(), batch(11, 45)); err != nil { // 55 of 100 queued
+		t.Fatal(err)
+	}
+	waitForSpans(t, st, 56, 5*time.Second)
+	if err := h.spans.Write(context.Background(), batch(56, 1)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		if err := h.p.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown waited for the loader to gather")
+	}
+	if spans, _ := st.count(); spans != 57 {
+		t.Fatalf("the store holds %d spans after Shutdown, want 57", spans)
+	}
+}

@@ -54,11 +54,12 @@ var Logs = Signal[telemetry.LogRecord]{
 // Occurrences is the signal of error occurrences. Stores keep them once per project and
 // UUID, so they need no stamp.
 var Occurrences = Signal[telemetry.Occurrence]{
-	Name:   "occurrences",
-	Record: RecordOccurrences,
-	Fit:    (*telemetry.Occurrence).FitTo,
-	Encode: encodeOccurrences,
-	Decode: decodeOccurrences,
+	Name:    "occurrences",
+	Record:  RecordOccurrencesS2,
+	Earlier: RecordOccurrences,
+	Fit:     (*telemetry.Occurrence).FitTo,
+	Encode:  encodeOccurrences,
+	Decode:  decodeOccurrences,
 }
 
 // stampLogs numbers the log records of an earlier version's record as that version did, by
