@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
@@ -14,8 +15,8 @@ import (
 )
 
 // WriteLogs implements store.LogWriter: records whose id is stored already are skipped, and
-// the rest appended to the logs table in one transaction, after any resource they name, with
-// their groups and streams (logs_catalogue.go). Like WriteSpans, it checkpoints every
+// the rest appended to the logs table in one transaction, after any resource they name; what
+// they add to their groups and streams is tallied (logs_tally.go). Like WriteSpans, it checkpoints every
 // checkpointAfter records, which bounds what DuckDB holds uncompressed.
 func (s *Store) WriteLogs(ctx context.Context, logs []telemetry.LogRecord) error {
 	if len(logs) == 0 {
@@ -46,7 +47,7 @@ func (s *Store) writeLogs(ctx context.Context, logs []telemetry.LogRecord) (int,
 		}
 		s.cat.stored(e)
 	}
-	fresh, err := w.freshLogs(ctx, logs)
+	fresh, err := s.logIDs.fresh(ctx, w.conn, logs)
 	if err != nil || len(fresh) == 0 {
 		return 0, err
 	}
@@ -63,43 +64,46 @@ func (s *Store) writeLogs(ctx context.Context, logs []telemetry.LogRecord) (int,
 		})
 	})
 	if err == nil {
-		err = noteWritten(ctx, w.conn, fresh, time.Now().UnixNano())
-	}
-	if err == nil {
 		_, err = w.conn.ExecContext(ctx, "COMMIT")
 	}
 	if err != nil {
 		w.conn.ExecContext(context.Background(), "ROLLBACK")
 		return 0, fmt.Errorf("append log records: %w", err)
 	}
+	s.streamTally.add(fresh, time.Now().UnixNano())
 	return len(fresh), nil
 }
 
-// freshLogs returns the records whose id is neither stored nor repeated earlier in logs.
-func (w *writer) freshLogs(ctx context.Context, logs []telemetry.LogRecord) ([]*telemetry.LogRecord, error) {
+// logIDBound is at least every stored log record's id, once known: the pipeline numbers
+// records in increasing order, so a live batch's ids are all above it, and only replayed
+// batches need their ids looked up.
+type logIDBound struct {
+	known bool
+	max   uint64
+}
+
+// fresh returns the records of logs whose id is neither stored nor repeated earlier in logs,
+// reading through conn.
+func (b *logIDBound) fresh(ctx context.Context, conn *sql.Conn, logs []telemetry.LogRecord) ([]*telemetry.LogRecord, error) {
 	lo, hi := logs[0].ID, logs[0].ID
 	increasing := true // as the ingest pipeline numbers a batch: no id can repeat
 	for i := range logs {
 		lo, hi = min(lo, logs[i].ID), max(hi, logs[i].ID)
 		increasing = increasing && (i == 0 || logs[i].ID > logs[i-1].ID)
 	}
-	rows, err := w.conn.QueryContext(ctx, sqlFile("logs_known")[0], lo, hi)
-	if err != nil {
-		return nil, fmt.Errorf("stored log ids: %w", err)
+	if !b.known {
+		if err := conn.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM logs").Scan(&b.max); err != nil {
+			return nil, fmt.Errorf("highest log id: %w", err)
+		}
+		b.known = true
 	}
 	seen := map[uint64]bool{}
-	for rows.Next() {
-		var id uint64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
+	if lo <= b.max {
+		if err := storedLogIDs(ctx, conn, lo, hi, seen); err != nil {
 			return nil, err
 		}
-		seen[id] = true
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
+	b.max = max(b.max, hi) // whether the write succeeds or not: a bound, not the stored maximum
 	fresh := make([]*telemetry.LogRecord, 0, len(logs))
 	for i := range logs {
 		if !seen[logs[i].ID] {
@@ -110,6 +114,23 @@ func (w *writer) freshLogs(ctx context.Context, logs []telemetry.LogRecord) ([]*
 		}
 	}
 	return fresh, nil
+}
+
+// storedLogIDs adds the stored ids from lo to hi to seen.
+func storedLogIDs(ctx context.Context, conn *sql.Conn, lo, hi uint64, seen map[uint64]bool) error {
+	rows, err := conn.QueryContext(ctx, sqlFile("logs_known")[0], lo, hi)
+	if err != nil {
+		return fmt.Errorf("stored log ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id uint64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		seen[id] = true
+	}
+	return rows.Err()
 }
 
 // resourceEntries looks up the catalogue ids of the resources of log records, giving new
