@@ -56,7 +56,11 @@ func (s *Store) writeLogs(ctx context.Context, logs []telemetry.LogRecord) (int,
 	}
 	columns, row := []string(nil), logRow
 	if !slices.ContainsFunc(fresh, notPlain) {
-		columns, row = plainLogColumns, new(plainLogRows).row
+		p := &plainLogRows{untraced: !slices.ContainsFunc(fresh, traced)}
+		columns, row = plainLogColumns, p.row
+		if p.untraced {
+			columns = plainLogColumns[:len(plainLogColumns)-tracedLogColumns]
+		}
 	}
 	err = w.conn.Raw(func(dc any) error {
 		return appendRows(dc.(driver.Conn), "", "logs", columns, len(fresh), func(app *duckdbdriver.Appender, i int) error {
@@ -178,9 +182,14 @@ func logRow(r *telemetry.LogRecord, resourceID int64) []driver.Value {
 // plainLogColumns are the columns of the logs table a plain record sets: the others keep
 // their defaults, which stand for what such a record leaves empty. Lines such as CloudWatch
 // Logs events are plain, and leaving out half the columns (three of them lists) saves the
-// appender two thirds of its work.
-var plainLogColumns = []string{"id", "time_ns", "observed_ns", "log_group", "stream", "body_kind", "body",
-	"trace_hi", "trace_lo", "span_id", "resource_id", "protocol"}
+// appender two thirds of its work. Text lines without a trace (most) leave out
+// tracedLogColumns too.
+var plainLogColumns = []string{"id", "time_ns", "observed_ns", "log_group", "stream", "body", "resource_id", "protocol",
+	"body_kind", "trace_hi", "trace_lo", "span_id"}
+
+// tracedLogColumns is how many of plainLogColumns, at its end, only records with a trace or a
+// body other than text need.
+const tracedLogColumns = 4
 
 // notPlain says whether a record sets a column outside plainLogColumns.
 func notPlain(r *telemetry.LogRecord) bool {
@@ -188,10 +197,17 @@ func notPlain(r *telemetry.LogRecord) bool {
 		r.Ingest.Dataset != "" || r.Ingest.KeyID != "" || len(r.Attributes) > 0 || r.DroppedAttributesCount != 0
 }
 
-// plainLogRows makes the rows of plainLogColumns of a batch's plain records. It reuses one
-// row, which the appender copies at once, and in it the texts a request's records share
-// (group, stream, protocol) while they repeat: putting a value in a driver.Value allocates.
+// traced says whether a plain record needs the last tracedLogColumns of plainLogColumns.
+func traced(r *telemetry.LogRecord) bool {
+	return r.Body.Kind() != telemetry.KindString || !r.TraceID.IsZero() || !r.SpanID.IsZero()
+}
+
+// plainLogRows makes the rows of a batch's plain records, of plainLogColumns or, untraced,
+// of all but their last tracedLogColumns. It reuses one row, which the appender copies at
+// once, and in it the texts a request's records share (group, stream, protocol) while they
+// repeat: putting a value in a driver.Value allocates.
 type plainLogRows struct {
+	untraced                bool
 	values                  []driver.Value
 	group, stream, protocol string
 }
@@ -199,12 +215,18 @@ type plainLogRows struct {
 func (p *plainLogRows) row(r *telemetry.LogRecord, resourceID int64) []driver.Value {
 	if p.values == nil || r.Group != p.group || r.Stream != p.stream || r.Ingest.Protocol != p.protocol {
 		p.group, p.stream, p.protocol = r.Group, r.Stream, r.Ingest.Protocol
-		p.values = []driver.Value{3: validUTF8(r.Group), 4: validUTF8(r.Stream), 11: validUTF8(r.Ingest.Protocol)}
+		p.values = make([]driver.Value, len(plainLogColumns))
+		p.values[3], p.values[4], p.values[7] = validUTF8(r.Group), validUTF8(r.Stream), validUTF8(r.Ingest.Protocol)
+		if p.untraced {
+			p.values = p.values[:len(plainLogColumns)-tracedLogColumns]
+		}
 	}
 	v := p.values
 	v[0], v[1], v[2] = r.ID, r.TimeUnixNano, r.ObservedTimeUnixNano
-	v[5], v[6] = uint8(r.Body.Kind()), validUTF8(r.Body.Encode())
-	v[7], v[8], v[9], v[10] = int64(r.TraceID.High()), int64(r.TraceID.Low()), int64(r.SpanID.Uint64()), resourceID
+	v[5], v[6] = validUTF8(r.Body.Encode()), resourceID
+	if !p.untraced {
+		v[8], v[9], v[10], v[11] = uint8(r.Body.Kind()), int64(r.TraceID.High()), int64(r.TraceID.Low()), int64(r.SpanID.Uint64())
+	}
 	return v
 }
 
