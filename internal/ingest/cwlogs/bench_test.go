@@ -3,6 +3,7 @@ package cwlogs_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	_ "github.com/duckdb/duckdb-go/v2" // reads the file the benchmark leaves
 
 	"lookout/internal/server"
 )
@@ -159,6 +161,38 @@ func BenchmarkPutLogEvents(b *testing.B) {
 		return nil
 	})
 	b.ReportMetric(float64(size)/lines, "store-bytes/line")
+	reportStoreLayout(b, filepath.Join(dir, "lookout.duckdb"), lines)
+}
+
+// reportStoreLayout reports the database file's free blocks a line, and logs how DuckDB
+// compressed the logs table's columns: what a run that stores more bytes a line differs in.
+func reportStoreLayout(b *testing.B, path string, lines float64) {
+	db, err := sql.Open("duckdb", path+"?access_mode=READ_ONLY")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var blockSize, freeBlocks int64
+	if err := db.QueryRow("SELECT block_size, free_blocks FROM pragma_database_size()").Scan(&blockSize, &freeBlocks); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(blockSize*freeBlocks)/lines, "free-bytes/line")
+	rows, err := db.Query(`SELECT column_name, compression, count(*), count(DISTINCT row_group_id)
+		FROM pragma_storage_info('logs') WHERE segment_type <> 'VALIDITY' GROUP BY ALL ORDER BY ALL`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var layout []string
+	for rows.Next() {
+		var column, compression string
+		var segments, rowGroups int
+		if err := rows.Scan(&column, &compression, &segments, &rowGroups); err != nil {
+			b.Fatal(err)
+		}
+		layout = append(layout, fmt.Sprintf("%s %s: %d segments in %d row groups", column, compression, segments, rowGroups))
+	}
+	b.Logf("logs table: %s", strings.Join(layout, "; "))
 }
 
 // cpuTime is the user and system CPU time the process has used.
