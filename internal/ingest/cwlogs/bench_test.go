@@ -3,6 +3,7 @@ package cwlogs_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	_ "github.com/duckdb/duckdb-go/v2" // reads the file the benchmark leaves
 
 	"lookout/internal/server"
 )
@@ -110,11 +112,13 @@ func post(tb testing.TB, endpoint string, body []byte) (retries int) {
 // acknowledged once durable, every batch with lines of its own. Reports the lines
 // acknowledged a second, the lines a second until all are loaded and checkpointed (the
 // sustained rate, once the pipeline's memory bound makes senders wait for the store), the
-// process's CPU a line (senders included), its peak RSS and the store's bytes a line.
+// process's CPU a line (senders included), its peak RSS and the store's bytes a line. The
+// store's memory limit is lookout serve's default (start's), and so is Go's soft limit, so
+// that the RSS is the one users get.
 func BenchmarkPutLogEvents(b *testing.B) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(160 << 20)) // as lookout serve sets it
 	dir := b.TempDir()
-	l := start(b, func(c *server.Config) { c.DataDir = dir; c.Store.DuckDB.MemoryLimit = "256MB" })
+	l := start(b, func(c *server.Config) { c.DataDir = dir })
 	c := client(l, "test", "test")
 	ctx := context.Background()
 	must2(b, second(c.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("bench")})))
@@ -157,6 +161,38 @@ func BenchmarkPutLogEvents(b *testing.B) {
 		return nil
 	})
 	b.ReportMetric(float64(size)/lines, "store-bytes/line")
+	reportStoreLayout(b, filepath.Join(dir, "lookout.duckdb"), lines)
+}
+
+// reportStoreLayout reports the database file's free blocks a line, and logs how DuckDB
+// compressed the logs table's columns: what a run that stores more bytes a line differs in.
+func reportStoreLayout(b *testing.B, path string, lines float64) {
+	db, err := sql.Open("duckdb", path+"?access_mode=READ_ONLY")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var blockSize, freeBlocks int64
+	if err := db.QueryRow("SELECT block_size, free_blocks FROM pragma_database_size()").Scan(&blockSize, &freeBlocks); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(blockSize*freeBlocks)/lines, "free-bytes/line")
+	rows, err := db.Query(`SELECT column_name, compression, count(*), count(DISTINCT row_group_id)
+		FROM pragma_storage_info('logs') WHERE segment_type <> 'VALIDITY' GROUP BY ALL ORDER BY ALL`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var layout []string
+	for rows.Next() {
+		var column, compression string
+		var segments, rowGroups int
+		if err := rows.Scan(&column, &compression, &segments, &rowGroups); err != nil {
+			b.Fatal(err)
+		}
+		layout = append(layout, fmt.Sprintf("%s %s: %d segments in %d row groups", column, compression, segments, rowGroups))
+	}
+	b.Logf("logs table: %s", strings.Join(layout, "; "))
 }
 
 // cpuTime is the user and system CPU time the process has used.

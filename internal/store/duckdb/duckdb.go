@@ -106,6 +106,9 @@ type Store struct {
 	errs errorCatalogue // error items' keys and ids; writers[0].mu guards it (occurrences.go)
 
 	graphs *graphCache // the service graph's counts (graph_cache.go)
+
+	streamTally streamTally // what log writes add to their streams, until saved (logs_tally.go)
+	logIDs      logIDBound  // writers[0].mu guards it (logs.go)
 }
 
 // Open opens or creates the database in cfg.Dir.
@@ -250,6 +253,9 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 	if err := s.graphs.flush(ctx); err != nil {
 		return err
 	}
+	if err := s.saveStreams(ctx, s.writers[0].conn); err != nil {
+		return err
+	}
 	_, err := s.writers[0].conn.ExecContext(ctx, "FORCE CHECKPOINT")
 	return err
 }
@@ -264,7 +270,7 @@ const checkpointAfter = 500_000
 // Close checkpoints the database and closes it.
 func (s *Store) Close() error {
 	unlock := s.lockWriters()
-	var werr error
+	werr := s.saveStreams(context.Background(), s.writers[0].conn)
 	for _, w := range s.writers {
 		werr = errors.Join(werr, w.conn.Close())
 	}

@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
@@ -14,8 +15,8 @@ import (
 )
 
 // WriteLogs implements store.LogWriter: records whose id is stored already are skipped, and
-// the rest appended to the logs table in one transaction, after any resource they name, with
-// their groups and streams (logs_catalogue.go). Like WriteSpans, it checkpoints every
+// the rest appended to the logs table in one transaction, after any resource they name; what
+// they add to their groups and streams is tallied (logs_tally.go). Like WriteSpans, it checkpoints every
 // checkpointAfter records, which bounds what DuckDB holds uncompressed.
 func (s *Store) WriteLogs(ctx context.Context, logs []telemetry.LogRecord) error {
 	if len(logs) == 0 {
@@ -46,7 +47,7 @@ func (s *Store) writeLogs(ctx context.Context, logs []telemetry.LogRecord) (int,
 		}
 		s.cat.stored(e)
 	}
-	fresh, err := w.freshLogs(ctx, logs)
+	fresh, err := s.logIDs.fresh(ctx, w.conn, logs)
 	if err != nil || len(fresh) == 0 {
 		return 0, err
 	}
@@ -55,7 +56,11 @@ func (s *Store) writeLogs(ctx context.Context, logs []telemetry.LogRecord) (int,
 	}
 	columns, row := []string(nil), logRow
 	if !slices.ContainsFunc(fresh, notPlain) {
-		columns, row = plainLogColumns, new(plainLogRows).row
+		p := &plainLogRows{untraced: !slices.ContainsFunc(fresh, traced)}
+		columns, row = plainLogColumns, p.row
+		if p.untraced {
+			columns = plainLogColumns[:len(plainLogColumns)-tracedLogColumns]
+		}
 	}
 	err = w.conn.Raw(func(dc any) error {
 		return appendRows(dc.(driver.Conn), "", "logs", columns, len(fresh), func(app *duckdbdriver.Appender, i int) error {
@@ -63,43 +68,46 @@ func (s *Store) writeLogs(ctx context.Context, logs []telemetry.LogRecord) (int,
 		})
 	})
 	if err == nil {
-		err = noteWritten(ctx, w.conn, fresh, time.Now().UnixNano())
-	}
-	if err == nil {
 		_, err = w.conn.ExecContext(ctx, "COMMIT")
 	}
 	if err != nil {
 		w.conn.ExecContext(context.Background(), "ROLLBACK")
 		return 0, fmt.Errorf("append log records: %w", err)
 	}
+	s.streamTally.add(fresh, time.Now().UnixNano())
 	return len(fresh), nil
 }
 
-// freshLogs returns the records whose id is neither stored nor repeated earlier in logs.
-func (w *writer) freshLogs(ctx context.Context, logs []telemetry.LogRecord) ([]*telemetry.LogRecord, error) {
+// logIDBound is at least every stored log record's id, once known: the pipeline numbers
+// records in increasing order, so a live batch's ids are all above it, and only replayed
+// batches need their ids looked up.
+type logIDBound struct {
+	known bool
+	max   uint64
+}
+
+// fresh returns the records of logs whose id is neither stored nor repeated earlier in logs,
+// reading through conn.
+func (b *logIDBound) fresh(ctx context.Context, conn *sql.Conn, logs []telemetry.LogRecord) ([]*telemetry.LogRecord, error) {
 	lo, hi := logs[0].ID, logs[0].ID
 	increasing := true // as the ingest pipeline numbers a batch: no id can repeat
 	for i := range logs {
 		lo, hi = min(lo, logs[i].ID), max(hi, logs[i].ID)
 		increasing = increasing && (i == 0 || logs[i].ID > logs[i-1].ID)
 	}
-	rows, err := w.conn.QueryContext(ctx, sqlFile("logs_known")[0], lo, hi)
-	if err != nil {
-		return nil, fmt.Errorf("stored log ids: %w", err)
+	if !b.known {
+		if err := conn.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM logs").Scan(&b.max); err != nil {
+			return nil, fmt.Errorf("highest log id: %w", err)
+		}
+		b.known = true
 	}
 	seen := map[uint64]bool{}
-	for rows.Next() {
-		var id uint64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
+	if lo <= b.max {
+		if err := storedLogIDs(ctx, conn, lo, hi, seen); err != nil {
 			return nil, err
 		}
-		seen[id] = true
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
+	b.max = max(b.max, hi) // whether the write succeeds or not: a bound, not the stored maximum
 	fresh := make([]*telemetry.LogRecord, 0, len(logs))
 	for i := range logs {
 		if !seen[logs[i].ID] {
@@ -110,6 +118,23 @@ func (w *writer) freshLogs(ctx context.Context, logs []telemetry.LogRecord) ([]*
 		}
 	}
 	return fresh, nil
+}
+
+// storedLogIDs adds the stored ids from lo to hi to seen.
+func storedLogIDs(ctx context.Context, conn *sql.Conn, lo, hi uint64, seen map[uint64]bool) error {
+	rows, err := conn.QueryContext(ctx, sqlFile("logs_known")[0], lo, hi)
+	if err != nil {
+		return fmt.Errorf("stored log ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id uint64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		seen[id] = true
+	}
+	return rows.Err()
 }
 
 // resourceEntries looks up the catalogue ids of the resources of log records, giving new
@@ -157,9 +182,14 @@ func logRow(r *telemetry.LogRecord, resourceID int64) []driver.Value {
 // plainLogColumns are the columns of the logs table a plain record sets: the others keep
 // their defaults, which stand for what such a record leaves empty. Lines such as CloudWatch
 // Logs events are plain, and leaving out half the columns (three of them lists) saves the
-// appender two thirds of its work.
-var plainLogColumns = []string{"id", "time_ns", "observed_ns", "log_group", "stream", "body_kind", "body",
-	"trace_hi", "trace_lo", "span_id", "resource_id", "protocol"}
+// appender two thirds of its work. Text lines without a trace (most) leave out
+// tracedLogColumns too.
+var plainLogColumns = []string{"id", "time_ns", "observed_ns", "log_group", "stream", "body", "resource_id", "protocol",
+	"body_kind", "trace_hi", "trace_lo", "span_id"}
+
+// tracedLogColumns is how many of plainLogColumns, at its end, only records with a trace or a
+// body other than text need.
+const tracedLogColumns = 4
 
 // notPlain says whether a record sets a column outside plainLogColumns.
 func notPlain(r *telemetry.LogRecord) bool {
@@ -167,10 +197,17 @@ func notPlain(r *telemetry.LogRecord) bool {
 		r.Ingest.Dataset != "" || r.Ingest.KeyID != "" || len(r.Attributes) > 0 || r.DroppedAttributesCount != 0
 }
 
-// plainLogRows makes the rows of plainLogColumns of a batch's plain records. It reuses one
-// row, which the appender copies at once, and in it the texts a request's records share
-// (group, stream, protocol) while they repeat: putting a value in a driver.Value allocates.
+// traced says whether a plain record needs the last tracedLogColumns of plainLogColumns.
+func traced(r *telemetry.LogRecord) bool {
+	return r.Body.Kind() != telemetry.KindString || !r.TraceID.IsZero() || !r.SpanID.IsZero()
+}
+
+// plainLogRows makes the rows of a batch's plain records, of plainLogColumns or, untraced,
+// of all but their last tracedLogColumns. It reuses one row, which the appender copies at
+// once, and in it the texts a request's records share (group, stream, protocol) while they
+// repeat: putting a value in a driver.Value allocates.
 type plainLogRows struct {
+	untraced                bool
 	values                  []driver.Value
 	group, stream, protocol string
 }
@@ -178,12 +215,18 @@ type plainLogRows struct {
 func (p *plainLogRows) row(r *telemetry.LogRecord, resourceID int64) []driver.Value {
 	if p.values == nil || r.Group != p.group || r.Stream != p.stream || r.Ingest.Protocol != p.protocol {
 		p.group, p.stream, p.protocol = r.Group, r.Stream, r.Ingest.Protocol
-		p.values = []driver.Value{3: validUTF8(r.Group), 4: validUTF8(r.Stream), 11: validUTF8(r.Ingest.Protocol)}
+		p.values = make([]driver.Value, len(plainLogColumns))
+		p.values[3], p.values[4], p.values[7] = validUTF8(r.Group), validUTF8(r.Stream), validUTF8(r.Ingest.Protocol)
+		if p.untraced {
+			p.values = p.values[:len(plainLogColumns)-tracedLogColumns]
+		}
 	}
 	v := p.values
 	v[0], v[1], v[2] = r.ID, r.TimeUnixNano, r.ObservedTimeUnixNano
-	v[5], v[6] = uint8(r.Body.Kind()), validUTF8(r.Body.Encode())
-	v[7], v[8], v[9], v[10] = int64(r.TraceID.High()), int64(r.TraceID.Low()), int64(r.SpanID.Uint64()), resourceID
+	v[5], v[6] = validUTF8(r.Body.Encode()), resourceID
+	if !p.untraced {
+		v[8], v[9], v[10], v[11] = uint8(r.Body.Kind()), int64(r.TraceID.High()), int64(r.TraceID.Low()), int64(r.SpanID.Uint64())
+	}
 	return v
 }
 

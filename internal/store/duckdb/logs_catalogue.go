@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"lookout/internal/store"
-	"lookout/internal/telemetry"
 )
 
 // The log catalogue's changes are written by the logs' writer and made durable by a
@@ -19,11 +18,15 @@ import (
 // are not in lookout's ingest log. They are rare (a group or stream per process), so the
 // checkpoint's cost does not matter.
 
-// change runs fn in a transaction on the logs' writer, then checkpoints.
+// change runs fn in a transaction on the logs' writer, after saving the streams' tally, then
+// checkpoints.
 func (s *Store) change(ctx context.Context, fn func(conn *sql.Conn) error) error {
 	w := s.writers[0]
 	w.mu.Lock()
-	err := inTransaction(ctx, w.conn, fn)
+	err := s.saveStreams(ctx, w.conn)
+	if err == nil {
+		err = inTransaction(ctx, w.conn, fn)
+	}
 	w.mu.Unlock()
 	if err != nil {
 		return err
@@ -193,6 +196,9 @@ func (s *Store) NoteMissingStream(ctx context.Context, group, stream string, at 
 	w := s.writers[0]
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if err := s.saveStreams(ctx, w.conn); err != nil { // the group may exist only in the tally
+		return err
+	}
 	_, err := w.conn.ExecContext(ctx, "UPDATE log_groups SET missing_stream = $2, missing_ns = $3 WHERE name = $1", group, stream, at.UnixNano())
 	return err
 }
@@ -218,6 +224,9 @@ func (s *Store) ExpireLogs(ctx context.Context, now time.Time) (int64, error) {
 
 // LogGroups implements store.LogCatalogue.
 func (s *Store) LogGroups(ctx context.Context, q store.LogGroupQuery) ([]store.LogGroup, error) {
+	if err := s.streamsSaved(ctx); err != nil {
+		return nil, err
+	}
 	var b sqlBuilder
 	if q.Prefix != "" {
 		b.where("starts_with(g.name, %s)", q.Prefix)
@@ -260,6 +269,9 @@ func (s *Store) LogGroups(ctx context.Context, q store.LogGroupQuery) ([]store.L
 
 // LogStreams implements store.LogCatalogue.
 func (s *Store) LogStreams(ctx context.Context, q store.LogStreamQuery) ([]store.LogStream, error) {
+	if err := s.streamsSaved(ctx); err != nil {
+		return nil, err
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -330,46 +342,6 @@ func parseTags(text sql.NullString) (map[string]string, error) {
 		return nil, fmt.Errorf("log group tags: %w", err)
 	}
 	return tags, nil
-}
-
-// streamStats is what one written batch adds to a stream.
-type streamStats struct {
-	first, last, lastIngest, records, bytes int64
-}
-
-// noteWritten records the streams (and groups) that fresh records were written to, inside
-// the transaction that writes them.
-func noteWritten(ctx context.Context, conn *sql.Conn, fresh []*telemetry.LogRecord, now int64) error {
-	type key struct{ group, stream string }
-	stats := map[key]*streamStats{}
-	var order []key
-	for _, r := range fresh {
-		k := key{validUTF8(r.Group), validUTF8(r.Stream)}
-		st := stats[k]
-		if st == nil {
-			st = &streamStats{first: r.TimeUnixNano, last: r.TimeUnixNano}
-			stats[k] = st
-			order = append(order, k)
-		}
-		st.first, st.last = min(st.first, r.TimeUnixNano), max(st.last, r.TimeUnixNano)
-		st.lastIngest = max(st.lastIngest, r.ObservedTimeUnixNano)
-		st.records++
-		st.bytes += int64(len(r.Body.AsString()))
-	}
-	// One statement a table, whatever the number of streams: each costs a plan.
-	n := len(order)
-	groups, streams := make([]string, n), make([]string, n)
-	first, last, lastIngest, records, bytes := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	for i, k := range order {
-		st := stats[k]
-		groups[i], streams[i] = k.group, k.stream
-		first[i], last[i], lastIngest[i], records[i], bytes[i] = st.first, st.last, st.lastIngest, st.records, st.bytes
-	}
-	if _, err := conn.ExecContext(ctx, sqlFile("logs_group_ensure")[0], groups, now); err != nil {
-		return err
-	}
-	_, err := conn.ExecContext(ctx, sqlFile("logs_stream_written")[0], groups, streams, now, first, last, lastIngest, records, bytes)
-	return err
 }
 
 // sqlBuilder collects the conditions of a query and binds their values.

@@ -118,6 +118,9 @@ func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.Log
 
 // scannedBytes estimates the body bytes of records of groups from their streams' average.
 func (s *Store) scannedBytes(ctx context.Context, groups []string, records int64) (int64, error) {
+	if err := s.streamsSaved(ctx); err != nil {
+		return 0, err
+	}
 	var b sqlBuilder
 	if len(groups) > 0 {
 		b.whereIn("log_group", groups)

@@ -47,3 +47,52 @@ func TestPlainLogsOfSeveralStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeLogBatchReplayed writes a batch of several vectors, then the same batch again, as a
+// replay of the ingest log does: every record is stored once, and the streams' figures count
+// each once.
+func TestLargeLogBatchReplayed(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{MemoryLimit: "128MB", Writers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res := &telemetry.Resource{Attributes: telemetry.Attributes{{Key: telemetry.ServiceNameKey, Value: telemetry.StringValue("g")}}}
+	start := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC).UnixNano()
+	const n = 5 * 2048 * 2
+	logs := make([]telemetry.LogRecord, n)
+	for i := range logs {
+		logs[i] = telemetry.LogRecord{ID: 1<<24 + uint64(i), TimeUnixNano: start + int64(i)*1e6, ObservedTimeUnixNano: start + n*1e6,
+			Body: telemetry.StringValue(fmt.Sprintf("line %05d", i)), Resource: res, Group: "g", Stream: []string{"a", "b"}[i/(n/4)%2],
+			Ingest: telemetry.IngestInfo{Protocol: "cloudwatch"}}
+	}
+	for range 2 {
+		if err := s.WriteLogs(ctx, logs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stored, distinct int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*), count(DISTINCT id) FROM logs").Scan(&stored, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if stored != n || distinct != n {
+		t.Errorf("%d records stored, %d distinct, want %d", stored, distinct, n)
+	}
+	streams, err := s.LogStreams(ctx, store.LogStreamQuery{Group: "g"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(streams) != 2 {
+		t.Fatalf("%d streams, want 2", len(streams))
+	}
+	for _, st := range streams {
+		// Each stream holds every other quarter of the lines, each of 10 bytes.
+		if st.Records != n/2 || st.StoredBytes != n/2*10 {
+			t.Errorf("stream %s: %d records of %d bytes, want %d of %d", st.Name, st.Records, st.StoredBytes, n/2, n/2*10)
+		}
+	}
+	if first := time.Unix(0, start); !streams[0].FirstEvent.Equal(first) {
+		t.Errorf("stream a's first event at %v, want %v", streams[0].FirstEvent, first)
+	}
+}

@@ -123,3 +123,61 @@ func BenchmarkLogStats(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWriteLogs writes PutLogEvents-sized requests of plain lines, as the ingest
+// pipeline's loader hands them over: one request a write when it keeps up, several of
+// different streams when it falls behind. Each op is one write; the store checkpoints of its
+// own accord, and once more at the end. Reports the CPU a line spent in WriteLogs (DuckDB's
+// threads included, making the lines not), the lines a second of that CPU's wall time, and
+// the database blocks in use a line.
+func BenchmarkWriteLogs(b *testing.B) {
+	for _, requests := range []int{1, 8} {
+		b.Run(fmt.Sprintf("requests=%d", requests), func(b *testing.B) { benchmarkWriteLogs(b, requests) })
+	}
+}
+
+func benchmarkWriteLogs(b *testing.B, requests int) {
+	const perRequest = 1000
+	ctx := context.Background()
+	s, err := Open(ctx, DefaultConfig(b.TempDir()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	res := &telemetry.Resource{Attributes: telemetry.Attributes{{Key: telemetry.ServiceNameKey, Value: telemetry.StringValue("bench")}}}
+	logs := make([]telemetry.LogRecord, requests*perRequest)
+	var cpu, wall time.Duration
+	var id uint64 = 1
+	start := time.Now().UnixNano()
+	var line []byte
+	for i := 0; b.Loop(); i++ {
+		for j := range logs {
+			n := i*len(logs) + j
+			line = fmt.Appendf(line[:0], "[2026-Nov-30 02:%02d] 172.18.%d.%d GET http /api/activities/home?page=%d&user=u%05d 200 OK bytes=%d ms=%d ua=\"python-requests/2.31.0\" req=%08x",
+				n%60, n%7, n%250, n%13, n%40000, 200+n%9000, n%700, uint32(n*2654435761))
+			stream := (i*requests + j/perRequest) % benchLogStreams
+			logs[j] = telemetry.LogRecord{ID: id, TimeUnixNano: start + int64(n)*1000, ObservedTimeUnixNano: start + int64(n)*1000 + 1e9,
+				Group: "bench", Stream: fmt.Sprintf("host-%d//usr/local/bin/flask/app/%d", stream, stream),
+				Body: telemetry.StringValue(string(line)), Resource: res, Ingest: telemetry.IngestInfo{Protocol: "cloudwatch-logs"}}
+			id++
+		}
+		cpu0, wall0 := cpuTime(), time.Now()
+		if err := s.WriteLogs(ctx, logs); err != nil {
+			b.Fatal(err)
+		}
+		cpu, wall = cpu+cpuTime()-cpu0, wall+time.Since(wall0)
+	}
+	cpu0, wall0 := cpuTime(), time.Now()
+	if err := s.Checkpoint(ctx); err != nil {
+		b.Fatal(err)
+	}
+	cpu, wall = cpu+cpuTime()-cpu0, wall+time.Since(wall0)
+	lines := float64(b.N * len(logs))
+	b.ReportMetric(float64(cpu.Nanoseconds())/1000/lines, "cpu-µs/line")
+	b.ReportMetric(lines/wall.Seconds(), "lines/s")
+	var blockSize, usedBlocks int64
+	if err := s.db.QueryRowContext(ctx, "SELECT block_size, used_blocks FROM pragma_database_size() WHERE database_name = current_database()").Scan(&blockSize, &usedBlocks); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(blockSize*usedBlocks)/lines, "disk-B/line")
+}

@@ -137,6 +137,10 @@ ALTER TABLE logs ALTER COLUMN flags SET DEFAULT 0;
 ALTER TABLE logs ALTER COLUMN attr_keys SET DEFAULT [];
 ALTER TABLE logs ALTER COLUMN attr_kinds SET DEFAULT [];
 ALTER TABLE logs ALTER COLUMN attr_values SET DEFAULT [];
+ALTER TABLE logs ALTER COLUMN body_kind SET DEFAULT 1;  -- text (telemetry.KindString)
+ALTER TABLE logs ALTER COLUMN trace_hi SET DEFAULT 0;
+ALTER TABLE logs ALTER COLUMN trace_lo SET DEFAULT 0;
+ALTER TABLE logs ALTER COLUMN span_id SET DEFAULT 0;
 
 -- Settings people and clients configure (X-Ray sampling rules and groups): a JSON document
 -- under a kind and a name.
