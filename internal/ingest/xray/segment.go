@@ -221,6 +221,7 @@ func (b *builder) entity(fields object, parent telemetry.SpanID, segment bool, d
 	if fault || failed || len(cause.raw()) > 0 && string(cause.raw()) != "null" {
 		sp.Status.Code = telemetry.StatusError
 	}
+	sp.Attributes = a.list // for the document to leave out what they hold
 	a.str(AttrDocument, b.ownDocument(fields, &sp))
 	sp.Attributes = slices.Clone(a.list) // no room to spare in what is kept
 	b.attrs = a.list
@@ -260,7 +261,7 @@ func (b *builder) ownDocument(fields object, sp *telemetry.Span) string {
 		}
 		if member := memberOf(m.key()); member != nil && sp != nil {
 			var gives bool
-			if b.scratch, gives = member.gives(sp, m.raw(), b.scratch); gives {
+			if b.scratch, gives = member.gives(sp, m, b.scratch); gives {
 				letters = append(letters, member.letter)
 				continue
 			}
