@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strconv"
-	"strings"
 
 	"lookout/internal/telemetry"
 )
@@ -25,10 +24,8 @@ type spanMember struct {
 	key    string
 	number bool // text is a JSON number's, else a string's content
 	// text appends the member's value from the span, and reports whether the span holds it.
-	text func(dst []byte, sp *telemetry.Span) ([]byte, bool)
-	// object is the member's value from the span, as encoding/json decodes it with numbers
-	// kept as sent, or nil.
-	object func(sp *telemetry.Span) map[string]any
+	text   func(dst []byte, sp *telemetry.Span) ([]byte, bool)
+	object attrObject // an object member
 }
 
 // spanMembers are the members a span gives back.
@@ -57,7 +54,7 @@ var spanMembers = [...]spanMember{
 	}},
 	{letter: 'h', key: "http", object: httpObject},
 	{letter: 'q', key: "sql", object: sqlObject},
-	{letter: 'a', key: "annotations", object: annotationsObject},
+	{letter: 'a', key: "annotations", object: annotationsObject{}},
 }
 
 // memberOf is the span member with key, or nil.
@@ -84,8 +81,7 @@ func memberLettered(letter byte) *spanMember {
 // it. scratch is room to use.
 func (m *spanMember) gives(sp *telemetry.Span, v value, scratch []byte) ([]byte, bool) {
 	if m.object != nil {
-		want := m.object(sp)
-		return scratch, want != nil && sameJSON(v, want)
+		return scratch, m.object.matches(v, sp)
 	}
 	scratch, ok := m.text(scratch[:0], sp)
 	if !ok {
@@ -101,7 +97,7 @@ func (m *spanMember) gives(sp *telemetry.Span, v value, scratch []byte) ([]byte,
 // reports whether the span holds it.
 func (m *spanMember) put(doc map[string]any, sp *telemetry.Span) bool {
 	if m.object != nil {
-		v := m.object(sp)
+		v := m.object.build(sp)
 		doc[m.key] = v
 		return v != nil
 	}
@@ -117,37 +113,6 @@ func (m *spanMember) put(doc map[string]any, sp *telemetry.Span) bool {
 	return true
 }
 
-// sameJSON reports whether v, a value as sent, reads as want: a string, a json.Number, a
-// boolean, or an object of these.
-func sameJSON(v value, want any) bool {
-	switch w := want.(type) {
-	case string:
-		return sameString(v, w)
-	case json.Number:
-		return string(v.raw()) == string(w)
-	case bool:
-		return string(v.raw()) == strconv.FormatBool(w)
-	case map[string]any:
-		o, ok := v.object()
-		if !ok {
-			return false
-		}
-		members := v.r.sorted(o)
-		if len(members) != len(w) {
-			return false
-		}
-		for _, i := range members {
-			m := o.at(i)
-			mw, ok := w[string(m.key())]
-			if !ok || !sameJSON(m, mw) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
 // sameString reports whether v, a value as sent, is a string of content s.
 func sameString(v value, s string) bool {
 	raw := v.raw()
@@ -155,89 +120,6 @@ func sameString(v value, s string) bool {
 		return true
 	}
 	return len(raw) > 0 && raw[0] == '"' && v.text() == s
-}
-
-// The members of the http and sql objects, by the attributes httpAttrs and sqlAttrs map
-// them to.
-var (
-	httpRequestMembers = map[string]string{"http.method": "method", "http.url": "url", "http.user_agent": "user_agent",
-		"http.client_ip": "client_ip", "aws.xray.x_forwarded_for": "x_forwarded_for", "aws.xray.traced": "traced"}
-	httpResponseMembers = map[string]string{"http.status_code": "status", "http.response_content_length": "content_length"}
-	sqlMembers          = map[string]string{"db.connection_string": "url", "db.system": "database_type", "db.version": "database_version",
-		"db.statement": "sanitized_query", "db.user": "user", "aws.xray.sql.driver_version": "driver_version", "aws.xray.sql.preparation": "preparation"}
-)
-
-// httpObject is the http object httpAttrs maps to a span's attributes.
-func httpObject(sp *telemetry.Span) map[string]any {
-	req, ok := fromAttrs(sp, httpRequestMembers)
-	resp, ok2 := fromAttrs(sp, httpResponseMembers)
-	if !ok || !ok2 || req == nil && resp == nil {
-		return nil
-	}
-	h := map[string]any{}
-	if req != nil {
-		h["request"] = req
-	}
-	if resp != nil {
-		h["response"] = resp
-	}
-	return h
-}
-
-// sqlObject is the sql object sqlAttrs maps to a span's attributes.
-func sqlObject(sp *telemetry.Span) map[string]any {
-	o, _ := fromAttrs(sp, sqlMembers)
-	return o
-}
-
-// annotationsObject is the annotations object annotationAttrs maps to a span's attributes:
-// theirs are the only keys without a dot.
-func annotationsObject(sp *telemetry.Span) map[string]any {
-	var out map[string]any
-	for _, kv := range sp.Attributes {
-		if strings.IndexByte(kv.Key, '.') >= 0 {
-			continue
-		}
-		if out == nil {
-			out = map[string]any{}
-		}
-		if _, twice := out[kv.Key]; twice {
-			return nil
-		}
-		out[kv.Key] = jsonScalar(kv.Value)
-	}
-	return out
-}
-
-// fromAttrs is the object of a span's attributes that members names (attribute key: member
-// key), nil when it has none of them; ok is false when it has one twice, which a store
-// might not give back as it was.
-func fromAttrs(sp *telemetry.Span, members map[string]string) (out map[string]any, ok bool) {
-	for _, kv := range sp.Attributes {
-		key, is := members[kv.Key]
-		if !is {
-			continue
-		}
-		if out == nil {
-			out = map[string]any{}
-		}
-		if _, twice := out[key]; twice {
-			return nil, false
-		}
-		out[key] = jsonScalar(kv.Value)
-	}
-	return out, true
-}
-
-// jsonScalar is an attribute's value as encoding/json decodes the JSON it was read from.
-func jsonScalar(v telemetry.Value) any {
-	switch v.Kind() {
-	case telemetry.KindBool:
-		return v.Bool()
-	case telemetry.KindInt, telemetry.KindDouble:
-		return json.Number(v.AsString())
-	}
-	return v.AsString()
 }
 
 // appendSeconds appends unix nanoseconds as epoch seconds in the shortest decimal that reads
