@@ -93,10 +93,11 @@ func sentDocument(sp *telemetry.Span) map[string]any {
 	if dec.Decode(&doc) != nil {
 		return nil // cut to the value limit: rebuilt from the span instead
 	}
+	_, cut := sp.Attributes.Get(telemetry.TruncatedKey)
 	for i := range len(letters) {
 		m := memberLettered(letters[i])
-		if m == nil || !m.put(doc, sp) {
-			return nil
+		if m == nil || m.object != nil && cut || !m.put(doc, sp) {
+			return nil // an attribute cut to the value limit does not give its member back
 		}
 	}
 	return doc

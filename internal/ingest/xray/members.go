@@ -9,13 +9,14 @@ import (
 )
 
 // A (sub)segment's document is kept (AttrDocument) without the members its span holds
-// anyway: its ids, name and times, which are most of what a document does not share with
-// others and so most of what it costs to store. The stored value names the members it
-// leaves out, a letter each, before the JSON object of the rest (`einst{"http":...}`), and
+// anyway: its ids, name and times, and the http, sql and annotations objects its attributes
+// hold member for member. Ids and times are most of what a document does not share with
+// others, and so most of what it costs to store. The stored value names the members it
+// leaves out, a letter each, before the JSON object of the rest (`aehinst{"aws":...}`), and
 // BatchGetTraces puts them back from the span. A member is left out only when the span
-// gives back the very value that was sent: an id in capitals or a time with a trailing
-// zero stays. A value that begins with "{" is a whole document, as lookout kept them
-// before.
+// gives back the very value that was sent: an id in capitals, a time with a trailing zero
+// or an object with a member the span has no attribute for stays. A value that begins with
+// "{" is a whole document, as lookout kept them before.
 
 // spanMember is a member of a (sub)segment's document that its span holds: a string or
 // number in its fields (text), or an object in its attributes (object).

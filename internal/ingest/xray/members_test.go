@@ -156,6 +156,25 @@ func TestDocumentsLeaveOutWhatSpansHold(t *testing.T) {
 	}
 }
 
+// TestCutAttributesGiveNothingBack checks that an attribute cut to the value limit does not
+// give its member back: the segment is made from the span, as when the whole document was
+// cut before.
+func TestCutAttributesGiveNothingBack(t *testing.T) {
+	body := []byte(`{"trace_id":"1-5759e988-bd862e3fe1be46a994272793","id":"defdfd9912dc5a56","name":"a","start_time":1461096053,"end_time":1461096054,
+		"http":{"request":{"url":"https://example.com/a/path/long/enough/to/cut"}}}`)
+	d, err := DecodeDocument(body, received)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := wholeDocuments(t, body, d.Spans)
+	for _, sp := range []*telemetry.Span{&d.Spans[0], &whole[0]} {
+		sp.FitTo(telemetry.Limits{MaxValueBytes: 20, MaxItemBytes: 1 << 20})
+		if v, _ := sp.Attributes.Get(AttrDocument); sentDocument(sp) != nil {
+			t.Errorf("the document %s was given back from cut attributes", v.Str())
+		}
+	}
+}
+
 // TestStoredDocumentsGiveBackWhatWasSent stores the decoded spans of documents in a DuckDB
 // store, next to the same spans with whole documents (as lookout stored them before), and
 // reads both back: BatchGetTraces answers the same segments for each.
