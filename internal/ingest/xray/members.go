@@ -88,8 +88,12 @@ func (m *spanMember) gives(sp *telemetry.Span, v value, scratch []byte) ([]byte,
 	if !ok {
 		return scratch, false
 	}
+	raw := v.raw()
 	if m.number {
-		return scratch, string(v.raw()) == string(scratch)
+		return scratch, string(raw) == string(scratch)
+	}
+	if n := len(raw); n == len(scratch)+2 && raw[0] == '"' && string(raw[1:n-1]) == string(scratch) && plainASCII(scratch) {
+		return scratch, true // as most are sent: without escapes
 	}
 	return scratch, sameString(v, string(scratch))
 }
