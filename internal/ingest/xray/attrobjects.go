@@ -12,7 +12,8 @@ import (
 // which they may give back.
 type attrObject interface {
 	// matches reports whether v, the object as sent, is what the span's attributes give
-	// back, as encoding/json reads it. It allocates nothing: it runs for every document.
+	// back (which is never empty), as encoding/json reads it. It allocates nothing: it runs
+	// for every document.
 	matches(v value, sp *telemetry.Span) bool
 	// build is the object the span's attributes give back, as encoding/json decodes it with
 	// numbers kept as sent, or nil.
@@ -51,7 +52,7 @@ func (o *mappedObject) matches(v value, sp *telemetry.Span) bool {
 		return false
 	}
 	sorted := v.r.sorted(fields)
-	if n, twice := o.count(sp); twice || n != len(sorted) {
+	if n, twice := o.count(sp); twice || n == 0 || n != len(sorted) {
 		return false
 	}
 	for _, i := range sorted {
@@ -136,7 +137,7 @@ func (annotationsObject) matches(v value, sp *telemetry.Span) bool {
 			annotations++
 		}
 	}
-	if annotations != len(sorted) {
+	if annotations == 0 || annotations != len(sorted) {
 		return false
 	}
 	for _, i := range sorted {

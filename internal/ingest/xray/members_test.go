@@ -33,11 +33,13 @@ var memberCases = []string{
 	  "http":{"request":{"x_forwarded_for":true,"client_ip":"10.0.0.1","traced":true},"response":{"status":200.5}},
 	  "annotations":{"s":"x\u00e9","i":-3,"f":0.25,"b":false,"i":4},"sql":{"url":"pg://db","user":"app"}}`,
 	// Objects that do not: a traced request in a traced segment, a float for an integer,
-	// an annotation key X-Ray does not index, a connection string, an empty value.
+	// an annotation key X-Ray does not index, a connection string, an empty value, empty
+	// objects.
 	`{"trace_id":"1-5759e988-bd862e3fe1be46a994272793","id":"defdfd9912dc5a56","name":"a","start_time":1461096053,"end_time":1461096054,"traced":true,
 	  "http":{"request":{"traced":true}},"subsegments":[{"id":"1111111111111111","name":"b","start_time":1461096053,"end_time":1461096054,
 	  "http":{"response":{"status":200.0}},"annotations":{"ok":1,"not-indexed":2},"sql":{"connection_string":"pg://db"}},
-	  {"id":"2222222222222222","name":"c","start_time":1461096053,"end_time":1461096054,"http":{"request":{"method":""}},"sql":{"url":"pg://db","user":""}}]}`,
+	  {"id":"2222222222222222","name":"c","start_time":1461096053,"end_time":1461096054,"http":{"request":{"method":""}},"sql":{"url":"pg://db","user":""}},
+	  {"id":"3333333333333333","name":"d","start_time":1461096053,"end_time":1461096054,"http":{"request":{}},"sql":{},"annotations":{}}]}`,
 }
 
 // wholeDocuments returns spans with AttrDocument holding each entity's whole document, as
@@ -149,6 +151,7 @@ func TestDocumentsLeaveOutWhatSpansHold(t *testing.T) {
 		{memberCases[6], 0, `einst{"http":{"request":{"traced":true}},"traced":true}`},
 		{memberCases[6], 1, `eins{"annotations":{"ok":1,"not-indexed":2},"http":{"response":{"status":200.0}},"sql":{"connection_string":"pg://db"}}`},
 		{memberCases[6], 2, `eins{"http":{"request":{"method":""}},"sql":{"url":"pg://db","user":""}}`},
+		{memberCases[6], 3, `eins{"annotations":{},"http":{"request":{}},"sql":{}}`},
 	} {
 		if got := stored(c.body, c.span); got != c.want {
 			t.Errorf("%.60s...: span %d keeps %s, want %s", c.body, c.span, got, c.want)
