@@ -73,7 +73,8 @@ func document(sp *telemetry.Span, children map[telemetry.SpanID][]*telemetry.Spa
 	return doc
 }
 
-// sentDocument is the document an X-Ray span was sent with, or nil.
+// sentDocument is the document an X-Ray span was sent with, or nil: what AttrDocument kept
+// of it, with the members the span holds put back (members.go).
 func sentDocument(sp *telemetry.Span) map[string]any {
 	if sp.Ingest.Protocol != Protocol {
 		return nil
@@ -82,11 +83,22 @@ func sentDocument(sp *telemetry.Span) map[string]any {
 	if !ok {
 		return nil
 	}
+	letters, rest, ok := strings.Cut(v.Str(), "{")
+	if !ok {
+		return nil
+	}
 	var doc map[string]any
-	dec := json.NewDecoder(strings.NewReader(v.Str()))
+	dec := json.NewDecoder(strings.NewReader("{" + rest))
 	dec.UseNumber() // numbers as sent
 	if dec.Decode(&doc) != nil {
 		return nil // cut to the value limit: rebuilt from the span instead
+	}
+	_, cut := sp.Attributes.Get(telemetry.TruncatedKey)
+	for i := range len(letters) {
+		m := memberLettered(letters[i])
+		if m == nil || m.object != nil && cut || !m.put(doc, sp) {
+			return nil // an attribute cut to the value limit does not give its member back
+		}
 	}
 	return doc
 }

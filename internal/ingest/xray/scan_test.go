@@ -76,7 +76,7 @@ func checkScan(t *testing.T, doc []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if own := b.ownDocument(got); own != string(wantOwn) {
+	if own := b.ownDocument(got, nil); own != string(wantOwn) {
 		t.Fatalf("%q: own document\n%s\nencoding/json's\n%s", doc, own, wantOwn)
 	}
 }

@@ -129,12 +129,14 @@ func notAnObject(doc []byte) error {
 // builder turns the entities of a document into spans.
 type builder struct {
 	reader
-	trace telemetry.TraceID
-	res   *telemetry.Resource
-	now   int64
-	spans []telemetry.Span
-	buf   []byte               // where an entity's own document is put together
-	attrs telemetry.Attributes // where an entity's attributes are gathered
+	trace   telemetry.TraceID
+	res     *telemetry.Resource
+	now     int64
+	spans   []telemetry.Span
+	buf     []byte               // where an entity's own document is put together
+	letters []byte               // where the letters of the members its span holds go before it
+	scratch []byte               // where a member's value is made from the span
+	attrs   telemetry.Attributes // where an entity's attributes are gathered
 }
 
 // builders keeps builders with the room they grew, from one document to the next.
@@ -144,7 +146,7 @@ var builders = sync.Pool{New: func() any { return new(builder) }}
 func (b *builder) release() {
 	b.reset()
 	clear(b.attrs[:cap(b.attrs)])
-	*b = builder{reader: b.reader, buf: b.buf[:0], attrs: b.attrs[:0]}
+	*b = builder{reader: b.reader, buf: b.buf[:0], letters: b.letters[:0], scratch: b.scratch[:0], attrs: b.attrs[:0]}
 	builders.Put(b)
 }
 
@@ -219,7 +221,8 @@ func (b *builder) entity(fields object, parent telemetry.SpanID, segment bool, d
 	if fault || failed || len(cause.raw()) > 0 && string(cause.raw()) != "null" {
 		sp.Status.Code = telemetry.StatusError
 	}
-	a.str(AttrDocument, b.ownDocument(fields))
+	sp.Attributes = a.list // for the document to leave out what they hold
+	a.str(AttrDocument, b.ownDocument(fields, &sp))
 	sp.Attributes = slices.Clone(a.list) // no room to spare in what is kept
 	b.attrs = a.list
 	b.spans = append(b.spans, sp)
@@ -244,14 +247,24 @@ func (b *builder) entity(fields object, parent telemetry.SpanID, segment bool, d
 	return nil
 }
 
-// ownDocument is an entity's JSON without its embedded subsegments, as encoding/json
-// marshals it: keys sorted, white space removed.
-func (b *builder) ownDocument(fields object) string {
+// ownDocument is what AttrDocument keeps of an entity's JSON (members.go): the letters of
+// the members its span gives back, then the other members as encoding/json marshals them,
+// keys sorted, white space removed, without the embedded subsegments. Without a span, it is
+// the whole document.
+func (b *builder) ownDocument(fields object, sp *telemetry.Span) string {
+	letters := b.letters[:0]
 	b.buf = append(b.buf[:0], '{')
 	for _, i := range b.sorted(fields) {
 		m := fields.at(i)
 		if string(m.key()) == "subsegments" {
 			continue
+		}
+		if member := memberOf(m.key()); member != nil && sp != nil {
+			var gives bool
+			if b.scratch, gives = member.gives(sp, m, b.scratch); gives {
+				letters = append(letters, member.letter)
+				continue
+			}
 		}
 		if len(b.buf) > 1 {
 			b.buf = append(b.buf, ',')
@@ -260,7 +273,8 @@ func (b *builder) ownDocument(fields object) string {
 		b.buf = append(b.buf, ':')
 		b.buf = b.appendCompact(b.buf, m.raw())
 	}
-	return string(append(b.buf, '}'))
+	b.letters = append(append(letters, b.buf...), '}')
+	return string(b.letters)
 }
 
 // str reads a JSON string; anything else is "".

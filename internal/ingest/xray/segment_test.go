@@ -263,6 +263,9 @@ func FuzzSegment(f *testing.F) {
 		_, body, _ := strings.Cut(string(b), "\n")
 		f.Add([]byte(body))
 	}
+	for _, c := range memberCases {
+		f.Add([]byte(c))
+	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		d, err := DecodeDocument(doc, received)
 		if err != nil {
@@ -272,13 +275,14 @@ func FuzzSegment(f *testing.F) {
 			return
 		}
 		checkDecoded(t, d)
-		// What is stored can be given back as a document.
+		// What is stored is given back as the documents sent.
 		for _, sd := range Segments(d.Spans) {
 			var doc map[string]any
 			if err := json.Unmarshal([]byte(sd.Document), &doc); err != nil || doc == nil {
 				t.Fatalf("rebuilt document is not JSON: %v", err)
 			}
 		}
+		checkGivesBack(t, doc, d.Spans)
 	})
 }
 
