@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"lookout/internal/ingest/xray"
 	"lookout/internal/telemetry"
 )
 
@@ -147,9 +148,16 @@ func toJaegerSpan(s *telemetry.Span, processID string) jaegerSpan {
 
 // spanTags returns the span's attributes followed by the tags derived from its fields. A
 // derived tag is left out when an attribute already has its key: what the sender set wins,
-// and a key appears once.
+// and a key appears once. An X-Ray segment's document is shown whole, as it was sent.
 func spanTags(s *telemetry.Span) []jaegerKeyValue {
 	tags := appendTags(make([]jaegerKeyValue, 0, len(s.Attributes)+6), s.Attributes)
+	if doc, ok := xray.SentDocument(s); ok {
+		for i := range tags {
+			if tags[i].Key == xray.AttrDocument {
+				tags[i].Value = doc
+			}
+		}
+	}
 	add := func(key string, value any, typ string) {
 		if _, taken := s.Attributes.Get(key); !taken {
 			tags = append(tags, jaegerKeyValue{Key: key, Type: typ, Value: value})

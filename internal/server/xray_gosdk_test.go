@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -123,6 +124,11 @@ func checkGoSDKTrace(t *testing.T, tr jaegerTrace) {
 	doc, _ := tag(root.Tags, "aws.xray.document")
 	if !strings.Contains(fmt.Sprint(doc.Value), `"metadata":{"default":{"order":{"items":3}}}`) {
 		t.Errorf("the segment's document lacks its metadata: %v", doc.Value)
+	}
+	// The document is shown whole, with what the span's own fields hold put back.
+	var sent struct{ ID, Name string }
+	if err := json.Unmarshal([]byte(fmt.Sprint(doc.Value)), &sent); err != nil || sent.ID != root.SpanID || sent.Name != "go-shop" {
+		t.Errorf("the segment's document: id %q, name %q (%v), want %s and go-shop", sent.ID, sent.Name, err, root.SpanID)
 	}
 }
 

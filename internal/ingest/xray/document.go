@@ -73,6 +73,18 @@ func document(sp *telemetry.Span, children map[telemetry.SpanID][]*telemetry.Spa
 	return doc
 }
 
+// SentDocument returns the JSON of the document an X-Ray span was sent with, as
+// BatchGetTraces gives it back, for views that show AttrDocument: the attribute holds only
+// what the span's other fields do not (members.go).
+func SentDocument(sp *telemetry.Span) (string, bool) {
+	doc := sentDocument(sp)
+	if doc == nil {
+		return "", false
+	}
+	b, err := json.Marshal(doc)
+	return string(b), err == nil
+}
+
 // sentDocument is the document an X-Ray span was sent with, or nil: what AttrDocument kept
 // of it, with the members the span holds put back (members.go).
 func sentDocument(sp *telemetry.Span) map[string]any {
