@@ -4,23 +4,16 @@ import (
 	"encoding/binary"
 	"math"
 
-	"github.com/klauspost/compress/s2"
-
 	"lookout/internal/telemetry"
 )
 
 // A record of log records (RecordNumbered) holds the id of its first item, uncompressed, so
 // that numberLogs can write it just before the record is logged, and the others follow:
-// [type][first id, 8 bytes little-endian][S2 block of the batch]. S2 rather than the zstd of
-// other records: log lines are bulky text, which S2 compresses for a tenth of zstd's CPU
-// into 1.7 times the bytes, kept only until the next checkpoint. Records of earlier
-// versions (RecordLogs) are [type][zstd batch], and their items are numbered by position
-// (stampLogs).
+// [type][first id, 8 bytes little-endian][S2 block of the batch] (sealS2: log lines are
+// bulky text, which S2 compresses for a tenth of zstd's CPU into 1.7 times the bytes).
+// Records of earlier versions (RecordLogs) are [type][zstd batch], and their items are
+// numbered by position (stampLogs).
 const firstIDBytes = 8
-
-// maxLogBatch bounds a batch's decompressed size, so that a damaged length cannot allocate
-// without bound (a request's batch is far smaller).
-const maxLogBatch = 1 << 30
 
 // encodeLogs returns the log record of a batch of log records, with room for its first id.
 func encodeLogs(logs []telemetry.LogRecord) []byte {
@@ -49,10 +42,7 @@ func encodeLogs(logs []telemetry.LogRecord) []byte {
 		e.str(r.Stream)
 		e.ingest(r.Ingest)
 	}
-	record := make([]byte, 1+firstIDBytes+s2.MaxEncodedLen(len(e.buf)))
-	record[0] = byte(RecordNumbered)
-	block := s2.Encode(record[1+firstIDBytes:], e.buf)
-	return record[:1+firstIDBytes+len(block)]
+	return sealS2(RecordNumbered, firstIDBytes, e.buf)
 }
 
 // numberLogs gives the records of a batch the ids first, first+1, … and writes first into
@@ -117,12 +107,6 @@ func splitLogRecord(record []byte) (first uint64, raw []byte, err error) {
 	if first = binary.LittleEndian.Uint64(record[1:]); first == 0 {
 		return 0, nil, errCorrupt // numberLogs never gives 0
 	}
-	block := record[1+firstIDBytes:]
-	if n, err := s2.DecodedLen(block); err != nil || n > maxLogBatch {
-		return 0, nil, errCorrupt
-	}
-	if raw, err = s2.Decode(nil, block); err != nil {
-		return 0, nil, errCorrupt
-	}
-	return first, raw, nil
+	raw, err = unsealS2(record[1+firstIDBytes:])
+	return first, raw, err
 }

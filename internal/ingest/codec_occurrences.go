@@ -1,19 +1,9 @@
 package ingest
 
-import (
-	"github.com/klauspost/compress/s2"
+import "lookout/internal/telemetry"
 
-	"lookout/internal/telemetry"
-)
-
-// A record of occurrences is [RecordOccurrencesS2][S2 block of the batch]. S2 rather than
-// zstd: a request is one occurrence of a few KB, which zstd compresses for several times
-// S2's CPU on every request, and the record is kept only until the next checkpoint. Records
+// A record of occurrences is [RecordOccurrencesS2][S2 block of the batch] (sealS2). Records
 // of earlier versions are [RecordOccurrences][zstd batch], with the same batch inside.
-
-// maxOccurrenceBatch bounds a batch's decompressed size, so that a damaged length cannot
-// allocate without bound (a request's batch is far smaller).
-const maxOccurrenceBatch = 1 << 30
 
 // encodeOccurrences returns the log record of a batch of occurrences.
 func encodeOccurrences(occs []telemetry.Occurrence) []byte {
@@ -34,9 +24,7 @@ func encodeOccurrences(occs []telemetry.Occurrence) []byte {
 		e.buf = append(e.buf, o.SpanID[:]...)
 		e.ingest(o.Ingest)
 	}
-	record := make([]byte, 1+s2.MaxEncodedLen(len(e.buf)))
-	record[0] = byte(RecordOccurrencesS2)
-	return record[:1+len(s2.Encode(record[1:], e.buf))]
+	return sealS2(RecordOccurrencesS2, 0, e.buf)
 }
 
 // decodeOccurrences is the inverse of encodeOccurrences.
@@ -76,13 +64,5 @@ func occurrenceBatch(record []byte) ([]byte, error) {
 	if len(record) == 0 || RecordType(record[0]) != RecordOccurrencesS2 {
 		return unseal(RecordOccurrences, record)
 	}
-	block := record[1:]
-	if n, err := s2.DecodedLen(block); err != nil || n > maxOccurrenceBatch {
-		return nil, errCorrupt
-	}
-	raw, err := s2.Decode(nil, block)
-	if err != nil {
-		return nil, errCorrupt
-	}
-	return raw, nil
+	return unsealS2(record[1:])
 }
