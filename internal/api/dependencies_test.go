@@ -34,7 +34,9 @@ func (g *graphReader) Traces(context.Context, []telemetry.TraceID) ([][]telemetr
 	return nil, nil
 }
 
-func (g *graphReader) CountServiceCalls(context.Context, store.SegmentKeys, time.Time) error { return nil }
+func (g *graphReader) CountServiceCalls(context.Context, store.SegmentKeys, time.Time) error {
+	return nil
+}
 
 var _ store.SegmentReader = (*graphReader)(nil) // else the API would quietly fall back to sampled traces
 
