@@ -766,6 +766,10 @@ test('the X-Ray page maps both worlds\' services and counts the datagrams; an un
   assert.match(await page.textContent('#xray-problems'), /InvalidTraceId/);
   assert.match(await page.textContent('#xray-rules tr[data-rule="Default"]'), /10000\s*\* \* \* \* \*\s*1\/s then 5 %/);
   assert.match(await page.textContent('#xray-note'), /^Drawn from .* traces/);
+  // A service takes the keyboard's focus, and Enter chooses it as a click does.
+  await page.focus('.xr-node[data-name="payments"]');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#xray-filter').value === 'service("payments")');
   await page.click(`.xr-node[data-name="${xr}"]`);
   await page.waitForSelector('#xray-detail .kv');
   assert.match(await page.textContent('#xray-detail'), /Faults \(5xx\)\s*1/);

@@ -161,7 +161,14 @@ export class XRayPage {
         return total ? rate(total) : '';
       },
     });
-    const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'xray-svg', role: 'img', 'aria-label': 'Service map' });
+    const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'xray-svg', role: 'group', 'aria-label': 'Service map' });
+    // Services and calls take the keyboard's focus; Enter or Space does what a click does.
+    root.addEventListener('keydown', (ev) => {
+      const target = ev.target.closest && ev.target.closest('.xr-node, .xr-edge');
+      if (!target || (ev.key !== 'Enter' && ev.key !== ' ')) return;
+      ev.preventDefault();
+      target.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    });
     // A map wider than the box shrinks a little, then scrolls rather than shrink its text further.
     root.style.minWidth = `${Math.round(MIN_SCALE * minWidth)}px`;
     for (const e of edges) root.appendChild(this.edgeShape(e));
