@@ -5,6 +5,7 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"runtime"
@@ -46,10 +47,11 @@ func BenchmarkXRayUDPIngest(b *testing.B) {
 	}
 	defer conn.Close()
 	now := time.Now().Add(-time.Minute)
+	rnd := rand.New(rand.NewPCG(1, 2)) // ids as SDKs make them: random, so they do not compress
 	datagram := func(i int) []byte {
 		t0 := float64(now.UnixNano())/1e9 + float64(i)*1e-5
 		return fmt.Appendf(nil, `{"format": "json", "version": 1}`+"\n"+
-			`{"trace_id":"1-%08x-%024x","id":"%016x","name":"backend-flask","start_time":%.6f,"end_time":%.6f,"origin":"AWS::EC2::Instance",`+
+			`{"trace_id":"1-%08x-%08x%016x","id":"%016x","name":"backend-flask","start_time":%.6f,"end_time":%.6f,"origin":"AWS::EC2::Instance",`+
 			`"http":{"request":{"method":"GET","url":"https://api.example.com/api/activities/home","user_agent":"Mozilla/5.0","client_ip":"10.0.%d.%d"},"response":{"status":200,"content_length":1834}},`+
 			`"aws":{"xray":{"sdk":"X-Ray for Python","sdk_version":"2.15.0","sampling_rule_name":"Cruddur"}},"service":{"runtime":"CPython","runtime_version":"3.11.7"},`+
 			`"annotations":{"user_handle":"user%d","page":%d,"beta":%v},"metadata":{"default":{"request":{"items":%d,"filters":["recent","home"]}}},`+
@@ -57,8 +59,8 @@ func BenchmarkXRayUDPIngest(b *testing.B) {
 			`{"id":"%016x","name":"mock-data","start_time":%.6f,"end_time":%.6f,"namespace":"local","metadata":{"default":{"rows":20}}},`+
 			`{"id":"%016x","name":"postgres","start_time":%.6f,"end_time":%.6f,"namespace":"remote","sql":{"url":"postgres://db:5432/cruddur","database_type":"PostgreSQL","sanitized_query":"SELECT * FROM activities WHERE user_id = $1"}},`+
 			`{"id":"%016x","name":"DynamoDB","start_time":%.6f,"end_time":%.6f,"namespace":"aws","aws":{"operation":"GetItem","region":"us-east-1","table_name":"messages","request_id":"R%d"},"http":{"response":{"status":200}}}]}`,
-			now.Unix(), i, uint64(i)<<8|1, t0, t0+0.05, i%256, i%200, i%10000, i%50, i%2 == 0, i%7,
-			uint64(i)<<8|2, t0+0.001, t0+0.01, uint64(i)<<8|3, t0+0.01, t0+0.03, uint64(i)<<8|4, t0+0.03, t0+0.045, i)
+			now.Unix(), rnd.Uint32(), rnd.Uint64(), rnd.Uint64(), t0, t0+0.05, i%256, i%200, i%10000, i%50, i%2 == 0, i%7,
+			rnd.Uint64(), t0+0.001, t0+0.01, rnd.Uint64(), t0+0.01, t0+0.03, rnd.Uint64(), t0+0.03, t0+0.045, i)
 	}
 	payloads := make([][]byte, b.N)
 	for i := range payloads {
