@@ -12,27 +12,21 @@ import (
 // lookaround is how far from a span its parent is looked for.
 const lookaround = 10 * time.Minute
 
-// auditMissingParents looks, every cfg.AuditEvery, for spans whose parent never arrived among
-// those that started before cfg.ParentWait ago (a parent may arrive that much after its
-// child, as a parent span ends and is sent after its children), and notes them on the sources
-// page.
-func (s *Server) auditMissingParents(ctx context.Context, r store.TraceReader) {
-	tick := time.NewTicker(s.cfg.AuditEvery)
-	defer tick.Stop()
+// missingParentsAudit returns the task that looks, every cfg.AuditEvery, for spans whose
+// parent never arrived among those that started before cfg.ParentWait ago (a parent may
+// arrive that much after its child, as a parent span ends and is sent after its children),
+// and notes them on the sources page. Each run looks from where the last one that succeeded
+// stopped.
+func (s *Server) missingParentsAudit(r store.TraceReader) func(ctx context.Context) {
 	from := time.Now().Add(-s.cfg.ParentWait - s.cfg.AuditEvery)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	return func(ctx context.Context) {
 		to := time.Now().Add(-s.cfg.ParentWait)
 		found, err := r.MissingParents(ctx, from, to, lookaround)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("looking for spans without parents failed", "err", err)
 			}
-			continue
+			return
 		}
 		from = to
 		for _, m := range found {

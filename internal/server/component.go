@@ -136,11 +136,14 @@ func (l *grpcListener) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// background runs a loop of the server's own (retention) as a component.
+// background runs a task of the server's own (retention, audits) as a component: every
+// interval, and at start too when atStart, until shutdown. The task reports its own errors.
 type background struct {
-	run    func(ctx context.Context)
-	cancel context.CancelFunc
-	done   chan struct{}
+	every   time.Duration
+	atStart bool
+	task    func(ctx context.Context)
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 func (b *background) Start(context.Context) error {
@@ -148,6 +151,22 @@ func (b *background) Start(context.Context) error {
 	b.cancel, b.done = cancel, make(chan struct{})
 	go func() { defer close(b.done); b.run(ctx) }()
 	return nil
+}
+
+func (b *background) run(ctx context.Context) {
+	tick := time.NewTicker(b.every)
+	defer tick.Stop()
+	if b.atStart {
+		b.task(ctx)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		b.task(ctx)
+	}
 }
 
 func (b *background) Shutdown(ctx context.Context) error {

@@ -11,20 +11,11 @@ import (
 // every RetentionEvery, as CloudWatch Logs deletes expired events. (PutLogEvents refuses
 // expired events, but OTLP records and time passing still make some.)
 func (s *Server) expireLogs(ctx context.Context, c store.LogCatalogue) {
-	tick := time.NewTicker(s.cfg.RetentionEvery)
-	defer tick.Stop()
-	for {
-		if n, err := c.ExpireLogs(ctx, time.Now()); err != nil {
-			if ctx.Err() == nil {
-				s.log.Error("log group retention failed", "err", err)
-			}
-		} else if n > 0 {
-			s.log.Info("log group retention removed expired records", "records", n)
+	if n, err := c.ExpireLogs(ctx, time.Now()); err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("log group retention failed", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	} else if n > 0 {
+		s.log.Info("log group retention removed expired records", "records", n)
 	}
 }

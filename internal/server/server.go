@@ -257,16 +257,16 @@ func (s *Server) wire(ctx context.Context) error {
 
 	s.components = []Component{pipeline}
 	if r, ok := s.backend.(store.Retainer); ok && cfg.Retention > 0 {
-		s.components = append(s.components, &background{run: func(ctx context.Context) { s.enforceRetention(ctx, r) }})
+		s.components = append(s.components, &background{every: cfg.RetentionEvery, atStart: true, task: func(ctx context.Context) { s.enforceRetention(ctx, r) }})
 	}
 	if cfg.AuditEvery > 0 {
-		s.components = append(s.components, &background{run: func(ctx context.Context) { s.auditMissingParents(ctx, traceReader) }})
+		s.components = append(s.components, &background{every: cfg.AuditEvery, task: s.missingParentsAudit(traceReader)})
 	}
 	if c, ok := s.backend.(store.LogCatalogue); ok {
-		s.components = append(s.components, &background{run: func(ctx context.Context) { s.expireLogs(ctx, c) }})
+		s.components = append(s.components, &background{every: cfg.RetentionEvery, atStart: true, task: func(ctx context.Context) { s.expireLogs(ctx, c) }})
 	}
 	if r, ok := s.backend.(store.SegmentReader); ok {
-		s.components = append(s.components, &background{run: func(ctx context.Context) { s.countServiceGraph(ctx, r) }})
+		s.components = append(s.components, &background{every: time.Minute, task: func(ctx context.Context) { s.countServiceGraph(ctx, r) }})
 	}
 	s.listeners = []Listener{ingestHTTP, ingestGRPC, uiHTTP, xrayDaemon}
 	for _, l := range s.listeners {
@@ -353,24 +353,15 @@ func (s *Server) Addrs() Addrs {
 	return Addrs{HTTP: s.listeners[0].Addr(), GRPC: s.listeners[1].Addr(), UI: s.listeners[2].Addr(), XRay: s.listeners[3].Addr()}
 }
 
-// enforceRetention deletes expired data at start and then every RetentionEvery.
+// enforceRetention deletes expired data (at start and then every RetentionEvery).
 func (s *Server) enforceRetention(ctx context.Context, r store.Retainer) {
-	tick := time.NewTicker(s.cfg.RetentionEvery)
-	defer tick.Stop()
-	for {
-		cutoff := time.Now().Add(-s.cfg.Retention)
-		if n, err := r.DeleteBefore(ctx, cutoff); err != nil {
-			if ctx.Err() == nil {
-				s.log.Error("retention failed", "err", err)
-			}
-		} else if n > 0 {
-			s.log.Info("retention removed expired telemetry", "items", n, "cutoff", cutoff)
+	cutoff := time.Now().Add(-s.cfg.Retention)
+	if n, err := r.DeleteBefore(ctx, cutoff); err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("retention failed", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	} else if n > 0 {
+		s.log.Info("retention removed expired telemetry", "items", n, "cutoff", cutoff)
 	}
 }
 

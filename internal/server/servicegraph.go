@@ -12,20 +12,11 @@ import (
 // UI's default range, and a little more.
 const graphAhead = 90 * time.Minute
 
-// countServiceGraph counts the service graph's calls a minute at a time as the minutes
-// settle, in the background, so that the X-Ray service map and Jaeger's dependencies read
+// countServiceGraph counts the service graph's calls of the minutes that settled (every
+// minute, in the background), so that the X-Ray service map and Jaeger's dependencies read
 // counts kept in the store rather than the spans of their range.
 func (s *Server) countServiceGraph(ctx context.Context, r store.SegmentReader) {
-	tick := time.NewTicker(time.Minute)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if err := r.CountServiceCalls(ctx, xray.SegmentKeys(), time.Now().Add(-graphAhead)); err != nil && ctx.Err() == nil {
-			s.log.Warn("counting the service graph ahead failed", "err", err)
-		}
+	if err := r.CountServiceCalls(ctx, xray.SegmentKeys(), time.Now().Add(-graphAhead)); err != nil && ctx.Err() == nil {
+		s.log.Warn("counting the service graph ahead failed", "err", err)
 	}
 }
