@@ -154,7 +154,7 @@ func (a *API) traceSummaries(ctx context.Context, start, end time.Time, byTraceI
 		return nil, aerr
 	}
 	summaries := []any{}
-	m := traceMatch{start: start, end: end, byTraceID: byTraceID, filter: f, offset: offset, page: summariesPage, maxRead: maxSummaryTraces}
+	m := traceMatch{start: start, end: end, byTraceID: byTraceID, filter: f, offset: offset, maxRead: maxSummaryTraces}
 	read, all, aerr := a.eachMatch(ctx, m, func(v *view) bool {
 		summaries = append(summaries, summary(v))
 		return len(summaries) < summariesPage
@@ -171,12 +171,12 @@ func (a *API) traceSummaries(ctx context.Context, start, end time.Time, byTraceI
 
 // traceMatch is what eachMatch looks for: the traces of [start, end] (by their spans' starts,
 // or with byTraceID by the time their id carries) that filter matches, from the offset-th
-// the store selects, read page traces at a time at first, at most maxRead of them.
+// the store selects, at most maxRead of them.
 type traceMatch struct {
-	start, end            time.Time
-	byTraceID             bool
-	filter                filter
-	offset, page, maxRead int
+	start, end      time.Time
+	byTraceID       bool
+	filter          filter
+	offset, maxRead int
 }
 
 // eachMatch calls fn with each trace m looks for, newest first, until fn returns false. It
@@ -191,7 +191,8 @@ func (a *API) eachMatch(ctx context.Context, m traceMatch, fn func(v *view) bool
 		return 0, false, internal(err)
 	}
 	q := store.TraceMatch{Keys: segmentKeys, Start: m.start.Add(-summaryLookaround), End: m.end.Add(summaryLookaround),
-		Cond: storeCondition(m.filter, func(name string) bool { return slices.Contains(known, name) }), Offset: m.offset, Limit: m.page}
+		Cond: storeCondition(m.filter, func(name string) bool { return slices.Contains(known, name) }), Offset: m.offset,
+		Limit: summariesPage} // a page's worth first; more below while few of them match
 	for {
 		ids, err := segments.MatchTraces(ctx, q)
 		if err != nil {
@@ -298,7 +299,7 @@ func (a *API) serviceGraph(ctx context.Context, start, end time.Time, groupName,
 		}
 		traces = g.addCalls(calls)
 	} else {
-		m := traceMatch{start: start, end: end, filter: f, page: summariesPage, maxRead: maxGraphTraces}
+		m := traceMatch{start: start, end: end, filter: f, maxRead: maxGraphTraces}
 		_, all, aerr := a.eachMatch(ctx, m, func(v *view) bool {
 			g.add(v)
 			traces++
@@ -370,7 +371,7 @@ func (a *API) getTimeSeriesServiceStatistics(ctx context.Context, body []byte) (
 	}
 	buckets := map[int64]*stats{}
 	_, isEdge := sel.(*onEdge)
-	m := traceMatch{start: start, end: end, filter: allOf{group, sel}, page: summariesPage, maxRead: maxGraphTraces}
+	m := traceMatch{start: start, end: end, filter: allOf{group, sel}, maxRead: maxGraphTraces}
 	_, _, aerr = a.eachMatch(ctx, m, func(v *view) bool {
 		for _, n := range v.nodes {
 			var chosen bool
