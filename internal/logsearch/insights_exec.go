@@ -43,10 +43,10 @@ const maxKept = 100_000
 const maxWindow = time.Duration(1 << 62)
 
 // Execute answers q over the records of s's groups and range: in the store when it can
-// aggregate them there (StatsPlan, and no message it tests is a structured body), else by reading them back from the range's end in time
-// windows, each twice as long as the one before, each in one pass (ScanLogs), through a Run,
-// the store handing over only the records that hold the texts q's filters require of
-// @message. A query answered by its newest matches (Newest) stops reading once it has
+// aggregate them there (StatsPlan, and no message it tests is a structured body), else by
+// reading them back from the range's end in time windows, each twice as long as the one
+// before, each in one pass (ScanLogs), through a Run, the store handing over only the
+// records that hold the texts q's filters require of @message. A query answered by its newest matches (Newest) stops reading once it has
 // them; its counts are then of the records read, except that a query without filters
 // matched every record of the range.
 func Execute(ctx context.Context, src store.LogReader, q *Query, s Scope) (*Answer, error) {

@@ -27,12 +27,16 @@ func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.Log
 	}
 	res := &store.LogStatsResult{}
 	if q.Where != nil {
+		// Only a condition on messages needs the structured bodies counted.
 		var structured int64
-		count := fmt.Sprintf("SELECT count(*), count(*) FILTER (WHERE body_kind IN (%d, %d)) FROM logs", telemetry.KindArray, telemetry.KindMap)
+		count := "SELECT count(*), 0 FROM logs"
+		if testsMessage(*q.Where) {
+			count = fmt.Sprintf("SELECT count(*), count(*) FILTER (WHERE body_kind IN (%d, %d)) FROM logs", telemetry.KindArray, telemetry.KindMap)
+		}
 		if err := s.db.QueryRowContext(ctx, count+b.clause(), b.args...).Scan(&res.Scanned, &structured); err != nil {
 			return nil, fmt.Errorf("log stats: %w", err)
 		}
-		if structured > 0 && testsMessage(*q.Where) {
+		if structured > 0 {
 			return nil, store.ErrStructuredBodies
 		}
 		cond, err := logCondSQL(&b, *q.Where)
