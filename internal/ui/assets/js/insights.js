@@ -121,8 +121,7 @@ export class InsightsPage {
     const times = [...new Set(rows.map((x) => x.t))];
     const gaps = times.slice(1).map((t, i) => t - times[i]);
     const step = gaps.length ? Math.min(...gaps) : 60e3; // the bins' width, as near as the rows tell
-    const start = res.start ?? times[0];
-    const end = res.end ?? times[times.length - 1] + step;
+    const { start, end } = res; // the range read
     const label = (r) => keys.map((i) => r[i]).join(' · ');
     const totals = new Map();
     for (const { r } of rows) totals.set(label(r), (totals.get(label(r)) || 0) + (Number(r[numeric[0]]) || 0));
