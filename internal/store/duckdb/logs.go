@@ -54,17 +54,20 @@ func (s *Store) writeLogs(ctx context.Context, logs []telemetry.LogRecord) (int,
 	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return 0, err
 	}
+	blocks, rows := logBlocks(fresh, e.resources)
 	columns, row := []string(nil), logRow
-	if !slices.ContainsFunc(fresh, notPlain) {
-		p := &plainLogRows{untraced: !slices.ContainsFunc(fresh, traced)}
+	if !slices.ContainsFunc(rows, notPlain) {
+		p := &plainLogRows{}
 		columns, row = plainLogColumns, p.row
-		if p.untraced {
-			columns = plainLogColumns[:len(plainLogColumns)-tracedLogColumns]
-		}
 	}
 	err = w.conn.Raw(func(dc any) error {
-		return appendRows(dc.(driver.Conn), "", "logs", columns, len(fresh), func(app *duckdbdriver.Appender, i int) error {
-			return app.AppendRow(row(fresh[i], e.resources[fresh[i].Resource])...)
+		if err := appendRows(dc.(driver.Conn), "", "log_blocks", nil, len(blocks), func(app *duckdbdriver.Appender, i int) error {
+			return app.AppendRow(blocks[i]...)
+		}); err != nil {
+			return err
+		}
+		return appendRows(dc.(driver.Conn), "", "logs", columns, len(rows), func(app *duckdbdriver.Appender, i int) error {
+			return app.AppendRow(row(rows[i], e.resources[rows[i].Resource])...)
 		})
 	})
 	if err == nil {
@@ -180,16 +183,11 @@ func logRow(r *telemetry.LogRecord, resourceID int64) []driver.Value {
 }
 
 // plainLogColumns are the columns of the logs table a plain record sets: the others keep
-// their defaults, which stand for what such a record leaves empty. Lines such as CloudWatch
-// Logs events are plain, and leaving out half the columns (three of them lists) saves the
-// appender two thirds of its work. Text lines without a trace (most) leave out
-// tracedLogColumns too.
+// their defaults, which stand for what such a record leaves empty. Plain records with a trace
+// (or a body other than text) leave out half the columns, three of them lists, which saves
+// the appender two thirds of its work; those without are kept in blocks (logs_blocks.go).
 var plainLogColumns = []string{"id", "time_ns", "observed_ns", "log_group", "stream", "body", "resource_id", "protocol",
 	"body_kind", "trace_hi", "trace_lo", "span_id"}
-
-// tracedLogColumns is how many of plainLogColumns, at its end, only records with a trace or a
-// body other than text need.
-const tracedLogColumns = 4
 
 // notPlain says whether a record sets a column outside plainLogColumns.
 func notPlain(r *telemetry.LogRecord) bool {
@@ -197,17 +195,15 @@ func notPlain(r *telemetry.LogRecord) bool {
 		r.Ingest.Dataset != "" || r.Ingest.KeyID != "" || len(r.Attributes) > 0 || r.DroppedAttributesCount != 0
 }
 
-// traced says whether a plain record needs the last tracedLogColumns of plainLogColumns.
+// traced says whether a record has a trace or a body other than text.
 func traced(r *telemetry.LogRecord) bool {
 	return r.Body.Kind() != telemetry.KindString || !r.TraceID.IsZero() || !r.SpanID.IsZero()
 }
 
-// plainLogRows makes the rows of a batch's plain records, of plainLogColumns or, untraced,
-// of all but their last tracedLogColumns. It reuses one row, which the appender copies at
-// once, and in it the texts a request's records share (group, stream, protocol) while they
-// repeat: putting a value in a driver.Value allocates.
+// plainLogRows makes the rows of a batch's plain records, of plainLogColumns. It reuses one
+// row, which the appender copies at once, and in it the texts a request's records share
+// (group, stream, protocol) while they repeat: putting a value in a driver.Value allocates.
 type plainLogRows struct {
-	untraced                bool
 	values                  []driver.Value
 	group, stream, protocol string
 }
@@ -217,16 +213,11 @@ func (p *plainLogRows) row(r *telemetry.LogRecord, resourceID int64) []driver.Va
 		p.group, p.stream, p.protocol = r.Group, r.Stream, r.Ingest.Protocol
 		p.values = make([]driver.Value, len(plainLogColumns))
 		p.values[3], p.values[4], p.values[7] = validUTF8(r.Group), validUTF8(r.Stream), validUTF8(r.Ingest.Protocol)
-		if p.untraced {
-			p.values = p.values[:len(plainLogColumns)-tracedLogColumns]
-		}
 	}
 	v := p.values
 	v[0], v[1], v[2] = r.ID, r.TimeUnixNano, r.ObservedTimeUnixNano
 	v[5], v[6] = validUTF8(r.Body.Encode()), resourceID
-	if !p.untraced {
-		v[8], v[9], v[10], v[11] = uint8(r.Body.Kind()), int64(r.TraceID.High()), int64(r.TraceID.Low()), int64(r.SpanID.Uint64())
-	}
+	v[8], v[9], v[10], v[11] = uint8(r.Body.Kind()), int64(r.TraceID.High()), int64(r.TraceID.Low()), int64(r.SpanID.Uint64())
 	return v
 }
 

@@ -142,6 +142,23 @@ ALTER TABLE logs ALTER COLUMN trace_hi SET DEFAULT 0;
 ALTER TABLE logs ALTER COLUMN trace_lo SET DEFAULT 0;
 ALTER TABLE logs ALTER COLUMN span_id SET DEFAULT 0;
 
+-- Plain text lines without a trace, in blocks (logs_blocks.go): the lines of one stream that
+-- one write stored, in one zstd frame, with what they share and the bounds readers skip by.
+CREATE TABLE IF NOT EXISTS log_blocks (
+    first_id     UBIGINT NOT NULL,  -- the lowest id of its lines, which names the block
+    last_id      UBIGINT NOT NULL,
+    first_ns     BIGINT  NOT NULL,  -- the lines' earliest and latest time
+    last_ns      BIGINT  NOT NULL,
+    last_observed_ns BIGINT NOT NULL,
+    log_group    VARCHAR NOT NULL,
+    stream       VARCHAR NOT NULL,
+    resource_id  BIGINT  NOT NULL,
+    protocol     VARCHAR NOT NULL,
+    lines        INTEGER NOT NULL,
+    bytes        BIGINT  NOT NULL,  -- of the bodies
+    data         BLOB    NOT NULL
+);
+
 -- Settings people and clients configure (X-Ray sampling rules and groups): a JSON document
 -- under a kind and a name.
 CREATE TABLE IF NOT EXISTS settings (
