@@ -99,7 +99,7 @@ func (b *logIDBound) fresh(ctx context.Context, conn *sql.Conn, logs []telemetry
 		increasing = increasing && (i == 0 || logs[i].ID > logs[i-1].ID)
 	}
 	if !b.known {
-		if err := conn.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM logs").Scan(&b.max); err != nil {
+		if err := conn.QueryRowContext(ctx, sqlFile("logs_known")[1]).Scan(&b.max); err != nil {
 			return nil, fmt.Errorf("highest log id: %w", err)
 		}
 		b.known = true
@@ -132,10 +132,23 @@ func storedLogIDs(ctx context.Context, conn *sql.Conn, lo, hi uint64, seen map[u
 	defer rows.Close()
 	for rows.Next() {
 		var id uint64
-		if err := rows.Scan(&id); err != nil {
+		var data []byte // a block's lines, or nil for a row's id
+		if err := rows.Scan(&id, &data); err != nil {
 			return err
 		}
-		seen[id] = true
+		if data == nil {
+			seen[id] = true
+			continue
+		}
+		lines, err := decodeBlock(data)
+		if err != nil {
+			return fmt.Errorf("log block %d: %w", id, err)
+		}
+		for _, l := range lines {
+			if l.ID >= lo && l.ID <= hi {
+				seen[l.ID] = true
+			}
+		}
 	}
 	return rows.Err()
 }

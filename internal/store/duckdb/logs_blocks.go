@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -59,27 +60,24 @@ const maxBlockBytes = 256 << 20
 // encodeBlock appends to dst the data of lines: zstd of their count, then for each its id,
 // time and observed time as differences from the line before, and its body's length, all
 // varints, then the bodies one after another. Fields first and bodies after, so that zstd
-// meets like with like.
-func encodeBlock(dst []byte, lines []*telemetry.LogRecord) []byte {
-	bodies := make([]string, len(lines))
+// meets like with like. Bodies must be valid UTF-8.
+func encodeBlock(dst []byte, lines []logLine) []byte {
 	size := 0
-	for i, r := range lines {
-		bodies[i] = validUTF8(r.Body.AsString())
-		size += len(bodies[i])
+	for _, l := range lines {
+		size += len(l.Body)
 	}
 	raw := make([]byte, 0, 16*len(lines)+size)
 	raw = binary.AppendUvarint(raw, uint64(len(lines)))
-	var id uint64
-	var t, o int64
-	for i, r := range lines {
-		raw = binary.AppendUvarint(raw, r.ID-id) // a lower id wraps, and adding it back unwraps
-		raw = binary.AppendVarint(raw, r.TimeUnixNano-t)
-		raw = binary.AppendVarint(raw, r.ObservedTimeUnixNano-o)
-		raw = binary.AppendUvarint(raw, uint64(len(bodies[i])))
-		id, t, o = r.ID, r.TimeUnixNano, r.ObservedTimeUnixNano
+	var prev logLine
+	for _, l := range lines {
+		raw = binary.AppendUvarint(raw, l.ID-prev.ID) // a lower id wraps, and adding it back unwraps
+		raw = binary.AppendVarint(raw, l.TimeNS-prev.TimeNS)
+		raw = binary.AppendVarint(raw, l.ObservedNS-prev.ObservedNS)
+		raw = binary.AppendUvarint(raw, uint64(len(l.Body)))
+		prev = l
 	}
-	for _, b := range bodies {
-		raw = append(raw, b...)
+	for _, l := range lines {
+		raw = append(raw, l.Body...)
 	}
 	return blockEncoder.EncodeAll(raw, dst)
 }
@@ -144,7 +142,7 @@ type blockKey struct {
 // lines in the records' order) and the records kept a row each.
 func logBlocks(records []*telemetry.LogRecord, resources map[*telemetry.Resource]int64) (blocks [][]driver.Value, rows []*telemetry.LogRecord) {
 	var keys []blockKey
-	lines := map[blockKey][]*telemetry.LogRecord{}
+	lines := map[blockKey][]logLine{}
 	for _, r := range records {
 		if !inBlock(r) {
 			rows = append(rows, r)
@@ -154,23 +152,27 @@ func logBlocks(records []*telemetry.LogRecord, resources map[*telemetry.Resource
 		if lines[k] == nil {
 			keys = append(keys, k)
 		}
-		lines[k] = append(lines[k], r)
+		lines[k] = append(lines[k], logLine{ID: r.ID, TimeNS: r.TimeUnixNano, ObservedNS: r.ObservedTimeUnixNano, Body: validUTF8(r.Body.AsString())})
 	}
 	for _, k := range keys {
-		ls := lines[k]
-		firstID, lastID := ls[0].ID, ls[0].ID
-		first, last, lastObserved := ls[0].TimeUnixNano, ls[0].TimeUnixNano, ls[0].ObservedTimeUnixNano
-		var bytes int64
-		for _, r := range ls {
-			firstID, lastID = min(firstID, r.ID), max(lastID, r.ID)
-			first, last = min(first, r.TimeUnixNano), max(last, r.TimeUnixNano)
-			lastObserved = max(lastObserved, r.ObservedTimeUnixNano)
-			bytes += int64(len(r.Body.AsString()))
-		}
-		blocks = append(blocks, []driver.Value{firstID, lastID, first, last, lastObserved, validUTF8(k.group), validUTF8(k.stream),
-			k.resourceID, validUTF8(k.protocol), int32(len(ls)), bytes, encodeBlock(nil, ls)})
+		blocks = append(blocks, blockRow(k, lines[k]))
 	}
 	return blocks, rows
+}
+
+// blockRow is the row of log_blocks that holds lines, which must not be empty.
+func blockRow(k blockKey, lines []logLine) []driver.Value {
+	firstID, lastID := lines[0].ID, lines[0].ID
+	first, last, lastObserved := lines[0].TimeNS, lines[0].TimeNS, lines[0].ObservedNS
+	var bytes int64
+	for _, l := range lines {
+		firstID, lastID = min(firstID, l.ID), max(lastID, l.ID)
+		first, last = min(first, l.TimeNS), max(last, l.TimeNS)
+		lastObserved = max(lastObserved, l.ObservedNS)
+		bytes += int64(len(l.Body))
+	}
+	return []driver.Value{firstID, lastID, first, last, lastObserved, validUTF8(k.group), validUTF8(k.stream),
+		k.resourceID, validUTF8(k.protocol), int32(len(lines)), bytes, encodeBlock(nil, lines)}
 }
 
 // blockConds adds to b what blocks holding lines of groups and streams (nil: any), streams
@@ -229,4 +231,74 @@ func scanBlock(rows *sql.Rows) (*logBlock, error) {
 	}
 	blk.Lines = lines
 	return &blk, nil
+}
+
+// cutBlocks removes the lines of blocks older than a cutoff, with the statements of one of
+// logs_blocks_cut's pairs, given $1: whole deletes the blocks whose every line is older and
+// returns their number of lines, partial selects those that also hold younger ones, with
+// their cutoff, which are written again without the older lines. It returns how many lines
+// it removed.
+func cutBlocks(ctx context.Context, conn *sql.Conn, whole, partial string, arg int64) (int64, error) {
+	var removed int64
+	rows, err := conn.QueryContext(ctx, whole, arg)
+	if err != nil {
+		return 0, fmt.Errorf("expire log blocks: %w", err)
+	}
+	for rows.Next() {
+		var lines int64
+		if err := rows.Scan(&lines); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		removed += lines
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	rows, err = conn.QueryContext(ctx, partial, arg)
+	if err != nil {
+		return 0, fmt.Errorf("expire log blocks: %w", err)
+	}
+	type cut struct {
+		blk    logBlock
+		before int64
+	}
+	var cuts []cut
+	for rows.Next() {
+		var c cut
+		var data []byte
+		if err := rows.Scan(&c.blk.FirstID, &c.blk.Group, &c.blk.Stream, &c.blk.Protocol, &c.blk.ResourceID, &data, &c.before); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if c.blk.Lines, err = decodeBlock(data); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("log block %d: %w", c.blk.FirstID, err)
+		}
+		cuts = append(cuts, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, c := range cuts {
+		kept := slices.DeleteFunc(c.blk.Lines, func(l logLine) bool { return l.TimeNS < c.before })
+		removed += int64(len(c.blk.Lines) - len(kept))
+		if _, err := conn.ExecContext(ctx, "DELETE FROM log_blocks WHERE first_id = $1", c.blk.FirstID); err != nil {
+			return 0, err
+		}
+		if len(kept) == 0 {
+			continue
+		}
+		row := blockRow(blockKey{c.blk.Group, c.blk.Stream, c.blk.Protocol, c.blk.ResourceID}, kept)
+		args := make([]any, len(row))
+		for i, v := range row {
+			args[i] = v
+		}
+		if _, err := conn.ExecContext(ctx, "INSERT INTO log_blocks VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", args...); err != nil {
+			return 0, err
+		}
+	}
+	return removed, nil
 }

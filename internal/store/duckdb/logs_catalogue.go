@@ -207,8 +207,13 @@ func (s *Store) NoteMissingStream(ctx context.Context, group, stream string, at 
 func (s *Store) ExpireLogs(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.change(ctx, func(conn *sql.Conn) error {
-		var err error
-		if n, err = execFile(ctx, conn, "logs_expire", now.UnixNano()); err != nil || n == 0 {
+		rows, err := execFile(ctx, conn, "logs_expire", now.UnixNano())
+		if err != nil {
+			return err
+		}
+		cut := sqlFile("logs_blocks_cut")
+		lines, err := cutBlocks(ctx, conn, cut[0], cut[1], now.UnixNano())
+		if n = rows + lines; err != nil || n == 0 {
 			return err
 		}
 		groups, err := queryStrings(ctx, s.db, "SELECT name FROM log_groups WHERE retention_days IS NOT NULL")

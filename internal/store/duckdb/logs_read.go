@@ -26,13 +26,16 @@ func (s *Store) Logs(ctx context.Context, q store.LogQuery) ([]telemetry.LogReco
 	return out, err
 }
 
-// ScanLogs implements store.LogReader: one statement, its rows handed over a batch at a time.
+// ScanLogs implements store.LogReader: the rows of the logs table that match, read by one
+// statement, merged in order with the matching lines of the blocks (logs_blocks.go), which
+// are read a few at a time as the merge reaches their time.
 func (s *Store) ScanLogs(ctx context.Context, q store.LogQuery, batch int, fn func([]telemetry.LogRecord) error) error {
+	groups, streams := appendNonEmpty(q.Groups, q.Group), appendNonEmpty(q.Streams, q.Stream)
 	var b sqlBuilder
-	if groups := appendNonEmpty(q.Groups, q.Group); groups != nil {
+	if groups != nil {
 		b.whereIn("log_group", groups)
 	}
-	if streams := appendNonEmpty(q.Streams, q.Stream); streams != nil {
+	if streams != nil {
 		b.whereIn("stream", streams)
 	}
 	if q.StreamPrefix != "" {
@@ -66,11 +69,31 @@ func (s *Store) ScanLogs(ctx context.Context, q store.LogQuery, batch int, fn fu
 		return fmt.Errorf("logs: %w", err)
 	}
 	defer rows.Close()
+	m := &logMerge{q: q}
+	err = m.add(&logRun{next: func(r *telemetry.LogRecord) (bool, error) {
+		if !rows.Next() {
+			return false, rows.Err()
+		}
+		var err error
+		*r, err = s.scanLog(ctx, rows)
+		return err == nil, err
+	}})
+	if err != nil {
+		return err
+	}
+	if q.TraceID.IsZero() { // no block line has a trace
+		if m.blocks, err = s.blockIndex(ctx, q, groups, streams); err != nil {
+			return err
+		}
+	}
 	out := make([]telemetry.LogRecord, 0, min(batch, 1024))
-	for rows.Next() {
-		r, err := s.scanLog(ctx, rows)
+	for n := 0; q.Limit <= 0 || n < q.Limit; n++ {
+		r, ok, err := m.next(ctx, s)
 		if err != nil {
 			return err
+		}
+		if !ok {
+			break
 		}
 		if out = append(out, r); len(out) == batch {
 			if err := fn(out); err != nil {
@@ -78,9 +101,6 @@ func (s *Store) ScanLogs(ctx context.Context, q store.LogQuery, batch int, fn fu
 			}
 			out = out[:0:0] // fn may keep the batch
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	if len(out) > 0 {
 		return fn(out)

@@ -361,7 +361,10 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 				deleted += n
 			}
 		}
-		return nil
+		cut := sqlFile("logs_blocks_cut")
+		lines, err := cutBlocks(ctx, conn, cut[2], cut[3], cutoff.UnixNano())
+		deleted += lines
+		return err
 	})
 	if err != nil {
 		return 0, err

@@ -17,7 +17,8 @@ import (
 	"lookout/internal/telemetry"
 )
 
-// storageLines are n log lines of one stream, a millisecond apart, each unlike the others.
+// storageLines are n log lines of one stream, a millisecond apart, each unlike the others,
+// each naming a trace, which keeps it a row of the logs table rather than a line of a block.
 func storageLines(n int) []telemetry.LogRecord {
 	res := &telemetry.Resource{Attributes: telemetry.Attributes{{Key: telemetry.ServiceNameKey, Value: telemetry.StringValue("g")}}}
 	start := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC).UnixNano()
@@ -25,7 +26,8 @@ func storageLines(n int) []telemetry.LogRecord {
 	for i := range logs {
 		logs[i] = telemetry.LogRecord{ID: uint64(9)<<24 | uint64(i), TimeUnixNano: start + int64(i)*1e6, ObservedTimeUnixNano: start + int64(n)*1e6,
 			Body:     telemetry.StringValue(fmt.Sprintf("172.18.0.%d GET /api/activities/home?page=%d 200 OK bytes=%d req=%x", i%250, i%13, 200+i%9000, i*2654435761)),
-			Resource: res, Group: "g", Stream: "s", Ingest: telemetry.IngestInfo{Protocol: "cloudwatch"}}
+			Resource: res, Group: "g", Stream: "s", Ingest: telemetry.IngestInfo{Protocol: "cloudwatch"},
+			TraceID: telemetry.TraceIDFromParts(9, uint64(i)+1)}
 	}
 	return logs
 }

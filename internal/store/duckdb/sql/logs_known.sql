@@ -1,2 +1,7 @@
--- The ids among a batch's range that are stored already.
-SELECT id FROM logs WHERE id BETWEEN $1 AND $2;
+-- The stored records with ids from $1 to $2: rows' ids, and the lines of blocks that may
+-- hold some.
+SELECT id, NULL::BLOB FROM logs WHERE id BETWEEN $1 AND $2
+UNION ALL
+SELECT first_id, data FROM log_blocks WHERE first_id <= $2 AND last_id >= $1;
+-- The highest stored record id.
+SELECT greatest((SELECT coalesce(max(id), 0) FROM logs), (SELECT coalesce(max(last_id), 0) FROM log_blocks));
