@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"lookout/internal/store"
 	"lookout/internal/telemetry"
 )
 
@@ -31,6 +33,22 @@ const (
 func crashBatch(b int) []telemetry.Span {
 	return shopSpans(rand.New(rand.NewPCG(7, uint64(b))), crashBatchSpans, 1_700_000_000_000_000_000+int64(b)*1_000_000_000)
 }
+
+// crashLines are the log lines of batch b, plain lines of two streams that the store keeps
+// in blocks.
+func crashLines(b int) []telemetry.LogRecord {
+	res := &telemetry.Resource{Attributes: telemetry.Attributes{{Key: telemetry.ServiceNameKey, Value: telemetry.StringValue("crash")}}}
+	lines := make([]telemetry.LogRecord, crashBatchLines)
+	for i := range lines {
+		at := 1_700_000_000_000_000_000 + int64(b)*1_000_000_000 + int64(i)*1000
+		lines[i] = telemetry.LogRecord{ID: uint64(b*crashBatchLines + i + 1), TimeUnixNano: at, ObservedTimeUnixNano: at,
+			Group: "crash", Stream: fmt.Sprintf("s%d", i%2), Body: telemetry.StringValue(fmt.Sprintf("batch %d line %d", b, i)),
+			Resource: res, Ingest: telemetry.IngestInfo{Protocol: "cloudwatch"}}
+	}
+	return lines
+}
+
+const crashBatchLines = 2000
 
 // Files of the crash test's data directory: one byte a batch acknowledged, and the number of
 // batches the last checkpoint covers.
@@ -97,6 +115,25 @@ func TestCrashRecovery(t *testing.T) {
 			if err := s.WriteSpans(ctx, crashBatch(b)); err != nil {
 				t.Fatalf("round %d: replay batch %d: %v", round, b, err)
 			}
+			if err := s.WriteLogs(ctx, crashLines(b)); err != nil {
+				t.Fatalf("round %d: replay batch %d's lines: %v", round, b, err)
+			}
+		}
+		lines, ids := 0, map[uint64]bool{}
+		err = s.ScanLogs(ctx, store.LogQuery{}, 4096, func(batch []telemetry.LogRecord) error {
+			for _, r := range batch {
+				if want := crashLines(int(r.ID-1) / crashBatchLines)[(r.ID-1)%crashBatchLines]; r.Body.AsString() != want.Body.AsString() {
+					return fmt.Errorf("line %d reads %q, want %q", r.ID, r.Body.AsString(), want.Body.AsString())
+				}
+				lines, ids[r.ID] = lines+1, true
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if want := acked * crashBatchLines; lines != want || len(ids) != want {
+			t.Fatalf("round %d: after replay %d log lines, %d distinct; want %d", round, lines, len(ids), want)
 		}
 		var spans, distinct int64
 		if err := s.db.QueryRow("SELECT count(*), count(DISTINCT (trace_hi, trace_lo, span_id)) FROM spans").Scan(&spans, &distinct); err != nil {
@@ -156,6 +193,9 @@ func TestCrashWriter(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := s.WriteSpans(ctx, spans); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WriteLogs(ctx, crashLines(b)); err != nil {
 			t.Fatal(err)
 		}
 		if (b+1)%crashCheckpointIn == 0 {

@@ -108,6 +108,7 @@ type Store struct {
 	graphs *graphCache // the service graph's counts (graph_cache.go)
 
 	streamTally streamTally // what log writes add to their streams, until saved (logs_tally.go)
+	blockFiles  *blockFiles // the data of log blocks (logs_blockfiles.go)
 	logIDs      logIDBound  // writers[0].mu guards it (logs.go)
 }
 
@@ -156,6 +157,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.cat.columns = columns
 	if err := db.QueryRowContext(ctx, "SELECT coalesce(max(sample_rate) > 1, false) FROM spans").Scan(&s.cat.sampled); err != nil {
+		db.Close()
+		return nil, err
+	}
+	blocksDir := ""
+	if path != "" {
+		blocksDir = path + ".blocks"
+	}
+	if s.blockFiles, err = openBlockFiles(blocksDir); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -256,8 +265,14 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 	if err := s.saveStreams(ctx, s.writers[0].conn); err != nil {
 		return err
 	}
-	_, err := s.writers[0].conn.ExecContext(ctx, "FORCE CHECKPOINT")
-	return err
+	// The file the checkpoint leaves must name only block data on disk.
+	if err := s.blockFiles.sync(); err != nil {
+		return err
+	}
+	if _, err := s.writers[0].conn.ExecContext(ctx, "FORCE CHECKPOINT"); err != nil {
+		return err
+	}
+	return s.removeUnusedBlockFiles(ctx)
 }
 
 // checkpointAfter is how many spans or log records the store writes before it checkpoints
@@ -278,13 +293,15 @@ func (s *Store) Close() error {
 	if err := s.graphs.flush(context.Background()); err != nil {
 		s.log.Warn("service graph counts not flushed on close", "err", err)
 	}
-	if _, err := s.db.Exec("CHECKPOINT"); err != nil {
+	if err := s.blockFiles.sync(); err != nil {
+		s.log.Warn("log block files not synced on close", "err", err)
+	} else if _, err := s.db.Exec("CHECKPOINT"); err != nil {
 		s.log.Warn("checkpoint on close failed", "err", err)
 	}
 	if err := s.db.Close(); err != nil {
 		return err
 	}
-	return werr
+	return errors.Join(werr, s.blockFiles.close())
 }
 
 // The capabilities the store offers.

@@ -47,14 +47,17 @@ func (s *Store) writeLogs(ctx context.Context, logs []telemetry.LogRecord) (int,
 		}
 		s.cat.stored(e)
 	}
-	fresh, err := s.logIDs.fresh(ctx, w.conn, logs)
+	fresh, err := s.logIDs.fresh(ctx, w.conn, logs, s.blockLines)
 	if err != nil || len(fresh) == 0 {
+		return 0, err
+	}
+	blocks, rows, err := s.logBlocks(fresh, e.resources)
+	if err != nil {
 		return 0, err
 	}
 	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return 0, err
 	}
-	blocks, rows := logBlocks(fresh, e.resources)
 	columns, row := []string(nil), logRow
 	if !slices.ContainsFunc(rows, notPlain) {
 		p := &plainLogRows{}
@@ -90,8 +93,8 @@ type logIDBound struct {
 }
 
 // fresh returns the records of logs whose id is neither stored nor repeated earlier in logs,
-// reading through conn.
-func (b *logIDBound) fresh(ctx context.Context, conn *sql.Conn, logs []telemetry.LogRecord) ([]*telemetry.LogRecord, error) {
+// reading through conn, and blocks' lines with lines.
+func (b *logIDBound) fresh(ctx context.Context, conn *sql.Conn, logs []telemetry.LogRecord, lines blockReader) ([]*telemetry.LogRecord, error) {
 	lo, hi := logs[0].ID, logs[0].ID
 	increasing := true // as the ingest pipeline numbers a batch: no id can repeat
 	for i := range logs {
@@ -106,7 +109,7 @@ func (b *logIDBound) fresh(ctx context.Context, conn *sql.Conn, logs []telemetry
 	}
 	seen := map[uint64]bool{}
 	if lo <= b.max {
-		if err := storedLogIDs(ctx, conn, lo, hi, seen); err != nil {
+		if err := storedLogIDs(ctx, conn, lo, hi, seen, lines); err != nil {
 			return nil, err
 		}
 	}
@@ -123,8 +126,11 @@ func (b *logIDBound) fresh(ctx context.Context, conn *sql.Conn, logs []telemetry
 	return fresh, nil
 }
 
+// blockReader reads the lines of a block.
+type blockReader func(file int, offset int64, size int) ([]logLine, error)
+
 // storedLogIDs adds the stored ids from lo to hi to seen.
-func storedLogIDs(ctx context.Context, conn *sql.Conn, lo, hi uint64, seen map[uint64]bool) error {
+func storedLogIDs(ctx context.Context, conn *sql.Conn, lo, hi uint64, seen map[uint64]bool, lines blockReader) error {
 	rows, err := conn.QueryContext(ctx, sqlFile("logs_known")[0], lo, hi)
 	if err != nil {
 		return fmt.Errorf("stored log ids: %w", err)
@@ -132,19 +138,19 @@ func storedLogIDs(ctx context.Context, conn *sql.Conn, lo, hi uint64, seen map[u
 	defer rows.Close()
 	for rows.Next() {
 		var id uint64
-		var data []byte // a block's lines, or nil for a row's id
-		if err := rows.Scan(&id, &data); err != nil {
+		var file, offset, size sql.NullInt64 // where a block's data is; NULL for a row
+		if err := rows.Scan(&id, &file, &offset, &size); err != nil {
 			return err
 		}
-		if data == nil {
+		if !file.Valid {
 			seen[id] = true
 			continue
 		}
-		lines, err := decodeBlock(data)
+		block, err := lines(int(file.Int64), offset.Int64, int(size.Int64))
 		if err != nil {
 			return fmt.Errorf("log block %d: %w", id, err)
 		}
-		for _, l := range lines {
+		for _, l := range block {
 			if l.ID >= lo && l.ID <= hi {
 				seen[l.ID] = true
 			}

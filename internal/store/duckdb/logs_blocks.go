@@ -139,8 +139,9 @@ type blockKey struct {
 }
 
 // logBlocks splits records into the rows of log_blocks (one a stream, resource and protocol,
-// lines in the records' order) and the records kept a row each.
-func logBlocks(records []*telemetry.LogRecord, resources map[*telemetry.Resource]int64) (blocks [][]driver.Value, rows []*telemetry.LogRecord) {
+// lines in the records' order), their data appended to the block files, and the records kept
+// a row each.
+func (s *Store) logBlocks(records []*telemetry.LogRecord, resources map[*telemetry.Resource]int64) (blocks [][]driver.Value, rows []*telemetry.LogRecord, err error) {
 	var keys []blockKey
 	lines := map[blockKey][]logLine{}
 	for _, r := range records {
@@ -155,13 +156,18 @@ func logBlocks(records []*telemetry.LogRecord, resources map[*telemetry.Resource
 		lines[k] = append(lines[k], logLine{ID: r.ID, TimeNS: r.TimeUnixNano, ObservedNS: r.ObservedTimeUnixNano, Body: validUTF8(r.Body.AsString())})
 	}
 	for _, k := range keys {
-		blocks = append(blocks, blockRow(k, lines[k]))
+		row, err := s.blockRow(k, lines[k])
+		if err != nil {
+			return nil, nil, err
+		}
+		blocks = append(blocks, row)
 	}
-	return blocks, rows
+	return blocks, rows, nil
 }
 
-// blockRow is the row of log_blocks that holds lines, which must not be empty.
-func blockRow(k blockKey, lines []logLine) []driver.Value {
+// blockRow appends the data of lines, which must not be empty, to the block files and
+// returns the row of log_blocks that names it.
+func (s *Store) blockRow(k blockKey, lines []logLine) ([]driver.Value, error) {
 	firstID, lastID := lines[0].ID, lines[0].ID
 	first, last, lastObserved := lines[0].TimeNS, lines[0].TimeNS, lines[0].ObservedNS
 	var bytes int64
@@ -171,8 +177,22 @@ func blockRow(k blockKey, lines []logLine) []driver.Value {
 		lastObserved = max(lastObserved, l.ObservedNS)
 		bytes += int64(len(l.Body))
 	}
+	data := encodeBlock(nil, lines)
+	file, offset, err := s.blockFiles.append(data)
+	if err != nil {
+		return nil, err
+	}
 	return []driver.Value{firstID, lastID, first, last, lastObserved, validUTF8(k.group), validUTF8(k.stream),
-		k.resourceID, validUTF8(k.protocol), int32(len(lines)), bytes, encodeBlock(nil, lines)}
+		k.resourceID, validUTF8(k.protocol), int32(len(lines)), bytes, int32(file), offset, int32(len(data))}, nil
+}
+
+// blockLines reads and decodes the data of a block.
+func (s *Store) blockLines(file int, offset int64, size int) ([]logLine, error) {
+	data, err := s.blockFiles.read(file, offset, size)
+	if err != nil {
+		return nil, err
+	}
+	return decodeBlock(data)
 }
 
 // blockConds adds to b what blocks holding lines of groups and streams (nil: any), streams
@@ -195,7 +215,7 @@ func blockConds(b *sqlBuilder, groups, streams []string, prefix string, start, e
 	}
 }
 
-const blockColumns = "first_id, log_group, stream, protocol, resource_id, data"
+const blockColumns = `first_id, log_group, stream, protocol, resource_id, file, "offset", size`
 
 // eachLogBlock decodes the blocks that b's conditions select, in no particular order, and
 // hands each to fn; an error from fn ends the scan and is returned. A block may hold lines
@@ -207,7 +227,7 @@ func (s *Store) eachLogBlock(ctx context.Context, b *sqlBuilder, fn func(*logBlo
 	}
 	defer rows.Close()
 	for rows.Next() {
-		blk, err := scanBlock(rows)
+		blk, err := s.scanBlock(rows)
 		if err != nil {
 			return err
 		}
@@ -218,14 +238,15 @@ func (s *Store) eachLogBlock(ctx context.Context, b *sqlBuilder, fn func(*logBlo
 	return rows.Err()
 }
 
-// scanBlock reads a row of blockColumns and decodes its lines.
-func scanBlock(rows *sql.Rows) (*logBlock, error) {
+// scanBlock reads a row of blockColumns and its lines.
+func (s *Store) scanBlock(rows *sql.Rows) (*logBlock, error) {
 	var blk logBlock
-	var data []byte
-	if err := rows.Scan(&blk.FirstID, &blk.Group, &blk.Stream, &blk.Protocol, &blk.ResourceID, &data); err != nil {
+	var file, size int
+	var offset int64
+	if err := rows.Scan(&blk.FirstID, &blk.Group, &blk.Stream, &blk.Protocol, &blk.ResourceID, &file, &offset, &size); err != nil {
 		return nil, fmt.Errorf("log blocks: %w", err)
 	}
-	lines, err := decodeBlock(data)
+	lines, err := s.blockLines(file, offset, size)
 	if err != nil {
 		return nil, fmt.Errorf("log block %d: %w", blk.FirstID, err)
 	}
@@ -238,7 +259,7 @@ func scanBlock(rows *sql.Rows) (*logBlock, error) {
 // returns their number of lines, partial selects those that also hold younger ones, with
 // their cutoff, which are written again without the older lines. It returns how many lines
 // it removed.
-func cutBlocks(ctx context.Context, conn *sql.Conn, whole, partial string, arg int64) (int64, error) {
+func (s *Store) cutBlocks(ctx context.Context, conn *sql.Conn, whole, partial string, arg int64) (int64, error) {
 	var removed int64
 	rows, err := conn.QueryContext(ctx, whole, arg)
 	if err != nil {
@@ -267,12 +288,13 @@ func cutBlocks(ctx context.Context, conn *sql.Conn, whole, partial string, arg i
 	var cuts []cut
 	for rows.Next() {
 		var c cut
-		var data []byte
-		if err := rows.Scan(&c.blk.FirstID, &c.blk.Group, &c.blk.Stream, &c.blk.Protocol, &c.blk.ResourceID, &data, &c.before); err != nil {
+		var file, size int
+		var offset int64
+		if err := rows.Scan(&c.blk.FirstID, &c.blk.Group, &c.blk.Stream, &c.blk.Protocol, &c.blk.ResourceID, &file, &offset, &size, &c.before); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		if c.blk.Lines, err = decodeBlock(data); err != nil {
+		if c.blk.Lines, err = s.blockLines(file, offset, size); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("log block %d: %w", c.blk.FirstID, err)
 		}
@@ -291,12 +313,15 @@ func cutBlocks(ctx context.Context, conn *sql.Conn, whole, partial string, arg i
 		if len(kept) == 0 {
 			continue
 		}
-		row := blockRow(blockKey{c.blk.Group, c.blk.Stream, c.blk.Protocol, c.blk.ResourceID}, kept)
+		row, err := s.blockRow(blockKey{c.blk.Group, c.blk.Stream, c.blk.Protocol, c.blk.ResourceID}, kept)
+		if err != nil {
+			return 0, err
+		}
 		args := make([]any, len(row))
 		for i, v := range row {
 			args[i] = v
 		}
-		if _, err := conn.ExecContext(ctx, "INSERT INTO log_blocks VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", args...); err != nil {
+		if _, err := conn.ExecContext(ctx, "INSERT INTO log_blocks VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)", args...); err != nil {
 			return 0, err
 		}
 	}

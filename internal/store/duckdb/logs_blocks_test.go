@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -151,5 +153,71 @@ func TestBlocksReadAsRows(t *testing.T) {
 		if got := read(mixed, q); !reflect.DeepEqual(got, want) {
 			t.Errorf("query %d (%+v): a mixed store answers %d records, rows %d", i, q, len(got), len(want))
 		}
+	}
+}
+
+// A block file that no block names any more is removed at the next checkpoint; the store
+// starts a file of its own each time it opens.
+func TestUnusedBlockFilesRemoved(t *testing.T) {
+	ctx := context.Background()
+	cfg := Config{Dir: t.TempDir(), MemoryLimit: "128MB", Threads: 1, Writers: 1}
+	requests := blockTestRecords(rand.New(rand.NewPCG(3, 4)), 400)
+	files := func() []string {
+		t.Helper()
+		entries, err := os.ReadDir(filepath.Join(cfg.Dir, "lookout.duckdb.blocks"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	var later int64 // every line of the second store's writes is at or after it
+	for i, part := range [][][]telemetry.LogRecord{requests[:len(requests)/2], requests[len(requests)/2:]} {
+		s, err := Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, req := range part {
+			if i == 1 {
+				for j := range req {
+					req[j].TimeUnixNano += 1e12
+				}
+				later = 1e12
+			}
+			if err := s.WriteLogs(ctx, req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := files(); len(got) != 2 {
+		t.Fatalf("block files %v, want one a store", got)
+	}
+	s, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.DeleteBefore(ctx, time.Unix(0, later)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := files(); !slices.Equal(got, []string{"00000002.blocks"}) {
+		t.Errorf("block files %v after the first file's lines are gone, want the second's alone", got)
+	}
+	want := 0
+	for _, req := range requests[len(requests)/2:] {
+		want += len(req)
+	}
+	got, err := s.Logs(ctx, store.LogQuery{Limit: 1000})
+	if err != nil || len(got) != want {
+		t.Errorf("read %d lines (%v), want %d", len(got), err, want)
 	}
 }

@@ -212,7 +212,7 @@ func (s *Store) ExpireLogs(ctx context.Context, now time.Time) (int64, error) {
 			return err
 		}
 		cut := sqlFile("logs_blocks_cut")
-		lines, err := cutBlocks(ctx, conn, cut[0], cut[1], now.UnixNano())
+		lines, err := s.cutBlocks(ctx, conn, cut[0], cut[1], now.UnixNano())
 		if n = rows + lines; err != nil || n == 0 {
 			return err
 		}

@@ -362,7 +362,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 			}
 		}
 		cut := sqlFile("logs_blocks_cut")
-		lines, err := cutBlocks(ctx, conn, cut[2], cut[3], cutoff.UnixNano())
+		lines, err := s.cutBlocks(ctx, conn, cut[2], cut[3], cutoff.UnixNano())
 		deleted += lines
 		return err
 	})

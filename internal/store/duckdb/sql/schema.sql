@@ -143,7 +143,8 @@ ALTER TABLE logs ALTER COLUMN trace_lo SET DEFAULT 0;
 ALTER TABLE logs ALTER COLUMN span_id SET DEFAULT 0;
 
 -- Plain text lines without a trace, in blocks (logs_blocks.go): the lines of one stream that
--- one write stored, in one zstd frame, with what they share and the bounds readers skip by.
+-- one write stored, with what they share and the bounds readers skip by; their data, one zstd
+-- frame, is in a file of blocks (logs_blockfiles.go).
 CREATE TABLE IF NOT EXISTS log_blocks (
     first_id     UBIGINT NOT NULL,  -- the lowest id of its lines, which names the block
     last_id      UBIGINT NOT NULL,
@@ -156,7 +157,9 @@ CREATE TABLE IF NOT EXISTS log_blocks (
     protocol     VARCHAR NOT NULL,
     lines        INTEGER NOT NULL,
     bytes        BIGINT  NOT NULL,  -- of the bodies
-    data         BLOB    NOT NULL
+    file         INTEGER NOT NULL,  -- where the data is
+    "offset"     BIGINT  NOT NULL,
+    size         INTEGER NOT NULL
 );
 
 -- Settings people and clients configure (X-Ray sampling rules and groups): a JSON document
