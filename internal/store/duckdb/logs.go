@@ -14,10 +14,11 @@ import (
 	"lookout/internal/telemetry"
 )
 
-// WriteLogs implements store.LogWriter: records whose id is stored already are skipped, and
-// the rest appended to the logs table in one transaction, after any resource they name; what
-// they add to their groups and streams is tallied (logs_tally.go). Like WriteSpans, it checkpoints every
-// checkpointAfter records, which bounds what DuckDB holds uncompressed.
+// WriteLogs implements store.LogWriter: records whose id is stored already are skipped; of the
+// rest, plain text lines without a trace are kept in blocks (logs_blocks.go) and the others
+// appended to the logs table, in one transaction, after any resource they name; what they add
+// to their groups and streams is tallied (logs_tally.go). Like WriteSpans, it checkpoints
+// every checkpointAfter records, which bounds what DuckDB holds uncompressed.
 func (s *Store) WriteLogs(ctx context.Context, logs []telemetry.LogRecord) error {
 	if len(logs) == 0 {
 		return nil
