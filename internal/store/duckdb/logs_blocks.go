@@ -132,6 +132,10 @@ func decodeBlock(data []byte) ([]logLine, error) {
 	return lines, nil
 }
 
+// minBlockLines is the fewest lines a block holds: fewer, as a client that sends each line on
+// its own writes them, are kept as rows, which cost no frame and no row of log_blocks each.
+const minBlockLines = 16
+
 // blockKey is what a block's lines share.
 type blockKey struct {
 	group, stream, protocol string
@@ -156,6 +160,14 @@ func (s *Store) logBlocks(records []*telemetry.LogRecord, resources map[*telemet
 		lines[k] = append(lines[k], logLine{ID: r.ID, TimeNS: r.TimeUnixNano, ObservedNS: r.ObservedTimeUnixNano, Body: validUTF8(r.Body.AsString())})
 	}
 	for _, k := range keys {
+		if len(lines[k]) < minBlockLines {
+			for _, r := range records {
+				if inBlock(r) && r.Group == k.group && r.Stream == k.stream && r.Ingest.Protocol == k.protocol && resources[r.Resource] == k.resourceID {
+					rows = append(rows, r)
+				}
+			}
+			continue
+		}
 		row, err := s.blockRow(k, lines[k])
 		if err != nil {
 			return nil, nil, err

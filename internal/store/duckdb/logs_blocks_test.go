@@ -105,9 +105,15 @@ func TestBlocksReadAsRows(t *testing.T) {
 	rows := open(func(int) bool { return true })
 	blocks := open(func(int) bool { return false })
 	mixed := open(func(i int) bool { return i%3 == 0 })
+	small := 0 // lines of requests too short for a block: rows in every store
+	for _, req := range requests {
+		if len(req) < minBlockLines {
+			small += len(req)
+		}
+	}
 	var n int
-	if err := blocks.db.QueryRow("SELECT count(*) FROM logs").Scan(&n); err != nil || n != 0 {
-		t.Fatalf("%d rows in the store of blocks (%v), want none", n, err)
+	if err := blocks.db.QueryRow("SELECT count(*) FROM logs").Scan(&n); err != nil || n != small || small == 0 {
+		t.Fatalf("%d rows in the store of blocks (%v), want the %d lines of short requests", n, err, small)
 	}
 	read := func(s *Store, q store.LogQuery) []telemetry.LogRecord {
 		t.Helper()
