@@ -156,7 +156,9 @@ CREATE TABLE IF NOT EXISTS log_blocks (
     protocol     VARCHAR NOT NULL,
     lines        INTEGER NOT NULL,
     bytes        BIGINT  NOT NULL,  -- of the bodies
-    data         BLOB    NOT NULL
+    -- Compressed already: DuckDB's own ZSTD would only make reading one block decompress
+    -- every block of its vector (some 40 MB of them), and fail within a small memory limit.
+    data         BLOB    NOT NULL USING COMPRESSION uncompressed
 );
 
 -- Settings people and clients configure (X-Ray sampling rules and groups): a JSON document
