@@ -5,59 +5,111 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+	"time"
 
 	"lookout/internal/store"
 )
 
 // blockStats adds to acc the lines kept in blocks of q's groups and range, and returns how
-// many there are. Blocks whose lines all share their buckets and are all in range, when the
-// query needs nothing else of a line, are counted from their rows alone (wholeBlocks); the
-// others are decoded, and each of their lines tested and added as a row of logs would be.
+// many there are. When the query needs nothing of a line but its bucket (wholeBlocks), the
+// blocks whose lines all share one and are all in range are counted from their rows alone,
+// and only those that hold one of the edges between buckets or of the range are decoded
+// (blockEdges); else every block of the range is, and each of their lines is tested and added
+// as a row of logs would be.
 func (s *Store) blockStats(ctx context.Context, q store.LogStatsQuery, acc *statsBuckets) (int64, error) {
 	groups := q.Groups
 	if len(groups) == 0 {
 		groups = nil // any group
 	}
-	var scanned int64
-	var decode sqlBuilder
-	blockConds(&decode, groups, nil, "", q.Start, q.End)
-	if wholeBlocks(q) {
+	lines := newLineStats(q, acc)
+	edges, ok := blockEdges(q)
+	if !wholeBlocks(q) || !ok {
 		var b sqlBuilder
 		blockConds(&b, groups, nil, "", q.Start, q.End)
-		b.conds = append(b.conds, wholeBlockSQL(&b, q))
-		if q.Where != nil {
-			if err := s.db.QueryRowContext(ctx, "SELECT CAST(coalesce(sum(lines), 0) AS BIGINT) FROM log_blocks"+b.clause(), b.args...).Scan(&scanned); err != nil {
-				return 0, fmt.Errorf("log stats: %w", err)
-			}
-			cond, err := logCondSQL(&b, *q.Where) // of streams alone, which blocks have too
-			if err != nil {
-				return 0, err
-			}
-			b.conds = append(b.conds, cond)
+		err := s.eachLogBlock(ctx, &b, lines.addBlock)
+		return lines.scanned, err
+	}
+	var b sqlBuilder
+	blockConds(&b, groups, nil, "", q.Start, q.End)
+	b.conds = append(b.conds, wholeBlockSQL(&b, q))
+	var scanned int64
+	if q.Where != nil {
+		if err := s.db.QueryRowContext(ctx, "SELECT CAST(coalesce(sum(lines), 0) AS BIGINT) FROM log_blocks"+b.clause(), b.args...).Scan(&scanned); err != nil {
+			return 0, fmt.Errorf("log stats: %w", err)
 		}
-		cols, err := groupKeysSQL(&b, q, "first_ns")
+		cond, err := logCondSQL(&b, *q.Where) // of streams alone, which blocks have too
 		if err != nil {
 			return 0, err
 		}
-		cols = append(cols, "CAST(sum(lines) AS BIGINT)")
-		if q.Ordered {
-			// Not the id of the newest line, which only the data holds, but buckets of times
-			// alone never share an instant, so that their newest times order them.
-			cols = append(cols, "max(last_ns)", "max_by(last_id, (last_ns, last_id))")
+		b.conds = append(b.conds, cond)
+	}
+	cols, err := groupKeysSQL(&b, q, "first_ns")
+	if err != nil {
+		return 0, err
+	}
+	cols = append(cols, "CAST(sum(lines) AS BIGINT)")
+	if q.Ordered {
+		// Not the id of the newest line, which only the data holds, but buckets of times
+		// alone never share an instant, so that their newest times order them.
+		cols = append(cols, "max(last_ns)", "max_by(last_id, (last_ns, last_id))")
+	}
+	text := "SELECT " + strings.Join(cols, ", ") + " FROM log_blocks" + b.clause()
+	if len(q.By) > 0 {
+		text += " GROUP BY ALL"
+	}
+	if err := s.addStatsRows(ctx, acc, text, b.args); err != nil {
+		return 0, err
+	}
+	// The blocks that hold an edge, each found once: by the first edge after its first line.
+	for i, edge := range edges {
+		var b sqlBuilder
+		blockConds(&b, groups, nil, "", time.Time{}, time.Time{})
+		if i > 0 {
+			b.where("first_ns >= %s", edges[i-1])
 		}
-		text := "SELECT " + strings.Join(cols, ", ") + " FROM log_blocks" + b.clause()
-		if len(q.By) > 0 {
-			text += " GROUP BY ALL"
-		}
-		if err := s.addStatsRows(ctx, acc, text, b.args); err != nil {
+		b.where("first_ns < %s AND last_ns >= %[1]s", edge)
+		if err := s.eachLogBlock(ctx, &b, lines.addBlock); err != nil {
 			return 0, err
 		}
-		decode.conds = append(decode.conds, "NOT "+wholeBlockSQL(&decode, q))
 	}
-	lines := newLineStats(q, acc)
-	err := s.eachLogBlock(ctx, &decode, lines.addBlock)
-	return scanned + lines.scanned, err
+	return scanned + lines.scanned, nil
+}
+
+// maxBlockEdges bounds the edges blockStats looks for blocks at, one query each.
+const maxBlockEdges = 1000
+
+// blockEdges returns the times where the lines of one block may fall in different buckets of
+// q or out of its range, in order: the range's bounds, and the edges of its bins of time
+// between them. It returns false when they are too many, or when bins may hold times before
+// 1970, which groupKeysSQL floors otherwise.
+func blockEdges(q store.LogStatsQuery) ([]int64, bool) {
+	var edges []int64
+	if !q.Start.IsZero() {
+		edges = append(edges, q.Start.UnixNano())
+	}
+	if !q.End.IsZero() {
+		edges = append(edges, q.End.UnixNano())
+	}
+	for _, g := range q.By {
+		if g.Field != store.LogTime {
+			continue
+		}
+		bin := max(g.BinMillis, 1) // a millisecond is the bin of times themselves
+		if len(edges) < 2 || edges[0] < 0 || bin > math.MaxInt64/1_000_000 {
+			return nil, false
+		}
+		start, end, step := q.Start.UnixNano(), q.End.UnixNano(), bin*1_000_000
+		for e := start - start%step; end-e > step; {
+			e += step
+			if edges = append(edges, e); len(edges) > maxBlockEdges {
+				return nil, false
+			}
+		}
+	}
+	slices.Sort(edges)
+	return slices.Compact(edges), true
 }
 
 // wholeBlocks says whether q can count blocks whole: when it counts the lines that meet a

@@ -214,8 +214,11 @@ func statsQueries(rng *rand.Rand, records []telemetry.LogRecord) []store.LogStat
 	}
 	ranges := func() (time.Time, time.Time) {
 		at := func() time.Time {
-			if rng.IntN(3) == 0 {
+			switch rng.IntN(4) {
+			case 0:
 				return time.Unix(0, someRecord().TimeUnixNano) // a bound a record is on
+			case 1:
+				return time.Unix(0, someRecord().TimeUnixNano+1) // and the next instant
 			}
 			return time.Unix(0, someRecord().TimeUnixNano+rng.Int64N(2e9)-1e9)
 		}
