@@ -61,22 +61,49 @@ func (s *Store) blockStats(ctx context.Context, q store.LogStatsQuery, acc *stat
 	if err := s.addStatsRows(ctx, acc, text, b.args); err != nil {
 		return 0, err
 	}
-	// The blocks that hold an edge, each found once: by the first edge after its first line.
+	if err := s.eachEdgeBlock(ctx, groups, edges, lines.addBlock); err != nil {
+		return 0, err
+	}
+	return scanned + lines.scanned, nil
+}
+
+// eachEdgeBlock decodes the blocks of groups (nil: any) that hold one of edges (in order),
+// in no particular order, and hands each to fn, as eachLogBlock does. Each is found once, by
+// the first edge after its first line; one statement of a part an edge, each of which leaves
+// the data of other blocks unread.
+func (s *Store) eachEdgeBlock(ctx context.Context, groups []string, edges []int64, fn func(*logBlock) error) error {
+	if len(edges) == 0 {
+		return nil
+	}
+	var args []any
+	parts := make([]string, len(edges))
 	for i, edge := range edges {
-		var b sqlBuilder
+		b := sqlBuilder{args: args}
 		blockConds(&b, groups, nil, "", time.Time{}, time.Time{})
 		if i > 0 {
 			b.where("first_ns >= %s", edges[i-1])
 		}
 		b.where("first_ns < %s AND last_ns >= %[1]s", edge)
-		if err := s.eachLogBlock(ctx, &b, lines.addBlock); err != nil {
-			return 0, err
+		parts[i], args = "SELECT "+blockColumns+" FROM log_blocks"+b.clause(), b.args
+	}
+	rows, err := s.db.QueryContext(ctx, strings.Join(parts, " UNION ALL "), args...)
+	if err != nil {
+		return fmt.Errorf("log blocks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		blk, err := scanBlock(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(blk); err != nil {
+			return err
 		}
 	}
-	return scanned + lines.scanned, nil
+	return rows.Err()
 }
 
-// maxBlockEdges bounds the edges blockStats looks for blocks at, one query each.
+// maxBlockEdges bounds the edges blockStats looks for blocks at, a part of a statement each.
 const maxBlockEdges = 1000
 
 // blockEdges returns the times where the lines of one block may fall in different buckets of
