@@ -13,10 +13,9 @@ import (
 )
 
 // LogStats implements store.LogReader. Records kept a row each are aggregated by one query
-// over the groups' time range, its values bound; lines kept in blocks (logs_blocks.go) are
-// aggregated by one over the blocks that need none of their lines read, and the other blocks
-// of the range are decoded and their lines aggregated in Go (logs_blockstats.go). The three
-// answers merge into one (logs_statsbuckets.go).
+// over the groups' time range, its values bound, and a count of the range when Where leaves
+// records out; lines kept in blocks (logs_blocks.go) are aggregated as if they were rows
+// (logs_blockstats.go), and both answers merge into one (logs_statsbuckets.go).
 func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.LogStatsResult, error) {
 	var b sqlBuilder
 	if len(q.Groups) > 0 {
@@ -196,12 +195,9 @@ func logFieldSQL(f store.LogField) (string, error) {
 	return "", fmt.Errorf("log stats: unknown field %d", f)
 }
 
-// logAggregateSQL is an aggregate as SQL: count_distinct is the list of distinct values, which
-// merge with those of block lines.
+// logAggregateSQL is an aggregate other than count as SQL: count_distinct is the list of
+// distinct values, which merge with those of block lines.
 func logAggregateSQL(a store.LogAggregate) (string, error) {
-	if a.Fn == "count" {
-		return "count(*)", nil
-	}
 	if a.Field == store.LogMessage {
 		return "", errors.New("log stats: aggregating messages")
 	}
