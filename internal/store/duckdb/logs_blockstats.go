@@ -108,8 +108,8 @@ const maxBlockEdges = 1000
 
 // blockEdges returns the times where the lines of one block may fall in different buckets of
 // q or out of its range, in order: the range's bounds, and the edges of its bins of time
-// between them. It returns false when they are too many, or when bins may hold times before
-// 1970, which groupKeysSQL floors otherwise.
+// between them. It returns false when they are too many, or when a grouping by time has no
+// range, or one that starts before 1970 (whose bins groupKeysSQL computes otherwise).
 func blockEdges(q store.LogStatsQuery) ([]int64, bool) {
 	var edges []int64
 	if !q.Start.IsZero() {
@@ -123,7 +123,7 @@ func blockEdges(q store.LogStatsQuery) ([]int64, bool) {
 			continue
 		}
 		bin := max(g.BinMillis, 1) // a millisecond is the bin of times themselves
-		if len(edges) < 2 || edges[0] < 0 || bin > math.MaxInt64/1_000_000 {
+		if q.Start.IsZero() || q.End.IsZero() || q.Start.UnixNano() < 0 || bin > math.MaxInt64/1_000_000 {
 			return nil, false
 		}
 		start, end, step := q.Start.UnixNano(), q.End.UnixNano(), bin*1_000_000
