@@ -12,8 +12,10 @@ import (
 	"lookout/internal/telemetry"
 )
 
-// LogStats implements store.LogReader: one aggregate query over the groups' time range, its
-// values bound, and a count of the range when Where leaves records out.
+// LogStats implements store.LogReader. Records kept a row each are aggregated by one query
+// over the groups' time range, its values bound, and a count of the range when Where leaves
+// records out; lines kept in blocks (logs_blocks.go) are aggregated as if they were rows
+// (logs_blockstats.go), and both answers merge into one (logs_statsbuckets.go).
 func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.LogStatsResult, error) {
 	var b sqlBuilder
 	if len(q.Groups) > 0 {
@@ -45,79 +47,108 @@ func (s *Store) LogStats(ctx context.Context, q store.LogStatsQuery) (*store.Log
 		}
 		b.conds = append(b.conds, cond)
 	}
-	var keys, cols []string
-	for _, g := range q.By {
-		if g.Field == store.LogMessage {
-			return nil, errors.New("log stats: grouping by messages")
-		}
-		key, err := logFieldSQL(g.Field)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case g.BinMillis > 0 && g.BinMillis <= math.MaxInt64/1_000_000 && g.Field == store.LogTime && !q.Start.IsZero() && q.Start.UnixNano() >= 0:
-			// Integer division floors times that cannot be negative, and costs least.
-			key = fmt.Sprintf("time_ns // %s * %s", b.arg(g.BinMillis*1e6), b.arg(g.BinMillis))
-		case g.BinMillis > 0:
-			// fdiv floors a float division, as logsearch's bin() does.
-			key = fmt.Sprintf("fdiv(%s, %s) * %[2]s", key, b.arg(float64(g.BinMillis)))
-		}
-		keys = append(keys, key)
-	}
-	cols = append(cols, keys...)
-	for _, a := range q.Aggregates {
-		col, err := logAggregateSQL(a)
-		if err != nil {
-			return nil, err
-		}
-		cols = append(cols, col)
-	}
-	text := "SELECT " + strings.Join(append(cols, "count(*)"), ", ") + " FROM logs" + b.clause()
-	if len(keys) > 0 {
-		text = "SELECT " + strings.Join(append(cols, "sum(count(*)) OVER ()"), ", ") + " FROM logs" + b.clause() + " GROUP BY ALL"
-		if q.Ordered {
-			text += " ORDER BY max(time_ns) DESC, max_by(id, (time_ns, id)) DESC"
-		}
-	}
-	rows, err := s.db.QueryContext(ctx, text, b.args...)
+	cols, err := groupKeysSQL(&b, q, "time_ns")
 	if err != nil {
-		return nil, fmt.Errorf("log stats: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		bucket := store.LogBucket{Key: make([]any, len(keys)), Values: make([]any, len(q.Aggregates))}
-		dest := make([]any, 0, len(cols)+1)
-		for i := range bucket.Key {
-			dest = append(dest, &bucket.Key[i])
-		}
-		for i := range bucket.Values {
-			dest = append(dest, &bucket.Values[i])
-		}
-		var matched any
-		if err := rows.Scan(append(dest, &matched)...); err != nil {
-			return nil, fmt.Errorf("log stats: %w", err)
-		}
-		res.Matched = asInt64(matched)
-		for i, k := range bucket.Key {
-			if f, ok := k.(float64); ok { // a bin
-				bucket.Key[i] = int64(f)
+	cols = append(cols, "count(*)")
+	if q.Ordered {
+		cols = append(cols, "max(time_ns)", "max_by(id, (time_ns, id))")
+	}
+	for _, a := range q.Aggregates {
+		if a.Fn != "count" {
+			col, err := logAggregateSQL(a)
+			if err != nil {
+				return nil, err
 			}
+			cols = append(cols, col)
 		}
-		for i, v := range bucket.Values {
-			if v != nil {
-				bucket.Values[i] = asInt64(v)
-			}
-		}
-		res.Buckets = append(res.Buckets, bucket)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("log stats: %w", err)
+	acc := newStatsBuckets(q)
+	text := "SELECT " + strings.Join(cols, ", ") + " FROM logs" + b.clause()
+	if len(q.By) > 0 {
+		text += " GROUP BY ALL"
 	}
+	if err := s.addStatsRows(ctx, acc, text, b.args); err != nil {
+		return nil, err
+	}
+	blockScanned, err := s.blockStats(ctx, q, acc)
+	if err != nil {
+		return nil, err
+	}
+	res.Buckets, res.Matched = acc.result()
+	res.Scanned += blockScanned
 	if q.Where == nil {
 		res.Scanned = res.Matched
 	}
 	res.ScannedBytes, err = s.scannedBytes(ctx, q.Groups, res.Scanned)
 	return res, err
+}
+
+// addStatsRows runs an aggregate query whose rows hold a bucket's keys, its record count,
+// the time and id of its newest record when the buckets are ordered, and then the values of
+// its aggregates other than count (logAggregateSQL's), and adds them to acc.
+func (s *Store) addStatsRows(ctx context.Context, acc *statsBuckets, text string, args []any) error {
+	rows, err := s.db.QueryContext(ctx, text, args...)
+	if err != nil {
+		return fmt.Errorf("log stats: %w", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return fmt.Errorf("log stats: %w", err)
+	}
+	values := make([]any, len(cols))
+	dest := make([]any, len(cols))
+	for i := range values {
+		dest[i] = &values[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("log stats: %w", err)
+		}
+		acc.addRow(values)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("log stats: %w", err)
+	}
+	return nil
+}
+
+// groupKeysSQL is the keys of q's groupings, a time being the nanoseconds in column ns.
+func groupKeysSQL(b *sqlBuilder, q store.LogStatsQuery, ns string) ([]string, error) {
+	keys := make([]string, len(q.By))
+	for i, g := range q.By {
+		if g.Field == store.LogMessage {
+			return nil, errors.New("log stats: grouping by messages")
+		}
+		if g.BinMillis > 0 && g.Field == store.LogStreamName {
+			return nil, errors.New("log stats: bins of a text field")
+		}
+		key, err := logFieldSQL(g.Field)
+		if err != nil {
+			return nil, err
+		}
+		if g.Field == store.LogTime {
+			key = millisSQL(ns)
+		}
+		switch {
+		case intBins(q, g):
+			// Integer division floors times that cannot be negative, and costs least.
+			key = fmt.Sprintf("%s // %s * %s", ns, b.arg(g.BinMillis*1e6), b.arg(g.BinMillis))
+		case g.BinMillis > 0:
+			// fdiv floors a float division, as logsearch's bin() does.
+			key = fmt.Sprintf("fdiv(%s, %s) * %[2]s", key, b.arg(float64(g.BinMillis)))
+		}
+		keys[i] = key
+	}
+	return keys, nil
+}
+
+// intBins says whether g's bins are computed by integer division: bins of the record's time
+// when the range starts after 1970, which keeps the times from being negative.
+func intBins(q store.LogStatsQuery, g store.LogGrouping) bool {
+	return g.BinMillis > 0 && g.BinMillis <= math.MaxInt64/1_000_000 && g.Field == store.LogTime && !q.Start.IsZero() && q.Start.UnixNano() >= 0
 }
 
 // scannedBytes estimates the body bytes of records of groups from their streams' average.
@@ -143,6 +174,11 @@ func testsMessage(c store.LogCond) bool {
 	return c.Field == store.LogMessage || slices.ContainsFunc(c.Conds, testsMessage)
 }
 
+// millisSQL is the epoch milliseconds of the nanoseconds in column ns.
+func millisSQL(ns string) string {
+	return "(" + ns + " // 1000000)"
+}
+
 // logFieldSQL is a field's value: epoch milliseconds for times. A message is the body as
 // stored, which is its text unless the body is an array or a map.
 func logFieldSQL(f store.LogField) (string, error) {
@@ -150,19 +186,18 @@ func logFieldSQL(f store.LogField) (string, error) {
 	case store.LogMessage:
 		return "body", nil
 	case store.LogTime:
-		return "(time_ns // 1000000)", nil
+		return millisSQL("time_ns"), nil
 	case store.LogIngestTime:
-		return "(observed_ns // 1000000)", nil
+		return millisSQL("observed_ns"), nil
 	case store.LogStreamName:
 		return "stream", nil
 	}
 	return "", fmt.Errorf("log stats: unknown field %d", f)
 }
 
+// logAggregateSQL is an aggregate other than count as SQL: count_distinct is the list of
+// distinct values, which merge with those of block lines.
 func logAggregateSQL(a store.LogAggregate) (string, error) {
-	if a.Fn == "count" {
-		return "count(*)", nil
-	}
 	if a.Field == store.LogMessage {
 		return "", errors.New("log stats: aggregating messages")
 	}
@@ -172,7 +207,7 @@ func logAggregateSQL(a store.LogAggregate) (string, error) {
 	}
 	switch a.Fn {
 	case "count_distinct":
-		return "count(DISTINCT " + field + ")", nil
+		return "list(DISTINCT " + field + ")", nil
 	case "min", "max":
 		if a.Field == store.LogStreamName {
 			return "", fmt.Errorf("log stats: %s of a text field", a.Fn)
