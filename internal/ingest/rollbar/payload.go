@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	gojson "github.com/goccy/go-json"
 )
 
 // Error is a refusal in Rollbar's shape: {"err": 1, "message": Msg} with Status.
@@ -63,14 +65,9 @@ func DecodePayload(body []byte, form bool) (Payload, error) {
 	if err := checkDepth(body, ms, isObject); err != nil {
 		return Payload{}, err
 	}
-	var top struct {
-		AccessToken text `json:"access_token"`
-		Data        item `json:"data"`
-	}
-	if err := json.Unmarshal(body, &top); err != nil {
-		if err := decodeError(body, err); err != nil {
-			return Payload{}, err
-		}
+	top, err := decodeDocument(body)
+	if err != nil {
+		return Payload{}, err
 	}
 	if !isObject {
 		return Payload{}, invalid("payload must be a JSON object")
@@ -91,6 +88,27 @@ func DecodePayload(body []byte, form bool) (Payload, error) {
 		}
 	}
 	return p, nil
+}
+
+// document is what lookout decodes of an item request body.
+type document struct {
+	AccessToken text `json:"access_token"`
+	Data        item `json:"data"`
+}
+
+// decodeDocument decodes a body that is UTF-8 and nests within maxDepth. go-json decodes as
+// encoding/json does, at under half its cost, but words its errors otherwise: a body it
+// refuses is decoded again by encoding/json, whose answer stands (decodeError).
+func decodeDocument(body []byte) (document, error) {
+	var doc document
+	if gojson.Unmarshal(body, &doc) == nil {
+		return doc, nil
+	}
+	doc = document{}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return doc, decodeError(body, err)
+	}
+	return doc, nil
 }
 
 // decodeError is the refusal of a payload the decoder could not read into an item, or nil.
