@@ -98,10 +98,11 @@ type document struct {
 
 // decodeDocument decodes a body that is UTF-8 and nests within maxDepth. go-json decodes as
 // encoding/json does, at under half its cost, but words its errors otherwise: a body it
-// refuses is decoded again by encoding/json, whose answer stands (decodeError).
+// refuses, or may decode otherwise (mayEmptyAList), is decoded by encoding/json, whose
+// answer stands (decodeError).
 func decodeDocument(body []byte) (document, error) {
 	var doc document
-	if gojson.Unmarshal(body, &doc) == nil {
+	if !mayEmptyAList(body) && gojson.Unmarshal(body, &doc) == nil {
 		return doc, nil
 	}
 	doc = document{}
@@ -109,6 +110,49 @@ func decodeDocument(body []byte) (document, error) {
 		return doc, decodeError(body, err)
 	}
 	return doc, nil
+}
+
+// mayEmptyAList reports whether the body may set one of document's lists to an empty one,
+// after which go-json and encoding/json part: when the list's name comes again, go-json
+// decodes the elements into the ones it kept behind the empty list, encoding/json into new
+// ones. It errs towards yes: on an empty list within a string, or a name with an escape or
+// a byte beyond ASCII.
+func mayEmptyAList(body []byte) bool {
+	for i := 0; ; i++ {
+		at := bytes.IndexByte(body[i:], '[')
+		if at < 0 {
+			return false
+		}
+		i += at
+		if end := skipSpace(body, i+1); end < len(body) && body[end] == ']' && mayNameAList(body[:i]) {
+			return true
+		}
+	}
+}
+
+// listFields are the names of document's lists.
+var listFields = []string{"attributes", "trace_chain", "frames"}
+
+// mayNameAList reports whether the bytes before a value may end with the name of one of
+// document's lists and its colon.
+func mayNameAList(before []byte) bool {
+	name, ok := bytes.CutSuffix(bytes.TrimRight(before, " \t\n\r"), []byte(":"))
+	if !ok {
+		return false // an element of a list: document has no lists of lists
+	}
+	if name, ok = bytes.CutSuffix(bytes.TrimRight(name, " \t\n\r"), []byte(`"`)); !ok {
+		return false // not JSON
+	}
+	name = name[bytes.LastIndexByte(name, '"')+1:]
+	if bytes.ContainsFunc(name, func(r rune) bool { return r == '\\' || r >= utf8.RuneSelf }) {
+		return true
+	}
+	for _, field := range listFields {
+		if strings.EqualFold(string(name), field) {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeError is the refusal of a payload the decoder could not read into an item, or nil.
