@@ -195,17 +195,32 @@ func TestListFields(t *testing.T) {
 
 func TestMayEmptyAList(t *testing.T) {
 	for body, want := range map[string]bool{
-		`{"data":{"attributes":[]}}`:                       true,
-		`{"data":{"body":{"trace":{"FRAMES" : [ ]}}}}`:     true,
-		`{"data":{"body":{"trace_chaiN":[` + "\n" + `]}}}`: true,
-		`{"data":{"fr\u0061mes":[]}}`:                      true,
-		`{"data":{"frameſ":[]}}`:                           true,
-		`{"data":{"frames":[{}],"argspec":[],"x":[[]]}}`:   false,
-		`{"data":{"code":"frames: []","a\"frames":[1]}}`:   false,
+		`{"data":{"attributes":[{}],"attributes":[]}}`:                true,
+		`{"data":{"body":{"trace":{"FRAMES" : [ ],"frames":[{}]}}}}`:  true,
+		`{"data":{"body":{"trace_chain":[],"x":{"trace_chaiN":[]}}}}`: true,
+		`{"data":{"fr\u0061mes":[]}}`:                                 true,
+		`{"data":{"frameſ":[]}}`:                                      true,
+		`{"data":{"attributes":[],"title":"\u00e9"}}`:                 true,
+		`{"data":{"attributes":[],"title":"é"}}`:                      true,
+		`{"data":{"attributes":[],"body":{"trace":{"frames":[{}]}}}}`: false,
+		`{"data":{"attributes":[],"title":"\"attributes\" \\ \n"}}`:   false,
+		`{"data":{"frames":[{}],"argspec":[],"x":[[]]}}`:              false,
+		`{"data":{"code":"frames: []","a\"frames":[1]}}`:              false,
 		`[]`: false,
 	} {
 		if got := mayEmptyAList([]byte(body)); got != want {
 			t.Errorf("mayEmptyAList(%s) = %v", body, got)
+		}
+	}
+}
+
+// TestSDKItemsTakeGoJSON checks that the items the SDKs send are decoded by go-json.
+func TestSDKItemsTakeGoJSON(t *testing.T) {
+	for _, file := range []string{"pyrollbar-flask.json", "rollbar-go.json", "rollbar-js-node.json"} {
+		for _, c := range captures(t, file) {
+			if mayEmptyAList(c.Body) {
+				t.Errorf("an item of %s is left to encoding/json", file)
+			}
 		}
 	}
 }

@@ -112,11 +112,10 @@ func decodeDocument(body []byte) (document, error) {
 	return doc, nil
 }
 
-// mayEmptyAList reports whether the body may set one of document's lists to an empty one,
-// after which go-json and encoding/json part: when the list's name comes again, go-json
-// decodes the elements into the ones it kept behind the empty list, encoding/json into new
-// ones. It errs towards yes: on an empty list within a string, or a name with an escape or
-// a byte beyond ASCII.
+// mayEmptyAList reports whether the body may set one of document's lists to an empty one and
+// name it again, where go-json and encoding/json part: go-json decodes the elements named
+// next into the ones it kept behind the empty list, encoding/json into new ones. It errs
+// towards yes.
 func mayEmptyAList(body []byte) bool {
 	for i := 0; ; i++ {
 		at := bytes.IndexByte(body[i:], '[')
@@ -124,7 +123,10 @@ func mayEmptyAList(body []byte) bool {
 			return false
 		}
 		i += at
-		if end := skipSpace(body, i+1); end < len(body) && body[end] == ']' && mayNameAList(body[:i]) {
+		if end := skipSpace(body, i+1); end == len(body) || body[end] != ']' {
+			continue
+		}
+		if list, ok := listNamed(body[:i]); ok && (list == "" || namedAgain(body, list)) {
 			return true
 		}
 	}
@@ -133,26 +135,53 @@ func mayEmptyAList(body []byte) bool {
 // listFields are the names of document's lists.
 var listFields = []string{"attributes", "trace_chain", "frames"}
 
-// mayNameAList reports whether the bytes before a value may end with the name of one of
-// document's lists and its colon.
-func mayNameAList(before []byte) bool {
+// listNamed reports whether the bytes before a value may end with the name of one of
+// document's lists and its colon, and which ("" when its spelling hides it).
+func listNamed(before []byte) (list string, ok bool) {
 	name, ok := bytes.CutSuffix(bytes.TrimRight(before, " \t\n\r"), []byte(":"))
 	if !ok {
-		return false // an element of a list: document has no lists of lists
+		return "", false // an element of a list: document has no lists of lists
 	}
 	if name, ok = bytes.CutSuffix(bytes.TrimRight(name, " \t\n\r"), []byte(`"`)); !ok {
-		return false // not JSON
+		return "", false // not JSON
 	}
 	name = name[bytes.LastIndexByte(name, '"')+1:]
-	if bytes.ContainsFunc(name, func(r rune) bool { return r == '\\' || r >= utf8.RuneSelf }) {
-		return true
+	if hidesName(name) {
+		return "", true
 	}
 	for _, field := range listFields {
 		if strings.EqualFold(string(name), field) {
-			return true
+			return field, true
 		}
 	}
-	return false
+	return "", false
+}
+
+// namedAgain reports whether the body may name list more than once: written in any case,
+// or in a spelling that hides it.
+func namedAgain(body []byte, list string) bool {
+	if hidesName(body) {
+		return true
+	}
+	seen := 0
+	for i := 0; ; i++ {
+		at := bytes.IndexByte(body[i:], '"')
+		if at < 0 {
+			return false
+		}
+		i += at
+		if end := i + 1 + len(list); end < len(body) && body[end] == '"' && strings.EqualFold(string(body[i+1:end]), list) {
+			if seen++; seen > 1 {
+				return true
+			}
+		}
+	}
+}
+
+// hidesName reports whether b has a \u escape or a byte beyond ASCII, with which a name can
+// be spelled that a decoder matches to another.
+func hidesName(b []byte) bool {
+	return bytes.Contains(b, []byte(`\u`)) || bytes.ContainsFunc(b, func(r rune) bool { return r >= utf8.RuneSelf })
 }
 
 // decodeError is the refusal of a payload the decoder could not read into an item, or nil.
