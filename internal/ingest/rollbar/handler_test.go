@@ -279,6 +279,7 @@ func TestRefusals(t *testing.T) {
 		{"no body", `{"data":{}}`, tok, 422, "data.body"},
 		{"empty body", `{"data":{"body":{"telemetry":[]}}}`, tok, 422, "one of trace"},
 		{"no class", `{"data":{"body":{"trace":{"frames":[],"exception":{}}}}}`, tok, 422, "data.body.trace.exception.class"},
+		{"no exception in a chain", `{"data":{"body":{"trace_chain":[{"exception":{"class":"E"}},{"frames":[]}]}}}`, tok, 422, "data.body.trace_chain.1.exception is required"},
 		{"frames wrong type", `{"data":{"body":{"trace":{"frames":"x","exception":{"class":"E"}}}}}`, tok, 422, "data.body.trace.frames: found a JSON string where a list is required"},
 		{"frame wrong type", `{"data":{"body":{"trace_chain":[{"frames":[{"filename":3}],"exception":{"class":"E"}}]}}}`, tok, 422, "data.body.trace_chain.frames.filename: found a JSON number where a string is required"},
 		{"chain wrong type", `{"data":{"body":{"trace_chain":{}}}}`, tok, 422, "data.body.trace_chain: found a JSON object where a list is required"},

@@ -133,16 +133,18 @@ func Occurrence(p Payload, src Source) (telemetry.Occurrence, error) {
 func exceptions(traces []*trace, chain bool) ([]triage.Exception, error) {
 	out := make([]triage.Exception, len(traces))
 	for i, tr := range traces {
-		path := "data.body.trace"
-		if chain {
-			path = fmt.Sprintf("data.body.trace_chain.%d", i)
+		path := func() string { // named only in a refusal
+			if chain {
+				return fmt.Sprintf("data.body.trace_chain.%d", i)
+			}
+			return "data.body.trace"
 		}
 		exc := tr.Exception
 		if exc == nil {
-			return nil, invalid("%s.exception is required and must be an object", path)
+			return nil, invalid("%s.exception is required and must be an object", path())
 		}
 		if exc.Class == nil || *exc.Class == "" {
-			return nil, invalid("%s.exception.class is required and must be a string", path)
+			return nil, invalid("%s.exception.class is required and must be a string", path())
 		}
 		out[i] = triage.Exception{Class: *exc.Class, Message: first(exc.Message.field(), exc.Description.field())}
 		out[i].Frames = make([]triage.Frame, len(tr.Frames))
