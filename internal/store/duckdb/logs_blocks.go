@@ -7,7 +7,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -234,37 +236,93 @@ const blockColumns = `first_id, log_group, stream, protocol, resource_id, file, 
 // hands each to fn; an error from fn ends the scan and is returned. A block may hold lines
 // outside the range its conditions name.
 func (s *Store) eachLogBlock(ctx context.Context, b *sqlBuilder, fn func(*logBlock) error) error {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+blockColumns+" FROM log_blocks"+b.clause(), b.args...)
-	if err != nil {
-		return fmt.Errorf("log blocks: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		blk, err := s.scanBlock(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(blk); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return s.decodeBlocks(ctx, "SELECT "+blockColumns+" FROM log_blocks"+b.clause(), b.args, fn)
 }
 
-// scanBlock reads a row of blockColumns and its lines.
-func (s *Store) scanBlock(rows *sql.Rows) (*logBlock, error) {
-	var blk logBlock
-	var file, size int
-	var offset int64
-	if err := rows.Scan(&blk.FirstID, &blk.Group, &blk.Stream, &blk.Protocol, &blk.ResourceID, &file, &offset, &size); err != nil {
+// blockRef is a block before its lines are read: what they share, and where its data is.
+type blockRef struct {
+	logBlock
+	file, size int
+	offset     int64
+}
+
+// decodeBlocks runs query, which selects blockColumns, reads and decodes the blocks it names
+// on every core, and hands each to fn, one at a time, in no particular order.
+func (s *Store) decodeBlocks(ctx context.Context, query string, args []any, fn func(*logBlock) error) error {
+	refs, err := s.blockRefs(ctx, query, args)
+	if err != nil || len(refs) == 0 {
+		return err
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(refs))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan *blockRef)
+	type decoded struct {
+		blk *logBlock
+		err error
+	}
+	done := make(chan decoded, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for ref := range next {
+				blk := ref.logBlock
+				lines, err := s.blockLines(ref.file, ref.offset, ref.size)
+				if err != nil {
+					err = fmt.Errorf("log block %d: %w", blk.FirstID, err)
+				}
+				blk.Lines = lines
+				select {
+				case done <- decoded{&blk, err}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	go func() {
+		defer close(next)
+		for i := range refs {
+			select {
+			case next <- &refs[i]:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	for d := range done {
+		if err == nil {
+			if err = d.err; err == nil {
+				err = fn(d.blk)
+			}
+			if err != nil {
+				cancel() // the workers stop; done closes once they have
+			}
+		}
+	}
+	return err
+}
+
+// blockRefs runs query, which selects blockColumns.
+func (s *Store) blockRefs(ctx context.Context, query string, args []any) ([]blockRef, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
 		return nil, fmt.Errorf("log blocks: %w", err)
 	}
-	lines, err := s.blockLines(file, offset, size)
-	if err != nil {
-		return nil, fmt.Errorf("log block %d: %w", blk.FirstID, err)
+	defer rows.Close()
+	var refs []blockRef
+	for rows.Next() {
+		var r blockRef
+		if err := rows.Scan(&r.FirstID, &r.Group, &r.Stream, &r.Protocol, &r.ResourceID, &r.file, &r.offset, &r.size); err != nil {
+			return nil, fmt.Errorf("log blocks: %w", err)
+		}
+		refs = append(refs, r)
 	}
-	blk.Lines = lines
-	return &blk, nil
+	return refs, rows.Err()
 }
 
 // cutBlocks removes the lines of blocks older than a cutoff, with the statements of one of

@@ -69,8 +69,7 @@ func (s *Store) blockStats(ctx context.Context, q store.LogStatsQuery, acc *stat
 
 // eachEdgeBlock decodes the blocks of groups (nil: any) that hold one of edges (in order),
 // in no particular order, and hands each to fn, as eachLogBlock does. Each is found once, by
-// the first edge after its first line; one statement of a part an edge, each of which leaves
-// the data of other blocks unread.
+// the first edge after its first line, in one statement of a part an edge.
 func (s *Store) eachEdgeBlock(ctx context.Context, groups []string, edges []int64, fn func(*logBlock) error) error {
 	if len(edges) == 0 {
 		return nil
@@ -86,21 +85,7 @@ func (s *Store) eachEdgeBlock(ctx context.Context, groups []string, edges []int6
 		b.where("first_ns < %s AND last_ns >= %[1]s", edge)
 		parts[i], args = "SELECT "+blockColumns+" FROM log_blocks"+b.clause(), b.args
 	}
-	rows, err := s.db.QueryContext(ctx, strings.Join(parts, " UNION ALL "), args...)
-	if err != nil {
-		return fmt.Errorf("log blocks: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		blk, err := s.scanBlock(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(blk); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return s.decodeBlocks(ctx, strings.Join(parts, " UNION ALL "), args, fn)
 }
 
 // maxBlockEdges bounds the edges blockStats looks for blocks at, a part of a statement each.
