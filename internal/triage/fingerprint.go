@@ -168,9 +168,8 @@ func projectFrames(frames []Frame, root string) ([]Frame, bool) {
 }
 
 var (
-	pathDate   = regexp.MustCompile(`\d{4}-?\d{2}-?\d{2}`)
-	pathHash   = regexp.MustCompile(`(?i)[0-9a-f]{7,40}`)
-	bigNumbers = regexp.MustCompile(`\d{2,}`)
+	pathDate = regexp.MustCompile(`\d{4}-?\d{2}-?\d{2}`)
+	pathHash = regexp.MustCompile(`(?i)[0-9a-f]{7,40}`)
 )
 
 func normaliseFile(name, root string) string {
@@ -191,11 +190,28 @@ func normaliseFile(name, root string) string {
 	})
 }
 
+// normaliseMethod leaves out of a method's name every run of two digits or more (a generated
+// name's counter: lambda$12, block in <main> 3042), keeping single digits (md5, utf8).
 func normaliseMethod(m string) string {
 	if !hasRun(m, 2, isDigit) {
 		return m
 	}
-	return bigNumbers.ReplaceAllString(m, "")
+	out := make([]byte, 0, len(m))
+	for i := 0; i < len(m); {
+		j := i
+		for j < len(m) && isDigit(m[j]) {
+			j++
+		}
+		switch {
+		case j-i == 1:
+			out = append(out, m[i])
+		case j == i:
+			out = append(out, m[i])
+			j++
+		}
+		i = j
+	}
+	return string(out)
 }
 
 // hasRun reports whether s has n bytes in a row that satisfy ok: a cheap test before a

@@ -2,6 +2,8 @@ package triage
 
 import (
 	"encoding/json"
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -187,4 +189,21 @@ func FuzzGroup(f *testing.F) {
 			t.Fatalf("grouping is not deterministic: %+v then %+v", g, again)
 		}
 	})
+}
+
+// normaliseMethod leaves out what the regular expression \d{2,} matches, and nothing else.
+func TestNormaliseMethodDropsDigitRuns(t *testing.T) {
+	runs := regexp.MustCompile(`\d{2,}`)
+	rng := rand.New(rand.NewPCG(5, 6))
+	alphabet := "a1$ 9é0_<>"
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(string([]rune(alphabet)[rng.IntN(len([]rune(alphabet)))]))
+		}
+		m := b.String()
+		if got, want := normaliseMethod(m), runs.ReplaceAllString(m, ""); got != want {
+			t.Fatalf("normaliseMethod(%q) = %q, want %q", m, got, want)
+		}
+	}
 }
