@@ -80,7 +80,7 @@ func (p *rollbarItemPool) item(buf []byte, n uint64) []byte {
 // lookout's CPU alone, until the store has loaded every item; sender-cpu-µs/occurrence is
 // theirs.
 func BenchmarkRollbarItems(b *testing.B) {
-	for _, senders := range []int{8, 64, 128} {
+	for _, senders := range []int{8, 64, 128, 256} {
 		b.Run(fmt.Sprintf("senders=%d", senders), func(b *testing.B) { benchRollbarItems(b, senders) })
 	}
 }
