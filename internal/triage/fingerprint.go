@@ -141,12 +141,26 @@ func isLibrary(file string) bool {
 		}
 	}
 	for _, d := range libraryDirs {
-		if strings.HasPrefix(file, d) || strings.Contains(file, "/"+d) {
+		if strings.HasPrefix(file, d) {
+			return true
+		}
+	}
+	for _, d := range slashedLibraryDirs {
+		if strings.Contains(file, d) {
 			return true
 		}
 	}
 	return false
 }
+
+// slashedLibraryDirs are libraryDirs after a slash, as they are found within a path.
+var slashedLibraryDirs = func() []string {
+	out := make([]string, len(libraryDirs))
+	for i, d := range libraryDirs {
+		out[i] = "/" + d
+	}
+	return out
+}()
 
 // projectFrames returns the frames that are the project's own (not a library's, and under
 // root when root is a path), or all frames when none is.
