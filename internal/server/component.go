@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -42,6 +43,9 @@ type httpListener struct {
 	srv        *http.Server
 	log        *slog.Logger
 	done       chan struct{}
+
+	mu     sync.Mutex
+	unused map[net.Conn]bool // connections that have not sent a byte of a request yet
 }
 
 func newHTTPListener(name, addr string, log *slog.Logger, middleware func(http.Handler) http.Handler) *httpListener {
@@ -67,7 +71,9 @@ func (l *httpListener) Start(context.Context) error {
 		ReadTimeout:       2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(l.log.Handler(), slog.LevelWarn),
+		ConnState:         l.track,
 	}
+	l.unused = map[net.Conn]bool{}
 	l.done = make(chan struct{})
 	go func() {
 		defer close(l.done)
@@ -78,9 +84,26 @@ func (l *httpListener) Start(context.Context) error {
 	return nil
 }
 
+// track keeps the connections that have sent nothing yet.
+func (l *httpListener) track(c net.Conn, state http.ConnState) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if state == http.StateNew {
+		l.unused[c] = true
+	} else {
+		delete(l.unused, c)
+	}
+}
+
 // Shutdown stops accepting, waits for requests in flight until ctx ends, then closes what
-// is left.
+// is left. Connections a client opened but sent nothing on are closed at once: net/http would
+// wait five seconds for their first request.
 func (l *httpListener) Shutdown(ctx context.Context) error {
+	l.mu.Lock()
+	for c := range l.unused {
+		c.Close()
+	}
+	l.mu.Unlock()
 	err := l.srv.Shutdown(ctx)
 	if err != nil {
 		l.srv.Close()

@@ -3,9 +3,11 @@ package server_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -67,5 +69,25 @@ func TestHealthAndMetrics(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// A client that opened a connection and sent nothing on it (as HTTP clients do when a dial
+// outlives its request) does not hold up the server's stop: net/http alone waits five
+// seconds for such a connection's first request.
+func TestShutdownClosesUnusedConnections(t *testing.T) {
+	srv := start(t)
+	conn, err := net.Dial("tcp", srv.Addrs().HTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	time.Sleep(100 * time.Millisecond) // the server has accepted it
+	began := time.Now()
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(began); took > 3*time.Second {
+		t.Errorf("shutdown took %v with an unused connection open", took)
 	}
 }
