@@ -1,6 +1,7 @@
 package xray
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,7 +30,6 @@ type Daemon struct {
 	tcp        *http.Server
 	queue      chan []byte
 	batchSpans int // spans a batch holds; a test makes it small
-	buffers    sync.Pool
 	done       sync.WaitGroup
 }
 
@@ -50,7 +50,6 @@ func NewDaemon(addr string, api *API, log *slog.Logger) *Daemon {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Daemon{addr: addr, in: api.cfg.Ingester, api: api.Handler(), log: log, queue: make(chan []byte, queueDatagrams), batchSpans: batchSpans}
-	d.buffers.New = func() any { b := make([]byte, MaxDatagramBytes+1); return &b }
 	return d
 }
 
@@ -106,13 +105,14 @@ func listenBoth(addr string) (*net.UDPConn, net.Listener, error) {
 }
 
 // read takes datagrams off the socket and queues them, dropping them when the queue is full.
+// Each is queued as a copy of its own size: a queue of full-size read buffers would hold a
+// gigabyte when full, and a collector at lookout's memory limit busy all the time.
 func (d *Daemon) read() {
 	defer close(d.queue)
+	buf := make([]byte, MaxDatagramBytes+1)
 	for {
-		bp := d.buffers.Get().(*[]byte)
-		n, _, err := d.conn.ReadFromUDP(*bp)
+		n, _, err := d.conn.ReadFromUDP(buf)
 		if err != nil {
-			d.buffers.Put(bp)
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -120,14 +120,12 @@ func (d *Daemon) read() {
 		}
 		d.in.received(ViaUDP, 1)
 		if n > MaxDatagramBytes {
-			d.buffers.Put(bp)
 			d.in.refused(ViaUDP, refuse("", "SegmentTooLarge", "a datagram is larger than %d bytes", MaxDatagramBytes))
 			continue
 		}
 		select {
-		case d.queue <- (*bp)[:n]:
+		case d.queue <- bytes.Clone(buf[:n]):
 		default:
-			d.buffers.Put(bp)
 			d.in.dropped(ViaUDP, 1, "the queue of datagrams is full: lookout is not keeping up")
 		}
 	}
@@ -148,9 +146,7 @@ func (d *Daemon) process() {
 // decodeQueue decodes queued datagrams until the queue closes, counting those refused.
 func (d *Daemon) decodeQueue(decoded chan<- *Document) {
 	for datagram := range d.queue {
-		doc, err := d.decode(datagram) // copies what it keeps
-		datagram = datagram[:cap(datagram)]
-		d.buffers.Put(&datagram)
+		doc, err := d.decode(datagram)
 		if err != nil {
 			d.in.refused(ViaUDP, err)
 			continue
