@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -88,11 +87,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// A soft limit makes the Go heap collect harder before the process grows, beside
-		// the store's own buffer limit.
-		debug.SetMemoryLimit(160 << 20)
-	}
+	server.TuneRuntime()
 	srv, err := server.Start(ctx, cfg, log)
 	if err != nil {
 		return err

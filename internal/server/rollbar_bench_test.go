@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"lookout/internal/server"
 	"net/http"
 	"os"
 	"os/exec"
@@ -86,6 +87,7 @@ func BenchmarkRollbarItems(b *testing.B) {
 }
 
 func benchRollbarItems(b *testing.B, senders int) {
+	defer server.TuneRuntime()() // as lookout serve runs
 	srv := start(b)
 	b.SetBytes(int64(len(rollbarBenchItem(0))))
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRollbarSenders$")

@@ -5,6 +5,7 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"lookout/internal/server"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -40,6 +41,7 @@ func xrayCounts(b testing.TB, ui string) (received, stored, dropped, refused int
 // dropped by lookout and lost by the kernel (sent but never received), and the CPU time
 // lookout spent a document stored (the process's, less the sender's thread).
 func BenchmarkXRayUDPIngest(b *testing.B) {
+	defer server.TuneRuntime()() // as lookout serve runs
 	srv := start(b)
 	conn, err := net.Dial("udp4", srv.Addrs().XRay)
 	if err != nil {

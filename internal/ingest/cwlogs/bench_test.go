@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -116,7 +115,7 @@ func post(tb testing.TB, endpoint string, body []byte) (retries int) {
 // store's memory limit is lookout serve's default (start's), and so is Go's soft limit, so
 // that the RSS is the one users get.
 func BenchmarkPutLogEvents(b *testing.B) {
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(160 << 20)) // as lookout serve sets it
+	defer server.TuneRuntime()() // as lookout serve runs
 	dir := b.TempDir()
 	l := start(b, func(c *server.Config) { c.DataDir = dir })
 	c := client(l, "test", "test")
