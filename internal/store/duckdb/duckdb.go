@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -99,6 +100,8 @@ type Store struct {
 	writers []*writer
 	cat     *catalogue
 	unsaved atomic.Int64 // spans and log records written since the last checkpoint
+
+	spanWrites sync.RWMutex // span writes hold it to read, DeleteBefore to write (write.go)
 
 	resources idCache[*telemetry.Resource] // read caches, by id
 	keysets   idCache[*keysetEntry]

@@ -342,6 +342,8 @@ func (s *Store) MissingParents(ctx context.Context, start, end time.Time, lookar
 
 // DeleteBefore implements store.Retainer.
 func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+	s.spanWrites.Lock()
+	defer s.spanWrites.Unlock()
 	defer s.lockWriters()()
 	defer s.graphs.changed(math.MinInt64, cutoff.UnixNano())
 	w := s.writers[0]

@@ -115,6 +115,9 @@ func (s *Store) lockWriters() func() {
 	}
 }
 
+// catalogued, when a test sets it, runs between a span batch's catalogue and its spans.
+var catalogued func()
+
 // WriteSpans implements store.SpanWriter.
 //
 // The batch is split by trace id over the writers, which write their parts in parallel, each
@@ -130,6 +133,10 @@ func (s *Store) writeSpans(ctx context.Context, spans []telemetry.Span, revise b
 	if len(spans) == 0 {
 		return nil
 	}
+	// A batch's operations and its spans are committed apart; DeleteBefore, which rebuilds
+	// the operations from the stored spans, must not come between.
+	s.spanWrites.RLock()
+	defer s.spanWrites.RUnlock()
 	if revise {
 		spans = mostCompleteSpans(spans)
 	} else {
@@ -152,6 +159,9 @@ func (s *Store) writeSpans(ctx context.Context, spans []telemetry.Span, revise b
 			return fmt.Errorf("store catalogue: %w", err)
 		}
 		s.cat.stored(e)
+	}
+	if catalogued != nil {
+		catalogued()
 	}
 	parts := make([]part, len(s.writers))
 	for i := range spans {
