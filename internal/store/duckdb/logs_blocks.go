@@ -150,28 +150,28 @@ type blockKey struct {
 // a row each.
 func (s *Store) logBlocks(records []*telemetry.LogRecord, resources map[*telemetry.Resource]int64) (blocks [][]driver.Value, rows []*telemetry.LogRecord, err error) {
 	var keys []blockKey
-	lines := map[blockKey][]logLine{}
+	byKey := map[blockKey][]*telemetry.LogRecord{}
 	for _, r := range records {
 		if !inBlock(r) {
 			rows = append(rows, r)
 			continue
 		}
 		k := blockKey{r.Group, r.Stream, r.Ingest.Protocol, resources[r.Resource]}
-		if lines[k] == nil {
+		if byKey[k] == nil {
 			keys = append(keys, k)
 		}
-		lines[k] = append(lines[k], logLine{ID: r.ID, TimeNS: r.TimeUnixNano, ObservedNS: r.ObservedTimeUnixNano, Body: validUTF8(r.Body.AsString())})
+		byKey[k] = append(byKey[k], r)
 	}
 	for _, k := range keys {
-		if len(lines[k]) < minBlockLines {
-			for _, r := range records {
-				if inBlock(r) && r.Group == k.group && r.Stream == k.stream && r.Ingest.Protocol == k.protocol && resources[r.Resource] == k.resourceID {
-					rows = append(rows, r)
-				}
-			}
+		if len(byKey[k]) < minBlockLines {
+			rows = append(rows, byKey[k]...)
 			continue
 		}
-		row, err := s.blockRow(k, lines[k])
+		lines := make([]logLine, len(byKey[k]))
+		for i, r := range byKey[k] {
+			lines[i] = logLine{ID: r.ID, TimeNS: r.TimeUnixNano, ObservedNS: r.ObservedTimeUnixNano, Body: validUTF8(r.Body.AsString())}
+		}
+		row, err := s.blockRow(k, lines)
 		if err != nil {
 			return nil, nil, err
 		}
