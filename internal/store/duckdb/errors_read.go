@@ -10,15 +10,24 @@ import (
 	"lookout/internal/telemetry"
 )
 
-const occurrenceColumns = "id, item_id, project, uuid, time_ns, received_ns, environment, level, fingerprint, grouping, title, class, code_version, framework, platform, language, context, host, person, user_ip, browser, os, trace_hi, trace_lo, span_id, protocol, key_id, data"
+const occurrenceColumns = "id, item_id, project, uuid, time_ns, received_ns, environment, level, fingerprint, grouping, title, class, code_version, framework, platform, language, context, host, person, user_ip, browser, os, trace_hi, trace_lo, span_id, protocol, key_id, data, report"
 
 func scanOccurrence(rows *sql.Rows) (store.StoredOccurrence, error) {
 	var so store.StoredOccurrence
 	o := &so.Occurrence
 	var hi, lo, span int64
+	var report []byte
 	err := rows.Scan(&so.ID, &so.ItemID, &o.Project, &o.UUID, &o.TimeUnixNano, &o.ReceivedUnixNano, &o.Environment, &o.Level,
 		&o.Fingerprint, &o.Grouping, &o.Title, &o.Class, &o.CodeVersion, &o.Framework, &o.Platform, &o.Language, &o.Context,
-		&o.Host, &o.PersonID, &o.UserIP, &o.Browser, &o.OS, &hi, &lo, &span, &o.Ingest.Protocol, &o.Ingest.KeyID, &o.Data)
+		&o.Host, &o.PersonID, &o.UserIP, &o.Browser, &o.OS, &hi, &lo, &span, &o.Ingest.Protocol, &o.Ingest.KeyID, &o.Data, &report)
+	if err != nil {
+		return so, err
+	}
+	if report != nil {
+		if o.Data, err = decompressReport(report); err != nil {
+			return so, fmt.Errorf("occurrence %d: %w", so.ID, err)
+		}
+	}
 	o.TraceID = telemetry.TraceIDFromParts(uint64(hi), uint64(lo))
 	o.SpanID = telemetry.SpanIDFromUint64(uint64(span))
 	return so, err

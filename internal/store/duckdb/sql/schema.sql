@@ -202,7 +202,8 @@ CREATE TABLE IF NOT EXISTS error_items (
 );
 
 -- Error occurrences, one row each, with the fields items are listed, broken down and linked
--- to traces by; "data" is the report as the client sent it (normalised JSON). uuid_hash
+-- to traces by; "report" is the report as the client sent it (normalised JSON), compressed
+-- (reports.go), and "data" the same uncompressed in rows of files made before it. uuid_hash
 -- finds a resent uuid without an index. Rows arrive roughly in time order.
 CREATE TABLE IF NOT EXISTS error_occurrences (
     id           BIGINT  NOT NULL,
@@ -233,8 +234,10 @@ CREATE TABLE IF NOT EXISTS error_occurrences (
     span_id      BIGINT  NOT NULL,
     protocol     VARCHAR NOT NULL,
     key_id       VARCHAR NOT NULL,
-    data         VARCHAR NOT NULL
+    data         VARCHAR NOT NULL,  -- '' where report holds it
+    report       BLOB
 );
+ALTER TABLE error_occurrences ADD COLUMN IF NOT EXISTS report BLOB;
 
 -- An item's page reads its occurrences alone: an index finds them without a scan of them all
 -- (rows arrive in time order, not by item).
