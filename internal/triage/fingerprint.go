@@ -81,39 +81,60 @@ func Group(r Report, rules []Rule) Grouping {
 // text with what looks like data replaced by placeholders.
 func Default(r Report) Grouping {
 	g := Grouping{Title: Truncate(r.Title, maxTitle)}
-	var key strings.Builder
 	if len(r.Chain) == 0 {
 		msg := Parameterise(r.Message)
-		key.WriteString("message\x00" + msg)
 		g.Explanation = "Message text with values replaced by placeholders: " + quote(msg)
 		if g.Title == "" {
 			g.Title = Truncate(firstLine(r.Message), maxTitle)
 		}
-		g.Fingerprint = digest(key.String())
+		g.Fingerprint = digest("message\x00" + msg)
 		return g
 	}
-	classes := make([]string, len(r.Chain))
+	// The key and the list of frames shown are written as they are read: this runs for
+	// every occurrence, on every frame.
+	var key, shown strings.Builder
+	key.WriteString("exception\x00")
 	for i, e := range r.Chain {
-		classes[i] = e.Class
+		if i > 0 {
+			key.WriteByte(0)
+		}
+		key.WriteString(e.Class)
 	}
-	key.WriteString("exception\x00" + strings.Join(classes, "\x00") + "\x00\x00")
+	key.WriteString("\x00\x00")
 	from := len(r.Chain) - 1
 	for from > 0 && len(r.Chain[from].Frames) == 0 {
 		from--
 	}
 	frames, own := projectFrames(r.Chain[from].Frames, r.Root)
-	var shown []string
-	for _, f := range frames {
+	for i, f := range frames {
 		file, method := normaliseFile(f.Filename, r.Root), normaliseMethod(f.Method)
-		key.WriteString(file + "\x00" + method + "\x00")
-		shown = append(shown, file+" "+method)
+		key.WriteString(file)
+		key.WriteByte(0)
+		key.WriteString(method)
+		key.WriteByte(0)
+		if i > 0 {
+			shown.WriteString(", ")
+		}
+		shown.WriteString(file)
+		shown.WriteByte(' ')
+		shown.WriteString(method)
+	}
+	if shown.Len() == 0 {
+		shown.WriteString("none")
 	}
 	which := "the project's own frames"
 	if !own {
 		which = "all frames (none is the project's own)"
 	}
-	g.Explanation = fmt.Sprintf("Exception classes %s; %s of %s: %s. Line numbers and messages are left out.",
-		strings.Join(classes, " ← "), which, r.Chain[from].Class, listOrNone(shown))
+	var classes strings.Builder
+	for i, e := range r.Chain {
+		if i > 0 {
+			classes.WriteString(" ← ")
+		}
+		classes.WriteString(e.Class)
+	}
+	g.Explanation = "Exception classes " + classes.String() + "; " + which + " of " + r.Chain[from].Class + ": " + shown.String() +
+		". Line numbers and messages are left out."
 	if g.Title == "" {
 		e := r.Chain[0]
 		g.Title = e.Class
@@ -277,10 +298,3 @@ func Truncate(s string, n int) string {
 }
 
 func quote(s string) string { return "“" + s + "”" }
-
-func listOrNone(items []string) string {
-	if len(items) == 0 {
-		return "none"
-	}
-	return strings.Join(items, ", ")
-}
