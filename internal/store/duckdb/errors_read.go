@@ -24,7 +24,7 @@ func scanOccurrence(rows *sql.Rows) (store.StoredOccurrence, error) {
 		return so, err
 	}
 	if report != nil {
-		if o.Data, err = decompressReport(report); err != nil {
+		if o.Grouping, o.Data, err = decompressReport(report); err != nil {
 			return so, fmt.Errorf("occurrence %d: %w", so.ID, err)
 		}
 	}

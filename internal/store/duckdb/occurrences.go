@@ -409,11 +409,11 @@ func (c *errorCatalogue) apply(b *occurrenceBatch) {
 
 func occurrenceRow(o *telemetry.Occurrence, id, itemID int64) []driver.Value {
 	return []driver.Value{id, itemID, validUTF8(o.Project), validUTF8(o.UUID), uuidHash(o.Project, o.UUID), o.TimeUnixNano, o.ReceivedUnixNano,
-		validUTF8(o.Environment), validUTF8(o.Level), validUTF8(o.Fingerprint), validUTF8(o.Grouping), validUTF8(o.Title),
+		validUTF8(o.Environment), validUTF8(o.Level), validUTF8(o.Fingerprint), "", validUTF8(o.Title),
 		validUTF8(o.Class), validUTF8(o.CodeVersion), validUTF8(o.Framework), validUTF8(o.Platform), validUTF8(o.Language),
 		validUTF8(o.Context), validUTF8(o.Host), validUTF8(o.PersonID), validUTF8(o.UserIP), validUTF8(o.Browser), validUTF8(o.OS),
 		int64(o.TraceID.High()), int64(o.TraceID.Low()), int64(o.SpanID.Uint64()),
-		validUTF8(o.Ingest.Protocol), validUTF8(o.Ingest.KeyID), "", compressReport(validUTF8(o.Data))}
+		validUTF8(o.Ingest.Protocol), validUTF8(o.Ingest.KeyID), "", compressReport(validUTF8(o.Grouping), validUTF8(o.Data))}
 }
 
 // appendItems appends the rows of the items ids.

@@ -10,9 +10,9 @@ import (
 	"lookout/internal/telemetry"
 )
 
-// TestReportsReadBack checks that reports come back as sent, whether stored compressed or,
-// as a file made before compression holds them, in the data column; and that such a file
-// gets the report column when opened.
+// TestReportsReadBack checks that reports and their grouping explanations come back as
+// sent, whether stored compressed or, as a file made before compression holds them, in the
+// data and grouping columns; and that such a file gets the report column when opened.
 func TestReportsReadBack(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -24,22 +24,23 @@ func TestReportsReadBack(t *testing.T) {
 	data := func(i int) string {
 		return fmt.Sprintf(`{"body":{"trace":{"frames":[%s{"filename":"x.py"}],"exception":{"class":"E%d"}}},"note":"héllo"}`, frames, i)
 	}
+	grouping := func(i int) string { return fmt.Sprintf("Exception classes E%d; the project's own frames: ✓", i) }
 	occ := func(i int) telemetry.Occurrence {
 		return telemetry.Occurrence{UUID: fmt.Sprintf("u%d", i), Project: "p", Environment: "e", Level: "error", Fingerprint: "f",
-			Title: "t", TimeUnixNano: int64(i+1) * 1e9, ReceivedUnixNano: int64(i+1) * 1e9, Data: data(i)}
+			Grouping: grouping(i), Title: "t", TimeUnixNano: int64(i+1) * 1e9, ReceivedUnixNano: int64(i+1) * 1e9, Data: data(i)}
 	}
 	if err := s.WriteOccurrences(ctx, []telemetry.Occurrence{occ(0), occ(1)}); err != nil {
 		t.Fatal(err)
 	}
 	var stored, sent int
-	if err := s.db.QueryRowContext(ctx, "SELECT sum(octet_length(report)), sum(length(data)) FROM error_occurrences").Scan(&stored, &sent); err != nil {
+	if err := s.db.QueryRowContext(ctx, "SELECT sum(octet_length(report)), sum(length(data) + length(grouping)) FROM error_occurrences").Scan(&stored, &sent); err != nil {
 		t.Fatal(err)
 	}
 	if want := len(data(0)) + len(data(1)); sent != 0 || stored*3 > want {
-		t.Errorf("reports take %d bytes compressed and %d in data; sent %d", stored, sent, want)
+		t.Errorf("reports take %d bytes compressed and %d in data and grouping; sent %d", stored, sent, want)
 	}
 	// The first occurrence as an earlier lookout stored it, in a file without the column.
-	if _, err := s.db.ExecContext(ctx, "UPDATE error_occurrences SET data = ?, report = NULL WHERE uuid = 'u0'", data(0)); err != nil {
+	if _, err := s.db.ExecContext(ctx, "UPDATE error_occurrences SET data = ?, grouping = ?, report = NULL WHERE uuid = 'u0'", data(0), grouping(0)); err != nil {
 		t.Fatal(err)
 	}
 	check := func(when string) {
@@ -49,8 +50,9 @@ func TestReportsReadBack(t *testing.T) {
 			t.Fatalf("%s: %d occurrences (%v)", when, len(occs), err)
 		}
 		for _, o := range occs {
-			if want := data(int(o.TimeUnixNano/1e9) - 1); o.Data != want {
-				t.Errorf("%s: %s reads back as %.80q…", when, o.UUID, o.Data)
+			i := int(o.TimeUnixNano/1e9) - 1
+			if o.Data != data(i) || o.Grouping != grouping(i) {
+				t.Errorf("%s: %s reads back as %.80q… grouped by %q", when, o.UUID, o.Data, o.Grouping)
 			}
 		}
 	}
@@ -60,7 +62,7 @@ func TestReportsReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("reopened")
-	if _, err := s.db.ExecContext(ctx, "UPDATE error_occurrences SET data = ? WHERE uuid = 'u1'", data(1)); err != nil {
+	if _, err := s.db.ExecContext(ctx, "UPDATE error_occurrences SET data = ?, grouping = ? WHERE uuid = 'u1'", data(1), grouping(1)); err != nil {
 		t.Fatal(err)
 	}
 	for _, stmt := range []string{"DROP INDEX error_occurrences_item", "ALTER TABLE error_occurrences DROP COLUMN report"} {
@@ -78,7 +80,21 @@ func TestReportsReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	occs, err := s.Occurrences(ctx, store.OccurrenceQuery{Project: "p", UUID: "u2"})
-	if err != nil || len(occs) != 1 || occs[0].Data != data(2) {
+	if err != nil || len(occs) != 1 || occs[0].Data != data(2) || occs[0].Grouping != grouping(2) {
 		t.Fatalf("written after the column was added: %d occurrences (%v)", len(occs), err)
 	}
+}
+
+// FuzzReport checks that what compressReport packs unpacks as it was, and that damaged
+// bytes give an error rather than a panic.
+func FuzzReport(f *testing.F) {
+	f.Add("Exception classes E", `{"body":{}}`, []byte{})
+	f.Add("", "", []byte{0xff, 0x01})
+	f.Fuzz(func(t *testing.T, grouping, data string, damaged []byte) {
+		g, d, err := decompressReport(compressReport(grouping, data))
+		if err != nil || g != grouping || d != data {
+			t.Fatalf("%q %q gives %q %q (%v)", grouping, data, g, d, err)
+		}
+		decompressReport(damaged)
+	})
 }

@@ -202,9 +202,10 @@ CREATE TABLE IF NOT EXISTS error_items (
 );
 
 -- Error occurrences, one row each, with the fields items are listed, broken down and linked
--- to traces by; "report" is the report as the client sent it (normalised JSON), compressed
--- (reports.go), and "data" the same uncompressed in rows of files made before it. uuid_hash
--- finds a resent uuid without an index. Rows arrive roughly in time order.
+-- to traces by; "report" is the report as the client sent it (normalised JSON) with the
+-- explanation of its grouping, compressed (reports.go); rows of files made before it have
+-- them uncompressed in "data" and "grouping". uuid_hash finds a resent uuid without an
+-- index. Rows arrive roughly in time order.
 CREATE TABLE IF NOT EXISTS error_occurrences (
     id           BIGINT  NOT NULL,
     item_id      BIGINT  NOT NULL,  -- error_items.id
@@ -234,7 +235,7 @@ CREATE TABLE IF NOT EXISTS error_occurrences (
     span_id      BIGINT  NOT NULL,
     protocol     VARCHAR NOT NULL,
     key_id       VARCHAR NOT NULL,
-    data         VARCHAR NOT NULL,  -- '' where report holds it
+    data         VARCHAR NOT NULL,  -- '' where report holds it, as grouping is
     report       BLOB
 );
 ALTER TABLE error_occurrences ADD COLUMN IF NOT EXISTS report BLOB;
