@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"lookout/internal/server"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -91,7 +92,7 @@ func benchRollbarItems(b *testing.B, senders int) {
 	srv := start(b)
 	b.SetBytes(int64(len(rollbarBenchItem(0))))
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRollbarSenders$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("LOOKOUT_ROLLBAR_SENDERS=http://%s/api/1/item/ %d %d", srv.Addrs().HTTP, b.N, senders))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("LOOKOUT_ROLLBAR_SENDERS=%s %d %d", srv.Addrs().HTTP, b.N, senders))
 	cmd.Stderr = os.Stderr
 	cpu := cpuTime(syscall.RUSAGE_SELF)
 	b.ResetTimer()
@@ -119,27 +120,32 @@ func benchRollbarItems(b *testing.B, senders int) {
 }
 
 // TestRollbarSenders is BenchmarkRollbarItems's senders, in a process of their own:
-// LOOKOUT_ROLLBAR_SENDERS is "url items senders". It prints how long the items took to be
-// acknowledged, from the first request.
+// LOOKOUT_ROLLBAR_SENDERS is "address items senders". It prints how long the items took to
+// be acknowledged, from the first request. Each sender writes its requests, as an SDK's HTTP
+// client would send them, on a kept-alive connection of its own, and reads each answer before
+// the next request: a lean client, so that the two cores go to lookout rather than to it.
 func TestRollbarSenders(t *testing.T) {
-	var url string
+	var addr string
 	var items, senders int
-	if _, err := fmt.Sscan(os.Getenv("LOOKOUT_ROLLBAR_SENDERS"), &url, &items, &senders); err != nil {
+	if _, err := fmt.Sscan(os.Getenv("LOOKOUT_ROLLBAR_SENDERS"), &addr, &items, &senders); err != nil {
 		t.Skip("run by BenchmarkRollbarItems")
 	}
 	pool := newRollbarItemPool(1024)
-	transport := &http.Transport{MaxIdleConnsPerHost: senders}
-	defer transport.CloseIdleConnections()
-	client := &http.Client{Transport: transport}
 	var seq atomic.Uint64
 	var wg sync.WaitGroup
 	began := time.Now()
 	for range senders {
 		wg.Go(func() {
+			s, err := dialRollbar(addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer s.conn.Close()
 			var buf []byte
 			for n := seq.Add(1); n <= uint64(items); n = seq.Add(1) {
 				buf = pool.item(buf, n)
-				if err := postRollbarItem(client, url, buf); err != nil {
+				if err := s.post(buf); err != nil {
 					t.Error(err)
 					return
 				}
@@ -152,17 +158,35 @@ func TestRollbarSenders(t *testing.T) {
 	w.Flush()
 }
 
-// postRollbarItem posts one item until lookout accepts it, retrying when lookout asks to.
-func postRollbarItem(client *http.Client, url string, item []byte) error {
+// rollbarSender posts items on one kept-alive connection.
+type rollbarSender struct {
+	conn    net.Conn
+	answers *bufio.Reader
+	request []byte
+}
+
+func dialRollbar(addr string) (*rollbarSender, error) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return &rollbarSender{conn: conn, answers: bufio.NewReader(conn)}, nil
+}
+
+// post posts one item until lookout accepts it, retrying when lookout asks to.
+func (s *rollbarSender) post(item []byte) error {
 	for {
-		req, _ := http.NewRequest("POST", url, bytes.NewReader(item))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Rollbar-Access-Token", "bench-token")
-		resp, err := client.Do(req)
+		s.request = fmt.Appendf(s.request[:0], "POST /api/1/item/ HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
+			"X-Rollbar-Access-Token: bench-token\r\nContent-Length: %d\r\n\r\n", s.conn.RemoteAddr(), len(item))
+		s.request = append(s.request, item...)
+		if _, err := s.conn.Write(s.request); err != nil {
+			return err
+		}
+		resp, err := http.ReadResponse(s.answers, nil)
 		if err != nil {
 			return err
 		}
-		io.Copy(io.Discard, resp.Body) // read to its end, so that the connection is kept
+		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		switch resp.StatusCode {
 		case http.StatusOK:
