@@ -19,7 +19,8 @@ import (
 //
 // UDP has no acknowledgement and no back-pressure: when lookout cannot keep up, datagrams
 // are dropped (and counted) rather than left to fill the socket's buffer, so that the SDKs
-// never wait.
+// never wait. Datagrams the kernel drops because that buffer is full anyway are counted too,
+// on Linux, once the next datagram is read: received is then what was sent.
 type Daemon struct {
 	addr string
 	in   *Ingester
@@ -27,6 +28,8 @@ type Daemon struct {
 	log  *slog.Logger
 
 	conn       *net.UDPConn
+	readBuffer int          // the socket's buffer, in bytes; a test makes it small
+	drops      *kernelDrops // nil where the kernel does not count them
 	tcp        *http.Server
 	queue      chan []byte
 	batchSpans int // spans a batch holds; a test makes it small
@@ -49,7 +52,8 @@ func NewDaemon(addr string, api *API, log *slog.Logger) *Daemon {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{addr: addr, in: api.cfg.Ingester, api: api.Handler(), log: log, queue: make(chan []byte, queueDatagrams), batchSpans: batchSpans}
+	d := &Daemon{addr: addr, in: api.cfg.Ingester, api: api.Handler(), log: log, queue: make(chan []byte, queueDatagrams), batchSpans: batchSpans,
+		readBuffer: 4 << 20} // absorbs bursts while a batch is written; the kernel may cap it
 	return d
 }
 
@@ -65,8 +69,8 @@ func (d *Daemon) Start(context.Context) error {
 	if err != nil {
 		return err
 	}
-	conn.SetReadBuffer(4 << 20) // absorbs bursts while a batch is written; the kernel may cap it
-	d.conn, d.addr = conn, conn.LocalAddr().String()
+	conn.SetReadBuffer(d.readBuffer)
+	d.conn, d.addr, d.drops = conn, conn.LocalAddr().String(), watchKernelDrops(conn)
 	d.tcp = &http.Server{Handler: d.api, ReadHeaderTimeout: 30 * time.Second, ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
 	d.done.Add(3)
@@ -109,14 +113,18 @@ func listenBoth(addr string) (*net.UDPConn, net.Listener, error) {
 // gigabyte when full, and a collector at lookout's memory limit busy all the time.
 func (d *Daemon) read() {
 	defer close(d.queue)
-	buf := make([]byte, MaxDatagramBytes+1)
+	buf, oob := make([]byte, MaxDatagramBytes+1), make([]byte, d.drops.oobBytes())
 	for {
-		n, _, err := d.conn.ReadFromUDP(buf)
+		n, oobn, _, _, err := d.conn.ReadMsgUDP(buf, oob)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
+		}
+		if lost := d.drops.since(oob[:oobn]); lost > 0 {
+			d.in.received(ViaUDP, lost)
+			d.in.dropped(ViaUDP, lost, "the socket's buffer was full: the kernel dropped them before lookout could read them")
 		}
 		d.in.received(ViaUDP, 1)
 		if n > MaxDatagramBytes {
