@@ -131,11 +131,13 @@ func (d *Daemon) read() {
 			d.in.refused(ViaUDP, refuse("", "SegmentTooLarge", "a datagram is larger than %d bytes", MaxDatagramBytes))
 			continue
 		}
-		select {
-		case d.queue <- bytes.Clone(buf[:n]):
-		default:
+		// The reader is the queue's only sender, so room seen is room kept; a dropped
+		// datagram is not copied first, which under overload would be most of them.
+		if len(d.queue) == cap(d.queue) {
 			d.in.dropped(ViaUDP, 1, "the queue of datagrams is full: lookout is not keeping up")
+			continue
 		}
+		d.queue <- bytes.Clone(buf[:n])
 	}
 }
 
