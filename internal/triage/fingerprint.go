@@ -92,13 +92,15 @@ func Default(r Report) Grouping {
 	}
 	// The key and the list of frames shown are written as they are read: this runs for
 	// every occurrence, on every frame.
-	var key, shown strings.Builder
+	var key, classes, shown strings.Builder
 	key.WriteString("exception\x00")
 	for i, e := range r.Chain {
 		if i > 0 {
 			key.WriteByte(0)
+			classes.WriteString(" ← ")
 		}
 		key.WriteString(e.Class)
+		classes.WriteString(e.Class)
 	}
 	key.WriteString("\x00\x00")
 	from := len(r.Chain) - 1
@@ -125,13 +127,6 @@ func Default(r Report) Grouping {
 	which := "the project's own frames"
 	if !own {
 		which = "all frames (none is the project's own)"
-	}
-	var classes strings.Builder
-	for i, e := range r.Chain {
-		if i > 0 {
-			classes.WriteString(" ← ")
-		}
-		classes.WriteString(e.Class)
 	}
 	g.Explanation = "Exception classes " + classes.String() + "; " + which + " of " + r.Chain[from].Class + ": " + shown.String() +
 		". Line numbers and messages are left out."
