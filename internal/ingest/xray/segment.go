@@ -326,18 +326,48 @@ func number(raw []byte) (float64, bool) {
 // that microseconds survive (a float64 of today's epoch keeps only about 0.2 µs); exponent
 // forms (1.480615200010E9) go through float64.
 func seconds(raw []byte) (int64, bool) {
-	text := string(raw)
-	whole, frac, _ := strings.Cut(text, ".")
-	if w, err := strconv.ParseInt(whole, 10, 64); err == nil && w >= 0 && w < math.MaxInt64/1_000_000_000-1 && len(frac) <= 18 && strings.Trim(frac, "0123456789") == "" {
-		frac = (frac + "000000000")[:9]
-		f, _ := strconv.ParseInt(frac, 10, 64)
-		return w*1e9 + f, true
+	if ns, ok := decimalSeconds(raw); ok {
+		return ns, true
 	}
 	f, ok := number(raw)
 	if !ok || raw[0] == '"' || f < 0 || f >= math.MaxInt64/1e9 {
 		return 0, false
 	}
 	return int64(math.Round(f * 1e9)), true
+}
+
+// decimalSeconds reads digits, with up to 18 more after a point, as nanoseconds; ok is false
+// for anything else, and for values too large for a time.
+func decimalSeconds(raw []byte) (ns int64, ok bool) {
+	const maxWhole = math.MaxInt64/1_000_000_000 - 1
+	var whole, frac int64
+	i := 0
+	for ; i < len(raw) && isDigit(raw[i]); i++ {
+		if whole = whole*10 + int64(raw[i]-'0'); whole >= maxWhole {
+			return 0, false
+		}
+	}
+	if i == 0 {
+		return 0, false
+	}
+	if i < len(raw) {
+		digits := raw[i+1:]
+		if raw[i] != '.' || len(digits) > 18 {
+			return 0, false
+		}
+		for j, c := range digits {
+			if !isDigit(c) {
+				return 0, false
+			}
+			if j < 9 {
+				frac = frac*10 + int64(c-'0')
+			}
+		}
+		for range 9 - min(len(digits), 9) {
+			frac *= 10
+		}
+	}
+	return whole*1e9 + frac, true
 }
 
 // attrs builds an attribute list, skipping empty strings.

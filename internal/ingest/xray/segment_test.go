@@ -318,3 +318,29 @@ func TestRefusesDocumentsOfTooManyValues(t *testing.T) {
 		t.Errorf("%d values: %v, want the document refused for its size", maxValues+1, err)
 	}
 }
+
+// TestSeconds checks the reading of epoch seconds: decimals keep every digit up to the
+// nanosecond, other number forms go through float64, and what is no time is refused.
+func TestSeconds(t *testing.T) {
+	for _, c := range []struct {
+		raw string
+		ns  int64
+		ok  bool
+	}{
+		{"1796003618.267238", 1796003618_267238000, true},
+		{"1796003618", 1796003618_000000000, true},
+		{"1796003618.123456789987", 1796003618_123456789, true}, // digits past the nanosecond dropped
+		{"0.000000001", 1, true},
+		{"1.4806152E9", 1480615200_000000000, true},
+		{"-0", 0, true},
+		{"-1.5", 0, false},
+		{`"1796003618.5"`, 0, false},
+		{"9223372036.9", 0, false},                   // past the last time an int64 of nanoseconds holds
+		{"1.0000000000000000001", 1_000000000, true}, // more than 18 digits after the point: float64
+	} {
+		ns, ok := seconds([]byte(c.raw))
+		if ns != c.ns || ok != c.ok {
+			t.Errorf("seconds(%s) = %d, %v; want %d, %v", c.raw, ns, ok, c.ns, c.ok)
+		}
+	}
+}
