@@ -3,7 +3,6 @@ package xray
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 )
 
 // A segment document is read in one pass: every object is split into its members and every
@@ -37,11 +36,12 @@ const maxValues = 1 << 20
 // arrays) are kept in one list, so that a document's many small objects cost no
 // allocation each. What it read stays valid until the next document.
 type reader struct {
-	doc     []byte
-	keys    []byte   // keys that had escapes, unescaped
-	members []member // the objects and arrays read, each a span of it
-	reading []member // the members of those being read, innermost last
-	order   []int    // the lists sorted returns
+	doc      []byte
+	keys     []byte   // keys that had escapes, unescaped
+	members  []member // the objects and arrays read, each a span of it
+	reading  []member // the members of those being read, innermost last
+	order    []int    // the lists sorted returns
+	sortKeys [][]byte // scratch for sorted: the keys of the object it sorts
 	// loose is set when the document has white space between tokens, or characters that
 	// encoding/json escapes, so that its values must be compacted as encoding/json does.
 	loose bool
@@ -137,19 +137,25 @@ func (s *reader) parse(doc []byte) (o object, ok bool) {
 }
 
 // sorted is where an object's members are in the order of their keys, one a key (its
-// last value).
+// last value). Objects are small, so an insertion sort over their cached keys does.
 func (s *reader) sorted(o object) []int {
 	start := len(s.order)
-	for i := range o.len() {
+	members := s.members[o.kids.start:o.kids.end]
+	s.sortKeys = s.sortKeys[:0]
+	for i := range members {
+		key := s.key(&members[i])
+		s.sortKeys = append(s.sortKeys, key)
+		j := len(s.order)
 		s.order = append(s.order, i)
+		for ; j > start && bytes.Compare(s.sortKeys[s.order[j-1]], key) > 0; j-- { // stable: equal keys keep their order
+			s.order[j] = s.order[j-1]
+		}
+		s.order[j] = i
 	}
 	order := s.order[start:]
-	members := s.members[o.kids.start:o.kids.end]
-	key := func(i int) []byte { return s.key(&members[i]) }
-	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(key(a), key(b)) })
 	out := order[:0]
 	for n, i := range order {
-		if n+1 < len(order) && bytes.Equal(key(order[n+1]), key(i)) {
+		if n+1 < len(order) && bytes.Equal(s.sortKeys[order[n+1]], s.sortKeys[i]) {
 			continue // a later one replaces it
 		}
 		out = append(out, i)
@@ -162,6 +168,7 @@ func (s *reader) sorted(o object) []int {
 func (s *reader) reset() {
 	s.doc, s.loose, s.tooMany = nil, false, false
 	s.keys, s.members, s.reading, s.order = s.keys[:0], s.members[:0], s.reading[:0], s.order[:0]
+	clear(s.sortKeys[:cap(s.sortKeys)]) // they point into the document
 }
 
 // value reads the JSON value at doc[i] and returns it and where it ends.
