@@ -1,6 +1,9 @@
 package telemetry
 
-import "time"
+import (
+	"encoding/binary"
+	"time"
+)
 
 // SpanKind follows OpenTelemetry's numbering, so OTLP values map one to one.
 type SpanKind uint8
@@ -53,6 +56,48 @@ type Status struct {
 type Resource struct {
 	Attributes             Attributes
 	DroppedAttributesCount uint32
+}
+
+// ShareResources points spans whose resources are alike at one *Resource, the first of them,
+// as an export batch's spans share theirs: a batch gathered from many documents, each with a
+// resource of its own, then holds, logs and stores each resource once. Resources with array
+// or map values are left as they are.
+func ShareResources(spans []Span) {
+	shared := map[string]*Resource{}
+	var key []byte
+	for i := range spans {
+		r := spans[i].Resource
+		var ok bool
+		if key, ok = appendResourceKey(key[:0], r); !ok {
+			continue
+		}
+		if first, seen := shared[string(key)]; seen {
+			spans[i].Resource = first
+		} else {
+			shared[string(key)] = r
+		}
+	}
+}
+
+// appendResourceKey appends what tells r from other resources; ok is false for a nil
+// resource or one with an array or map value.
+func appendResourceKey(dst []byte, r *Resource) (_ []byte, ok bool) {
+	if r == nil {
+		return dst, false
+	}
+	dst = binary.AppendUvarint(dst, uint64(r.DroppedAttributesCount))
+	for _, kv := range r.Attributes {
+		if kv.Value.nested != nil {
+			return dst, false
+		}
+		dst = binary.AppendUvarint(dst, uint64(len(kv.Key)))
+		dst = append(dst, kv.Key...)
+		dst = append(dst, byte(kv.Value.kind))
+		dst = binary.AppendUvarint(dst, kv.Value.num)
+		dst = binary.AppendUvarint(dst, uint64(len(kv.Value.str)))
+		dst = append(dst, kv.Value.str...)
+	}
+	return dst, true
 }
 
 // ServiceNameKey is the resource attribute that names a service.

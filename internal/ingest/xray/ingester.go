@@ -122,6 +122,7 @@ func (in *Ingester) store(ctx context.Context, docs []*Document) error {
 	for _, d := range docs {
 		spans = append(spans, d.Spans...)
 	}
+	telemetry.ShareResources(spans) // each document decodes a resource of its own
 	err := in.sink.Write(ctx, spans)
 	if err == nil {
 		in.senders.stored(docs, in.now())
