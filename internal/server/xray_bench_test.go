@@ -3,16 +3,21 @@
 package server_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
-	"lookout/internal/server"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"lookout/internal/server"
 )
 
 // xrayCounts reads the daemon endpoint's counters from the UI's X-Ray status.
@@ -52,23 +57,9 @@ func BenchmarkXRayUDPIngest(b *testing.B) {
 	defer conn.Close()
 	now := time.Now().Add(-time.Minute)
 	rnd := rand.New(rand.NewPCG(1, 2)) // ids as SDKs make them: random, so they do not compress
-	datagram := func(i int) []byte {
-		t0 := float64(now.UnixNano())/1e9 + float64(i)*1e-5
-		return fmt.Appendf(nil, `{"format": "json", "version": 1}`+"\n"+
-			`{"trace_id":"1-%08x-%08x%016x","id":"%016x","name":"backend-flask","start_time":%.6f,"end_time":%.6f,"origin":"AWS::EC2::Instance",`+
-			`"http":{"request":{"method":"GET","url":"https://api.example.com/api/activities/home","user_agent":"Mozilla/5.0","client_ip":"10.0.%d.%d"},"response":{"status":200,"content_length":1834}},`+
-			`"aws":{"xray":{"sdk":"X-Ray for Python","sdk_version":"2.15.0","sampling_rule_name":"Cruddur"}},"service":{"runtime":"CPython","runtime_version":"3.11.7"},`+
-			`"annotations":{"user_handle":"user%d","page":%d,"beta":%v},"metadata":{"default":{"request":{"items":%d,"filters":["recent","home"]}}},`+
-			`"subsegments":[`+
-			`{"id":"%016x","name":"mock-data","start_time":%.6f,"end_time":%.6f,"namespace":"local","metadata":{"default":{"rows":20}}},`+
-			`{"id":"%016x","name":"postgres","start_time":%.6f,"end_time":%.6f,"namespace":"remote","sql":{"url":"postgres://db:5432/cruddur","database_type":"PostgreSQL","sanitized_query":"SELECT * FROM activities WHERE user_id = $1"}},`+
-			`{"id":"%016x","name":"DynamoDB","start_time":%.6f,"end_time":%.6f,"namespace":"aws","aws":{"operation":"GetItem","region":"us-east-1","table_name":"messages","request_id":"R%d"},"http":{"response":{"status":200}}}]}`,
-			now.Unix(), rnd.Uint32(), rnd.Uint64(), rnd.Uint64(), t0, t0+0.05, i%256, i%200, i%10000, i%50, i%2 == 0, i%7,
-			rnd.Uint64(), t0+0.001, t0+0.01, rnd.Uint64(), t0+0.01, t0+0.03, rnd.Uint64(), t0+0.03, t0+0.045, i)
-	}
-	payloads := make([][]byte, b.N+1) // the last sent after a pause: the kernel's drops show with it
+	payloads := make([][]byte, b.N+1)  // the last sent after a pause: the kernel's drops show with it
 	for i := range payloads {
-		payloads[i] = datagram(i)
+		payloads[i] = appendSegmentDatagram(nil, rnd, now, i)
 	}
 	b.SetBytes(int64(len(payloads[0])))
 	b.ResetTimer()
@@ -77,14 +68,7 @@ func BenchmarkXRayUDPIngest(b *testing.B) {
 	sending := time.Since(began)
 	time.Sleep(50 * time.Millisecond)
 	sendCPU += send(b, conn, payloads[b.N:])
-	var received, stored, dropped, refused int64
-	for last := int64(-1); ; time.Sleep(20 * time.Millisecond) {
-		received, stored, dropped, refused = xrayCounts(b, srv.Addrs().UI)
-		if received == stored+dropped+refused && received == last {
-			break
-		}
-		last = received
-	}
+	received, stored, dropped, refused := xraySettled(b, srv.Addrs().UI)
 	settled, lookoutCPU := time.Since(began), cpuTime(syscall.RUSAGE_SELF)-cpuBefore-sendCPU
 	b.StopTimer()
 	if refused != 0 {
@@ -96,6 +80,110 @@ func BenchmarkXRayUDPIngest(b *testing.B) {
 	b.ReportMetric(float64(int64(len(payloads))-received), "uncounted") // what lookout did not learn of
 	b.ReportMetric(float64(lookoutCPU.Microseconds())/float64(stored), "cpu-µs/stored")
 	b.ReportMetric(0, "ns/op")
+}
+
+// xraySettled waits until every datagram the daemon endpoint received is stored, dropped or
+// refused, and returns its counts.
+func xraySettled(b testing.TB, ui string) (received, stored, dropped, refused int64) {
+	for last := int64(-1); ; time.Sleep(20 * time.Millisecond) {
+		received, stored, dropped, refused = xrayCounts(b, ui)
+		if received == stored+dropped+refused && received == last {
+			return received, stored, dropped, refused
+		}
+		last = received
+	}
+}
+
+// BenchmarkXRayUDPSustained sends realistic segments at a steady rate for a while, as a fleet
+// of SDKs does, and reports what lookout kept up with: each rate of LOOKOUT_XRAY_RATES
+// (documents a second, "20000" unless set) is sent for LOOKOUT_XRAY_SECONDS (10), one
+// datagram a period of its own on one thread. A rate is sustained when nothing is dropped
+// and lookout is done soon after the last datagram (behind-s). Run it with -benchtime 1x.
+func BenchmarkXRayUDPSustained(b *testing.B) {
+	rates := strings.Fields(os.Getenv("LOOKOUT_XRAY_RATES"))
+	if len(rates) == 0 {
+		rates = []string{"20000"}
+	}
+	seconds, err := strconv.Atoi(cmp.Or(os.Getenv("LOOKOUT_XRAY_SECONDS"), "10"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range rates {
+		rate, err := strconv.Atoi(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("rate="+r, func(b *testing.B) {
+			for b.Loop() {
+				sustain(b, rate, time.Duration(seconds)*time.Second)
+			}
+		})
+	}
+}
+
+// sustain sends rate documents a second for d to a fresh lookout and reports what it did.
+func sustain(b *testing.B, rate int, d time.Duration) {
+	defer server.TuneRuntime()()
+	srv := start(b)
+	conn, err := net.Dial("udp4", srv.Addrs().XRay)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	total := int(d.Seconds() * float64(rate))
+	now, rnd := time.Now().Add(-time.Minute), rand.New(rand.NewPCG(1, 2))
+	began, cpuBefore := time.Now(), cpuTime(syscall.RUSAGE_SELF)
+	sendCPU := func() time.Duration { // the datagrams are made as they are sent, on this thread
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		before := cpuTime(syscall.RUSAGE_THREAD)
+		var buf []byte
+		for i := 0; i < total; i++ {
+			if due := began.Add(time.Duration(i) * time.Second / time.Duration(rate)); time.Until(due) > 0 {
+				time.Sleep(time.Until(due))
+			}
+			buf = appendSegmentDatagram(buf[:0], rnd, now, i)
+			if _, err := conn.Write(buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return cpuTime(syscall.RUSAGE_THREAD) - before
+	}()
+	sending := time.Since(began)
+	time.Sleep(50 * time.Millisecond) // then one more, with which the kernel's drops show
+	if _, err := conn.Write(appendSegmentDatagram(nil, rnd, now, total)); err != nil {
+		b.Fatal(err)
+	}
+	received, stored, dropped, refused := xraySettled(b, srv.Addrs().UI)
+	settled, lookoutCPU := time.Since(began), cpuTime(syscall.RUSAGE_SELF)-cpuBefore-sendCPU
+	if refused != 0 {
+		b.Fatalf("%d realistic segments refused", refused)
+	}
+	b.ReportMetric(float64(total)/sending.Seconds(), "sent/s")
+	b.ReportMetric(float64(stored)/settled.Seconds(), "stored/s")
+	b.ReportMetric(float64(dropped), "dropped")
+	b.ReportMetric(100*float64(dropped)/float64(total+1), "dropped-%")
+	b.ReportMetric(float64(int64(total+1)-received), "uncounted")
+	b.ReportMetric((settled - sending).Seconds(), "behind-s")
+	b.ReportMetric(float64(lookoutCPU.Microseconds())/float64(stored), "cpu-µs/stored")
+	b.ReportMetric(0, "ns/op")
+}
+
+// appendSegmentDatagram appends the i-th realistic segment as an SDK sends it: the header line,
+// then a Flask request's segment with three subsegments, its times i×10 µs after now.
+func appendSegmentDatagram(dst []byte, rnd *rand.Rand, now time.Time, i int) []byte {
+	t0 := float64(now.UnixNano())/1e9 + float64(i)*1e-5
+	return fmt.Appendf(dst, `{"format": "json", "version": 1}`+"\n"+
+		`{"trace_id":"1-%08x-%08x%016x","id":"%016x","name":"backend-flask","start_time":%.6f,"end_time":%.6f,"origin":"AWS::EC2::Instance",`+
+		`"http":{"request":{"method":"GET","url":"https://api.example.com/api/activities/home","user_agent":"Mozilla/5.0","client_ip":"10.0.%d.%d"},"response":{"status":200,"content_length":1834}},`+
+		`"aws":{"xray":{"sdk":"X-Ray for Python","sdk_version":"2.15.0","sampling_rule_name":"Cruddur"}},"service":{"runtime":"CPython","runtime_version":"3.11.7"},`+
+		`"annotations":{"user_handle":"user%d","page":%d,"beta":%v},"metadata":{"default":{"request":{"items":%d,"filters":["recent","home"]}}},`+
+		`"subsegments":[`+
+		`{"id":"%016x","name":"mock-data","start_time":%.6f,"end_time":%.6f,"namespace":"local","metadata":{"default":{"rows":20}}},`+
+		`{"id":"%016x","name":"postgres","start_time":%.6f,"end_time":%.6f,"namespace":"remote","sql":{"url":"postgres://db:5432/cruddur","database_type":"PostgreSQL","sanitized_query":"SELECT * FROM activities WHERE user_id = $1"}},`+
+		`{"id":"%016x","name":"DynamoDB","start_time":%.6f,"end_time":%.6f,"namespace":"aws","aws":{"operation":"GetItem","region":"us-east-1","table_name":"messages","request_id":"R%d"},"http":{"response":{"status":200}}}]}`,
+		now.Unix(), rnd.Uint32(), rnd.Uint64(), rnd.Uint64(), t0, t0+0.05, i%256, i%200, i%10000, i%50, i%2 == 0, i%7,
+		rnd.Uint64(), t0+0.001, t0+0.01, rnd.Uint64(), t0+0.01, t0+0.03, rnd.Uint64(), t0+0.03, t0+0.045, i)
 }
 
 // send writes the datagrams from a thread of its own and returns the CPU time that took, so
