@@ -25,7 +25,7 @@ type errorCatalogue struct {
 	rows           map[int64]store.Item // as stored, People aside
 	counters       map[string]int64
 	versions       map[string]map[string]int64 // project -> version -> first seen
-	uuids          uuidFilter
+	uuids          idFilter
 	lastItem       int64
 	lastOccurrence int64
 	lastDeploy     int64
@@ -113,7 +113,7 @@ func (c *errorCatalogue) loadUUIDs(ctx context.Context, w *writer) error {
 	if err := w.conn.QueryRowContext(ctx, "SELECT count(*) FROM error_occurrences").Scan(&n); err != nil {
 		return err
 	}
-	c.uuids = newUUIDFilter(2 * n)
+	c.uuids = newIDFilter(2 * n)
 	rows, err := w.conn.QueryContext(ctx, sqlFile("error_catalogue")[0])
 	if err != nil {
 		return err

@@ -10,9 +10,9 @@ import (
 	"lookout/internal/telemetry"
 )
 
-func TestUUIDFilter(t *testing.T) {
+func TestIDFilter(t *testing.T) {
 	const n = 100_000
-	f := newUUIDFilter(n)
+	f := newIDFilter(n)
 	r := rand.New(rand.NewPCG(1, 2))
 	added := make([]int64, n)
 	for i := range added {
