@@ -99,6 +99,7 @@ type Store struct {
 	log     *slog.Logger
 	writers []*writer
 	cat     *catalogue
+	traces  *traceFilter // the traces spans are stored of (tracefilter.go)
 	unsaved atomic.Int64 // spans and log records written since the last checkpoint
 
 	spanWrites sync.RWMutex // span writes hold it to read, DeleteBefore to write (write.go)
@@ -149,7 +150,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	s := &Store{db: db, log: cfg.Logger}
+	s := &Store{db: db, log: cfg.Logger, traces: newTraceFilter(db)}
 	if s.graphs, err = newGraphCache(ctx, db); err != nil {
 		db.Close()
 		return nil, err
@@ -287,6 +288,7 @@ const checkpointAfter = 500_000
 
 // Close checkpoints the database and closes it.
 func (s *Store) Close() error {
+	s.traces.close()
 	unlock := s.lockWriters()
 	werr := s.saveStreams(context.Background(), s.writers[0].conn)
 	for _, w := range s.writers {

@@ -182,7 +182,7 @@ func (s *Store) writeSpans(ctx context.Context, spans []telemetry.Span, revise b
 			w := s.writers[i]
 			w.mu.Lock()
 			defer w.mu.Unlock()
-			errs[i] = w.write(ctx, parts[i], e, revise)
+			errs[i] = w.write(ctx, parts[i], e, s.traces, revise)
 		}()
 	}
 	wg.Wait()
@@ -386,7 +386,7 @@ func (w *writer) writeCatalogue(ctx context.Context, e *entries) error {
 
 // write stores a share of a batch of unique spans in one transaction, appending them to the
 // spans table as typed rows.
-func (w *writer) write(ctx context.Context, p part, e *entries, revise bool) (err error) {
+func (w *writer) write(ctx context.Context, p part, e *entries, traces *traceFilter, revise bool) (err error) {
 	spans := p.spans
 	ranges := traceRanges(spans)
 	raw := func(fn func(conn driver.Conn) error) error {
@@ -403,7 +403,7 @@ func (w *writer) write(ctx context.Context, p part, e *entries, revise bool) (er
 			}
 		}
 	}()
-	stored, err := w.storedSpans(ctx, spans, ranges)
+	stored, err := w.storedSpans(ctx, traces.mayHold(ranges), spans)
 	if err != nil {
 		return err
 	}
@@ -454,6 +454,7 @@ func (w *writer) write(ctx context.Context, p part, e *entries, revise bool) (er
 	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	traces.stored(ranges)
 	return nil
 }
 
@@ -469,12 +470,15 @@ type storedSpan struct {
 	service    string
 }
 
-// storedSpans returns which of spans the store holds already. Only spans of traces it knows
-// can be; a retry repeats its spans' start times, so their range bounds the search.
-func (w *writer) storedSpans(ctx context.Context, spans []telemetry.Span, ranges []tracedRange) (map[spanKey]storedSpan, error) {
+// storedSpans returns which of spans the store holds already. Only spans of the traces it may
+// know (maybe) can be; a retry repeats its spans' start times, so their range bounds the search.
+func (w *writer) storedSpans(ctx context.Context, maybe []tracedRange, spans []telemetry.Span) (map[spanKey]storedSpan, error) {
+	if len(maybe) == 0 {
+		return nil, nil
+	}
 	err := w.conn.Raw(func(dc any) error {
-		return appendRows(dc.(driver.Conn), "temp", "batch_traces", nil, len(ranges), func(app *duckdbdriver.Appender, i int) error {
-			return app.AppendRow(int64(ranges[i].id.High()), int64(ranges[i].id.Low()))
+		return appendRows(dc.(driver.Conn), "temp", "batch_traces", nil, len(maybe), func(app *duckdbdriver.Appender, i int) error {
+			return app.AppendRow(int64(maybe[i].id.High()), int64(maybe[i].id.Low()))
 		})
 	})
 	if err != nil {
