@@ -61,12 +61,31 @@ func benchSpans(rnd *rand.Rand, n int, startNano int64) []telemetry.Span {
 // part of every span's cost). Besides time and Go allocations it reports the process's CPU
 // time a span, DuckDB threads included, its peak RSS, and the database blocks in use a span.
 func BenchmarkWriteSpans(b *testing.B) {
-	b.Run("uniform", func(b *testing.B) { benchmarkWrite(b, benchSpans) })
-	b.Run("shop", func(b *testing.B) { benchmarkWrite(b, shopSpans) })
-	b.Run("xray", func(b *testing.B) { benchmarkWrite(b, xraySpans) })
+	b.Run("uniform", func(b *testing.B) { benchmarkWrite(b, benchSpans, nil) })
+	b.Run("shop", func(b *testing.B) { benchmarkWrite(b, shopSpans, nil) })
+	b.Run("xray", func(b *testing.B) { benchmarkWrite(b, xraySpans, nil) })
+	// Into a store that holds 5M traces already (trace_index filled directly), once its
+	// filter of stored traces is read: what checking a batch against them costs.
+	b.Run("xray/5M-traces-stored", func(b *testing.B) {
+		benchmarkWrite(b, xraySpans, func(s *Store) {
+			ctx := context.Background()
+			if _, err := s.db.ExecContext(ctx, "INSERT INTO trace_index SELECT (hash(i) >> 1)::BIGINT, (hash(-i) >> 1)::BIGINT, i, i + 1 FROM range(5000000) r(i)"); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Checkpoint(ctx); err != nil {
+				b.Fatal(err)
+			}
+			s.traces.mayHold(nil) // starts reading the filter
+			for !func() bool { s.traces.mu.Lock(); defer s.traces.mu.Unlock(); return s.traces.loaded }() {
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	})
 }
 
-func benchmarkWrite(b *testing.B, gen func(rnd *rand.Rand, n int, startNano int64) []telemetry.Span) {
+// benchmarkWrite writes batches of gen's spans, with fresh ids and later times each, into a
+// store that fill, when not nil, has filled first.
+func benchmarkWrite(b *testing.B, gen func(rnd *rand.Rand, n int, startNano int64) []telemetry.Span, fill func(*Store)) {
 	const (
 		batch           = 20_000
 		checkpointEvery = 25
@@ -77,6 +96,9 @@ func benchmarkWrite(b *testing.B, gen func(rnd *rand.Rand, n int, startNano int6
 		b.Fatal(err)
 	}
 	defer s.Close()
+	if fill != nil {
+		fill(s)
+	}
 	rnd := rand.New(rand.NewPCG(1, 2))
 	batches := make([][]telemetry.Span, 4)
 	for i := range batches {
