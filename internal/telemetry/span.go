@@ -58,25 +58,29 @@ type Resource struct {
 	DroppedAttributesCount uint32
 }
 
-// ShareResources points spans whose resources are alike at one *Resource, the first of them,
-// as an export batch's spans share theirs: a batch gathered from many documents, each with a
-// resource of its own, then holds, logs and stores each resource once. Resources with array
-// or map values are left as they are.
-func ShareResources(spans []Span) {
-	shared := map[string]*Resource{}
-	var key []byte
-	for i := range spans {
-		r := spans[i].Resource
-		var ok bool
-		if key, ok = appendResourceKey(key[:0], r); !ok {
-			continue
-		}
-		if first, seen := shared[string(key)]; seen {
-			spans[i].Resource = first
-		} else {
-			shared[string(key)] = r
-		}
+// ResourceSet hands out one *Resource for resources alike, the first it was given: a batch
+// gathered from many documents, each decoded with a resource of its own, then holds, logs and
+// stores each resource once, as an export batch's spans share theirs. Resources with array or
+// map values are handed back as they are. The zero value is empty and ready.
+type ResourceSet struct {
+	seen map[string]*Resource
+	key  []byte
+}
+
+// Share returns the resource of the set alike r, adding r when there is none.
+func (s *ResourceSet) Share(r *Resource) *Resource {
+	var ok bool
+	if s.key, ok = appendResourceKey(s.key[:0], r); !ok {
+		return r
 	}
+	if first, seen := s.seen[string(s.key)]; seen {
+		return first
+	}
+	if s.seen == nil {
+		s.seen = map[string]*Resource{}
+	}
+	s.seen[string(s.key)] = r
+	return r
 }
 
 // appendResourceKey appends what tells r from other resources; ok is false for a nil

@@ -2,7 +2,7 @@ package telemetry
 
 import "testing"
 
-func TestShareResources(t *testing.T) {
+func TestResourceSet(t *testing.T) {
 	res := func(dropped uint32, kvs ...KeyValue) *Resource {
 		return &Resource{Attributes: kvs, DroppedAttributesCount: dropped}
 	}
@@ -18,7 +18,10 @@ func TestShareResources(t *testing.T) {
 	n2 := res(0, KeyValue{Key: "tags", Value: ArrayValue(StringValue("x"))})
 	a3 := res(0, name("api"), KeyValue{Key: "host", Value: StringValue("h1")})
 	spans := []Span{{Resource: a1}, {Resource: a2}, {Resource: b}, {Resource: c}, {Resource: d}, {Resource: e}, {Resource: f}, {Resource: n1}, {Resource: n2}, {Resource: nil}, {Resource: a3}}
-	ShareResources(spans)
+	var set ResourceSet
+	for i := range spans {
+		spans[i].Resource = set.Share(spans[i].Resource)
+	}
 	want := []*Resource{a1, a1, b, c, d, e, f, n1, n2, nil, a1}
 	for i := range spans {
 		if spans[i].Resource != want[i] {

@@ -76,7 +76,11 @@ func (in *Ingester) dropped(via string, n int, why string) {
 // daemon endpoint, which acknowledges nothing). It returns the sink's error: nothing of the
 // documents is durable then.
 func (in *Ingester) write(ctx context.Context, via string, docs []*Document, hold bool) error {
+	var resources telemetry.ResourceSet // each document was decoded with a resource of its own
 	for _, d := range docs {
+		for i := range d.Spans {
+			d.Spans[i].Resource = resources.Share(d.Spans[i].Resource)
+		}
 		d.via = via
 		if !d.Independent {
 			in.noteReplaced(d)
@@ -122,7 +126,6 @@ func (in *Ingester) store(ctx context.Context, docs []*Document) error {
 	for _, d := range docs {
 		spans = append(spans, d.Spans...)
 	}
-	telemetry.ShareResources(spans) // each document decodes a resource of its own
 	err := in.sink.Write(ctx, spans)
 	if err == nil {
 		in.senders.stored(docs, in.now())
