@@ -68,30 +68,34 @@ func BenchmarkXRayUDPIngest(b *testing.B) {
 	sending := time.Since(began)
 	time.Sleep(50 * time.Millisecond)
 	sendCPU += send(b, conn, payloads[b.N:])
-	received, stored, dropped, refused := xraySettled(b, srv.Addrs().UI)
-	settled, lookoutCPU := time.Since(began), cpuTime(syscall.RUSAGE_SELF)-cpuBefore-sendCPU
 	b.StopTimer()
-	if refused != 0 {
-		b.Fatalf("%d realistic segments refused", refused)
-	}
-	b.ReportMetric(float64(b.N)/sending.Seconds(), "sent/s")
-	b.ReportMetric(float64(stored)/settled.Seconds(), "stored/s")
-	b.ReportMetric(float64(dropped), "dropped")
-	b.ReportMetric(float64(int64(len(payloads))-received), "uncounted") // what lookout did not learn of
-	b.ReportMetric(float64(lookoutCPU.Microseconds())/float64(stored), "cpu-µs/stored")
-	b.ReportMetric(0, "ns/op")
+	reportXRay(b, srv.Addrs().UI, b.N, began, sending, cpuBefore+sendCPU)
 }
 
-// xraySettled waits until every datagram the daemon endpoint received is stored, dropped or
-// refused, and returns its counts.
-func xraySettled(b testing.TB, ui string) (received, stored, dropped, refused int64) {
+// reportXRay waits until every datagram the daemon endpoint received is stored, dropped or
+// refused, fails on any refused, and reports the rates, the counts and lookout's CPU a
+// document stored: the process's since began, less notLookout (the CPU it had used before, and
+// the sender's). sent datagrams were sent in sending, and one more after them.
+func reportXRay(b *testing.B, ui string, sent int, began time.Time, sending, notLookout time.Duration) (settled time.Duration, stored, dropped int64) {
+	var received, refused int64
 	for last := int64(-1); ; time.Sleep(20 * time.Millisecond) {
 		received, stored, dropped, refused = xrayCounts(b, ui)
 		if received == stored+dropped+refused && received == last {
-			return received, stored, dropped, refused
+			break
 		}
 		last = received
 	}
+	settled, lookoutCPU := time.Since(began), cpuTime(syscall.RUSAGE_SELF)-notLookout
+	if refused != 0 {
+		b.Fatalf("%d realistic segments refused", refused)
+	}
+	b.ReportMetric(float64(sent)/sending.Seconds(), "sent/s")
+	b.ReportMetric(float64(stored)/settled.Seconds(), "stored/s")
+	b.ReportMetric(float64(dropped), "dropped")
+	b.ReportMetric(float64(int64(sent+1)-received), "uncounted") // what lookout did not learn of
+	b.ReportMetric(float64(lookoutCPU.Microseconds())/float64(stored), "cpu-µs/stored")
+	b.ReportMetric(0, "ns/op")
+	return settled, stored, dropped
 }
 
 // BenchmarkXRayUDPSustained sends realistic segments at a steady rate for a while, as a fleet
@@ -154,19 +158,9 @@ func sustain(b *testing.B, rate int, d time.Duration) {
 	if _, err := conn.Write(appendSegmentDatagram(nil, rnd, now, total)); err != nil {
 		b.Fatal(err)
 	}
-	received, stored, dropped, refused := xraySettled(b, srv.Addrs().UI)
-	settled, lookoutCPU := time.Since(began), cpuTime(syscall.RUSAGE_SELF)-cpuBefore-sendCPU
-	if refused != 0 {
-		b.Fatalf("%d realistic segments refused", refused)
-	}
-	b.ReportMetric(float64(total)/sending.Seconds(), "sent/s")
-	b.ReportMetric(float64(stored)/settled.Seconds(), "stored/s")
-	b.ReportMetric(float64(dropped), "dropped")
+	settled, _, dropped := reportXRay(b, srv.Addrs().UI, total, began, sending, cpuBefore+sendCPU)
 	b.ReportMetric(100*float64(dropped)/float64(total+1), "dropped-%")
-	b.ReportMetric(float64(int64(total+1)-received), "uncounted")
 	b.ReportMetric((settled - sending).Seconds(), "behind-s")
-	b.ReportMetric(float64(lookoutCPU.Microseconds())/float64(stored), "cpu-µs/stored")
-	b.ReportMetric(0, "ns/op")
 }
 
 // appendSegmentDatagram appends the i-th realistic segment as an SDK sends it: the header line,
