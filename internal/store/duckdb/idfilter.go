@@ -1,6 +1,10 @@
 package duckdb
 
-import "math/bits"
+import (
+	"context"
+	"database/sql"
+	"math/bits"
+)
 
 // idFilter is a Bloom filter of hashes of stored ids (occurrences' uuids, traces' ids): a batch
 // whose ids it has never seen is fresh without a look-up, and only the ids it may hold are
@@ -58,4 +62,27 @@ func probes(h int64) (uint64, uint64) {
 	x *= 0x94d049bb133111eb
 	x ^= x >> 31
 	return x, bits.RotateLeft64(x, 32) | 1
+}
+
+// readIDFilter reads a filter of the ids the query ids returns, with room for as many again:
+// count is the query of how many there are, and hash reads a row's id as its hash.
+func readIDFilter(ctx context.Context, db querier, count, ids string, hash func(*sql.Rows) (int64, error)) (idFilter, error) {
+	var n int
+	if err := db.QueryRowContext(ctx, count).Scan(&n); err != nil {
+		return idFilter{}, err
+	}
+	f := newIDFilter(2 * n)
+	rows, err := db.QueryContext(ctx, ids)
+	if err != nil {
+		return idFilter{}, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		h, err := hash(rows)
+		if err != nil {
+			return idFilter{}, err
+		}
+		f.add(h)
+	}
+	return f, rows.Err()
 }

@@ -14,8 +14,10 @@ import (
 
 const itemColumns = "id, project, counter, environment, fingerprint, grouping, title, level, class, framework, platform, language, status, resolved_in_version, assigned_to, title_locked, level_locked, total, first_ns, last_ns, first_occurrence, last_occurrence, last_activated_ns, last_resolved_ns"
 
+// querier is a database, one of its connections, or a transaction.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 func scanItem(rows *sql.Rows, extra ...any) (store.Item, error) {

@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"hash/fnv"
@@ -108,25 +109,11 @@ func (s *Store) loadErrorCatalogue(ctx context.Context, w *writer) error {
 }
 
 // loadUUIDs fills the uuid filter from the stored occurrences, with room for as many again.
-func (c *errorCatalogue) loadUUIDs(ctx context.Context, w *writer) error {
-	var n int
-	if err := w.conn.QueryRowContext(ctx, "SELECT count(*) FROM error_occurrences").Scan(&n); err != nil {
-		return err
-	}
-	c.uuids = newIDFilter(2 * n)
-	rows, err := w.conn.QueryContext(ctx, sqlFile("error_catalogue")[0])
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var h int64
-		if err := rows.Scan(&h); err != nil {
-			return err
-		}
-		c.uuids.add(h)
-	}
-	return rows.Err()
+func (c *errorCatalogue) loadUUIDs(ctx context.Context, w *writer) (err error) {
+	c.uuids, err = readIDFilter(ctx, w.conn, "SELECT count(*) FROM error_occurrences", sqlFile("error_catalogue")[0], func(rows *sql.Rows) (h int64, err error) {
+		return h, rows.Scan(&h)
+	})
+	return err
 }
 
 func (c *errorCatalogue) version(project string) map[string]int64 {

@@ -82,24 +82,11 @@ func (f *traceFilter) load() {
 }
 
 func readTraceIDs(ctx context.Context, db *sql.DB) (idFilter, error) {
-	var n int
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM trace_index").Scan(&n); err != nil {
-		return idFilter{}, err
-	}
-	ids := newIDFilter(2 * n)
-	rows, err := db.QueryContext(ctx, "SELECT trace_hi, trace_lo FROM trace_index")
-	if err != nil {
-		return idFilter{}, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return readIDFilter(ctx, db, "SELECT count(*) FROM trace_index", "SELECT trace_hi, trace_lo FROM trace_index", func(rows *sql.Rows) (int64, error) {
 		var hi, lo int64
-		if err := rows.Scan(&hi, &lo); err != nil {
-			return idFilter{}, err
-		}
-		ids.add(traceHash(telemetry.TraceIDFromParts(uint64(hi), uint64(lo))))
-	}
-	return ids, rows.Err()
+		err := rows.Scan(&hi, &lo)
+		return traceHash(telemetry.TraceIDFromParts(uint64(hi), uint64(lo))), err
+	})
 }
 
 // stored adds committed traces.
