@@ -75,10 +75,7 @@ func BenchmarkWriteSpans(b *testing.B) {
 			if err := s.Checkpoint(ctx); err != nil {
 				b.Fatal(err)
 			}
-			s.traces.mayHold(nil) // starts reading the filter
-			for !func() bool { s.traces.mu.Lock(); defer s.traces.mu.Unlock(); return s.traces.loaded }() {
-				time.Sleep(10 * time.Millisecond)
-			}
+			readTraceFilter(b, s)
 		})
 	})
 }

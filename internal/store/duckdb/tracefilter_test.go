@@ -31,27 +31,13 @@ func TestStoredTracesAreKnown(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	read := func(s *Store) { // waits until the filter is read
-		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-			s.traces.mu.Lock()
-			loaded := s.traces.loaded
-			s.traces.mu.Unlock()
-			if loaded {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the trace filter was not read")
-			}
-		}
-	}
 
 	s, err := Open(ctx, DefaultConfig(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	write(s, first[:1000])
-	read(s)
+	readTraceFilter(t, s)
 	write(s, first[1000:])
 	write(s, first) // again in the same run: the traces of first[1000:] the writers added
 	if n := count(s); n != len(first) {
@@ -67,7 +53,7 @@ func TestStoredTracesAreKnown(t *testing.T) {
 	}
 	defer s.Close()
 	write(s, first[:500]) // the first write after a reopen, while the filter is read
-	read(s)
+	readTraceFilter(t, s)
 	write(s, first[500:1000]) // with the filter read from trace_index
 	if n := count(s); n != len(first) {
 		t.Fatalf("after a reopen, %d spans stored of %d", n, len(first))
@@ -79,7 +65,7 @@ func TestStoredTracesAreKnown(t *testing.T) {
 	s.traces.ids.n = s.traces.ids.capacity + 1
 	s.traces.mu.Unlock()
 	write(s, first[1000:1500])
-	read(s)
+	readTraceFilter(t, s)
 	write(s, first[1500:])
 	if n := count(s); n != len(first) {
 		t.Fatalf("after the filter's reload, %d spans stored of %d", n, len(first))
@@ -104,6 +90,24 @@ func TestStoredTracesAreKnown(t *testing.T) {
 	}
 	if total != len(first)+1 || inProgress != 0 {
 		t.Errorf("after a revision: %d spans, %d in progress; want %d, 0", total, inProgress, len(first)+1)
+	}
+}
+
+// readTraceFilter has the store read its filter of stored traces, if it is not read, and
+// waits until it is.
+func readTraceFilter(tb testing.TB, s *Store) {
+	tb.Helper()
+	s.traces.mayHold(nil) // starts the read if none is under way
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.traces.mu.Lock()
+		loaded := s.traces.loaded
+		s.traces.mu.Unlock()
+		if loaded {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal("the trace filter was not read")
+		}
 	}
 }
 
