@@ -30,14 +30,20 @@ func newIDFilter(capacity int) idFilter {
 // full reports whether the filter holds more hashes than it was sized for.
 func (f *idFilter) full() bool { return f.n > f.capacity }
 
+// add adds a hash. One it holds already (a trace stored by batch after batch) is not counted
+// again, so that only distinct ids fill the filter.
 func (f *idFilter) add(h int64) {
 	m := uint64(len(f.words) * 64)
 	a, b := probes(h)
+	added := false
 	for i := range uint64(idFilterProbes) {
 		bit := (a + i*b) % m
+		added = added || f.words[bit/64]&(1<<(bit%64)) == 0
 		f.words[bit/64] |= 1 << (bit % 64)
 	}
-	f.n++
+	if added {
+		f.n++
+	}
 }
 
 func (f *idFilter) mayHold(h int64) bool {

@@ -27,6 +27,12 @@ func TestIDFilter(t *testing.T) {
 	if f.full() {
 		t.Error("full at its capacity")
 	}
+	for _, h := range added { // ids stored again are not counted again
+		f.add(h)
+	}
+	if f.full() {
+		t.Error("full with ids added twice")
+	}
 	falsePositives := 0
 	for range n {
 		if f.mayHold(r.Int64()) {
@@ -35,6 +41,12 @@ func TestIDFilter(t *testing.T) {
 	}
 	if rate := float64(falsePositives) / n; rate > 0.002 { // 16 bits and 8 probes give about 0.06 %
 		t.Errorf("false-positive rate %.4f", rate)
+	}
+	for range n / 10 { // new ids past the capacity fill it
+		f.add(r.Int64())
+	}
+	if !f.full() {
+		t.Error("not full past its capacity")
 	}
 }
 
