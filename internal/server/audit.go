@@ -13,10 +13,10 @@ import (
 const lookaround = 10 * time.Minute
 
 // missingParentsAudit returns the task that looks, every cfg.AuditEvery, for spans whose
-// parent never arrived among those that started before cfg.ParentWait ago (a parent may
+// parent never arrived among those that ended before cfg.ParentWait ago (a parent may
 // arrive that much after its child, as a parent span ends and is sent after its children),
 // and notes them on the sources page. Each run looks from where the last one that succeeded
-// stopped.
+// stopped, so a span stored more than cfg.ParentWait after it ended is never looked at.
 func (s *Server) missingParentsAudit(r store.TraceReader) func(ctx context.Context) {
 	from := time.Now().Add(-s.cfg.ParentWait - s.cfg.AuditEvery)
 	return func(ctx context.Context) {

@@ -254,10 +254,11 @@ type TraceReader interface {
 	// Dependencies counts calls between services (a parent span in one service, its child in
 	// another) among spans that started in [start, end).
 	Dependencies(ctx context.Context, start, end time.Time) ([]Dependency, error)
-	// MissingParents counts, by service, the spans that started in [start, end) whose parent
-	// is in no span of their trace that started within lookaround of that window: a parent
-	// never sent, or not ended (an X-Ray segment left open), or lost. The most affected
-	// services come first, at most 100.
+	// MissingParents counts, by service, the spans that ended in [start, end), having run
+	// for at most lookaround, whose parent is in no span of their trace that started within
+	// lookaround of them: a parent never sent, or not ended (an X-Ray segment left open), or
+	// lost. Spans are sent as they end, so a window that has just passed holds all that
+	// arrived in time however long they ran. The most affected services come first, at most 100.
 	MissingParents(ctx context.Context, start, end time.Time, lookaround time.Duration) ([]MissingParents, error)
 }
 

@@ -449,19 +449,31 @@ func testMissingParents(t *testing.T, b Backend) {
 	orphan := telemetry.Span{TraceID: traceID(200), SpanID: spanID(3), ParentSpanID: spanID(9), Name: "mock-data",
 		StartUnixNano: at(8 * time.Second), EndUnixNano: at(9 * time.Second), Resource: resource("backend-flask"),
 		Ingest: telemetry.IngestInfo{Protocol: "xray"}}
-	write(t, s, append(kept, orphan))
+	// A long span arrives when it ends: it counts in the window it ended in, not the one it
+	// started in.
+	long := telemetry.Span{TraceID: traceID(201), SpanID: spanID(3), ParentSpanID: spanID(9), Name: "batch",
+		StartUnixNano: at(-40 * time.Second), EndUnixNano: at(12 * time.Second), Resource: resource("worker"),
+		Ingest: telemetry.IngestInfo{Protocol: "otlp"}}
+	write(t, s, append(kept, orphan, long))
 	got, err := s.MissingParents(context.Background(), base, base.Add(20*time.Second), time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []store.MissingParents{{Service: "db", Spans: 2, ExampleName: "query", Example: traceID(105)},
-		{Service: "backend-flask", Spans: 1, ExampleName: "mock-data", Example: traceID(200)}}
+		{Service: "backend-flask", Spans: 1, ExampleName: "mock-data", Example: traceID(200)},
+		{Service: "worker", Spans: 1, ExampleName: "batch", Example: traceID(201)}}
 	if !slices.Equal(got, want) {
 		t.Fatalf("MissingParents = %+v, want %+v", got, want)
 	}
-	// Outside the window nothing is counted.
-	if got, err := s.MissingParents(context.Background(), base.Add(10*time.Second), base.Add(20*time.Second), time.Minute); err != nil || len(got) != 0 {
-		t.Fatalf("MissingParents after the orphans = %+v, %v", got, err)
+	// Outside the window nothing is counted but the long span that ended in it.
+	got, err = s.MissingParents(context.Background(), base.Add(10*time.Second), base.Add(20*time.Second), time.Minute)
+	if want := want[2:]; err != nil || !slices.Equal(got, want) {
+		t.Fatalf("MissingParents after the orphans = %+v, %v; want %+v", got, err, want)
+	}
+	// A span that ran longer than the look-around is not looked at.
+	got, err = s.MissingParents(context.Background(), base.Add(10*time.Second), base.Add(20*time.Second), 30*time.Second)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("MissingParents with a 30 s look-around = %+v, %v", got, err)
 	}
 }
 
