@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"lookout/internal/demo"
+	"lookout/internal/ingest/xray"
 	"lookout/internal/server"
 )
 
@@ -17,7 +18,9 @@ import (
 // trace, and the X-Ray map of Cruddur's services. Its screenshots are the demo's pages.
 func TestCruddurInTheBrowser(t *testing.T) {
 	needBrowser(t)
-	srv := start(t, func(c *server.Config) { c.AuditEvery, c.ParentWait = 200*time.Millisecond, 2*time.Second })
+	srv := start(t, func(c *server.Config) {
+		c.AuditEvery, c.ParentWait = 200*time.Millisecond, xray.SubsegmentHold+time.Second
+	})
 	base := "http://" + srv.Addrs().HTTP
 	d, err := demo.Start(context.Background(), demo.Config{OTLP: base, VendorHTTP: base, XRayDaemon: srv.Addrs().XRay,
 		WithoutHistory: true, UserInterval: 100 * time.Millisecond}, slog.New(slog.DiscardHandler))

@@ -17,6 +17,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
 	"lookout/internal/demo"
+	"lookout/internal/ingest/xray"
 	"lookout/internal/server"
 )
 
@@ -26,7 +27,9 @@ import (
 // that one request's trace, X-Ray segment, Rollbar occurrence and log lines link to each other
 // both ways. Then it switches on each of Cruddur's troubles and checks that lookout names it.
 func TestCruddurEndToEnd(t *testing.T) {
-	srv := start(t, func(c *server.Config) { c.AuditEvery, c.ParentWait = 200*time.Millisecond, 2*time.Second })
+	srv := start(t, func(c *server.Config) {
+		c.AuditEvery, c.ParentWait = 200*time.Millisecond, xray.SubsegmentHold+time.Second
+	})
 	base := "http://" + srv.Addrs().HTTP
 	ctx := context.Background()
 	d, err := demo.Start(ctx, demo.Config{OTLP: base, VendorHTTP: base, XRayDaemon: srv.Addrs().XRay,

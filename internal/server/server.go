@@ -69,7 +69,8 @@ type Config struct {
 	// (aws.LoadCredentials); without it any signature is accepted.
 	AWSCredentialsFile string
 	// AuditEvery is how often lookout looks for spans whose parent never arrived, once
-	// ParentWait has passed since they started.
+	// ParentWait has passed since they ended. ParentWait must exceed xray.SubsegmentHold,
+	// which a subsegment whose segment has not come waits before it is stored.
 	AuditEvery, ParentWait time.Duration
 }
 

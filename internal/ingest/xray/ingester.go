@@ -19,10 +19,10 @@ const (
 	ViaAPI = "api"
 )
 
-// subsegmentHold is how long a subsegment that came over UDP without its segment waits for
+// SubsegmentHold is how long a subsegment that came over UDP without its segment waits for
 // it before it is stored with an unknown service: SDKs send streamed subsegments while the
 // request runs and the segment when it ends.
-const subsegmentHold = 2 * time.Second
+const SubsegmentHold = 2 * time.Second
 
 // Ingester stores decoded documents through the spans sink, giving subsegments sent on their
 // own their segment's service. The daemon endpoint and PutTraceSegments share one, so that a
@@ -39,7 +39,7 @@ type Ingester struct {
 
 // NewIngester returns an Ingester writing to sink and counting in m.
 func NewIngester(sink ingest.Sink[telemetry.Span], m *metrics.Metrics, problems *Problems) *Ingester {
-	return &Ingester{sink: sink, resolver: newResolver(subsegmentHold), problems: problems, docs: m.XRayDocuments, now: time.Now}
+	return &Ingester{sink: sink, resolver: newResolver(SubsegmentHold), problems: problems, docs: m.XRayDocuments, now: time.Now}
 }
 
 // ReportTo has the ingester tell reg about the clients that send datagrams.
@@ -109,7 +109,7 @@ func (in *Ingester) flushExpired(ctx context.Context) error {
 	for _, d := range docs {
 		sp := &d.Spans[0]
 		in.problems.add(Problem{Time: in.now(), Kind: ProblemOrphaned, Via: d.via, TraceID: FormatTraceID(sp.TraceID), ID: sp.SpanID.String(),
-			Message: fmt.Sprintf("subsegment %q waited %s for its segment %s, which has not come (never ended, or lost): stored without its service", sp.Name, subsegmentHold, sp.ParentSpanID)})
+			Message: fmt.Sprintf("subsegment %q waited %s for its segment %s, which has not come (never ended, or lost): stored without its service", sp.Name, SubsegmentHold, sp.ParentSpanID)})
 	}
 	return in.store(ctx, docs)
 }
