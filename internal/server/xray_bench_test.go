@@ -5,7 +5,6 @@ package server_test
 import (
 	"cmp"
 	"encoding/json"
-	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"lookout/internal/ingest/xray/xraytest"
 	"lookout/internal/server"
 )
 
@@ -166,18 +166,8 @@ func sustain(b *testing.B, rate int, d time.Duration) {
 // appendSegmentDatagram appends the i-th realistic segment as an SDK sends it: the header line,
 // then a Flask request's segment with three subsegments, its times i×10 µs after now.
 func appendSegmentDatagram(dst []byte, rnd *rand.Rand, now time.Time, i int) []byte {
-	t0 := float64(now.UnixNano())/1e9 + float64(i)*1e-5
-	return fmt.Appendf(dst, `{"format": "json", "version": 1}`+"\n"+
-		`{"trace_id":"1-%08x-%08x%016x","id":"%016x","name":"backend-flask","start_time":%.6f,"end_time":%.6f,"origin":"AWS::EC2::Instance",`+
-		`"http":{"request":{"method":"GET","url":"https://api.example.com/api/activities/home","user_agent":"Mozilla/5.0","client_ip":"10.0.%d.%d"},"response":{"status":200,"content_length":1834}},`+
-		`"aws":{"xray":{"sdk":"X-Ray for Python","sdk_version":"2.15.0","sampling_rule_name":"Cruddur"}},"service":{"runtime":"CPython","runtime_version":"3.11.7"},`+
-		`"annotations":{"user_handle":"user%d","page":%d,"beta":%v},"metadata":{"default":{"request":{"items":%d,"filters":["recent","home"]}}},`+
-		`"subsegments":[`+
-		`{"id":"%016x","name":"mock-data","start_time":%.6f,"end_time":%.6f,"namespace":"local","metadata":{"default":{"rows":20}}},`+
-		`{"id":"%016x","name":"postgres","start_time":%.6f,"end_time":%.6f,"namespace":"remote","sql":{"url":"postgres://db:5432/cruddur","database_type":"PostgreSQL","sanitized_query":"SELECT * FROM activities WHERE user_id = $1"}},`+
-		`{"id":"%016x","name":"DynamoDB","start_time":%.6f,"end_time":%.6f,"namespace":"aws","aws":{"operation":"GetItem","region":"us-east-1","table_name":"messages","request_id":"R%d"},"http":{"response":{"status":200}}}]}`,
-		now.Unix(), rnd.Uint32(), rnd.Uint64(), rnd.Uint64(), t0, t0+0.05, i%256, i%200, i%10000, i%50, i%2 == 0, i%7,
-		rnd.Uint64(), t0+0.001, t0+0.01, rnd.Uint64(), t0+0.01, t0+0.03, rnd.Uint64(), t0+0.03, t0+0.045, i)
+	dst = append(dst, `{"format": "json", "version": 1}`+"\n"...)
+	return xraytest.AppendSegment(dst, rnd, float64(now.UnixNano())/1e9+float64(i)*1e-5)
 }
 
 // send writes the datagrams from a thread of its own and returns the CPU time that took, so
