@@ -1,6 +1,7 @@
 package xray
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -37,13 +38,16 @@ type resolver struct {
 	known    map[entityKey]*telemetry.Resource
 	previous map[entityKey]*telemetry.Resource // the older generation
 	waiting  map[entityKey][]*waiting          // by parent id
-	count    int
+	order    []*waiting                        // as they arrived, those gone since included
+	count    int                               // those waiting
 }
 
 type waiting struct {
 	doc     *Document
+	parent  entityKey
 	arrived time.Time
 	stored  bool // stored with an unknown service; stored again once resolved
+	gone    bool // resolved, or waited its longest: in order only until passed over
 }
 
 func newResolver(hold time.Duration) *resolver {
@@ -86,29 +90,26 @@ func (r *resolver) add(docs []*Document, now time.Time, hold bool) []*Document {
 }
 
 // expired returns the waiting subsegments whose hold has passed and that are not stored
-// yet, to be stored with an unknown service; they keep waiting for their segment.
+// yet, to be stored with an unknown service; they keep waiting for their segment, up to
+// waitingForever.
 func (r *resolver) expired(now time.Time) []*Document {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []*Document
-	for key, ws := range r.waiting {
-		kept := ws[:0]
-		for _, w := range ws {
-			age := now.Sub(w.arrived)
-			if !w.stored && age >= r.hold {
-				w.stored = true
-				out = append(out, w.doc)
-			}
-			if age < waitingForever {
-				kept = append(kept, w)
-			} else {
-				r.count--
-			}
+	for _, w := range r.order {
+		age := now.Sub(w.arrived)
+		if age < r.hold {
+			break // those after it came later
 		}
-		if len(kept) == 0 {
-			delete(r.waiting, key)
-		} else {
-			r.waiting[key] = kept
+		if w.gone {
+			continue
+		}
+		if !w.stored {
+			w.stored = true
+			out = append(out, w.doc)
+		}
+		if age >= waitingForever {
+			r.remove(w)
 		}
 	}
 	return out
@@ -127,7 +128,7 @@ func (r *resolver) drain() []*Document {
 		}
 	}
 	clear(r.waiting)
-	r.count = 0
+	r.order, r.count = nil, 0
 	return out
 }
 
@@ -140,6 +141,7 @@ func (r *resolver) learn(d *Document, ready []*Document) []*Document {
 		key := entityKey{d.Spans[i].TraceID, d.Spans[i].SpanID}
 		r.remember(key, res)
 		for _, w := range r.waiting[key] {
+			w.gone = true
 			setResource(w.doc, res)
 			ready = r.learn(w.doc, ready)
 			r.count--
@@ -172,27 +174,37 @@ func (r *resolver) wait(parent entityKey, w *waiting) *Document {
 			evicted = old.doc
 		}
 	}
+	w.parent = parent
 	r.waiting[parent] = append(r.waiting[parent], w)
+	r.order = append(r.order, w)
 	r.count++
+	if len(r.order) > 2*r.count+1024 { // mostly resolved since: keep order in proportion
+		r.order = slices.DeleteFunc(r.order, func(w *waiting) bool { return w.gone })
+	}
 	return evicted
 }
 
+// dropOldest stops the subsegment that has waited longest from waiting, and returns it.
 func (r *resolver) dropOldest() *waiting {
-	var oldestKey entityKey
-	var oldest time.Time
-	for k, ws := range r.waiting {
-		if oldest.IsZero() || ws[0].arrived.Before(oldest) {
-			oldestKey, oldest = k, ws[0].arrived
-		}
+	for r.order[0].gone {
+		r.order = r.order[1:]
 	}
-	ws := r.waiting[oldestKey]
-	if len(ws) <= 1 {
-		delete(r.waiting, oldestKey)
+	w := r.order[0]
+	r.order = r.order[1:]
+	r.remove(w)
+	return w
+}
+
+// remove stops w from waiting for its segment.
+func (r *resolver) remove(w *waiting) {
+	ws := slices.DeleteFunc(r.waiting[w.parent], func(o *waiting) bool { return o == w })
+	if len(ws) == 0 {
+		delete(r.waiting, w.parent)
 	} else {
-		r.waiting[oldestKey] = ws[1:]
+		r.waiting[w.parent] = ws
 	}
+	w.gone = true
 	r.count--
-	return ws[0]
 }
 
 // setResource gives every span of a document its segment's resource.
