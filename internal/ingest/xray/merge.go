@@ -186,13 +186,14 @@ func (r *resolver) wait(parent entityKey, w *waiting) *Document {
 
 // dropOldest stops the subsegment that has waited longest from waiting, and returns it.
 func (r *resolver) dropOldest() *waiting {
-	for r.order[0].gone {
-		r.order = r.order[1:]
+	for {
+		w := r.order[0]
+		r.order[0], r.order = nil, r.order[1:] // the array keeps no document it no longer holds
+		if !w.gone {
+			r.remove(w)
+			return w
+		}
 	}
-	w := r.order[0]
-	r.order = r.order[1:]
-	r.remove(w)
-	return w
 }
 
 // remove stops w from waiting for its segment.
