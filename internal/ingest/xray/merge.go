@@ -35,11 +35,11 @@ const (
 type resolver struct {
 	mu       sync.Mutex
 	hold     time.Duration // how long a subsegment waits unstored for its segment
-	known    map[entityKey]*telemetry.Resource
-	previous map[entityKey]*telemetry.Resource // the older generation
-	waiting  map[entityKey][]*waiting          // by parent id
-	order    []*waiting                        // as they arrived, those gone since included
-	count    int                               // those waiting
+	known    generation
+	previous generation               // the older one
+	waiting  map[entityKey][]*waiting // by parent id
+	order    []*waiting               // as they arrived, those gone since included
+	count    int                      // those waiting
 }
 
 type waiting struct {
@@ -51,7 +51,36 @@ type waiting struct {
 }
 
 func newResolver(hold time.Duration) *resolver {
-	return &resolver{hold: hold, known: map[entityKey]*telemetry.Resource{}, waiting: map[entityKey][]*waiting{}}
+	return &resolver{hold: hold, known: newGeneration(knownEntities / 4), waiting: map[entityKey][]*waiting{}}
+}
+
+// generation is what the resolver remembers of a time's entities: the number of each one's
+// resource in a list, so that the map, large and long-lived, holds no pointer for the
+// collector to follow. A write's documents share a resource (Ingester.write), and it is
+// listed once while they follow each other.
+type generation struct {
+	resourceOf map[entityKey]int32
+	resources  []*telemetry.Resource
+}
+
+func newGeneration(size int) generation {
+	return generation{resourceOf: make(map[entityKey]int32, size)}
+}
+
+func (g *generation) add(key entityKey, res *telemetry.Resource) {
+	n := len(g.resources) - 1
+	if n < 0 || g.resources[n] != res {
+		g.resources = append(g.resources, res)
+		n++
+	}
+	g.resourceOf[key] = int32(n)
+}
+
+func (g *generation) get(key entityKey) *telemetry.Resource {
+	if n, ok := g.resourceOf[key]; ok {
+		return g.resources[n]
+	}
+	return nil
 }
 
 // add takes decoded documents and returns those ready to store: every segment, and every
@@ -152,17 +181,17 @@ func (r *resolver) learn(d *Document, ready []*Document) []*Document {
 }
 
 func (r *resolver) remember(key entityKey, res *telemetry.Resource) {
-	if len(r.known) >= knownEntities {
-		r.previous, r.known = r.known, make(map[entityKey]*telemetry.Resource, knownEntities/4)
+	if len(r.known.resourceOf) >= knownEntities {
+		r.previous, r.known = r.known, newGeneration(knownEntities/4)
 	}
-	r.known[key] = res
+	r.known.add(key, res)
 }
 
 func (r *resolver) lookup(key entityKey) *telemetry.Resource {
-	if res, ok := r.known[key]; ok {
+	if res := r.known.get(key); res != nil {
 		return res
 	}
-	return r.previous[key]
+	return r.previous.get(key)
 }
 
 // wait keeps a subsegment until its segment arrives. When too many wait, the oldest stops

@@ -1,6 +1,7 @@
 package xray
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
@@ -96,4 +97,27 @@ func BenchmarkResolverFull(b *testing.B) {
 	for i := range b.N {
 		r.add(docs[i:i+1], now.Add(time.Duration(i)*time.Microsecond), true)
 	}
+}
+
+// BenchmarkResolverCollect measures a collection of a heap that holds little but a resolver
+// that knows as many entities as it keeps: what the collector pays for it each cycle.
+func BenchmarkResolverCollect(b *testing.B) {
+	r := newResolver(time.Second)
+	now := time.Unix(1_800_000_000, 0)
+	res := segmentOf(orphan(0)).Spans[0].Resource // a write's documents share their service's
+	for i := range 2 * knownEntities / 4 {
+		seg := segmentOf(orphan(uint64(i)))
+		seg.Spans = append(seg.Spans, seg.Spans[0], seg.Spans[0], seg.Spans[0])
+		for j := range seg.Spans {
+			seg.Spans[j].SpanID = telemetry.SpanIDFromUint64(uint64(i)*4 + uint64(j))
+			seg.Spans[j].Resource = res
+		}
+		r.add([]*Document{seg}, now, true)
+	}
+	runtime.GC()
+	b.ResetTimer()
+	for b.Loop() {
+		runtime.GC()
+	}
+	runtime.KeepAlive(r)
 }
