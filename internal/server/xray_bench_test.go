@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -102,7 +104,9 @@ func reportXRay(b *testing.B, ui string, sent int, began time.Time, sending, not
 // of SDKs does, and reports what lookout kept up with: each rate of LOOKOUT_XRAY_RATES
 // (documents a second, "20000" unless set) is sent for LOOKOUT_XRAY_SECONDS (10), one
 // datagram a period of its own on one thread. A rate is sustained when nothing is dropped
-// and lookout is done soon after the last datagram (behind-s). Run it with -benchtime 1x.
+// and lookout is done soon after the last datagram (behind-s); alloc-B/stored and collections
+// say what it asked of Go's collector. LOOKOUT_XRAY_HEAPPROFILE names a file for a heap profile
+// taken 80 % into a rate. Run it with -benchtime 1x.
 func BenchmarkXRayUDPSustained(b *testing.B) {
 	rates := strings.Fields(os.Getenv("LOOKOUT_XRAY_RATES"))
 	if len(rates) == 0 {
@@ -136,6 +140,9 @@ func sustain(b *testing.B, rate int, d time.Duration) {
 	defer conn.Close()
 	total := int(d.Seconds() * float64(rate))
 	now, rnd := time.Now().Add(-time.Minute), rand.New(rand.NewPCG(1, 2))
+	gc := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(gc)
+	allocated, collections := gc[0].Value.Uint64(), gc[1].Value.Uint64()
 	began, cpuBefore := time.Now(), cpuTime(syscall.RUSAGE_SELF)
 	sendCPU := func() time.Duration { // the datagrams are made as they are sent, on this thread
 		runtime.LockOSThread()
@@ -145,6 +152,9 @@ func sustain(b *testing.B, rate int, d time.Duration) {
 		for i := 0; i < total; i++ {
 			if due := began.Add(time.Duration(i) * time.Second / time.Duration(rate)); time.Until(due) > 0 {
 				time.Sleep(time.Until(due))
+			}
+			if i == total*8/10 {
+				go writeHeapProfile(b, os.Getenv("LOOKOUT_XRAY_HEAPPROFILE"))
 			}
 			buf = appendSegmentDatagram(buf[:0], rnd, now, i)
 			if _, err := conn.Write(buf); err != nil {
@@ -158,9 +168,27 @@ func sustain(b *testing.B, rate int, d time.Duration) {
 	if _, err := conn.Write(appendSegmentDatagram(nil, rnd, now, total)); err != nil {
 		b.Fatal(err)
 	}
-	settled, _, dropped := reportXRay(b, srv.Addrs().UI, total, began, sending, cpuBefore+sendCPU)
+	settled, stored, dropped := reportXRay(b, srv.Addrs().UI, total, began, sending, cpuBefore+sendCPU)
+	metrics.Read(gc) // what the collector had to do, which its share of the CPU follows
+	b.ReportMetric(float64(gc[0].Value.Uint64()-allocated)/float64(stored), "alloc-B/stored")
+	b.ReportMetric(float64(gc[1].Value.Uint64()-collections), "collections")
 	b.ReportMetric(100*float64(dropped)/float64(total+1), "dropped-%")
 	b.ReportMetric((settled - sending).Seconds(), "behind-s")
+}
+
+// writeHeapProfile writes a heap profile to path, if set: what lookout holds well into a run.
+func writeHeapProfile(b *testing.B, path string) {
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.WriteHeapProfile(f)
+		f.Close()
+	}
+	if err != nil {
+		b.Error(err)
+	}
 }
 
 // appendSegmentDatagram appends the i-th realistic segment as an SDK sends it: the header line,
