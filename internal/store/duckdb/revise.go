@@ -19,20 +19,30 @@ func (s *Store) ReviseSpans(ctx context.Context, spans []telemetry.Span) error {
 }
 
 // mostCompleteSpans keeps one version of each (trace id, span id) of a batch: the first that
-// no later one supersedes.
+// no later one supersedes. A batch without repeats, the usual one, is returned as it is.
 func mostCompleteSpans(spans []telemetry.Span) []telemetry.Span {
 	index := make(map[spanKey]int, len(spans))
-	out := make([]telemetry.Span, 0, len(spans))
+	var out []telemetry.Span // nil until the first repeat, while every span so far is kept
 	for i := range spans {
 		key := spanKey{spans[i].TraceID, spans[i].SpanID}
 		j, seen := index[key]
 		switch {
+		case !seen && out == nil:
+			index[key] = i
 		case !seen:
 			index[key] = len(out)
 			out = append(out, spans[i])
-		case store.Supersedes(&spans[i], out[j].InProgress, out[j].Service()):
-			out[j] = spans[i]
+		default:
+			if out == nil {
+				out = append(make([]telemetry.Span, 0, len(spans)), spans[:i]...)
+			}
+			if store.Supersedes(&spans[i], out[j].InProgress, out[j].Service()) {
+				out[j] = spans[i]
+			}
 		}
+	}
+	if out == nil {
+		return spans
 	}
 	return out
 }

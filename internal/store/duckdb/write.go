@@ -163,13 +163,7 @@ func (s *Store) writeSpans(ctx context.Context, spans []telemetry.Span, revise b
 	if catalogued != nil {
 		catalogued()
 	}
-	parts := make([]part, len(s.writers))
-	for i := range spans {
-		p := &parts[spans[i].TraceID.Low()%uint64(len(parts))]
-		p.spans = append(p.spans, spans[i])
-		p.keysets = append(p.keysets, e.keysets[i])
-		p.layouts = append(p.layouts, e.layouts[i])
-	}
+	parts := split(spans, e, len(s.writers))
 	errs := make([]error, len(parts))
 	var wg sync.WaitGroup
 	for i := range parts {
@@ -232,6 +226,38 @@ type part struct {
 	spans   []telemetry.Span
 	keysets []int64
 	layouts [][]int16
+}
+
+// split shares a batch out among n writers by trace id, so that one writer stores all of a
+// batch's spans of a trace. The shares are ranges of one copy of the batch: a batch is
+// megabytes of spans, and growing each share as it fills made most of a write's garbage.
+func split(spans []telemetry.Span, e *entries, n int) []part {
+	writer := func(s *telemetry.Span) int { return int(s.TraceID.Low() % uint64(n)) }
+	bounds := make([]int, n+1) // share w is [bounds[w], bounds[w+1])
+	for i := range spans {
+		bounds[writer(&spans[i])+1]++
+	}
+	for w := range n {
+		bounds[w+1] += bounds[w]
+	}
+	all := part{
+		spans:   make([]telemetry.Span, len(spans)),
+		keysets: make([]int64, len(spans)),
+		layouts: make([][]int16, len(spans)),
+	}
+	next := slices.Clone(bounds[:n])
+	for i := range spans {
+		w := writer(&spans[i])
+		k := next[w]
+		next[w]++
+		all.spans[k], all.keysets[k], all.layouts[k] = spans[i], e.keysets[i], e.layouts[i]
+	}
+	parts := make([]part, n)
+	for w := range parts {
+		lo, hi := bounds[w], bounds[w+1]
+		parts[w] = part{all.spans[lo:hi:hi], all.keysets[lo:hi:hi], all.layouts[lo:hi:hi]}
+	}
+	return parts
 }
 
 // entries are what a batch refers to in the catalogue: the id of each resource and each
