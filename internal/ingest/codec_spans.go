@@ -1,22 +1,26 @@
 package ingest
 
-import (
-	"sync"
-
-	"lookout/internal/telemetry"
-)
+import "lookout/internal/telemetry"
 
 // spanBuffers keeps the buffers batches of spans are encoded in, with the room they grew,
 // from one batch to the next: growing a buffer of a few megabytes a batch cost a fifth of
-// the encoding.
-var spanBuffers = sync.Pool{New: func() any { return new([]byte) }}
+// the encoding. Not a sync.Pool: the collector empties those, several times a second under
+// load, and the buffer grew again from nothing.
+var spanBuffers = make(chan []byte, 2)
 
 // encodeSpans returns the log record of a batch of spans.
 func encodeSpans(spans []telemetry.Span) []byte {
-	buf := spanBuffers.Get().(*[]byte)
-	defer spanBuffers.Put(buf)
-	e := encoder{buf: (*buf)[:0]}
-	defer func() { *buf = e.buf }()
+	var e encoder
+	select {
+	case e.buf = <-spanBuffers:
+	default:
+	}
+	defer func() {
+		select {
+		case spanBuffers <- e.buf[:0]:
+		default:
+		}
+	}()
 	sh := newShared()
 	for i := range spans {
 		sh.add(spans[i].Resource, spans[i].Scope)
