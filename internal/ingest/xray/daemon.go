@@ -32,7 +32,8 @@ type Daemon struct {
 	drops      *kernelDrops // nil where the kernel does not count them
 	tcp        *http.Server
 	queue      chan []byte
-	batchSpans int // spans a batch holds; a test makes it small
+	free       chan []byte // datagrams' copies the decoders are done with
+	batchSpans int         // spans a batch holds; a test makes it small
 	done       sync.WaitGroup
 }
 
@@ -41,6 +42,7 @@ type Daemon struct {
 // their batch in a short queue of decodedDocs.
 const (
 	queueDatagrams = 16384
+	freeDatagrams  = 1024
 	decodedDocs    = 256
 	batchSpans     = 4096
 	batchWait      = 50 * time.Millisecond
@@ -52,7 +54,8 @@ func NewDaemon(addr string, api *API, log *slog.Logger) *Daemon {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{addr: addr, in: api.cfg.Ingester, api: api.Handler(), log: log, queue: make(chan []byte, queueDatagrams), batchSpans: batchSpans,
+	d := &Daemon{addr: addr, in: api.cfg.Ingester, api: api.Handler(), log: log, queue: make(chan []byte, queueDatagrams),
+		free: make(chan []byte, freeDatagrams), batchSpans: batchSpans,
 		readBuffer: 4 << 20} // absorbs bursts while a batch is written; the kernel may cap it
 	return d
 }
@@ -109,8 +112,8 @@ func listenBoth(addr string) (*net.UDPConn, net.Listener, error) {
 }
 
 // read takes datagrams off the socket and queues them, dropping them when the queue is full.
-// Each is queued as a copy of its own size: a queue of full-size read buffers would hold a
-// gigabyte when full, and a collector at lookout's memory limit busy all the time.
+// Each is queued as a copy of about its own size (copyOf): a queue of full-size read buffers
+// would hold a gigabyte when full, and a collector at lookout's memory limit busy all the time.
 func (d *Daemon) read() {
 	defer close(d.queue)
 	buf, oob := make([]byte, MaxDatagramBytes+1), make([]byte, d.drops.oobBytes())
@@ -137,8 +140,22 @@ func (d *Daemon) read() {
 			d.in.dropped(ViaUDP, 1, "the queue of datagrams is full: lookout is not keeping up")
 			continue
 		}
-		d.queue <- bytes.Clone(buf[:n])
+		d.queue <- d.copyOf(buf[:n])
 	}
+}
+
+// copyOf copies a datagram into a copy the decoders are done with, if one has room for it
+// and no more than twice as much, so that the queue holds at most twice its datagrams'
+// bytes; or else into a new one. Reusing them spares the collector a copy a datagram.
+func (d *Daemon) copyOf(datagram []byte) []byte {
+	select {
+	case b := <-d.free:
+		if n := len(datagram); n <= cap(b) && cap(b) <= 2*n {
+			return append(b[:0], datagram...)
+		}
+	default:
+	}
+	return bytes.Clone(datagram)
 }
 
 // process decodes queued datagrams on every core and hands them in batches to a writer, so
@@ -156,7 +173,11 @@ func (d *Daemon) process() {
 // decodeQueue decodes queued datagrams until the queue closes, counting those refused.
 func (d *Daemon) decodeQueue(decoded chan<- *Document) {
 	for datagram := range d.queue {
-		doc, err := d.decode(datagram)
+		doc, err := d.decode(datagram) // a document holds nothing of its datagram
+		select {
+		case d.free <- datagram:
+		default:
+		}
 		if err != nil {
 			d.in.refused(ViaUDP, err)
 			continue

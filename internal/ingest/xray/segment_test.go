@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"lookout/internal/ingest/xray/xraytest"
 	"lookout/internal/telemetry"
 )
 
@@ -34,6 +36,37 @@ func decodeDatagram(t *testing.T, name string) *Document {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return d
+}
+
+// A decoded document holds nothing of the bytes it was decoded from, which the daemon reuses
+// for the next datagram.
+func TestDocumentsOwnTheirText(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "quirks", "*.datagram"))
+	datagrams := [][]byte{xraytest.AppendSegment([]byte(`{"format":"json","version":1}`+"\n"), rand.New(rand.NewPCG(1, 2)), 1.7e9)}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		datagrams = append(datagrams, b)
+	}
+	for i, b := range datagrams {
+		body, err := SplitDatagram(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := DecodeDocument(body, received)
+		if err != nil {
+			t.Fatalf("datagram %d: %v", i, err)
+		}
+		before := render(d)
+		for j := range b {
+			b[j] = 'x'
+		}
+		if after := render(d); after != before {
+			t.Errorf("datagram %d: its spans changed with the bytes they came from:\n%s\nbecame\n%s", i, before, after)
+		}
+	}
 }
 
 // render is a readable text form of decoded spans, for the golden files.
