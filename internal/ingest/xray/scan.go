@@ -389,14 +389,36 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
-// appendCompact appends a JSON value as encoding/json marshals it (a json.RawMessage): without
-// white space between tokens, and with <, >, &, U+2028 and U+2029 escaped. Values of a
-// document that has none of these, as the SDKs send them, are copied as they are.
+// appendCompact appends a JSON value the reader has read as encoding/json marshals it (a
+// json.RawMessage): without white space between tokens, and with <, >, &, U+2028 and U+2029
+// escaped in strings. Values of a document that has none of these (the Go and Node SDKs'
+// compact JSON) are copied as they are; the Python SDK puts a space after every ":" and ",".
 func (s *reader) appendCompact(dst, value []byte) []byte {
-	if s.loose {
-		return appendMarshaled(dst, json.RawMessage(value))
+	if !s.loose {
+		return append(dst, value...)
 	}
-	return append(dst, value...)
+	const hex = "0123456789abcdef"
+	inString := false
+	for i := 0; i < len(value); i++ {
+		switch c := value[i]; {
+		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+		case !inString:
+			inString = c == '"'
+			dst = append(dst, c)
+		case c == '\\': // an escape, kept as it is
+			dst = append(dst, c, value[i+1])
+			i++
+		case c == '<' || c == '>' || c == '&':
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+		case c == 0xE2 && i+2 < len(value) && value[i+1] == 0x80 && value[i+2]&^1 == 0xA8:
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[value[i+2]&0xF])
+			i += 2
+		default:
+			inString = c != '"'
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }
 
 // appendKey appends an object key as encoding/json marshals it.

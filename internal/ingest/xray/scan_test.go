@@ -17,6 +17,8 @@ var scanCases = []string{
 	"{\"s\":\"tab\there\"}", `{"a":1,}`, `{"a" 1}`, `{"a":1}}`, `{"a":1} x`, `[1]`, `null`, `"s"`, ``, ` `, `{`, `{"a":[1,2}`,
 	`{"a":tru}`, `{"a":nul}`, `{"a":true,"b":false,"c":null}`, `{"subsegments":[{"id":"x"}],"z":{"y":[]}}`,
 	`{"a":"\"quoted\" \\ \/ \b\f\n\r\t"}`,
+	// as the Python SDK writes: a space after every ":" and ","
+	"{\"m\": {\"q\": \"a < b && c > \\\"d\\\"\", \"sep\": \"\u2028\u2029\", \"l\": [1, {\"x\": [true, null]}, \"\\u003c \\\\\"]}, \"e\": {}}",
 }
 
 // deepCases nest as deeply as encoding/json allows, and one level more.
