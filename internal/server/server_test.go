@@ -34,8 +34,9 @@ func start(t testing.TB, mutate ...func(*server.Config)) *server.Server {
 	}
 	t.Cleanup(func() {
 		// Generous: a loaded machine may take seconds to load and checkpoint what a test
-		// sent; the bound is there to catch a shutdown that hangs.
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		// sent, and under the race detector, beside the other packages' tests, over a
+		// minute (the browser test, once); the bound is there to catch a shutdown that hangs.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		began := time.Now()
 		if err := srv.Shutdown(ctx); err != nil {
