@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,17 +33,29 @@ type Daemon struct {
 	drops      *kernelDrops // nil where the kernel does not count them
 	tcp        *http.Server
 	queue      chan []byte
-	free       chan []byte // datagrams' copies the decoders are done with
-	batchSpans int         // spans a batch holds; a test makes it small
+	queueBytes int64        // the most the queue's copies may hold; a test makes it small
+	queued     atomic.Int64 // what the queue's copies hold now
+	free       chan []byte  // datagrams' copies the decoders are done with
+	batchSpans int          // spans a batch holds; a test makes it small
 	done       sync.WaitGroup
 }
 
+// The queue of datagrams read and not yet decoded is bounded by its bytes, so that it holds
+// as much memory whatever the datagrams' size: 32 MiB, about 18,000 documents as the Python
+// SDK writes them, or 500 of the largest. It absorbs the store's pauses (a checkpoint of the
+// database takes a second or two, during which the pipeline's pending room fills); more
+// room, 64 MiB, was measured to take the heap to lookout's soft memory limit, where the
+// collector runs all the time. A datagram's copy is kept for reuse when it is no larger
+// than freeMaxBytes.
+//
 // Batching of the documents that come over UDP: a batch is written when it holds
 // batchSpans spans or is batchWait old, whichever comes first. Decoded documents wait for
 // their batch in a short queue of decodedDocs.
 const (
-	queueDatagrams = 16384
+	queueBytes     = 32 << 20
+	queueDatagrams = 1 << 17
 	freeDatagrams  = 1024
+	freeMaxBytes   = 16 << 10
 	decodedDocs    = 256
 	batchSpans     = 4096
 	batchWait      = 50 * time.Millisecond
@@ -55,7 +68,7 @@ func NewDaemon(addr string, api *API, log *slog.Logger) *Daemon {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Daemon{addr: addr, in: api.cfg.Ingester, api: api.Handler(), log: log, queue: make(chan []byte, queueDatagrams),
-		free: make(chan []byte, freeDatagrams), batchSpans: batchSpans,
+		queueBytes: queueBytes, free: make(chan []byte, freeDatagrams), batchSpans: batchSpans,
 		readBuffer: 4 << 20} // absorbs bursts while a batch is written; the kernel may cap it
 	return d
 }
@@ -112,8 +125,8 @@ func listenBoth(addr string) (*net.UDPConn, net.Listener, error) {
 }
 
 // read takes datagrams off the socket and queues them, dropping them when the queue is full.
-// Each is queued as a copy of about its own size (copyOf): a queue of full-size read buffers
-// would hold a gigabyte when full, and a collector at lookout's memory limit busy all the time.
+// Each is queued as a copy of about its own size (copyOf), counted against the queue's
+// bytes.
 func (d *Daemon) read() {
 	defer close(d.queue)
 	buf, oob := make([]byte, MaxDatagramBytes+1), make([]byte, d.drops.oobBytes())
@@ -136,11 +149,13 @@ func (d *Daemon) read() {
 		}
 		// The reader is the queue's only sender, so room seen is room kept; a dropped
 		// datagram is not copied first, which under overload would be most of them.
-		if len(d.queue) == cap(d.queue) {
+		if len(d.queue) == cap(d.queue) || d.queued.Load()+int64(n) > d.queueBytes {
 			d.in.dropped(ViaUDP, 1, "the queue of datagrams is full: lookout is not keeping up")
 			continue
 		}
-		d.queue <- d.copyOf(buf[:n])
+		datagram := d.copyOf(buf[:n])
+		d.queued.Add(int64(cap(datagram)))
+		d.queue <- datagram
 	}
 }
 
@@ -174,9 +189,12 @@ func (d *Daemon) process() {
 func (d *Daemon) decodeQueue(decoded chan<- *Document) {
 	for datagram := range d.queue {
 		doc, err := d.decode(datagram) // a document holds nothing of its datagram
-		select {
-		case d.free <- datagram:
-		default:
+		d.queued.Add(-int64(cap(datagram)))
+		if cap(datagram) <= freeMaxBytes {
+			select {
+			case d.free <- datagram:
+			default:
+			}
 		}
 		if err != nil {
 			d.in.refused(ViaUDP, err)

@@ -168,6 +168,46 @@ func TestDaemonDropsRatherThanBlocks(t *testing.T) {
 	t.Logf("sent %d, received %d, stored %d, dropped %d", sent, count(m, metrics.Received), stored, count(m, metrics.Dropped))
 }
 
+// TestDaemonQueueIsBoundedByBytes holds the store still while large datagrams arrive: the
+// queue takes them until its bytes are used, not until its count is, and drops the rest.
+func TestDaemonQueueIsBoundedByBytes(t *testing.T) {
+	sink := &gatedSink{gate: make(chan struct{})}
+	const limit = 1 << 20
+	conn, d, m := startDaemon(t, sink, func(d *Daemon) { d.queueBytes, d.batchSpans = limit, 1 })
+	padding := strings.Repeat("x", 40<<10)
+	var most int64
+	// Beyond the queue, decodedDocs documents and a few batches wait for the store.
+	sent := decodedDocs + 4 + 3*limit/len(padding)
+	for i := range sent {
+		doc := fmt.Sprintf(`{"format":"json","version":1}`+"\n"+
+			`{"trace_id":"1-5759e988-bd862e3fe1be46a9%08x","id":"%016x","name":"shop","start_time":1461096053.3,"end_time":1461096053.4,"metadata":{"default":{"pad":%q}}}`,
+			i, i+1, padding)
+		if _, err := conn.Write([]byte(doc)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Microsecond) // lets the reader keep up, so that the kernel drops few
+		most = max(most, d.queued.Load())
+	}
+	time.Sleep(200 * time.Millisecond)
+	most = max(most, d.queued.Load())
+	if most > limit {
+		t.Errorf("the queue held %d bytes, above its %d", most, limit)
+	}
+	full := 0
+	for _, p := range d.in.Problems().List() {
+		if p.Kind == ProblemDropped && strings.Contains(p.Message, "queue of datagrams is full") {
+			full++
+		}
+	}
+	if full == 0 {
+		t.Errorf("no datagram dropped for a full queue: it held at most %d bytes of %d", most, limit)
+	}
+	close(sink.gate)
+	waitCounts(t, m, 0)
+	t.Logf("sent %d, received %d, stored %d, dropped %d; the queue held at most %d bytes", sent,
+		count(m, metrics.Received), count(m, metrics.Stored), count(m, metrics.Dropped), most)
+}
+
 // TestDaemonRecordsOrphanedSubsegments sends a subsegment whose segment never comes (a
 // segment begun and never ended is never sent): after its wait it is stored, and recorded
 // as orphaned with its trace and parent.
