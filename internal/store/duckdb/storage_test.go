@@ -167,3 +167,29 @@ func TestPlainLogsReadBack(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckpointKeepsQueryThreads checkpoints a store whose queries have three threads: the
+// checkpoint has two, and the queries have their three again afterwards.
+func TestCheckpointKeepsQueryThreads(t *testing.T) {
+	ctx := context.Background()
+	cfg := DefaultConfig(t.TempDir())
+	cfg.Threads = 3
+	s, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.WriteLogs(ctx, storageLines(100)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var threads int
+	if err := s.db.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&threads); err != nil {
+		t.Fatal(err)
+	}
+	if threads != 3 {
+		t.Errorf("queries have %d threads after a checkpoint, want 3", threads)
+	}
+}
