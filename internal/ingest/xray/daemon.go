@@ -33,20 +33,20 @@ type Daemon struct {
 	drops      *kernelDrops // nil where the kernel does not count them
 	tcp        *http.Server
 	queue      chan []byte
-	queueBytes int64        // the most the queue's copies may hold; a test makes it small
-	queued     atomic.Int64 // what the queue's copies hold now
+	queueBytes int64        // the most the queued datagrams may hold; a test makes it small
+	queued     atomic.Int64 // what the queued datagrams hold now
 	free       chan []byte  // datagrams' copies the decoders are done with
 	batchSpans int          // spans a batch holds; a test makes it small
 	done       sync.WaitGroup
 }
 
-// The queue of datagrams read and not yet decoded is bounded by its bytes, so that it holds
-// as much memory whatever the datagrams' size: 32 MiB, about 18,000 documents as the Python
-// SDK writes them, or 500 of the largest. It absorbs the store's pauses (a checkpoint of the
-// database takes a second or two, during which the pipeline's pending room fills); more
-// room, 64 MiB, was measured to take the heap to lookout's soft memory limit, where the
-// collector runs all the time. A datagram's copy is kept for reuse when it is no larger
-// than freeMaxBytes.
+// The queue of datagrams read and not yet decoded is bounded by their bytes, so that it holds
+// as much memory whatever their size: 32 MiB of datagrams (their copies at most twice that),
+// about 18,000 documents as the Python SDK writes them, or 500 of the largest. It absorbs the
+// store's pauses (a checkpoint of the database takes a second or two, during which the
+// pipeline's pending room fills); 64 MiB was measured to take the heap to lookout's soft
+// memory limit, where the collector runs all the time. A datagram's copy is kept for reuse
+// when it is no larger than freeMaxBytes.
 //
 // Batching of the documents that come over UDP: a batch is written when it holds
 // batchSpans spans or is batchWait old, whichever comes first. Decoded documents wait for
@@ -125,7 +125,7 @@ func listenBoth(addr string) (*net.UDPConn, net.Listener, error) {
 }
 
 // read takes datagrams off the socket and queues them, dropping them when the queue is full.
-// Each is queued as a copy of about its own size (copyOf), counted against the queue's
+// Each is queued as a copy of about its own size (copyOf) and counted against the queue's
 // bytes.
 func (d *Daemon) read() {
 	defer close(d.queue)
@@ -153,9 +153,8 @@ func (d *Daemon) read() {
 			d.in.dropped(ViaUDP, 1, "the queue of datagrams is full: lookout is not keeping up")
 			continue
 		}
-		datagram := d.copyOf(buf[:n])
-		d.queued.Add(int64(cap(datagram)))
-		d.queue <- datagram
+		d.queued.Add(int64(n))
+		d.queue <- d.copyOf(buf[:n])
 	}
 }
 
@@ -189,7 +188,7 @@ func (d *Daemon) process() {
 func (d *Daemon) decodeQueue(decoded chan<- *Document) {
 	for datagram := range d.queue {
 		doc, err := d.decode(datagram) // a document holds nothing of its datagram
-		d.queued.Add(-int64(cap(datagram)))
+		d.queued.Add(-int64(len(datagram)))
 		if cap(datagram) <= freeMaxBytes {
 			select {
 			case d.free <- datagram:
