@@ -10,6 +10,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"lookout/internal/metrics"
+	"lookout/internal/xray/sampling"
 )
 
 // RegisterUI adds the X-Ray endpoints of lookout's own API, for the UI's X-Ray page, to the
@@ -25,8 +26,9 @@ import (
 //	                                                    position
 //	GET /api/v1/xray/status                             documents received, stored, dropped
 //	                                                    and refused; recent problems; groups;
-//	                                                    sampling rules and the last hour's
-//	                                                    statistics of each
+//	                                                    sampling rules, the last hour's
+//	                                                    statistics of each, and each one's
+//	                                                    minutes (samplingMinutes)
 func (a *API) RegisterUI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/xray/service-graph", a.uiServiceGraph)
 	mux.HandleFunc("GET /api/v1/xray/trace-summaries", a.uiTraceSummaries)
@@ -118,5 +120,39 @@ func (a *API) uiStatus(w http.ResponseWriter, r *http.Request) {
 	sort.Strings(names)
 	stats, _ := a.samplingStatisticSummaries(r.Context(), nil)
 	writeEnvelope(w, http.StatusOK, map[string]any{"documents": docs, "problems": in.Problems().List(), "groups": names,
-		"rules": a.cfg.Sampler.Rules(), "sampling": stats.(map[string]any)["SamplingStatisticSummaries"]}, "")
+		"rules": a.cfg.Sampler.Rules(), "sampling": stats.(map[string]any)["SamplingStatisticSummaries"],
+		"samplingMinutes": samplingMinutes(a.cfg.Sampler.Statistics(), time.Now())}, "")
+}
+
+// ruleMinutes are a sampling rule's requests, samples and borrows in each minute of the last
+// hour, oldest first, as the SDKs reported them.
+type ruleMinutes struct {
+	RuleName                    string
+	Requests, Sampled, Borrowed []int64
+}
+
+// samplingMinutes gathers the last hour's sampling reports of each rule by the minute they
+// were received in, the last minute ending at now, for the UI's rates per second.
+func samplingMinutes(stats []sampling.Statistic, now time.Time) []ruleMinutes {
+	const minutes = 60
+	end := float64(now.UnixNano()) / 1e9
+	out := []ruleMinutes{}
+	at := map[string]int{}
+	for _, st := range stats {
+		k := minutes - 1 - int(max(end-st.Timestamp, 0)/60)
+		if k < 0 {
+			continue
+		}
+		i, ok := at[st.RuleName]
+		if !ok {
+			i = len(out)
+			at[st.RuleName] = i
+			out = append(out, ruleMinutes{RuleName: st.RuleName, Requests: make([]int64, minutes),
+				Sampled: make([]int64, minutes), Borrowed: make([]int64, minutes)})
+		}
+		out[i].Requests[k] += st.RequestCount
+		out[i].Sampled[k] += st.SampledCount
+		out[i].Borrowed[k] += st.BorrowCount
+	}
+	return out
 }
