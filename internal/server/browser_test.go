@@ -141,6 +141,13 @@ func TestBrowser(t *testing.T) {
 	sendDatagrams(t, srv, fmt.Sprintf(`{"trace_id":"%s","id":"%016x","name":"xray-flask","start_time":%.3f,"in_progress":true}`, xrayTrace(9), 0xf900, xrayStart+30),
 		`{"trace_id":"1-zz","id":"0000000000000001","name":"broken","start_time":1,"end_time":2}`)
 	inProgressTrace := xrayHex(xrayTrace(9))
+	// An SDK's report of the Default rule over its last ten seconds, as GetSamplingTargets
+	// carries it: the sampling table shows its most in a minute, a second.
+	const ruleRequests = 150
+	if code, body := postXRay(t, srv, "/SamplingTargets", fmt.Sprintf(`{"SamplingStatisticsDocuments":[{"RuleName":"Default",`+
+		`"ClientID":"0123456789abcdef01234567","Timestamp":%d,"RequestCount":%d,"SampledCount":15,"BorrowCount":3}]}`, time.Now().Unix(), ruleRequests)); code != http.StatusOK {
+		t.Fatalf("SamplingTargets: %d %s", code, body)
+	}
 	waitForTrace(t, srv, inProgressTrace, 1)
 	waitForTrace(t, srv, xrayHex(xrayTrace(3)), 5)
 
@@ -201,6 +208,7 @@ func TestBrowser(t *testing.T) {
 		"LOOKOUT_XRAY_SERVICE=xray-flask",
 		"LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID=" + inProgressTrace,
 		"LOOKOUT_XRAY_RESPONSE_TIMES=" + strings.Trim(fmt.Sprint(xrayResponseTimes), "[]"),
+		fmt.Sprintf("LOOKOUT_XRAY_RULE_PEAK=%.1f/s", ruleRequests/60.0),
 		"LOOKOUT_ERROR_TRACE_ID=" + root.SpanContext().TraceID().String(), "LOOKOUT_ERROR_PROJECT=" + errorProject,
 		"LOOKOUT_ERROR_SPAN_ID=" + errorSpan,
 		fmt.Sprintf("LOOKOUT_PAGED_ITEM=%d", pagedItem), fmt.Sprintf("LOOKOUT_PAGED_ITEM_OCCURRENCES=%d", manyOccurrences),

@@ -30,6 +30,8 @@
 //   LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID  a trace of one X-Ray segment begun and never ended
 //   LOOKOUT_XRAY_RESPONSE_TIMES  the response times (seconds, space-separated) of the
 //                             LOOKOUT_XRAY_SERVICE traces that ended, two or more, apart
+//   LOOKOUT_XRAY_RULE_PEAK    the most requests a second the Default sampling rule's reports
+//                             came to in a minute, as the sampling table should show it
 //   LOOKOUT_ERROR_PROJECT     the project of the items below (other projects may hold
 //                             the exceptions of the demo's spans)
 //   LOOKOUT_ERROR_TRACE_ID    a trace that a Rollbar item's latest occurrence was
@@ -765,6 +767,16 @@ test('the X-Ray page maps both worlds\' services and counts the datagrams; an un
   assert.ok(received >= 10 && refused >= 1 && received === stored + dropped + refused, `UDP counters: ${udp}`);
   assert.match(await page.textContent('#xray-problems'), /InvalidTraceId/);
   assert.match(await page.textContent('#xray-rules tr[data-rule="Default"]'), /10000\s*\* \* \* \* \*\s*1\/s then 5 %/);
+  // The rule's requests, samples and borrows in the hour and a second in its last minute,
+  // and a line of the hour whose label names its most, at least the report the test sent
+  // (the demo's SDK may add its own).
+  if (env.LOOKOUT_XRAY_RULE_PEAK) {
+    const row = '#xray-rules tr[data-rule="Default"]';
+    const label = await page.getAttribute(`${row} .xray-rates svg.spark`, 'aria-label');
+    const most = /at most ([\d,.]+)\/s$/.exec(label);
+    assert.ok(most && Number(most[1].replace(/,/g, '')) >= parseFloat(env.LOOKOUT_XRAY_RULE_PEAK), `${label}, want at most ${env.LOOKOUT_XRAY_RULE_PEAK} or more`);
+    assert.match(await page.textContent(`${row} .xray-requests`), /^[\d,]+ · [\d,.]+\/s$/);
+  }
   assert.match(await page.textContent('#xray-note'), /^Drawn from .* traces/);
   // A service takes the keyboard's focus, and Enter chooses it as a click does.
   await page.focus('.xr-node[data-name="payments"]');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { columnFormat, formatDateTime, parseDateTime, timeAxisLabel, formatTimeRange, timeZoneLabel, formatMs } from '../assets/js/format.js';
+import { columnFormat, formatDateTime, parseDateTime, timeAxisLabel, formatTimeRange, timeZoneLabel, formatMs, formatRate } from '../assets/js/format.js';
 
 test('columnFormat gives a column one precision, and durations a unit', () => {
   const col = (values, opts) => values.map(columnFormat(values, opts));
@@ -12,6 +12,11 @@ test('columnFormat gives a column one precision, and durations a unit', () => {
   assert.deepEqual(col([1234, 7, 0]), ['1,234', '7', '0']);
   assert.deepEqual(col([3.14159, 0.5]), ['3.14', '0.50']);
   assert.deepEqual(col([null, 'x', 2]), ['', 'x', '2']);
+});
+
+test('formatRate gives a count over seconds a second', () => {
+  assert.deepEqual([[150, 60], [15, 60], [3, 60], [0, 60], [72_000, 60], [5, 0]].map(([n, s]) => formatRate(n, s)),
+    ['2.5/s', '0.25/s', '0.05/s', '0.0/s', '1,200/s', '0.0/s']);
 });
 
 test('formatMs labels axes', () => {

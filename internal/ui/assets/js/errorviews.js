@@ -24,8 +24,11 @@ export function statusBadge(status) {
   return h('span', { class: `st st-${status === 'resolved' || status === 'muted' ? status : 'active'}` }, status);
 }
 
-/** sparkline draws counts (oldest first) as a small line, labelled with their sum. */
-export function sparkline(counts, width = 120, height = 22) {
+/**
+ * sparkline draws counts (oldest first) as a small line, labelled with their sum; label(total)
+ * says what they are, by default an item's occurrences by the hour.
+ */
+export function sparkline(counts, width = 120, height = 22, label = (total, n) => `${formatCount(total)} occurrences in the last ${n} hours`) {
   const c = Array.isArray(counts) && counts.length ? counts : [0];
   const peak = Math.max(1, ...c);
   const step = c.length > 1 ? width / (c.length - 1) : width;
@@ -33,7 +36,7 @@ export function sparkline(counts, width = 120, height = 22) {
   const total = c.reduce((a, b) => a + b, 0);
   const el = svg('svg', { class: 'spark', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img' },
     svg('polyline', { points: pts, fill: 'none' }));
-  el.setAttribute('aria-label', `${formatCount(total)} occurrences in the last ${c.length} hours`);
+  el.setAttribute('aria-label', label(total, c.length));
   return el;
 }
 

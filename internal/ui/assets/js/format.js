@@ -156,6 +156,13 @@ export function formatCount(n) {
   return r < 0 ? `-${digits}` : digits;
 }
 
+/** formatRate renders n events over seconds as a rate a second: 0.0/s, 0.05/s, 2.5/s, 1,200/s. */
+export function formatRate(n, seconds) {
+  const r = seconds > 0 ? (Number(n) || 0) / seconds : 0;
+  if (r >= 10) return `${formatCount(r)}/s`;
+  return `${r.toFixed(r >= 1 || r === 0 ? 1 : 2)}/s`;
+}
+
 /** formatMs renders a duration in milliseconds, for axes: 0, 250ms, 1.5s. */
 export function formatMs(ms) {
   return ms === 0 ? '0' : formatDuration(ms * 1000);

@@ -6,11 +6,12 @@
 import { h, clear, append } from './dom.js';
 import { getJSON } from './api.js';
 import { busy, showError, clearError, emptyState, loadingState } from './shell.js';
-import { formatCount, formatMs, formatDateTime, plural } from './format.js';
+import { formatCount, formatMs, formatDateTime, formatRate, plural } from './format.js';
 import { loadECharts, tooltip, AXIS_LABEL, SPLIT_LINE } from './charts.js';
 import { brush } from './heatmap.js';
 import { responseTimeBins, binRange, narrowToResponseTime } from './xrayfilter.js';
 import { serviceColor, ERROR_COLOR } from './colors.js';
+import { sparkline } from './errorviews.js';
 import { layout, outcomes, arcs, perMinute, averageMs, LABEL_ROOM } from './servicemap.js';
 
 const RANGES = [[900, 'Last 15 minutes'], [3600, 'Last hour'], [21600, 'Last 6 hours'], [86400, 'Last 24 hours']];
@@ -53,6 +54,18 @@ const perMinuteText = (n) => {
   const r = perMinute(n, span.start, span.end);
   return r >= 10 ? formatCount(r) : r.toFixed(r >= 1 ? 1 : 2);
 };
+
+/** lastMinute is the newest of a rule's counts by the minute, 0 without any. */
+const lastMinute = (counts) => (Array.isArray(counts) && counts.length ? counts[counts.length - 1] : 0);
+
+/** countAndRate shows a count of the hour beside its rate a second in the last minute. */
+const countAndRate = (total, minutes) => [formatCount(total || 0), h('span', { class: 'muted' }, ` · ${formatRate(lastMinute(minutes), 60)}`)];
+
+/** requestLine draws a rule's requests a second in each minute of the hour. */
+function requestLine(m) {
+  const counts = Array.isArray(m?.Requests) ? m.Requests : [];
+  return sparkline(counts, 120, 18, (_, n) => `requests a second in each of the last ${n} minutes, at most ${formatRate(Math.max(0, ...counts), 60)}`);
+}
 
 function statsLines(st) {
   const o = outcomes(st);
@@ -333,23 +346,29 @@ export class XRayPage {
     this.distChart.resize();
   }
 
-  showRules(rules, stats) {
+  showRules(rules, stats, minutes) {
     const byRule = new Map((Array.isArray(stats) ? stats : []).map((s) => [s.RuleName, s]));
+    const minutesOf = new Map((Array.isArray(minutes) ? minutes : []).map((m) => [m.RuleName, m]));
     const rows = (Array.isArray(rules) ? rules : []).map((rec) => {
       const r = rec.SamplingRule || {};
       const st = byRule.get(r.RuleName) || {};
+      const m = minutesOf.get(r.RuleName);
       const matches = [r.ServiceName, r.ServiceType, r.Host, r.HTTPMethod, r.URLPath].join(' ');
       return h('tr', { dataset: { rule: String(r.RuleName) } }, h('th', null, r.RuleName),
-        [r.Priority, matches, `${r.ReservoirSize}/s then ${Math.round((r.FixedRate || 0) * 1000) / 10} %`,
-          formatCount(st.RequestCount || 0), formatCount(st.SampledCount || 0), formatCount(st.BorrowCount || 0)].map((v) => h('td', null, v)));
+        [r.Priority, matches, `${r.ReservoirSize}/s then ${Math.round((r.FixedRate || 0) * 1000) / 10} %`].map((v) => h('td', null, v)),
+        h('td', { class: 'xray-requests' }, countAndRate(st.RequestCount, m?.Requests)),
+        h('td', null, countAndRate(st.SampledCount, m?.Sampled)),
+        h('td', null, countAndRate(st.BorrowCount, m?.Borrowed)),
+        h('td', { class: 'xray-rates' }, requestLine(m)));
     });
     clear(this.rules).appendChild(h('table', { class: 'kv xray-counts' },
-      h('thead', null, h('tr', null, ['Rule', 'Priority', 'Service, type, host, method, path', 'Reservoir, rate', 'Requests (1 h)', 'Sampled', 'Borrowed'].map((t) => h('th', null, t)))),
+      h('thead', null, h('tr', null, ['Rule', 'Priority', 'Service, type, host, method, path', 'Reservoir, rate',
+        'Requests: 1 h · last minute', 'Sampled', 'Borrowed', 'Last hour'].map((t) => h('th', null, t)))),
       h('tbody', null, rows)));
   }
 
   showStatus(status) {
-    this.showRules(status.rules, status.sampling);
+    this.showRules(status.rules, status.sampling, status.samplingMinutes);
     const docs = status.documents || {};
     clear(this.counters).appendChild(h('table', { class: 'kv xray-counts' },
       h('thead', null, h('tr', null, ['Way in', 'Received', 'Stored', 'Dropped', 'Refused'].map((t) => h('th', null, t)))),
