@@ -25,8 +25,8 @@ export function statusBadge(status) {
 }
 
 /**
- * sparkline draws counts (oldest first) as a small line, labelled with their sum; label(total)
- * says what they are, by default an item's occurrences by the hour.
+ * sparkline draws counts (oldest first) as a small line; label(total, n) names what the n
+ * counts are, by default an item's occurrences by the hour, with their sum.
  */
 export function sparkline(counts, width = 120, height = 22, label = (total, n) => `${formatCount(total)} occurrences in the last ${n} hours`) {
   const c = Array.isArray(counts) && counts.length ? counts : [0];
