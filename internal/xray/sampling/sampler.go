@@ -1,6 +1,7 @@
 package sampling
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -304,9 +305,12 @@ func (s *Sampler) record(st Statistic, now time.Time) {
 	s.stats = append(s.stats[i:], st)
 }
 
-// Statistics returns the reports of the last hour, oldest first.
+// Statistics returns the reports of the last hour, oldest first. Older ones are kept until
+// the next report, so they are left out here.
 func (s *Sampler) Statistics() []Statistic {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.stats)
+	cutoff := epoch(s.now().Add(-time.Hour))
+	i, _ := slices.BinarySearchFunc(s.stats, cutoff, func(st Statistic, t float64) int { return cmp.Compare(st.Timestamp, t) })
+	return slices.Clone(s.stats[i:])
 }

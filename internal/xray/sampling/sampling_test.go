@@ -134,3 +134,34 @@ func TestReservoirShared(t *testing.T) {
 		t.Errorf("a statistic for an unknown rule: %+v", unprocessed)
 	}
 }
+
+// TestStatisticsOfTheLastHour reports twice, an hour apart less a minute: both are the last
+// hour's until the first is over an hour old, though no report came since to clear it.
+func TestStatisticsOfTheLastHour(t *testing.T) {
+	ctx := context.Background()
+	s, err := New(ctx, memSettings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_000, 0)
+	s.now = func() time.Time { return now }
+	report := func(requests int64) {
+		s.Targets([]Statistic{{RuleName: "Default", ClientID: "a", RequestCount: requests}})
+	}
+	requests := func() (n int64) {
+		for _, st := range s.Statistics() {
+			n += st.RequestCount
+		}
+		return n
+	}
+	report(100)
+	now = now.Add(59 * time.Minute)
+	report(7)
+	if got := requests(); got != 107 {
+		t.Errorf("%d requests in the last hour, want both reports' 107", got)
+	}
+	now = now.Add(2 * time.Minute)
+	if got := requests(); got != 7 {
+		t.Errorf("%d requests in the last hour, want the newer report's 7", got)
+	}
+}
