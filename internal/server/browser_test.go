@@ -208,7 +208,7 @@ func TestBrowser(t *testing.T) {
 		"LOOKOUT_XRAY_SERVICE=xray-flask",
 		"LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID=" + inProgressTrace,
 		"LOOKOUT_XRAY_RESPONSE_TIMES=" + strings.Trim(fmt.Sprint(xrayResponseTimes), "[]"),
-		fmt.Sprintf("LOOKOUT_XRAY_RULE_PEAK=%.1f/s", ruleRequests/60.0),
+		fmt.Sprintf("LOOKOUT_XRAY_RULE_REQUESTS=%d", ruleRequests), fmt.Sprintf("LOOKOUT_XRAY_RULE_PEAK=%.1f/s", ruleRequests/60.0),
 		"LOOKOUT_ERROR_TRACE_ID=" + root.SpanContext().TraceID().String(), "LOOKOUT_ERROR_PROJECT=" + errorProject,
 		"LOOKOUT_ERROR_SPAN_ID=" + errorSpan,
 		fmt.Sprintf("LOOKOUT_PAGED_ITEM=%d", pagedItem), fmt.Sprintf("LOOKOUT_PAGED_ITEM_OCCURRENCES=%d", manyOccurrences),

@@ -26,9 +26,9 @@ import (
 //	                                                    position
 //	GET /api/v1/xray/status                             documents received, stored, dropped
 //	                                                    and refused; recent problems; groups;
-//	                                                    sampling rules, the last hour's
-//	                                                    statistics of each, and each one's
-//	                                                    minutes (samplingMinutes)
+//	                                                    sampling rules, and the last hour's
+//	                                                    statistics of each by the minute
+//	                                                    (samplingMinutes)
 func (a *API) RegisterUI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/xray/service-graph", a.uiServiceGraph)
 	mux.HandleFunc("GET /api/v1/xray/trace-summaries", a.uiTraceSummaries)
@@ -118,10 +118,8 @@ func (a *API) uiStatus(w http.ResponseWriter, r *http.Request) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	stats, _ := a.samplingStatisticSummaries(r.Context(), nil)
 	writeEnvelope(w, http.StatusOK, map[string]any{"documents": docs, "problems": in.Problems().List(), "groups": names,
-		"rules": a.cfg.Sampler.Rules(), "sampling": stats.(map[string]any)["SamplingStatisticSummaries"],
-		"samplingMinutes": samplingMinutes(a.cfg.Sampler.Statistics(), time.Now())}, "")
+		"rules": a.cfg.Sampler.Rules(), "samplingMinutes": samplingMinutes(a.cfg.Sampler.Statistics(), time.Now())}, "")
 }
 
 // ruleMinutes are a sampling rule's requests, samples and borrows in each minute of the last

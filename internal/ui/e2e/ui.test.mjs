@@ -30,8 +30,9 @@
 //   LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID  a trace of one X-Ray segment begun and never ended
 //   LOOKOUT_XRAY_RESPONSE_TIMES  the response times (seconds, space-separated) of the
 //                             LOOKOUT_XRAY_SERVICE traces that ended, two or more, apart
-//   LOOKOUT_XRAY_RULE_PEAK    the most requests a second the Default sampling rule's reports
-//                             came to in a minute, as the sampling table should show it
+//   LOOKOUT_XRAY_RULE_REQUESTS  the requests an SDK reported for the Default sampling rule
+//   LOOKOUT_XRAY_RULE_PEAK    the most requests a second those came to in a minute, as the
+//                             sampling table should show it
 //   LOOKOUT_ERROR_PROJECT     the project of the items below (other projects may hold
 //                             the exceptions of the demo's spans)
 //   LOOKOUT_ERROR_TRACE_ID    a trace that a Rollbar item's latest occurrence was
@@ -775,7 +776,8 @@ test('the X-Ray page maps both worlds\' services and counts the datagrams; an un
     const label = await page.getAttribute(`${row} .xray-rates svg.spark`, 'aria-label');
     const most = /at most ([\d,.]+)\/s$/.exec(label);
     assert.ok(most && Number(most[1].replace(/,/g, '')) >= parseFloat(env.LOOKOUT_XRAY_RULE_PEAK), `${label}, want at most ${env.LOOKOUT_XRAY_RULE_PEAK} or more`);
-    assert.match(await page.textContent(`${row} .xray-requests`), /^[\d,]+ · [\d,.]+\/s$/);
+    const requests = /^([\d,]+) · [\d,.]+\/s$/.exec(await page.textContent(`${row} .xray-requests`));
+    assert.ok(requests && Number(requests[1].replace(/,/g, '')) >= Number(env.LOOKOUT_XRAY_RULE_REQUESTS), `requests cell ${requests}, want ${env.LOOKOUT_XRAY_RULE_REQUESTS} or more`);
   }
   assert.match(await page.textContent('#xray-note'), /^Drawn from .* traces/);
   // A service takes the keyboard's focus, and Enter chooses it as a click does.

@@ -58,8 +58,11 @@ const perMinuteText = (n) => {
 /** lastMinute is the newest of a rule's counts by the minute, 0 without any. */
 const lastMinute = (counts) => (Array.isArray(counts) && counts.length ? counts[counts.length - 1] : 0);
 
-/** countAndRate shows a count of the hour beside its rate a second in the last minute. */
-const countAndRate = (total, minutes) => [formatCount(total || 0), h('span', { class: 'muted' }, ` · ${formatRate(lastMinute(minutes), 60)}`)];
+/** countAndRate shows the sum of an hour's counts by the minute, and the last one's rate a second. */
+const countAndRate = (minutes) => {
+  const total = (Array.isArray(minutes) ? minutes : []).reduce((a, b) => a + b, 0);
+  return [formatCount(total), h('span', { class: 'muted' }, ` · ${formatRate(lastMinute(minutes), 60)}`)];
+};
 
 /** requestLine draws a rule's requests a second in each minute of the hour. */
 function requestLine(m) {
@@ -346,19 +349,17 @@ export class XRayPage {
     this.distChart.resize();
   }
 
-  showRules(rules, stats, minutes) {
-    const byRule = new Map((Array.isArray(stats) ? stats : []).map((s) => [s.RuleName, s]));
+  showRules(rules, minutes) {
     const minutesOf = new Map((Array.isArray(minutes) ? minutes : []).map((m) => [m.RuleName, m]));
     const rows = (Array.isArray(rules) ? rules : []).map((rec) => {
       const r = rec.SamplingRule || {};
-      const st = byRule.get(r.RuleName) || {};
       const m = minutesOf.get(r.RuleName);
       const matches = [r.ServiceName, r.ServiceType, r.Host, r.HTTPMethod, r.URLPath].join(' ');
       return h('tr', { dataset: { rule: String(r.RuleName) } }, h('th', null, r.RuleName),
         [r.Priority, matches, `${r.ReservoirSize}/s then ${Math.round((r.FixedRate || 0) * 1000) / 10} %`].map((v) => h('td', null, v)),
-        h('td', { class: 'xray-requests' }, countAndRate(st.RequestCount, m?.Requests)),
-        h('td', null, countAndRate(st.SampledCount, m?.Sampled)),
-        h('td', null, countAndRate(st.BorrowCount, m?.Borrowed)),
+        h('td', { class: 'xray-requests' }, countAndRate(m?.Requests)),
+        h('td', null, countAndRate(m?.Sampled)),
+        h('td', null, countAndRate(m?.Borrowed)),
         h('td', { class: 'xray-rates' }, requestLine(m)));
     });
     clear(this.rules).appendChild(h('table', { class: 'kv xray-counts' },
@@ -368,7 +369,7 @@ export class XRayPage {
   }
 
   showStatus(status) {
-    this.showRules(status.rules, status.sampling, status.samplingMinutes);
+    this.showRules(status.rules, status.samplingMinutes);
     const docs = status.documents || {};
     clear(this.counters).appendChild(h('table', { class: 'kv xray-counts' },
       h('thead', null, h('tr', null, ['Way in', 'Received', 'Stored', 'Dropped', 'Refused'].map((t) => h('th', null, t)))),
