@@ -297,12 +297,7 @@ func share(clients map[string]clientState, id string, size int, now time.Time) i
 // record keeps a report for the statistics, an hour of them (s.mu held).
 func (s *Sampler) record(st Statistic, now time.Time) {
 	st.Timestamp = epoch(now)
-	cutoff := epoch(now.Add(-time.Hour))
-	i := 0
-	for i < len(s.stats) && s.stats[i].Timestamp < cutoff {
-		i++
-	}
-	s.stats = append(s.stats[i:], st)
+	s.stats = append(s.stats[s.hourStart(now):], st)
 }
 
 // Statistics returns the reports of the last hour, oldest first. Older ones are kept until
@@ -310,7 +305,11 @@ func (s *Sampler) record(st Statistic, now time.Time) {
 func (s *Sampler) Statistics() []Statistic {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cutoff := epoch(s.now().Add(-time.Hour))
-	i, _ := slices.BinarySearchFunc(s.stats, cutoff, func(st Statistic, t float64) int { return cmp.Compare(st.Timestamp, t) })
-	return slices.Clone(s.stats[i:])
+	return slices.Clone(s.stats[s.hourStart(s.now()):])
+}
+
+// hourStart is the index of the first report of the hour before now (s.mu held).
+func (s *Sampler) hourStart(now time.Time) int {
+	i, _ := slices.BinarySearchFunc(s.stats, epoch(now.Add(-time.Hour)), func(st Statistic, t float64) int { return cmp.Compare(st.Timestamp, t) })
+	return i
 }
