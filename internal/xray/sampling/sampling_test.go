@@ -93,16 +93,23 @@ func TestRulesFromFilesAndRestart(t *testing.T) {
 	}
 }
 
-// TestReservoirShared checks that a rule's reservoir is one for all its clients: split among
-// those that had requests, given back when a client stops reporting.
-func TestReservoirShared(t *testing.T) {
-	ctx := context.Background()
-	s, err := New(ctx, memSettings{})
+// clockedSampler is a sampler whose clock reads *now, which starts at a fixed time.
+func clockedSampler(t *testing.T) (*Sampler, *time.Time) {
+	t.Helper()
+	s, err := New(context.Background(), memSettings{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Unix(1_800_000_000, 0)
 	s.now = func() time.Time { return now }
+	return s, &now
+}
+
+// TestReservoirShared checks that a rule's reservoir is one for all its clients: split among
+// those that had requests, given back when a client stops reporting.
+func TestReservoirShared(t *testing.T) {
+	ctx := context.Background()
+	s, now := clockedSampler(t)
 	if _, err := s.Create(ctx, Rule{RuleName: "r", Priority: 1, FixedRate: 0.1, ReservoirSize: 10}, false); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +133,7 @@ func TestReservoirShared(t *testing.T) {
 	if q := quota("idle", 0); q != 0 {
 		t.Errorf("a client without requests got %d", q)
 	}
-	now = now.Add(activeFor + time.Second) // b and c stop reporting
+	*now = now.Add(activeFor + time.Second) // b and c stop reporting
 	if q := quota("a", 5); q != 10 {
 		t.Errorf("once the others stopped, a's quota = %d, want 10", q)
 	}
@@ -138,13 +145,7 @@ func TestReservoirShared(t *testing.T) {
 // TestStatisticsOfTheLastHour reports twice, an hour apart less a minute: both are the last
 // hour's until the first is over an hour old, though no report came since to clear it.
 func TestStatisticsOfTheLastHour(t *testing.T) {
-	ctx := context.Background()
-	s, err := New(ctx, memSettings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Unix(1_800_000_000, 0)
-	s.now = func() time.Time { return now }
+	s, now := clockedSampler(t)
 	report := func(requests int64) {
 		s.Targets([]Statistic{{RuleName: "Default", ClientID: "a", RequestCount: requests}})
 	}
@@ -155,12 +156,12 @@ func TestStatisticsOfTheLastHour(t *testing.T) {
 		return n
 	}
 	report(100)
-	now = now.Add(59 * time.Minute)
+	*now = now.Add(59 * time.Minute)
 	report(7)
 	if got := requests(); got != 107 {
 		t.Errorf("%d requests in the last hour, want both reports' 107", got)
 	}
-	now = now.Add(2 * time.Minute)
+	*now = now.Add(2 * time.Minute)
 	if got := requests(); got != 7 {
 		t.Errorf("%d requests in the last hour, want the newer report's 7", got)
 	}
