@@ -86,13 +86,20 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 }
 
-// Handler serves every operation by path, and answers other paths as AWS does an unknown
-// operation: the daemon endpoint's TCP port takes every path, as the daemon's proxy does.
+// Handler serves every operation by path, its requests verified by the API's Verifier, and
+// answers other paths as AWS does an unknown operation.
 func (a *API) Handler() http.Handler {
-	return aws.WithRequestID(http.HandlerFunc(a.serve))
+	return aws.WithRequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, true) }))
 }
 
-func (a *API) serve(w http.ResponseWriter, r *http.Request) {
+// daemonHandler serves the daemon endpoint's TCP port, which takes every path as the daemon's
+// proxy does. The SDKs send their sampling requests there unsigned, for the daemon to sign
+// with its own credentials, so none is verified: the port is trusted as its UDP side is.
+func (a *API) daemonHandler() http.Handler {
+	return aws.WithRequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, false) }))
+}
+
+func (a *API) serve(w http.ResponseWriter, r *http.Request, verify bool) {
 	op, ok := a.ops[r.URL.Path]
 	if !ok || r.Method != http.MethodPost {
 		aws.RestJSON.WriteError(w, aws.Errorf(http.StatusNotFound, "UnknownOperationException", "lookout's X-Ray API has no operation %s %s", r.Method, r.URL.Path))
@@ -107,9 +114,11 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 		aws.RestJSON.WriteError(w, aws.Errorf(http.StatusRequestEntityTooLarge, "InvalidRequestException", "the request is larger than %d bytes", maxBodyBytes))
 		return
 	}
-	if _, aerr := a.cfg.Verifier.Verify(r, body); aerr != nil {
-		aws.RestJSON.WriteError(w, aerr)
-		return
+	if verify {
+		if _, aerr := a.cfg.Verifier.Verify(r, body); aerr != nil {
+			aws.RestJSON.WriteError(w, aerr)
+			return
+		}
 	}
 	out, aerr := op(r.Context(), body)
 	if aerr != nil {

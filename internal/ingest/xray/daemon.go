@@ -67,7 +67,7 @@ func NewDaemon(addr string, api *API, log *slog.Logger) *Daemon {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{addr: addr, in: api.cfg.Ingester, api: api.Handler(), log: log, queue: make(chan []byte, queueDatagrams),
+	d := &Daemon{addr: addr, in: api.cfg.Ingester, api: api.daemonHandler(), log: log, queue: make(chan []byte, queueDatagrams),
 		queueBytes: queueBytes, free: make(chan []byte, freeDatagrams), batchSpans: batchSpans,
 		readBuffer: 4 << 20} // absorbs bursts while a batch is written; the kernel may cap it
 	return d
