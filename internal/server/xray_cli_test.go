@@ -77,7 +77,8 @@ func TestXRayAWSCLI(t *testing.T) {
 	epoch := fmt.Sprintf("%08x", int64(now))
 	failing := fmt.Sprintf(`{"trace_id":"1-%s-a00000000000000000000001","id":"a000000000000001","name":"backend-flask","start_time":%.6f,"end_time":%.6f,`+
 		`"http":{"request":{"method":"GET","url":"http://localhost/api/activities/home"},"response":{"status":500}},"fault":true,`+
-		`"annotations":{"user_handle":"andrewbrown"},"subsegments":[{"id":"a000000000000002","name":"db","namespace":"remote","start_time":%.6f,"end_time":%.6f,"sql":{"url":"postgres://db/cruddur"}}]}`,
+		`"annotations":{"user_handle":"andrewbrown"},"resource_arn":"arn:aws:ecs:us-east-1:123456789012:service/cruddur/backend-flask",`+
+		`"aws":{"ec2":{"instance_id":"i-0b5a4c3d2e1f09876"}},"subsegments":[{"id":"a000000000000002","name":"db","namespace":"remote","start_time":%.6f,"end_time":%.6f,"sql":{"url":"postgres://db/cruddur"}}]}`,
 		epoch, now, now+0.25, now+0.05, now+0.2)
 	fine := fmt.Sprintf(`{"trace_id":"1-%s-a00000000000000000000002","id":"a000000000000003","name":"backend-flask","start_time":%.6f,"end_time":%.6f,`+
 		`"http":{"request":{"method":"GET","url":"http://localhost/api/activities/home"},"response":{"status":200}},"annotations":{"user_handle":"bayko"}}`,
@@ -117,6 +118,9 @@ func TestXRayAWSCLI(t *testing.T) {
 	}
 	if got := dig(s, "Annotations", "user_handle"); fmt.Sprint(got) != "[map[AnnotationValue:map[StringValue:andrewbrown] ServiceIds:[map[Name:backend-flask Names:[backend-flask]]]]]" {
 		t.Errorf("annotations = %v", got)
+	}
+	if got := fmt.Sprint(dig(s, "ResourceARNs"), dig(s, "InstanceIds")); got != "[map[ARN:arn:aws:ecs:us-east-1:123456789012:service/cruddur/backend-flask]] [map[Id:i-0b5a4c3d2e1f09876]]" {
+		t.Errorf("ResourceARNs and InstanceIds = %v, want the segment's resource_arn and EC2 instance", got)
 	}
 	all := awsCLI(t, srv, false, append([]string{"get-trace-summaries"}, window...)...)
 	if n := len(all["TraceSummaries"].([]any)); n != 3 {

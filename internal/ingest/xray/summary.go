@@ -21,8 +21,8 @@ func summary(v *view) map[string]any {
 	root := v.root()
 	code, fault, failed, _ := root.status()
 	throttled := false
-	var services, users []any
-	seenService, seenUser := map[string]bool{}, map[string]bool{}
+	var services, users, arns, instances []any
+	seenService, seenUser, seenARN, seenInstance := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	annotations := map[string][]any{}
 	for _, n := range v.nodes {
 		if _, _, _, t := n.status(); t {
@@ -39,6 +39,14 @@ func summary(v *view) map[string]any {
 			if u, ok := sp.Attributes.Get(AttrUser); ok && !seenUser[u.AsString()] {
 				seenUser[u.AsString()] = true
 				users = append(users, map[string]any{"UserName": u.AsString(), "ServiceIds": []any{serviceID(n)}})
+			}
+			if arn := resourceARN(sp); arn != "" && !seenARN[arn] {
+				seenARN[arn] = true
+				arns = append(arns, map[string]any{"ARN": arn})
+			}
+			if id := instanceID(sp.Resource); id != "" && !seenInstance[id] {
+				seenInstance[id] = true
+				instances = append(instances, map[string]any{"Id": id})
 			}
 			for _, kv := range sp.Attributes {
 				if annotationKey.MatchString(kv.Key) {
@@ -70,13 +78,44 @@ func summary(v *view) map[string]any {
 		"Annotations":     annotations,
 		"Users":           orEmpty(users),
 		"ServiceIds":      orEmpty(services),
-		"ResourceARNs":    []any{},
-		"InstanceIds":     []any{},
+		"ResourceARNs":    orEmpty(arns),
+		"InstanceIds":     orEmpty(instances),
 		"EntryPoint":      serviceID(root),
 		"FaultRootCauses": rootCauses(v, func(n *node) bool { _, f, _, _ := n.status(); return f }),
 		"ErrorRootCauses": rootCauses(v, func(n *node) bool { _, _, e, _ := n.status(); return e }),
 		"Revision":        1,
 	}
+}
+
+// resourceARN is the AWS resource a span's service runs as: a segment's resource_arn, or an
+// OpenTelemetry resource's cloud.resource_id.
+func resourceARN(sp *telemetry.Span) string {
+	if v, ok := sp.Attributes.Get("aws.xray.resource_arn"); ok {
+		return v.AsString()
+	}
+	if sp.Resource == nil {
+		return ""
+	}
+	if v, ok := sp.Resource.Attributes.Get("aws.xray.resource_arn"); ok {
+		return v.AsString()
+	}
+	if v, ok := sp.Resource.Attributes.Get("cloud.resource_id"); ok {
+		return v.AsString()
+	}
+	return ""
+}
+
+// instanceID is the EC2 instance a service runs on: host.id of a resource on AWS, which a
+// segment's aws.ec2.instance_id becomes, as do OpenTelemetry's EC2 resource detectors.
+func instanceID(r *telemetry.Resource) string {
+	if r == nil {
+		return ""
+	}
+	if p, _ := r.Attributes.Get("cloud.provider"); p.AsString() != "aws" {
+		return ""
+	}
+	id, _ := r.Attributes.Get("host.id")
+	return id.AsString()
 }
 
 func orEmpty(list []any) []any {
