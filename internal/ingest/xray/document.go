@@ -153,8 +153,8 @@ func exported(sp *telemetry.Span, top bool) map[string]any {
 	status := httpStatus(sp)
 	req := map[string]any{}
 	for k, attr := range map[string]string{"method": "http.method", "url": "http.url", "user_agent": "http.user_agent", "client_ip": "http.client_ip"} {
-		if v, ok := sp.Attributes.Get(attr); ok {
-			req[k] = v.AsString()
+		if v, ok := httpAttr(sp, attr); ok {
+			req[k] = v
 		}
 	}
 	if len(req) > 0 || status > 0 {
@@ -218,6 +218,23 @@ func exceptions(sp *telemetry.Span) []any {
 // exceptionID gives an exception a stable 16-hex id from its span and place.
 func exceptionID(span telemetry.SpanID, i int) string {
 	return telemetry.SpanIDFromUint64(span.Uint64() ^ uint64(i+1)<<56).String()
+}
+
+// httpNames are the names OpenTelemetry's current conventions give the HTTP attributes a
+// segment's http object becomes, which its SDKs send instead.
+var httpNames = map[string]string{"http.method": "http.request.method", "http.url": "url.full",
+	"http.user_agent": "user_agent.original", "http.client_ip": "client.address"}
+
+// httpAttr is a span's HTTP attribute key, under its segment's name or OpenTelemetry's
+// current one.
+func httpAttr(sp *telemetry.Span, key string) (string, bool) {
+	if v, ok := sp.Attributes.Get(key); ok {
+		return v.AsString(), true
+	}
+	if v, ok := sp.Attributes.Get(httpNames[key]); ok {
+		return v.AsString(), true
+	}
+	return "", false
 }
 
 // httpStatus is a span's HTTP status code, under either of OpenTelemetry's names, or 0.

@@ -58,7 +58,7 @@ func summary(v *view) map[string]any {
 	}
 	httpInfo := map[string]any{}
 	for field, key := range map[string]string{"HttpURL": "http.url", "HttpMethod": "http.method", "UserAgent": "http.user_agent", "ClientIp": "http.client_ip"} {
-		if s, ok := root.attr(key); ok {
+		if s, ok := httpAttr(root.span, key); ok {
 			httpInfo[field] = s
 		}
 	}

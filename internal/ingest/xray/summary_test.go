@@ -1,6 +1,7 @@
 package xray
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -40,5 +41,41 @@ func TestSummaryResourcesOfOpenTelemetrySpans(t *testing.T) {
 	}
 	if got := fmt.Sprint(s["InstanceIds"]); got != "[map[Id:i-0123456789abcdef0]]" {
 		t.Errorf("InstanceIds = %s, want the EC2 instance once, not the laptop", got)
+	}
+}
+
+// TestHTTPOfCurrentOpenTelemetryNames: OpenTelemetry's SDKs now name a request's method,
+// URL, user agent and client address http.request.method, url.full, user_agent.original and
+// client.address; the summary's Http and the span's segment document read them as X-Ray's.
+func TestHTTPOfCurrentOpenTelemetryNames(t *testing.T) {
+	id := telemetry.TraceIDFromParts(3, 4)
+	attrs := telemetry.Attributes{
+		{Key: "http.request.method", Value: telemetry.StringValue("PUT")},
+		{Key: "url.full", Value: telemetry.StringValue("https://shop.example/cart/7")},
+		{Key: "user_agent.original", Value: telemetry.StringValue("curl/8.5")},
+		{Key: "client.address", Value: telemetry.StringValue("203.0.113.9")},
+		{Key: "http.response.status_code", Value: telemetry.IntValue(503)},
+	}
+	spans := []telemetry.Span{{TraceID: id, SpanID: telemetry.SpanIDFromUint64(1), Name: "PUT /cart/{id}", Kind: telemetry.SpanKindServer,
+		StartUnixNano: 1e9, EndUnixNano: 2e9, Attributes: attrs,
+		Resource: &telemetry.Resource{Attributes: telemetry.Attributes{{Key: telemetry.ServiceNameKey, Value: telemetry.StringValue("shop")}}}}}
+
+	s := summary(newView(id, spans))
+	want := "map[ClientIp:203.0.113.9 HttpMethod:PUT HttpStatus:503 HttpURL:https://shop.example/cart/7 UserAgent:curl/8.5]"
+	if got := fmt.Sprint(s["Http"]); got != want {
+		t.Errorf("summary's Http = %s, want %s", got, want)
+	}
+	docs := Segments(spans)
+	var doc struct {
+		HTTP struct {
+			Request  map[string]string    `json:"request"`
+			Response struct{ Status int } `json:"response"`
+		} `json:"http"`
+	}
+	if len(docs) != 1 || json.Unmarshal([]byte(docs[0].Document), &doc) != nil {
+		t.Fatalf("segments = %v", docs)
+	}
+	if got := fmt.Sprint(doc.HTTP.Request, doc.HTTP.Response.Status); got != "map[client_ip:203.0.113.9 method:PUT url:https://shop.example/cart/7 user_agent:curl/8.5] 503" {
+		t.Errorf("document's http = %s", got)
 	}
 }
