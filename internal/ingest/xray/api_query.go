@@ -118,6 +118,7 @@ func (a *API) getTraceSummaries(ctx context.Context, body []byte) (any, *aws.Err
 		StartTime, EndTime *epochTime
 		TimeRangeType      string
 		Sampling           bool
+		SamplingStrategy   *samplingStrategy
 		FilterExpression   string
 		NextToken          string
 	}
@@ -141,7 +142,55 @@ func (a *API) getTraceSummaries(ctx context.Context, body []byte) (any, *aws.Err
 		}
 		offset = n
 	}
-	return a.traceSummaries(ctx, start, end, req.TimeRangeType == "TraceId", req.FilterExpression, offset)
+	rate := 1.0
+	if req.Sampling {
+		if rate, aerr = req.SamplingStrategy.rate(); aerr != nil {
+			return nil, aerr
+		}
+	}
+	out, aerr := a.traceSummaries(ctx, start, end, req.TimeRangeType == "TraceId", req.FilterExpression, offset)
+	if aerr == nil && rate < 1 {
+		out["TraceSummaries"] = sampledSummaries(out["TraceSummaries"].([]any), rate)
+	}
+	return out, aerr
+}
+
+// samplingStrategy is how a GetTraceSummaries with Sampling set thins its answer.
+type samplingStrategy struct {
+	Name  string
+	Value float64
+}
+
+// defaultSummaryRate is the share of traces a sampled GetTraceSummaries without a strategy
+// returns.
+const defaultSummaryRate = 0.1
+
+// rate is the share of traces a strategy keeps. lookout reads the same traces for either
+// name, so PartialScan and FixedRate both keep that share.
+func (s *samplingStrategy) rate() (float64, *aws.Error) {
+	if s == nil {
+		return defaultSummaryRate, nil
+	}
+	if s.Name != "PartialScan" && s.Name != "FixedRate" {
+		return 0, invalid("SamplingStrategy.Name must be PartialScan or FixedRate")
+	}
+	if !(s.Value > 0 && s.Value <= 1) {
+		return 0, invalid("SamplingStrategy.Value must be more than 0 and at most 1")
+	}
+	return s.Value, nil
+}
+
+// sampledSummaries keeps the summaries whose trace id falls in the first rate of the ids'
+// random part, so that every page of a query, and a query asked again, keeps the same traces.
+func sampledSummaries(summaries []any, rate float64) []any {
+	kept := []any{}
+	for _, s := range summaries {
+		id, err := ParseTraceID(s.(map[string]any)["Id"].(string))
+		if err == nil && float64(id.Low()) < rate*(1<<64) {
+			kept = append(kept, s)
+		}
+	}
+	return kept
 }
 
 // traceSummaries is GetTraceSummaries' answer: the summaries of the traces of [start, end]
