@@ -148,7 +148,8 @@ func toJaegerSpan(s *telemetry.Span, processID string) jaegerSpan {
 
 // spanTags returns the span's attributes followed by the tags derived from its fields. A
 // derived tag is left out when an attribute already has its key: what the sender set wins,
-// and a key appears once. An X-Ray segment's document is shown whole, as it was sent.
+// and a key appears once. An X-Ray segment's document is shown whole, as it was sent, and
+// its metadata a tag a namespace.
 func spanTags(s *telemetry.Span) []jaegerKeyValue {
 	tags := appendTags(make([]jaegerKeyValue, 0, len(s.Attributes)+6), s.Attributes)
 	if doc, ok := xray.SentDocument(s); ok {
@@ -158,6 +159,7 @@ func spanTags(s *telemetry.Span) []jaegerKeyValue {
 			}
 		}
 	}
+	tags = appendTags(tags, xray.MetadataTags(s))
 	add := func(key string, value any, typ string) {
 		if _, taken := s.Attributes.Get(key); !taken {
 			tags = append(tags, jaegerKeyValue{Key: key, Type: typ, Value: value})

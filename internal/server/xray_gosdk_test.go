@@ -125,6 +125,9 @@ func checkGoSDKTrace(t *testing.T, tr jaegerTrace) {
 	if !strings.Contains(fmt.Sprint(doc.Value), `"metadata":{"default":{"order":{"items":3}}}`) {
 		t.Errorf("the segment's document lacks its metadata: %v", doc.Value)
 	}
+	if md, _ := tag(root.Tags, "aws.xray.metadata.default"); md.Value != `{"order":{"items":3}}` {
+		t.Errorf("the segment's metadata tag = %v, want its default namespace", md.Value)
+	}
 	// The document is shown whole, with what the span's own fields hold put back.
 	var sent struct{ ID, Name string }
 	if err := json.Unmarshal([]byte(fmt.Sprint(doc.Value)), &sent); err != nil || sent.ID != root.SpanID || sent.Name != "go-shop" {

@@ -2,6 +2,8 @@ package xray
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -83,6 +85,26 @@ func SentDocument(sp *telemetry.Span) (string, bool) {
 	}
 	b, err := json.Marshal(doc)
 	return string(b), err == nil
+}
+
+// MetadataTags are an X-Ray span's metadata, a tag a namespace (aws.xray.metadata.<namespace>)
+// holding its JSON, so that views list them beside the span's annotations. A span's fields
+// never hold metadata, so it is all in AttrDocument.
+func MetadataTags(sp *telemetry.Span) []telemetry.KeyValue {
+	if sp.Ingest.Protocol != Protocol {
+		return nil
+	}
+	v, _ := sp.Attributes.Get(AttrDocument)
+	_, rest, ok := strings.Cut(v.Str(), "{")
+	var doc struct{ Metadata map[string]json.RawMessage }
+	if !ok || json.Unmarshal([]byte("{"+rest), &doc) != nil {
+		return nil
+	}
+	tags := make([]telemetry.KeyValue, 0, len(doc.Metadata))
+	for _, ns := range slices.Sorted(maps.Keys(doc.Metadata)) {
+		tags = append(tags, telemetry.KeyValue{Key: "aws.xray.metadata." + ns, Value: telemetry.StringValue(string(doc.Metadata[ns]))})
+	}
+	return tags
 }
 
 // sentDocument is the document an X-Ray span was sent with, or nil: what AttrDocument kept
