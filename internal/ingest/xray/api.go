@@ -230,19 +230,3 @@ func decodeAPIDocument(text []byte, now time.Time) ([]*Document, error) {
 func (a *API) putTelemetryRecords(context.Context, []byte) (any, *aws.Error) {
 	return struct{}{}, nil
 }
-
-// Encryption is X-Ray's own business; lookout reports none, as X-Ray does by default.
-func (a *API) getEncryptionConfig(context.Context, []byte) (any, *aws.Error) {
-	return map[string]any{"EncryptionConfig": map[string]string{"Status": "ACTIVE", "Type": "NONE"}}, nil
-}
-
-func (a *API) putEncryptionConfig(_ context.Context, body []byte) (any, *aws.Error) {
-	var req struct{ KeyId, Type string }
-	if err := decode(body, &req); err != nil {
-		return nil, err
-	}
-	if req.Type != "NONE" && req.Type != "KMS" {
-		return nil, invalid("Type must be NONE or KMS")
-	}
-	return map[string]any{"EncryptionConfig": map[string]string{"Status": "ACTIVE", "Type": req.Type, "KeyId": req.KeyId}}, nil
-}
