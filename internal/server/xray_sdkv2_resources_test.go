@@ -262,3 +262,154 @@ func TestXRaySDKv2Encryption(t *testing.T) {
 	}
 	want("set back to NONE", types.EncryptionTypeNone, "")
 }
+
+// TestXRaySDKv2Groups makes, reads, changes and deletes a group with aws-sdk-go-v2, naming
+// it by name and by ARN.
+func TestXRaySDKv2Groups(t *testing.T) {
+	srv := start(t)
+	ctx := context.Background()
+	c := xrayClient(srv)
+	filter := `service("checkout") { fault = true }`
+	made, err := c.CreateGroup(ctx, &xray.CreateGroupInput{GroupName: awssdk.String("checkout-faults"), FilterExpression: &filter,
+		InsightsConfiguration: &types.InsightsConfiguration{InsightsEnabled: awssdk.Bool(true), NotificationsEnabled: awssdk.Bool(false)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := awssdk.ToString(made.Group.GroupARN)
+	if awssdk.ToString(made.Group.GroupName) != "checkout-faults" || arn == "" {
+		t.Fatalf("CreateGroup answered %+v", made.Group)
+	}
+	want := func(when string, g *types.Group, filter string, insights bool) {
+		t.Helper()
+		if awssdk.ToString(g.GroupName) != "checkout-faults" || awssdk.ToString(g.GroupARN) != arn || awssdk.ToString(g.FilterExpression) != filter ||
+			g.InsightsConfiguration == nil || awssdk.ToBool(g.InsightsConfiguration.InsightsEnabled) != insights || awssdk.ToBool(g.InsightsConfiguration.NotificationsEnabled) {
+			t.Errorf("%s: %s %s %q %+v; want filter %q, insights %v", when, awssdk.ToString(g.GroupName), awssdk.ToString(g.GroupARN),
+				awssdk.ToString(g.FilterExpression), g.InsightsConfiguration, filter, insights)
+		}
+	}
+	want("as made", made.Group, filter, true)
+	for by, in := range map[string]*xray.GetGroupInput{"by name": {GroupName: awssdk.String("checkout-faults")}, "by ARN": {GroupARN: &arn}} {
+		got, err := c.GetGroup(ctx, in)
+		if err != nil {
+			t.Fatalf("GetGroup %s: %v", by, err)
+		}
+		want("GetGroup "+by, got.Group, filter, true)
+	}
+
+	changed := `service("checkout") { fault = true OR responsetime > 2 }`
+	updated, err := c.UpdateGroup(ctx, &xray.UpdateGroupInput{GroupARN: &arn, FilterExpression: &changed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("UpdateGroup's answer", updated.Group, changed, true)
+	updated, err = c.UpdateGroup(ctx, &xray.UpdateGroupInput{GroupName: awssdk.String("checkout-faults"),
+		InsightsConfiguration: &types.InsightsConfiguration{InsightsEnabled: awssdk.Bool(false), NotificationsEnabled: awssdk.Bool(false)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("insights turned off", updated.Group, changed, false)
+	got, err := c.GetGroup(ctx, &xray.GetGroupInput{GroupName: awssdk.String("checkout-faults")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("GetGroup after the updates", got.Group, changed, false)
+	if _, err := c.UpdateGroup(ctx, &xray.UpdateGroupInput{GroupARN: &arn, FilterExpression: awssdk.String(`service(`)}); !isError[*types.InvalidRequestException](err) {
+		t.Errorf("an update to a filter that does not parse: %v, want InvalidRequestException", err)
+	}
+
+	if _, err := c.DeleteGroup(ctx, &xray.DeleteGroupInput{GroupName: awssdk.String("checkout-faults")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetGroup(ctx, &xray.GetGroupInput{GroupARN: &arn}); !isError[*types.InvalidRequestException](err) {
+		t.Errorf("GetGroup of the deleted group: %v, want InvalidRequestException", err)
+	}
+	if _, err := c.DeleteGroup(ctx, &xray.DeleteGroupInput{GroupARN: &arn}); !isError[*types.InvalidRequestException](err) {
+		t.Errorf("deleting the deleted group: %v, want InvalidRequestException", err)
+	}
+	all, err := c.GetGroups(ctx, &xray.GetGroupsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range all.Groups {
+		if awssdk.ToString(g.GroupName) == "checkout-faults" {
+			t.Errorf("GetGroups lists the deleted group: %+v", g)
+		}
+	}
+}
+
+// TestXRaySDKv2SamplingRuleChanges updates and deletes sampling rules with aws-sdk-go-v2, by
+// name and by ARN: an update changes only what it sets.
+func TestXRaySDKv2SamplingRuleChanges(t *testing.T) {
+	srv := start(t)
+	ctx := context.Background()
+	c := xrayClient(srv)
+	sent := checkRule("orders")
+	made, err := c.CreateSamplingRule(ctx, &xray.CreateSamplingRuleInput{SamplingRule: sent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := *made.SamplingRuleRecord.SamplingRule.RuleARN
+
+	first, err := c.UpdateSamplingRule(ctx, &xray.UpdateSamplingRuleInput{SamplingRuleUpdate: &types.SamplingRuleUpdate{
+		RuleName: awssdk.String("orders"), FixedRate: awssdk.Float64(0.5), URLPath: awssdk.String("/orders/*")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := first.SamplingRuleRecord.SamplingRule; r.FixedRate != 0.5 || *r.URLPath != "/orders/*" || *r.Priority != *sent.Priority || r.ReservoirSize != sent.ReservoirSize {
+		t.Errorf("after an update of the rate and path: %+v", r)
+	}
+	updated, err := c.UpdateSamplingRule(ctx, &xray.UpdateSamplingRuleInput{SamplingRuleUpdate: &types.SamplingRuleUpdate{
+		RuleARN: &arn, Priority: awssdk.Int32(7), ReservoirSize: awssdk.Int32(4)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := updated.SamplingRuleRecord.SamplingRule
+	if r.FixedRate != 0.5 || *r.URLPath != "/orders/*" || *r.Priority != 7 || r.ReservoirSize != 4 ||
+		*r.RuleName != "orders" || *r.RuleARN != arn || *r.HTTPMethod != *sent.HTTPMethod || *r.Host != *sent.Host || *r.ServiceName != *sent.ServiceName {
+		t.Errorf("after two updates: %+v", r)
+	}
+	if rec := updated.SamplingRuleRecord; rec.ModifiedAt.Before(*rec.CreatedAt) || !rec.CreatedAt.Equal(*made.SamplingRuleRecord.CreatedAt) {
+		t.Errorf("times after the updates: created %v (made %v), modified %v", rec.CreatedAt, made.SamplingRuleRecord.CreatedAt, rec.ModifiedAt)
+	}
+	rules, err := c.GetSamplingRules(ctx, &xray.GetSamplingRulesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rules.SamplingRuleRecords[0].SamplingRule; *got.RuleName != "orders" || got.FixedRate != 0.5 || *got.Priority != 7 {
+		t.Errorf("GetSamplingRules after the updates: %+v", got)
+	}
+
+	for name, u := range map[string]*types.SamplingRuleUpdate{
+		"a rule named twice": {RuleName: awssdk.String("orders"), RuleARN: &arn, FixedRate: awssdk.Float64(0.1)},
+		"a rate above 1":     {RuleName: awssdk.String("orders"), FixedRate: awssdk.Float64(1.5)},
+		"an unknown rule":    {RuleName: awssdk.String("never-made"), FixedRate: awssdk.Float64(0.1)},
+	} {
+		if _, err := c.UpdateSamplingRule(ctx, &xray.UpdateSamplingRuleInput{SamplingRuleUpdate: u}); !isError[*types.InvalidRequestException](err) {
+			t.Errorf("updating %s: %v, want InvalidRequestException", name, err)
+		}
+	}
+
+	deleted, err := c.DeleteSamplingRule(ctx, &xray.DeleteSamplingRuleInput{RuleARN: &arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := deleted.SamplingRuleRecord.SamplingRule; *r.RuleName != "orders" || r.FixedRate != 0.5 {
+		t.Errorf("DeleteSamplingRule answered %+v", r)
+	}
+	rules, err = c.GetSamplingRules(ctx, &xray.GetSamplingRulesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules.SamplingRuleRecords) != 1 || *rules.SamplingRuleRecords[0].SamplingRule.RuleName != "Default" {
+		t.Errorf("rules after the delete: %+v", rules.SamplingRuleRecords)
+	}
+	for name, in := range map[string]*xray.DeleteSamplingRuleInput{
+		"the deleted rule": {RuleName: awssdk.String("orders")},
+		"the Default rule": {RuleName: awssdk.String("Default")},
+		"by name and ARN":  {RuleName: awssdk.String("orders"), RuleARN: &arn},
+	} {
+		if _, err := c.DeleteSamplingRule(ctx, in); !isError[*types.InvalidRequestException](err) {
+			t.Errorf("deleting %s: %v, want InvalidRequestException", name, err)
+		}
+	}
+}
