@@ -256,3 +256,18 @@ func TestXRayInferredSegments(t *testing.T) {
 		}
 	}
 }
+
+// TestXRaySDKv2TelemetryRecords sends the daemon's minute report as aws-sdk-go-v2 does.
+func TestXRaySDKv2TelemetryRecords(t *testing.T) {
+	srv := start(t)
+	now := time.Now()
+	_, err := xrayClient(srv).PutTelemetryRecords(context.Background(), &xray.PutTelemetryRecordsInput{
+		EC2InstanceId: awssdk.String("i-0123456789abcdef0"), Hostname: awssdk.String("web-1"), ResourceARN: awssdk.String("arn:aws:ec2:us-east-1:000000000000:instance/i-0123456789abcdef0"),
+		TelemetryRecords: []types.TelemetryRecord{{Timestamp: &now, SegmentsReceivedCount: awssdk.Int32(120), SegmentsSentCount: awssdk.Int32(118),
+			SegmentsRejectedCount: awssdk.Int32(2), SegmentsSpilloverCount: awssdk.Int32(0),
+			BackendConnectionErrors: &types.BackendConnectionErrors{TimeoutCount: awssdk.Int32(1), HTTPCode5XXCount: awssdk.Int32(3)}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
