@@ -20,7 +20,7 @@ type Error struct {
 	Code    string
 	Message string
 	// Members are more members of the exception's shape, such as MalformedQueryException's
-	// queryCompileError (AWS JSON 1.1 only).
+	// queryCompileError or ResourceNotFoundException's ResourceName.
 	Members map[string]any
 }
 
@@ -68,10 +68,10 @@ func (p Protocol) Write(w http.ResponseWriter, status int, v any) {
 func (p Protocol) WriteError(w http.ResponseWriter, err *Error) {
 	w.Header().Set("X-Amzn-ErrorType", err.Code)
 	body := map[string]any{}
+	for k, v := range err.Members {
+		body[k] = v
+	}
 	if p == JSON11 {
-		for k, v := range err.Members {
-			body[k] = v
-		}
 		body["__type"] = err.Code
 	}
 	body["message"] = err.Message

@@ -256,3 +256,96 @@ func TestXRayInferredSegments(t *testing.T) {
 		}
 	}
 }
+
+// TestXRaySDKv2TelemetryRecords sends the daemon's minute report as aws-sdk-go-v2 does.
+func TestXRaySDKv2TelemetryRecords(t *testing.T) {
+	srv := start(t)
+	now := time.Now()
+	_, err := xrayClient(srv).PutTelemetryRecords(context.Background(), &xray.PutTelemetryRecordsInput{
+		EC2InstanceId: awssdk.String("i-0123456789abcdef0"), Hostname: awssdk.String("web-1"), ResourceARN: awssdk.String("arn:aws:ec2:us-east-1:000000000000:instance/i-0123456789abcdef0"),
+		TelemetryRecords: []types.TelemetryRecord{{Timestamp: &now, SegmentsReceivedCount: awssdk.Int32(120), SegmentsSentCount: awssdk.Int32(118),
+			SegmentsRejectedCount: awssdk.Int32(2), SegmentsSpilloverCount: awssdk.Int32(0),
+			BackendConnectionErrors: &types.BackendConnectionErrors{TimeoutCount: awssdk.Int32(1), HTTPCode5XXCount: awssdk.Int32(3)}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestXRaySDKv2SubsegmentArray puts, with aws-sdk-go-v2, a document that is a JSON array of
+// subsegments (one under the segment, one under the other) before the segment they belong
+// to: BatchGetTraces gives them back nested under their parents in the segment's document.
+func TestXRaySDKv2SubsegmentArray(t *testing.T) {
+	srv := start(t)
+	ctx := context.Background()
+	c := xrayClient(srv)
+	now := time.Now()
+	trace := fmt.Sprintf("1-%08x-%024x", now.Unix(), 11)
+	at := func(d time.Duration) float64 { return float64(now.Add(d).UnixMilli()) / 1e3 }
+	segment := map[string]any{"name": "orders", "id": "c000000000000001", "trace_id": trace, "start_time": at(-time.Second), "end_time": at(0)}
+	query := map[string]any{"name": "query", "id": "c000000000000002", "trace_id": trace, "parent_id": "c000000000000001", "type": "subsegment",
+		"start_time": at(-900 * time.Millisecond), "end_time": at(-300 * time.Millisecond), "annotations": map[string]any{"table": "orders"}}
+	fetch := map[string]any{"name": "fetch", "id": "c000000000000003", "trace_id": trace, "parent_id": "c000000000000002", "type": "subsegment",
+		"start_time": at(-800 * time.Millisecond), "end_time": at(-400 * time.Millisecond)}
+	array, err := json.Marshal([]any{query, fetch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg, err := json.Marshal(segment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range []string{string(array), string(seg)} {
+		if put, err := c.PutTraceSegments(ctx, &xray.PutTraceSegmentsInput{TraceSegmentDocuments: []string{doc}}); err != nil || len(put.UnprocessedTraceSegments) != 0 {
+			t.Fatalf("PutTraceSegments: %v %+v", err, put)
+		}
+	}
+
+	// sub finds the subsegment of a document with the given id.
+	sub := func(doc map[string]any, id string) map[string]any {
+		subs, _ := doc["subsegments"].([]any)
+		for _, s := range subs {
+			if m, _ := s.(map[string]any); m["id"] == id {
+				return m
+			}
+		}
+		return nil
+	}
+	var got map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		out, err := c.BatchGetTraces(ctx, &xray.BatchGetTracesInput{TraceIds: []string{trace}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Traces) == 1 && len(out.Traces[0].Segments) == 1 {
+			got = nil
+			if err := json.Unmarshal([]byte(*out.Traces[0].Segments[0].Document), &got); err != nil {
+				t.Fatal(err)
+			}
+			if q := sub(got, query["id"].(string)); q != nil && sub(q, fetch["id"].(string)) != nil {
+				break
+			}
+		}
+	}
+	if got == nil || got["id"] != segment["id"] || got["name"] != segment["name"] {
+		t.Fatalf("the trace's one segment: %v, want %s", got, segment["id"])
+	}
+	q := sub(got, query["id"].(string))
+	if q == nil {
+		t.Fatalf("the segment's subsegments %v hold no %s", got["subsegments"], query["id"])
+	}
+	f := sub(q, fetch["id"].(string))
+	if f == nil {
+		t.Fatalf("the subsegment %s's subsegments %v hold no %s", query["id"], q["subsegments"], fetch["id"])
+	}
+	for _, pair := range [][2]map[string]any{{q, query}, {f, fetch}} {
+		gotSub, sent := pair[0], pair[1]
+		if gotSub["name"] != sent["name"] || math.Abs(gotSub["start_time"].(float64)-sent["start_time"].(float64)) > 1e-6 ||
+			math.Abs(gotSub["end_time"].(float64)-sent["end_time"].(float64)) > 1e-6 {
+			t.Errorf("subsegment %s: %v, sent %v", sent["id"], gotSub, sent)
+		}
+	}
+	if !reflect.DeepEqual(q["annotations"], query["annotations"]) {
+		t.Errorf("subsegment %s's annotations: %v, sent %v", query["id"], q["annotations"], query["annotations"])
+	}
+}

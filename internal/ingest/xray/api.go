@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"lookout/internal/aws"
@@ -21,7 +22,7 @@ type APIConfig struct {
 	Ingester *Ingester
 	Traces   store.TraceReader
 	Sampler  *sampling.Sampler
-	Settings store.SettingsStore // groups
+	Settings store.SettingsStore // groups, tags, the encryption configuration
 	Verifier *aws.Verifier
 	Log      *slog.Logger
 }
@@ -32,6 +33,11 @@ type APIConfig struct {
 type API struct {
 	cfg APIConfig
 	ops map[string]operation
+
+	// changes is held while groups, rules' existence or tags change, so that the check of
+	// what is kept and the write it decides are one step: a tag cannot land on a resource
+	// being deleted, nor two groups of one name be made.
+	changes sync.Mutex
 }
 
 // operation handles one API call: body is the request's JSON; it returns the response value.
@@ -71,9 +77,9 @@ func NewAPI(cfg APIConfig) *API {
 		"/DeleteGroup":                 a.deleteGroup,
 		"/EncryptionConfig":            a.getEncryptionConfig,
 		"/PutEncryptionConfig":         a.putEncryptionConfig,
-		"/TagResource":                 a.noContent,
-		"/UntagResource":               a.noContent,
-		"/ListTagsForResource":         a.listTags,
+		"/TagResource":                 a.tagResource,
+		"/UntagResource":               a.untagResource,
+		"/ListTagsForResource":         a.listTagsForResource,
 	}
 	return a
 }
@@ -232,26 +238,4 @@ func decodeAPIDocument(text []byte, now time.Time) ([]*Document, error) {
 // PutTelemetryRecords: the daemon reports its own counts every minute; nothing to keep.
 func (a *API) putTelemetryRecords(context.Context, []byte) (any, *aws.Error) {
 	return struct{}{}, nil
-}
-
-func (a *API) noContent(context.Context, []byte) (any, *aws.Error) { return struct{}{}, nil }
-
-func (a *API) listTags(context.Context, []byte) (any, *aws.Error) {
-	return map[string]any{"Tags": []any{}}, nil
-}
-
-// Encryption is X-Ray's own business; lookout reports none, as X-Ray does by default.
-func (a *API) getEncryptionConfig(context.Context, []byte) (any, *aws.Error) {
-	return map[string]any{"EncryptionConfig": map[string]string{"Status": "ACTIVE", "Type": "NONE"}}, nil
-}
-
-func (a *API) putEncryptionConfig(_ context.Context, body []byte) (any, *aws.Error) {
-	var req struct{ KeyId, Type string }
-	if err := decode(body, &req); err != nil {
-		return nil, err
-	}
-	if req.Type != "NONE" && req.Type != "KMS" {
-		return nil, invalid("Type must be NONE or KMS")
-	}
-	return map[string]any{"EncryptionConfig": map[string]string{"Status": "ACTIVE", "Type": req.Type, "KeyId": req.KeyId}}, nil
 }

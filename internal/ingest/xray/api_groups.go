@@ -97,13 +97,21 @@ type groupRequest struct {
 }
 
 func (a *API) createGroup(ctx context.Context, body []byte) (any, *aws.Error) {
-	var req groupRequest
+	var req struct {
+		groupRequest
+		Tags []Tag
+	}
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
 	if req.GroupName == "" || len(req.GroupName) > 32 || req.GroupName == "Default" {
 		return nil, invalid("GroupName must be 1 to 32 characters, and not Default")
 	}
+	if err := checkNewTags(req.Tags); err != nil {
+		return nil, err
+	}
+	a.changes.Lock()
+	defer a.changes.Unlock()
 	all, aerr := a.groups(ctx)
 	if aerr != nil {
 		return nil, aerr
@@ -112,8 +120,11 @@ func (a *API) createGroup(ctx context.Context, body []byte) (any, *aws.Error) {
 		return nil, invalid("Group %s already exists", req.GroupName)
 	}
 	g := Group{GroupName: req.GroupName, GroupARN: groupARN(req.GroupName)}
-	apply(&g, req)
+	apply(&g, req.groupRequest)
 	if err := a.saveGroup(ctx, g); err != nil {
+		return nil, err
+	}
+	if err := a.createdTags(ctx, g.GroupARN, req.Tags); err != nil {
 		return nil, err
 	}
 	return map[string]any{"Group": g}, nil
@@ -163,6 +174,8 @@ func (a *API) updateGroup(ctx context.Context, body []byte) (any, *aws.Error) {
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
+	a.changes.Lock()
+	defer a.changes.Unlock()
 	g, aerr := a.group(ctx, req.GroupName, req.GroupARN)
 	if aerr != nil {
 		return nil, aerr
@@ -179,12 +192,17 @@ func (a *API) deleteGroup(ctx context.Context, body []byte) (any, *aws.Error) {
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
+	a.changes.Lock()
+	defer a.changes.Unlock()
 	g, aerr := a.group(ctx, req.GroupName, req.GroupARN)
 	if aerr != nil {
 		return nil, aerr
 	}
 	if err := a.cfg.Settings.DeleteSetting(ctx, groupKind, g.GroupName); err != nil {
 		return nil, internal(err)
+	}
+	if err := a.setTags(ctx, g.GroupARN, nil); err != nil {
+		return nil, err
 	}
 	return struct{}{}, nil
 }

@@ -54,13 +54,24 @@ func (a *API) getSamplingTargets(_ context.Context, body []byte) (any, *aws.Erro
 }
 
 func (a *API) createSamplingRule(ctx context.Context, body []byte) (any, *aws.Error) {
-	var req struct{ SamplingRule sampling.Rule }
+	var req struct {
+		SamplingRule sampling.Rule
+		Tags         []Tag
+	}
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
+	if err := checkNewTags(req.Tags); err != nil {
+		return nil, err
+	}
+	a.changes.Lock()
+	defer a.changes.Unlock()
 	rec, err := a.cfg.Sampler.Create(ctx, req.SamplingRule, false)
 	if err != nil {
 		return nil, samplingError(err)
+	}
+	if err := a.createdTags(ctx, rec.SamplingRule.RuleARN, req.Tags); err != nil {
+		return nil, err
 	}
 	return map[string]any{"SamplingRuleRecord": rec}, nil
 }
@@ -122,9 +133,14 @@ func (a *API) deleteSamplingRule(ctx context.Context, body []byte) (any, *aws.Er
 	if aerr != nil {
 		return nil, aerr
 	}
+	a.changes.Lock()
+	defer a.changes.Unlock()
 	rec, err := a.cfg.Sampler.Delete(ctx, name)
 	if err != nil {
 		return nil, samplingError(err)
+	}
+	if err := a.setTags(ctx, rec.SamplingRule.RuleARN, nil); err != nil {
+		return nil, err
 	}
 	return map[string]any{"SamplingRuleRecord": rec}, nil
 }
