@@ -1,10 +1,6 @@
 package xray
 
-import (
-	"slices"
-
-	"lookout/internal/telemetry"
-)
+import "lookout/internal/telemetry"
 
 // serviceID names a node as the API does.
 func serviceID(n *node) map[string]any {
@@ -16,7 +12,7 @@ func serviceID(n *node) map[string]any {
 }
 
 // summary is a trace's TraceSummary: its entry point's HTTP request and outcome, its
-// services, users and annotations, and the services where its faults and errors begin.
+// services, users and annotations, and where its faults, errors and response time begin.
 func summary(v *view) map[string]any {
 	root := v.root()
 	code, fault, failed, _ := root.status()
@@ -58,24 +54,25 @@ func summary(v *view) map[string]any {
 		httpInfo["HttpStatus"] = code
 	}
 	return map[string]any{
-		"Id":              FormatTraceID(v.id),
-		"StartTime":       epochSeconds(v.start),
-		"Duration":        float64(v.end-v.start) / 1e9,
-		"ResponseTime":    root.seconds(),
-		"HasFault":        fault,
-		"HasError":        failed,
-		"HasThrottle":     throttled,
-		"IsPartial":       v.partial,
-		"Http":            httpInfo,
-		"Annotations":     annotations,
-		"Users":           orEmpty(users),
-		"ServiceIds":      orEmpty(services),
-		"ResourceARNs":    []any{},
-		"InstanceIds":     []any{},
-		"EntryPoint":      serviceID(root),
-		"FaultRootCauses": rootCauses(v, func(n *node) bool { _, f, _, _ := n.status(); return f }),
-		"ErrorRootCauses": rootCauses(v, func(n *node) bool { _, _, e, _ := n.status(); return e }),
-		"Revision":        1,
+		"Id":                     FormatTraceID(v.id),
+		"StartTime":              epochSeconds(v.start),
+		"Duration":               float64(v.end-v.start) / 1e9,
+		"ResponseTime":           root.seconds(),
+		"HasFault":               fault,
+		"HasError":               failed,
+		"HasThrottle":            throttled,
+		"IsPartial":              v.partial,
+		"Http":                   httpInfo,
+		"Annotations":            annotations,
+		"Users":                  orEmpty(users),
+		"ServiceIds":             orEmpty(services),
+		"ResourceARNs":           []any{},
+		"InstanceIds":            []any{},
+		"EntryPoint":             serviceID(root),
+		"FaultRootCauses":        apiRootCauses(v.rootCauses(causeFault), causeFault),
+		"ErrorRootCauses":        apiRootCauses(v.rootCauses(causeError), causeError),
+		"ResponseTimeRootCauses": apiRootCauses(v.rootCauses(causeResponseTime), causeResponseTime),
+		"Revision":               1,
 	}
 }
 
@@ -97,46 +94,4 @@ func annotationValue(v telemetry.Value) map[string]any {
 		return map[string]any{"NumberValue": v.Double()}
 	}
 	return map[string]any{"StringValue": v.AsString()}
-}
-
-// rootCauses are the nodes where a failure begins: failing nodes none of whose callees
-// fail, each with the path of calls from the entry point and its exceptions.
-func rootCauses(v *view, failing func(*node) bool) []any {
-	calleeFails := map[*node]bool{}
-	for _, n := range v.nodes {
-		if n.caller != nil && failing(n) {
-			calleeFails[n.caller] = true
-		}
-	}
-	out := []any{}
-	for _, n := range v.nodes {
-		if !failing(n) || calleeFails[n] {
-			continue
-		}
-		var path []any
-		for m := n; m != nil; m = m.caller {
-			path = append(path, map[string]any{"Name": m.name, "Exceptions": nodeExceptions(m), "Remote": m.inferred})
-		}
-		slices.Reverse(path)
-		svc := serviceID(n)
-		svc["EntityPath"], svc["Inferred"] = path, n.inferred
-		out = append(out, map[string]any{"Services": []any{svc}, "ClientImpacting": n.caller == nil || failing(v.root())})
-	}
-	return out
-}
-
-// nodeExceptions are the exceptions recorded on a node's spans.
-func nodeExceptions(n *node) []any {
-	out := []any{}
-	for _, sp := range n.spans {
-		for _, ev := range sp.Events {
-			if ev.Name != "exception" {
-				continue
-			}
-			typ, _ := ev.Attributes.Get("exception.type")
-			msg, _ := ev.Attributes.Get("exception.message")
-			out = append(out, map[string]any{"Name": typ.AsString(), "Message": msg.AsString()})
-		}
-	}
-	return out
 }

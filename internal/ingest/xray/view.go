@@ -30,6 +30,7 @@ type view struct {
 	nodes      []*node
 	start, end int64
 	partial    bool
+	causes     [3]*[]rootCause // by causeKind, once asked for
 }
 
 // newView builds the view of a trace's spans.

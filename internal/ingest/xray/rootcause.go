@@ -1,0 +1,242 @@
+package xray
+
+import (
+	"slices"
+
+	"lookout/internal/telemetry"
+)
+
+// Root causes say where a trace's fault, error or response time begins. TraceSummary's
+// FaultRootCauses, ErrorRootCauses and ResponseTimeRootCauses and the rootcause.* filters
+// read the same ones, so that a filter matches the traces whose summaries show what it asks.
+//
+// A root cause is the chain of services from the entry point to the service where it
+// begins. Each service has the path of its entities: its segment, then the subsegments down
+// to the one that calls the next service, or, in the last service, down to the entity where
+// it begins.
+
+// causeKind is what a root cause is the root cause of.
+type causeKind int
+
+const (
+	causeFault causeKind = iota
+	causeError
+	causeResponseTime
+)
+
+var causeKinds = map[string]causeKind{"fault": causeFault, "error": causeError, "responsetime": causeResponseTime}
+
+type rootCause struct {
+	services        []causeService // the entry point's first
+	clientImpacting bool
+}
+
+type causeService struct {
+	n    *node
+	path []causeEntity
+}
+
+type causeEntity struct {
+	sp     *telemetry.Span
+	name   string  // the service's for its segment, else the subsegment's
+	remote bool    // a call to a service outside (an inferred node, or the subsegment of such a call)
+	share  float64 // of the entry point's response time (response time root causes only)
+}
+
+// rootCauses are the trace's root causes of a kind, computed once.
+func (v *view) rootCauses(kind causeKind) []rootCause {
+	if v.causes[kind] == nil {
+		var found []rootCause
+		if kind == causeResponseTime {
+			found = responseTimeCauses(v)
+		} else {
+			found = failureCauses(v, kind)
+		}
+		v.causes[kind] = &found
+	}
+	return *v.causes[kind]
+}
+
+// failsAs reports whether a span's outcome is a fault, or an error.
+func failsAs(sp *telemetry.Span, kind causeKind) bool {
+	_, fault, failed, _ := (&node{span: sp}).status()
+	return kind == causeFault && fault || kind == causeError && failed
+}
+
+// failureCauses are the nodes where a fault or an error begins: failing nodes none of whose
+// callees fail the same way.
+func failureCauses(v *view, kind causeKind) []rootCause {
+	calleeFails := map[*node]bool{}
+	for _, n := range v.nodes {
+		if n.caller != nil && failsAs(n.span, kind) {
+			calleeFails[n.caller] = true
+		}
+	}
+	var out []rootCause
+	for _, n := range v.nodes {
+		if !failsAs(n.span, kind) || calleeFails[n] {
+			continue
+		}
+		leaf := deepest(n, func(sp *telemetry.Span) bool { return failsAs(sp, kind) }, nil)
+		out = append(out, rootCause{services: chain(n, leaf), clientImpacting: n.caller == nil || failsAs(v.root().span, kind)})
+	}
+	return out
+}
+
+// responseTimeCauses follow the time of a finished entry point: from a node to its slowest
+// callee, and within the last node from a span to its slowest child, as long as the callee
+// or child takes at least half of the time of the one that calls it (else most of the
+// time is the caller's own). Coverage is each entity's share of the entry point's time.
+func responseTimeCauses(v *view) []rootCause {
+	root := v.root()
+	total := root.seconds()
+	if root.span.InProgress || total <= 0 {
+		return nil
+	}
+	n := root
+	for {
+		var slowest *node
+		for _, m := range v.nodes {
+			if m.caller == n && (slowest == nil || m.seconds() > slowest.seconds()) {
+				slowest = m
+			}
+		}
+		if slowest == nil || slowest.seconds() < n.seconds()/2 {
+			break
+		}
+		n = slowest
+	}
+	leaf := deepest(n, nil, func(child, parent *telemetry.Span) bool { return spanSeconds(child) >= spanSeconds(parent)/2 })
+	rc := rootCause{services: chain(n, leaf), clientImpacting: true}
+	for i := range rc.services {
+		for j := range rc.services[i].path {
+			e := &rc.services[i].path[j]
+			e.share = spanSeconds(e.sp) / total
+		}
+	}
+	return []rootCause{rc}
+}
+
+func spanSeconds(sp *telemetry.Span) float64 { return float64(sp.EndUnixNano-sp.StartUnixNano) / 1e9 }
+
+// deepest walks down a node's spans from its segment: to the first child (by start) that
+// fails, or to the slowest child that takes enough of its parent's time, until there is
+// none. It returns the span it stops at.
+func deepest(n *node, fails func(*telemetry.Span) bool, enough func(child, parent *telemetry.Span) bool) *telemetry.Span {
+	at := n.span
+	for depth := 0; depth < maxDepth && !n.inferred; depth++ {
+		var next *telemetry.Span
+		for _, sp := range n.spans[1:] {
+			if sp.ParentSpanID != at.SpanID {
+				continue
+			}
+			switch {
+			case fails != nil && fails(sp) && (next == nil || sp.StartUnixNano < next.StartUnixNano):
+				next = sp
+			case enough != nil && enough(sp, at) && (next == nil || spanSeconds(sp) > spanSeconds(next)):
+				next = sp
+			}
+		}
+		if next == nil {
+			break
+		}
+		at = next
+	}
+	return at
+}
+
+// chain is the root cause that ends at leaf, a span of last: the services from the entry
+// point to last, each with its entities.
+func chain(last *node, leaf *telemetry.Span) []causeService {
+	var nodes []*node
+	for m := last; m != nil && len(nodes) <= maxDepth; m = m.caller {
+		nodes = append(nodes, m)
+	}
+	slices.Reverse(nodes)
+	out := make([]causeService, len(nodes))
+	for i, m := range nodes {
+		to := leaf
+		if i+1 < len(nodes) {
+			to = spanOf(m, nodes[i+1].span.ParentSpanID)
+		}
+		out[i] = causeService{n: m, path: entityPath(m, to)}
+	}
+	return out
+}
+
+// spanOf is the span of a node with an id, or its segment's.
+func spanOf(n *node, id telemetry.SpanID) *telemetry.Span {
+	for _, sp := range n.spans {
+		if sp.SpanID == id {
+			return sp
+		}
+	}
+	return n.span
+}
+
+// entityPath is the spans of a node from its segment down to one of them.
+func entityPath(n *node, to *telemetry.Span) []causeEntity {
+	if n.inferred || to == nil {
+		return []causeEntity{{sp: n.span, name: n.name, remote: n.inferred}}
+	}
+	var path []causeEntity
+	for sp := to; len(path) <= maxDepth; sp = spanOf(n, sp.ParentSpanID) {
+		if sp == n.span {
+			path = append(path, causeEntity{sp: sp, name: n.name})
+			break
+		}
+		path = append(path, causeEntity{sp: sp, name: sp.Name, remote: calleeType(sp) != ""})
+	}
+	slices.Reverse(path)
+	return path
+}
+
+// causeException is an exception recorded on an entity.
+type causeException struct{ name, message string }
+
+func exceptionsOf(sp *telemetry.Span) []causeException {
+	var out []causeException
+	for _, ev := range sp.Events {
+		if ev.Name != "exception" {
+			continue
+		}
+		typ, _ := ev.Attributes.Get("exception.type")
+		msg, _ := ev.Attributes.Get("exception.message")
+		out = append(out, causeException{name: typ.AsString(), message: msg.AsString()})
+	}
+	return out
+}
+
+// apiRootCauses are root causes as TraceSummary gives them: with each entity's exceptions,
+// or for response time its coverage.
+func apiRootCauses(causes []rootCause, kind causeKind) []any {
+	out := []any{}
+	for _, rc := range causes {
+		services := []any{}
+		for _, s := range rc.services {
+			path := []any{}
+			for _, e := range s.path {
+				entity := map[string]any{"Name": e.name, "Remote": e.remote}
+				if kind == causeResponseTime {
+					entity["Coverage"] = e.share
+				} else {
+					entity["Exceptions"] = apiExceptions(e.sp)
+				}
+				path = append(path, entity)
+			}
+			svc := serviceID(s.n)
+			svc["EntityPath"], svc["Inferred"] = path, s.n.inferred
+			services = append(services, svc)
+		}
+		out = append(out, map[string]any{"Services": services, "ClientImpacting": rc.clientImpacting})
+	}
+	return out
+}
+
+func apiExceptions(sp *telemetry.Span) []any {
+	out := []any{}
+	for _, x := range exceptionsOf(sp) {
+		out = append(out, map[string]any{"Name": x.name, "Message": x.message})
+	}
+	return out
+}

@@ -1,0 +1,114 @@
+package xray
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// causesText renders a TraceSummary's root causes compactly: services joined by " > ",
+// each with its entity path in brackets; a remote entity ends in *, an entity's exceptions
+// follow it in parentheses, its coverage after @; a cause that does not impact the client
+// is marked "(not client)".
+func causesText(causes []any) string {
+	var out []string
+	for _, c := range causes {
+		rc := c.(map[string]any)
+		var services []string
+		for _, s := range rc["Services"].([]any) {
+			svc := s.(map[string]any)
+			var path []string
+			for _, e := range svc["EntityPath"].([]any) {
+				ent := e.(map[string]any)
+				text := ent["Name"].(string)
+				if ent["Remote"] == true {
+					text += "*"
+				}
+				if xs, ok := ent["Exceptions"].([]any); ok && len(xs) > 0 {
+					var names []string
+					for _, x := range xs {
+						names = append(names, x.(map[string]any)["Name"].(string)+": "+x.(map[string]any)["Message"].(string))
+					}
+					text += "(" + strings.Join(names, ", ") + ")"
+				}
+				if cov, ok := ent["Coverage"].(float64); ok {
+					text += fmt.Sprintf("@%.3f", cov)
+				}
+				path = append(path, text)
+			}
+			name := svc["Name"].(string)
+			if svc["Inferred"] == true {
+				name += "~"
+			}
+			services = append(services, name+"["+strings.Join(path, ",")+"]")
+		}
+		text := strings.Join(services, " > ")
+		if rc["ClientImpacting"] != true {
+			text += " (not client)"
+		}
+		out = append(out, text)
+	}
+	return strings.Join(out, "; ")
+}
+
+// TestRootCauseSummaries checks the root causes of the traces of filterTraces, worked out
+// by hand: the payment service's fault (its exception on its segment) reached the client
+// through the Flask API's call; DynamoDB's 429 is an error only DynamoDB has; the time went
+// to the payment service (2.3 s of 3.5) and on to DynamoDB (1.8 s).
+func TestRootCauseSummaries(t *testing.T) {
+	traces := filterTraces(t)
+	for name, want := range map[string][3]string{
+		"failed-payment": {
+			"backend-flask[backend-flask,payments*] > payments[payments(Timeout: ledger timed out)]",
+			"backend-flask[backend-flask,payments*] > payments[payments(Timeout: ledger timed out)] > DynamoDB~[DynamoDB*] (not client)",
+			"backend-flask[backend-flask@1.000,payments*@0.714] > payments[payments@0.657] > DynamoDB~[DynamoDB*@0.514]",
+		},
+		"healthy":    {"", "", "backend-flask[backend-flask@1.000]"},
+		"unfinished": {"", "frontend[frontend]", ""}, // in progress: its response time is not known
+	} {
+		s := summary(traces[name])
+		for i, member := range []string{"FaultRootCauses", "ErrorRootCauses", "ResponseTimeRootCauses"} {
+			if got := causesText(s[member].([]any)); got != want[i] {
+				t.Errorf("%s %s:\n got %s\nwant %s", name, member, got, want[i])
+			}
+		}
+	}
+}
+
+// rootCauseTraces are two traces of one service: one whose fault begins two subsegments
+// down, and one whose time goes mostly to a subsegment but not to what it or the segment
+// calls.
+func rootCauseTraces(t *testing.T) map[string]*view {
+	return map[string]*view{
+		"deserialize": traceOf(t,
+			`{"trace_id":"1-65535e80-000000000000000000000011","id":"d000000000000001","name":"api","start_time":1700000000,"end_time":1700000001,"fault":true,
+			  "aws":{"account_id":"111122223333"},"cause":{"exceptions":[{"id":"e000000000000001","type":"HandlerError","message":"request failed"}]},
+			  "subsegments":[{"id":"d000000000000002","name":"log","start_time":1700000000.1,"end_time":1700000000.2},
+			    {"id":"d000000000000003","name":"parse","start_time":1700000000.2,"end_time":1700000000.9,"fault":true,
+			     "subsegments":[{"id":"d000000000000004","name":"deserialize","start_time":1700000000.3,"end_time":1700000000.8,"fault":true,
+			       "cause":{"exceptions":[{"id":"e000000000000002","type":"JSONError","message":"bad input"},{"id":"e000000000000003","type":"EOFError","message":"Access Denied for account_id: 1234567890"}]}}]}]}`),
+		"slow": traceOf(t,
+			`{"trace_id":"1-65535e80-000000000000000000000012","id":"d000000000000011","name":"api","start_time":1700000000,"end_time":1700000002,
+			  "resource_arn":"arn:aws:ecs:us-east-1:111122223333:task/api","aws":{"ec2":{"instance_id":"i-0abc","availability_zone":"us-east-1a"}},
+			  "subsegments":[{"id":"d000000000000012","name":"compute","start_time":1700000000.1,"end_time":1700000001.6,
+			     "subsegments":[{"id":"d000000000000013","name":"inner","start_time":1700000000.1,"end_time":1700000000.5}]},
+			    {"id":"d000000000000014","name":"cache","namespace":"remote","start_time":1700000001.6,"end_time":1700000001.7}]}`),
+	}
+}
+
+// TestRootCauseEntities: a fault begins at the deepest failing subsegment (not at the log
+// call that did not fail), and the response time at the subsegment that took at least half
+// the time of its parent (compute, 1.5 s of 2), not its child (0.4 s) nor the remote cache
+// (0.1 s).
+func TestRootCauseEntities(t *testing.T) {
+	traces := rootCauseTraces(t)
+	s := summary(traces["deserialize"])
+	want := "api[api(HandlerError: request failed),parse,deserialize(JSONError: bad input, EOFError: Access Denied for account_id: 1234567890)]"
+	if got := causesText(s["FaultRootCauses"].([]any)); got != want {
+		t.Errorf("fault root causes:\n got %s\nwant %s", got, want)
+	}
+	s = summary(traces["slow"])
+	if got, want := causesText(s["ResponseTimeRootCauses"].([]any)), "api[api@1.000,compute@0.750]"; got != want {
+		t.Errorf("response time root causes:\n got %s\nwant %s", got, want)
+	}
+}
