@@ -16,7 +16,7 @@ import (
 //	predicate := keyword [op value] | annotation.KEY [op value]
 //	           | service( [name] ) [{ expr }] | edge( name , name ) [{ expr }]
 //	           | group.name = "..." | group.arn = "..."
-//	name      := "..." | id( name: "...", type: "..." )
+//	name      := "..." | id( name: "...", type: "...", account.id: "..." )
 //
 // Keywords are case-insensitive. Root-cause filters (rootcause.*) and the keywords that only
 // mean something inside them are refused, naming what is not supported.
@@ -320,8 +320,9 @@ var (
 	textOps   = map[string]bool{"CONTAINS": true, "BEGINSWITH": true, "ENDSWITH": true}
 )
 
-// selector names a node: by name, or by id(name:, type:); empty fields match any.
-type selector struct{ name, typ string }
+// selector names a node: by name, or by id(name:, type:, account.id:); empty fields match
+// any.
+type selector struct{ name, typ, account string }
 
 func (p *parser) selector() (selector, error) {
 	t := p.next()
@@ -355,6 +356,8 @@ func (p *parser) selector() (selector, error) {
 			s.name = v.text
 		case "type":
 			s.typ = v.text
+		case "account.id":
+			s.account = v.text
 		}
 		if t := p.next(); t.text == ")" {
 			return s, nil

@@ -227,7 +227,8 @@ func compareTexts(a, op, b string) bool {
 }
 
 func (sel *selector) matches(n *node) bool {
-	return sel == nil || (sel.name == "" || sel.name == n.name) && (sel.typ == "" || strings.EqualFold(sel.typ, n.typ))
+	return sel == nil || (sel.name == "" || sel.name == n.name) && (sel.typ == "" || strings.EqualFold(sel.typ, n.typ)) &&
+		(sel.account == "" || sel.account == n.account())
 }
 
 // inService matches a trace with a node of the service whose own filter matches.

@@ -112,3 +112,43 @@ func TestRootCauseEntities(t *testing.T) {
 		t.Errorf("response time root causes:\n got %s\nwant %s", got, want)
 	}
 }
+
+// matching names the traces, of those named (in order), that an expression matches, or
+// "refused" with the error.
+func matching(t *testing.T, traces map[string]*view, names []string, expr string) string {
+	t.Helper()
+	f, err := parseFilter(expr, nil)
+	if err != nil {
+		return "refused: " + err.Error()
+	}
+	var got []string
+	for _, name := range names {
+		if f.match(&scope{v: traces[name]}) {
+			got = append(got, name)
+		}
+	}
+	return strings.Join(got, " ")
+}
+
+// TestFilterAccountID: only the deserialize trace's segment says its account.
+func TestFilterAccountID(t *testing.T) {
+	traces := rootCauseTraces(t)
+	names := []string{"deserialize", "slow"}
+	for expr, want := range map[string]string{
+		`service(id(account.id: "111122223333"))`:                        "deserialize",
+		`service(id(name: "api", account.id: "111122223333")) { fault }`: "deserialize",
+		`service(id(account.id: "999999999999"))`:                        "",
+		`service(id(name: "api"))`:                                       "deserialize slow",
+		`edge(id(account.id: "111122223333"), "nowhere")`:                "",
+	} {
+		if got := matching(t, traces, names, expr); got != want {
+			t.Errorf("%s matched %q, want %q", expr, got, want)
+		}
+	}
+	if got := serviceID(traces["deserialize"].root())["AccountId"]; got != "111122223333" {
+		t.Errorf("the entry point's AccountId = %v", got)
+	}
+	if got, ok := serviceID(traces["slow"].root())["AccountId"]; ok {
+		t.Errorf("a service without an account has AccountId %v", got)
+	}
+}

@@ -8,6 +8,9 @@ func serviceID(n *node) map[string]any {
 	if n.typ != "" {
 		id["Type"] = n.typ
 	}
+	if a := n.account(); a != "" {
+		id["AccountId"] = a
+	}
 	return id
 }
 
@@ -24,7 +27,7 @@ func summary(v *view) map[string]any {
 		if _, _, _, t := n.status(); t {
 			throttled = true
 		}
-		if key := n.name + "\x00" + n.typ; !seenService[key] {
+		if key := n.name + "\x00" + n.typ + "\x00" + n.account(); !seenService[key] {
 			seenService[key] = true
 			services = append(services, serviceID(n))
 		}

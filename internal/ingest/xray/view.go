@@ -162,6 +162,20 @@ func (n *node) status() (code int64, fault, failed, throttle bool) {
 	return code, fault, failed, throttle
 }
 
+// account is the AWS account a node runs in, as its segment (aws.account_id) says, or for an
+// inferred node the call's own aws.account_id or else its caller's; empty when none says.
+func (n *node) account() string {
+	if a, ok := n.attr("aws.account_id"); ok {
+		return a
+	}
+	if n.span.Resource != nil {
+		if a, ok := n.span.Resource.Attributes.Get("cloud.account.id"); ok {
+			return a.AsString()
+		}
+	}
+	return ""
+}
+
 // seconds is a node's response time: its span's duration.
 func (n *node) seconds() float64 { return float64(n.span.EndUnixNano-n.span.StartUnixNano) / 1e9 }
 
