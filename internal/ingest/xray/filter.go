@@ -41,10 +41,10 @@ type filter interface {
 var (
 	boolKeywords   = map[string]bool{"ok": true, "error": true, "throttle": true, "fault": true, "partial": true, "root": true, "inferred": true}
 	numberKeywords = map[string]bool{"responsetime": true, "duration": true, "http.status": true}
-	stringKeywords = map[string]bool{"http.url": true, "http.method": true, "http.useragent": true, "http.clientip": true, "user": true, "name": true, "type": true}
-	// refusedKeywords are documented but only meaningful in root-cause filters.
-	refusedKeywords = map[string]bool{"index": true, "coverage": true, "first": true, "last": true, "remote": true, "message": true,
+	stringKeywords = map[string]bool{"http.url": true, "http.method": true, "http.useragent": true, "http.clientip": true, "user": true, "name": true, "type": true,
 		"availabilityzone": true, "instance.id": true, "resource.arn": true}
+	// refusedKeywords are documented but only meaningful in root-cause filters.
+	refusedKeywords = map[string]bool{"index": true, "coverage": true, "first": true, "last": true, "remote": true, "message": true}
 )
 
 // maxFilterDepth bounds nesting, so that a hostile expression cannot exhaust the stack.

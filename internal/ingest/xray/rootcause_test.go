@@ -152,3 +152,41 @@ func TestFilterAccountID(t *testing.T) {
 		t.Errorf("a service without an account has AccountId %v", got)
 	}
 }
+
+// TestFilterWhereSegmentsRun: the slow trace's segment runs on an EC2 instance in
+// us-east-1a as an ECS task's ARN; the deserialize trace's says neither.
+func TestFilterWhereSegmentsRun(t *testing.T) {
+	traces := rootCauseTraces(t)
+	names := []string{"deserialize", "slow"}
+	for expr, want := range map[string]string{
+		`availabilityzone = "us-east-1a"`:                "slow",
+		`availabilityzone BEGINSWITH "us-east-1"`:        "slow",
+		`availabilityzone != "us-east-1a"`:               "",
+		`!availabilityzone`:                              "deserialize",
+		`instance.id = "i-0abc"`:                         "slow",
+		`instance.id CONTAINS ""`:                        "slow",
+		`resource.arn ENDSWITH ":task/api"`:              "slow",
+		`service("api") { resource.arn CONTAINS "ecs" }`: "slow",
+		`!resource.arn`:                                  "deserialize",
+		`instance.id > "i"`:                              "refused",
+		`resource.arn = 5`:                               "refused",
+	} {
+		got := matching(t, traces, names, expr)
+		if want == "refused" && strings.HasPrefix(got, "refused") {
+			continue
+		}
+		if got != want {
+			t.Errorf("%s matched %q, want %q", expr, got, want)
+		}
+	}
+	// The store narrows by the ARN, the user's value a parameter; not by resources.
+	f, _ := parseFilter(`resource.arn = "arn:x'; --"`, nil)
+	c := storeCondition(f, func(string) bool { return true })
+	if c.Some == nil || c.Some.What != "attribute" || c.Some.Key != "aws.xray.resource_arn" || c.Some.Value.AsString() != "arn:x'; --" {
+		t.Errorf("resource.arn's condition = %+v", c)
+	}
+	f, _ = parseFilter(`availabilityzone = "us-east-1a"`, nil)
+	if c := storeCondition(f, func(string) bool { return true }); !c.HoldsWithoutTests() {
+		t.Errorf("availabilityzone's condition = %+v, want none", c)
+	}
+}
