@@ -190,3 +190,21 @@ func TestFilterWhereSegmentsRun(t *testing.T) {
 		t.Errorf("availabilityzone's condition = %+v, want none", c)
 	}
 }
+
+// TestSummaryWhereSegmentsRun: the summary lists what the keywords read.
+func TestSummaryWhereSegmentsRun(t *testing.T) {
+	traces := rootCauseTraces(t)
+	s := summary(traces["slow"])
+	for member, want := range map[string]string{
+		"ResourceARNs":      "[map[ARN:arn:aws:ecs:us-east-1:111122223333:task/api]]",
+		"InstanceIds":       "[map[Id:i-0abc]]",
+		"AvailabilityZones": "[map[Name:us-east-1a]]",
+	} {
+		if got := fmt.Sprint(s[member]); got != want {
+			t.Errorf("%s = %s, want %s", member, got, want)
+		}
+	}
+	if got := fmt.Sprint(summary(traces["deserialize"])["InstanceIds"]); got != "[]" {
+		t.Errorf("InstanceIds of a trace that names none = %s", got)
+	}
+}

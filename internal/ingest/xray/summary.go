@@ -69,14 +69,25 @@ func summary(v *view) map[string]any {
 		"Annotations":            annotations,
 		"Users":                  orEmpty(users),
 		"ServiceIds":             orEmpty(services),
-		"ResourceARNs":           []any{},
-		"InstanceIds":            []any{},
+		"ResourceARNs":           named(v, "resource.arn", "ARN"),
+		"InstanceIds":            named(v, "instance.id", "Id"),
+		"AvailabilityZones":      named(v, "availabilityzone", "Name"),
 		"EntryPoint":             serviceID(root),
 		"FaultRootCauses":        apiRootCauses(v.rootCauses(causeFault), causeFault),
 		"ErrorRootCauses":        apiRootCauses(v.rootCauses(causeError), causeError),
 		"ResponseTimeRootCauses": apiRootCauses(v.rootCauses(causeResponseTime), causeResponseTime),
 		"Revision":               1,
 	}
+}
+
+// named lists where a trace's segments run as the filter keyword of the same name reads
+// it, each value as {member: value}.
+func named(v *view, keyword, member string) []any {
+	out := []any{}
+	for _, text := range segmentTexts(v.nodes, wholeTraceTexts[keyword]) {
+		out = append(out, map[string]any{member: text})
+	}
+	return out
 }
 
 func orEmpty(list []any) []any {
