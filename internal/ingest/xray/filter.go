@@ -2,6 +2,7 @@ package xray
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -18,8 +19,13 @@ import (
 //	           | group.name = "..." | group.arn = "..."
 //	name      := "..." | id( name: "...", type: "...", account.id: "..." )
 //
-// Keywords are case-insensitive. Root-cause filters (rootcause.*) and the keywords that only
-// mean something inside them are refused, naming what is not supported.
+//	           | rootcause.KIND.WHAT { expr }   KIND: fault, error, responsetime
+//	                                            WHAT: service, entity, exception
+//
+// Keywords are case-insensitive. Within a root-cause filter's braces, keywords describe a
+// service, an entity or an exception of the trace's root causes (rootcause.go), and only
+// those that do are accepted; index, coverage, first, last, remote and message mean nothing
+// elsewhere and are refused there.
 
 // FilterError is a filter expression that cannot be used, with where it goes wrong (a byte
 // offset, from 0).
@@ -39,12 +45,22 @@ type filter interface {
 
 // The kinds of keyword and the keywords of each.
 var (
-	boolKeywords   = map[string]bool{"ok": true, "error": true, "throttle": true, "fault": true, "partial": true, "root": true, "inferred": true}
-	numberKeywords = map[string]bool{"responsetime": true, "duration": true, "http.status": true}
+	boolKeywords = map[string]bool{"ok": true, "error": true, "throttle": true, "fault": true, "partial": true, "root": true, "inferred": true,
+		"first": true, "last": true, "remote": true}
+	numberKeywords = map[string]bool{"responsetime": true, "duration": true, "http.status": true, "index": true, "coverage": true}
 	stringKeywords = map[string]bool{"http.url": true, "http.method": true, "http.useragent": true, "http.clientip": true, "user": true, "name": true, "type": true,
-		"availabilityzone": true, "instance.id": true, "resource.arn": true}
-	// refusedKeywords are documented but only meaningful in root-cause filters.
-	refusedKeywords = map[string]bool{"index": true, "coverage": true, "first": true, "last": true, "remote": true, "message": true}
+		"availabilityzone": true, "instance.id": true, "resource.arn": true, "message": true}
+	// elementKeywords describe what a root-cause filter enumerates, and mean nothing
+	// elsewhere.
+	elementKeywords = map[string]bool{"index": true, "coverage": true, "first": true, "last": true, "remote": true, "message": true}
+	// blockKeywords are the keywords of a rootcause.KIND.service, .entity or .exception
+	// block: what a service, an entity or an exception of a root cause has. coverage is a
+	// response time's alone.
+	blockKeywords = map[string]map[string]bool{
+		"service":   {"name": true, "type": true, "inferred": true, "first": true, "last": true, "index": true},
+		"entity":    {"name": true, "remote": true, "first": true, "last": true, "index": true, "coverage": true},
+		"exception": {"name": true, "message": true, "first": true, "last": true, "index": true},
+	}
 )
 
 // maxFilterDepth bounds nesting, so that a hostile expression cannot exhaust the stack.
@@ -124,6 +140,8 @@ type parser struct {
 	at     int
 	depth  int
 	groups func(byARN bool, nameOrARN string) (string, bool)
+	block  string    // within a root-cause filter's braces: what it enumerates
+	kind   causeKind // and of which root causes
 }
 
 // parseFilter parses an expression; an empty one matches every trace.
@@ -236,6 +254,9 @@ func (p *parser) unary() (filter, error) {
 
 func (p *parser) predicate(t token) (filter, error) {
 	kw := strings.ToLower(t.text)
+	if p.block != "" {
+		return p.blockPredicate(t, kw)
+	}
 	switch {
 	case kw == "service":
 		return p.service(t)
@@ -251,9 +272,9 @@ func (p *parser) predicate(t token) (filter, error) {
 		c := &compare{keyword: "annotation", annotation: key}
 		return c, p.optionalComparison(c, t)
 	case strings.HasPrefix(kw, "rootcause."):
-		return nil, p.errorf(t, "root-cause filters (%s) are not supported by lookout", t.text)
-	case refusedKeywords[kw]:
-		return nil, p.errorf(t, "the keyword %s is not supported by lookout", t.text)
+		return p.rootCause(t, kw)
+	case elementKeywords[kw]:
+		return nil, p.errorf(t, "%s means something only within a root-cause filter, such as rootcause.fault.entity { %s ... }", t.text, kw)
 	case boolKeywords[kw], numberKeywords[kw], stringKeywords[kw]:
 		c := &compare{keyword: kw}
 		return c, p.optionalComparison(c, t)
@@ -442,4 +463,47 @@ func (p *parser) group(t token, byARN bool) (filter, error) {
 		return nil, p.errorf(v, "group %q has an expression that cannot be used: %v", v.text, err)
 	}
 	return f, nil
+}
+
+// rootCause reads rootcause.KIND.WHAT { expr }.
+func (p *parser) rootCause(t token, kw string) (filter, error) {
+	parts := strings.Split(kw, ".")
+	if len(parts) != 3 || blockKeywords[parts[2]] == nil {
+		return nil, p.errorf(t, "unknown root-cause filter %s: rootcause.fault, .error or .responsetime, then .service, .entity or .exception { ... }", t.text)
+	}
+	kind, ok := causeKinds[parts[1]]
+	if !ok {
+		return nil, p.errorf(t, "unknown root-cause filter %s: rootcause.fault, .error or .responsetime, then .service, .entity or .exception { ... }", t.text)
+	}
+	if open := p.peek(); open.kind != 'p' || open.text != "{" {
+		return nil, p.errorf(open, "%s needs a condition in braces, such as %s { name = \"...\" }", t.text, t.text)
+	}
+	p.block, p.kind = parts[2], kind
+	inner, err := p.inner()
+	p.block = ""
+	if err != nil {
+		return nil, err
+	}
+	return &rootCauseFilter{kind: kind, what: parts[2], inner: inner}, nil
+}
+
+// blockPredicate reads a keyword within a root-cause filter's braces.
+func (p *parser) blockPredicate(t token, kw string) (filter, error) {
+	if !blockKeywords[p.block][kw] || kw == "coverage" && p.kind != causeResponseTime {
+		return nil, p.errorf(t, "%s has no meaning for a root cause's %s here (use %s)", t.text, p.block, blockKeywordList(p.block, p.kind))
+	}
+	c := &compare{keyword: kw}
+	return c, p.optionalComparison(c, t)
+}
+
+// blockKeywordList names the keywords of a root-cause block, for errors.
+func blockKeywordList(block string, kind causeKind) string {
+	var list []string
+	for kw := range blockKeywords[block] {
+		if kw != "coverage" || kind == causeResponseTime {
+			list = append(list, kw)
+		}
+	}
+	slices.Sort(list)
+	return strings.Join(list, ", ")
 }

@@ -10,7 +10,8 @@ import (
 // nodes; at the trace's level, keywords describe its entry point.
 type scope struct {
 	v    *view
-	node *node // nil at the trace's level
+	node *node         // nil at the trace's level
+	elem *causeElement // within a root-cause filter: what it enumerates
 }
 
 func (s *scope) subject() *node {
@@ -47,13 +48,12 @@ type compare struct {
 }
 
 func (c *compare) match(s *scope) bool {
+	if s.elem != nil {
+		return c.matchElement(s.elem)
+	}
 	n := s.subject()
 	if boolKeywords[c.keyword] {
-		got := c.flag(s, n)
-		if c.op == "" {
-			return got
-		}
-		return (got == (c.value == "true")) == (c.op == "=")
+		return c.holds(c.flag(s, n))
 	}
 	if numberKeywords[c.keyword] {
 		got, ok := c.numberOf(s, n)
@@ -68,6 +68,14 @@ func (c *compare) match(s *scope) bool {
 		}
 	}
 	return false
+}
+
+// holds compares a boolean keyword's value.
+func (c *compare) holds(got bool) bool {
+	if c.op == "" {
+		return got
+	}
+	return (got == (c.value == "true")) == (c.op == "=")
 }
 
 func (c *compare) flag(s *scope, n *node) bool {

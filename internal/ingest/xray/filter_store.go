@@ -16,7 +16,7 @@ import (
 // which look at every span in scope, are exact at the trace's level and may be negated
 // there. What the store cannot express (trace durations, inferred nodes, negated service()
 // and edge(), numbers under negation, availability zones and instances) holds for every
-// trace.
+// trace, as do root causes but for their trace having a fault or an error at all.
 func storeCondition(f filter, known func(string) bool) store.TraceCondition {
 	return (&conditionBuilder{known: known}).of(f, nodeScope{}, false)
 }
@@ -60,6 +60,13 @@ func (b *conditionBuilder) of(f filter, at nodeScope, negated bool) store.TraceC
 		return b.within(f.inner, b.scopeOf(name), negated)
 	case *onEdge:
 		return b.within(f.inner, b.scopeOf(f.to.name), negated)
+	case *rootCauseFilter:
+		// A fault or error begins somewhere only when some span has one; what the cause's
+		// services, entities and exceptions must be is left to the exact evaluation.
+		if negated || f.kind == causeResponseTime {
+			return anyTrace
+		}
+		return some(store.SpanTest{What: map[causeKind]string{causeFault: "fault", causeError: "error"}[f.kind]})
 	}
 	return anyTrace
 }

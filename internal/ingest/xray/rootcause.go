@@ -240,3 +240,93 @@ func apiExceptions(sp *telemetry.Span) []any {
 	}
 	return out
 }
+
+// rootCauseFilter matches a trace with a root cause of its kind one of whose services,
+// entities or exceptions (what) the inner filter matches.
+type rootCauseFilter struct {
+	kind  causeKind
+	what  string
+	inner filter
+}
+
+func (f *rootCauseFilter) match(s *scope) bool {
+	for _, rc := range s.v.rootCauses(f.kind) {
+		elems := rc.elements(f.what)
+		for i := range elems {
+			if f.inner.match(&scope{v: s.v, elem: &elems[i]}) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// causeElement is a service, an entity or an exception of a root cause, with its place
+// among those of the cause, from 0: services from the entry point's, entities down the path
+// across the services, exceptions in the order of their entities.
+type causeElement struct {
+	index, count int
+	svc          *causeService
+	ent          *causeEntity
+	exc          *causeException
+}
+
+func (rc rootCause) elements(what string) []causeElement {
+	var out []causeElement
+	for i := range rc.services {
+		s := &rc.services[i]
+		if what == "service" {
+			out = append(out, causeElement{svc: s})
+			continue
+		}
+		for j := range s.path {
+			if what == "entity" {
+				out = append(out, causeElement{ent: &s.path[j]})
+				continue
+			}
+			for _, x := range exceptionsOf(s.path[j].sp) {
+				out = append(out, causeElement{exc: &x})
+			}
+		}
+	}
+	for i := range out {
+		out[i].index, out[i].count = i, len(out)
+	}
+	return out
+}
+
+// matchElement evaluates a keyword of a root-cause block; the parser lets through only
+// those the element has.
+func (c *compare) matchElement(e *causeElement) bool {
+	switch c.keyword {
+	case "first":
+		return c.holds(e.index == 0)
+	case "last":
+		return c.holds(e.index == e.count-1)
+	case "remote":
+		return c.holds(e.ent.remote)
+	case "inferred":
+		return c.holds(e.svc.n.inferred)
+	case "index":
+		return compareNumbers(float64(e.index), c.op, c.number)
+	case "coverage":
+		return compareNumbers(e.ent.share, c.op, c.number)
+	}
+	var text string
+	switch {
+	case c.keyword == "message":
+		text = e.exc.message
+	case c.keyword == "type":
+		text = e.svc.n.typ
+	case e.svc != nil:
+		text = e.svc.n.name
+	case e.ent != nil:
+		text = e.ent.name
+	default:
+		text = e.exc.name
+	}
+	if c.op == "" {
+		return text != ""
+	}
+	return compareTexts(text, c.op, c.value)
+}

@@ -1,6 +1,7 @@
 package xray
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -206,5 +207,103 @@ func TestSummaryWhereSegmentsRun(t *testing.T) {
 	}
 	if got := fmt.Sprint(summary(traces["deserialize"])["InstanceIds"]); got != "[]" {
 		t.Errorf("InstanceIds of a trace that names none = %s", got)
+	}
+}
+
+// TestRootCauseFilters evaluates root-cause filters on the traces of filterTraces and
+// rootCauseTraces, whose root causes TestRootCauseSummaries and TestRootCauseEntities list;
+// the expected traces were worked out by hand from those lists.
+func TestRootCauseFilters(t *testing.T) {
+	traces := filterTraces(t)
+	for name, v := range rootCauseTraces(t) {
+		traces[name] = v
+	}
+	names := []string{"failed-payment", "healthy", "unfinished", "deserialize", "slow"}
+	for expr, want := range map[string]string{
+		// failed-payment's fault: backend-flask > payments; entities backend-flask,
+		// payments (the call, remote), payments (its segment, with Timeout).
+		`rootcause.fault.service { name = "payments" }`:                          "failed-payment",
+		`rootcause.fault.service { last and type = "AWS::EC2::Instance" }`:       "failed-payment",
+		`rootcause.fault.service { first and name = "payments" }`:                "",
+		`rootcause.fault.service { index = 1 }`:                                  "failed-payment",
+		`rootcause.fault.service { index > 1 }`:                                  "",
+		`rootcause.fault.entity { last and name = "payments" and !remote }`:      "failed-payment",
+		`rootcause.fault.entity { remote and index = 1 }`:                        "failed-payment",
+		`rootcause.fault.exception { last and message = "ledger timed out" }`:    "failed-payment",
+		`rootcause.fault.exception { name BEGINSWITH "Time" }`:                   "failed-payment",
+		`!rootcause.fault.service { name = "payments" }`:                         "healthy unfinished deserialize slow",
+		`rootcause.fault.service { name = "payments" } AND http.method = "POST"`: "failed-payment",
+		`rootcause.Fault.Service { NAME = "payments" }`:                          "failed-payment",
+		`service("payments") { rootcause.fault.service { first } }`:              "failed-payment",
+		`rootcause.fault.service { name = "api" }`:                               "deserialize",
+		`rootcause.fault.service { first } AND rootcause.fault.service { last }`: "failed-payment deserialize",
+		`rootcause.fault.service { first and last }`:                             "deserialize",
+		`rootcause.fault.service { first = true and last = false }`:              "failed-payment",
+		// Its error: backend-flask > payments > DynamoDB (inferred); unfinished's: frontend.
+		`rootcause.error.service { inferred and name = "DynamoDB" and type = "AWS::DynamoDB" }`: "failed-payment",
+		`rootcause.error.service { name = "frontend" }`:                                         "unfinished",
+		`rootcause.error.service { last }`:                                                      "failed-payment unfinished",
+		`rootcause.error.service { index = 2 } OR rootcause.fault.service { index = 2 }`:        "failed-payment",
+		`rootcause.error.entity { last and remote and name = "DynamoDB" }`:                      "failed-payment",
+		`rootcause.error.exception { last and name = "Timeout" }`:                               "failed-payment",
+		`rootcause.error.exception { message }`:                                                 "failed-payment",
+		// Response times: failed-payment's goes to DynamoDB (payments' call 0.714, its
+		// segment 0.657, DynamoDB 0.514); healthy's is its own; unfinished has none.
+		`rootcause.responsetime.entity { remote and coverage > 0.7 and name = "payments" }`: "failed-payment",
+		`rootcause.responsetime.entity { last and coverage > 0.8 }`:                         "healthy",
+		// deserialize's time goes down parse (0.7 s of 1) to deserialize (0.5 s of 0.7).
+		`rootcause.responsetime.entity { last and name = "deserialize" and coverage = 0.5 }`: "deserialize",
+		`rootcause.responsetime.service { last and type = "AWS::DynamoDB" }`:                 "failed-payment",
+		`rootcause.responsetime.service { first }`:                                           "failed-payment healthy deserialize slow",
+		`rootcause.responsetime.entity { coverage < 0.52 AND coverage > 0.51 }`:              "failed-payment",
+		`rootcause.responsetime.entity { last and name = "compute" and coverage = 0.75 }`:    "slow",
+		// deserialize's fault: api > parse > deserialize, with exceptions HandlerError,
+		// JSONError and EOFError in that order.
+		`rootcause.fault.entity { last and name = "deserialize" }`:                                    "deserialize",
+		`rootcause.fault.exception { last and message = "Access Denied for account_id: 1234567890" }`: "deserialize",
+		`rootcause.fault.exception { first and name = "HandlerError" }`:                               "deserialize",
+		`rootcause.fault.exception { index = 1 and name = "JSONError" }`:                              "deserialize",
+		`rootcause.fault.entity { index = 1 and name = "parse" }`:                                     "deserialize",
+	} {
+		if got := matching(t, traces, names, expr); got != want {
+			t.Errorf("%s matched %q, want %q", expr, got, want)
+		}
+	}
+}
+
+// TestRootCauseFilterErrors: what a root-cause filter cannot hold is refused at its
+// position.
+func TestRootCauseFilterErrors(t *testing.T) {
+	for expr, want := range map[string]struct {
+		pos  int
+		text string
+	}{
+		`rootcause.fault.service`:                                       {23, "needs a condition in braces"},
+		`rootcause.fault.service name = "a"`:                            {24, "needs a condition in braces"},
+		`rootcause.fault.service { coverage > 0.5 }`:                    {26, "coverage has no meaning for a root cause's service"},
+		`rootcause.fault.entity { coverage > 0.5 }`:                     {25, "(use first, index, last, name, remote)"},
+		`rootcause.responsetime.service { coverage > 0.5 }`:             {33, "has no meaning"},
+		`rootcause.fault.entity { message = "x" }`:                      {25, "has no meaning"},
+		`rootcause.fault.exception { remote }`:                          {28, "has no meaning"},
+		`rootcause.outage.service { name = "a" }`:                       {0, "unknown root-cause filter"},
+		`rootcause.fault.trace { name = "a" }`:                          {0, "unknown root-cause filter"},
+		`rootcause.fault { name = "a" }`:                                {0, "unknown root-cause filter"},
+		`first`:                                                         {0, "only within a root-cause filter"},
+		`http.url = "x" AND message = "y"`:                              {19, "only within a root-cause filter"},
+		`rootcause.fault.service { service("a") }`:                      {26, "has no meaning"},
+		`rootcause.fault.service { rootcause.error.service { first } }`: {26, "has no meaning"},
+		`rootcause.fault.service { name = "a" `:                         {37, `expected "}"`},
+		`rootcause.fault.entity { index > "a" }`:                        {33, "compares with a number"},
+		`rootcause.responsetime.service { index }`:                      {39, "needs a comparison"},
+	} {
+		_, err := parseFilter(expr, nil)
+		var fe *FilterError
+		if !errors.As(err, &fe) {
+			t.Errorf("%s: error %v, want a FilterError", expr, err)
+			continue
+		}
+		if fe.Pos != want.pos || !strings.Contains(fe.Msg, want.text) {
+			t.Errorf("%s: %v, want position %d and %q", expr, err, want.pos, want.text)
+		}
 	}
 }
