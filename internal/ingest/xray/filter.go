@@ -1,6 +1,8 @@
 package xray
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -21,6 +23,7 @@ import (
 //
 //	           | rootcause.KIND.WHAT { expr }   KIND: fault, error, responsetime
 //	                                            WHAT: service, entity, exception
+//	           | rootcause.json = #[ root causes as TraceSummary gives them ]
 //
 // Keywords are case-insensitive. Within a root-cause filter's braces, keywords describe a
 // service, an entity or an exception of the trace's root causes (rootcause.go), and only
@@ -68,7 +71,7 @@ const maxFilterDepth = 50
 
 // token is a lexeme of an expression.
 type token struct {
-	kind byte // 'w' word, 's' string, 'n' number, 'o' operator, 'p' punctuation, 0 end
+	kind byte // 'w' word, 's' string, 'n' number, 'o' operator, 'p' punctuation, 'j' JSON after #, 0 end
 	text string
 	num  float64
 	pos  int
@@ -95,6 +98,13 @@ func lex(src string) ([]token, error) {
 			}
 			out = append(out, token{kind: 's', text: b.String(), pos: i})
 			i = j + 1
+		case c == '#' && i+1 < len(src) && src[i+1] == '[':
+			j := jsonEnd(src, i+1)
+			if j < 0 {
+				return nil, &FilterError{i, "the JSON after #[ is not closed with ]"}
+			}
+			out = append(out, token{kind: 'j', text: src[i+1 : j], pos: i})
+			i = j
 		case strings.ContainsRune("(){},:", rune(c)):
 			out = append(out, token{kind: 'p', text: string(c), pos: i})
 			i++
@@ -131,6 +141,29 @@ func lex(src string) ([]token, error) {
 		}
 	}
 	return append(out, token{pos: len(src)}), nil
+}
+
+// jsonEnd is where the JSON value that opens at src[at] ends (the index after its last
+// bracket), or -1 when it does not: brackets are counted outside strings.
+func jsonEnd(src string, at int) int {
+	depth := 0
+	for i := at; i < len(src); i++ {
+		switch src[i] {
+		case '"':
+			for i++; i < len(src) && src[i] != '"'; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
 }
 
 // parser reads tokens into filters. groups resolves group.name and group.arn to the group's
@@ -467,6 +500,9 @@ func (p *parser) group(t token, byARN bool) (filter, error) {
 
 // rootCause reads rootcause.KIND.WHAT { expr }.
 func (p *parser) rootCause(t token, kw string) (filter, error) {
+	if kw == "rootcause.json" {
+		return p.rootCauseJSON()
+	}
 	parts := strings.Split(kw, ".")
 	if len(parts) != 3 || blockKeywords[parts[2]] == nil {
 		return nil, p.errorf(t, "unknown root-cause filter %s: rootcause.fault, .error or .responsetime, then .service, .entity or .exception { ... }", t.text)
@@ -506,4 +542,29 @@ func blockKeywordList(block string, kind causeKind) string {
 	}
 	slices.Sort(list)
 	return strings.Join(list, ", ")
+}
+
+// rootCauseJSON reads = #[...] after rootcause.json: root causes in TraceSummary's shape.
+func (p *parser) rootCauseJSON() (filter, error) {
+	if err := p.expect("="); err != nil {
+		return nil, err
+	}
+	v := p.next()
+	if v.kind != 'j' {
+		return nil, p.errorf(v, `rootcause.json compares with root causes as JSON, such as #[{"Services": [{"Name": "api"}]}]`)
+	}
+	var causes []jsonCause
+	if err := json.Unmarshal([]byte(v.text), &causes); err != nil {
+		at := v.pos + 1 // the JSON's first byte; the decoder counts the bytes it read
+		var syntax *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syntax):
+			at += max(int(syntax.Offset)-1, 0)
+		case errors.As(err, &typ):
+			at += max(int(typ.Offset)-1, 0)
+		}
+		return nil, &FilterError{min(at, v.pos+len(v.text)), "rootcause.json: " + err.Error()}
+	}
+	return &rootCauseJSON{causes: causes}, nil
 }

@@ -167,7 +167,8 @@ func FuzzFilter(f *testing.F) {
 		`edge("a", id(name: "b", type: "AWS::DynamoDB")) { error }`, `!ok partial`, `http.url CONTAINS "/v2/"`, `group.name = "g"`,
 		`rootcause.fault.service { last and type = "AWS::DynamoDB" or index > 1 }`, `!rootcause.error.entity { remote = true and !first }`,
 		`rootcause.responsetime.entity { coverage >= 0.5 AND name ENDSWITH "b" }`, `rootcause.fault.exception { message CONTAINS "x" }`,
-		`service(id(account.id: "1")) { rootcause.error.service { inferred } }`, `availabilityzone = "a" instance.id resource.arn != "x"`} {
+		`service(id(account.id: "1")) { rootcause.error.service { inferred } }`, `availabilityzone = "a" instance.id resource.arn != "x"`,
+		`rootcause.json = #[{"Services": [{"Name": "a", "EntityPath": [{"Name": "a"}, {"Name": "b", "Remote": true}]}]}]`} {
 		f.Add(s)
 	}
 	v := traceOf(&testing.T{}, `{"trace_id":"1-65535e80-000000000000000000000001","id":"a000000000000001","name":"a","start_time":1,"end_time":2,"fault":true,

@@ -330,3 +330,58 @@ func (c *compare) matchElement(e *causeElement) bool {
 	}
 	return compareTexts(text, c.op, c.value)
 }
+
+// rootCauseJSON matches a trace with a root cause, of any kind, like one of causes.
+type rootCauseJSON struct{ causes []jsonCause }
+
+// jsonCause is a root cause as rootcause.json gives it, in TraceSummary's shape. A member
+// left out matches anything; a list given must match in length and order. Exceptions and
+// coverage are not compared.
+type jsonCause struct {
+	ClientImpacting *bool
+	Services        []struct {
+		Name, Type, AccountId *string
+		Inferred              *bool
+		EntityPath            []struct {
+			Name   *string
+			Remote *bool
+		}
+	}
+}
+
+func (f *rootCauseJSON) match(s *scope) bool {
+	for _, kind := range causeKinds {
+		for _, rc := range s.v.rootCauses(kind) {
+			for i := range f.causes {
+				if f.causes[i].matches(rc) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (jc *jsonCause) matches(rc rootCause) bool {
+	if !same(jc.ClientImpacting, rc.clientImpacting) || jc.Services != nil && len(jc.Services) != len(rc.services) {
+		return false
+	}
+	for i, js := range jc.Services {
+		svc := rc.services[i]
+		if !same(js.Name, svc.n.name) || !same(js.Type, svc.n.typ) || !same(js.AccountId, svc.n.account()) || !same(js.Inferred, svc.n.inferred) {
+			return false
+		}
+		if js.EntityPath != nil && len(js.EntityPath) != len(svc.path) {
+			return false
+		}
+		for j, je := range js.EntityPath {
+			if !same(je.Name, svc.path[j].name) || !same(je.Remote, svc.path[j].remote) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// same reports whether a member given, if it is, is the value.
+func same[T comparable](given *T, value T) bool { return given == nil || *given == value }

@@ -307,3 +307,54 @@ func TestRootCauseFilterErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRootCauseJSON matches root causes given as JSON against those TestRootCauseSummaries
+// and TestRootCauseEntities list, whatever their kind.
+func TestRootCauseJSON(t *testing.T) {
+	traces := filterTraces(t)
+	for name, v := range rootCauseTraces(t) {
+		traces[name] = v
+	}
+	names := []string{"failed-payment", "healthy", "unfinished", "deserialize", "slow"}
+	for expr, want := range map[string]string{
+		`rootcause.json = #[{"Services": [{"Name": "backend-flask"}, {"Name": "payments"}]}]`: "failed-payment",
+		`rootcause.json = #[{"Services": [{"Name": "backend-flask", "EntityPath": [{"Name": "backend-flask"}, {"Name": "payments", "Remote": true}]},
+			{"Name": "payments", "EntityPath": [{"Name": "payments", "Exceptions": [{"Name": "Timeout"}]}]}]}]`: "failed-payment",
+		`rootcause.json = #[{"Services": [{"Name": "backend-flask"}, {"Name": "payments", "EntityPath": [{"Name": "payments"}, {"Name": "DynamoDB"}]}]}]`: "",
+		`rootcause.json = #[{"Services": [{"Name": "backend-flask"}]}]`:                                                                                   "healthy",
+		`rootcause.json = #[{"Services": [{"Name": "frontend"}]}, {"Services": [{"Name": "api"}, {"Name": "nope"}]}]`:                                     "unfinished",
+		`rootcause.json = #[{ "Services": [ { "Name": "api", "EntityPath": [{ "Name": "api" }, { "Name": "parse" }, { "Name": "deserialize" } ] } ] }]`:   "deserialize",
+		`rootcause.json = #[{"ClientImpacting": false}]`:                                                                                                  "failed-payment",
+		`rootcause.json = #[{"Services": [{"Type": "AWS::DynamoDB", "Inferred": true}]}]`:                                                                 "",
+		`rootcause.json = #[{"Services": [{}, {}, {"Type": "AWS::DynamoDB", "Inferred": true}]}]`:                                                         "failed-payment",
+		`rootcause.json = #[{"Services": [{"Name": "api", "AccountId": "111122223333"}]}]`:                                                                "deserialize",
+		`rootcause.json = #[{"Services": [{"Name": "a]}\"["}]}] OR rootcause.json = #[]`:                                                                  "",
+		`!rootcause.json = #[{"Services": [{"Name": "backend-flask"}]}] AND rootcause.fault.service { first }`:                                            "failed-payment deserialize",
+	} {
+		if got := matching(t, traces, names, expr); got != want {
+			t.Errorf("%s matched %q, want %q", expr, got, want)
+		}
+	}
+	for expr, want := range map[string]struct {
+		pos  int
+		text string
+	}{
+		`rootcause.json = #[{"Services": [,]}]`: {33, "invalid character ','"},
+		`rootcause.json = #[{"Services": []}`:   {17, "not closed with ]"},
+		`rootcause.json #[]`:                    {15, `expected "="`},
+		`rootcause.json = "x"`:                  {17, "compares with root causes as JSON"},
+		`rootcause.json = #[{"Services": 3}]`:   {18, "rootcause.json: json: cannot unmarshal number"},
+		`rootcause.fault.entity { name } #[1]`:  {32, "expected a condition"},
+	} {
+		_, err := parseFilter(expr, nil)
+		var fe *FilterError
+		if !errors.As(err, &fe) {
+			t.Errorf("%s: error %v, want a FilterError", expr, err)
+			continue
+		}
+		// A type error is somewhere in the JSON, as the decoder counts.
+		if fe.Pos != want.pos && !(want.pos == 18 && fe.Pos > 18 && fe.Pos < len(expr)) || !strings.Contains(fe.Msg, want.text) {
+			t.Errorf("%s: %v, want position %d and %q", expr, err, want.pos, want.text)
+		}
+	}
+}
