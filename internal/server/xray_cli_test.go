@@ -126,9 +126,19 @@ func TestXRayAWSCLI(t *testing.T) {
 	if n := len(all["TraceSummaries"].([]any)); n != 3 {
 		t.Errorf("without a filter, %d traces, want 3", n)
 	}
-	badFilter := awsCLI(t, srv, true, append([]string{"get-trace-summaries", "--filter-expression", `rootcause.fault.service { name = "a" }`}, window...)...)
-	if !strings.Contains(badFilter["stderr"].(string), "InvalidRequestException") || !strings.Contains(badFilter["stderr"].(string), "root-cause filters") {
-		t.Errorf("an unsupported filter: %s", badFilter["stderr"])
+	// Both faults begin where they are raised: backend-flask's (its db call went well) and
+	// frontend-react's.
+	byCause := awsCLI(t, srv, false, append([]string{"get-trace-summaries", "--filter-expression",
+		`rootcause.fault.service { last and name = "backend-flask" } AND !rootcause.fault.entity { name = "frontend-react" }`}, window...)...)
+	if list := byCause["TraceSummaries"].([]any); len(list) != 1 || dig(list[0], "Id") != "1-"+epoch+"-a00000000000000000000001" {
+		t.Errorf("a root-cause filter found %v, want the failing backend-flask trace", byCause)
+	} else if causes := dig(list[0], "FaultRootCauses").([]any); len(causes) != 1 ||
+		fmt.Sprint(dig(causes[0], "Services")) != "[map[EntityPath:[map[Exceptions:[] Name:backend-flask Remote:false]] Inferred:false Name:backend-flask Names:[backend-flask]]]" {
+		t.Errorf("FaultRootCauses = %v", dig(list[0], "FaultRootCauses"))
+	}
+	badFilter := awsCLI(t, srv, true, append([]string{"get-trace-summaries", "--filter-expression", `rootcause.fault.entity { coverage > 0.5 }`}, window...)...)
+	if !strings.Contains(badFilter["stderr"].(string), "InvalidRequestException") || !strings.Contains(badFilter["stderr"].(string), "position 25") {
+		t.Errorf("coverage in a fault's root cause: %s", badFilter["stderr"])
 	}
 
 	// batch-get-traces returns the documents as they were sent.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -347,5 +348,90 @@ func TestXRaySDKv2SubsegmentArray(t *testing.T) {
 	}
 	if !reflect.DeepEqual(q["annotations"], query["annotations"]) {
 		t.Errorf("subsegment %s's annotations: %v, sent %v", query["id"], q["annotations"], query["annotations"])
+	}
+}
+
+// TestXRayRootCauseFilter puts two traces of a gateway that calls a ledger service: in one
+// the ledger's commit faults and the fault travels up to the gateway; in the other the
+// ledger answers and the gateway faults on its own. aws-sdk-go-v2's GetTraceSummaries finds
+// each by where its fault begins, and reads that root cause back.
+func TestXRayRootCauseFilter(t *testing.T) {
+	srv := start(t)
+	ctx := context.Background()
+	c := xrayClient(srv)
+	now := time.Now().Add(-time.Second)
+	at := func(ms int) string { return fmt.Sprintf("%.3f", float64(now.UnixMilli()+int64(ms))/1e3) }
+	trace := func(n int) string { return fmt.Sprintf("1-%08x-%024x", now.Unix(), n) }
+	deep, own := trace(0xdee9), trace(0x0a11)
+	docs := []string{
+		`{"trace_id":"` + deep + `","id":"d000000000000001","name":"gateway","start_time":` + at(0) + `,"end_time":` + at(400) + `,"fault":true,"http":{"response":{"status":502}},` +
+			`"subsegments":[{"id":"d000000000000002","name":"ledger","namespace":"remote","start_time":` + at(50) + `,"end_time":` + at(350) + `,"fault":true,"http":{"response":{"status":500}}}]}`,
+		`{"trace_id":"` + deep + `","id":"d000000000000003","parent_id":"d000000000000002","name":"ledger","start_time":` + at(60) + `,"end_time":` + at(340) + `,"fault":true,` +
+			`"cause":{"exceptions":[{"id":"e000000000000001","type":"DeadlockError","message":"deadlock on accounts"}]},` +
+			`"subsegments":[{"id":"d000000000000004","name":"commit","start_time":` + at(100) + `,"end_time":` + at(330) + `,"fault":true}]}`,
+		`{"trace_id":"` + own + `","id":"f000000000000001","name":"gateway","start_time":` + at(0) + `,"end_time":` + at(300) + `,"fault":true,"http":{"response":{"status":500}},` +
+			`"subsegments":[{"id":"f000000000000002","name":"ledger","namespace":"remote","start_time":` + at(20) + `,"end_time":` + at(80) + `,"http":{"response":{"status":200}}}]}`,
+		`{"trace_id":"` + own + `","id":"f000000000000003","parent_id":"f000000000000002","name":"ledger","start_time":` + at(25) + `,"end_time":` + at(75) + `,"http":{"response":{"status":200}}}`,
+	}
+	if put, err := c.PutTraceSegments(ctx, &xray.PutTraceSegmentsInput{TraceSegmentDocuments: docs}); err != nil || len(put.UnprocessedTraceSegments) != 0 {
+		t.Fatalf("PutTraceSegments: %v %+v", err, put)
+	}
+	start, end := now.Add(-time.Minute), now.Add(time.Minute)
+	find := func(expr string) []types.TraceSummary {
+		t.Helper()
+		out, err := c.GetTraceSummaries(ctx, &xray.GetTraceSummariesInput{StartTime: &start, EndTime: &end, FilterExpression: awssdk.String(expr)})
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return out.TraceSummaries
+	}
+	// Acknowledged segments are durable at once, visible once the loader has stored them.
+	for deadline := time.Now().Add(10 * time.Second); len(find(`service("ledger")`)) < 2 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	}
+	ids := func(list []types.TraceSummary) []string {
+		var got []string
+		for _, s := range list {
+			got = append(got, *s.Id)
+		}
+		slices.Sort(got)
+		return got
+	}
+	for expr, want := range map[string][]string{
+		`rootcause.fault.service { last and name = "ledger" }`:                        {deep},
+		`rootcause.fault.service { last and name = "gateway" }`:                       {own},
+		`rootcause.fault.entity { last and name = "commit" }`:                         {deep},
+		`rootcause.fault.exception { message CONTAINS "deadlock" }`:                   {deep},
+		`rootcause.fault.service { first and name = "gateway" }`:                      {own, deep},
+		`service("ledger") { !fault } AND rootcause.fault.service { index = 0 }`:      {own},
+		`rootcause.responsetime.service { last and name = "ledger" }`:                 {deep},
+		`rootcause.json = #[{"Services": [{"Name": "gateway"}, {"Name": "ledger"}]}]`: {deep},
+	} {
+		if got := ids(find(expr)); !slices.Equal(got, want) {
+			t.Errorf("%s found %v, want %v", expr, got, want)
+		}
+	}
+	list := find(`rootcause.fault.service { name = "ledger" }`)
+	if len(list) != 1 || len(list[0].FaultRootCauses) != 1 {
+		t.Fatalf("summaries %+v, want the deep fault's with one root cause", list)
+	}
+	rc := list[0].FaultRootCauses[0]
+	var path []string
+	for _, s := range rc.Services {
+		var entities []string
+		for _, e := range s.EntityPath {
+			entities = append(entities, *e.Name)
+		}
+		path = append(path, *s.Name+"["+strings.Join(entities, ",")+"]")
+	}
+	if got := strings.Join(path, " > "); got != "gateway[gateway,ledger] > ledger[ledger,commit]" || !*rc.ClientImpacting {
+		t.Errorf("fault root cause %s (client impacting %v), want gateway[gateway,ledger] > ledger[ledger,commit]", got, *rc.ClientImpacting)
+	}
+	if ex := rc.Services[1].EntityPath[0].Exceptions; len(ex) != 1 || *ex[0].Name != "DeadlockError" || *ex[0].Message != "deadlock on accounts" {
+		t.Errorf("the ledger's exceptions = %+v", ex)
+	}
+	_, err := c.GetTraceSummaries(ctx, &xray.GetTraceSummariesInput{StartTime: &start, EndTime: &end, FilterExpression: awssdk.String(`rootcause.fault.service { remote }`)})
+	var invalid *types.InvalidRequestException
+	if !errors.As(err, &invalid) || !strings.Contains(*invalid.Message, "position 26") {
+		t.Errorf("remote on a root cause's service: %v, want InvalidRequestException at position 26", err)
 	}
 }

@@ -1,7 +1,10 @@
 package xray
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -16,10 +19,16 @@ import (
 //	predicate := keyword [op value] | annotation.KEY [op value]
 //	           | service( [name] ) [{ expr }] | edge( name , name ) [{ expr }]
 //	           | group.name = "..." | group.arn = "..."
-//	name      := "..." | id( name: "...", type: "..." )
+//	name      := "..." | id( name: "...", type: "...", account.id: "..." )
 //
-// Keywords are case-insensitive. Root-cause filters (rootcause.*) and the keywords that only
-// mean something inside them are refused, naming what is not supported.
+//	           | rootcause.KIND.WHAT { expr }   KIND: fault, error, responsetime
+//	                                            WHAT: service, entity, exception
+//	           | rootcause.json = #[ root causes as TraceSummary gives them ]
+//
+// Keywords are case-insensitive. Within a root-cause filter's braces, keywords describe a
+// service, an entity or an exception of the trace's root causes (rootcause.go), and only
+// those that do are accepted; index, coverage, first, last, remote and message mean nothing
+// elsewhere and are refused there.
 
 // FilterError is a filter expression that cannot be used, with where it goes wrong (a byte
 // offset, from 0).
@@ -39,12 +48,22 @@ type filter interface {
 
 // The kinds of keyword and the keywords of each.
 var (
-	boolKeywords   = map[string]bool{"ok": true, "error": true, "throttle": true, "fault": true, "partial": true, "root": true, "inferred": true}
-	numberKeywords = map[string]bool{"responsetime": true, "duration": true, "http.status": true}
-	stringKeywords = map[string]bool{"http.url": true, "http.method": true, "http.useragent": true, "http.clientip": true, "user": true, "name": true, "type": true}
-	// refusedKeywords are documented but only meaningful in root-cause filters.
-	refusedKeywords = map[string]bool{"index": true, "coverage": true, "first": true, "last": true, "remote": true, "message": true,
-		"availabilityzone": true, "instance.id": true, "resource.arn": true}
+	boolKeywords = map[string]bool{"ok": true, "error": true, "throttle": true, "fault": true, "partial": true, "root": true, "inferred": true,
+		"first": true, "last": true, "remote": true}
+	numberKeywords = map[string]bool{"responsetime": true, "duration": true, "http.status": true, "index": true, "coverage": true}
+	stringKeywords = map[string]bool{"http.url": true, "http.method": true, "http.useragent": true, "http.clientip": true, "user": true, "name": true, "type": true,
+		"availabilityzone": true, "instance.id": true, "resource.arn": true, "message": true}
+	// elementKeywords describe what a root-cause filter enumerates, and mean nothing
+	// elsewhere.
+	elementKeywords = map[string]bool{"index": true, "coverage": true, "first": true, "last": true, "remote": true, "message": true}
+	// blockKeywords are the keywords of a rootcause.KIND.service, .entity or .exception
+	// block: what a service, an entity or an exception of a root cause has. coverage is a
+	// response time's alone.
+	blockKeywords = map[string]map[string]bool{
+		"service":   {"name": true, "type": true, "inferred": true, "first": true, "last": true, "index": true},
+		"entity":    {"name": true, "remote": true, "first": true, "last": true, "index": true, "coverage": true},
+		"exception": {"name": true, "message": true, "first": true, "last": true, "index": true},
+	}
 )
 
 // maxFilterDepth bounds nesting, so that a hostile expression cannot exhaust the stack.
@@ -52,7 +71,7 @@ const maxFilterDepth = 50
 
 // token is a lexeme of an expression.
 type token struct {
-	kind byte // 'w' word, 's' string, 'n' number, 'o' operator, 'p' punctuation, 0 end
+	kind byte // 'w' word, 's' string, 'n' number, 'o' operator, 'p' punctuation, 'j' JSON after #, 0 end
 	text string
 	num  float64
 	pos  int
@@ -79,6 +98,13 @@ func lex(src string) ([]token, error) {
 			}
 			out = append(out, token{kind: 's', text: b.String(), pos: i})
 			i = j + 1
+		case c == '#' && i+1 < len(src) && src[i+1] == '[':
+			j := jsonEnd(src, i+1)
+			if j < 0 {
+				return nil, &FilterError{i, "the JSON after #[ is not closed with ]"}
+			}
+			out = append(out, token{kind: 'j', text: src[i+1 : j], pos: i})
+			i = j
 		case strings.ContainsRune("(){},:", rune(c)):
 			out = append(out, token{kind: 'p', text: string(c), pos: i})
 			i++
@@ -117,6 +143,29 @@ func lex(src string) ([]token, error) {
 	return append(out, token{pos: len(src)}), nil
 }
 
+// jsonEnd is where the JSON value that opens at src[at] ends (the index after its last
+// bracket), or -1 when it does not: brackets are counted outside strings.
+func jsonEnd(src string, at int) int {
+	depth := 0
+	for i := at; i < len(src); i++ {
+		switch src[i] {
+		case '"':
+			for i++; i < len(src) && src[i] != '"'; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
 // parser reads tokens into filters. groups resolves group.name and group.arn to the group's
 // own expression (nil: groups are refused).
 type parser struct {
@@ -124,6 +173,8 @@ type parser struct {
 	at     int
 	depth  int
 	groups func(byARN bool, nameOrARN string) (string, bool)
+	block  string    // within a root-cause filter's braces: what it enumerates
+	kind   causeKind // and of which root causes
 }
 
 // parseFilter parses an expression; an empty one matches every trace.
@@ -236,6 +287,9 @@ func (p *parser) unary() (filter, error) {
 
 func (p *parser) predicate(t token) (filter, error) {
 	kw := strings.ToLower(t.text)
+	if p.block != "" {
+		return p.blockPredicate(t, kw)
+	}
 	switch {
 	case kw == "service":
 		return p.service(t)
@@ -251,9 +305,9 @@ func (p *parser) predicate(t token) (filter, error) {
 		c := &compare{keyword: "annotation", annotation: key}
 		return c, p.optionalComparison(c, t)
 	case strings.HasPrefix(kw, "rootcause."):
-		return nil, p.errorf(t, "root-cause filters (%s) are not supported by lookout", t.text)
-	case refusedKeywords[kw]:
-		return nil, p.errorf(t, "the keyword %s is not supported by lookout", t.text)
+		return p.rootCause(t, kw)
+	case elementKeywords[kw]:
+		return nil, p.errorf(t, "%s means something only within a root-cause filter, such as rootcause.fault.entity { %s ... }", t.text, kw)
 	case boolKeywords[kw], numberKeywords[kw], stringKeywords[kw]:
 		c := &compare{keyword: kw}
 		return c, p.optionalComparison(c, t)
@@ -320,8 +374,9 @@ var (
 	textOps   = map[string]bool{"CONTAINS": true, "BEGINSWITH": true, "ENDSWITH": true}
 )
 
-// selector names a node: by name, or by id(name:, type:); empty fields match any.
-type selector struct{ name, typ string }
+// selector names a node: by name, or by id(name:, type:, account.id:); empty fields match
+// any.
+type selector struct{ name, typ, account string }
 
 func (p *parser) selector() (selector, error) {
 	t := p.next()
@@ -355,6 +410,8 @@ func (p *parser) selector() (selector, error) {
 			s.name = v.text
 		case "type":
 			s.typ = v.text
+		case "account.id":
+			s.account = v.text
 		}
 		if t := p.next(); t.text == ")" {
 			return s, nil
@@ -439,4 +496,75 @@ func (p *parser) group(t token, byARN bool) (filter, error) {
 		return nil, p.errorf(v, "group %q has an expression that cannot be used: %v", v.text, err)
 	}
 	return f, nil
+}
+
+// rootCause reads rootcause.KIND.WHAT { expr }.
+func (p *parser) rootCause(t token, kw string) (filter, error) {
+	if kw == "rootcause.json" {
+		return p.rootCauseJSON()
+	}
+	parts := strings.Split(kw, ".")
+	if len(parts) != 3 || blockKeywords[parts[2]] == nil {
+		return nil, p.errorf(t, "unknown root-cause filter %s: rootcause.fault, .error or .responsetime, then .service, .entity or .exception { ... }", t.text)
+	}
+	kind, ok := causeKinds[parts[1]]
+	if !ok {
+		return nil, p.errorf(t, "unknown root-cause filter %s: rootcause.fault, .error or .responsetime, then .service, .entity or .exception { ... }", t.text)
+	}
+	if open := p.peek(); open.kind != 'p' || open.text != "{" {
+		return nil, p.errorf(open, "%s needs a condition in braces, such as %s { name = \"...\" }", t.text, t.text)
+	}
+	p.block, p.kind = parts[2], kind
+	inner, err := p.inner()
+	p.block = ""
+	if err != nil {
+		return nil, err
+	}
+	return &rootCauseFilter{kind: kind, what: parts[2], inner: inner}, nil
+}
+
+// blockPredicate reads a keyword within a root-cause filter's braces.
+func (p *parser) blockPredicate(t token, kw string) (filter, error) {
+	if !blockKeywords[p.block][kw] || kw == "coverage" && p.kind != causeResponseTime {
+		return nil, p.errorf(t, "%s has no meaning for a root cause's %s here (use %s)", t.text, p.block, blockKeywordList(p.block, p.kind))
+	}
+	c := &compare{keyword: kw}
+	return c, p.optionalComparison(c, t)
+}
+
+// blockKeywordList names the keywords of a root-cause block, for errors.
+func blockKeywordList(block string, kind causeKind) string {
+	var list []string
+	for kw := range blockKeywords[block] {
+		if kw != "coverage" || kind == causeResponseTime {
+			list = append(list, kw)
+		}
+	}
+	slices.Sort(list)
+	return strings.Join(list, ", ")
+}
+
+// rootCauseJSON reads = #[...] after rootcause.json: root causes in TraceSummary's shape.
+func (p *parser) rootCauseJSON() (filter, error) {
+	if err := p.expect("="); err != nil {
+		return nil, err
+	}
+	v := p.next()
+	if v.kind != 'j' {
+		return nil, p.errorf(v, `rootcause.json compares with root causes as JSON, such as #[{"Services": [{"Name": "api"}]}]`)
+	}
+	var causes []jsonCause
+	if err := json.Unmarshal([]byte(v.text), &causes); err != nil {
+		at := v.pos + 1 // the JSON's first byte; the decoder counts the bytes it read
+		var syntax *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syntax):
+			at += max(int(syntax.Offset)-1, 0)
+		case errors.As(err, &typ):
+			at += max(int(typ.Offset)-1, 0)
+		}
+		return nil, &FilterError{min(at, v.pos+len(v.text)), "rootcause.json: " + err.Error()}
+	}
+	return &rootCauseJSON{causes: causes}, nil
 }

@@ -10,7 +10,8 @@ import (
 // nodes; at the trace's level, keywords describe its entry point.
 type scope struct {
 	v    *view
-	node *node // nil at the trace's level
+	node *node         // nil at the trace's level
+	elem *causeElement // within a root-cause filter: what it enumerates
 }
 
 func (s *scope) subject() *node {
@@ -47,13 +48,12 @@ type compare struct {
 }
 
 func (c *compare) match(s *scope) bool {
+	if s.elem != nil {
+		return c.matchElement(s.elem)
+	}
 	n := s.subject()
 	if boolKeywords[c.keyword] {
-		got := c.flag(s, n)
-		if c.op == "" {
-			return got
-		}
-		return (got == (c.value == "true")) == (c.op == "=")
+		return c.holds(c.flag(s, n))
 	}
 	if numberKeywords[c.keyword] {
 		got, ok := c.numberOf(s, n)
@@ -68,6 +68,14 @@ func (c *compare) match(s *scope) bool {
 		}
 	}
 	return false
+}
+
+// holds compares a boolean keyword's value.
+func (c *compare) holds(got bool) bool {
+	if c.op == "" {
+		return got
+	}
+	return (got == (c.value == "true")) == (c.op == "=")
 }
 
 func (c *compare) flag(s *scope, n *node) bool {
@@ -123,9 +131,12 @@ func (c *compare) numberOf(s *scope, n *node) (float64, bool) {
 	return 0, false
 }
 
-// texts are the values a string keyword has: one for the node, and for user every user of
-// the trace at its level.
+// texts are the values a string keyword has: one for the node, and for user and where
+// segments run (wholeTraceTexts) those of every segment in scope.
 func (c *compare) texts(s *scope, n *node) []string {
+	if key, ok := wholeTraceTexts[c.keyword]; ok {
+		return segmentTexts(s.nodesInScope(), key)
+	}
 	key := map[string]string{"http.url": "http.url", "http.method": "http.method", "http.useragent": "http.user_agent",
 		"http.clientip": "http.client_ip", "user": AttrUser}[c.keyword]
 	switch c.keyword {
@@ -148,6 +159,46 @@ func (c *compare) texts(s *scope, n *node) []string {
 		return []string{v}
 	}
 	return nil
+}
+
+// wholeTraceTexts are the string keywords of where a segment runs, with the attribute each
+// reads: the availability zone and instance are its resource's (an X-Ray segment's
+// aws.ec2, or OpenTelemetry's resource), the resource ARN its spans' own.
+var wholeTraceTexts = map[string]attrKey{
+	"availabilityzone": {"cloud.availability_zone", true},
+	"instance.id":      {"host.id", true},
+	"resource.arn":     {"aws.xray.resource_arn", false},
+}
+
+type attrKey struct {
+	key      string
+	resource bool
+}
+
+// segmentTexts are the values of an attribute on the spans of nodes, in order, each once.
+// Inferred nodes have no segment, and so no value of their own.
+func segmentTexts(nodes []*node, k attrKey) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		for _, sp := range n.spans {
+			if n.inferred {
+				break
+			}
+			attrs := sp.Attributes
+			if k.resource {
+				if sp.Resource == nil {
+					continue
+				}
+				attrs = sp.Resource.Attributes
+			}
+			if v, ok := attrs.Get(k.key); ok && !seen[v.AsString()] {
+				seen[v.AsString()] = true
+				out = append(out, v.AsString())
+			}
+		}
+	}
+	return out
 }
 
 func (s *scope) nodesInScope() []*node {
@@ -227,7 +278,8 @@ func compareTexts(a, op, b string) bool {
 }
 
 func (sel *selector) matches(n *node) bool {
-	return sel == nil || (sel.name == "" || sel.name == n.name) && (sel.typ == "" || strings.EqualFold(sel.typ, n.typ))
+	return sel == nil || (sel.name == "" || sel.name == n.name) && (sel.typ == "" || strings.EqualFold(sel.typ, n.typ)) &&
+		(sel.account == "" || sel.account == n.account())
 }
 
 // inService matches a trace with a node of the service whose own filter matches.

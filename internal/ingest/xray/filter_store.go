@@ -15,7 +15,8 @@ import (
 // passes", which the entry point's or the node's span does; annotations, users and partial,
 // which look at every span in scope, are exact at the trace's level and may be negated
 // there. What the store cannot express (trace durations, inferred nodes, negated service()
-// and edge(), numbers under negation) holds for every trace.
+// and edge(), numbers under negation, availability zones and instances) holds for every
+// trace, as do root causes but for their trace having a fault or an error at all.
 func storeCondition(f filter, known func(string) bool) store.TraceCondition {
 	return (&conditionBuilder{known: known}).of(f, nodeScope{}, false)
 }
@@ -59,6 +60,13 @@ func (b *conditionBuilder) of(f filter, at nodeScope, negated bool) store.TraceC
 		return b.within(f.inner, b.scopeOf(name), negated)
 	case *onEdge:
 		return b.within(f.inner, b.scopeOf(f.to.name), negated)
+	case *rootCauseFilter:
+		// A fault or error begins somewhere only when some span has one; what the cause's
+		// services, entities and exceptions must be is left to the exact evaluation.
+		if negated || f.kind == causeResponseTime {
+			return anyTrace
+		}
+		return some(store.SpanTest{What: map[causeKind]string{causeFault: "fault", causeError: "error"}[f.kind]})
 	}
 	return anyTrace
 }
@@ -102,9 +110,15 @@ func (b *conditionBuilder) compare(c *compare, at nodeScope, negated bool) store
 			t.Value = telemetry.BoolValue(c.value == "true")
 		}
 		wholeTrace = true
-	case c.keyword == "user":
-		t.What, t.Key, t.Op, t.Value = "attribute", AttrUser, c.op, telemetry.StringValue(c.value)
+	case c.keyword == "user" || c.keyword == "resource.arn":
+		key := AttrUser
+		if c.keyword == "resource.arn" {
+			key = wholeTraceTexts[c.keyword].key
+		}
+		t.What, t.Key, t.Op, t.Value = "attribute", key, c.op, telemetry.StringValue(c.value)
 		wholeTrace = true
+	case c.keyword == "availabilityzone" || c.keyword == "instance.id":
+		return anyTrace // resource attributes, which the store's tests do not read
 	case c.keyword == "partial":
 		t.What = "in_progress"
 		wholeTrace = true

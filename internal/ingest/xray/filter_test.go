@@ -130,20 +130,20 @@ func TestFilterErrors(t *testing.T) {
 		pos  int
 		text string
 	}{
-		`responsetime >`:                         {14, "responsetime compares with a number"},
-		`responsetime`:                           {12, "needs a comparison"},
-		`http.url = 5`:                           {11, "quoted string"},
-		`fault = maybe`:                          {8, "= true"},
-		`service("a" { fault }`:                  {12, `expected ")"`},
-		`rootcause.fault.service { name = "a" }`: {0, "root-cause filters"},
-		`coverage > 0.5`:                         {0, "coverage is not supported"},
-		`frobnicate`:                             {0, `unknown keyword "frobnicate"`},
-		`"unclosed`:                              {0, "not closed"},
-		`fault AND`:                              {9, "ends where a condition"},
-		`group.name = "nope"`:                    {13, `no group "nope"`},
-		`annotation.x CONTAINS 3`:                {13, "does not apply"},
-		`fault )`:                                {6, `unexpected ")"`},
-		`fault # 1`:                              {6, "unexpected character"},
+		`responsetime >`:        {14, "responsetime compares with a number"},
+		`responsetime`:          {12, "needs a comparison"},
+		`http.url = 5`:          {11, "quoted string"},
+		`fault = maybe`:         {8, "= true"},
+		`service("a" { fault }`: {12, `expected ")"`},
+		`rootcause.outage.service { name = "a" }`: {0, "unknown root-cause filter"},
+		`coverage > 0.5`:          {0, "only within a root-cause filter"},
+		`frobnicate`:              {0, `unknown keyword "frobnicate"`},
+		`"unclosed`:               {0, "not closed"},
+		`fault AND`:               {9, "ends where a condition"},
+		`group.name = "nope"`:     {13, `no group "nope"`},
+		`annotation.x CONTAINS 3`: {13, "does not apply"},
+		`fault )`:                 {6, `unexpected ")"`},
+		`fault # 1`:               {6, "unexpected character"},
 	} {
 		_, err := parseFilter(expr, func(bool, string) (string, bool) { return "", false })
 		var fe *FilterError
@@ -164,11 +164,16 @@ func TestFilterErrors(t *testing.T) {
 // FuzzFilter parses any expression, and evaluates the ones that parse, without panicking.
 func FuzzFilter(f *testing.F) {
 	for _, s := range []string{`service("a") { fault = true OR responsetime > 2.5 } AND annotation.account = "12345"`,
-		`edge("a", id(name: "b", type: "AWS::DynamoDB")) { error }`, `!ok partial`, `http.url CONTAINS "/v2/"`, `group.name = "g"`} {
+		`edge("a", id(name: "b", type: "AWS::DynamoDB")) { error }`, `!ok partial`, `http.url CONTAINS "/v2/"`, `group.name = "g"`,
+		`rootcause.fault.service { last and type = "AWS::DynamoDB" or index > 1 }`, `!rootcause.error.entity { remote = true and !first }`,
+		`rootcause.responsetime.entity { coverage >= 0.5 AND name ENDSWITH "b" }`, `rootcause.fault.exception { message CONTAINS "x" }`,
+		`service(id(account.id: "1")) { rootcause.error.service { inferred } }`, `availabilityzone = "a" instance.id resource.arn != "x"`,
+		`rootcause.json = #[{"Services": [{"Name": "a", "EntityPath": [{"Name": "a"}, {"Name": "b", "Remote": true}]}]}]`} {
 		f.Add(s)
 	}
-	v := traceOf(&testing.T{}, `{"trace_id":"1-65535e80-000000000000000000000001","id":"a000000000000001","name":"a","start_time":1,"end_time":2,
-		"subsegments":[{"id":"a000000000000002","name":"b","namespace":"aws","start_time":1,"end_time":2}]}`)
+	v := traceOf(&testing.T{}, `{"trace_id":"1-65535e80-000000000000000000000001","id":"a000000000000001","name":"a","start_time":1,"end_time":2,"fault":true,
+		"cause":{"exceptions":[{"id":"c000000000000001","type":"X","message":"x"}]},
+		"subsegments":[{"id":"a000000000000002","name":"b","namespace":"aws","start_time":1,"end_time":2,"error":true}]}`)
 	f.Fuzz(func(t *testing.T, expr string) {
 		flt, err := parseFilter(expr, func(bool, string) (string, bool) { return "fault", true })
 		if err != nil {

@@ -193,6 +193,11 @@ func TestTraceSummariesFromStore(t *testing.T) {
 		{`inferred`, false},
 		{`service("backend-flask") { !fault AND annotation.user = "andrew" }`, false},
 		{`service() { user = "andrew" } AND !service("frontend-react-js") { error }`, false},
+		{`rootcause.fault.service { last and name = "orders" }`, false},
+		{`rootcause.fault.exception { name = "KeyError" } AND user = "andrew"`, false},
+		{`rootcause.error.service { last and name = "backend-flask" }`, false},
+		{`!rootcause.fault.entity { last }`, false},
+		{`rootcause.responsetime.entity { first and coverage = 1 }`, false},
 	} {
 		f, err := parseFilter(tc.expr, nil)
 		if err != nil {

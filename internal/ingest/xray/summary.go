@@ -1,10 +1,6 @@
 package xray
 
-import (
-	"slices"
-
-	"lookout/internal/telemetry"
-)
+import "lookout/internal/telemetry"
 
 // serviceID names a node as the API does.
 func serviceID(n *node) map[string]any {
@@ -12,23 +8,26 @@ func serviceID(n *node) map[string]any {
 	if n.typ != "" {
 		id["Type"] = n.typ
 	}
+	if a := n.account(); a != "" {
+		id["AccountId"] = a
+	}
 	return id
 }
 
 // summary is a trace's TraceSummary: its entry point's HTTP request and outcome, its
-// services, users and annotations, and the services where its faults and errors begin.
+// services, users and annotations, and where its faults, errors and response time begin.
 func summary(v *view) map[string]any {
 	root := v.root()
 	code, fault, failed, _ := root.status()
 	throttled := false
-	var services, users, arns, instances []any
-	seenService, seenUser, seenARN, seenInstance := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	var services, users []any
+	seenService, seenUser := map[string]bool{}, map[string]bool{}
 	annotations := map[string][]any{}
 	for _, n := range v.nodes {
 		if _, _, _, t := n.status(); t {
 			throttled = true
 		}
-		if key := n.name + "\x00" + n.typ; !seenService[key] {
+		if key := n.name + "\x00" + n.typ + "\x00" + n.account(); !seenService[key] {
 			seenService[key] = true
 			services = append(services, serviceID(n))
 		}
@@ -39,14 +38,6 @@ func summary(v *view) map[string]any {
 			if u, ok := sp.Attributes.Get(AttrUser); ok && !seenUser[u.AsString()] {
 				seenUser[u.AsString()] = true
 				users = append(users, map[string]any{"UserName": u.AsString(), "ServiceIds": []any{serviceID(n)}})
-			}
-			if arn := resourceARN(sp); arn != "" && !seenARN[arn] {
-				seenARN[arn] = true
-				arns = append(arns, map[string]any{"ARN": arn})
-			}
-			if id := instanceID(sp.Resource); id != "" && !seenInstance[id] {
-				seenInstance[id] = true
-				instances = append(instances, map[string]any{"Id": id})
 			}
 			for _, kv := range sp.Attributes {
 				if annotationKey.MatchString(kv.Key) {
@@ -66,56 +57,37 @@ func summary(v *view) map[string]any {
 		httpInfo["HttpStatus"] = code
 	}
 	return map[string]any{
-		"Id":              FormatTraceID(v.id),
-		"StartTime":       epochSeconds(v.start),
-		"Duration":        float64(v.end-v.start) / 1e9,
-		"ResponseTime":    root.seconds(),
-		"HasFault":        fault,
-		"HasError":        failed,
-		"HasThrottle":     throttled,
-		"IsPartial":       v.partial,
-		"Http":            httpInfo,
-		"Annotations":     annotations,
-		"Users":           orEmpty(users),
-		"ServiceIds":      orEmpty(services),
-		"ResourceARNs":    orEmpty(arns),
-		"InstanceIds":     orEmpty(instances),
-		"EntryPoint":      serviceID(root),
-		"FaultRootCauses": rootCauses(v, func(n *node) bool { _, f, _, _ := n.status(); return f }),
-		"ErrorRootCauses": rootCauses(v, func(n *node) bool { _, _, e, _ := n.status(); return e }),
-		"Revision":        1,
+		"Id":                     FormatTraceID(v.id),
+		"StartTime":              epochSeconds(v.start),
+		"Duration":               float64(v.end-v.start) / 1e9,
+		"ResponseTime":           root.seconds(),
+		"HasFault":               fault,
+		"HasError":               failed,
+		"HasThrottle":            throttled,
+		"IsPartial":              v.partial,
+		"Http":                   httpInfo,
+		"Annotations":            annotations,
+		"Users":                  orEmpty(users),
+		"ServiceIds":             orEmpty(services),
+		"ResourceARNs":           named(v, "resource.arn", "ARN"),
+		"InstanceIds":            named(v, "instance.id", "Id"),
+		"AvailabilityZones":      named(v, "availabilityzone", "Name"),
+		"EntryPoint":             serviceID(root),
+		"FaultRootCauses":        apiRootCauses(v.rootCauses(causeFault), causeFault),
+		"ErrorRootCauses":        apiRootCauses(v.rootCauses(causeError), causeError),
+		"ResponseTimeRootCauses": apiRootCauses(v.rootCauses(causeResponseTime), causeResponseTime),
+		"Revision":               1,
 	}
 }
 
-// resourceARN is the AWS resource a span's service runs as: a segment's resource_arn, or an
-// OpenTelemetry resource's cloud.resource_id.
-func resourceARN(sp *telemetry.Span) string {
-	if v, ok := sp.Attributes.Get("aws.xray.resource_arn"); ok {
-		return v.AsString()
+// named lists where a trace's segments run as the filter keyword of the same name reads
+// it, each value as {member: value}.
+func named(v *view, keyword, member string) []any {
+	out := []any{}
+	for _, text := range segmentTexts(v.nodes, wholeTraceTexts[keyword]) {
+		out = append(out, map[string]any{member: text})
 	}
-	if sp.Resource == nil {
-		return ""
-	}
-	if v, ok := sp.Resource.Attributes.Get("aws.xray.resource_arn"); ok {
-		return v.AsString()
-	}
-	if v, ok := sp.Resource.Attributes.Get("cloud.resource_id"); ok {
-		return v.AsString()
-	}
-	return ""
-}
-
-// instanceID is the EC2 instance a service runs on: host.id of a resource on AWS, which a
-// segment's aws.ec2.instance_id becomes, as do OpenTelemetry's EC2 resource detectors.
-func instanceID(r *telemetry.Resource) string {
-	if r == nil {
-		return ""
-	}
-	if p, _ := r.Attributes.Get("cloud.provider"); p.AsString() != "aws" {
-		return ""
-	}
-	id, _ := r.Attributes.Get("host.id")
-	return id.AsString()
+	return out
 }
 
 func orEmpty(list []any) []any {
@@ -136,46 +108,4 @@ func annotationValue(v telemetry.Value) map[string]any {
 		return map[string]any{"NumberValue": v.Double()}
 	}
 	return map[string]any{"StringValue": v.AsString()}
-}
-
-// rootCauses are the nodes where a failure begins: failing nodes none of whose callees
-// fail, each with the path of calls from the entry point and its exceptions.
-func rootCauses(v *view, failing func(*node) bool) []any {
-	calleeFails := map[*node]bool{}
-	for _, n := range v.nodes {
-		if n.caller != nil && failing(n) {
-			calleeFails[n.caller] = true
-		}
-	}
-	out := []any{}
-	for _, n := range v.nodes {
-		if !failing(n) || calleeFails[n] {
-			continue
-		}
-		var path []any
-		for m := n; m != nil; m = m.caller {
-			path = append(path, map[string]any{"Name": m.name, "Exceptions": nodeExceptions(m), "Remote": m.inferred})
-		}
-		slices.Reverse(path)
-		svc := serviceID(n)
-		svc["EntityPath"], svc["Inferred"] = path, n.inferred
-		out = append(out, map[string]any{"Services": []any{svc}, "ClientImpacting": n.caller == nil || failing(v.root())})
-	}
-	return out
-}
-
-// nodeExceptions are the exceptions recorded on a node's spans.
-func nodeExceptions(n *node) []any {
-	out := []any{}
-	for _, sp := range n.spans {
-		for _, ev := range sp.Events {
-			if ev.Name != "exception" {
-				continue
-			}
-			typ, _ := ev.Attributes.Get("exception.type")
-			msg, _ := ev.Attributes.Get("exception.message")
-			out = append(out, map[string]any{"Name": typ.AsString(), "Message": msg.AsString()})
-		}
-	}
-	return out
 }

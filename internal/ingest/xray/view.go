@@ -30,6 +30,7 @@ type view struct {
 	nodes      []*node
 	start, end int64
 	partial    bool
+	causes     [3]*[]rootCause // by causeKind, once asked for
 }
 
 // newView builds the view of a trace's spans.
@@ -159,6 +160,20 @@ func (n *node) status() (code int64, fault, failed, throttle bool) {
 	throttle = flag(AttrThrottle) || code == 429
 	failed = !fault && (flag(AttrError) || code >= 400 && code < 500)
 	return code, fault, failed, throttle
+}
+
+// account is the AWS account a node runs in, as its segment (aws.account_id) says, or for an
+// inferred node the call's own aws.account_id or else its caller's; empty when none says.
+func (n *node) account() string {
+	if a, ok := n.attr("aws.account_id"); ok {
+		return a
+	}
+	if n.span.Resource != nil {
+		if a, ok := n.span.Resource.Attributes.Get("cloud.account.id"); ok {
+			return a.AsString()
+		}
+	}
+	return ""
 }
 
 // seconds is a node's response time: its span's duration.
