@@ -163,16 +163,18 @@ func (c *compare) texts(s *scope, n *node) []string {
 
 // wholeTraceTexts are the string keywords of where a segment runs, with the attribute each
 // reads: the availability zone and instance are its resource's (an X-Ray segment's
-// aws.ec2, or OpenTelemetry's resource), the resource ARN its spans' own.
+// aws.ec2, or OpenTelemetry's resource), the resource ARN its spans' own. A host is an EC2
+// instance only on AWS: elsewhere host.id names a machine of another kind.
 var wholeTraceTexts = map[string]attrKey{
-	"availabilityzone": {"cloud.availability_zone", true},
-	"instance.id":      {"host.id", true},
-	"resource.arn":     {"aws.xray.resource_arn", false},
+	"availabilityzone": {key: "cloud.availability_zone", resource: true},
+	"instance.id":      {key: "host.id", resource: true, onAWS: true},
+	"resource.arn":     {key: "aws.xray.resource_arn"},
 }
 
 type attrKey struct {
 	key      string
-	resource bool
+	resource bool // a resource attribute, else a span's
+	onAWS    bool // only of a resource whose cloud.provider is aws
 }
 
 // segmentTexts are the values of an attribute on the spans of nodes, in order, each once.
@@ -191,6 +193,9 @@ func segmentTexts(nodes []*node, k attrKey) []string {
 					continue
 				}
 				attrs = sp.Resource.Attributes
+			}
+			if provider, _ := attrs.Get("cloud.provider"); k.onAWS && provider.AsString() != "aws" {
+				continue
 			}
 			if v, ok := attrs.Get(k.key); ok && !seen[v.AsString()] {
 				seen[v.AsString()] = true

@@ -9,7 +9,8 @@ import (
 )
 
 // TestSummaryInstancesOfOpenTelemetrySpans: spans sent over OTLP name their EC2 instance
-// with OpenTelemetry's resource attributes, which a summary lists once.
+// with OpenTelemetry's resource attributes, which a summary lists once; a host outside AWS
+// is no EC2 instance.
 func TestSummaryInstancesOfOpenTelemetrySpans(t *testing.T) {
 	resource := func(attrs ...string) *telemetry.Resource {
 		r := &telemetry.Resource{}
@@ -19,6 +20,7 @@ func TestSummaryInstancesOfOpenTelemetrySpans(t *testing.T) {
 		return r
 	}
 	ec2 := resource(telemetry.ServiceNameKey, "api", "cloud.provider", "aws", "host.id", "i-0123456789abcdef0")
+	laptop := resource(telemetry.ServiceNameKey, "worker", "host.id", "laptop-7")
 	id := telemetry.TraceIDFromParts(1, 2)
 	span := func(n, parent uint64, r *telemetry.Resource, kind telemetry.SpanKind) telemetry.Span {
 		return telemetry.Span{TraceID: id, SpanID: telemetry.SpanIDFromUint64(n), ParentSpanID: telemetry.SpanIDFromUint64(parent),
@@ -27,9 +29,10 @@ func TestSummaryInstancesOfOpenTelemetrySpans(t *testing.T) {
 	spans := []telemetry.Span{
 		span(1, 0, ec2, telemetry.SpanKindServer),
 		span(2, 1, ec2, telemetry.SpanKindClient),
+		span(3, 2, laptop, telemetry.SpanKindServer),
 	}
 	if got := fmt.Sprint(summary(newView(id, spans))["InstanceIds"]); got != "[map[Id:i-0123456789abcdef0]]" {
-		t.Errorf("InstanceIds = %s, want the EC2 instance once", got)
+		t.Errorf("InstanceIds = %s, want the EC2 instance once, not the laptop", got)
 	}
 }
 
