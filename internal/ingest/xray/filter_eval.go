@@ -155,7 +155,7 @@ func (c *compare) texts(s *scope, n *node) []string {
 		}
 		return users
 	}
-	if v, ok := n.attr(key); ok {
+	if v, ok := httpAttr(n.span, key); ok {
 		return []string{v}
 	}
 	return nil

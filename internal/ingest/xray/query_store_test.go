@@ -73,8 +73,16 @@ func otelTraces() []telemetry.Span {
 			orders.Status.Code = telemetry.StatusError
 			orders.Attributes = nil
 		}
+		// The entry point's HTTP attributes under OpenTelemetry's current names, on some.
+		checkout := span(1, 0, "shop", "GET /checkout", telemetry.SpanKindServer, 0, 100, telemetry.KeyValue{Key: AttrUser, Value: telemetry.StringValue(fillUser(i % 3))})
+		if i%2 == 0 {
+			checkout.Attributes = append(checkout.Attributes, telemetry.KeyValue{Key: "url.full", Value: telemetry.StringValue(fmt.Sprintf("https://shop.example/checkout?cart=%d", i))})
+		}
+		if i%3 != 0 {
+			checkout.Attributes = append(checkout.Attributes, telemetry.KeyValue{Key: "http.request.method", Value: telemetry.StringValue("GET")})
+		}
 		out = append(out,
-			span(1, 0, "shop", "GET /checkout", telemetry.SpanKindServer, 0, 100, telemetry.KeyValue{Key: AttrUser, Value: telemetry.StringValue(fillUser(i % 3))}),
+			checkout,
 			span(2, 1, "shop", "POST", telemetry.SpanKindClient, 10, 70, telemetry.KeyValue{Key: "http.request.method", Value: telemetry.StringValue("POST")}),
 			orders,
 			span(5, 1, "shop", "charge", telemetry.SpanKindClient, 70, 90, telemetry.KeyValue{Key: "peer.service", Value: telemetry.StringValue("payments")}),
@@ -177,6 +185,9 @@ func TestTraceSummariesFromStore(t *testing.T) {
 		{`user = "andrew" OR user ENDSWITH "1"`, true},
 		{`http.url CONTAINS "nobody"`, false},
 		{`!http.url`, false},
+		{`http.url ENDSWITH "cart=8"`, false},
+		{`service("shop") { http.method = "GET" }`, false},
+		{`!(http.method = "GET")`, false},
 		{`service("users-service")`, true},
 		{`!service("users-service")`, false},
 		{`service("orders") { fault }`, false},

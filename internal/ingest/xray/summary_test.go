@@ -38,7 +38,8 @@ func TestSummaryInstancesOfOpenTelemetrySpans(t *testing.T) {
 
 // TestHTTPOfCurrentOpenTelemetryNames: OpenTelemetry's SDKs now name a request's method,
 // URL, user agent and client address http.request.method, url.full, user_agent.original and
-// client.address; the summary's Http and the span's segment document read them as X-Ray's.
+// client.address; the summary's Http, the filter's http keywords and the span's segment
+// document read them as X-Ray's.
 func TestHTTPOfCurrentOpenTelemetryNames(t *testing.T) {
 	id := telemetry.TraceIDFromParts(3, 4)
 	attrs := telemetry.Attributes{
@@ -56,6 +57,16 @@ func TestHTTPOfCurrentOpenTelemetryNames(t *testing.T) {
 	want := "map[ClientIp:203.0.113.9 HttpMethod:PUT HttpStatus:503 HttpURL:https://shop.example/cart/7 UserAgent:curl/8.5]"
 	if got := fmt.Sprint(s["Http"]); got != want {
 		t.Errorf("summary's Http = %s, want %s", got, want)
+	}
+	for expr, want := range map[string]bool{`http.method = "PUT" AND http.url ENDSWITH "/cart/7"`: true,
+		`http.useragent BEGINSWITH "curl" AND http.clientip = "203.0.113.9"`: true, `http.method = "GET"`: false} {
+		f, err := parseFilter(expr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.match(&scope{v: newView(id, spans)}); got != want {
+			t.Errorf("%s matches: %v, want %v", expr, got, want)
+		}
 	}
 	docs := Segments(spans)
 	var doc struct {
