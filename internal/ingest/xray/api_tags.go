@@ -156,24 +156,17 @@ func (a *API) tagResource(ctx context.Context, body []byte) (any, *aws.Error) {
 	if err := checkTags(req.Tags); err != nil {
 		return nil, err
 	}
-	a.changes.Lock()
-	defer a.changes.Unlock()
-	if err := a.taggable(ctx, req.ResourceARN); err != nil {
-		return nil, err
-	}
-	tags, aerr := a.tags(ctx, req.ResourceARN)
-	if aerr != nil {
-		return nil, aerr
-	}
-	for _, t := range req.Tags {
-		tags[t.Key] = t.Value
-	}
-	if len(tags) > maxTags {
-		e := aws.Errorf(http.StatusBadRequest, "TooManyTagsException", "a resource can have at most %d tags; these would make %d", maxTags, len(tags))
-		e.Members = map[string]any{"ResourceName": req.ResourceARN}
-		return nil, e
-	}
-	return struct{}{}, a.setTags(ctx, req.ResourceARN, tags)
+	return struct{}{}, a.changeTags(ctx, req.ResourceARN, func(tags map[string]string) *aws.Error {
+		for _, t := range req.Tags {
+			tags[t.Key] = t.Value
+		}
+		if len(tags) > maxTags {
+			e := aws.Errorf(http.StatusBadRequest, "TooManyTagsException", "a resource can have at most %d tags; these would make %d", maxTags, len(tags))
+			e.Members = map[string]any{"ResourceName": req.ResourceARN}
+			return e
+		}
+		return nil
+	})
 }
 
 func (a *API) untagResource(ctx context.Context, body []byte) (any, *aws.Error) {
@@ -192,19 +185,30 @@ func (a *API) untagResource(ctx context.Context, body []byte) (any, *aws.Error) 
 			return nil, err
 		}
 	}
+	return struct{}{}, a.changeTags(ctx, req.ResourceARN, func(tags map[string]string) *aws.Error {
+		for _, k := range req.TagKeys {
+			delete(tags, k)
+		}
+		return nil
+	})
+}
+
+// changeTags changes the tags of the resource arn names with change, which may refuse, under
+// the lock that keeps the resource from going meanwhile.
+func (a *API) changeTags(ctx context.Context, arn string, change func(map[string]string) *aws.Error) *aws.Error {
 	a.changes.Lock()
 	defer a.changes.Unlock()
-	if err := a.taggable(ctx, req.ResourceARN); err != nil {
-		return nil, err
+	if err := a.taggable(ctx, arn); err != nil {
+		return err
 	}
-	tags, aerr := a.tags(ctx, req.ResourceARN)
+	tags, aerr := a.tags(ctx, arn)
 	if aerr != nil {
-		return nil, aerr
+		return aerr
 	}
-	for _, k := range req.TagKeys {
-		delete(tags, k)
+	if aerr := change(tags); aerr != nil {
+		return aerr
 	}
-	return struct{}{}, a.setTags(ctx, req.ResourceARN, tags)
+	return a.setTags(ctx, arn, tags)
 }
 
 // ListTagsForResource answers every tag in one page, by key: a resource has at most 50.
