@@ -124,12 +124,31 @@ func TestFilterExpressions(t *testing.T) {
 	}
 }
 
+// filterErrorAt is where an expression is refused, and a part of why.
+type filterErrorAt struct {
+	pos  int
+	text string
+}
+
+// checkFilterErrors checks that each expression is refused at its position, saying why.
+func checkFilterErrors(t *testing.T, groups func(bool, string) (string, bool), cases map[string]filterErrorAt) {
+	t.Helper()
+	for expr, want := range cases {
+		_, err := parseFilter(expr, groups)
+		var fe *FilterError
+		if !errors.As(err, &fe) {
+			t.Errorf("%s: error %v, want a FilterError", expr, err)
+			continue
+		}
+		if fe.Pos != want.pos || !strings.Contains(fe.Msg, want.text) {
+			t.Errorf("%s: %v, want position %d and %q", expr, err, want.pos, want.text)
+		}
+	}
+}
+
 // TestFilterErrors checks that what cannot be used is refused at its position.
 func TestFilterErrors(t *testing.T) {
-	for expr, want := range map[string]struct {
-		pos  int
-		text string
-	}{
+	checkFilterErrors(t, func(bool, string) (string, bool) { return "", false }, map[string]filterErrorAt{
 		`responsetime >`:        {14, "responsetime compares with a number"},
 		`responsetime`:          {12, "needs a comparison"},
 		`http.url = 5`:          {11, "quoted string"},
@@ -144,17 +163,7 @@ func TestFilterErrors(t *testing.T) {
 		`annotation.x CONTAINS 3`: {13, "does not apply"},
 		`fault )`:                 {6, `unexpected ")"`},
 		`fault # 1`:               {6, "unexpected character"},
-	} {
-		_, err := parseFilter(expr, func(bool, string) (string, bool) { return "", false })
-		var fe *FilterError
-		if !errors.As(err, &fe) {
-			t.Errorf("%s: error %v, want a FilterError", expr, err)
-			continue
-		}
-		if fe.Pos != want.pos || !strings.Contains(fe.Msg, want.text) {
-			t.Errorf("%s: %v, want position %d and %q", expr, err, want.pos, want.text)
-		}
-	}
+	})
 	deep := strings.Repeat("(", 200) + "ok" + strings.Repeat(")", 200)
 	if _, err := parseFilter(deep, nil); err == nil || !strings.Contains(err.Error(), "nests") {
 		t.Errorf("200 nested parentheses: %v", err)

@@ -274,10 +274,7 @@ func TestRootCauseFilters(t *testing.T) {
 // TestRootCauseFilterErrors: what a root-cause filter cannot hold is refused at its
 // position.
 func TestRootCauseFilterErrors(t *testing.T) {
-	for expr, want := range map[string]struct {
-		pos  int
-		text string
-	}{
+	checkFilterErrors(t, nil, map[string]filterErrorAt{
 		`rootcause.fault.service`:                                       {23, "needs a condition in braces"},
 		`rootcause.fault.service name = "a"`:                            {24, "needs a condition in braces"},
 		`rootcause.fault.service { coverage > 0.5 }`:                    {26, "coverage has no meaning for a root cause's service"},
@@ -295,17 +292,7 @@ func TestRootCauseFilterErrors(t *testing.T) {
 		`rootcause.fault.service { name = "a" `:                         {37, `expected "}"`},
 		`rootcause.fault.entity { index > "a" }`:                        {33, "compares with a number"},
 		`rootcause.responsetime.service { index }`:                      {39, "needs a comparison"},
-	} {
-		_, err := parseFilter(expr, nil)
-		var fe *FilterError
-		if !errors.As(err, &fe) {
-			t.Errorf("%s: error %v, want a FilterError", expr, err)
-			continue
-		}
-		if fe.Pos != want.pos || !strings.Contains(fe.Msg, want.text) {
-			t.Errorf("%s: %v, want position %d and %q", expr, err, want.pos, want.text)
-		}
-	}
+	})
 }
 
 // TestRootCauseJSON matches root causes given as JSON against those TestRootCauseSummaries
