@@ -138,7 +138,8 @@ func TestBrowser(t *testing.T) {
 			fmt.Sprintf(`{"trace_id":"%s","id":"%016x","parent_id":"%016x","name":"payments","start_time":%.3f,"end_time":%.3f}`,
 				xrayTrace(i), 0xf500+i, 0xf400+i, t0+0.21, t0+0.28))
 	}
-	sendDatagrams(t, srv, fmt.Sprintf(`{"trace_id":"%s","id":"%016x","name":"xray-flask","start_time":%.3f,"in_progress":true}`, xrayTrace(9), 0xf900, xrayStart+30),
+	sendDatagrams(t, srv, fmt.Sprintf(`{"trace_id":"%s","id":"%016x","name":"xray-flask","start_time":%.3f,"in_progress":true,`+
+		`"annotations":{"order_id":"o-17"},"metadata":{"debug":{"cart":{"items":2}}}}`, xrayTrace(9), 0xf900, xrayStart+30),
 		`{"trace_id":"1-zz","id":"0000000000000001","name":"broken","start_time":1,"end_time":2}`)
 	inProgressTrace := xrayHex(xrayTrace(9))
 	// An SDK's report of the Default rule over its last ten seconds, as GetSamplingTargets

@@ -843,6 +843,14 @@ test('the X-Ray page maps both worlds\' services and counts the datagrams; an un
   await openTrace(env.LOOKOUT_XRAY_IN_PROGRESS_TRACE_ID);
   assert.match(await page.textContent('.trace-warnings'), /still in progress: begun but never ended/);
   assert.match(await page.textContent('.wf-row.is-in-progress'), /in progress, never ended/);
+  // Its detail lists the segment's annotation and, a tag a namespace, its metadata.
+  await page.click('.wf-row.is-in-progress .wf-op');
+  await page.waitForSelector('.span-panel .detail');
+  const tags = await page.$$eval('.span-panel tr', (rows) => Object.fromEntries(rows
+    .filter((r) => r.querySelector('.kv-key'))
+    .map((r) => [r.querySelector('.kv-key').textContent, r.querySelector('.kv-value').textContent])));
+  assert.equal(tags.order_id, 'o-17');
+  assert.equal(tags['aws.xray.metadata.debug'], '{"cart":{"items":2}}');
   await shot('xray-in-progress.png');
 });
 
