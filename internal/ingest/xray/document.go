@@ -229,6 +229,14 @@ func exceptions(sp *telemetry.Span) []any {
 		if v, ok := ev.Attributes.Get("exception.message"); ok {
 			e["message"] = v.AsString()
 		}
+		if v, ok := ev.Attributes.Get("exception.stacktrace"); ok {
+			if frames, truncated := parseStack(v.AsString()); len(frames) > 0 {
+				e["stack"] = stackDocument(frames)
+				if truncated > 0 {
+					e["truncated"] = truncated
+				}
+			}
+		}
 		out = append(out, e)
 	}
 	if out == nil && sp.Status.Code == telemetry.StatusError && sp.Status.Message != "" {
