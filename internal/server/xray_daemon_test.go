@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -97,6 +98,7 @@ func TestXRayAndOpenTelemetryShareTraces(t *testing.T) {
 	req.Header.Set("X-Amzn-Trace-Id", fmt.Sprintf("Root=1-%s-%s;Parent=%s;Sampled=1", tid[:8], tid[8:], sc.SpanID()))
 	rec := httptest.NewRecorder()
 	app.ServeHTTP(rec, req)
+	span.RecordError(errors.New("the backend was slow"), trace.WithStackTrace(true))
 	span.End()
 
 	tr := waitForTrace(t, srv, tid, 2)
@@ -149,10 +151,43 @@ func TestXRayAndOpenTelemetryShareTraces(t *testing.T) {
 		t.Errorf("GetServiceGraph: %d, %d calls otel-frontend → xray-backend, want 1: %s", status, calls, graph)
 	}
 
-	// BatchGetTraces gives both back as segment documents.
+	// BatchGetTraces gives both back as segment documents, the OpenTelemetry span's error
+	// with the frames of the stack the SDK recorded.
 	status, body := postXRay(t, srv, "/Traces", fmt.Sprintf(`{"TraceIds":["1-%s-%s"]}`, tid[:8], tid[8:]))
 	if status != http.StatusOK || !strings.Contains(body, `\"name\":\"xray-backend\"`) || !strings.Contains(body, `\"name\":\"otel-frontend\"`) {
 		t.Errorf("BatchGetTraces: %d %s", status, body)
+	}
+	var traces struct {
+		Traces []struct{ Segments []struct{ Document string } }
+	}
+	json.Unmarshal([]byte(body), &traces)
+	var frames []struct {
+		Path, Label string
+		Line        int
+	}
+	for _, tr := range traces.Traces {
+		for _, seg := range tr.Segments {
+			var doc struct {
+				Name  string
+				Cause struct {
+					Exceptions []struct {
+						Message string
+						Stack   json.RawMessage
+					}
+				}
+			}
+			json.Unmarshal([]byte(seg.Document), &doc)
+			if doc.Name == "otel-frontend" && len(doc.Cause.Exceptions) == 1 && doc.Cause.Exceptions[0].Message == "the backend was slow" {
+				json.Unmarshal(doc.Cause.Exceptions[0].Stack, &frames)
+			}
+		}
+	}
+	found := false
+	for _, f := range frames {
+		found = found || strings.HasSuffix(f.Path, "xray_daemon_test.go") && strings.HasSuffix(f.Label, "TestXRayAndOpenTelemetryShareTraces") && f.Line > 0
+	}
+	if !found {
+		t.Errorf("the OpenTelemetry span's exception has frames %+v, want one of this test", frames)
 	}
 }
 
