@@ -52,6 +52,7 @@ type Sampler struct {
 type clientState struct {
 	lastSeen time.Time
 	requests int64
+	quota    int // the share of the reservoir it was given, held until lastSeen+quotaTTL
 }
 
 // Statistic is what a client reported for a rule over its last interval.
@@ -242,7 +243,9 @@ func (s *Sampler) LastModification() float64 {
 // reported on. A rule's reservoir (ReservoirSize a second) is divided evenly among the
 // clients that reported traffic for it recently, so that all of them together sample at most
 // that many requests a second, however many there are; the remainder goes to the first
-// clients by id.
+// clients by id. A client gets no more than the others' shares leave: when clients come, a
+// newcomer may get less than its fair share until the others report again and hand back
+// what they held (a round, Interval seconds).
 func (s *Sampler) Targets(stats []Statistic) ([]Target, []Unprocessed) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -262,12 +265,27 @@ func (s *Sampler) Targets(stats []Statistic) ([]Target, []Unprocessed) {
 		}
 		clients[st.ClientID] = clientState{lastSeen: now, requests: st.RequestCount}
 		s.record(st, now)
-		quota := share(clients, st.ClientID, rule.SamplingRule.ReservoirSize, now)
+		size := rule.SamplingRule.ReservoirSize
+		// Shares still held by the other clients come off the reservoir first: clients report
+		// at different times, and a newcomer's fair share may still be another's.
+		quota := min(share(clients, st.ClientID, size, now), max(0, size-heldByOthers(clients, st.ClientID, now)))
+		clients[st.ClientID] = clientState{lastSeen: now, requests: st.RequestCount, quota: quota}
 		ttl := epoch(now.Add(quotaTTL))
 		targets = append(targets, Target{RuleName: st.RuleName, FixedRate: rule.SamplingRule.FixedRate,
 			ReservoirQuota: &quota, ReservoirQuotaTTL: &ttl, Interval: Interval})
 	}
 	return targets, unprocessed
+}
+
+// heldByOthers is the part of a reservoir that clients other than id were given and still hold.
+func heldByOthers(clients map[string]clientState, id string, now time.Time) int {
+	held := 0
+	for cid, c := range clients {
+		if cid != id && now.Sub(c.lastSeen) < quotaTTL {
+			held += c.quota
+		}
+	}
+	return held
 }
 
 // share is a client's part of a reservoir of size: an even split among the active clients

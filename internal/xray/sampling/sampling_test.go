@@ -106,7 +106,8 @@ func clockedSampler(t *testing.T) (*Sampler, *time.Time) {
 }
 
 // TestReservoirShared checks that a rule's reservoir is one for all its clients: split among
-// those that had requests, given back when a client stops reporting.
+// those that had requests, never held by them together beyond its size, and given back when
+// a client stops reporting.
 func TestReservoirShared(t *testing.T) {
 	ctx := context.Background()
 	s, now := clockedSampler(t)
@@ -124,8 +125,11 @@ func TestReservoirShared(t *testing.T) {
 	if q := quota("a", 5); q != 10 {
 		t.Errorf("a lone client's quota = %d, want the whole reservoir", q)
 	}
-	quota("b", 5)
-	quota("c", 5)
+	// b and c come while a holds the whole reservoir: they wait until a has reported again.
+	if qb, qc := quota("b", 5), quota("c", 5); qb != 0 || qc != 0 {
+		t.Errorf("newcomers' quotas while a holds the reservoir = %d, %d; want 0, 0", qb, qc)
+	}
+	*now = now.Add(Interval * time.Second)
 	qa, qb, qc := quota("a", 5), quota("b", 5), quota("c", 5)
 	if qa+qb+qc != 10 || qa != 4 || qb != 3 || qc != 3 {
 		t.Errorf("quotas of three clients = %d, %d, %d; want 4, 3, 3 (10 in all)", qa, qb, qc)
