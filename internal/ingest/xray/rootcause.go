@@ -93,14 +93,15 @@ func responseTimeCauses(v *view) []rootCause {
 	if root.span.InProgress || total <= 0 {
 		return nil
 	}
-	n := root
-	for {
-		var slowest *node
-		for _, m := range v.nodes {
-			if m.caller == n && (slowest == nil || m.seconds() > slowest.seconds()) {
-				slowest = m
-			}
+	slowestCallee := map[*node]*node{}
+	for _, m := range v.nodes {
+		if s, ok := slowestCallee[m.caller]; m.caller != nil && (!ok || m.seconds() > s.seconds()) {
+			slowestCallee[m.caller] = m
 		}
+	}
+	n := root
+	for range len(v.nodes) { // callers form a forest (breakCallerCycles): each step goes down
+		slowest := slowestCallee[n]
 		if slowest == nil || slowest.seconds() < n.seconds()/2 {
 			break
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // causesText renders a TraceSummary's root causes compactly: services joined by " > ",
@@ -342,6 +343,39 @@ func TestRootCauseJSON(t *testing.T) {
 		// A type error is somewhere in the JSON, as the decoder counts.
 		if fe.Pos != want.pos && !(want.pos == 18 && fe.Pos > 18 && fe.Pos < len(expr)) || !strings.Contains(fe.Msg, want.text) {
 			t.Errorf("%s: %v, want position %d and %q", expr, err, want.pos, want.text)
+		}
+	}
+}
+
+// TestCallerCycles: a hostile trace can name a segment's own subsegment, or another segment
+// that descends from it, as its parent. Its summary, every root cause included, still ends,
+// with one node left without a caller to be the entry point.
+func TestCallerCycles(t *testing.T) {
+	for name, docs := range map[string][]string{
+		"its own subsegment": {`{"trace_id":"1-65535e80-000000000000000000000099","id":"a000000000000001","parent_id":"a000000000000002","name":"api",` +
+			`"start_time":1700000000,"end_time":1700000001,"subsegments":[{"id":"a000000000000002","name":"call","start_time":1700000000.1,"end_time":1700000000.9}]}`},
+		"each other's": {
+			`{"trace_id":"1-65535e80-000000000000000000000098","id":"a000000000000001","parent_id":"b000000000000002","name":"a",` +
+				`"start_time":1700000000,"end_time":1700000001,"fault":true,"subsegments":[{"id":"a000000000000002","name":"call","start_time":1700000000.1,"end_time":1700000000.9}]}`,
+			`{"trace_id":"1-65535e80-000000000000000000000098","id":"b000000000000001","parent_id":"a000000000000002","name":"b",` +
+				`"start_time":1700000000.1,"end_time":1700000000.9,"fault":true,"subsegments":[{"id":"b000000000000002","name":"call","start_time":1700000000.2,"end_time":1700000000.8}]}`},
+	} {
+		v := traceOf(t, docs...)
+		done := make(chan map[string]any, 1)
+		go func() { done <- summary(v) }()
+		select {
+		case s := <-done:
+			roots := 0
+			for _, n := range v.nodes {
+				if n.caller == nil && !n.inferred {
+					roots++
+				}
+			}
+			if roots != 1 || s["EntryPoint"] == nil {
+				t.Errorf("%s: %d nodes without a caller, entry point %v; want one", name, roots, s["EntryPoint"])
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: the summary did not end", name) // the goroutine is left spinning
 		}
 	}
 }

@@ -74,6 +74,7 @@ func newView(id telemetry.TraceID, spans []telemetry.Span) *view {
 			hasChildSegment[parent.SpanID] = true
 		}
 	}
+	breakCallerCycles(v.nodes)
 	// Calls out of a segment that no segment of the trace answers are inferred nodes.
 	for _, n := range slices.Clone(v.nodes) {
 		for _, sp := range n.spans[1:] {
@@ -92,6 +93,28 @@ func newView(id telemetry.TraceID, spans []telemetry.Span) *view {
 		return int(min(max(a.span.StartUnixNano-b.span.StartUnixNano, -1), 1))
 	})
 	return v
+}
+
+// breakCallerCycles makes the nodes' callers a forest: a hostile trace can name a segment's
+// own subsegment, or a segment that descends from it, as its parent. The node at which a walk
+// up the callers comes back into itself gets no caller, so every walk up ends.
+func breakCallerCycles(nodes []*node) {
+	const walking, done = 1, 2
+	state := make(map[*node]int, len(nodes))
+	for _, n := range nodes {
+		var walked []*node
+		for m := n; m != nil && state[m] != done; m = m.caller {
+			if state[m] == walking {
+				walked[len(walked)-1].caller = nil
+				break
+			}
+			state[m] = walking
+			walked = append(walked, m)
+		}
+		for _, m := range walked {
+			state[m] = done
+		}
+	}
 }
 
 // root is the trace's entry point.
