@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"io"
 	"math"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/xray"
+	"github.com/aws/aws-sdk-go-v2/service/xray/types"
 	"github.com/aws/aws-xray-sdk-go/daemoncfg"
 	"github.com/aws/aws-xray-sdk-go/strategy/sampling"
 
@@ -50,23 +54,32 @@ func post(t *testing.T, addr, path, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// TestXRayDaemonPortTakesUnsignedRequests runs lookout with --aws-credentials: the HTTP
-// listener refuses an unsigned X-Ray request, while the daemon endpoint's TCP port takes the
-// SDKs' unsigned ones, as the daemon does, so the real SDK samples with lookout's rules.
+// TestXRayDaemonPortTakesUnsignedRequests runs lookout with --aws-credentials: the daemon
+// endpoint's TCP port takes the SDKs' unsigned sampling requests, as the daemon does, so the
+// real SDK samples with lookout's rules; any other unsigned request is refused there as on
+// the HTTP listener.
 func TestXRayDaemonPortTakesUnsignedRequests(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "credentials")
-	if err := os.WriteFile(file, []byte("AKIDLOOKOUT s3cr3t\n"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte("test test\n"), 0o600); err != nil { // xrayClient's key pair
 		t.Fatal(err)
 	}
 	srv := start(t, func(c *server.Config) { c.AWSCredentialsFile = file })
 	rule := `{"SamplingRule": {"RuleName": "signed-shop", "ResourceARN": "*", "Priority": 1, "FixedRate": 1,
 		"ReservoirSize": 0, "ServiceName": "signed-shop", "ServiceType": "*", "Host": "*", "HTTPMethod": "*",
 		"URLPath": "*", "Version": 1}}`
-	if status, body := post(t, srv.Addrs().HTTP, "/CreateSamplingRule", rule); status != http.StatusForbidden {
-		t.Fatalf("unsigned CreateSamplingRule on the HTTP listener: %d %s, want 403", status, body)
+	for _, addr := range []string{srv.Addrs().HTTP, srv.Addrs().XRay} {
+		if status, body := post(t, addr, "/CreateSamplingRule", rule); status != http.StatusForbidden {
+			t.Fatalf("unsigned CreateSamplingRule on %s: %d %s, want 403", addr, status, body)
+		}
 	}
-	if status, body := post(t, srv.Addrs().XRay, "/CreateSamplingRule", rule); status != http.StatusOK {
-		t.Fatalf("unsigned CreateSamplingRule on the daemon port: %d %s", status, body)
+	if status, body := post(t, srv.Addrs().XRay, "/GetSamplingRules", `{}`); status != http.StatusOK {
+		t.Fatalf("unsigned GetSamplingRules on the daemon port: %d %s", status, body)
+	}
+	if _, err := xrayClient(srv).CreateSamplingRule(context.Background(), &xray.CreateSamplingRuleInput{SamplingRule: &types.SamplingRule{
+		RuleName: awssdk.String("signed-shop"), ResourceARN: awssdk.String("*"), Priority: awssdk.Int32(1), FixedRate: 1, ReservoirSize: 0,
+		ServiceName: awssdk.String("signed-shop"), ServiceType: awssdk.String("*"), Host: awssdk.String("*"), HTTPMethod: awssdk.String("*"),
+		URLPath: awssdk.String("*"), Version: awssdk.Int32(1)}}); err != nil {
+		t.Fatalf("signed CreateSamplingRule: %v", err)
 	}
 
 	sampler := sdkSampler(t, srv.Addrs().XRay)

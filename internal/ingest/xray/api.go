@@ -100,10 +100,14 @@ func (a *API) Handler() http.Handler {
 
 // daemonHandler serves the daemon endpoint's TCP port, which takes every path as the daemon's
 // proxy does. The SDKs send their sampling requests there unsigned, for the daemon to sign
-// with its own credentials, so none is verified: the port is trusted as its UDP side is.
+// with its own credentials: those, and what the daemon itself sends, are taken unsigned as the
+// port's UDP side takes segments. Every other operation is verified, as on the HTTP listener.
 func (a *API) daemonHandler() http.Handler {
-	return aws.WithRequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, false) }))
+	return aws.WithRequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, !daemonUnsigned[r.URL.Path]) }))
 }
+
+// daemonUnsigned are the operations the daemon's port takes unsigned.
+var daemonUnsigned = map[string]bool{"/GetSamplingRules": true, "/SamplingTargets": true, "/TraceSegments": true, "/TelemetryRecords": true}
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request, verify bool) {
 	op, ok := a.ops[r.URL.Path]
