@@ -20,8 +20,9 @@ import (
 // stands for a node of its own, inferred.
 //
 // A span's outcome follows its HTTP status (Keys.HTTPStatus, the first that holds an integer):
-// a fault when Keys.Fault is true, the status is 5xx, or no status is known and the span has
-// error status and is not of Keys.Protocol; a throttle when Keys.Throttle is true or the status
+// a fault when Keys.Fault is true, the status is 5xx, or no status is known (or it is 0, which
+// clients record for a request that got no answer) and the span has error status and is not
+// of Keys.Protocol; a throttle when Keys.Throttle is true or the status
 // is 429; an error when it is no fault and Keys.Error is true or the status is 4xx; else ok.
 type SegmentReader interface {
 	// ServiceCalls counts the calls into the nodes of the service graph made by segments and

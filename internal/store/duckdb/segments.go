@@ -101,8 +101,8 @@ func (g *segmentSQL) flag(key string) string {
 // fault, failed and throttle are the span's outcome, as store.SegmentReader defines it.
 func (g *segmentSQL) fault() string {
 	code := g.httpStatus()
-	return fmt.Sprintf("(%s OR %s >= 500 OR (s.status_code = %s AND s.protocol <> %s AND %s IS NULL))",
-		g.flag(g.keys.Fault), code, g.arg(uint8(telemetry.StatusError)), g.arg(g.keys.Protocol), code)
+	return fmt.Sprintf("(%s OR %s >= 500 OR (s.status_code = %s AND s.protocol <> %s AND (%s IS NULL OR %s = 0)))",
+		g.flag(g.keys.Fault), code, g.arg(uint8(telemetry.StatusError)), g.arg(g.keys.Protocol), code, code)
 }
 
 func (g *segmentSQL) failed() string {

@@ -21,7 +21,8 @@ var segmentKeys = store.SegmentKeys{
 // segmentFixture is three traces. Trace 1: a web segment (EC2) calls api through a remote
 // subsegment; api's segment answers 500 and calls DynamoDB, which throttles (429). Trace 2:
 // web alone, 404, for user "bob", calling a database (an OpenTelemetry client span) that
-// answers nothing. Trace 3: an OpenTelemetry server span with error status (a fault).
+// answers nothing. Trace 3: an OpenTelemetry server span with error status and a status code
+// of 0, which is no HTTP status (a fault).
 func segmentFixture() []telemetry.Span {
 	xray := telemetry.IngestInfo{Protocol: "xray"}
 	str := func(k, v string) telemetry.KeyValue {
@@ -41,7 +42,7 @@ func segmentFixture() []telemetry.Span {
 		return sp
 	}
 	otel := telemetry.IngestInfo{Protocol: "otlp"}
-	trace3 := span(3, 1, 0, "shop", "GET /", 3000, 7, otel)
+	trace3 := span(3, 1, 0, "shop", "GET /", 3000, 7, otel, num("http.response.status_code", 0))
 	trace3.Kind, trace3.Status.Code = telemetry.SpanKindServer, telemetry.StatusError
 	db := span(2, 3, 1, "web", "SELECT", 2002, 2, otel, str("db.system", "postgresql"))
 	db.Kind = telemetry.SpanKindClient
