@@ -30,6 +30,11 @@ import (
 // those that do are accepted; index, coverage, first, last, remote and message mean nothing
 // elsewhere and are refused there.
 
+// maxFilterBytes bounds a filter expression: longer ones, which no person writes, would
+// only make each trace's evaluation (every cause of a rootcause.json, every term of an OR)
+// as long as the request allows.
+const maxFilterBytes = 16 << 10
+
 // FilterError is a filter expression that cannot be used, with where it goes wrong (a byte
 // offset, from 0).
 type FilterError struct {
@@ -179,6 +184,9 @@ type parser struct {
 
 // parseFilter parses an expression; an empty one matches every trace.
 func parseFilter(src string, groups func(byARN bool, nameOrARN string) (string, bool)) (filter, error) {
+	if len(src) > maxFilterBytes {
+		return nil, &FilterError{maxFilterBytes, fmt.Sprintf("a filter expression may be %d bytes long, not %d", maxFilterBytes, len(src))}
+	}
 	toks, err := lex(src)
 	if err != nil {
 		return nil, err

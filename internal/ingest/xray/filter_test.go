@@ -164,6 +164,7 @@ func TestFilterErrors(t *testing.T) {
 		`fault )`:                 {6, `unexpected ")"`},
 		`fault # 1`:               {6, "unexpected character"},
 	})
+	checkFilterErrors(t, nil, map[string]filterErrorAt{strings.Repeat("ok OR ", 3000) + "ok": {maxFilterBytes, "may be 16384 bytes long"}})
 	deep := strings.Repeat("(", 200) + "ok" + strings.Repeat(")", 200)
 	if _, err := parseFilter(deep, nil); err == nil || !strings.Contains(err.Error(), "nests") {
 		t.Errorf("200 nested parentheses: %v", err)
