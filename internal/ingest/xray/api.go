@@ -141,6 +141,32 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, verify bool) {
 	aws.RestJSON.Write(w, http.StatusOK, out)
 }
 
+// setting reads the kept document kind/name into v, which stays as it is when there is none.
+func (a *API) setting(ctx context.Context, kind, name string, v any) *aws.Error {
+	docs, err := a.cfg.Settings.Settings(ctx, kind)
+	if err != nil {
+		return internal(err)
+	}
+	if doc, ok := docs[name]; ok {
+		if err := json.Unmarshal(doc, v); err != nil {
+			return internal(err)
+		}
+	}
+	return nil
+}
+
+// putSetting keeps v as the document kind/name.
+func (a *API) putSetting(ctx context.Context, kind, name string, v any) *aws.Error {
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return internal(err)
+	}
+	if err := a.cfg.Settings.PutSetting(ctx, kind, name, doc); err != nil {
+		return internal(err)
+	}
+	return nil
+}
+
 // decode reads a request's JSON into v; an empty body is an empty request.
 func decode(body []byte, v any) *aws.Error {
 	if len(strings.TrimSpace(string(body))) == 0 {

@@ -2,7 +2,6 @@ package xray
 
 import (
 	"context"
-	"encoding/json"
 	"unicode/utf8"
 
 	"lookout/internal/aws"
@@ -26,14 +25,8 @@ type EncryptionConfig struct {
 // encryption is the configuration kept, or X-Ray's default: no encryption of its own.
 func (a *API) encryption(ctx context.Context) (EncryptionConfig, *aws.Error) {
 	c := EncryptionConfig{Type: "NONE"}
-	docs, err := a.cfg.Settings.Settings(ctx, encryptionKind)
-	if err != nil {
-		return c, internal(err)
-	}
-	if doc, ok := docs[encryptionName]; ok {
-		if err := json.Unmarshal(doc, &c); err != nil {
-			return c, internal(err)
-		}
+	if aerr := a.setting(ctx, encryptionKind, encryptionName, &c); aerr != nil {
+		return c, aerr
 	}
 	c.Status = "ACTIVE" // nothing is applied, so a change is never under way
 	return c, nil
@@ -63,12 +56,8 @@ func (a *API) putEncryptionConfig(ctx context.Context, body []byte) (any, *aws.E
 	default:
 		return nil, invalid("Type must be NONE or KMS")
 	}
-	doc, err := json.Marshal(EncryptionConfig{KeyId: c.KeyId, Type: c.Type})
-	if err != nil {
-		return nil, internal(err)
-	}
-	if err := a.cfg.Settings.PutSetting(ctx, encryptionKind, encryptionName, doc); err != nil {
-		return nil, internal(err)
+	if aerr := a.putSetting(ctx, encryptionKind, encryptionName, EncryptionConfig{KeyId: c.KeyId, Type: c.Type}); aerr != nil {
+		return nil, aerr
 	}
 	return map[string]any{"EncryptionConfig": c}, nil
 }

@@ -80,14 +80,7 @@ func (a *API) saveGroup(ctx context.Context, g Group) *aws.Error {
 	if err := checkFilter(g.FilterExpression); err != nil {
 		return err
 	}
-	doc, err := json.Marshal(g)
-	if err != nil {
-		return internal(err)
-	}
-	if err := a.cfg.Settings.PutSetting(ctx, groupKind, g.GroupName, doc); err != nil {
-		return internal(err)
-	}
-	return nil
+	return a.putSetting(ctx, groupKind, g.GroupName, g)
 }
 
 type groupRequest struct {

@@ -2,7 +2,6 @@ package xray
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"regexp"
 	"slices"
@@ -92,15 +91,9 @@ func (a *API) taggable(ctx context.Context, arn string) *aws.Error {
 
 // tags returns a resource's tags by key.
 func (a *API) tags(ctx context.Context, arn string) (map[string]string, *aws.Error) {
-	docs, err := a.cfg.Settings.Settings(ctx, tagKind)
-	if err != nil {
-		return nil, internal(err)
-	}
 	out := map[string]string{}
-	if doc, ok := docs[arn]; ok {
-		if err := json.Unmarshal(doc, &out); err != nil {
-			return nil, internal(err)
-		}
+	if aerr := a.setting(ctx, tagKind, arn, &out); aerr != nil {
+		return nil, aerr
 	}
 	return out, nil
 }
@@ -113,14 +106,7 @@ func (a *API) setTags(ctx context.Context, arn string, tags map[string]string) *
 		}
 		return nil
 	}
-	doc, err := json.Marshal(tags)
-	if err != nil {
-		return internal(err)
-	}
-	if err := a.cfg.Settings.PutSetting(ctx, tagKind, arn, doc); err != nil {
-		return internal(err)
-	}
-	return nil
+	return a.putSetting(ctx, tagKind, arn, tags)
 }
 
 // checkNewTags refuses the tags a resource is created with as X-Ray does: like TagResource's,
