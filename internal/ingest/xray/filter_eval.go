@@ -137,8 +137,6 @@ func (c *compare) texts(s *scope, n *node) []string {
 	if key, ok := wholeTraceTexts[c.keyword]; ok {
 		return segmentTexts(s.nodesInScope(), key)
 	}
-	key := map[string]string{"http.url": "http.url", "http.method": "http.method", "http.useragent": "http.user_agent",
-		"http.clientip": "http.client_ip", "user": AttrUser}[c.keyword]
 	switch c.keyword {
 	case "name":
 		return []string{n.name}
@@ -155,11 +153,15 @@ func (c *compare) texts(s *scope, n *node) []string {
 		}
 		return users
 	}
-	if v, ok := httpAttr(n.span, key); ok {
+	if v, ok := httpAttr(n.span, httpKeywords[c.keyword]); ok {
 		return []string{v}
 	}
 	return nil
 }
+
+// httpKeywords are the attributes the http.* keywords read (under either name, httpAttr).
+var httpKeywords = map[string]string{"http.url": "http.url", "http.method": "http.method", "http.useragent": "http.user_agent",
+	"http.clientip": "http.client_ip"}
 
 // wholeTraceTexts are the string keywords of where a segment runs, with the attribute each
 // reads: the availability zone and instance are its resource's (an X-Ray segment's

@@ -133,8 +133,8 @@ func (b *conditionBuilder) compare(c *compare, at nodeScope, negated bool) store
 			t.What = "http.status"
 		}
 		return some(t)
-	case stringKeywords[c.keyword] && c.keyword != "name" && c.keyword != "type":
-		key := map[string]string{"http.url": "http.url", "http.method": "http.method", "http.useragent": "http.user_agent", "http.clientip": "http.client_ip"}[c.keyword]
+	case httpKeywords[c.keyword] != "":
+		key := httpKeywords[c.keyword]
 		t.What, t.Key, t.Op, t.Value, t.Negate = "attribute", key, c.op, telemetry.StringValue(c.value), negated
 		current := t // the attribute under OpenTelemetry's current name
 		current.Key = httpNames[key]
