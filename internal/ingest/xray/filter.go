@@ -512,10 +512,11 @@ func (p *parser) rootCause(t token, kw string) (filter, error) {
 		return p.rootCauseJSON()
 	}
 	parts := strings.Split(kw, ".")
-	if len(parts) != 3 || blockKeywords[parts[2]] == nil {
-		return nil, p.errorf(t, "unknown root-cause filter %s: rootcause.fault, .error or .responsetime, then .service, .entity or .exception { ... }", t.text)
+	var kind causeKind
+	ok := len(parts) == 3 && blockKeywords[parts[2]] != nil
+	if ok {
+		kind, ok = causeKinds[parts[1]]
 	}
-	kind, ok := causeKinds[parts[1]]
 	if !ok {
 		return nil, p.errorf(t, "unknown root-cause filter %s: rootcause.fault, .error or .responsetime, then .service, .entity or .exception { ... }", t.text)
 	}

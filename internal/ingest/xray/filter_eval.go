@@ -185,10 +185,10 @@ func segmentTexts(nodes []*node, k attrKey) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, n := range nodes {
+		if n.inferred {
+			continue
+		}
 		for _, sp := range n.spans {
-			if n.inferred {
-				break
-			}
 			attrs := sp.Attributes
 			if k.resource {
 				if sp.Resource == nil {
