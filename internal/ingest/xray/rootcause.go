@@ -118,8 +118,6 @@ func responseTimeCauses(v *view) []rootCause {
 	return []rootCause{rc}
 }
 
-func spanSeconds(sp *telemetry.Span) float64 { return float64(sp.EndUnixNano-sp.StartUnixNano) / 1e9 }
-
 // deepest walks down a node's spans from its segment: to the first child (by start) that
 // fails, or to the slowest child that takes enough of its parent's time, until there is
 // none. It returns the span it stops at.

@@ -200,7 +200,10 @@ func (n *node) account() string {
 }
 
 // seconds is a node's response time: its span's duration.
-func (n *node) seconds() float64 { return float64(n.span.EndUnixNano-n.span.StartUnixNano) / 1e9 }
+func (n *node) seconds() float64 { return spanSeconds(n.span) }
+
+// spanSeconds is a span's duration in seconds.
+func spanSeconds(sp *telemetry.Span) float64 { return float64(sp.EndUnixNano-sp.StartUnixNano) / 1e9 }
 
 // attr is a text attribute of a node's span.
 func (n *node) attr(key string) (string, bool) {
