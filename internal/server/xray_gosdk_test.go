@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,13 +19,7 @@ import (
 // postXRay calls an X-Ray API operation on the HTTP listener with a JSON body.
 func postXRay(t *testing.T, srv *server.Server, path, body string) (int, string) {
 	t.Helper()
-	resp, err := http.Post("http://"+srv.Addrs().HTTP+path, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return post(t, srv.Addrs().HTTP, path, body)
 }
 
 // xrayHex is an X-Ray trace id (1-xxxxxxxx-yyyy...) in OpenTelemetry's hex form.
