@@ -96,8 +96,12 @@ func MetadataTags(sp *telemetry.Span) []telemetry.KeyValue {
 	}
 	v, _ := sp.Attributes.Get(AttrDocument)
 	_, rest, ok := strings.Cut(v.Str(), "{")
+	// Most entities have none, and need no second parse (the decoder's keys fold case).
+	if !ok || !strings.Contains(strings.ToLower(rest), `"metadata"`) {
+		return nil
+	}
 	var doc struct{ Metadata map[string]json.RawMessage }
-	if !ok || json.Unmarshal([]byte("{"+rest), &doc) != nil {
+	if json.Unmarshal([]byte("{"+rest), &doc) != nil {
 		return nil
 	}
 	tags := make([]telemetry.KeyValue, 0, len(doc.Metadata))
